@@ -37,6 +37,7 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
+    "django.contrib.postgres",
     "django_htmx",
     "django_filters",
     "rest_framework",
@@ -138,6 +139,14 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 # A task that waits this long in Redis without a worker is redelivered (acks_late).
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": env_int("CELERY_VISIBILITY_TIMEOUT", 3600, minimum=60)}
 CELERY_TASK_DEFAULT_QUEUE = "portal"
+SWEEP_INTERVAL_SECONDS = env_int("SWEEP_INTERVAL_SECONDS", 15, minimum=1)
+CELERY_BEAT_SCHEDULE = {"sweep": {"task": "onboarding.sweep", "schedule": float(SWEEP_INTERVAL_SECONDS)}}
+
+# ---------------------------------------------------------------------------- reconciliation
+RECONCILE_BACKOFF_BASE_SECONDS = env_int("RECONCILE_BACKOFF_BASE_SECONDS", 2, minimum=1)
+RECONCILE_MAX_BACKOFF_SECONDS = env_int("RECONCILE_MAX_BACKOFF_SECONDS", 300, minimum=1)
+# A claim older than this belongs to a worker that died; another run may take the work over.
+RECONCILE_CLAIM_LEASE_SECONDS = env_int("RECONCILE_CLAIM_LEASE_SECONDS", 120, minimum=5)
 
 # ---------------------------------------------------------------------------- Kafka (admin connection)
 KAFKA_BOOTSTRAP_SERVERS = env_host_ports("KAFKA_BOOTSTRAP_SERVERS")

@@ -1,0 +1,96 @@
+from django.contrib.postgres.fields import ArrayField
+from django.core.exceptions import ValidationError
+from django.core.validators import MinValueValidator, RegexValidator
+from django.db import models
+
+SECRET_REFERENCE = RegexValidator(
+    r"^((env:[A-Za-z_][A-Za-z0-9_]*)|(file:/.+))?$",
+    "Name where the secret lives, env:VARIABLE or file:/path; never the secret itself.",
+)
+
+DEFAULT_NAME_PATTERN = r"^{team}\.[a-z0-9][a-z0-9._-]*$"
+
+
+class Cluster(models.Model):
+    """A Kafka cluster with its Schema Registry, in one environment (dev, test, prod...)."""
+
+    class SecurityProtocol(models.TextChoices):
+        PLAINTEXT = "PLAINTEXT"
+        SSL = "SSL"
+        SASL_PLAINTEXT = "SASL_PLAINTEXT"
+        SASL_SSL = "SASL_SSL"
+
+    class DriftReaction(models.TextChoices):
+        REVERT = "revert", "Revert to the desired state"
+        REPORT = "report", "Report and wait for a decision"
+
+    name = models.CharField(max_length=80, unique=True)
+    environment = models.CharField(max_length=30, help_text="Environment label, for example dev, test or prod.")
+    order = models.PositiveSmallIntegerField(default=0, help_text="Position in the promotion path (dev=0, test=1...).")
+    bootstrap_servers = models.CharField(max_length=500)
+    security_protocol = models.CharField(max_length=20, choices=SecurityProtocol.choices,
+                                         default=SecurityProtocol.PLAINTEXT)
+    sasl_mechanism = models.CharField(max_length=20, blank=True,
+                                      choices=[(m, m) for m in ("PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512")])
+    sasl_username_ref = models.CharField("SASL username from", max_length=300, blank=True,
+                                         validators=[SECRET_REFERENCE])
+    sasl_password_ref = models.CharField("SASL password from", max_length=300, blank=True,
+                                         validators=[SECRET_REFERENCE])
+    ssl_ca_location = models.CharField(max_length=300, blank=True)
+    registry_url = models.URLField("Schema Registry URL", max_length=300, blank=True,
+                                   help_text="Confluent-compatible REST base, e.g. http://host:8081")
+    registry_username_ref = models.CharField(max_length=300, blank=True, validators=[SECRET_REFERENCE])
+    registry_password_ref = models.CharField(max_length=300, blank=True, validators=[SECRET_REFERENCE])
+    reconcile_interval_seconds = models.PositiveIntegerField(
+        default=60, validators=[MinValueValidator(5)],
+        help_text="How often ready resources are compared with the cluster to find drift.")
+    drift_reaction = models.CharField(max_length=10, choices=DriftReaction.choices, default=DriftReaction.REPORT)
+    is_active = models.BooleanField(default=True)
+    last_checked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["order", "name"]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.environment})"
+
+    def clean(self):
+        if self.security_protocol.startswith("SASL") and not (
+            self.sasl_mechanism and self.sasl_username_ref and self.sasl_password_ref
+        ):
+            raise ValidationError({"sasl_mechanism": "A SASL cluster needs a mechanism, a username and a password "
+                                                     "reference."})
+
+
+class TopicPolicy(models.Model):
+    """What teams may ask for on one cluster: names, sizes and the config keys they may set.
+
+    ``config_rules`` maps a config key to its rule: ``{"min": int, "max": int}`` for numbers or
+    ``{"choices": [...]}`` for enumerations. Keys absent from it are refused.
+    """
+
+    cluster = models.OneToOneField(Cluster, on_delete=models.CASCADE, related_name="topic_policy")
+    name_pattern = models.CharField(max_length=200, default=DEFAULT_NAME_PATTERN,
+                                    help_text="Regular expression; {team} stands for the owning team's slug.")
+    min_partitions = models.PositiveIntegerField(default=1, validators=[MinValueValidator(1)])
+    max_partitions = models.PositiveIntegerField(default=24, validators=[MinValueValidator(1)])
+    default_partitions = models.PositiveIntegerField(default=3, validators=[MinValueValidator(1)])
+    allowed_replication_factors = ArrayField(models.PositiveSmallIntegerField(), default=list,
+                                             help_text="Comma-separated, e.g. 3 or 1,3.")
+    default_replication_factor = models.PositiveSmallIntegerField(default=1)
+    config_rules = models.JSONField(default=dict, blank=True)
+    default_configs = models.JSONField(default=dict, blank=True,
+                                       help_text="Configs set on every new topic unless the team chooses otherwise.")
+
+    class Meta:
+        verbose_name_plural = "topic policies"
+
+    def __str__(self) -> str:
+        return f"Topic policy of {self.cluster.name}"
+
+    def clean(self):
+        from onboarding.policies import check_policy_definition
+
+        errors = check_policy_definition(self)
+        if errors:
+            raise ValidationError(errors)

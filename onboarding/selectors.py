@@ -1,0 +1,44 @@
+"""Read queries shared by the browser views and the API."""
+
+from __future__ import annotations
+
+from django.db.models import Q, QuerySet
+
+from onboarding.models import ApplyAttempt, Membership, ResourceStatus, Team, Topic
+from onboarding.services.access import is_operator
+from onboarding.services.errors import NotFound
+
+
+def teams_of(user) -> QuerySet[Team]:
+    if is_operator(user):
+        return Team.objects.all()
+    return Team.objects.filter(memberships__user=user).distinct()
+
+
+def writable_teams_of(user) -> QuerySet[Team]:
+    if is_operator(user):
+        return Team.objects.all()
+    return Team.objects.filter(memberships__user=user,
+                               memberships__role__in=[Membership.Role.OWNER, Membership.Role.MEMBER]).distinct()
+
+
+def topics_visible_to(user, *, include_deleted: bool = False) -> QuerySet[Topic]:
+    """Operators see everything; others see their teams' topics and every public topic."""
+    topics = Topic.objects.select_related("cluster", "team")
+    if not include_deleted:
+        topics = topics.exclude(status=ResourceStatus.DELETED)
+    if is_operator(user):
+        return topics
+    return topics.filter(Q(visibility=Topic.Visibility.PUBLIC) | Q(team__memberships__user=user)).distinct()
+
+
+def topic_for(user, pk) -> Topic:
+    """A topic the user may see; a private topic of another team is 'not found', not 'forbidden'."""
+    topic = topics_visible_to(user, include_deleted=True).filter(pk=pk).first()
+    if topic is None:
+        raise NotFound("No such topic.")
+    return topic
+
+
+def topic_attempts(topic: Topic, limit: int = 20) -> list[ApplyAttempt]:
+    return list(topic.attempts.all()[:limit])

@@ -1,0 +1,1 @@
+"""The only code that changes desired state. Views, API, admin actions and tasks call these."""

@@ -1,0 +1,32 @@
+"""Who may do what: one place for the role rules, used by services, selectors and views."""
+
+from __future__ import annotations
+
+from onboarding.models import Membership, Team
+
+
+def is_operator(user) -> bool:
+    """Platform operators run the platform: they may act on every team's resources."""
+    return bool(user and user.is_authenticated and (user.is_superuser or user.is_staff))
+
+
+def role_in(user, team: Team) -> str | None:
+    if not (user and user.is_authenticated):
+        return None
+    cache = getattr(user, "_portal_roles", None)
+    if cache is None:
+        cache = dict(Membership.objects.filter(user=user).values_list("team_id", "role"))
+        user._portal_roles = cache
+    return cache.get(team.pk)
+
+
+def can_read_team(user, team: Team) -> bool:
+    return is_operator(user) or role_in(user, team) is not None
+
+
+def can_write_team(user, team: Team) -> bool:
+    return is_operator(user) or role_in(user, team) in (Membership.Role.OWNER, Membership.Role.MEMBER)
+
+
+def is_team_owner(user, team: Team) -> bool:
+    return is_operator(user) or role_in(user, team) == Membership.Role.OWNER

@@ -1,0 +1,21 @@
+"""Append-only audit records for every change of desired state."""
+
+from __future__ import annotations
+
+from onboarding.models import AuditEvent
+
+
+def audit_record(*, actor, via: str, action: str, obj, team=None, before=None, after=None, note: str = "") -> None:
+    AuditEvent.objects.create(
+        actor=actor if actor is not None and actor.is_authenticated else None,
+        actor_name=actor.get_username() if actor is not None and actor.is_authenticated else "system",
+        via=via,
+        action=action,
+        resource_type=obj._meta.model_name,
+        resource_id=str(obj.pk),
+        resource_name=str(obj),
+        team=team,
+        before=before,
+        after=after,
+        note=note,
+    )

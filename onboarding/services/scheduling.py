@@ -1,0 +1,53 @@
+"""Ask a worker to reconcile a cluster soon, once, after the current transaction commits.
+
+Many changes in a burst (a bulk import, a GitOps apply) produce one reconcile run, not one per
+row: a Redis key marks a run as queued and the run clears it before it claims work, so a change
+committed after the claim always queues the next run. If Redis or the broker is down nothing is
+lost: the rows are in Postgres and the periodic sweep finds them.
+"""
+
+from __future__ import annotations
+
+import logging
+from functools import lru_cache
+
+import redis
+from django.conf import settings
+from django.db import transaction
+
+log = logging.getLogger(__name__)
+QUEUED_KEY = "portal:reconcile-queued:{cluster_id}"
+QUEUED_TTL_SECONDS = 300
+
+
+@lru_cache(maxsize=1)
+def _redis() -> redis.Redis:
+    return redis.Redis.from_url(settings.REDIS_URL, socket_timeout=2, socket_connect_timeout=2)
+
+
+def reconcile_soon(cluster_id: int) -> None:
+    transaction.on_commit(lambda: _enqueue(cluster_id))
+
+
+def _enqueue(cluster_id: int, countdown: float | None = None) -> None:
+    from onboarding.tasks import reconcile_cluster
+
+    try:
+        if countdown is None and not _redis().set(QUEUED_KEY.format(cluster_id=cluster_id), 1, nx=True,
+                                                  ex=QUEUED_TTL_SECONDS):
+            return  # a run is already queued and will see this change
+        reconcile_cluster.apply_async((cluster_id,), countdown=countdown)
+    except Exception as exc:  # noqa: BLE001 - the broker being down must never fail the user's change
+        log.warning("could not queue reconcile of cluster %s (%s); the sweep will pick it up", cluster_id, exc)
+
+
+def reconcile_later(cluster_id: int, seconds: float) -> None:
+    """Queue a run after a backoff delay (retries of failed work)."""
+    _enqueue(cluster_id, countdown=max(1.0, seconds))
+
+
+def clear_queued_mark(cluster_id: int) -> None:
+    try:
+        _redis().delete(QUEUED_KEY.format(cluster_id=cluster_id))
+    except redis.RedisError as exc:
+        log.warning("could not clear the queued mark of cluster %s: %s", cluster_id, exc)

@@ -1,0 +1,276 @@
+"""Topic services: validate, write the desired row and its audit record, schedule reconciliation."""
+
+from __future__ import annotations
+
+import re
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from onboarding import policies
+from onboarding.models import AuditEvent, Cluster, ResourceStatus, Team, Topic, TopicPolicy
+from onboarding.services.access import can_write_team, is_operator, is_team_owner
+from onboarding.services.audit import audit_record
+from onboarding.services.errors import Conflict, PermissionDenied, ValidationError
+from onboarding.services.scheduling import reconcile_soon
+
+TAG = re.compile(r"^[a-z0-9][a-z0-9-]{0,39}$")
+MAX_TAGS = 20
+MAX_DESCRIPTION = 5_000
+
+
+def policy_for(cluster: Cluster) -> TopicPolicy:
+    """The cluster's topic policy; a cluster without one gets the platform defaults."""
+    policy, _ = TopicPolicy.objects.get_or_create(
+        cluster=cluster,
+        defaults={"allowed_replication_factors": [1, 3], "config_rules": policies.DEFAULT_CONFIG_RULES},
+    )
+    return policy
+
+
+def topic_snapshot(topic: Topic) -> dict:
+    """The desired state of a topic as it is audited (before/after)."""
+    return {
+        "name": topic.name, "team": topic.team.slug, "cluster": topic.cluster.name,
+        "partitions": topic.partitions, "replication_factor": topic.replication_factor,
+        "configs": dict(topic.configs), "description": topic.description, "tags": list(topic.tags),
+        "visibility": topic.visibility, "drift_reaction": topic.drift_reaction, "generation": topic.generation,
+    }
+
+
+def _check_metadata(errors: dict, *, description: str, tags, visibility: str) -> None:
+    if len(description) > MAX_DESCRIPTION:
+        errors.setdefault("description", []).append(f"Keep the description under {MAX_DESCRIPTION} characters.")
+    if not isinstance(tags, (list, tuple)) or not all(isinstance(t, str) for t in tags):
+        errors.setdefault("tags", []).append("Tags must be a list of words.")
+    else:
+        bad = [t for t in tags if not TAG.match(t)]
+        if bad:
+            errors.setdefault("tags", []).append(
+                f"Tags use lowercase letters, digits and '-' (at most 40 characters); not: {', '.join(bad)}.")
+        if len(tags) > MAX_TAGS:
+            errors.setdefault("tags", []).append(f"At most {MAX_TAGS} tags.")
+    if visibility not in Topic.Visibility.values:
+        errors.setdefault("visibility", []).append("Choose public or private.")
+
+
+def _raise_if(errors: dict) -> None:
+    if errors:
+        raise ValidationError(errors)
+
+
+def _normalized(configs) -> dict[str, str]:
+    return {key: policies.normalize_config_value(value) for key, value in configs.items()}
+
+
+def topic_create(
+    *, actor, cluster: Cluster, team: Team, name: str, partitions: int | None = None,
+    replication_factor: int | None = None, configs: dict | None = None, description: str = "",
+    tags: list[str] | tuple = (), visibility: str = Topic.Visibility.PUBLIC, via: str = AuditEvent.Via.SYSTEM,
+) -> Topic:
+    """Register a new topic for ``team`` on ``cluster``; Celery creates it on Kafka."""
+    if not can_write_team(actor, team):
+        raise PermissionDenied("Only owners and members of the team can create its topics.")
+    policy = policy_for(cluster)
+    partitions = policy.default_partitions if partitions is None else partitions
+    replication_factor = policy.default_replication_factor if replication_factor is None else replication_factor
+    configs = {**policy.default_configs, **(configs or {})}
+    name = (name or "").strip()
+    errors: dict[str, list[str]] = {}
+    for field, messages in (
+        ("name", policies.check_name(name, team_slug=team.slug, pattern=policy.name_pattern)),
+        ("partitions", policies.check_partitions(partitions, minimum=policy.min_partitions,
+                                                 maximum=policy.max_partitions)),
+        ("replication_factor", policies.check_replication_factor(
+            replication_factor, allowed=policy.allowed_replication_factors)),
+        ("configs", policies.check_configs(configs, rules=policy.config_rules,
+                                           replication_factor=replication_factor)),
+    ):
+        if messages:
+            errors[field] = messages
+    if not cluster.is_active:
+        errors.setdefault("cluster", []).append("This cluster is not accepting changes.")
+    _check_metadata(errors, description=description, tags=tags, visibility=visibility)
+    if "name" not in errors:
+        _check_name_free(errors, cluster, name)
+    _raise_if(errors)
+
+    topic = Topic(cluster=cluster, team=team, name=name, partitions=partitions,
+                  replication_factor=replication_factor, configs=_normalized(configs), description=description,
+                  tags=list(tags), visibility=visibility)
+    try:
+        with transaction.atomic():
+            topic.save()
+            audit_record(actor=actor, via=via, action="topic.create", obj=topic, team=team,
+                         after=topic_snapshot(topic))
+    except IntegrityError:
+        # Two requests raced for the same name; the constraint decided.
+        raise ValidationError({"name": ["A topic with this name already exists on this cluster."]}) from None
+    reconcile_soon(cluster.pk)
+    return topic
+
+
+def _check_name_free(errors: dict, cluster: Cluster, name: str) -> None:
+    live = Topic.objects.filter(cluster=cluster).exclude(status=ResourceStatus.DELETED)
+    if live.filter(name=name).exists():
+        errors["name"] = ["A topic with this name already exists on this cluster."]
+    elif other := live.filter(collision_key=name.replace(".", "_")).first():
+        errors["name"] = [f"This name collides with the existing topic {other.name}: Kafka treats '.' and '_' "
+                          "alike in metric names."]
+
+
+def _locked(topic: Topic, expected_generation: int | None) -> Topic:
+    current = Topic.objects.select_for_update().select_related("cluster", "team").get(pk=topic.pk)
+    if expected_generation is not None and current.generation != expected_generation:
+        raise Conflict(f"The topic changed since you loaded it (now at generation {current.generation}, you had "
+                       f"{expected_generation}). Reload it and apply your change again.",
+                       current_generation=current.generation)
+    if current.status == ResourceStatus.DELETED or current.wants_deletion:
+        raise ValidationError({"__all__": ["This topic is deleted or being deleted."]})
+    return current
+
+
+def topic_update(
+    *, actor, topic: Topic, expected_generation: int | None = None, via: str = AuditEvent.Via.SYSTEM,
+    partitions: int | None = None, configs: dict | None = None, description: str | None = None,
+    tags: list[str] | None = None, visibility: str | None = None, drift_reaction: str | None = None,
+) -> Topic:
+    """Change a topic. Partitions may only grow; the replication factor never changes in place.
+
+    ``expected_generation`` is the generation the caller based its change on; a stale one raises
+    Conflict instead of silently overwriting someone else's change.
+    """
+    if not can_write_team(actor, topic.team):
+        raise PermissionDenied("Only owners and members of the team can change its topics.")
+    with transaction.atomic():
+        topic = _locked(topic, expected_generation)
+        before = topic_snapshot(topic)
+        policy = policy_for(topic.cluster)
+        errors: dict[str, list[str]] = {}
+        if partitions is not None and partitions != topic.partitions:
+            messages = policies.check_partitions(partitions, minimum=policy.min_partitions,
+                                                 maximum=policy.max_partitions, current=topic.partitions)
+            if messages:
+                errors["partitions"] = messages
+        if configs is not None:
+            messages = policies.check_configs(configs, rules=policy.config_rules,
+                                              replication_factor=topic.replication_factor)
+            if messages:
+                errors["configs"] = messages
+        _check_metadata(errors, description=topic.description if description is None else description,
+                        tags=topic.tags if tags is None else tags,
+                        visibility=topic.visibility if visibility is None else visibility)
+        if drift_reaction is not None and drift_reaction not in Topic.DriftReaction.values:
+            errors["drift_reaction"] = ["Choose revert, report or the cluster default."]
+        _raise_if(errors)
+
+        kafka_changed = (partitions is not None and partitions != topic.partitions) or (
+            configs is not None and _normalized(configs) != topic.configs)
+        if partitions is not None:
+            topic.partitions = partitions
+        if configs is not None:
+            topic.configs = _normalized(configs)
+        for field, value in (("description", description), ("tags", tags), ("visibility", visibility),
+                             ("drift_reaction", drift_reaction)):
+            if value is not None:
+                setattr(topic, field, list(value) if field == "tags" else value)
+        if kafka_changed:
+            _mark_for_apply(topic)
+        topic.save()
+        after = topic_snapshot(topic)
+        if after != before:
+            audit_record(actor=actor, via=via, action="topic.update", obj=topic, team=topic.team,
+                         before=before, after=after)
+    if kafka_changed:
+        reconcile_soon(topic.cluster_id)
+    return topic
+
+
+def _mark_for_apply(topic: Topic) -> None:
+    """A new desired generation: the reconciler applies it as soon as it can, backoff reset."""
+    topic.generation += 1
+    topic.status = ResourceStatus.PENDING
+    topic.failures = 0
+    topic.next_attempt_at = None
+    topic.last_error = ""
+
+
+def topic_dependants(topic: Topic) -> list[str]:
+    """Resources that would break if the topic went away (subscriptions, schemas)."""
+    return []
+
+
+def topic_delete(*, actor, topic: Topic, confirm_name: str, via: str = AuditEvent.Via.SYSTEM) -> Topic:
+    """Delete a topic from Kafka; the record is kept with status deleted."""
+    if not can_write_team(actor, topic.team):
+        raise PermissionDenied("Only owners and members of the team can delete its topics.")
+    if confirm_name != topic.name:
+        raise ValidationError({"confirm_name": [f"Type the topic's name, {topic.name}, to confirm."]})
+    dependants = topic_dependants(topic)
+    if dependants:
+        raise ValidationError({"__all__": ["The topic is still used by: " + ", ".join(dependants) + "."]})
+    with transaction.atomic():
+        topic = _locked(topic, None)
+        before = topic_snapshot(topic)
+        _mark_for_apply(topic)
+        topic.status = ResourceStatus.DELETING
+        topic.delete_requested_at = timezone.now()
+        topic.save()
+        audit_record(actor=actor, via=via, action="topic.delete", obj=topic, team=topic.team, before=before)
+    reconcile_soon(topic.cluster_id)
+    return topic
+
+
+def topic_revert(*, actor, topic: Topic, via: str = AuditEvent.Via.SYSTEM) -> Topic:
+    """Drift: make the cluster match the desired state again (recreating a deleted topic)."""
+    if not (is_team_owner(actor, topic.team) or is_operator(actor)):
+        raise PermissionDenied("Only the team's owners or platform operators decide about drift.")
+    with transaction.atomic():
+        topic = _locked(topic, None)
+        if topic.status != ResourceStatus.DRIFTED:
+            raise ValidationError({"__all__": ["The topic has no drift to revert."]})
+        drift = topic.drift
+        topic.status = ResourceStatus.PENDING
+        topic.failures, topic.next_attempt_at = 0, None
+        topic.save()
+        audit_record(actor=actor, via=via, action="topic.drift.revert", obj=topic, team=topic.team,
+                     before={"drift": drift}, after=topic_snapshot(topic))
+    reconcile_soon(topic.cluster_id)
+    return topic
+
+
+def topic_adopt(*, actor, topic: Topic, via: str = AuditEvent.Via.SYSTEM) -> Topic:
+    """Drift: take what the cluster has into the desired state (a topic deleted behind our back is
+    recorded as deleted)."""
+    if not (is_team_owner(actor, topic.team) or is_operator(actor)):
+        raise PermissionDenied("Only the team's owners or platform operators decide about drift.")
+    with transaction.atomic():
+        topic = _locked(topic, None)
+        if topic.status != ResourceStatus.DRIFTED:
+            raise ValidationError({"__all__": ["The topic has no drift to adopt."]})
+        before = topic_snapshot(topic)
+        now = timezone.now()
+        if topic.observed is None:
+            topic.status, topic.deleted_at, topic.delete_requested_at = ResourceStatus.DELETED, now, now
+        else:
+            topic.partitions = topic.observed["partitions"]
+            topic.replication_factor = topic.observed["replication_factor"]
+            topic.configs = dict(topic.observed["configs"])
+            topic.generation += 1
+            topic.observed_generation = topic.generation
+            topic.status, topic.ready_at = ResourceStatus.READY, now
+        topic.drift, topic.last_error = None, ""
+        topic.save()
+        audit_record(actor=actor, via=via, action="topic.drift.adopt", obj=topic, team=topic.team,
+                     before=before, after=topic_snapshot(topic))
+    return topic
+
+
+def topic_apply_now(*, actor, topic: Topic, via: str = AuditEvent.Via.SYSTEM) -> None:
+    """Operators: skip the backoff and try again now."""
+    if not is_operator(actor):
+        raise PermissionDenied("Only platform operators can force a retry.")
+    Topic.objects.filter(pk=topic.pk, status__in=[ResourceStatus.FAILED, ResourceStatus.PENDING]).update(
+        next_attempt_at=None)
+    audit_record(actor=actor, via=via, action="topic.apply_now", obj=topic, team=topic.team)
+    reconcile_soon(topic.cluster_id)

@@ -1,0 +1,55 @@
+"""Celery tasks: ids in, a service called; retry policy on the decorator."""
+
+import os
+import socket
+
+from celery import shared_task
+from django.db import OperationalError, connection
+
+# acks_late + reject_on_worker_lost: a task whose worker dies is redelivered, and the row claims
+# (see reconcile/runner.py) make a second delivery harmless.
+RELIABLE = {"acks_late": True, "reject_on_worker_lost": True}
+
+
+@shared_task(name="onboarding.reconcile_cluster", bind=True, autoretry_for=(OperationalError,),
+             retry_backoff=True, retry_backoff_max=60, max_retries=None, **RELIABLE)
+def reconcile_cluster(self, cluster_id: int) -> dict:
+    from onboarding.reconcile.runner import reconcile_cluster as run
+    from onboarding.services.scheduling import clear_queued_mark, reconcile_later
+
+    clear_queued_mark(cluster_id)  # before claiming, so later changes queue a new run
+    report = run(cluster_id)
+    if report.retry_in is not None:
+        reconcile_later(cluster_id, report.retry_in)
+    return {"run": report.run_id, "claimed": report.claimed, "ready": report.ready, "deleted": report.deleted,
+            "failed": report.failed}
+
+
+@shared_task(name="onboarding.sweep", **RELIABLE)
+def sweep() -> dict:
+    from onboarding.reconcile.sweep import sweep as run
+
+    return run()
+
+
+@shared_task(name="onboarding.platform_probe")
+def platform_probe() -> dict:
+    """Report, from a worker, whether the database, Kafka and the registry answer.
+
+    Operators use it to tell a broken worker host from a broken service.
+    """
+    from onboarding.platform import PlatformError
+    from onboarding.platform.kafka_admin import KafkaAdmin
+    from onboarding.platform.registry import Registry
+
+    report = {"worker": f"{socket.gethostname()}:{os.getpid()}"}
+    with connection.cursor() as cursor:
+        cursor.execute("select current_database()")
+        report["database"] = cursor.fetchone()[0]
+    for name, check in (("kafka", lambda: KafkaAdmin(timeout=5).ping()), ("registry", lambda: Registry().ping())):
+        try:
+            check()
+            report[name] = "ok"
+        except PlatformError as exc:
+            report[name] = str(exc)
+    return report

@@ -1,0 +1,23 @@
+"""Fixtures shared by every test: connections to the real services the stack script started.
+
+Nothing here is a fake: the Kafka admin client talks to the broker on its PLAINTEXT listener,
+SASL clients to its SCRAM listener, the registry over HTTP, Celery through Redis to a worker
+process, and the browser is Debian's chromium.
+"""
+
+import os
+import uuid
+
+import pytest
+
+# Playwright's sync API runs an event loop in the test thread; Django refuses ORM calls from a
+# thread with a running loop unless told that this is deliberate.
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+pytest_plugins = ["tests.fixtures.services", "tests.fixtures.browser", "tests.fixtures.workers"]
+
+
+@pytest.fixture
+def unique():
+    """A short random suffix so tests never collide on broker or registry names."""
+    return uuid.uuid4().hex[:10]
