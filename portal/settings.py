@@ -77,6 +77,8 @@ TEMPLATES = [
 
 # ---------------------------------------------------------------------------- database
 DATABASES = {"default": env_database("DATABASE_URL")}
+# Lets parallel test runs on one Postgres use separate test databases.
+DATABASES["default"]["TEST"] = {"NAME": env_str("DJANGO_TEST_DATABASE_NAME", "") or None}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # ---------------------------------------------------------------------------- auth

@@ -14,7 +14,12 @@ import pytest
 # thread with a running loop unless told that this is deliberate.
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
-pytest_plugins = ["tests.fixtures.services", "tests.fixtures.browser", "tests.fixtures.workers"]
+pytest_plugins = [
+    "tests.fixtures.services",
+    "tests.fixtures.actors",
+    "tests.fixtures.browser",
+    "tests.fixtures.workers",
+]
 
 
 @pytest.fixture

@@ -2,6 +2,7 @@ from onboarding.models.apply import ApplyAttempt
 from onboarding.models.audit import AuditEvent
 from onboarding.models.clusters import Cluster, TopicPolicy
 from onboarding.models.teams import Membership, Team
+from onboarding.models.tokens import ApiToken
 from onboarding.models.topics import ResourceStatus, Topic
 
-__all__ = ["ApplyAttempt", "AuditEvent", "Cluster", "Membership", "ResourceStatus", "Team", "Topic", "TopicPolicy"]
+__all__ = ["ApiToken", "ApplyAttempt", "AuditEvent", "Cluster", "Membership", "ResourceStatus", "Team", "Topic", "TopicPolicy"]

@@ -17,7 +17,7 @@ from django.db import transaction
 
 log = logging.getLogger(__name__)
 QUEUED_KEY = "portal:reconcile-queued:{cluster_id}"
-QUEUED_TTL_SECONDS = 300
+QUEUED_TTL_SECONDS = 60
 
 
 @lru_cache(maxsize=1)

@@ -76,6 +76,29 @@ def topic_create(
     replication_factor = policy.default_replication_factor if replication_factor is None else replication_factor
     configs = {**policy.default_configs, **(configs or {})}
     name = (name or "").strip()
+    _raise_if(topic_create_errors(cluster=cluster, team=team, name=name, partitions=partitions,
+                                  replication_factor=replication_factor, configs=configs,
+                                  description=description, tags=tags, visibility=visibility))
+
+    topic = Topic(cluster=cluster, team=team, name=name, partitions=partitions,
+                  replication_factor=replication_factor, configs=_normalized(configs), description=description,
+                  tags=list(tags), visibility=visibility)
+    try:
+        with transaction.atomic():
+            topic.save()
+            audit_record(actor=actor, via=via, action="topic.create", obj=topic, team=team,
+                         after=topic_snapshot(topic))
+    except IntegrityError:
+        # Two requests raced for the same name; the constraint decided.
+        raise ValidationError({"name": ["A topic with this name already exists on this cluster."]}) from None
+    reconcile_soon(cluster.pk)
+    return topic
+
+
+def topic_create_errors(*, cluster: Cluster, team: Team, name: str, partitions: int, replication_factor: int,
+                        configs: dict, description: str = "", tags=(), visibility: str = "public") -> dict:
+    """Every field-level problem of a new topic, without saving anything (forms validate as you type)."""
+    policy = policy_for(cluster)
     errors: dict[str, list[str]] = {}
     for field, messages in (
         ("name", policies.check_name(name, team_slug=team.slug, pattern=policy.name_pattern)),
@@ -93,21 +116,7 @@ def topic_create(
     _check_metadata(errors, description=description, tags=tags, visibility=visibility)
     if "name" not in errors:
         _check_name_free(errors, cluster, name)
-    _raise_if(errors)
-
-    topic = Topic(cluster=cluster, team=team, name=name, partitions=partitions,
-                  replication_factor=replication_factor, configs=_normalized(configs), description=description,
-                  tags=list(tags), visibility=visibility)
-    try:
-        with transaction.atomic():
-            topic.save()
-            audit_record(actor=actor, via=via, action="topic.create", obj=topic, team=team,
-                         after=topic_snapshot(topic))
-    except IntegrityError:
-        # Two requests raced for the same name; the constraint decided.
-        raise ValidationError({"name": ["A topic with this name already exists on this cluster."]}) from None
-    reconcile_soon(cluster.pk)
-    return topic
+    return errors
 
 
 def _check_name_free(errors: dict, cluster: Cluster, name: str) -> None:
