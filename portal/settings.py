@@ -4,6 +4,7 @@ See portal/env.py for the readers: a missing or malformed variable stops start-u
 that names it. README.md lists every variable.
 """
 
+import re
 from pathlib import Path
 
 from portal.env import (
@@ -42,6 +43,7 @@ INSTALLED_APPS = [
     "django_filters",
     "rest_framework",
     "drf_spectacular",
+    "drf_spectacular_sidecar",  # Swagger UI and ReDoc assets served locally, no CDN
     "onboarding",
 ]
 
@@ -113,21 +115,44 @@ STORAGES = {
 }
 
 # ---------------------------------------------------------------------------- REST API
+# Requests per user (or per address when anonymous): a number, '/', and s, min, hour or day.
+API_THROTTLE_RATE = env_str("API_THROTTLE_RATE", "600/min")
+if not re.fullmatch(r"[1-9][0-9]*/(s|sec|m|min|h|hour|d|day)", API_THROTTLE_RATE):
+    raise ConfigError(f"API_THROTTLE_RATE must look like 600/min (per s, min, hour or day); got {API_THROTTLE_RATE!r}.")
+# The largest request body the portal reads; the API answers 413 above it.
+DATA_UPLOAD_MAX_MEMORY_SIZE = 1024 * 1024
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.SessionAuthentication",
+        # Bearer first: its challenge makes an unauthenticated request a 401, not a 403.
+        "onboarding.api.authentication.BearerTokenAuthentication",
+        "rest_framework.authentication.SessionAuthentication",  # the browser, e.g. the interactive docs
     ],
-    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_PERMISSION_CLASSES": [
+        "rest_framework.permissions.IsAuthenticated",
+        "onboarding.api.permissions.TokenScopeAllows",
+    ],
+    "DEFAULT_THROTTLE_CLASSES": ["rest_framework.throttling.UserRateThrottle"],
+    "DEFAULT_THROTTLE_RATES": {"user": API_THROTTLE_RATE},
+    "DEFAULT_PARSER_CLASSES": ["onboarding.api.parsers.LimitedJSONParser"],
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "EXCEPTION_HANDLER": "portal.api_errors.api_exception_handler",
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
-    "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
+    "DEFAULT_PAGINATION_CLASS": "onboarding.api.pagination.PortalPagination",
     "PAGE_SIZE": 50,
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Event platform portal API",
-    "DESCRIPTION": "Self-service topics, schemas and routing subscriptions on the company Kafka platform.",
+    "DESCRIPTION": "Self-service topics, schemas and routing subscriptions on the company Kafka platform. "
+                   "Authenticate with `Authorization: Bearer <token>` (`manage.py create_api_token`).",
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
+    # Separate request and response components, so read-only fields do not show up as inputs.
+    "COMPONENT_SPLIT_REQUEST": True,
+    "SCHEMA_PATH_PREFIX": r"/api/v[0-9]+",  # tags operations by resource (teams, clusters, topics)
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
 }
 
 # ---------------------------------------------------------------------------- Celery (Redis broker)
@@ -163,6 +188,8 @@ if KAFKA_SECURITY_PROTOCOL.startswith("SASL"):
     KAFKA_SASL_USERNAME = env_str("KAFKA_SASL_USERNAME")
     KAFKA_SASL_PASSWORD = env_str("KAFKA_SASL_PASSWORD")
 KAFKA_SSL_CA_LOCATION = env_str("KAFKA_SSL_CA_LOCATION", "") or None
+# Bound on every admin request; a reconcile claim lease must outlast a few of these.
+KAFKA_ADMIN_TIMEOUT_SECONDS = env_int("KAFKA_ADMIN_TIMEOUT_SECONDS", 15, minimum=1)
 
 # ---------------------------------------------------------------------------- Schema Registry (Confluent REST)
 SCHEMA_REGISTRY_URL = env_http_url("SCHEMA_REGISTRY_URL")

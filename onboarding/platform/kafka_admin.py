@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from confluent_kafka import KafkaError, KafkaException
+from django.conf import settings
 from confluent_kafka.admin import (
     AdminClient,
     AlterConfigOpType,
@@ -49,9 +50,9 @@ def translate(exc: Exception, action: str) -> PlatformError:
 class KafkaAdmin:
     """One AdminClient per reconcile run; every call is bounded by ``timeout`` seconds."""
 
-    def __init__(self, connection: KafkaConnection | None = None, *, timeout: float = 15.0):
+    def __init__(self, connection: KafkaConnection | None = None, *, timeout: float | None = None):
         self.connection = connection or default_kafka_connection()
-        self.timeout = timeout
+        self.timeout = float(timeout or settings.KAFKA_ADMIN_TIMEOUT_SECONDS)
         self.client = AdminClient({**self.connection.client_config(), "socket.connection.setup.timeout.ms": 5000})
 
     def ping(self) -> int:

@@ -6,6 +6,7 @@
 #
 # Layout (STACK_DIR defaults to <repo>/.stack, repo = parent of scripts/):
 #     $STACK_DIR/run/NAME.pid    pid of the service's main process (nothing else)
+#     $STACK_DIR/run/NAME.start  its start time (/proc/PID/stat field 22), to detect pid reuse
 #     $STACK_DIR/run/NAME.logf   path of the service's log file
 #     $STACK_DIR/logs/NAME.log   default log file
 #
@@ -43,13 +44,21 @@ proc_logfile() {
     if [[ -s "$f" ]]; then cat "$f"; else printf '%s/%s.log\n' "$PROC_LOG_DIR" "$1"; fi
 }
 
+# _proc_stat PID N : print field N of /proc/PID/stat (N >= 3; the command name may contain spaces).
+_proc_stat() { sed 's/^.*) //' "/proc/$1/stat" 2>/dev/null | awk -v n="$(($2 - 2))" '{print $n}'; }
+
 # _proc_alive PID : true if PID exists and is not a zombie.
 _proc_alive() {
     local pid=$1 state
     [[ "$pid" =~ ^[0-9]+$ ]] || return 1
     kill -0 "$pid" 2>/dev/null || return 1
-    state=$(awk '{print $3}' "/proc/$pid/stat" 2>/dev/null) || return 0
+    state=$(_proc_stat "$pid" 3)
     [[ "$state" != Z ]]
+}
+
+# _group_alive PGID : true if a live (non-zombie) process other than ourselves is in process group PGID.
+_group_alive() {
+    ps -e -o pgid=,stat=,pid= 2>/dev/null | awk -v g="$1" -v me="$$" '$1 == g && $2 !~ /^Z/ && $3 != me { f = 1 } END { exit !f }'
 }
 
 # proc_pid NAME : print NAME's pid if its pid file names a live process; non-zero otherwise.
@@ -59,6 +68,12 @@ proc_pid() {
     [[ -s "$f" ]] || return 1
     read -r pid <"$f" || true
     _proc_alive "$pid" || return 1
+    # Guard against pid reuse (e.g. after a reboot): the start time recorded by proc_start must match.
+    local st="$PROC_RUN_DIR/$1.start" want
+    if [[ -s "$st" ]]; then
+        read -r want <"$st" || true
+        [[ "$(_proc_stat "$pid" 22)" == "$want" ]] || return 1
+    fi
     printf '%s\n' "$pid"
 }
 
@@ -80,17 +95,23 @@ proc_start() {
     mkdir -p "$(dirname "$log")"
     local pidf i
     pidf=$(proc_pidfile "$name")
-    rm -f "$pidf"
+    rm -f "$pidf" "$PROC_RUN_DIR/$name.start"
     printf '%s\n' "$log" >"$PROC_RUN_DIR/$name.logf"
     printf '\n===== %s starting %s: %s\n' "$(date '+%F %T')" "$name" "$*" >>"$log"
     # The inner bash writes its own pid and then execs the command, so the pid file holds the pid of
     # the service itself whether or not setsid had to fork.
     # Descriptors above 2 (e.g. a caller's flock) are closed so the service does not hold them.
+    # shellcheck disable=SC2016
     setsid bash -c 'for fd in /proc/$$/fd/*; do fd=${fd##*/}; ((fd > 2)) && eval "exec $fd>&-"; done
         echo $$ >"$0.tmp" && mv -f "$0.tmp" "$0" && exec "$@"' "$pidf" "$@" \
         </dev/null >>"$log" 2>&1 &
+    local pid
     for ((i = 0; i < 100; i++)); do
-        [[ -s "$pidf" ]] && return 0
+        if [[ -s "$pidf" ]]; then
+            read -r pid <"$pidf" || true
+            _proc_stat "$pid" 22 >"$PROC_RUN_DIR/$name.start" || true
+            return 0
+        fi
         sleep 0.05
     done
     warn "$name" "did not write its pid file $pidf"
@@ -104,7 +125,7 @@ proc_stop() {
     local pidf
     pidf=$(proc_pidfile "$name")
     if ! pid=$(proc_pid "$name"); then
-        rm -f "$pidf"
+        rm -f "$pidf" "$PROC_RUN_DIR/$name.start"
         return 0
     fi
     pgid=$(ps -o pgid= -p "$pid" 2>/dev/null | tr -d ' ')
@@ -119,12 +140,12 @@ proc_stop() {
         for ((i = 0; i < 50; i++)); do _proc_alive "$pid" || break; sleep 0.1; done
     fi
     # Only when the service leads its own group (setsid): children it left behind.
-    if [[ "$pgid" == "$pid" ]] && kill -0 -- "-$pgid" 2>/dev/null; then
+    if [[ "$pgid" == "$pid" ]] && _group_alive "$pgid"; then
         kill -TERM -- "-$pgid" 2>/dev/null || true
-        for ((i = 0; i < 50; i++)); do kill -0 -- "-$pgid" 2>/dev/null || break; sleep 0.1; done
-        kill -KILL -- "-$pgid" 2>/dev/null || true
+        for ((i = 0; i < 50; i++)); do _group_alive "$pgid" || break; sleep 0.1; done
+        _group_alive "$pgid" && kill -KILL -- "-$pgid" 2>/dev/null
     fi
-    rm -f "$pidf"
+    rm -f "$pidf" "$PROC_RUN_DIR/$name.start"
     _proc_alive "$pid" && return 1
     return 0
 }

@@ -2,6 +2,8 @@
 
 import pytest
 from django.conf import settings
+
+from tests.fixtures.waiting import wait_for
 from confluent_kafka import Consumer, Producer, KafkaError, KafkaException, TopicPartition
 from confluent_kafka.admin import (
     AclBinding,
@@ -83,11 +85,21 @@ def test_an_acl_lets_a_sasl_principal_read_and_it_is_denied_before(kafka_admin, 
 
         _allow(kafka_admin, ResourceType.TOPIC, topic, principal)
 
-        assert _read_one(kafka_sasl_bootstrap, username, password, topic, group) == b"hello"
+        # ACLs propagate through the metadata log; allow the broker a moment to apply them.
+        value = wait_for(lambda: _try_read(kafka_sasl_bootstrap, username, password, topic, group), timeout=10,
+                         message="the new ACL to take effect")
+        assert value == b"hello"
     finally:
         kafka_admin.delete_topics([topic])[topic].result(30)
         kafka_admin.delete_acls([AclBindingFilter(ResourceType.ANY, None, ResourcePatternType.ANY, principal, None,
                                                   AclOperation.ANY, AclPermissionType.ANY)])
+
+
+def _try_read(*args):
+    try:
+        return _read_one(*args)
+    except KafkaException:
+        return None
 
 
 def _allow(admin, resource_type, name, principal):
