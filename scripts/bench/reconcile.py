@@ -1,0 +1,115 @@
+"""Benchmark: the portal's reconcile path against raw AdminClient batches, in the same run.
+
+  scripts/dev bench reconcile [--topics 1000]
+
+1. Register N topics through the service layer (one transaction each, as the API does) and time
+   until a real Celery worker has made all of them ready; baseline: one raw create_topics batch
+   of N other topics.
+2. Time one drift check over the N ready topics; baseline: one raw describe_configs batch of them.
+
+Prints the figures and the ratios (goal: both at or below 1.5). Cleans up the broker afterwards.
+"""
+
+import argparse
+import os
+import subprocess
+import sys
+import time
+import uuid
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(REPO))
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "portal.settings")
+
+import django  # noqa: E402
+
+django.setup()
+
+from confluent_kafka.admin import AdminClient, ConfigResource, NewTopic, ResourceType  # noqa: E402
+from django.conf import settings  # noqa: E402
+from django.contrib.auth import get_user_model  # noqa: E402
+
+from onboarding.models import ApplyAttempt, Cluster, ResourceStatus, Team, Topic, TopicPolicy  # noqa: E402
+from onboarding.reconcile.drift import check_drift  # noqa: E402
+from onboarding.services.clusters import cluster_create  # noqa: E402
+from onboarding.services.teams import team_create  # noqa: E402
+from onboarding.services.topics import topic_create  # noqa: E402
+
+
+def wait(futures):
+    for future in futures.values():
+        future.result(120)
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--topics", type=int, default=1000)
+    count = parser.parse_args().topics
+    run = uuid.uuid4().hex[:6]
+    admin = AdminClient({"bootstrap.servers": settings.KAFKA_BOOTSTRAP_SERVERS})
+    operator, _ = get_user_model().objects.get_or_create(username="bench-operator",
+                                                         defaults={"is_staff": True, "is_superuser": True})
+    team = Team.objects.filter(slug="bench").first() or team_create(actor=None, slug="bench", name="Benchmark")
+    cluster = cluster_create(actor=None, name=f"bench-{run}", environment="bench",
+                             bootstrap_servers=settings.KAFKA_BOOTSTRAP_SERVERS, reconcile_interval_seconds=3600)
+    TopicPolicy.objects.filter(cluster=cluster).update(max_partitions=64)
+    worker = subprocess.Popen([sys.executable, "-m", "celery", "-A", "portal", "worker", "-Q", "portal",
+                               "--concurrency=2", "--loglevel=WARNING", "-n", f"bench-{run}@%h"], cwd=REPO,
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    raw_names = [f"bench.raw-{run}-{i:05d}" for i in range(count)]
+    portal_names = [f"bench.portal-{run}-{i:05d}" for i in range(count)]
+    try:
+        time.sleep(5)  # let the worker connect before the clock starts
+        started = time.perf_counter()
+        wait(admin.create_topics([NewTopic(n, 1, 1) for n in raw_names], operation_timeout=120))
+        raw_create = time.perf_counter() - started
+
+        started = time.perf_counter()
+        for name in portal_names:
+            topic_create(actor=operator, cluster=cluster, team=team, name=name, partitions=1, replication_factor=1)
+        registered = time.perf_counter() - started
+        topics = Topic.objects.filter(cluster=cluster)
+        while topics.exclude(status=ResourceStatus.READY).exists():
+            if topics.filter(status=ResourceStatus.FAILED).exists():
+                raise SystemExit(f"failed: {topics.filter(status='failed').first().last_error}")
+            time.sleep(0.05)
+        portal_create = time.perf_counter() - started
+        runs = ApplyAttempt.objects.filter(topic__cluster=cluster).values("run_id").distinct().count()
+
+        for delay in (0, 0.5, 1, 2, 4):
+            time.sleep(delay)
+            missing = set(portal_names) - set(admin.list_topics(timeout=30).topics)
+            print(f"after +{delay}s: {len(missing)} not yet in the broker's metadata")
+            if not missing:
+                break
+        assert not missing, f"{len(missing)} ready topics are not on the broker, e.g. {sorted(missing)[:3]}"
+        resources = [ConfigResource(ResourceType.TOPIC, n) for n in portal_names]
+        started = time.perf_counter()
+        wait(admin.describe_configs(resources))
+        raw_describe = time.perf_counter() - started
+        started = time.perf_counter()
+        report = check_drift(cluster.pk)
+        portal_sweep = time.perf_counter() - started
+        assert report.checked == count and not report.drifted, report
+
+        print(f"topics: {count}")
+        print(f"raw create_topics batch:          {raw_create:7.2f} s")
+        print(f"portal register -> all ready:     {portal_create:7.2f} s "
+              f"(service calls {registered:.2f} s, {runs} reconcile runs)")
+        print(f"ratio create:                     {portal_create / raw_create:7.2f}  (goal <= 1.5)")
+        print(f"raw describe_configs batch:       {raw_describe:7.2f} s")
+        print(f"portal drift check (sweep):       {portal_sweep:7.2f} s")
+        print(f"ratio sweep:                      {portal_sweep / raw_describe:7.2f}  (goal <= 1.5)")
+    finally:
+        os.killpg(worker.pid, 15)
+        worker.wait(30)
+        existing = set(admin.list_topics(timeout=30).topics) & set(raw_names + portal_names)
+        if existing:
+            wait(admin.delete_topics(list(existing), operation_timeout=120))
+        Topic.objects.filter(cluster=cluster).delete()
+        Cluster.objects.filter(pk=cluster.pk).delete()
+
+
+if __name__ == "__main__":
+    main()
