@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 import uuid
 from dataclasses import dataclass, field
+from datetime import timedelta
 
 from django.utils import timezone
 
@@ -13,6 +14,10 @@ from onboarding.platform.connection import kafka_connection_for
 from onboarding.platform.kafka_admin import KafkaAdmin
 from onboarding.reconcile.planner import drift
 from onboarding.reconcile.runner import desired_of
+
+
+# A topic created moments ago may be missing from a broker's metadata cache for a short while.
+METADATA_GRACE_SECONDS = 30
 
 
 @dataclass
@@ -35,8 +40,11 @@ def check_drift(cluster_id: int) -> DriftReport:
     observed = KafkaAdmin(kafka_connection_for(cluster)).describe_topics(t.name for t in topics)
     duration_ms = int((time.monotonic() - clock) * 1000)
     run_id, attempts = uuid.uuid4().hex, []
+    recently = timezone.now() - timedelta(seconds=METADATA_GRACE_SECONDS)
     for topic in topics:
         seen = observed.get(topic.name)
+        if seen is None and topic.ready_at and topic.ready_at > recently:
+            continue  # just created: the broker's metadata may not list it yet
         difference = drift(desired_of(topic), seen)
         unchanged = Topic.objects.filter(pk=topic.pk, status=topic.status, generation=topic.generation,
                                          claim_token="")

@@ -96,9 +96,10 @@ def topic_create(
 
 
 def topic_create_errors(*, cluster: Cluster, team: Team, name: str, partitions: int, replication_factor: int,
-                        configs: dict, description: str = "", tags=(), visibility: str = "public") -> dict:
+                        configs: dict, description: str = "", tags=(), visibility: str = "public",
+                        check_existing: bool = True, policy: TopicPolicy | None = None) -> dict:
     """Every field-level problem of a new topic, without saving anything (forms validate as you type)."""
-    policy = policy_for(cluster)
+    policy = policy or policy_for(cluster)
     errors: dict[str, list[str]] = {}
     for field, messages in (
         ("name", policies.check_name(name, team_slug=team.slug, pattern=policy.name_pattern)),
@@ -114,7 +115,7 @@ def topic_create_errors(*, cluster: Cluster, team: Team, name: str, partitions: 
     if not cluster.is_active:
         errors.setdefault("cluster", []).append("This cluster is not accepting changes.")
     _check_metadata(errors, description=description, tags=tags, visibility=visibility)
-    if "name" not in errors:
+    if check_existing and "name" not in errors:
         _check_name_free(errors, cluster, name)
     return errors
 
@@ -143,8 +144,10 @@ def topic_update(
     *, actor, topic: Topic, expected_generation: int | None = None, via: str = AuditEvent.Via.SYSTEM,
     partitions: int | None = None, configs: dict | None = None, description: str | None = None,
     tags: list[str] | None = None, visibility: str | None = None, drift_reaction: str | None = None,
+    replication_factor: int | None = None,
 ) -> Topic:
-    """Change a topic. Partitions may only grow; the replication factor never changes in place.
+    """Change a topic. Partitions may only grow; the replication factor never changes in place
+    (a caller may pass it unchanged, e.g. an API client sending back what it read).
 
     ``expected_generation`` is the generation the caller based its change on; a stale one raises
     Conflict instead of silently overwriting someone else's change.
@@ -161,6 +164,11 @@ def topic_update(
                                                  maximum=policy.max_partitions, current=topic.partitions)
             if messages:
                 errors["partitions"] = messages
+        if replication_factor is not None:
+            messages = policies.check_replication_factor(replication_factor, allowed=[],
+                                                         current=topic.replication_factor)
+            if messages:
+                errors["replication_factor"] = messages
         if configs is not None:
             messages = policies.check_configs(configs, rules=policy.config_rules,
                                               replication_factor=topic.replication_factor)

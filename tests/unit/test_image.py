@@ -28,7 +28,7 @@ def test_the_entrypoint_knows_every_role():
 
 
 def test_collectstatic_runs_with_the_build_time_settings_only(tmp_path):
-    build_env = dict(re.findall(r"([A-Z_]+)=(\S+)", DOCKERFILE.split("collectstatic")[0].split("RUN ")[-1]))
+    build_env = dict(re.findall(r"([A-Z_]+)=(\S+)", DOCKERFILE.split("manage.py collectstatic")[0].split("RUN ")[-1]))
     env = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "DATABASE_", "REDIS_", "KAFKA_",
                                                                     "SCHEMA_"))}
     env.update(build_env, DJANGO_STATIC_ROOT=str(tmp_path))

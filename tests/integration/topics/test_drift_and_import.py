@@ -1,8 +1,12 @@
 """Drift found by the sweep, decided by revert or adopt; existing topics imported without recreation."""
 
+from datetime import timedelta
+
 import pytest
 from confluent_kafka import TopicCollection
 from confluent_kafka.admin import AlterConfigOpType, ConfigEntry, ConfigResource, NewTopic, ResourceType
+
+from django.utils import timezone
 
 from onboarding.models import AuditEvent, Cluster, ResourceStatus, Topic
 from onboarding.reconcile.sweep import sweep
@@ -27,7 +31,9 @@ def _set_config_behind_the_portals_back(kafka_admin, name, key, value):
 
 
 def _sweep_now(cluster):
+    """Run the sweep as beat would once the check interval (and the new-topic grace) has passed."""
     Cluster.objects.filter(pk=cluster.pk).update(last_checked_at=None)
+    Topic.objects.filter(cluster=cluster).update(ready_at=timezone.now() - timedelta(hours=1))
     return sweep()
 
 

@@ -101,6 +101,5 @@ def test_two_concurrent_runs_never_apply_the_same_generation(kafka_admin, cluste
 
     assert len(reports) == 2
     for topic in topics:
-        topic.refresh_from_db()
-        assert topic.status == ResourceStatus.READY
+        wait_for_status(topic, ResourceStatus.READY)
         assert topic.attempts.count() == 1, f"{topic.name} was applied twice"
