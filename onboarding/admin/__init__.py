@@ -1,0 +1,13 @@
+"""The operators' admin: clusters and policies, teams, topics, imports, audit, tokens and attempts.
+
+Every change of desired state goes through ``onboarding.services`` (via=ADMIN, the operator as
+actor), so an edit here is validated, audited and reconciled exactly like one from the portal or API.
+"""
+
+from django.contrib import admin
+
+from onboarding.admin import clusters, records, teams, tokens, topics  # noqa: F401 - registers the ModelAdmins
+
+admin.site.site_header = "Event platform operations"
+admin.site.site_title = "Event platform admin"
+admin.site.index_title = "Platform operations"

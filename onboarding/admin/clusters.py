@@ -1,0 +1,65 @@
+"""Clusters and their topic policies."""
+
+from __future__ import annotations
+
+from django.contrib import admin
+from django.urls import path, reverse
+from django.utils.html import format_html
+
+from onboarding.admin.common import VIA, adopt_saved, audit_form_change
+from onboarding.admin.imports import import_topics_view
+from onboarding.models import Cluster, TopicPolicy
+from onboarding.services.clusters import cluster_create
+
+
+class TopicPolicyInline(admin.StackedInline):
+    """The policy's own clean() (policies.check_policy_definition) puts its errors next to the fields."""
+
+    model = TopicPolicy
+    can_delete = False
+    fields = ("name_pattern", ("min_partitions", "max_partitions", "default_partitions"),
+              ("allowed_replication_factors", "default_replication_factor"), "config_rules", "default_configs")
+
+
+@admin.register(Cluster)
+class ClusterAdmin(admin.ModelAdmin):
+    list_display = ("name", "environment", "order", "bootstrap_servers", "is_active", "drift_reaction",
+                    "last_checked_at", "import_link")
+    list_filter = ("environment", "is_active", "drift_reaction")
+    search_fields = ("name", "environment", "bootstrap_servers")
+    readonly_fields = ("last_checked_at",)
+    inlines = [TopicPolicyInline]
+    fieldsets = (
+        (None, {"fields": ("name", "environment", "order", "is_active")}),
+        ("Kafka", {"fields": ("bootstrap_servers", "security_protocol", "sasl_mechanism", "sasl_username_ref",
+                              "sasl_password_ref", "ssl_ca_location")}),
+        ("Schema Registry", {"fields": ("registry_url", "registry_username_ref", "registry_password_ref")}),
+        ("Reconciliation", {"fields": ("reconcile_interval_seconds", "drift_reaction", "last_checked_at")}),
+    )
+
+    def get_inlines(self, request, obj):
+        # cluster_create gives a new cluster the platform's default policy; operators edit it after saving.
+        return self.inlines if obj is not None else []
+
+    def get_urls(self):
+        view = self.admin_site.admin_view(lambda request, object_id: import_topics_view(self, request, object_id))
+        return [path("<path:object_id>/import-topics/", view, name="onboarding_cluster_import_topics"),
+                *super().get_urls()]
+
+    @admin.display(description="Import")
+    def import_link(self, obj):
+        return format_html('<a href="{}">Import topics</a>',
+                           reverse("admin:onboarding_cluster_import_topics", args=[obj.pk]))
+
+    def save_model(self, request, obj, form, change):
+        if change:
+            super().save_model(request, obj, form, change)
+            audit_form_change(request=request, form=form, action="cluster.update")
+            return
+        adopt_saved(obj, cluster_create(actor=request.user, via=VIA, **form.cleaned_data))
+
+    def save_formset(self, request, form, formset, change):
+        super().save_formset(request, form, formset, change)
+        if formset.model is TopicPolicy:
+            for policy_form in formset.forms:
+                audit_form_change(request=request, form=policy_form, action="topic_policy.update")

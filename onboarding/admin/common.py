@@ -1,0 +1,74 @@
+"""Pieces shared by the admin modules: calling services per object, read-only registrations, audit of edits."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from django.contrib import admin, messages
+
+from onboarding.models import AuditEvent
+from onboarding.services.audit import audit_record
+from onboarding.services.errors import Conflict, PermissionDenied, ValidationError
+
+VIA = AuditEvent.Via.ADMIN
+# What a service raises when it refuses a request; the admin shows these, anything else is a bug.
+REFUSALS = (ValidationError, PermissionDenied, Conflict)
+
+
+def refusal_text(exc: Exception) -> str:
+    if isinstance(exc, ValidationError):
+        return " ".join(exc.messages)
+    return str(exc) or "Not allowed."
+
+
+def run_per_object(model_admin, request, queryset, call: Callable, *, done: str) -> None:
+    """Run ``call(obj)`` for each selected row; one refusal is reported and does not stop the others.
+
+    Each service call has its own transaction, so the rows that succeeded stay changed.
+    """
+    succeeded = 0
+    for obj in queryset:
+        try:
+            call(obj)
+        except REFUSALS as exc:
+            model_admin.message_user(request, f"{obj}: {refusal_text(exc)}", messages.ERROR)
+        else:
+            succeeded += 1
+    if succeeded:
+        model_admin.message_user(request, done.format(count=succeeded), messages.SUCCESS)
+
+
+def adopt_saved(obj, saved) -> None:
+    """Make the admin's unsaved ``obj`` the row a service created, so the admin's redirect and log use it."""
+    for field in saved._meta.concrete_fields:
+        setattr(obj, field.attname, getattr(saved, field.attname))
+    obj._state.adding, obj._state.db = False, saved._state.db
+
+
+def _plain(value):
+    if value is None or isinstance(value, (str, int, float, bool, list, dict)):
+        return value
+    return str(value)
+
+
+def audit_form_change(*, request, form, action: str, team=None) -> None:
+    """Audit an admin edit of a record that has no update service yet (clusters, policies, teams)."""
+    changed = [name for name in form.changed_data if name in form.cleaned_data]
+    if not changed:
+        return
+    audit_record(actor=request.user, via=VIA, action=action, obj=form.instance, team=team,
+                 before={name: _plain(form.initial.get(name)) for name in changed},
+                 after={name: _plain(form.cleaned_data[name]) for name in changed})
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """Records written only by the system (audit, attempts): operators read them, nobody edits them."""
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
