@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.db.models import Q, QuerySet
 
-from onboarding.models import ApplyAttempt, Membership, ResourceStatus, Team, Topic
+from onboarding.models import ApiToken, ApplyAttempt, Cluster, Membership, ResourceStatus, Team, Topic
 from onboarding.services.access import is_operator
 from onboarding.services.errors import NotFound
 
@@ -42,3 +42,26 @@ def topic_for(user, pk) -> Topic:
 
 def topic_attempts(topic: Topic, limit: int = 20) -> list[ApplyAttempt]:
     return list(topic.attempts.all()[:limit])
+
+
+def clusters_with_policies() -> QuerySet[Cluster]:
+    """Every cluster with its topic policy (one query); any signed-in user may read them."""
+    return Cluster.objects.select_related("topic_policy")
+
+
+def cluster_named(name: str) -> Cluster | None:
+    return Cluster.objects.filter(name=name).first()
+
+
+def team_with_slug(slug: str) -> Team | None:
+    """Any team by slug: whether the actor may act for it is the service's decision."""
+    return Team.objects.filter(slug=slug).first()
+
+
+def teams_with_members_of(user) -> QuerySet[Team]:
+    """The teams a user may see, with their memberships loaded for listing members."""
+    return teams_of(user).prefetch_related("memberships__user")
+
+
+def api_token_with_key_id(key_id: str) -> ApiToken | None:
+    return ApiToken.objects.select_related("user").filter(key_id=key_id).first()

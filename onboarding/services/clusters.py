@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import copy
+
 from django.db import transaction
 
 from onboarding import policies
@@ -18,7 +20,7 @@ def cluster_create(*, actor, name: str, environment: str, bootstrap_servers: str
         cluster.full_clean()
         cluster.save()
         TopicPolicy.objects.create(cluster=cluster, allowed_replication_factors=[1, 3],
-                                   config_rules=policies.DEFAULT_CONFIG_RULES)
+                                   config_rules=copy.deepcopy(policies.DEFAULT_CONFIG_RULES))
         audit_record(actor=actor, via=via, action="cluster.create", obj=cluster,
                      after={"name": name, "environment": environment, "bootstrap_servers": bootstrap_servers})
     return cluster

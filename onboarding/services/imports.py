@@ -37,6 +37,8 @@ def topics_import(*, actor, cluster: Cluster, team: Team, names: list[str],
         raise PermissionDenied("Only platform operators can import topics.")
     if not names:
         raise ValidationError({"names": ["Choose at least one topic to import."]})
+    if not cluster.is_active:
+        raise ValidationError({"cluster": ["This cluster is not accepting changes."]})
     available = {t.name: t for t in unmanaged_topics(cluster)}
     missing = sorted(set(names) - set(available))
     if missing:

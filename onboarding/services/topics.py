@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import re
 
 from django.db import IntegrityError, transaction
@@ -23,7 +24,7 @@ def policy_for(cluster: Cluster) -> TopicPolicy:
     """The cluster's topic policy; a cluster without one gets the platform defaults."""
     policy, _ = TopicPolicy.objects.get_or_create(
         cluster=cluster,
-        defaults={"allowed_replication_factors": [1, 3], "config_rules": policies.DEFAULT_CONFIG_RULES},
+        defaults={"allowed_replication_factors": [1, 3], "config_rules": copy.deepcopy(policies.DEFAULT_CONFIG_RULES)},
     )
     return policy
 
@@ -284,10 +285,15 @@ def topic_adopt(*, actor, topic: Topic, via: str = AuditEvent.Via.SYSTEM) -> Top
 
 
 def topic_apply_now(*, actor, topic: Topic, via: str = AuditEvent.Via.SYSTEM) -> None:
-    """Operators: skip the backoff and try again now."""
+    """Operators: skip the backoff of a waiting topic and try again now."""
     if not is_operator(actor):
         raise PermissionDenied("Only platform operators can force a retry.")
-    Topic.objects.filter(pk=topic.pk, status__in=[ResourceStatus.FAILED, ResourceStatus.PENDING]).update(
-        next_attempt_at=None)
-    audit_record(actor=actor, via=via, action="topic.apply_now", obj=topic, team=topic.team)
+    with transaction.atomic():
+        waiting = Topic.objects.filter(pk=topic.pk, claim_token="",
+                                       status__in=[ResourceStatus.FAILED, ResourceStatus.PENDING,
+                                                   ResourceStatus.DELETING])
+        if not waiting.update(next_attempt_at=None):
+            raise ValidationError({"__all__": ["Only a pending, failed or deleting topic that is not being applied "
+                                               "right now can be retried."]})
+        audit_record(actor=actor, via=via, action="topic.apply_now", obj=topic, team=topic.team)
     reconcile_soon(topic.cluster_id)

@@ -1,0 +1,7 @@
+"""API views, one module per resource."""
+
+from onboarding.api.views.catalog import ClusterViewSet, TeamViewSet
+from onboarding.api.views.fallback import endpoint_not_found
+from onboarding.api.views.topics import TopicViewSet
+
+__all__ = ["ClusterViewSet", "TeamViewSet", "TopicViewSet", "endpoint_not_found"]

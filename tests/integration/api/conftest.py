@@ -1,0 +1,63 @@
+"""Helpers for the REST API tests: clients that authenticate with real API tokens, unique topic
+names and clean-up of what a test leaves on the shared broker."""
+
+import uuid
+
+import pytest
+from confluent_kafka import KafkaException
+from rest_framework.test import APIClient
+
+from onboarding.models import ApiToken, Topic
+from onboarding.services.topics import topic_create
+
+TOPICS = "/api/v1/topics/"
+
+
+def new_name(team: str = "payments") -> str:
+    """The broker is shared and keeps topics across runs: every test uses fresh names."""
+    return f"{team}.{uuid.uuid4().hex}"
+
+
+def topic_url(topic_or_id) -> str:
+    return f"{TOPICS}{getattr(topic_or_id, 'pk', topic_or_id)}/"
+
+
+@pytest.fixture
+def api_as():
+    """``api_as(user, scope="write")``: a DRF test client sending a freshly made bearer token."""
+
+    def make(user, scope: str = ApiToken.Scope.WRITE) -> APIClient:
+        _, plain = ApiToken.new(user=user, name="tests", scope=scope)
+        client = APIClient()
+        client.credentials(HTTP_AUTHORIZATION=f"Bearer {plain}")
+        return client
+
+    return make
+
+
+@pytest.fixture
+def payments_topic(cluster, alice):
+    """``payments_topic(**fields)``: a topic of payments registered through the service (no worker needed)."""
+
+    def make(**fields) -> Topic:
+        fields.setdefault("name", new_name())
+        fields.setdefault("partitions", 3)
+        fields.setdefault("replication_factor", 1)
+        return topic_create(actor=alice, cluster=cluster, team=alice.memberships.get().team, **fields)
+
+    return make
+
+
+@pytest.fixture
+def broker_topics(kafka_admin):
+    """Names a test puts on the broker; whatever is still there at the end is deleted."""
+    names: list[str] = []
+    yield names
+    existing = set(kafka_admin.list_topics(timeout=10).topics)
+    leftovers = [name for name in names if name in existing]
+    if leftovers:
+        for future in kafka_admin.delete_topics(leftovers, operation_timeout=30).values():
+            try:
+                future.result(30)
+            except KafkaException:
+                pass  # deleted meanwhile: nothing left to clean
