@@ -131,7 +131,7 @@ REST_FRAMEWORK = {
         "rest_framework.permissions.IsAuthenticated",
         "onboarding.api.permissions.TokenScopeAllows",
     ],
-    "DEFAULT_THROTTLE_CLASSES": ["rest_framework.throttling.UserRateThrottle"],
+    "DEFAULT_THROTTLE_CLASSES": ["onboarding.api.throttling.SharedUserRateThrottle"],
     "DEFAULT_THROTTLE_RATES": {"user": API_THROTTLE_RATE},
     "DEFAULT_PARSER_CLASSES": ["onboarding.api.parsers.LimitedJSONParser"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
@@ -157,6 +157,9 @@ SPECTACULAR_SETTINGS = {
 
 # ---------------------------------------------------------------------------- Celery (Redis broker)
 REDIS_URL = env_redis_url("REDIS_URL")
+# Shared by every web process, so API throttling counts per user, not per process.
+CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL,
+                      "KEY_PREFIX": "portal"}}
 CELERY_BROKER_URL = REDIS_URL
 CELERY_RESULT_BACKEND = REDIS_URL
 CELERY_TASK_ACKS_LATE = True

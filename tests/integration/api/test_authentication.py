@@ -7,6 +7,7 @@ import pytest
 from django.core.management import CommandError, call_command
 from django.utils import timezone
 from rest_framework.test import APIClient
+from django.core.cache import cache
 from rest_framework.throttling import UserRateThrottle
 
 from onboarding.models import ApiToken
@@ -161,6 +162,8 @@ def test_create_api_token_refuses_an_unknown_user_and_a_bad_expiry(alice):
 def test_a_client_over_the_rate_limit_gets_429_with_retry_after(alice, monkeypatch):
     # The rate is read from settings when the server starts; here a low one is set for this test only.
     monkeypatch.setitem(UserRateThrottle.THROTTLE_RATES, "user", "3/min")
+    # Counts live in the shared cache (Redis); start this user's window empty whatever ran before.
+    cache.delete(f"throttle_user_{alice.pk}")
     _, plain = ApiToken.new(user=alice, name="busy")
     client = bearer(plain)
 
@@ -170,3 +173,19 @@ def test_a_client_over_the_rate_limit_gets_429_with_retry_after(alice, monkeypat
     limited = client.get("/api/v1/teams/")
     assert int(limited["Retry-After"]) > 0
     assert "throttled" in limited.json()["detail"].lower()
+
+
+def test_the_api_keeps_serving_when_the_throttle_cache_is_unreachable(alice, settings):
+    from onboarding.api.throttling import SharedUserRateThrottle
+
+    class Unreachable:
+        def get(self, *args, **kwargs):
+            raise ConnectionError("redis is down")
+
+    _, plain = ApiToken.new(user=alice, name="outage")
+    original = SharedUserRateThrottle.cache
+    SharedUserRateThrottle.cache = Unreachable()
+    try:
+        assert bearer(plain).get("/api/v1/teams/").status_code == 200
+    finally:
+        SharedUserRateThrottle.cache = original
