@@ -1,0 +1,35 @@
+"""The topic list's search and filters (django-filter), over the topics the user may see."""
+
+from __future__ import annotations
+
+import django_filters
+from django.db.models import Func, Q
+
+from onboarding.models import Cluster, ResourceStatus, Team, Topic
+
+
+class TopicFilter(django_filters.FilterSet):
+    q = django_filters.CharFilter(method="search", label="Search")
+    team = django_filters.ModelChoiceFilter(queryset=Team.objects.all(), to_field_name="slug",
+                                            empty_label="All teams")
+    cluster = django_filters.ModelChoiceFilter(queryset=Cluster.objects.all(), to_field_name="name",
+                                               empty_label="All clusters")
+    status = django_filters.ChoiceFilter(choices=ResourceStatus.choices, empty_label="Any status")
+    tag = django_filters.ChoiceFilter(method="with_tag", label="Tag", empty_label="Any tag")
+
+    class Meta:
+        model = Topic
+        fields = ["q", "team", "cluster", "status", "tag"]
+
+    def __init__(self, data=None, queryset=None, **kwargs):
+        super().__init__(data, queryset=queryset, **kwargs)
+        # Offer only tags that exist on topics this user can see: others would always give nothing.
+        tags = (queryset.order_by().annotate(tag=Func("tags", function="unnest")).values_list("tag", flat=True)
+                .distinct())
+        self.filters["tag"].extra["choices"] = [(t, t) for t in sorted(set(tags))]
+
+    def search(self, queryset, name, value):
+        return queryset.filter(Q(name__icontains=value) | Q(description__icontains=value))
+
+    def with_tag(self, queryset, name, value):
+        return queryset.filter(tags__contains=[value])

@@ -1,0 +1,95 @@
+"""Reading topics (list, detail, live status) and the drift decisions taken from the detail page."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.core.paginator import Paginator
+from django.shortcuts import render
+from django.urls import reverse
+from django.views.decorators.http import require_POST
+
+from onboarding.models import AuditEvent, ResourceStatus
+from onboarding.selectors import topic_attempts, topic_for, topics_visible_to, writable_teams_of
+from onboarding.services.access import can_read_team, can_write_team, is_team_owner
+from onboarding.services.errors import ValidationError
+from onboarding.services.topics import topic_adopt, topic_revert
+from onboarding.views.common import after_post, htmx_target, portal_view
+from onboarding.views.filters import TopicFilter
+
+PAGE_SIZE = 25
+
+
+@portal_view
+def topic_list(request):
+    """Search and filters re-render only the table when htmx asks for it (hx-target=topic-table)."""
+    wants_deleted = request.GET.get("status") == ResourceStatus.DELETED
+    topics = topics_visible_to(request.user, include_deleted=wants_deleted)
+    topic_filter = TopicFilter(request.GET, queryset=topics)
+    page = Paginator(topic_filter.qs.order_by("name", "pk"), PAGE_SIZE).get_page(request.GET.get("page"))
+    context = {"filter": topic_filter, "page": page, "section": "topics",
+               "can_create": writable_teams_of(request.user).exists(),
+               "filtered": any(request.GET.get(k) for k in topic_filter.form.fields)}
+    if htmx_target(request) == "topic-table":
+        return render(request, "onboarding/partials/_topic_table.html", context)
+    return render(request, "onboarding/topic_list.html", context)
+
+
+@portal_view
+def topic_detail(request, pk: int):
+    topic = topic_for(request.user, pk)
+    insider = can_read_team(request.user, topic.team)
+    if htmx_target(request) == "topic-status":
+        response = render(request, "onboarding/partials/_topic_status.html", {"topic": topic, "insider": insider})
+        if not topic.is_settling:
+            # The reconciler finished: the rest of the page (attempts, generation, drift) reloads once.
+            response["HX-Trigger"] = "topic-settled"
+        return response
+    return render(request, "onboarding/topic_detail.html", {
+        "topic": topic, "section": "topics",
+        # An outsider looking at a public topic sees its metadata, never its controls or history.
+        "can_write": can_write_team(request.user, topic.team) and topic.is_live and not topic.wants_deletion,
+        "can_decide_drift": is_team_owner(request.user, topic.team) and topic.status == ResourceStatus.DRIFTED,
+        "insider": insider,
+        "attempts": topic_attempts(topic) if insider else None,
+        "drift_rows": drift_rows(topic.drift) if insider and topic.status == ResourceStatus.DRIFTED else [],
+    })
+
+
+def drift_rows(drift: dict | None) -> list[tuple[str, object, object]]:
+    """topic.drift flattened to (what, desired, observed) rows for one table."""
+    if not drift:
+        return []
+    rows = []
+    if "exists" in drift:
+        rows.append(("Topic exists", "yes", "no, deleted on the cluster"))
+    for field, label in (("partitions", "Partitions"), ("replication_factor", "Replication factor")):
+        if field in drift:
+            rows.append((label, drift[field]["desired"], drift[field]["observed"]))
+    for key, values in sorted(drift.get("configs", {}).items()):
+        rows.append((key, values.get("desired"), values.get("observed")))
+    return rows
+
+
+def _drift_decision(request, pk: int, service, done: str):
+    topic = topic_for(request.user, pk)
+    try:
+        service(actor=request.user, topic=topic, via=AuditEvent.Via.BROWSER)
+    except ValidationError as exc:
+        for text in exc.messages:
+            messages.error(request, text)
+    else:
+        messages.success(request, done.format(name=topic.name))
+    return after_post(request, reverse("onboarding:topic_detail", args=[topic.pk]))
+
+
+@portal_view
+@require_POST
+def topic_revert_view(request, pk: int):
+    return _drift_decision(request, pk, topic_revert,
+                           "Reverting {name}: the cluster will be set back to the desired state.")
+
+
+@portal_view
+@require_POST
+def topic_adopt_view(request, pk: int):
+    return _drift_decision(request, pk, topic_adopt, "Adopted what the cluster has as the desired state of {name}.")
