@@ -17,6 +17,7 @@ os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 pytest_plugins = [
     "tests.fixtures.services",
     "tests.fixtures.actors",
+    "tests.fixtures.topics",
     "tests.fixtures.browser",
     "tests.fixtures.workers",
 ]

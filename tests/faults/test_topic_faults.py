@@ -4,6 +4,7 @@ import pytest
 
 from onboarding.models import ApplyAttempt, ResourceStatus, Topic
 from onboarding.services.topics import topic_create
+from onboarding.services.topics_bulk import TopicRequest, topics_create_many
 from tests.fixtures.waiting import wait_for
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -29,7 +30,9 @@ def test_topics_wait_out_a_broker_outage_and_become_ready_with_no_one_acting(
 
     def retried_with_error():
         rows = Topic.objects.filter(pk__in=[t.pk for t in topics])
-        return all(t.status == ResourceStatus.FAILED and t.last_error and t.failures >= 2 for t in rows)
+        # Between retries a topic is failed; during one it is applying again, with the last error kept.
+        return all(t.status in (ResourceStatus.FAILED, ResourceStatus.APPLYING) and t.last_error
+                   and t.failures >= 2 for t in rows)
 
     wait_for(retried_with_error, timeout=120, message="all 50 failed with an error and retried at least twice")
     assert "Kafka" in Topic.objects.get(pk=topics[0].pk).last_error
@@ -45,8 +48,10 @@ def test_a_worker_killed_mid_run_leaves_nothing_behind(
         celery_worker, celery_beat, service_control, kafka_admin, cluster, payments, alice, topic_name):
     # Freeze the broker so the run is certainly in flight (claimed, waiting on Kafka) when the worker dies.
     service_control.pause("kafka")
-    topics = _create(50, cluster, payments, alice, topic_name, "killed")
-    wait_for(lambda: set(_statuses(topics)) == {ResourceStatus.APPLYING}, timeout=30,
+    # One bulk registration, so one run claims all 50 at once.
+    topics = topics_create_many(actor=alice, cluster=cluster, team=payments, requests=[
+        TopicRequest(topic_name("killed"), partitions=1, replication_factor=1) for _ in range(50)])
+    wait_for(lambda: set(_statuses(topics)) == {ResourceStatus.APPLYING}, timeout=30, interval=0.05,
              message="the run to claim all 50 topics")
 
     celery_worker.kill()

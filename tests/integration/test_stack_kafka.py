@@ -6,6 +6,7 @@ from django.conf import settings
 from tests.fixtures.waiting import wait_for
 from confluent_kafka import Consumer, Producer, KafkaError, KafkaException, TopicPartition
 from confluent_kafka.admin import (
+    AdminClient,
     AclBinding,
     AclBindingFilter,
     AclOperation,
@@ -45,23 +46,34 @@ def scram_user(kafka_admin, unique):
         [UserScramCredentialDeletion(username, ScramMechanism.SCRAM_SHA_512)])[username].result(30)
 
 
-def _read_one(bootstrap, username, password, topic, group):
-    consumer = Consumer({
-        "bootstrap.servers": bootstrap, "security.protocol": "SASL_PLAINTEXT", "sasl.mechanism": "SCRAM-SHA-512",
-        "sasl.username": username, "sasl.password": password, "group.id": group,
-        "auto.offset.reset": "earliest", "enable.auto.commit": False,
-    })
+def _sasl(bootstrap, username, password):
+    return {"bootstrap.servers": bootstrap, "security.protocol": "SASL_PLAINTEXT", "sasl.mechanism": "SCRAM-SHA-512",
+            "sasl.username": username, "sasl.password": password}
+
+
+def _authenticates(bootstrap, username, password):
+    """A new SCRAM credential reaches the broker through the metadata log a moment after it is created."""
+    try:
+        AdminClient(_sasl(bootstrap, username, password)).list_topics(timeout=2)
+        return True
+    except KafkaException:
+        return False
+
+
+def _read_one(bootstrap, username, password, topic, group, seconds=20):
+    consumer = Consumer({**_sasl(bootstrap, username, password), "group.id": group,
+                         "auto.offset.reset": "earliest", "enable.auto.commit": False})
     try:
         # Ask for committed offsets and data explicitly so an authorization failure surfaces as an error.
         consumer.assign([TopicPartition(topic, 0, 0)])
-        for _ in range(20):
+        for _ in range(seconds):
             message = consumer.poll(1.0)
             if message is None:
                 continue
             if message.error():
                 raise KafkaException(message.error())
             return message.value()
-        raise AssertionError("no message within 20 s")
+        raise AssertionError(f"no message within {seconds} s")
     finally:
         consumer.close()
 
@@ -76,12 +88,14 @@ def test_an_acl_lets_a_sasl_principal_read_and_it_is_denied_before(kafka_admin, 
     assert producer.flush(15) == 0
 
     principal = f"User:{username}"
+    wait_for(lambda: _authenticates(kafka_sasl_bootstrap, username, password), timeout=15,
+             message="the SCRAM user to be able to log in")
     try:
         # The group ACL comes first so that the only thing missing is the right to read the topic.
         _allow(kafka_admin, ResourceType.GROUP, group, principal)
-        with pytest.raises(KafkaException) as denied:
-            _read_one(kafka_sasl_bootstrap, username, password, topic, group)
-        assert denied.value.args[0].code() == KafkaError.TOPIC_AUTHORIZATION_FAILED
+        metadata = AdminClient(_sasl(kafka_sasl_bootstrap, username, password)).list_topics(topic=topic, timeout=10)
+        assert metadata.topics[topic].error.code() == KafkaError.TOPIC_AUTHORIZATION_FAILED
+        assert _try_read(kafka_sasl_bootstrap, username, password, topic, group, 5) is None
 
         _allow(kafka_admin, ResourceType.TOPIC, topic, principal)
 
@@ -98,7 +112,7 @@ def test_an_acl_lets_a_sasl_principal_read_and_it_is_denied_before(kafka_admin, 
 def _try_read(*args):
     try:
         return _read_one(*args)
-    except KafkaException:
+    except (KafkaException, AssertionError):
         return None
 
 

@@ -13,7 +13,7 @@ from onboarding.reconcile.sweep import sweep
 from onboarding.services.imports import topics_import, unmanaged_topics
 from onboarding.services.topics import topic_adopt, topic_create, topic_revert
 from tests.fixtures.waiting import wait_for_status
-from tests.integration.topics.conftest import broker_topic
+from tests.fixtures.topics import broker_topic
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -9,7 +9,7 @@ from onboarding.models import ApplyAttempt, AuditEvent, ResourceStatus, Topic
 from onboarding.reconcile.runner import reconcile_cluster
 from onboarding.services.topics import topic_create, topic_delete, topic_update
 from tests.fixtures.waiting import wait_for, wait_for_status
-from tests.integration.topics.conftest import broker_topic
+from tests.fixtures.topics import broker_topic
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
