@@ -12,7 +12,7 @@ def main():
     try:
         from django.conf import settings
 
-        settings.INSTALLED_APPS  # load settings now so a bad variable is reported plainly
+        _ = settings.INSTALLED_APPS  # load settings now so a bad variable is reported plainly
     except ImproperlyConfigured as exc:
         sys.exit(f"Configuration error: {exc}")
     from django.core.management import execute_from_command_line

@@ -34,7 +34,8 @@ def _raw(name: str, default):
             try:
                 value = Path(file_path).read_text().strip()
             except OSError as exc:
-                raise ConfigError(f"{name}_FILE points at {file_path!r}, which cannot be read: {exc.strerror}.")
+                raise ConfigError(
+                    f"{name}_FILE points at {file_path!r}, which cannot be read: {exc.strerror}.") from None
     if value is None:
         if default is _UNSET:
             raise ConfigError(f"{name} is not set. {_hint(name)}")
@@ -133,7 +134,7 @@ def env_host_ports(name: str, default=_UNSET) -> str:
 
 def _check_port(name: str, parts) -> None:
     try:
-        parts.port
+        _ = parts.port  # urllib validates the port only when it is read
     except ValueError:
         raise ConfigError(f"{name} has an invalid port.") from None
 

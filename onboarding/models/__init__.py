@@ -5,4 +5,6 @@ from onboarding.models.teams import Membership, Team
 from onboarding.models.tokens import ApiToken
 from onboarding.models.topics import ResourceStatus, Topic
 
-__all__ = ["ApiToken", "ApplyAttempt", "AuditEvent", "Cluster", "Membership", "ResourceStatus", "Team", "Topic", "TopicPolicy"]
+__all__ = [
+    "ApiToken", "ApplyAttempt", "AuditEvent", "Cluster", "Membership", "ResourceStatus", "Team", "Topic", "TopicPolicy",
+]

@@ -9,12 +9,14 @@ class Team(models.Model):
     slug = models.SlugField(
         max_length=40,
         unique=True,
-        validators=[RegexValidator(r"^[a-z][a-z0-9-]*$", "Use lowercase letters, digits and '-', starting with a letter.")],
+        validators=[RegexValidator(r"^[a-z][a-z0-9-]*$",
+                                   "Use lowercase letters, digits and '-', starting with a letter.")],
         help_text="Short name used in topic names (the policy's {team} placeholder).",
     )
     name = models.CharField(max_length=120)
     description = models.TextField(blank=True)
-    contacts = models.TextField(blank=True, help_text="How to reach the team: e-mail addresses, chat channels, on-call.")
+    contacts = models.TextField(blank=True,
+                                help_text="How to reach the team: e-mail addresses, chat channels, on-call.")
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from confluent_kafka import KafkaError, KafkaException
-from django.conf import settings
 from confluent_kafka.admin import (
     AdminClient,
     AlterConfigOpType,
@@ -16,6 +15,7 @@ from confluent_kafka.admin import (
     NewTopic,
     ResourceType,
 )
+from django.conf import settings
 
 from onboarding.platform.connection import KafkaConnection, default_kafka_connection
 from onboarding.platform.errors import PlatformError

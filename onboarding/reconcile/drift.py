@@ -15,7 +15,6 @@ from onboarding.platform.kafka_admin import KafkaAdmin
 from onboarding.reconcile.planner import drift
 from onboarding.reconcile.runner import desired_of
 
-
 # A topic created moments ago may be missing from a broker's metadata cache for a short while.
 METADATA_GRACE_SECONDS = 30
 
@@ -82,5 +81,6 @@ def _describe(difference: dict) -> str:
     if "replication_factor" in difference:
         parts.append("replication factor differs")
     for key, values in difference.get("configs", {}).items():
-        parts.append(f"{key} {values['desired'] or 'default'} desired, {values['observed'] or 'default'} on the cluster")
+        desired, observed = values["desired"] or "default", values["observed"] or "default"
+        parts.append(f"{key} {desired} desired, {observed} on the cluster")
     return "Changed outside the portal: " + "; ".join(parts) + "."

@@ -118,9 +118,9 @@ def _record(topics, outcomes, actions, report: RunReport, started, duration_ms: 
         else:
             outcome = ApplyAttempt.Outcome.FAILED if error.retryable else ApplyAttempt.Outcome.REFUSED
             _record_failure(topic, error, now, report)
-        attempts.append(ApplyAttempt(topic=topic, generation=topic.claimed_generation, actions=actions.get(topic.name, []),
-                                     outcome=outcome, error=str(error or ""), started_at=started,
-                                     duration_ms=duration_ms, run_id=report.run_id))
+        attempts.append(ApplyAttempt(topic=topic, generation=topic.claimed_generation,
+                                     actions=actions.get(topic.name, []), outcome=outcome, error=str(error or ""),
+                                     started_at=started, duration_ms=duration_ms, run_id=report.run_id))
     ApplyAttempt.objects.bulk_create(attempts)
     mine = Topic.objects.filter(claim_token=report.run_id)
     unchanged = Q(generation=F("claimed_generation"))

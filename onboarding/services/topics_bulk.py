@@ -16,7 +16,6 @@ from onboarding.services.errors import PermissionDenied, ValidationError
 from onboarding.services.scheduling import reconcile_soon
 from onboarding.services.topics import _normalized, policy_for, topic_create_errors, topic_snapshot
 
-
 BATCH = 100
 
 

@@ -1,24 +1,24 @@
 """The broker is real: topics through the admin API, ACLs enforced for SASL principals."""
 
 import pytest
-from django.conf import settings
-
-from tests.fixtures.waiting import wait_for
-from confluent_kafka import Consumer, Producer, KafkaError, KafkaException, TopicPartition
+from confluent_kafka import Consumer, KafkaError, KafkaException, Producer, TopicPartition
 from confluent_kafka.admin import (
-    AdminClient,
     AclBinding,
     AclBindingFilter,
     AclOperation,
     AclPermissionType,
+    AdminClient,
     NewTopic,
     ResourcePatternType,
     ResourceType,
+    ScramCredentialInfo,
     ScramMechanism,
     UserScramCredentialDeletion,
     UserScramCredentialUpsertion,
-    ScramCredentialInfo,
 )
+from django.conf import settings
+
+from tests.fixtures.waiting import wait_for
 
 
 def test_it_creates_describes_and_deletes_a_topic(kafka_admin, unique):

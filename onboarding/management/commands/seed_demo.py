@@ -37,6 +37,7 @@ class Command(BaseCommand):
                 membership_set(actor=None, team=team, user=User.objects.get(username=owner),
                                role=Membership.Role.OWNER)
         if not Cluster.objects.filter(name="local").exists():
-            cluster_create(actor=None, name="local", environment="dev", bootstrap_servers=settings.KAFKA_BOOTSTRAP_SERVERS,
+            cluster_create(actor=None, name="local", environment="dev",
+                           bootstrap_servers=settings.KAFKA_BOOTSTRAP_SERVERS,
                            registry_url=settings.SCHEMA_REGISTRY_URL, reconcile_interval_seconds=30)
         self.stdout.write("Demo data ready: operator, alice (payments owner), bob (clinical owner), cluster 'local'.")

@@ -4,10 +4,10 @@ from datetime import timedelta
 from io import StringIO
 
 import pytest
+from django.core.cache import cache
 from django.core.management import CommandError, call_command
 from django.utils import timezone
 from rest_framework.test import APIClient
-from django.core.cache import cache
 from rest_framework.throttling import UserRateThrottle
 
 from onboarding.models import ApiToken

@@ -5,15 +5,14 @@ from datetime import timedelta
 import pytest
 from confluent_kafka import TopicCollection
 from confluent_kafka.admin import AlterConfigOpType, ConfigEntry, ConfigResource, NewTopic, ResourceType
-
 from django.utils import timezone
 
 from onboarding.models import AuditEvent, Cluster, ResourceStatus, Topic
 from onboarding.reconcile.sweep import sweep
 from onboarding.services.imports import topics_import, unmanaged_topics
 from onboarding.services.topics import topic_adopt, topic_create, topic_revert
-from tests.fixtures.waiting import wait_for_status
 from tests.fixtures.topics import broker_topic
+from tests.fixtures.waiting import wait_for_status
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

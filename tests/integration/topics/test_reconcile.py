@@ -8,8 +8,8 @@ from django.db import connection
 from onboarding.models import ApplyAttempt, AuditEvent, ResourceStatus, Topic
 from onboarding.reconcile.runner import reconcile_cluster
 from onboarding.services.topics import topic_create, topic_delete, topic_update
-from tests.fixtures.waiting import wait_for, wait_for_status
 from tests.fixtures.topics import broker_topic
+from tests.fixtures.waiting import wait_for, wait_for_status
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
