@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterable
 
 from confluent_kafka import KafkaError, KafkaException
@@ -142,6 +143,24 @@ class KafkaAdmin:
             return {}
         futures = self.client.delete_topics(names, operation_timeout=self.timeout, request_timeout=self.timeout)
         return self._outcomes(futures, "delete topic", tolerate="UNKNOWN_TOPIC_OR_PART")
+
+    def await_metadata(self, *, present: set[str], absent: set[str], timeout: float = 10.0) -> bool:
+        """Wait until brokers list the created topics and no longer list the deleted ones.
+
+        The controller answers once a change is committed; brokers' metadata caches follow a moment
+        later. Waiting here means "ready" tells a team that its clients can use the topic now.
+        """
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                names = set(self.client.list_topics(timeout=self.timeout).topics)
+            except KafkaException:
+                names = None
+            if names is not None and present <= names and not (absent & names):
+                return True
+            if time.monotonic() >= deadline:
+                return False
+            time.sleep(0.1)
 
     def _outcomes(self, futures: dict, action: str, tolerate: str = "") -> dict[str, PlatformError | None]:
         """Wait for every future; an error the caller treats as success (already done) becomes None."""

@@ -100,6 +100,11 @@ def reconcile_cluster(cluster_id: int) -> RunReport:
         ):
             for name, error in batch.items():
                 outcomes[name] = outcomes.get(name) or error
+        created = {t.name for t in the_plan.creates if outcomes.get(t.name) is None}
+        deleted = {n for n in the_plan.deletes if outcomes.get(n) is None}
+        if (created or deleted) and not admin.await_metadata(present=created, absent=deleted):
+            log.warning("brokers' metadata did not show %d creates / %d deletes within 10 s", len(created),
+                        len(deleted))
     except PlatformError as exc:
         outcomes = {t.name: exc for t in topics}
     duration_ms = int((time.monotonic() - clock) * 1000)

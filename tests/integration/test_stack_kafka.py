@@ -30,7 +30,9 @@ def test_it_creates_describes_and_deletes_a_topic(kafka_admin, unique):
     assert len(metadata.topics[name].partitions) == 3
 
     kafka_admin.delete_topics([name], operation_timeout=30)[name].result(30)
-    assert name not in kafka_admin.list_topics(timeout=10).topics
+    # The controller has committed the deletion; brokers' metadata caches follow a moment later.
+    wait_for(lambda: name not in kafka_admin.list_topics(timeout=10).topics, timeout=10,
+             message="the deleted topic to leave the broker's metadata")
 
 
 @pytest.fixture
