@@ -6,6 +6,12 @@ import socket
 from celery import shared_task
 from django.db import OperationalError, connection
 
+# Imported when the worker starts, not inside the first task, so the first reconcile after a
+# deploy does not pay for loading librdkafka and the reconcile modules.
+from onboarding.reconcile import runner
+from onboarding.reconcile import sweep as sweep_module
+from onboarding.services import scheduling
+
 # acks_late + reject_on_worker_lost: a task whose worker dies is redelivered, and the row claims
 # (see reconcile/runner.py) make a second delivery harmless.
 RELIABLE = {"acks_late": True, "reject_on_worker_lost": True}
@@ -14,22 +20,17 @@ RELIABLE = {"acks_late": True, "reject_on_worker_lost": True}
 @shared_task(name="onboarding.reconcile_cluster", bind=True, autoretry_for=(OperationalError,),
              retry_backoff=True, retry_backoff_max=60, max_retries=None, **RELIABLE)
 def reconcile_cluster(self, cluster_id: int) -> dict:
-    from onboarding.reconcile.runner import reconcile_cluster as run
-    from onboarding.services.scheduling import clear_queued_mark, reconcile_later
-
-    clear_queued_mark(cluster_id)  # before claiming, so later changes queue a new run
-    report = run(cluster_id)
+    scheduling.clear_queued_mark(cluster_id)  # before claiming, so later changes queue a new run
+    report = runner.reconcile_cluster(cluster_id)
     if report.retry_in is not None:
-        reconcile_later(cluster_id, report.retry_in)
+        scheduling.reconcile_later(cluster_id, report.retry_in)
     return {"run": report.run_id, "claimed": report.claimed, "ready": report.ready, "deleted": report.deleted,
             "failed": report.failed}
 
 
 @shared_task(name="onboarding.sweep", **RELIABLE)
 def sweep() -> dict:
-    from onboarding.reconcile.sweep import sweep as run
-
-    return run()
+    return sweep_module.sweep()
 
 
 @shared_task(name="onboarding.platform_probe")

@@ -30,6 +30,7 @@ django.setup()
 from confluent_kafka.admin import AdminClient, ConfigResource, NewTopic, ResourceType  # noqa: E402
 from django.conf import settings  # noqa: E402
 from django.contrib.auth import get_user_model  # noqa: E402
+from django.utils import timezone  # noqa: E402
 
 from onboarding.models import ApplyAttempt, Cluster, ResourceStatus, Team, Topic, TopicPolicy  # noqa: E402
 from onboarding.reconcile.drift import check_drift  # noqa: E402
@@ -81,13 +82,17 @@ def main():
         wait(admin.create_topics([NewTopic(n, 1, 1) for n in raw_names], operation_timeout=120))
         raw_create = time.perf_counter() - started
 
-        started = time.perf_counter()
+        wall_start, started = timezone.now(), time.perf_counter()
         topics_create_many(actor=operator, cluster=cluster, team=team,
                            requests=[TopicRequest(n, partitions=1, replication_factor=1) for n in bulk_names])
         bulk_registered = time.perf_counter() - started
         wait_ready(cluster)
         bulk_create = time.perf_counter() - started
         bulk_runs = runs_of(cluster, "bench.bulk")
+        first = ApplyAttempt.objects.filter(topic__cluster=cluster).order_by("started_at").first()
+        last_ready = Topic.objects.filter(cluster=cluster).order_by("-ready_at").first().ready_at
+        queue_wait = (first.started_at - wall_start).total_seconds() - bulk_registered
+        run_time = (last_ready - first.started_at).total_seconds()
 
         started = time.perf_counter()
         for name in portal_names:
@@ -118,7 +123,8 @@ def main():
         print(f"topics: {count}")
         print(f"raw create_topics batch:          {raw_create:7.2f} s")
         print(f"portal bulk register -> ready:    {bulk_create:7.2f} s "
-              f"(service call {bulk_registered:.2f} s, {bulk_runs} reconcile runs)")
+              f"(service call {bulk_registered:.2f} s, queue to claim {queue_wait:.2f} s, run {run_time:.2f} s, "
+              f"{bulk_runs} reconcile runs)")
         print(f"ratio create (bulk):              {bulk_create / raw_create:7.2f}  (goal <= 1.5)")
         print(f"portal {count} single registers -> ready: {portal_create:7.2f} s "
               f"(service calls {registered:.2f} s, {runs} reconcile runs)")
