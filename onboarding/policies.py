@@ -143,6 +143,15 @@ def check_policy_definition(policy) -> Errors:
     allowed = policy.allowed_replication_factors or []
     if allowed and policy.default_replication_factor not in allowed:
         _add(errors, "default_replication_factor", "Must be one of the allowed replication factors.")
+    modes = {"BACKWARD", "BACKWARD_TRANSITIVE", "FORWARD", "FORWARD_TRANSITIVE", "FULL", "FULL_TRANSITIVE", "NONE"}
+    default_mode = getattr(policy, "default_compatibility", "BACKWARD")
+    forbidden = set(getattr(policy, "forbidden_compatibilities", []) or [])
+    if default_mode not in modes:
+        _add(errors, "default_compatibility", f"Choose one of {', '.join(sorted(modes))}.")
+    elif default_mode in forbidden:
+        _add(errors, "default_compatibility", "The default mode cannot be one of the forbidden modes.")
+    if forbidden - modes:
+        _add(errors, "forbidden_compatibilities", f"Unknown modes: {', '.join(sorted(forbidden - modes))}.")
     if not isinstance(policy.config_rules, dict):
         _add(errors, "config_rules", "Must be an object of config names to rules.")
     else:

@@ -1,10 +1,12 @@
 from onboarding.models.apply import ApplyAttempt
 from onboarding.models.audit import AuditEvent
 from onboarding.models.clusters import Cluster, TopicPolicy
+from onboarding.models.schemas import Compatibility, Schema, SchemaFormat, SchemaVersion
 from onboarding.models.teams import Membership, Team
 from onboarding.models.tokens import ApiToken
 from onboarding.models.topics import ResourceStatus, Topic
 
 __all__ = [
-    "ApiToken", "ApplyAttempt", "AuditEvent", "Cluster", "Membership", "ResourceStatus", "Team", "Topic", "TopicPolicy",
+    "ApiToken", "ApplyAttempt", "AuditEvent", "Cluster", "Compatibility", "Membership", "ResourceStatus", "Schema",
+    "SchemaFormat", "SchemaVersion", "Team", "Topic", "TopicPolicy",
 ]

@@ -13,6 +13,9 @@ class ApplyAttempt(models.Model):
         DRIFTED = "drifted", "Drift found"
 
     topic = models.ForeignKey(Topic, on_delete=models.CASCADE, related_name="attempts")
+    # Set when the attempt applied the topic's schema (registry subject) rather than the topic itself.
+    schema = models.ForeignKey("onboarding.Schema", null=True, blank=True, on_delete=models.CASCADE,
+                               related_name="attempts")
     generation = models.PositiveIntegerField()
     actions = models.JSONField(default=list, help_text="What was sent to the cluster.")
     outcome = models.CharField(max_length=10, choices=Outcome.choices)

@@ -81,6 +81,10 @@ class TopicPolicy(models.Model):
     config_rules = models.JSONField(default=dict, blank=True)
     default_configs = models.JSONField(default=dict, blank=True,
                                        help_text="Configs set on every new topic unless the team chooses otherwise.")
+    default_compatibility = models.CharField(max_length=20, default="BACKWARD",
+                                             help_text="Compatibility mode of new schemas on this cluster.")
+    forbidden_compatibilities = ArrayField(models.CharField(max_length=20), default=list, blank=True,
+                                           help_text="Modes teams may not choose here, e.g. NONE in production.")
 
     class Meta:
         verbose_name_plural = "topic policies"
