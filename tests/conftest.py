@@ -18,6 +18,7 @@ pytest_plugins = [
     "tests.fixtures.services",
     "tests.fixtures.actors",
     "tests.fixtures.topics",
+    "tests.fixtures.schemas",
     "tests.fixtures.browser",
     "tests.fixtures.workers",
 ]

@@ -9,64 +9,28 @@ from __future__ import annotations
 import logging
 import time
 import uuid
-from dataclasses import dataclass, field
-from datetime import timedelta
 
-from django.conf import settings
-from django.db import transaction
-from django.db.models import F, Q
 from django.utils import timezone
 
-from onboarding.models import ApplyAttempt, Cluster, ResourceStatus, Topic
+from onboarding.models import ApplyAttempt, Cluster, Topic
 from onboarding.platform import PlatformError
 from onboarding.platform.connection import kafka_connection_for
 from onboarding.platform.kafka_admin import KafkaAdmin
+from onboarding.reconcile import claims
+from onboarding.reconcile.claims import DUE_STATUSES, RunReport, backoff_seconds
 from onboarding.reconcile.planner import DesiredTopic, plan
 
 log = logging.getLogger(__name__)
-DUE_STATUSES = [ResourceStatus.PENDING, ResourceStatus.FAILED, ResourceStatus.DELETING]
-
-
-@dataclass
-class RunReport:
-    run_id: str
-    claimed: int = 0
-    ready: int = 0
-    deleted: int = 0
-    failed: int = 0
-    retry_in: float | None = None
-    errors: dict[str, str] = field(default_factory=dict)
-
-
-def backoff_seconds(failures: int) -> float:
-    """Exponential backoff: 2, 4, 8 ... seconds, capped (RECONCILE_MAX_BACKOFF_SECONDS)."""
-    base = settings.RECONCILE_BACKOFF_BASE_SECONDS
-    return float(min(settings.RECONCILE_MAX_BACKOFF_SECONDS, base * 2 ** max(0, failures - 1)))
+__all__ = ["DUE_STATUSES", "RunReport", "backoff_seconds", "claim", "due_topics", "reconcile_cluster"]
 
 
 def due_topics(cluster_id: int):
-    """Work that a run should pick up now: new generations, retries whose backoff has passed, and
-    claims left behind by a worker that died (older than the lease)."""
-    now = timezone.now()
-    stale = now - timedelta(seconds=settings.RECONCILE_CLAIM_LEASE_SECONDS)
-    unclaimed_due = Q(claim_token="") & Q(status__in=DUE_STATUSES) & (
-        Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now))
-    abandoned = ~Q(claim_token="") & Q(claimed_at__lt=stale)
-    return Topic.objects.filter(unclaimed_due | abandoned, cluster_id=cluster_id)
+    """The cluster's topics that a run should pick up now (see claims.due)."""
+    return claims.due(Topic.objects.filter(cluster_id=cluster_id))
 
 
 def claim(cluster_id: int, run_id: str) -> list[Topic]:
-    """Take the due topics for this run. Rows locked by a concurrent run are skipped, so two workers
-    never apply the same generation."""
-    with transaction.atomic():
-        ids = list(due_topics(cluster_id).select_for_update(skip_locked=True).values_list("id", flat=True))
-        if not ids:
-            return []
-        Topic.objects.filter(id__in=ids).update(
-            claim_token=run_id, claimed_at=timezone.now(), claimed_generation=F("generation"))
-        Topic.objects.filter(id__in=ids).exclude(status=ResourceStatus.DELETING).update(
-            status=ResourceStatus.APPLYING)
-    return list(Topic.objects.filter(id__in=ids, claim_token=run_id))
+    return claims.claim(due_topics(cluster_id), run_id)
 
 
 def desired_of(topic: Topic) -> DesiredTopic:
@@ -127,33 +91,8 @@ def _record(topics, outcomes, actions, report: RunReport, started, duration_ms: 
                                      actions=actions.get(topic.name, []), outcome=outcome, error=str(error or ""),
                                      started_at=started, duration_ms=duration_ms, run_id=report.run_id))
     ApplyAttempt.objects.bulk_create(attempts)
-    mine = Topic.objects.filter(claim_token=report.run_id)
-    unchanged = Q(generation=F("claimed_generation"))
-    report.ready = mine.filter(unchanged, id__in=done).update(
-        status=ResourceStatus.READY, observed_generation=F("generation"), failures=0, next_attempt_at=None,
-        last_error="", drift=None, observed=None, ready_at=now, claim_token="")
-    report.deleted = mine.filter(unchanged, id__in=gone).update(
-        status=ResourceStatus.DELETED, observed_generation=F("generation"), deleted_at=now, last_error="",
-        failures=0, next_attempt_at=None, claim_token="")
-    # Changed while we applied: leave it pending for the next run, which is queued below.
-    changed = mine.filter(id__in=done + gone).update(claim_token="")
-    if changed:
-        report.retry_in = 0.0
+    claims.settle(Topic, report, done=done, gone=gone, now=now)
 
 
 def _record_failure(topic: Topic, error: PlatformError, now, report: RunReport) -> None:
-    failures = topic.failures + 1
-    delay = backoff_seconds(failures) if error.retryable else settings.RECONCILE_MAX_BACKOFF_SECONDS
-    status = ResourceStatus.DELETING if topic.wants_deletion else ResourceStatus.FAILED
-    mine = Topic.objects.filter(pk=topic.pk, claim_token=report.run_id)
-    if mine.exclude(generation=F("claimed_generation")).update(claim_token=""):
-        report.retry_in = 0.0  # a newer generation arrived meanwhile: apply that instead
-        return
-    updated = mine.update(
-        status=status, failures=failures, next_attempt_at=now + timedelta(seconds=delay), last_error=str(error),
-        claim_token="")
-    if updated:
-        report.failed += 1
-        report.errors[topic.name] = str(error)
-        if error.retryable:
-            report.retry_in = delay if report.retry_in is None else min(report.retry_in, delay)
+    claims.record_failure(Topic, topic, error, now, report, key=topic.name)

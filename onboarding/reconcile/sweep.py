@@ -1,4 +1,5 @@
-"""The periodic safety net: retry what is due, look for drift in what is ready.
+"""The periodic safety net: retry what is due, look for drift in what is ready (topics on Kafka,
+schemas in the registry).
 
 Because Postgres holds every desired change, a lost Celery message, a Redis restart or a dead
 worker only delays work until the next sweep.
@@ -15,13 +16,15 @@ from onboarding.models import Cluster
 from onboarding.platform import PlatformError
 from onboarding.reconcile.drift import check_drift
 from onboarding.reconcile.runner import due_topics
+from onboarding.reconcile.schemas import due_schemas
+from onboarding.reconcile.schemas_drift import check_schema_drift
 
 log = logging.getLogger(__name__)
 
 
 def sweep() -> dict:
     """Return what was queued and checked, per cluster name."""
-    from onboarding.services.scheduling import reconcile_later
+    from onboarding.services.scheduling import reconcile_later, schemas_reconcile_later
 
     summary = {}
     now = timezone.now()
@@ -30,17 +33,44 @@ def sweep() -> dict:
         if due_topics(cluster.pk).exists():
             reconcile_later(cluster.pk, 0)
             entry["reconcile"] = "queued"
+        if due_schemas(cluster.pk).exists():
+            schemas_reconcile_later(cluster.pk, 0)
+            entry["schemas"] = "queued"
         interval = timedelta(seconds=cluster.reconcile_interval_seconds)
         if cluster.last_checked_at is None or now - cluster.last_checked_at >= interval:
-            try:
-                report = check_drift(cluster.pk)
-            except PlatformError as exc:
-                log.warning("drift check of %s failed: %s", cluster.name, exc)
-                entry["drift_check"] = str(exc)
-                continue
-            Cluster.objects.filter(pk=cluster.pk).update(last_checked_at=now)
-            entry["drift_check"] = {"checked": report.checked, "drifted": report.drifted,
-                                    "reverting": report.reverting, "healed": report.healed}
-            if report.reverting:
-                reconcile_later(cluster.pk, 0)
+            entry["drift_check"] = _check_topics(cluster, now)
+            # After the topics and on its own: Kafka and the registry fail independently.
+            entry["schema_drift_check"] = _check_schemas(cluster)
     return summary
+
+
+def _check_topics(cluster: Cluster, now) -> dict | str:
+    from onboarding.services.scheduling import reconcile_later
+
+    try:
+        report = check_drift(cluster.pk)
+    except PlatformError as exc:
+        log.warning("drift check of %s failed: %s", cluster.name, exc)
+        return str(exc)  # last_checked_at stays, so the next sweep tries again
+    Cluster.objects.filter(pk=cluster.pk).update(last_checked_at=now)
+    if report.reverting:
+        reconcile_later(cluster.pk, 0)
+    return _summary(report)
+
+
+def _check_schemas(cluster: Cluster) -> dict | str:
+    from onboarding.services.scheduling import schemas_reconcile_later
+
+    try:
+        report = check_schema_drift(cluster.pk)
+    except PlatformError as exc:
+        log.warning("schema drift check of %s failed: %s", cluster.name, exc)
+        return str(exc)
+    if report.reverting:
+        schemas_reconcile_later(cluster.pk, 0)
+    return _summary(report)
+
+
+def _summary(report) -> dict:
+    return {"checked": report.checked, "drifted": report.drifted, "reverting": report.reverting,
+            "healed": report.healed}

@@ -17,6 +17,8 @@ from django.db import transaction
 
 log = logging.getLogger(__name__)
 QUEUED_KEY = "portal:reconcile-queued:{cluster_id}"
+# Schemas go to the registry in their own run (own task), so they have their own mark.
+SCHEMAS_QUEUED_KEY = "portal:schemas-queued:{cluster_id}"
 QUEUED_TTL_SECONDS = 60
 
 
@@ -29,16 +31,17 @@ def reconcile_soon(cluster_id: int) -> None:
     transaction.on_commit(lambda: _enqueue(cluster_id))
 
 
-def _enqueue(cluster_id: int, countdown: float | None = None) -> None:
-    from onboarding.tasks import reconcile_cluster
+def _enqueue(cluster_id: int, countdown: float | None = None, *, schemas: bool = False) -> None:
+    from onboarding.tasks import reconcile_cluster, reconcile_schemas
 
+    task, key = (reconcile_schemas, SCHEMAS_QUEUED_KEY) if schemas else (reconcile_cluster, QUEUED_KEY)
     try:
-        if countdown is None and not _redis().set(QUEUED_KEY.format(cluster_id=cluster_id), 1, nx=True,
+        if countdown is None and not _redis().set(key.format(cluster_id=cluster_id), 1, nx=True,
                                                   ex=QUEUED_TTL_SECONDS):
             return  # a run is already queued and will see this change
-        reconcile_cluster.apply_async((cluster_id,), countdown=countdown)
+        task.apply_async((cluster_id,), countdown=countdown)
     except Exception as exc:  # noqa: BLE001 - the broker being down must never fail the user's change
-        log.warning("could not queue reconcile of cluster %s (%s); the sweep will pick it up", cluster_id, exc)
+        log.warning("could not queue %s of cluster %s (%s); the sweep will pick it up", task.name, cluster_id, exc)
 
 
 def reconcile_later(cluster_id: int, seconds: float) -> None:
@@ -46,8 +49,19 @@ def reconcile_later(cluster_id: int, seconds: float) -> None:
     _enqueue(cluster_id, countdown=max(1.0, seconds))
 
 
-def clear_queued_mark(cluster_id: int) -> None:
+def clear_queued_mark(cluster_id: int, *, schemas: bool = False) -> None:
+    key = SCHEMAS_QUEUED_KEY if schemas else QUEUED_KEY
     try:
-        _redis().delete(QUEUED_KEY.format(cluster_id=cluster_id))
+        _redis().delete(key.format(cluster_id=cluster_id))
     except redis.RedisError as exc:
         log.warning("could not clear the queued mark of cluster %s: %s", cluster_id, exc)
+
+
+def schemas_reconcile_soon(cluster_id: int) -> None:
+    """Queue one registry run for the cluster's schemas once the current transaction commits."""
+    transaction.on_commit(lambda: _enqueue(cluster_id, schemas=True))
+
+
+def schemas_reconcile_later(cluster_id: int, seconds: float) -> None:
+    """Queue a registry run after a backoff delay (retries of failed schema work)."""
+    _enqueue(cluster_id, countdown=max(1.0, seconds), schemas=True)

@@ -1,0 +1,35 @@
+"""Nothing saved is lost when the Schema Registry is down: schema work fails, is retried, then done."""
+
+import pytest
+
+from onboarding.models import ApplyAttempt, ResourceStatus, Schema
+from onboarding.services.scheduling import schemas_reconcile_soon
+from tests.fixtures.schemas import ORDER_V1, ORDER_V2
+from tests.fixtures.waiting import wait_for, wait_for_status
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def test_schemas_wait_out_a_registry_outage_and_become_ready_with_no_one_acting(
+        make_schema, registry, celery_worker, celery_beat, service_control):
+    # service_control comes last, so it is torn down first: the registry is back before subjects are cleaned up.
+    service_control.stop("registry")
+    schemas = [make_schema(ORDER_V1, ORDER_V2) for _ in range(3)]
+    schemas_reconcile_soon(schemas[0].topic.cluster_id)
+
+    def retried_with_error():
+        rows = Schema.objects.filter(pk__in=[s.pk for s in schemas])
+        # Between retries a schema is failed; during one it is applying again, with the last error kept.
+        return all(s.status in (ResourceStatus.FAILED, ResourceStatus.APPLYING) and s.failures >= 2
+                   and "Schema Registry" in s.last_error for s in rows)
+
+    wait_for(retried_with_error, timeout=60, message="all 3 failed with a registry error and retried twice")
+    attempts = ApplyAttempt.objects.filter(schema__in=schemas)
+    assert set(attempts.values_list("outcome", flat=True)) == {ApplyAttempt.Outcome.FAILED}
+
+    service_control.start("registry")
+
+    for schema in schemas:
+        schema = wait_for_status(schema, ResourceStatus.READY, timeout=180)
+        assert schema.observed_generation == schema.generation
+        assert registry.versions(schema.subject) == [1, 2]
