@@ -136,6 +136,8 @@ REST_FRAMEWORK = {
     "DEFAULT_THROTTLE_RATES": {"user": API_THROTTLE_RATE},
     "DEFAULT_PARSER_CLASSES": ["onboarding.api.parsers.LimitedJSONParser"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    # JSON is the only rendering, so ?format= is free to filter (the schema list's ?format=AVRO).
+    "URL_FORMAT_OVERRIDE": None,
     "EXCEPTION_HANDLER": "portal.api_errors.api_exception_handler",
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],

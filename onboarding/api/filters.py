@@ -1,11 +1,11 @@
-"""Query filters of the topic list (django-filter)."""
+"""Query filters of the topic and schema lists (django-filter)."""
 
 from __future__ import annotations
 
 import django_filters
 from django.db.models import Q
 
-from onboarding.models import ResourceStatus, Topic
+from onboarding.models import ResourceStatus, Schema, SchemaFormat, Topic
 
 
 class TopicFilter(django_filters.FilterSet):
@@ -31,3 +31,18 @@ class TopicFilter(django_filters.FilterSet):
         for word in value.split():
             queryset = queryset.filter(Q(name__icontains=word) | Q(description__icontains=word))
         return queryset
+
+
+class SchemaFilter(django_filters.FilterSet):
+    """``?topic=<id>&team=<slug>&format=<format>&status=<status>&side=<side>``."""
+
+    topic = django_filters.NumberFilter(field_name="topic_id", help_text="The topic's id.")
+    team = django_filters.CharFilter(field_name="topic__team__slug", help_text="Owning team's slug.")
+    format = django_filters.ChoiceFilter(choices=SchemaFormat.choices)
+    status = django_filters.ChoiceFilter(choices=ResourceStatus.choices,
+                                         help_text="Deleted schemas are listed only when asked for.")
+    side = django_filters.ChoiceFilter(choices=Schema.Side.choices)
+
+    class Meta:
+        model = Schema
+        fields = ["topic", "team", "format", "status", "side"]

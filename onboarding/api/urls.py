@@ -12,6 +12,7 @@ router = DefaultRouter(use_regex_path=False)  # path converters: ids are <int:pk
 router.register("teams", views.TeamViewSet, basename="team")
 router.register("clusters", views.ClusterViewSet, basename="cluster")
 router.register("topics", views.TopicViewSet, basename="topic")
+router.register("schemas", views.SchemaViewSet, basename="schema")
 
 urlpatterns = [
     *router.urls,

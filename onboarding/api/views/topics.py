@@ -19,7 +19,8 @@ from onboarding.api.serializers import (
 )
 from onboarding.models import AuditEvent, ResourceStatus, Topic
 from onboarding.services.errors import Conflict
-from onboarding.services.topics import topic_adopt, topic_create, topic_delete, topic_revert, topic_update
+from onboarding.services.topics import topic_create, topic_delete, topic_update
+from onboarding.services.topics_drift import topic_adopt, topic_revert
 from portal.api_errors import PreconditionFailed
 
 VIA = AuditEvent.Via.API

@@ -61,3 +61,25 @@ def broker_topics(kafka_admin):
                 future.result(30)
             except KafkaException:
                 pass  # deleted meanwhile: nothing left to clean
+
+
+@pytest.fixture
+def subjects(registry_http, registry_url):
+    """Subjects a test may have created in the registry; removed (soft, then permanently) at the end."""
+    made: list[str] = []
+    yield made
+    for subject in made:
+        registry_http.delete(f"{registry_url}/subjects/{subject}", timeout=10)
+        registry_http.delete(f"{registry_url}/subjects/{subject}", params={"permanent": "true"}, timeout=10)
+
+
+@pytest.fixture
+def schema_topic(payments_topic, topic_name, subjects):
+    """``schema_topic(visibility=...)``: a fresh payments topic whose subjects are cleaned up afterwards."""
+
+    def make(visibility: str = Topic.Visibility.PUBLIC) -> Topic:
+        topic = payments_topic(name=topic_name("s"), partitions=1, visibility=visibility)
+        subjects.extend([f"{topic.name}-value", f"{topic.name}-key"])
+        return topic
+
+    return make
