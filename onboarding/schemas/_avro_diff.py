@@ -15,7 +15,6 @@ from ._types import Change, FieldInfo
 
 _PROMOTIONS = {("int", "long"), ("int", "float"), ("int", "double"), ("long", "float"), ("long", "double"),
                ("float", "double"), ("string", "bytes"), ("bytes", "string")}
-_MISSING = object()
 
 
 def _join(path: str, name: str) -> str:
@@ -145,6 +144,10 @@ class _Compat:
         self.reader_role, self.writer_role, self.effect = _ROLES[direction]
         self.reasons: list[str] = []
         self.seen: set[tuple[int, int]] = set()
+        self.outer: _Compat | None = None  # the checker a trial (``quiet``) runs inside
+
+    def visited(self, key: tuple[int, int]) -> bool:
+        return key in self.seen or (self.outer is not None and self.outer.visited(key))
 
     def old_new(self, reader: AType, writer: AType) -> tuple[AType, AType]:
         return (writer, reader) if self.direction == "BACKWARD" else (reader, writer)
@@ -155,7 +158,7 @@ class _Compat:
 
     def quiet(self, reader: AType, writer: AType, path: str) -> list[str]:
         sub = _Compat(self.direction)
-        sub.seen = set(self.seen)
+        sub.outer = self
         sub.check(reader, writer, path)
         return sub.reasons
 
@@ -212,7 +215,7 @@ class _Compat:
                        f"listing the other name in \"aliases\"; {self.effect}.")
 
     def record(self, reader: AType, writer: AType, path: str) -> None:
-        if (id(reader), id(writer)) in self.seen:
+        if self.visited((id(reader), id(writer))):
             return
         self.seen.add((id(reader), id(writer)))
         written = {f.name: f for f in writer.fields}

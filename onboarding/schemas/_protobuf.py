@@ -9,6 +9,7 @@ for ordinary files and approximate when two messages declare the same field text
 
 from __future__ import annotations
 
+import bisect
 import re
 from dataclasses import dataclass, field, replace
 
@@ -160,32 +161,40 @@ class _Reader:
 
     def __init__(self, tree: ast.File, text: str) -> None:
         self.text = _strip_comments(text)
+        self.newlines = [i for i, c in enumerate(self.text) if c == "\n"]
         self.problems: list[SchemaProblem] = []
         package = next((e.name for e in tree.file_elements if isinstance(e, ast.Package)), "")
         self.file = PFile(tree.syntax, package, imports=sum(isinstance(e, ast.Import) for e in tree.file_elements))
         self.elements(tree.file_elements, "", 0)
         self.file.top = [e.name for e in tree.file_elements if isinstance(e, ast.Message)]
 
-    def where(self, pattern: str, start: int = 0) -> tuple[int | None, int | None, int]:
+    def find(self, pattern: str, start: int = 0) -> int | None:
         m = re.compile(pattern).search(self.text, start)
-        if not m:
-            return None, None, start
-        before = self.text[: m.start()]
-        return before.count("\n") + 1, m.start() - (before.rfind("\n") + 1) + 1, m.start()
+        return m.start() if m else None
 
     def problem(self, message: str, pattern: str | None = None, start: int = 0) -> None:
-        line, column, _ = self.where(pattern, start) if pattern else (None, None, 0)
-        self.problems.append(SchemaProblem(message, line=line, column=column))
+        """Record a problem, placed at the first match of ``pattern`` after ``start`` (positions only computed here)."""
+        pos = self.find(pattern, start) if pattern else None
+        if pos is None:
+            self.problems.append(SchemaProblem(message))
+            return
+        line = bisect.bisect_right(self.newlines, pos - 1)
+        column = pos - (self.newlines[line - 1] + 1 if line else 0) + 1
+        self.problems.append(SchemaProblem(message, line=line + 1, column=column))
 
     def elements(self, elements: list, scope: str, start: int) -> None:
+        """Messages and enums in file order; each is searched for after the previous one, keeping this linear."""
         seen: set[str] = set()
+        cursor = start
         for e in elements:
             if isinstance(e, ast.Message | ast.Enum):
                 qualified = f"{scope}.{e.name}" if scope else e.name
                 keyword = "message" if isinstance(e, ast.Message) else "enum"
-                _, _, pos = self.where(rf"\b{keyword}\s+{re.escape(e.name)}\s*\{{", start)
+                found = self.find(rf"\b{keyword}\s+{re.escape(e.name)}\s*\{{", cursor)
+                pos = found if found is not None else start
+                cursor = pos + 1 if found is not None else cursor
                 if e.name in seen:
-                    self.problem(f"{qualified!r} is defined twice", rf"\b{keyword}\s+{re.escape(e.name)}\b", pos + 1)
+                    self.problem(f"{qualified!r} is defined twice", rf"\b{keyword}\s+{re.escape(e.name)}\b", pos)
                 seen.add(e.name)
                 (self.message if keyword == "message" else self.enum)(e, qualified, pos)
 
