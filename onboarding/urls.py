@@ -15,5 +15,11 @@ urlpatterns = [
     path("topics/<int:pk>/delete/", views.topic_delete_view, name="topic_delete"),
     path("topics/<int:pk>/revert/", views.topic_revert_view, name="topic_revert"),
     path("topics/<int:pk>/adopt/", views.topic_adopt_view, name="topic_adopt"),
+    path("topics/<int:pk>/schemas/<str:side>/", views.schema_page, name="schema_page"),
+    path("topics/<int:pk>/schemas/<str:side>/check/", views.schema_check_view, name="schema_check"),
+    path("topics/<int:pk>/schemas/<str:side>/compare/", views.schema_compare_view, name="schema_compare"),
+    path("topics/<int:pk>/schemas/<str:side>/compatibility/", views.schema_compatibility_view,
+         name="schema_compatibility"),
+    path("topics/<int:pk>/schemas/<str:side>/try/", views.schema_event_view, name="schema_event"),
     path("import/", views.import_view, name="import"),
 ]

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 from django.contrib import admin
+from django.contrib.admin.utils import flatten
 from django.urls import path, reverse
 from django.utils.html import format_html
 
-from onboarding.admin.common import VIA, adopt_saved, audit_form_change
+from onboarding.admin.common import VIA, adopt_saved, form_changes
 from onboarding.admin.imports import import_topics_view
 from onboarding.models import Cluster, TopicPolicy
-from onboarding.services.clusters import cluster_create
+from onboarding.services.clusters import cluster_create, cluster_update, policy_update
+from onboarding.services.topics import policy_for
 
 
 class TopicPolicyInline(admin.StackedInline):
@@ -53,13 +55,22 @@ class ClusterAdmin(admin.ModelAdmin):
 
     def save_model(self, request, obj, form, change):
         if change:
-            super().save_model(request, obj, form, change)
-            audit_form_change(request=request, form=form, action="cluster.update")
+            adopt_saved(obj, cluster_update(actor=request.user, cluster=obj, via=VIA, **form_changes(form)))
             return
         adopt_saved(obj, cluster_create(actor=request.user, via=VIA, **form.cleaned_data))
 
     def save_formset(self, request, form, formset, change):
-        super().save_formset(request, form, formset, change)
-        if formset.model is TopicPolicy:
-            for policy_form in formset.forms:
-                audit_form_change(request=request, form=policy_form, action="topic_policy.update")
+        if formset.model is not TopicPolicy:
+            return super().save_formset(request, form, formset, change)
+        formset.save(commit=False)  # sorts the rows for the admin's change message; policy_update writes them
+        fields = set(flatten(TopicPolicyInline.fields))
+        for policy_form in formset.forms:
+            if not policy_form.has_changed():
+                continue
+            if policy_form.instance.pk is None:
+                # A cluster made without cluster_create has no policy yet: the defaults, then what the form shows.
+                policy = policy_for(form.instance)
+                changes = {name: value for name, value in policy_form.cleaned_data.items() if name in fields}
+            else:
+                policy, changes = policy_form.instance, form_changes(policy_form, fields)
+            policy_update(actor=request.user, policy=policy, via=VIA, **changes)

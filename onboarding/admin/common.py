@@ -1,4 +1,4 @@
-"""Pieces shared by the admin modules: calling services per object, read-only registrations, audit of edits."""
+"""Pieces shared by the admin modules: calling services per object or with a form's changes; read-only admins."""
 
 from __future__ import annotations
 
@@ -7,7 +7,6 @@ from collections.abc import Callable
 from django.contrib import admin, messages
 
 from onboarding.models import AuditEvent
-from onboarding.services.audit import audit_record
 from onboarding.services.errors import Conflict, PermissionDenied, ValidationError
 
 VIA = AuditEvent.Via.ADMIN
@@ -45,20 +44,10 @@ def adopt_saved(obj, saved) -> None:
     obj._state.adding, obj._state.db = False, saved._state.db
 
 
-def _plain(value):
-    if value is None or isinstance(value, (str, int, float, bool, list, dict)):
-        return value
-    return str(value)
-
-
-def audit_form_change(*, request, form, action: str, team=None) -> None:
-    """Audit an admin edit of a record that has no update service yet (clusters, policies, teams)."""
-    changed = [name for name in form.changed_data if name in form.cleaned_data]
-    if not changed:
-        return
-    audit_record(actor=request.user, via=VIA, action=action, obj=form.instance, team=team,
-                 before={name: _plain(form.initial.get(name)) for name in changed},
-                 after={name: _plain(form.cleaned_data[name]) for name in changed})
+def form_changes(form, fields=None) -> dict:
+    """The values the operator changed on ``form`` (limited to ``fields``), as keyword arguments for a service."""
+    return {name: form.cleaned_data[name] for name in form.changed_data
+            if name in form.cleaned_data and (fields is None or name in fields)}
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):

@@ -3,22 +3,18 @@
 from __future__ import annotations
 
 from django import forms
-from django.contrib import admin
-from django.db import transaction
+from django.contrib import admin, messages
+from django.core.exceptions import ValidationError
 from django.db.models import Count
+from django.forms.models import BaseInlineFormSet
+from django.http import HttpResponseRedirect
+from django.urls import reverse
 
-from onboarding.admin.common import VIA, adopt_saved, audit_form_change
+from onboarding.admin.common import REFUSALS, VIA, adopt_saved, form_changes, refusal_text, run_per_object
 from onboarding.models import Membership, Team
-from onboarding.services.audit import audit_record
-from onboarding.services.teams import membership_set, team_create
+from onboarding.services.teams import last_owner_problem, membership_remove, membership_set, team_create, team_update
 
-
-def _membership_remove(*, actor, membership: Membership) -> None:
-    # The services have no removal yet; until they do, keep the same audit trail membership_set writes.
-    with transaction.atomic():
-        audit_record(actor=actor, via=VIA, action="membership.remove", obj=membership, team=membership.team,
-                     before={"user": membership.user.get_username(), "role": membership.role})
-        membership.delete()
+OWNER = Membership.Role.OWNER
 
 
 class MembershipInlineForm(forms.ModelForm):
@@ -29,9 +25,26 @@ class MembershipInlineForm(forms.ModelForm):
             self.fields["user"].disabled = True
 
 
+class MembershipFormSet(BaseInlineFormSet):
+    def clean(self):
+        """All rows together must leave the team an owner: membership_set and membership_remove would each
+        refuse the step that removes the last one, after the team itself was already saved."""
+        super().clean()
+        if self.instance.pk is None or any(self.errors):
+            return
+        roles = {}
+        for form in self.forms:
+            removed = self._should_delete_form(form)
+            if (removed or form.has_changed()) and form.cleaned_data.get("user"):
+                roles[form.cleaned_data["user"]] = None if removed else form.cleaned_data.get("role")
+        if problem := last_owner_problem(team=self.instance, roles=roles):
+            raise ValidationError(problem)
+
+
 class MembershipInline(admin.TabularInline):
     model = Membership
     form = MembershipInlineForm
+    formset = MembershipFormSet
     fields = ("user", "role", "created_at")
     readonly_fields = ("created_at",)
     autocomplete_fields = ("user",)
@@ -62,8 +75,8 @@ class TeamAdmin(admin.ModelAdmin):
 
     def save_model(self, request, obj, form, change):
         if change:
-            super().save_model(request, obj, form, change)
-            audit_form_change(request=request, form=form, action="team.update", team=obj)
+            adopt_saved(obj, team_update(actor=request.user, team=obj, via=VIA,
+                                         **form_changes(form, ("name", "description", "contacts"))))
             return
         adopt_saved(obj, team_create(actor=request.user, via=VIA, **form.cleaned_data))
 
@@ -71,11 +84,23 @@ class TeamAdmin(admin.ModelAdmin):
         if formset.model is not Membership:
             return super().save_formset(request, form, formset, change)
         formset.save(commit=False)  # sorts rows into new, changed and deleted; the services write them
-        for membership in formset.deleted_objects:
-            _membership_remove(actor=request.user, membership=membership)
-        for membership in [*formset.new_objects, *(m for m, _ in formset.changed_objects)]:
+        changed = [*formset.new_objects, *(m for m, _ in formset.changed_objects)]
+        # New owners first, removals last: the team never passes through a state without an owner.
+        for membership in sorted(changed, key=lambda m: m.role != OWNER):
             membership_set(actor=request.user, team=form.instance, user=membership.user, role=membership.role,
                            via=VIA)
+        for membership in formset.deleted_objects:
+            membership_remove(actor=request.user, membership=membership, via=VIA)
+
+
+class MembershipForm(forms.ModelForm):
+    def clean(self):
+        cleaned = super().clean()
+        membership, role = self.instance, cleaned.get("role")
+        if membership.pk and role and "role" in self.changed_data:
+            if problem := last_owner_problem(team=membership.team, roles={membership.user: role}):
+                self.add_error("role", problem)
+        return cleaned
 
 
 @admin.register(Membership)
@@ -85,6 +110,8 @@ class MembershipAdmin(admin.ModelAdmin):
     list_select_related = ("user", "team")
     search_fields = ("user__username", "user__email", "team__slug", "team__name")
     autocomplete_fields = ("user", "team")
+    form = MembershipForm
+    actions = ["remove_selected"]
 
     def get_readonly_fields(self, request, obj=None):
         return ("user", "team", "created_at") if obj else ("created_at",)
@@ -93,8 +120,22 @@ class MembershipAdmin(admin.ModelAdmin):
         adopt_saved(obj, membership_set(actor=request.user, team=obj.team, user=obj.user, role=obj.role, via=VIA))
 
     def delete_model(self, request, obj):
-        _membership_remove(actor=request.user, membership=obj)
+        membership_remove(actor=request.user, membership=obj, via=VIA)
 
-    def delete_queryset(self, request, queryset):
-        for membership in queryset.select_related("user", "team"):
-            _membership_remove(actor=request.user, membership=membership)
+    def delete_view(self, request, object_id, extra_context=None):
+        try:
+            return super().delete_view(request, object_id, extra_context)
+        except REFUSALS as exc:  # the last owner: nothing was deleted, the admin's transaction rolled back
+            self.message_user(request, refusal_text(exc), messages.ERROR)
+            return HttpResponseRedirect(reverse("admin:onboarding_membership_change", args=[object_id]))
+
+    def get_actions(self, request):
+        # Removal goes through membership_remove one row at a time, each refusal reported on its own.
+        actions = super().get_actions(request)
+        actions.pop("delete_selected", None)
+        return actions
+
+    @admin.action(description="Remove the selected memberships", permissions=["delete"])
+    def remove_selected(self, request, queryset):
+        run_per_object(self, request, queryset.select_related("user", "team"), done="Removed {count} membership(s).",
+                       call=lambda membership: membership_remove(actor=request.user, membership=membership, via=VIA))

@@ -3,22 +3,10 @@
 from __future__ import annotations
 
 from django.contrib import admin, messages
-from django.db import transaction
-from django.utils import timezone
 
 from onboarding.admin.common import VIA
 from onboarding.models import ApiToken
-from onboarding.services.audit import audit_record
-
-
-def _token_revoke(*, actor, token: ApiToken, at) -> bool:
-    # No token service exists yet; the conditional update keeps a second revoke from moving the date.
-    with transaction.atomic():
-        if not ApiToken.objects.filter(pk=token.pk, revoked_at__isnull=True).update(revoked_at=at):
-            return False
-        audit_record(actor=actor, via=VIA, action="apitoken.revoke", obj=token,
-                     after={"user": token.user.get_username(), "key_id": token.key_id, "revoked_at": at.isoformat()})
-    return True
+from onboarding.services.tokens import token_revoke
 
 
 class RevokedFilter(admin.SimpleListFilter):
@@ -57,7 +45,7 @@ class ApiTokenAdmin(admin.ModelAdmin):
 
     @admin.action(description="Revoke the selected tokens", permissions=["revoke"])
     def revoke(self, request, queryset):
-        now = timezone.now()
-        revoked = sum(_token_revoke(actor=request.user, token=token, at=now)
+        # token_revoke leaves an already revoked token (and its date) alone and answers False for it.
+        revoked = sum(token_revoke(actor=request.user, token=token, via=VIA)
                       for token in queryset.select_related("user"))
         self.message_user(request, f"Revoked {revoked} token(s).", messages.SUCCESS)

@@ -4,16 +4,15 @@ from __future__ import annotations
 
 from django import forms
 from django.contrib import admin
-from django.db import transaction
 from django.forms.models import BaseInlineFormSet
 from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.http import urlencode
 
-from onboarding.admin.common import REFUSALS, VIA, refusal_text, run_per_object
+from onboarding.admin.common import VIA, run_per_object
 from onboarding.models import ApplyAttempt, Cluster, Topic
-from onboarding.services.errors import ValidationError
-from onboarding.services.topics import topic_adopt, topic_apply_now, topic_revert, topic_update
+from onboarding.services.topics import topic_apply_now, topic_update, topic_update_errors
+from onboarding.services.topics_drift import topic_adopt, topic_revert
 
 # What topic_update may change; name, team, cluster and replication factor are fixed once created.
 EDITABLE = ("partitions", "configs", "description", "tags", "visibility", "drift_reaction")
@@ -23,7 +22,7 @@ STATUS_COLOURS = {"pending": "#8a6d00", "applying": "#1565c0", "ready": "#2e7d32
 
 
 class TopicChangeForm(forms.ModelForm):
-    """Validated by topic_update itself, so the admin shows the same errors as the portal and the API."""
+    """Validated by topic_update_errors, so the admin shows the same errors as the portal and the API."""
 
     # The generation the operator looked at: a change saved meanwhile is refused (Conflict), not overwritten.
     expected_generation = forms.IntegerField(widget=forms.HiddenInput)
@@ -48,14 +47,12 @@ class TopicChangeForm(forms.ModelForm):
         cleaned = super().clean()
         if self.errors or not self.changes():
             return cleaned
-        # Dry run inside a savepoint that is always rolled back (with its audit row and on-commit
-        # reconcile): the service's verdict becomes form errors; save_model makes the real call.
-        try:
-            with transaction.atomic():
-                self.update()
-                transaction.set_rollback(True)
-        except REFUSALS as exc:
-            self.add_error(None, exc if isinstance(exc, ValidationError) else refusal_text(exc))
+        # self.instance is still the row as loaded for this request: ModelForm copies the input onto it later.
+        errors = topic_update_errors(topic=self.instance, expected_generation=cleaned["expected_generation"],
+                                     **self.changes())
+        for field, messages in errors.items():
+            for message in messages:
+                self.add_error(field if field in self.fields else None, message)
         return cleaned
 
 

@@ -1,4 +1,8 @@
-"""Teams and memberships."""
+"""Teams and memberships.
+
+A team that has an owner always keeps one: the last owner can be neither removed nor demoted, so
+someone can always manage the team's members without an operator.
+"""
 
 from __future__ import annotations
 
@@ -7,7 +11,9 @@ from django.db import transaction
 from onboarding.models import AuditEvent, Membership, Team
 from onboarding.services.access import is_operator, is_team_owner
 from onboarding.services.audit import audit_record
-from onboarding.services.errors import PermissionDenied
+from onboarding.services.errors import PermissionDenied, ValidationError
+
+OWNER = Membership.Role.OWNER
 
 
 def team_create(*, actor, slug: str, name: str, description: str = "", contacts: str = "",
@@ -23,18 +29,93 @@ def team_create(*, actor, slug: str, name: str, description: str = "", contacts:
     return team
 
 
+def team_update(*, actor, team: Team, via: str, name: str | None = None, description: str | None = None,
+                contacts: str | None = None) -> Team:
+    """Change a team's name, description or contacts (its owners and operators; None leaves a field alone).
+
+    The slug never changes: it is part of every topic name the team owns (the policy's {team}).
+    ``actor=None`` is the system itself (commands, seeds).
+    """
+    if actor is not None and not is_team_owner(actor, team):
+        raise PermissionDenied("Only the team's owners or platform operators change the team.")
+    with transaction.atomic():
+        current = Team.objects.select_for_update().get(pk=team.pk)
+        before, after = {}, {}
+        for field, value in (("name", name), ("description", description), ("contacts", contacts)):
+            if value is not None and value != getattr(current, field):
+                before[field], after[field] = getattr(current, field), value
+                setattr(current, field, value)
+        if after:
+            current.full_clean()
+            current.save()
+            audit_record(actor=actor, via=via, action="team.update", obj=current, team=current,
+                         before=before, after=after)
+    return current
+
+
+def _owner_ids(team: Team, *, lock: bool = False) -> set[int]:
+    owners = Membership.objects.filter(team=team, role=OWNER).order_by("pk")
+    if lock:
+        # Owners are locked first, in one order, by every membership change of the team: two
+        # owners demoting each other at once cannot both succeed, and cannot deadlock.
+        owners = owners.select_for_update()
+    return set(owners.values_list("user_id", flat=True))
+
+
+def last_owner_problem(*, team: Team, roles: dict, owner_ids: set[int] | None = None) -> str | None:
+    """Why these planned changes would leave a team that has owners without one, or None.
+
+    ``roles`` maps a user to their new role, None for a removal. Forms that change several members
+    at once (the admin's inline) check them together with this, before calling the services.
+    """
+    owners = _owner_ids(team) if owner_ids is None else owner_ids
+    if not owners:
+        return None  # a new team, or one only operators manage: nothing to protect
+    remaining = (owners - {user.pk for user in roles}) | {user.pk for user, role in roles.items() if role == OWNER}
+    if remaining:
+        return None
+    leaving = ", ".join(sorted(user.get_username() for user in roles if user.pk in owners))
+    return (f"{team.slug} must keep at least one owner: make someone else an owner before {leaving} "
+            "stops being one.")
+
+
 def membership_set(*, actor, team: Team, user, role: str, via: str = AuditEvent.Via.SYSTEM) -> Membership:
-    """Add a person to a team or change their role (owners and operators only)."""
+    """Add a person to a team or change their role (owners and operators only).
+
+    The team's last owner cannot be demoted (ValidationError on ``role``).
+    """
     if actor is not None and not is_team_owner(actor, team):
         raise PermissionDenied("Only the team's owners or platform operators manage its members.")
     with transaction.atomic():
+        owners = _owner_ids(team, lock=True)
         membership, created = Membership.objects.select_for_update().get_or_create(
             user=user, team=team, defaults={"role": role})
         before = None if created else {"role": membership.role}
         if not created and membership.role != role:
+            if problem := last_owner_problem(team=team, roles={user: role}, owner_ids=owners):
+                raise ValidationError({"role": [problem]})
             membership.role = role
             membership.full_clean()
             membership.save()
         audit_record(actor=actor, via=via, action="membership.set", obj=membership, team=team, before=before,
                      after={"user": user.get_username(), "role": role})
     return membership
+
+
+def membership_remove(*, actor, membership: Membership, via: str) -> None:
+    """Take a person out of a team (its owners and operators). Removing a membership that is already
+    gone does nothing; the team's last owner cannot be removed (ValidationError)."""
+    team = membership.team
+    if actor is not None and not is_team_owner(actor, team):
+        raise PermissionDenied("Only the team's owners or platform operators manage its members.")
+    with transaction.atomic():
+        owners = _owner_ids(team, lock=True)
+        current = Membership.objects.select_for_update(of=("self",)).select_related("user").filter(
+            pk=membership.pk).first()
+        if current is None:
+            return
+        if problem := last_owner_problem(team=team, roles={current.user: None}, owner_ids=owners):
+            raise ValidationError({"__all__": [problem]})
+        audit_record(actor=actor, via=via, action="membership.remove", obj=current, team=team,
+                     before={"user": current.user.get_username(), "role": current.role})
+        current.delete()

@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from onboarding import policies
 from onboarding.models import AuditEvent, Cluster, ResourceStatus, Team, Topic, TopicPolicy
-from onboarding.services.access import can_write_team, is_operator, is_team_owner
+from onboarding.services.access import can_write_team, is_operator
 from onboarding.services.audit import audit_record
 from onboarding.services.errors import Conflict, PermissionDenied, ValidationError
 from onboarding.services.scheduling import reconcile_soon
@@ -130,15 +130,58 @@ def _check_name_free(errors: dict, cluster: Cluster, name: str) -> None:
                           "alike in metric names."]
 
 
+GONE = "This topic is deleted or being deleted."
+
+
+def _conflict(current: Topic, expected_generation: int | None) -> Conflict | None:
+    if expected_generation is None or current.generation == expected_generation:
+        return None
+    return Conflict(f"The topic changed since you loaded it (now at generation {current.generation}, you had "
+                    f"{expected_generation}). Reload it and apply your change again.",
+                    current_generation=current.generation)
+
+
 def _locked(topic: Topic, expected_generation: int | None) -> Topic:
     current = Topic.objects.select_for_update().select_related("cluster", "team").get(pk=topic.pk)
-    if expected_generation is not None and current.generation != expected_generation:
-        raise Conflict(f"The topic changed since you loaded it (now at generation {current.generation}, you had "
-                       f"{expected_generation}). Reload it and apply your change again.",
-                       current_generation=current.generation)
+    if conflict := _conflict(current, expected_generation):
+        raise conflict
     if current.status == ResourceStatus.DELETED or current.wants_deletion:
-        raise ValidationError({"__all__": ["This topic is deleted or being deleted."]})
+        raise ValidationError({"__all__": [GONE]})
     return current
+
+
+def topic_update_errors(
+    *, topic: Topic, partitions: int | None = None, configs: dict | None = None, description: str | None = None,
+    tags: list[str] | None = None, visibility: str | None = None, drift_reaction: str | None = None,
+    replication_factor: int | None = None, expected_generation: int | None = None,
+) -> dict[str, list[str]]:
+    """Every problem topic_update would refuse, as field errors, without saving anything.
+
+    ``topic`` is the row as last read from the database. A stale ``expected_generation`` and a
+    deleted topic come back under ``__all__`` (topic_update raises Conflict for the former).
+    """
+    if conflict := _conflict(topic, expected_generation):
+        return {"__all__": [str(conflict)]}
+    if topic.status == ResourceStatus.DELETED or topic.wants_deletion:
+        return {"__all__": [GONE]}
+    policy = policy_for(topic.cluster)
+    errors: dict[str, list[str]] = {}
+    for field, messages in (
+        ("partitions", [] if partitions in (None, topic.partitions) else policies.check_partitions(
+            partitions, minimum=policy.min_partitions, maximum=policy.max_partitions, current=topic.partitions)),
+        ("replication_factor", [] if replication_factor is None else policies.check_replication_factor(
+            replication_factor, allowed=[], current=topic.replication_factor)),
+        ("configs", [] if configs is None else policies.check_configs(
+            configs, rules=policy.config_rules, replication_factor=topic.replication_factor)),
+    ):
+        if messages:
+            errors[field] = messages
+    _check_metadata(errors, description=topic.description if description is None else description,
+                    tags=topic.tags if tags is None else tags,
+                    visibility=topic.visibility if visibility is None else visibility)
+    if drift_reaction is not None and drift_reaction not in Topic.DriftReaction.values:
+        errors["drift_reaction"] = ["Choose revert, report or the cluster default."]
+    return errors
 
 
 def topic_update(
@@ -151,36 +194,16 @@ def topic_update(
     (a caller may pass it unchanged, e.g. an API client sending back what it read).
 
     ``expected_generation`` is the generation the caller based its change on; a stale one raises
-    Conflict instead of silently overwriting someone else's change.
+    Conflict instead of silently overwriting someone else's change. The rules are topic_update_errors'.
     """
     if not can_write_team(actor, topic.team):
         raise PermissionDenied("Only owners and members of the team can change its topics.")
     with transaction.atomic():
         topic = _locked(topic, expected_generation)
         before = topic_snapshot(topic)
-        policy = policy_for(topic.cluster)
-        errors: dict[str, list[str]] = {}
-        if partitions is not None and partitions != topic.partitions:
-            messages = policies.check_partitions(partitions, minimum=policy.min_partitions,
-                                                 maximum=policy.max_partitions, current=topic.partitions)
-            if messages:
-                errors["partitions"] = messages
-        if replication_factor is not None:
-            messages = policies.check_replication_factor(replication_factor, allowed=[],
-                                                         current=topic.replication_factor)
-            if messages:
-                errors["replication_factor"] = messages
-        if configs is not None:
-            messages = policies.check_configs(configs, rules=policy.config_rules,
-                                              replication_factor=topic.replication_factor)
-            if messages:
-                errors["configs"] = messages
-        _check_metadata(errors, description=topic.description if description is None else description,
-                        tags=topic.tags if tags is None else tags,
-                        visibility=topic.visibility if visibility is None else visibility)
-        if drift_reaction is not None and drift_reaction not in Topic.DriftReaction.values:
-            errors["drift_reaction"] = ["Choose revert, report or the cluster default."]
-        _raise_if(errors)
+        _raise_if(topic_update_errors(topic=topic, partitions=partitions, configs=configs, description=description,
+                                      tags=tags, visibility=visibility, drift_reaction=drift_reaction,
+                                      replication_factor=replication_factor))
 
         kafka_changed = (partitions is not None and partitions != topic.partitions) or (
             configs is not None and _normalized(configs) != topic.configs)
@@ -236,51 +259,6 @@ def topic_delete(*, actor, topic: Topic, confirm_name: str, via: str = AuditEven
         topic.save()
         audit_record(actor=actor, via=via, action="topic.delete", obj=topic, team=topic.team, before=before)
     reconcile_soon(topic.cluster_id)
-    return topic
-
-
-def topic_revert(*, actor, topic: Topic, via: str = AuditEvent.Via.SYSTEM) -> Topic:
-    """Drift: make the cluster match the desired state again (recreating a deleted topic)."""
-    if not (is_team_owner(actor, topic.team) or is_operator(actor)):
-        raise PermissionDenied("Only the team's owners or platform operators decide about drift.")
-    with transaction.atomic():
-        topic = _locked(topic, None)
-        if topic.status != ResourceStatus.DRIFTED:
-            raise ValidationError({"__all__": ["The topic has no drift to revert."]})
-        drift = topic.drift
-        topic.status = ResourceStatus.PENDING
-        topic.failures, topic.next_attempt_at = 0, None
-        topic.save()
-        audit_record(actor=actor, via=via, action="topic.drift.revert", obj=topic, team=topic.team,
-                     before={"drift": drift}, after=topic_snapshot(topic))
-    reconcile_soon(topic.cluster_id)
-    return topic
-
-
-def topic_adopt(*, actor, topic: Topic, via: str = AuditEvent.Via.SYSTEM) -> Topic:
-    """Drift: take what the cluster has into the desired state (a topic deleted behind our back is
-    recorded as deleted)."""
-    if not (is_team_owner(actor, topic.team) or is_operator(actor)):
-        raise PermissionDenied("Only the team's owners or platform operators decide about drift.")
-    with transaction.atomic():
-        topic = _locked(topic, None)
-        if topic.status != ResourceStatus.DRIFTED:
-            raise ValidationError({"__all__": ["The topic has no drift to adopt."]})
-        before = topic_snapshot(topic)
-        now = timezone.now()
-        if topic.observed is None:
-            topic.status, topic.deleted_at, topic.delete_requested_at = ResourceStatus.DELETED, now, now
-        else:
-            topic.partitions = topic.observed["partitions"]
-            topic.replication_factor = topic.observed["replication_factor"]
-            topic.configs = dict(topic.observed["configs"])
-            topic.generation += 1
-            topic.observed_generation = topic.generation
-            topic.status, topic.ready_at = ResourceStatus.READY, now
-        topic.drift, topic.last_error = None, ""
-        topic.save()
-        audit_record(actor=actor, via=via, action="topic.drift.adopt", obj=topic, team=topic.team,
-                     before=before, after=topic_snapshot(topic))
     return topic
 
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from django.contrib import messages
-from django.db import transaction
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
@@ -13,7 +12,13 @@ from onboarding.models import AuditEvent, Topic
 from onboarding.selectors import topic_for, writable_teams_of
 from onboarding.services.access import can_write_team
 from onboarding.services.errors import Conflict, PermissionDenied, ValidationError
-from onboarding.services.topics import topic_create, topic_create_errors, topic_delete, topic_update
+from onboarding.services.topics import (
+    topic_create,
+    topic_create_errors,
+    topic_delete,
+    topic_update,
+    topic_update_errors,
+)
 from onboarding.views.common import after_post, form_status, portal_view
 
 BROWSER = AuditEvent.Via.BROWSER
@@ -75,24 +80,10 @@ def topic_validate(request):
 
 # ---------------------------------------------------------------------------------------------- edit
 
-class _DryRun(Exception):
-    """Raised to roll back a validation-only call of topic_update."""
-
-
-def _check_update(form: TopicEditForm, *, actor, topic: Topic) -> None:
-    """Run topic_update in a transaction that is always rolled back: the service's own messages,
-    nothing saved, nothing scheduled (on_commit callbacks of a rolled-back block are dropped)."""
+def _check_update(form: TopicEditForm, *, topic: Topic) -> None:
+    """Parser errors plus the service's own checks (a stale generation among them), nothing saved."""
     form.is_valid()
-    try:
-        with transaction.atomic():
-            topic_update(actor=actor, topic=topic, via=BROWSER, **form.update_kwargs())
-            raise _DryRun
-    except _DryRun:
-        pass
-    except ValidationError as exc:
-        form.add_service_errors(exc.message_dict, skip_failed=True)
-    except Conflict as exc:
-        form.add_error(None, str(exc))
+    form.add_service_errors(topic_update_errors(topic=topic, **form.update_kwargs()), skip_failed=True)
 
 
 def _editable(request, pk: int) -> Topic:
@@ -124,7 +115,7 @@ def topic_edit_view(request, pk: int):
                 " The change is being applied to the cluster." if topic.is_settling else ""))
             return after_post(request, reverse("onboarding:topic_detail", args=[topic.pk]))
     else:
-        _check_update(form, actor=request.user, topic=topic)
+        _check_update(form, topic=topic)
     return _render_edit(request, form, topic, status=form_status(form))
 
 
@@ -140,7 +131,7 @@ def _render_edit(request, form, topic, status: int = 200):
 def topic_edit_validate(request, pk: int):
     topic = _editable(request, pk)
     form = TopicEditForm(request.POST, topic=topic)
-    _check_update(form, actor=request.user, topic=topic)
+    _check_update(form, topic=topic)
     return render(request, "onboarding/partials/_form_errors.html", {"form": form, "limits": form.limits()})
 
 

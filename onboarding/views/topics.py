@@ -12,9 +12,10 @@ from onboarding.models import AuditEvent, ResourceStatus
 from onboarding.selectors import topic_attempts, topic_for, topics_visible_to, writable_teams_of
 from onboarding.services.access import can_read_team, can_write_team, is_team_owner
 from onboarding.services.errors import ValidationError
-from onboarding.services.topics import topic_adopt, topic_revert
+from onboarding.services.topics_drift import topic_adopt, topic_revert
 from onboarding.views.common import after_post, htmx_target, portal_view
 from onboarding.views.filters import TopicFilter
+from onboarding.views.schemas import schema_cards
 
 PAGE_SIZE = 25
 
@@ -52,6 +53,7 @@ def topic_detail(request, pk: int):
         "insider": insider,
         "attempts": topic_attempts(topic) if insider else None,
         "drift_rows": drift_rows(topic.drift) if insider and topic.status == ResourceStatus.DRIFTED else [],
+        "schema_cards": schema_cards(topic),
     })
 
 

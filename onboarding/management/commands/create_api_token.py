@@ -8,7 +8,9 @@ from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
-from onboarding.models import ApiToken
+from onboarding.models import ApiToken, AuditEvent
+from onboarding.services.errors import ValidationError
+from onboarding.services.tokens import token_create
 
 
 class Command(BaseCommand):
@@ -28,17 +30,16 @@ class Command(BaseCommand):
         user = get_user_model().objects.filter(username=username).first()
         if user is None:
             raise CommandError(f"There is no user named {username!r}.")
-        if not user.is_active:
-            raise CommandError(f"The account {username!r} is disabled; its tokens would not work.")
-        name = name.strip()
-        if not name or len(name) > ApiToken._meta.get_field("name").max_length:
-            raise CommandError("--name must be 1 to 80 characters.")
         if expires_days is not None and expires_days < 1:
             raise CommandError("--expires-days must be at least 1.")
         expires_at = timezone.now() + timedelta(days=expires_days) if expires_days else None
-        token, plain = ApiToken.new(user=user, name=name, scope=scope, expires_at=expires_at)
+        try:
+            token, plain = token_create(actor=None, user=user, name=name, scope=scope, expires_at=expires_at,
+                                        via=AuditEvent.Via.SYSTEM)
+        except ValidationError as exc:
+            raise CommandError(" ".join(exc.messages)) from None
         # The token alone on stdout, so scripts can capture it; the explanation goes to stderr.
         self.stdout.write(plain)
         until = f"until {expires_at:%Y-%m-%d %H:%M} UTC" if expires_at else "with no expiry"
-        self.stderr.write(f"Token {name!r} for {username} ({scope} scope, {until}). Store it now: it cannot be "
+        self.stderr.write(f"Token {token.name!r} for {username} ({scope} scope, {until}). Store it now: it cannot be "
                           f"shown again. Send it as 'Authorization: Bearer <token>'.")

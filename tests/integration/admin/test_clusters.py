@@ -66,3 +66,16 @@ def test_a_cluster_added_in_the_admin_gets_the_default_policy(operator_client, o
     assert TopicPolicy.objects.filter(cluster=cluster).exists()
     event = AuditEvent.objects.get(action="cluster.create", resource_id=str(cluster.pk))
     assert (event.via, event.actor) == (AuditEvent.Via.ADMIN, operator)
+
+
+def test_a_cluster_edit_goes_through_cluster_update(operator_client, operator, cluster):
+    response = _edit(operator_client, cluster, drift_reaction="revert", reconcile_interval_seconds="30")
+
+    assert response.status_code == 302, form_errors(response)
+    cluster.refresh_from_db()
+    assert (cluster.drift_reaction, cluster.reconcile_interval_seconds) == ("revert", 30)
+    event = AuditEvent.objects.get(action="cluster.update")
+    assert (event.via, event.actor) == (AuditEvent.Via.ADMIN, operator)
+    assert event.before == {"drift_reaction": "report", "reconcile_interval_seconds": 5}
+    assert event.after == {"drift_reaction": "revert", "reconcile_interval_seconds": 30}
+    assert not AuditEvent.objects.filter(action="topic_policy.update").exists()  # the untouched policy

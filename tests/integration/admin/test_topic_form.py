@@ -25,7 +25,7 @@ def test_a_config_change_is_a_new_generation_with_an_audit_record(operator_clien
                          configs='{"retention.ms": 86400000, "cleanup.policy": "compact"}')
 
     assert response.status_code == 302, form_errors(response)
-    assert len(scheduled) == 1  # one reconcile; the validating dry run's was rolled back with it
+    assert len(scheduled) == 1  # one reconcile, from the save: validating with topic_update_errors schedules none
     ready_topic.refresh_from_db()
     assert ready_topic.configs == {"retention.ms": "86400000", "cleanup.policy": "compact"}
     assert ready_topic.generation == 3

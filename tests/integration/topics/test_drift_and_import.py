@@ -10,7 +10,8 @@ from django.utils import timezone
 from onboarding.models import AuditEvent, Cluster, ResourceStatus, Topic
 from onboarding.reconcile.sweep import sweep
 from onboarding.services.imports import topics_import, unmanaged_topics
-from onboarding.services.topics import topic_adopt, topic_create, topic_revert
+from onboarding.services.topics import topic_create
+from onboarding.services.topics_drift import topic_adopt, topic_revert
 from tests.fixtures.topics import broker_topic
 from tests.fixtures.waiting import wait_for_status
 
