@@ -220,6 +220,7 @@ class TopicEditForm(ServiceErrorsForm):
 class DeleteConfirmForm(forms.Form):
     confirm_name = forms.CharField(required=False, label="Type the topic's name to confirm",
                                    widget=forms.TextInput(attrs={"autocomplete": "off", "spellcheck": "false"}))
+    delete_schemas = forms.BooleanField(required=False, label="Also delete its schemas' registry subjects")
 
 
 class NameListField(forms.Field):

@@ -14,7 +14,7 @@ from django.utils.http import urlencode
 from onboarding.admin.common import REFUSALS, VIA, refusal_text
 from onboarding.models import Team
 from onboarding.platform.errors import PlatformError
-from onboarding.services.imports import topics_import, unmanaged_topics
+from onboarding.services.imports import registry_subjects_for, topics_import, unmanaged_topics
 
 TEMPLATE = "admin/onboarding/cluster/import_topics.html"
 
@@ -36,6 +36,14 @@ def _listing(cluster) -> tuple[list, str]:
         return [], exc.message
 
 
+def _subjects(cluster, topics) -> dict[str, list[str]]:
+    """Which sides of each listed topic have registry subjects (imported along); {} if the registry is away."""
+    try:
+        return registry_subjects_for(cluster, [topic.name for topic in topics])
+    except PlatformError:
+        return {}
+
+
 def import_topics_view(model_admin, request, object_id):
     cluster = model_admin.get_object(request, unquote(object_id))
     if cluster is None:
@@ -43,6 +51,7 @@ def import_topics_view(model_admin, request, object_id):
     if not model_admin.has_change_permission(request, cluster):
         raise PermissionDenied
     topics, problem = _listing(cluster)
+    subjects = _subjects(cluster, topics) if topics else {}
     form = ImportForm(request.POST if request.method == "POST" else None, topics=topics)
     if form.is_bound and not problem and form.is_valid():
         team = form.cleaned_data["team"]
@@ -54,7 +63,11 @@ def import_topics_view(model_admin, request, object_id):
         except REFUSALS as exc:
             form.add_error(None, refusal_text(exc))
         else:
-            model_admin.message_user(request, f"Imported {len(imported)} topic(s) for {team}.", messages.SUCCESS)
+            model_admin.message_user(request, f"Imported {len(imported)} topic(s) and {len(imported.schemas)} "
+                                              f"schema(s) for {team}.", messages.SUCCESS)
+            if imported.registry_problem:
+                model_admin.message_user(request, "The topics' registry subjects were not imported: "
+                                                  f"{imported.registry_problem}", messages.WARNING)
             query = urlencode({"cluster__id__exact": cluster.pk, "team__id__exact": team.pk})
             return HttpResponseRedirect(f"{reverse('admin:onboarding_topic_changelist')}?{query}")
     context = {
@@ -64,6 +77,8 @@ def import_topics_view(model_admin, request, object_id):
         "original": cluster,
         "cluster": cluster,
         "topics": topics,
+        # (topic, sides with a registry subject): the template cannot look a name up in a dict.
+        "rows": [(topic, subjects.get(topic.name, [])) for topic in topics],
         "problem": problem,
         "form": form,
         "checked": set(form["names"].value() or ()),

@@ -19,8 +19,8 @@ class AuditEventAdmin(ReadOnlyAdmin):
 
 @admin.register(ApplyAttempt)
 class ApplyAttemptAdmin(ReadOnlyAdmin):
-    list_display = ("topic", "generation", "outcome", "started_at", "duration_ms", "run_id")
-    list_filter = ("outcome", "topic__cluster", "started_at")
-    list_select_related = ("topic",)
+    list_display = ("topic", "schema", "generation", "outcome", "started_at", "duration_ms", "run_id")
+    list_filter = ("outcome", "topic__cluster", ("schema", admin.EmptyFieldListFilter), "started_at")
+    list_select_related = ("topic", "schema__topic")
     search_fields = ("topic__name", "run_id", "error")
     date_hierarchy = "started_at"

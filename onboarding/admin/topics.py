@@ -59,14 +59,15 @@ class TopicChangeForm(forms.ModelForm):
 class RecentAttemptsFormSet(BaseInlineFormSet):
     def get_queryset(self):
         # Sliced after the inline's filter on the topic; a topic retried for days has thousands.
-        return super().get_queryset()[:RECENT_ATTEMPTS]
+        return super().get_queryset().select_related("schema__topic")[:RECENT_ATTEMPTS]
 
 
 class ApplyAttemptInline(admin.TabularInline):
     model = ApplyAttempt
     formset = RecentAttemptsFormSet
     verbose_name_plural = f"Apply attempts (newest {RECENT_ATTEMPTS})"
-    fields = ("started_at", "generation", "outcome", "duration_ms", "error", "actions", "run_id")
+    # schema: set when the attempt applied one of the topic's registry subjects rather than the topic.
+    fields = ("started_at", "schema", "generation", "outcome", "duration_ms", "error", "actions", "run_id")
     readonly_fields = fields
     ordering = ("-started_at", "-id")
     extra = 0

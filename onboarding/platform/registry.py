@@ -53,7 +53,6 @@ class Registry:
         self.session.headers.update({"Content-Type": CONTENT_TYPE, "Accept": CONTENT_TYPE})
         if self.connection.username:
             self.session.auth = (self.connection.username, self.connection.password)
-        self._probes_ready: set[str] = set()
 
     def close(self) -> None:
         self.session.close()
@@ -225,13 +224,18 @@ class Registry:
                                 code="invalid_schema", detail=problem)
 
     def _ensure_probe(self, probe: str, fmt: str) -> None:
-        if probe in self._probes_ready:
+        # Remembered per process and registry: probes are created once and never removed by the portal.
+        key = (self.connection.url, probe)
+        if key in _PROBES_READY:
             return
         if not self.versions(probe):
             # Level first, so the probe never blocks a check with a BACKWARD verdict, even for a moment.
             self.set_compatibility(probe, "NONE")
             self.register(probe, SYNTAX_PROBES[fmt], fmt)
-        self._probes_ready.add(probe)
+        _PROBES_READY.add(key)
+
+
+_PROBES_READY: set[tuple[str, str]] = set()
 
 
 def _q(subject: str) -> str:

@@ -13,7 +13,7 @@ from onboarding.models import AuditEvent, Cluster, ResourceStatus, Team, Topic, 
 from onboarding.services.access import can_write_team, is_operator
 from onboarding.services.audit import audit_record
 from onboarding.services.errors import Conflict, PermissionDenied, ValidationError
-from onboarding.services.scheduling import reconcile_soon
+from onboarding.services.scheduling import reconcile_soon, schemas_reconcile_soon
 
 TAG = re.compile(r"^[a-z0-9][a-z0-9-]{0,39}$")
 MAX_TAGS = 20
@@ -241,8 +241,13 @@ def topic_dependants(topic: Topic) -> list[str]:
     return []
 
 
-def topic_delete(*, actor, topic: Topic, confirm_name: str, via: str = AuditEvent.Via.SYSTEM) -> Topic:
-    """Delete a topic from Kafka; the record is kept with status deleted."""
+def topic_delete(*, actor, topic: Topic, confirm_name: str, delete_schemas: bool = False,
+                 via: str = AuditEvent.Via.SYSTEM) -> Topic:
+    """Delete a topic from Kafka; the record is kept with status deleted.
+
+    A topic with schemas is deleted only when the caller also agrees to delete their registry
+    subjects (soft, then hard); a subject another schema references is kept by the reconciler.
+    """
     if not can_write_team(actor, topic.team):
         raise PermissionDenied("Only owners and members of the team can delete its topics.")
     if confirm_name != topic.name:
@@ -250,6 +255,11 @@ def topic_delete(*, actor, topic: Topic, confirm_name: str, via: str = AuditEven
     dependants = topic_dependants(topic)
     if dependants:
         raise ValidationError({"__all__": ["The topic is still used by: " + ", ".join(dependants) + "."]})
+    schemas = list(topic.schemas.exclude(status=ResourceStatus.DELETED))
+    if schemas and not delete_schemas:
+        subjects = ", ".join(s.subject for s in schemas)
+        raise ValidationError({"delete_schemas": [f"The topic has schemas ({subjects}). Confirm that their "
+                                                  "subjects are deleted from the Schema Registry too."]})
     with transaction.atomic():
         topic = _locked(topic, None)
         before = topic_snapshot(topic)
@@ -257,8 +267,16 @@ def topic_delete(*, actor, topic: Topic, confirm_name: str, via: str = AuditEven
         topic.status = ResourceStatus.DELETING
         topic.delete_requested_at = timezone.now()
         topic.save()
-        audit_record(actor=actor, via=via, action="topic.delete", obj=topic, team=topic.team, before=before)
+        for schema in schemas:
+            schema.generation += 1
+            schema.status, schema.delete_requested_at = ResourceStatus.DELETING, topic.delete_requested_at
+            schema.failures, schema.next_attempt_at, schema.last_error = 0, None, ""
+            schema.save()
+        audit_record(actor=actor, via=via, action="topic.delete", obj=topic, team=topic.team, before=before,
+                     note=f"With schemas: {', '.join(s.subject for s in schemas)}" if schemas else "")
     reconcile_soon(topic.cluster_id)
+    if schemas:
+        schemas_reconcile_soon(topic.cluster_id)
     return topic
 
 

@@ -8,7 +8,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from onboarding.forms import DeleteConfirmForm, TopicCreateForm, TopicEditForm, with_policy_defaults
-from onboarding.models import AuditEvent, Topic
+from onboarding.models import AuditEvent, ResourceStatus, Topic
 from onboarding.selectors import topic_for, writable_teams_of
 from onboarding.services.access import can_write_team
 from onboarding.services.errors import Conflict, PermissionDenied, ValidationError
@@ -145,7 +145,7 @@ def topic_delete_view(request, pk: int):
     if request.method == "POST" and form.is_valid():
         try:
             topic_delete(actor=request.user, topic=topic, confirm_name=form.cleaned_data["confirm_name"],
-                         via=BROWSER)
+                         delete_schemas=form.cleaned_data["delete_schemas"], via=BROWSER)
         except ValidationError as exc:
             for field, errors in exc.message_dict.items():
                 for message in errors:
@@ -153,5 +153,7 @@ def topic_delete_view(request, pk: int):
         else:
             messages.success(request, f"Deleting {topic.name} from {topic.cluster.name}.")
             return after_post(request, reverse("onboarding:topic_detail", args=[topic.pk]))
-    return render(request, "onboarding/topic_delete.html", {"form": form, "topic": topic, "section": "topics"},
+    schemas = topic.schemas.exclude(status=ResourceStatus.DELETED)
+    return render(request, "onboarding/topic_delete.html",
+                  {"form": form, "topic": topic, "schemas": schemas, "section": "topics"},
                   status=form_status(form))

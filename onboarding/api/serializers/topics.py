@@ -129,6 +129,9 @@ class TopicDeleteSerializer(StrictSerializer):
     """Deleting needs the topic's name typed again, in ``?confirm=`` or in this body."""
 
     confirm_name = serializers.CharField(required=False, allow_blank=True, trim_whitespace=False)
+    delete_schemas = serializers.BooleanField(required=False, default=False,
+                                              help_text="Also delete the topic's schema subjects (required when "
+                                                        "it has schemas); or ?delete_schemas=true.")
 
 
 class AttemptSerializer(serializers.ModelSerializer):

@@ -109,7 +109,9 @@ class TopicViewSet(viewsets.GenericViewSet):
         topic = self.get_object()
         body = _validated(TopicDeleteSerializer(data=request.data if request.data else {}))
         confirm = request.query_params.get("confirm", body.get("confirm_name", ""))
-        topic = topic_delete(actor=request.user, topic=topic, confirm_name=confirm, via=VIA)
+        wants = request.query_params.get("delete_schemas", "").lower() in {"1", "true", "yes"}
+        topic = topic_delete(actor=request.user, topic=topic, confirm_name=confirm,
+                             delete_schemas=wants or body.get("delete_schemas", False), via=VIA)
         return self._answer(topic, status.HTTP_202_ACCEPTED)
 
     @extend_schema(summary="Drift: put the desired state back on the cluster", request=None,
