@@ -7,6 +7,7 @@ subject's mode, or when the registry cannot give its verdict.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 
 from django.db import transaction
@@ -75,7 +76,7 @@ def schema_check(*, actor, topic: Topic, side: str, fmt: str, text: str, compati
         raise ValidationError(errors)
     schema = _live_schema(topic, side)
     result = SchemaCheck(subject=f"{topic.name}-{side}")
-    result.problems = [str(p) for p in check_schema_text(text, fmt)]
+    result.problems = [str(p) for p in check_schema_text(text, fmt)] or _registry_rules(text, fmt)
     if result.problems:
         return result
     if schema and schema.format != fmt:
@@ -99,6 +100,17 @@ def schema_check(*, actor, topic: Topic, side: str, fmt: str, text: str, compati
     if result.compatible is False and not result.reasons:
         result.reasons = [f"The registry finds this version incompatible under {result.mode}."]
     return result
+
+
+def _registry_rules(text: str, fmt: str) -> list[str]:
+    """Rules registries apply on registration that a syntax check does not reveal."""
+    if fmt == "JSON":
+        document = json.loads(text)
+        if isinstance(document, dict) and "$schema" not in document and "properties" not in document:
+            return ['Declare the JSON Schema draft with "$schema" (for example '
+                    '"https://json-schema.org/draft/2020-12/schema"): registries cannot tell this schema from '
+                    "other formats without it."]
+    return []
 
 
 def _registry_verdict(topic: Topic, subject: str, fmt: str, text: str, mode: str, has_versions: bool) -> bool:

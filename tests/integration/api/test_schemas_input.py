@@ -126,3 +126,14 @@ def test_the_openapi_schema_documents_the_schema_endpoints(client):
 
     assert {"/api/v1/schemas/", "/api/v1/schemas/{id}/", "/api/v1/schemas/check/", "/api/v1/schemas/{id}/diff/",
             "/api/v1/schemas/{id}/try-event/", "/api/v1/schemas/{id}/versions/{number}/"} <= paths
+
+
+
+def test_a_json_schema_the_registry_could_not_classify_is_refused_before_storing(client, topic):
+    answer = check(client, topic, {"type": "string"}, "JSON")
+
+    assert answer.status_code == 200, answer.content
+    assert answer.json()["acceptable"] is False
+    assert '"$schema"' in answer.json()["problems"][0]
+    assert "$schema" in errors_of(submit(client, topic, {"type": "string"}, "JSON"))["schema"][0]
+    assert not Schema.objects.exists()
