@@ -1,10 +1,11 @@
 from onboarding.models.apply import ApplyAttempt
 from onboarding.models.audit import AuditEvent
 from onboarding.models.clusters import Cluster, TopicPolicy
+from onboarding.models.reconciled import ResourceStatus
 from onboarding.models.schemas import Compatibility, Schema, SchemaFormat, SchemaVersion
 from onboarding.models.teams import Membership, Team
 from onboarding.models.tokens import ApiToken
-from onboarding.models.topics import ResourceStatus, Topic
+from onboarding.models.topics import Topic
 
 __all__ = [
     "ApiToken", "ApplyAttempt", "AuditEvent", "Cluster", "Compatibility", "Membership", "ResourceStatus", "Schema",

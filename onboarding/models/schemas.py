@@ -2,7 +2,8 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
-from onboarding.models.topics import ResourceStatus, Topic
+from onboarding.models.reconciled import Reconciled
+from onboarding.models.topics import Topic
 
 
 class Compatibility(models.TextChoices):
@@ -23,7 +24,7 @@ class SchemaFormat(models.TextChoices):
     PROTOBUF = "PROTOBUF", "Protobuf"
 
 
-class Schema(models.Model):
+class Schema(Reconciled):
     """The schema of one side (key or value) of a topic: a registry subject, named by
     TopicNameStrategy (``<topic>-key`` / ``<topic>-value``), with its compatibility mode.
 
@@ -38,25 +39,6 @@ class Schema(models.Model):
     side = models.CharField(max_length=5, choices=Side.choices, default=Side.VALUE)
     format = models.CharField(max_length=10, choices=SchemaFormat.choices, default=SchemaFormat.AVRO)
     compatibility = models.CharField(max_length=20, choices=Compatibility.choices, default=Compatibility.BACKWARD)
-
-    status = models.CharField(max_length=10, choices=ResourceStatus.choices, default=ResourceStatus.PENDING,
-                              db_index=True)
-    generation = models.PositiveIntegerField(default=1)
-    observed_generation = models.PositiveIntegerField(default=0)
-    last_error = models.TextField(blank=True)
-    observed = models.JSONField(null=True, blank=True, help_text="What the registry had at the last check.")
-    drift = models.JSONField(null=True, blank=True)
-    failures = models.PositiveIntegerField(default=0)
-    next_attempt_at = models.DateTimeField(null=True, blank=True)
-    delete_requested_at = models.DateTimeField(null=True, blank=True)
-    claim_token = models.CharField(max_length=40, blank=True, db_index=True)
-    claimed_at = models.DateTimeField(null=True, blank=True)
-    claimed_generation = models.PositiveIntegerField(default=0)
-
-    created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
-    ready_at = models.DateTimeField(null=True, blank=True)
-    deleted_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["topic__name", "side"]
@@ -73,13 +55,7 @@ class Schema(models.Model):
     def subject(self) -> str:
         return f"{self.topic.name}-{self.side}"
 
-    @property
-    def wants_deletion(self) -> bool:
-        return self.delete_requested_at is not None
 
-    @property
-    def is_settling(self) -> bool:
-        return self.status in (ResourceStatus.PENDING, ResourceStatus.APPLYING, ResourceStatus.DELETING)
 
 
 class SchemaVersion(models.Model):

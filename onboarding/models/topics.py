@@ -3,28 +3,12 @@ from django.db import models
 from django.db.models import Q
 
 from onboarding.models.clusters import Cluster
+from onboarding.models.reconciled import Reconciled, ResourceStatus
 from onboarding.models.teams import Team
 
 
-class ResourceStatus(models.TextChoices):
-    """Where a resource stands between desired state (Postgres) and the real cluster."""
-
-    PENDING = "pending", "Pending"
-    APPLYING = "applying", "Applying"
-    READY = "ready", "Ready"
-    FAILED = "failed", "Failed"
-    DRIFTED = "drifted", "Drifted"
-    DELETING = "deleting", "Deleting"
-    DELETED = "deleted", "Deleted"
-
-
-class Topic(models.Model):
-    """A Kafka topic as the owning team wants it; the reconciler makes the cluster match.
-
-    ``generation`` grows with every change of desired state; ``observed_generation`` is the
-    generation last applied successfully, so the two differ while work is outstanding.
-    ``observed`` holds what the cluster reported at the last check, for the drift diff.
-    """
+class Topic(Reconciled):
+    """A Kafka topic as the owning team wants it; the topic reconciler makes the cluster match."""
 
     class Visibility(models.TextChoices):
         PUBLIC = "public", "Public: every team can find it and subscribe"
@@ -47,26 +31,6 @@ class Topic(models.Model):
     tags = ArrayField(models.CharField(max_length=40), default=list, blank=True)
     visibility = models.CharField(max_length=10, choices=Visibility.choices, default=Visibility.PUBLIC)
     drift_reaction = models.CharField(max_length=10, choices=DriftReaction.choices, blank=True, default="")
-
-    status = models.CharField(max_length=10, choices=ResourceStatus.choices, default=ResourceStatus.PENDING,
-                              db_index=True)
-    generation = models.PositiveIntegerField(default=1)
-    observed_generation = models.PositiveIntegerField(default=0)
-    last_error = models.TextField(blank=True)
-    observed = models.JSONField(null=True, blank=True)
-    drift = models.JSONField(null=True, blank=True)
-    failures = models.PositiveIntegerField(default=0, help_text="Consecutive failed attempts, for the backoff.")
-    next_attempt_at = models.DateTimeField(null=True, blank=True)
-    delete_requested_at = models.DateTimeField(null=True, blank=True)
-    # A reconcile run owns the row while claim_token is set; a stale claim (dead worker) expires.
-    claim_token = models.CharField(max_length=40, blank=True, db_index=True)
-    claimed_at = models.DateTimeField(null=True, blank=True)
-    claimed_generation = models.PositiveIntegerField(default=0)
-
-    created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
-    ready_at = models.DateTimeField(null=True, blank=True)
-    deleted_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["name"]
@@ -92,14 +56,7 @@ class Topic(models.Model):
     def is_live(self) -> bool:
         return self.status != ResourceStatus.DELETED
 
-    @property
-    def wants_deletion(self) -> bool:
-        return self.delete_requested_at is not None
 
-    @property
-    def is_settling(self) -> bool:
-        """True while the reconciler still has work to do, so the page keeps refreshing."""
-        return self.status in (ResourceStatus.PENDING, ResourceStatus.APPLYING, ResourceStatus.DELETING)
 
     def effective_drift_reaction(self) -> str:
         return self.drift_reaction or self.cluster.drift_reaction

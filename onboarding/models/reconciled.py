@@ -1,0 +1,54 @@
+from django.db import models
+
+
+class ResourceStatus(models.TextChoices):
+    """Where a resource stands between desired state (Postgres) and the real system."""
+
+    PENDING = "pending", "Pending"
+    APPLYING = "applying", "Applying"
+    READY = "ready", "Ready"
+    FAILED = "failed", "Failed"
+    DRIFTED = "drifted", "Drifted"
+    DELETING = "deleting", "Deleting"
+    DELETED = "deleted", "Deleted"
+
+
+class Reconciled(models.Model):
+    """Desired state that a reconciler applies: status, generations, drift, backoff and claim.
+
+    ``generation`` grows with every change of desired state; ``observed_generation`` is the
+    generation last applied successfully, so the two differ while work is outstanding.
+    ``observed`` holds what the real system reported at the last check, for the drift diff.
+    """
+
+    status = models.CharField(max_length=10, choices=ResourceStatus.choices, default=ResourceStatus.PENDING,
+                              db_index=True)
+    generation = models.PositiveIntegerField(default=1)
+    observed_generation = models.PositiveIntegerField(default=0)
+    last_error = models.TextField(blank=True)
+    observed = models.JSONField(null=True, blank=True, help_text="What the real system had at the last check.")
+    drift = models.JSONField(null=True, blank=True)
+    failures = models.PositiveIntegerField(default=0, help_text="Consecutive failed attempts, for the backoff.")
+    next_attempt_at = models.DateTimeField(null=True, blank=True)
+    delete_requested_at = models.DateTimeField(null=True, blank=True)
+    # A reconcile run owns the row while claim_token is set; a stale claim (dead worker) expires.
+    claim_token = models.CharField(max_length=40, blank=True, db_index=True)
+    claimed_at = models.DateTimeField(null=True, blank=True)
+    claimed_generation = models.PositiveIntegerField(default=0)
+
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    ready_at = models.DateTimeField(null=True, blank=True)
+    deleted_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        abstract = True
+
+    @property
+    def wants_deletion(self) -> bool:
+        return self.delete_requested_at is not None
+
+    @property
+    def is_settling(self) -> bool:
+        """True while the reconciler still has work to do, so pages keep refreshing."""
+        return self.status in (ResourceStatus.PENDING, ResourceStatus.APPLYING, ResourceStatus.DELETING)
