@@ -1,5 +1,7 @@
 """Nothing saved is lost when the Schema Registry is down: schema work fails, is retried, then done."""
 
+import json
+
 import pytest
 
 from onboarding.models import ApplyAttempt, ResourceStatus, Schema
@@ -33,3 +35,22 @@ def test_schemas_wait_out_a_registry_outage_and_become_ready_with_no_one_acting(
         schema = wait_for_status(schema, ResourceStatus.READY, timeout=180)
         assert schema.observed_generation == schema.generation
         assert registry.versions(schema.subject) == [1, 2]
+
+
+def test_a_version_submitted_while_the_registry_is_down_is_refused_and_nothing_is_stored(
+        cluster, payments, alice, topic_name, service_control):
+    from onboarding.models import SchemaVersion
+    from onboarding.services.errors import ValidationError
+    from onboarding.services.schemas import schema_version_submit
+    from onboarding.services.topics import topic_create
+
+    topic = topic_create(actor=alice, cluster=cluster, team=payments, name=topic_name("sr-down"), partitions=1,
+                         replication_factor=1)
+    service_control.stop("registry")
+
+    with pytest.raises(ValidationError) as refused:
+        schema_version_submit(actor=alice, topic=topic, side="value", fmt="AVRO", text=json.dumps(ORDER_V1))
+
+    assert "could not check this version" in refused.value.message_dict["__all__"][0]
+    assert not Schema.objects.filter(topic=topic).exists()
+    assert not SchemaVersion.objects.exists()
