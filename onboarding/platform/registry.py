@@ -46,16 +46,26 @@ _JAVA_EXCEPTION = re.compile(r"^(?:[a-z_$][\w$]*\.)+[A-Z][\w$]*(?:Exception|Erro
 class Registry:
     """One HTTP session to one registry; make one per reconcile run and close it afterwards."""
 
-    def __init__(self, connection: RegistryConnection | None = None, *, timeout: float = 10.0):
+    def __init__(self, connection: RegistryConnection | None = None, *, timeout: float = 10.0,
+                 session: requests.Session | None = None):
         self.connection = connection or default_registry_connection()
         self.timeout = timeout
-        self.session = requests.Session()
-        self.session.headers.update({"Content-Type": CONTENT_TYPE, "Accept": CONTENT_TYPE})
-        if self.connection.username:
-            self.session.auth = (self.connection.username, self.connection.password)
+        self._owns_session = session is None
+        self.session = session or _new_session(self.connection)
+
+    @classmethod
+    def shared(cls, connection: RegistryConnection) -> Registry:
+        """A client on the process's kept-alive session for this registry, for checks made while a
+        person waits (a new TCP connection per check would double its cost)."""
+        key = (connection.url, connection.username)
+        session = _SHARED_SESSIONS.get(key)
+        if session is None:
+            session = _SHARED_SESSIONS[key] = _new_session(connection)
+        return cls(connection, session=session)
 
     def close(self) -> None:
-        self.session.close()
+        if self._owns_session:
+            self.session.close()
 
     def __enter__(self) -> Registry:
         return self
@@ -236,6 +246,15 @@ class Registry:
 
 
 _PROBES_READY: set[tuple[str, str]] = set()
+_SHARED_SESSIONS: dict[tuple[str, str | None], requests.Session] = {}
+
+
+def _new_session(connection: RegistryConnection) -> requests.Session:
+    session = requests.Session()
+    session.headers.update({"Content-Type": CONTENT_TYPE, "Accept": CONTENT_TYPE})
+    if connection.username:
+        session.auth = (connection.username, connection.password)
+    return session
 
 
 def _q(subject: str) -> str:

@@ -115,7 +115,7 @@ def _registry_rules(text: str, fmt: str) -> list[str]:
 
 def _registry_verdict(topic: Topic, subject: str, fmt: str, text: str, mode: str, has_versions: bool) -> bool:
     """Ask the registry; raise a ValidationError that says why when it cannot answer."""
-    registry = Registry(registry_connection_for(topic.cluster))
+    registry = Registry.shared(registry_connection_for(topic.cluster))
     try:
         if has_versions:
             current = registry.get_compatibility(subject) or registry.global_compatibility()
