@@ -1,0 +1,1 @@
+"""The routing data plane: filters and decoding for copying events to subscribers' topics."""
