@@ -1,3 +1,4 @@
+from onboarding.models.access import ServiceAccount, Subscription
 from onboarding.models.apply import ApplyAttempt
 from onboarding.models.audit import AuditEvent
 from onboarding.models.clusters import Cluster, TopicPolicy
@@ -9,5 +10,5 @@ from onboarding.models.topics import Topic
 
 __all__ = [
     "ApiToken", "ApplyAttempt", "AuditEvent", "Cluster", "Compatibility", "Membership", "ResourceStatus", "Schema",
-    "SchemaFormat", "SchemaVersion", "Team", "Topic", "TopicPolicy",
+    "SchemaFormat", "SchemaVersion", "ServiceAccount", "Subscription", "Team", "Topic", "TopicPolicy",
 ]

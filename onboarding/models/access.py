@@ -1,0 +1,86 @@
+from django.conf import settings
+from django.core.validators import RegexValidator
+from django.db import models
+from django.db.models import Q
+
+from onboarding.models.clusters import Cluster
+from onboarding.models.reconciled import Reconciled
+from onboarding.models.teams import Team
+from onboarding.models.topics import Topic
+
+
+class ServiceAccount(Reconciled):
+    """A Kafka principal a team owns (SASL/SCRAM). The secret is shown once and never kept: until the
+    reconciler has set the credential on the cluster it waits encrypted in ``pending_secret``."""
+
+    cluster = models.ForeignKey(Cluster, on_delete=models.PROTECT, related_name="service_accounts")
+    team = models.ForeignKey(Team, on_delete=models.PROTECT, related_name="service_accounts")
+    name = models.CharField(max_length=60, validators=[RegexValidator(
+        r"^[a-z][a-z0-9-]*$", "Use lowercase letters, digits and '-', starting with a letter.")])
+    username = models.CharField(max_length=120, editable=False, help_text="The SCRAM user name on the cluster.")
+    description = models.TextField(blank=True)
+    pending_secret = models.BinaryField(null=True, blank=True, editable=False)
+    secret_set_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["team__slug", "name"]
+        constraints = [
+            models.UniqueConstraint(fields=["cluster", "username"], condition=~Q(status="deleted"),
+                                    name="service_account_unique_live_username",
+                                    violation_error_message="This team already has a service account with this "
+                                                            "name on this cluster."),
+        ]
+
+    def __str__(self) -> str:
+        return self.username
+
+    @property
+    def principal(self) -> str:
+        return f"User:{self.username}"
+
+
+class Subscription(Reconciled):
+    """Team B's access to team A's topic: direct READ access, or routed copies of matching events
+    into B's own topic. Approval state is separate from apply status (``status``)."""
+
+    class Mode(models.TextChoices):
+        DIRECT = "direct", "Direct read access"
+        ROUTED = "routed", "Routed copies into our topic"
+
+    class Decision(models.TextChoices):
+        REQUESTED = "requested", "Waiting for approval"
+        APPROVED = "approved", "Approved"
+        REJECTED = "rejected", "Rejected"
+        REVOKED = "revoked", "Revoked"
+
+    subscriber = models.ForeignKey(Team, on_delete=models.PROTECT, related_name="subscriptions")
+    source = models.ForeignKey(Topic, on_delete=models.PROTECT, related_name="subscriptions")
+    service_account = models.ForeignKey(ServiceAccount, on_delete=models.PROTECT, related_name="subscriptions")
+    mode = models.CharField(max_length=6, choices=Mode.choices, default=Mode.DIRECT)
+    destination = models.ForeignKey(Topic, null=True, blank=True, on_delete=models.PROTECT,
+                                    related_name="routed_from")
+    filter = models.TextField(blank=True, help_text="JMESPath over {value, headers, key}; empty routes everything.")
+    reason = models.TextField()
+    decision = models.CharField(max_length=10, choices=Decision.choices, default=Decision.REQUESTED)
+    requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL,
+                                     related_name="+")
+    decided_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                                   related_name="+")
+    decided_at = models.DateTimeField(null=True, blank=True)
+    decision_comment = models.TextField(blank=True)
+    counters = models.JSONField(default=dict, blank=True,
+                                help_text="routed / filtered / dead-lettered, from the router.")
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.subscriber} ← {self.source} ({self.mode})"
+
+    @property
+    def is_active(self) -> bool:
+        return self.decision == self.Decision.APPROVED and not self.wants_deletion
+
+    @property
+    def dead_letter_topic(self) -> str:
+        return f"{self.destination.name}.dlq" if self.destination else ""
