@@ -14,6 +14,11 @@ class Migration(migrations.Migration):
     ]
 
     operations = [
+        migrations.AddField(
+            model_name='topic',
+            name='subscriptions_need_approval',
+            field=models.BooleanField(default=False, help_text='Public topics: owners approve every subscription (private topics always do).'),
+        ),
         migrations.CreateModel(
             name='ServiceAccount',
             fields=[

@@ -31,6 +31,8 @@ class Topic(Reconciled):
     tags = ArrayField(models.CharField(max_length=40), default=list, blank=True)
     visibility = models.CharField(max_length=10, choices=Visibility.choices, default=Visibility.PUBLIC)
     drift_reaction = models.CharField(max_length=10, choices=DriftReaction.choices, blank=True, default="")
+    subscriptions_need_approval = models.BooleanField(
+        default=False, help_text="Public topics: owners approve every subscription (private topics always do).")
 
     class Meta:
         ordering = ["name"]

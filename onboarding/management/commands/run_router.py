@@ -1,0 +1,54 @@
+"""Run the routing data plane: `python manage.py run_router [--group G] [--rules-topic T]`."""
+
+import signal
+import threading
+
+from confluent_kafka import KafkaError, KafkaException
+from confluent_kafka.admin import AdminClient, NewTopic
+from django.core.management.base import BaseCommand
+
+from onboarding.routing.router import Router, default_group_id, default_kafka_config, default_rules_topic
+
+
+def ensure_rules_topic(kafka_config: dict, topic: str, timeout: float = 30.0) -> None:
+    """Create the compacted, single-partition rules topic unless it exists (topics are not auto-created).
+
+    One partition keeps every rule change in one total order; compaction keeps only the latest
+    value per subscription, so reading the topic from the beginning stays cheap forever.
+    """
+    admin = AdminClient(kafka_config)
+    new = NewTopic(topic, num_partitions=1, replication_factor=-1, config={"cleanup.policy": "compact"})
+    try:
+        admin.create_topics([new], operation_timeout=timeout)[topic].result(timeout)
+    except KafkaException as exc:
+        if exc.args[0].code() != KafkaError.TOPIC_ALREADY_EXISTS:
+            raise
+
+
+class Command(BaseCommand):
+    help = "Route events from source topics to subscriptions' topics, exactly once, until SIGTERM/SIGINT."
+    # The data plane needs Kafka only; skipping the checks keeps it independent of the database.
+    requires_system_checks = []
+
+    def add_arguments(self, parser):
+        parser.add_argument("--group", default=None, help="consumer group of the routers (default portal-router)")
+        parser.add_argument("--rules-topic", default=None, help="compacted topic holding the routing rules")
+
+    def handle(self, *args, **options):
+        kafka_config = default_kafka_config()
+        rules_topic = options["rules_topic"] or default_rules_topic()
+        ensure_rules_topic(kafka_config, rules_topic)
+
+        stop = threading.Event()
+
+        # Only a flag: the loop finishes (or aborts) the batch in hand, then closes the consumer,
+        # which leaves the group so the other routers take over its partitions at once.
+        def request_stop(signum, _frame):
+            stop.set()
+
+        signal.signal(signal.SIGTERM, request_stop)
+        signal.signal(signal.SIGINT, request_stop)
+        router = Router(group_id=options["group"] or default_group_id(), rules_topic=rules_topic,
+                        kafka_config=kafka_config)
+        router.run(stop)
+        self.stdout.write(f"router stopped; counters {dict(router.counters)}")

@@ -1,0 +1,339 @@
+"""The router: copies events from source topics to subscribers' topics, exactly once.
+
+Consume-transform-produce in Kafka transactions (KIP-447 style): the records a batch produces and
+the consumer offsets after that batch are committed in one transaction, so a crash at any point
+either leaves both or neither. Destinations are read with isolation.level=read_committed.
+
+A batch is handled completely between two consume() calls, and rebalance callbacks only run inside
+consume(): so no transaction is ever open while partitions are revoked. If the group moved on anyway
+(a fenced generation), committing the offsets fails, the transaction is aborted and the consumer
+rewound to the committed offsets, and whoever owns the partitions now redoes the batch.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import time
+import uuid
+from collections import Counter, defaultdict
+
+from confluent_kafka import Consumer, KafkaException, Producer, TopicPartition
+from django.conf import settings
+
+from onboarding.platform.errors import PlatformError
+from onboarding.routing.decode import DecodeError, SchemaCache, decode_value
+from onboarding.routing.filters import FilterEvaluationError
+from onboarding.routing.rules import Rule, RulesTableReader
+
+logger = logging.getLogger(__name__)
+
+ROUTE_HEADERS = ("route.source.topic", "route.source.partition", "route.source.offset", "route.subscription",
+                 "route.error")
+_COMMIT_ATTEMPTS = 5
+
+
+def _setting(name: str, default):
+    """settings.py belongs to the portal; the router's knobs fall back to the environment, then a default."""
+    return getattr(settings, name, None) or os.environ.get(name) or default
+
+
+def default_rules_topic() -> str:
+    return _setting("ROUTER_RULES_TOPIC", "_portal.routing-rules")
+
+
+def default_group_id() -> str:
+    return _setting("ROUTER_GROUP_ID", "portal-router")
+
+
+def default_kafka_config() -> dict:
+    from onboarding.platform.connection import default_kafka_connection
+
+    return default_kafka_connection().client_config()
+
+
+class Router:
+    def __init__(self, *, group_id: str | None = None, rules_topic: str | None = None,
+                 kafka_config: dict | None = None, registry=None, transactional_prefix: str = "portal-router",
+                 batch_size: int = 500, poll_timeout: float = 1.0):
+        self.group_id = group_id or default_group_id()
+        self.rules_topic = rules_topic or default_rules_topic()
+        self.kafka_config = kafka_config if kafka_config is not None else default_kafka_config()
+        self.batch_size = batch_size
+        self.poll_timeout = poll_timeout
+        self._registry = registry
+        self.schemas: SchemaCache | None = None
+        # Unique per process: fencing of a crashed predecessor comes from the group generation
+        # (KIP-447), not from reusing a transactional id per partition.
+        self.transactional_id = f"{transactional_prefix}-{uuid.uuid4().hex}"
+        # Shorter timeouts only shorten how long a killed router's open transaction (which holds back
+        # read_committed readers) and its group membership linger; tests set them through the env.
+        self.transaction_timeout_ms = int(_setting("ROUTER_TRANSACTION_TIMEOUT_MS", 60000))
+        self.session_timeout_ms = int(_setting("ROUTER_SESSION_TIMEOUT_MS", 45000))
+        self.counters: dict[str, Counter] = defaultdict(Counter)
+        self.rules: RulesTableReader | None = None
+        self.producer: Producer | None = None
+        self.consumer: Consumer | None = None
+        self._subscribed: set[str] = set()
+        self._in_transaction = False
+        self._revoked = False
+        self._known_topics: set[str] = set()
+        self._topics_checked_at = 0.0
+
+    # ---------------------------------------------------------------------------------------- lifecycle
+    def start(self, catch_up_timeout: float = 30.0) -> None:
+        if self._registry is None:
+            from onboarding.platform.registry import Registry
+
+            self._registry = Registry()
+        self.schemas = SchemaCache(self._registry)
+        self.rules = RulesTableReader(self.rules_topic, self.kafka_config)
+        self.rules.catch_up(catch_up_timeout)
+        self.producer = Producer({**self.kafka_config, "transactional.id": self.transactional_id,
+                                  "transaction.timeout.ms": self.transaction_timeout_ms})
+        self.producer.init_transactions(30)
+        self.consumer = Consumer({**self.kafka_config, "group.id": self.group_id, "enable.auto.commit": False,
+                                  "isolation.level": "read_committed", "auto.offset.reset": "earliest",
+                                  "session.timeout.ms": self.session_timeout_ms})
+        self._resubscribe()
+        logger.info("router %s ready: group %s, %d rules", self.transactional_id, self.group_id,
+                    len(self.rules.table.all()))
+
+    def close(self) -> None:
+        if self.producer is not None and self._in_transaction:
+            self._abort()
+        if self.consumer is not None:
+            self.consumer.close()  # leaves the group now, so the others rebalance without waiting
+        if self.producer is not None:
+            self.producer.flush(10)
+        if self.rules is not None:
+            self.rules.close()
+        if self._registry is not None and hasattr(self._registry, "close"):
+            self._registry.close()
+        logger.info("router %s stopped; counters %s", self.transactional_id, dict(self.counters))
+
+    def run(self, stop_event, ready_event=None) -> None:
+        """Route until stop_event is set; ready_event (if given) is set once the rules are loaded."""
+        self.start()
+        if ready_event is not None:
+            ready_event.set()
+        try:
+            while not stop_event.is_set():
+                self.run_once()
+        finally:
+            self.close()
+
+    # ---------------------------------------------------------------------------------------- the loop
+    def run_once(self, timeout: float | None = None) -> int:
+        """Follow rule changes, then route one batch; returns how many source records it handled."""
+        timeout = self.poll_timeout if timeout is None else timeout
+        if self.rules.poll_changes():
+            self._resubscribe()
+        if not self._subscribed:
+            time.sleep(timeout)
+            return 0
+        self._revoked = False
+        messages = self.consumer.consume(num_messages=self.batch_size, timeout=timeout)
+        batch = []
+        for message in messages:
+            error = message.error()
+            if error is None:
+                batch.append(message)
+            elif error.fatal():
+                raise KafkaException(error)
+            else:  # e.g. a source topic that does not exist (yet): nothing to route from it
+                logger.warning("router consumer: %s", error)
+        if batch:
+            self._route_batch(batch)
+        return len(batch)
+
+    def _resubscribe(self) -> None:
+        topics = self.rules.table.source_topics()
+        if topics == self._subscribed:
+            return
+        # Between batches no transaction is open, so the rebalance this causes is safe.
+        if topics:
+            self.consumer.subscribe(sorted(topics), on_assign=self._on_assign, on_revoke=self._on_revoke,
+                                    on_lost=self._on_revoke)
+        else:
+            self.consumer.unsubscribe()
+        logger.info("router subscribed to %s", sorted(topics))
+        self._subscribed = topics
+
+    def _on_assign(self, consumer, partitions):
+        logger.info("assigned %s", [(p.topic, p.partition) for p in partitions])
+
+    def _on_revoke(self, consumer, partitions):
+        # Only mark: the batch in hand (if any) is aborted and rewound rather than committed.
+        self._revoked = True
+        logger.info("revoked %s", [(p.topic, p.partition) for p in partitions])
+
+    # ---------------------------------------------------------------------------------------- a batch
+    def _route_batch(self, batch) -> None:
+        counts: dict[str, Counter] = defaultdict(Counter)
+        self.producer.begin_transaction()
+        self._in_transaction = True
+        try:
+            for message in batch:
+                self._route_message(message, counts)
+            if self._revoked:
+                raise _Rewind("partitions were revoked during the batch")
+            partitions = {(m.topic(), m.partition()) for m in batch}
+            positions = self.consumer.position([TopicPartition(t, p) for t, p in sorted(partitions)])
+            self._retrying(lambda: self.producer.send_offsets_to_transaction(
+                positions, self.consumer.consumer_group_metadata(), 30))
+            self._retrying(lambda: self.producer.commit_transaction(30))
+            self._in_transaction = False
+        except _Rewind as exc:
+            logger.warning("batch of %d aborted: %s", len(batch), exc)
+            self._abort_and_rewind(batch)
+            return
+        except PlatformError as exc:
+            # The registry is unreachable: not the event's fault, so no dead-lettering; redo the
+            # batch later instead (the pause keeps a registry outage from becoming a busy loop).
+            logger.warning("batch of %d aborted, retrying shortly: %s", len(batch), exc)
+            self._abort_and_rewind(batch)
+            time.sleep(2)
+            return
+        except KafkaException as exc:
+            error = exc.args[0]
+            if error.fatal():
+                raise
+            logger.warning("batch of %d aborted: %s", len(batch), error)
+            self._abort_and_rewind(batch)
+            return
+        except BaseException:
+            with contextlib.suppress(KafkaException):
+                self._abort()  # a bug: leave nothing half-done behind, then let the bug surface
+            raise
+        for subscription, counter in counts.items():
+            self.counters[subscription].update(counter)
+
+    @staticmethod
+    def _retrying(call) -> None:
+        for attempt in range(_COMMIT_ATTEMPTS):
+            try:
+                return call()
+            except KafkaException as exc:
+                error = exc.args[0]
+                if not error.retriable() or error.txn_requires_abort() or attempt == _COMMIT_ATTEMPTS - 1:
+                    raise
+                time.sleep(0.2 * (attempt + 1))
+
+    def _abort(self) -> None:
+        try:
+            self.producer.abort_transaction(30)
+        finally:
+            self._in_transaction = False
+
+    def _abort_and_rewind(self, batch) -> None:
+        self._abort()
+        first: dict[tuple[str, int], int] = {}
+        for m in batch:
+            first.setdefault((m.topic(), m.partition()), m.offset())
+        partitions = [TopicPartition(t, p) for t, p in sorted(first)]
+        try:
+            committed = {(tp.topic, tp.partition): tp.offset for tp in self.consumer.committed(partitions, 30)}
+        except KafkaException as exc:
+            logger.warning("committed offsets unavailable (%s); rewinding to the batch start", exc)
+            committed = {}
+        assigned = {(tp.topic, tp.partition) for tp in self.consumer.assignment()}
+        for (topic, partition), offset in first.items():
+            if (topic, partition) not in assigned:
+                continue  # someone else owns it now and starts from the committed offset anyway
+            target = committed.get((topic, partition), -1)
+            if target < 0:  # nothing committed yet: the batch's first record is where we started
+                target = offset
+            self.consumer.seek(TopicPartition(topic, partition, target))
+
+    def _route_message(self, message, counts) -> None:
+        rules = self.rules.table.rules_for(message.topic())
+        if not rules:
+            return
+        headers = [(k, v) for k, v in (message.headers() or []) if not k.startswith("route.")]
+        event = _Event(message, self.schemas)
+        for rule in rules:
+            try:
+                if rule.broken:
+                    raise _DeadLetter(rule.broken)
+                if not self._topic_exists(rule.destination_topic):
+                    raise _DeadLetter(f"destination topic {rule.destination_topic} does not exist")
+                if rule.compiled is not None and not rule.compiled.matches(
+                        value=event.value(), headers=event.text_headers(), key=event.text_key()):
+                    counts[rule.subscription_id]["filtered_out"] += 1
+                    continue
+                self._produce(rule.destination_topic, message, headers + _route_headers(message, rule))
+                counts[rule.subscription_id]["routed"] += 1
+            except (_DeadLetter, DecodeError, FilterEvaluationError) as exc:
+                reason = str(exc) or type(exc).__name__
+                if not self._topic_exists(rule.dead_letter_topic):
+                    logger.error("subscription %s: event %s[%s]@%s dropped (%s); its dead-letter topic %s is missing",
+                                 rule.subscription_id, message.topic(), message.partition(), message.offset(),
+                                 reason, rule.dead_letter_topic)
+                    counts[rule.subscription_id]["dropped"] += 1
+                    continue
+                self._produce(rule.dead_letter_topic, message,
+                              headers + _route_headers(message, rule) + [("route.error", reason[:1000])])
+                counts[rule.subscription_id]["dead_lettered"] += 1
+
+    def _produce(self, topic, message, headers) -> None:
+        # The original key and value bytes: routing copies, it never re-encodes.
+        while True:
+            try:
+                self.producer.produce(topic, key=message.key(), value=message.value(), headers=headers)
+                return
+            except BufferError:  # local queue full: let deliveries drain, then retry
+                self.producer.poll(0.1)
+
+    def _topic_exists(self, topic: str) -> bool:
+        # Producing to a missing topic would fail every transaction of the batch, forever (topics are
+        # not auto-created): checked up front so only that rule's events are affected.
+        if topic in self._known_topics:
+            return True
+        if time.monotonic() - self._topics_checked_at > 5:
+            self._known_topics = set(self.producer.list_topics(timeout=10).topics)
+            self._topics_checked_at = time.monotonic()
+        return topic in self._known_topics
+
+
+class _Event:
+    """One source record, decoded at most once however many rules look at it."""
+
+    _UNSET = object()
+
+    def __init__(self, message, schemas):
+        self.message, self.schemas = message, schemas
+        self._value = self._UNSET
+        self._error: DecodeError | None = None
+
+    def value(self):
+        if self._error is not None:
+            raise self._error
+        if self._value is self._UNSET:
+            try:
+                self._value = decode_value(self.message.value(), self.schemas)
+            except DecodeError as exc:
+                self._error = exc
+                raise
+        return self._value
+
+    def text_headers(self) -> dict[str, str]:
+        return {k: (v or b"").decode("utf-8", errors="replace") for k, v in (self.message.headers() or [])}
+
+    def text_key(self) -> str | None:
+        key = self.message.key()
+        return None if key is None else key.decode("utf-8", errors="replace")
+
+
+def _route_headers(message, rule: Rule) -> list[tuple[str, str]]:
+    return [("route.source.topic", message.topic()), ("route.source.partition", str(message.partition())),
+            ("route.source.offset", str(message.offset())), ("route.subscription", rule.subscription_id)]
+
+
+class _DeadLetter(Exception):
+    pass
+
+
+class _Rewind(Exception):
+    pass
