@@ -8,6 +8,7 @@ from django.db import OperationalError, connection
 
 # Imported when the worker starts, not inside the first task, so the first reconcile after a
 # deploy does not pay for loading librdkafka and the reconcile modules.
+from onboarding.reconcile import access as access_runner
 from onboarding.reconcile import runner
 from onboarding.reconcile import schemas as schema_runner
 from onboarding.reconcile import sweep as sweep_module
@@ -36,6 +37,17 @@ def reconcile_schemas(self, cluster_id: int) -> dict:
     report = schema_runner.reconcile_schemas(cluster_id)
     if report.retry_in is not None:
         scheduling.schemas_reconcile_later(cluster_id, report.retry_in)
+    return {"run": report.run_id, "claimed": report.claimed, "ready": report.ready, "deleted": report.deleted,
+            "failed": report.failed}
+
+
+@shared_task(name="onboarding.reconcile_access", bind=True, autoretry_for=(OperationalError,),
+             retry_backoff=True, retry_backoff_max=60, max_retries=None, **RELIABLE)
+def reconcile_access(self, cluster_id: int) -> dict:
+    scheduling.clear_queued_mark(cluster_id, access=True)  # before claiming, as for topics
+    report = access_runner.reconcile_access(cluster_id)
+    if report.retry_in is not None:
+        scheduling.access_reconcile_later(cluster_id, report.retry_in)
     return {"run": report.run_id, "claimed": report.claimed, "ready": report.ready, "deleted": report.deleted,
             "failed": report.failed}
 

@@ -1,5 +1,5 @@
 """The periodic safety net: retry what is due, look for drift in what is ready (topics on Kafka,
-schemas in the registry).
+schemas in the registry, ACLs of service accounts).
 
 Because Postgres holds every desired change, a lost Celery message, a Redis restart or a dead
 worker only delays work until the next sweep.
@@ -14,6 +14,8 @@ from django.utils import timezone
 
 from onboarding.models import Cluster
 from onboarding.platform import PlatformError
+from onboarding.reconcile.access import due_accounts, due_subscriptions
+from onboarding.reconcile.access_drift import check_access_drift
 from onboarding.reconcile.drift import check_drift
 from onboarding.reconcile.runner import due_topics
 from onboarding.reconcile.schemas import due_schemas
@@ -24,7 +26,7 @@ log = logging.getLogger(__name__)
 
 def sweep() -> dict:
     """Return what was queued and checked, per cluster name."""
-    from onboarding.services.scheduling import reconcile_later, schemas_reconcile_later
+    from onboarding.services.scheduling import access_reconcile_later, reconcile_later, schemas_reconcile_later
 
     summary = {}
     now = timezone.now()
@@ -36,11 +38,15 @@ def sweep() -> dict:
         if due_schemas(cluster.pk).exists():
             schemas_reconcile_later(cluster.pk, 0)
             entry["schemas"] = "queued"
+        if due_accounts(cluster.pk).exists() or due_subscriptions(cluster.pk).exists():
+            access_reconcile_later(cluster.pk, 0)
+            entry["access"] = "queued"
         interval = timedelta(seconds=cluster.reconcile_interval_seconds)
         if cluster.last_checked_at is None or now - cluster.last_checked_at >= interval:
             entry["drift_check"] = _check_topics(cluster, now)
             # After the topics and on its own: Kafka and the registry fail independently.
             entry["schema_drift_check"] = _check_schemas(cluster)
+            entry["access_drift_check"] = _check_access(cluster)
     return summary
 
 
@@ -68,6 +74,19 @@ def _check_schemas(cluster: Cluster) -> dict | str:
         return str(exc)
     if report.reverting:
         schemas_reconcile_later(cluster.pk, 0)
+    return _summary(report)
+
+
+def _check_access(cluster: Cluster) -> dict | str:
+    from onboarding.services.scheduling import access_reconcile_later
+
+    try:
+        report = check_access_drift(cluster.pk)
+    except PlatformError as exc:
+        log.warning("access drift check of %s failed: %s", cluster.name, exc)
+        return str(exc)
+    if report.reverting:
+        access_reconcile_later(cluster.pk, 0)
     return _summary(report)
 
 

@@ -19,6 +19,8 @@ log = logging.getLogger(__name__)
 QUEUED_KEY = "portal:reconcile-queued:{cluster_id}"
 # Schemas go to the registry in their own run (own task), so they have their own mark.
 SCHEMAS_QUEUED_KEY = "portal:schemas-queued:{cluster_id}"
+# Service accounts and subscriptions (SCRAM users, ACLs, routing rules): their own run and mark.
+ACCESS_QUEUED_KEY = "portal:access-queued:{cluster_id}"
 QUEUED_TTL_SECONDS = 60
 
 
@@ -31,10 +33,13 @@ def reconcile_soon(cluster_id: int) -> None:
     transaction.on_commit(lambda: _enqueue(cluster_id))
 
 
-def _enqueue(cluster_id: int, countdown: float | None = None, *, schemas: bool = False) -> None:
-    from onboarding.tasks import reconcile_cluster, reconcile_schemas
+def _enqueue(cluster_id: int, countdown: float | None = None, *, schemas: bool = False, access: bool = False) -> None:
+    from onboarding.tasks import reconcile_access, reconcile_cluster, reconcile_schemas
 
-    task, key = (reconcile_schemas, SCHEMAS_QUEUED_KEY) if schemas else (reconcile_cluster, QUEUED_KEY)
+    if access:
+        task, key = reconcile_access, ACCESS_QUEUED_KEY
+    else:
+        task, key = (reconcile_schemas, SCHEMAS_QUEUED_KEY) if schemas else (reconcile_cluster, QUEUED_KEY)
     try:
         if countdown is None and not _redis().set(key.format(cluster_id=cluster_id), 1, nx=True,
                                                   ex=QUEUED_TTL_SECONDS):
@@ -49,8 +54,8 @@ def reconcile_later(cluster_id: int, seconds: float) -> None:
     _enqueue(cluster_id, countdown=max(1.0, seconds))
 
 
-def clear_queued_mark(cluster_id: int, *, schemas: bool = False) -> None:
-    key = SCHEMAS_QUEUED_KEY if schemas else QUEUED_KEY
+def clear_queued_mark(cluster_id: int, *, schemas: bool = False, access: bool = False) -> None:
+    key = ACCESS_QUEUED_KEY if access else SCHEMAS_QUEUED_KEY if schemas else QUEUED_KEY
     try:
         _redis().delete(key.format(cluster_id=cluster_id))
     except redis.RedisError as exc:
@@ -65,3 +70,13 @@ def schemas_reconcile_soon(cluster_id: int) -> None:
 def schemas_reconcile_later(cluster_id: int, seconds: float) -> None:
     """Queue a registry run after a backoff delay (retries of failed schema work)."""
     _enqueue(cluster_id, countdown=max(1.0, seconds), schemas=True)
+
+
+def access_reconcile_soon(cluster_id: int) -> None:
+    """Queue one access run (SCRAM users, ACLs, routing rules) once the current transaction commits."""
+    transaction.on_commit(lambda: _enqueue(cluster_id, access=True))
+
+
+def access_reconcile_later(cluster_id: int, seconds: float) -> None:
+    """Queue an access run after a backoff delay."""
+    _enqueue(cluster_id, countdown=max(1.0, seconds), access=True)

@@ -1,0 +1,219 @@
+"""Make one cluster match the desired service accounts and subscriptions in Postgres: SCRAM users,
+ACLs and routing rules. Claim, apply, record, like the topic and schema runs.
+
+One run per cluster, one AdminClient, one request per kind (credentials, describe ACLs, create ACLs,
+delete ACLs). ACLs are computed for whole principals: every principal touched by a claimed row gets
+exactly the ACLs the desired state gives it, so a missed change is corrected by the next run.
+Service accounts keep status and last_error only (ApplyAttempt needs a topic); subscription
+attempts are recorded against the source topic.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+import uuid
+
+from django.conf import settings
+from django.db.models import F
+from django.utils import timezone
+
+from onboarding.models import ApplyAttempt, Cluster, ResourceStatus, ServiceAccount, Subscription, TopicPolicy
+from onboarding.platform import PlatformError
+from onboarding.platform.connection import kafka_connection_for
+from onboarding.platform.kafka_acls import KafkaAcls
+from onboarding.reconcile import access_plan, claims
+from onboarding.reconcile.access_plan import AccountInput, DirectAccessInput
+from onboarding.reconcile.claims import RunReport
+from onboarding.reconcile.planner import DesiredTopic
+from onboarding.routing.rules import Rule
+
+log = logging.getLogger(__name__)
+
+
+def rules_topic() -> str:
+    return getattr(settings, "ROUTER_RULES_TOPIC", "_portal.routing-rules")
+
+
+def due_accounts(cluster_id: int):
+    return claims.due(ServiceAccount.objects.filter(cluster_id=cluster_id))
+
+
+def due_subscriptions(cluster_id: int):
+    return claims.due(Subscription.objects.filter(source__cluster_id=cluster_id))
+
+
+def live_accounts(cluster_id: int):
+    return ServiceAccount.objects.filter(cluster_id=cluster_id, delete_requested_at__isnull=True).exclude(
+        status=ResourceStatus.DELETED)
+
+
+def active_subscriptions(cluster_id: int, mode: str):
+    return Subscription.objects.filter(source__cluster_id=cluster_id, mode=mode,
+                                       decision=Subscription.Decision.APPROVED,
+                                       delete_requested_at__isnull=True).exclude(status=ResourceStatus.DELETED)
+
+
+def desired_acls(cluster_id: int) -> dict[str, set]:
+    """Per principal of a live service account of the cluster, every ACL it must have (two queries)."""
+    accounts = [AccountInput(f"User:{username}", slug) for username, slug in
+                live_accounts(cluster_id).values_list("username", "team__slug")]
+    direct = [DirectAccessInput(f"User:{username}", slug, source) for username, slug, source in
+              active_subscriptions(cluster_id, Subscription.Mode.DIRECT).values_list(
+                  "service_account__username", "subscriber__slug", "source__name")]
+    return access_plan.desired(accounts, direct)
+
+
+def reconcile_access(cluster_id: int) -> RunReport:
+    report = RunReport(run_id=uuid.uuid4().hex)
+    accounts = claims.claim(due_accounts(cluster_id), report.run_id, related=("team",))
+    subs = claims.claim(due_subscriptions(cluster_id), report.run_id,
+                        related=("source", "destination", "service_account", "subscriber"))
+    report.claimed = len(accounts) + len(subs)
+    if not report.claimed:
+        return report
+    started, clock = timezone.now(), time.monotonic()
+    cluster = Cluster.objects.get(pk=cluster_id)
+    errors: dict[str, PlatformError] = {}
+    actions: dict[str, list[str]] = {}
+    try:
+        admin = KafkaAcls(kafka_connection_for(cluster))
+        _apply_credentials(admin, accounts, report.run_id, errors, actions)
+        principals = {sa.principal for sa in accounts} | {s.service_account.principal for s in subs}
+        acl_errors, acl_actions = _apply_acls(admin, cluster_id, principals)
+        for key, principal in [(_key(sa), sa.principal) for sa in accounts] + [
+                (_key(s), s.service_account.principal) for s in subs]:
+            actions.setdefault(key, []).extend(acl_actions.get(principal, []))
+            if principal in acl_errors:
+                errors.setdefault(key, acl_errors[principal])
+        routed = [s for s in subs if s.mode == Subscription.Mode.ROUTED and _key(s) not in errors]
+        if routed:
+            _apply_rules(admin, cluster, routed, errors, actions)
+    except PlatformError as exc:
+        for row in [*accounts, *subs]:
+            errors.setdefault(_key(row), exc)
+    duration_ms = int((time.monotonic() - clock) * 1000)
+    _record(accounts, subs, errors, actions, report, started, duration_ms)
+    return report
+
+
+def _key(row) -> str:
+    return f"{'account' if isinstance(row, ServiceAccount) else 'subscription'}:{row.pk}"
+
+
+def _apply_credentials(admin: KafkaAcls, accounts, run_id: str, errors: dict, actions: dict) -> None:
+    from onboarding.services.service_accounts import decrypt_pending_secret
+
+    upserts, deletes = {}, []
+    for sa in accounts:
+        if sa.wants_deletion:
+            deletes.append(sa.username)
+        elif sa.pending_secret:
+            password = decrypt_pending_secret(sa)
+            if password is None:
+                errors[_key(sa)] = PlatformError("The waiting password cannot be decrypted (the portal's key "
+                                                 "changed): rotate the account.", retryable=False,
+                                                 code="secret_unreadable")
+            else:
+                upserts[sa.username] = password
+    outcomes = admin.alter_scram(upserts=upserts, deletes=deletes)
+    now = timezone.now()
+    for sa in accounts:
+        if sa.username not in outcomes:
+            continue
+        if outcomes[sa.username] is not None:
+            errors[_key(sa)] = outcomes[sa.username]
+            continue
+        actions.setdefault(_key(sa), []).append(
+            "delete SCRAM credential" if sa.wants_deletion else "set SCRAM credential")
+        if not sa.wants_deletion:
+            # The secret has done its job: wipe it, unless a rotation saved a newer one meanwhile.
+            ServiceAccount.objects.filter(pk=sa.pk, claim_token=run_id, generation=F("claimed_generation")).update(
+                pending_secret=None, secret_set_at=now)
+
+
+def _apply_acls(admin: KafkaAcls, cluster_id: int, principals: set[str]):
+    """Create the missing and delete the extra ACLs of ``principals``; (errors, actions) per principal."""
+    missing, extra = access_plan.diff(desired_acls(cluster_id), admin.describe_acls(), principals)
+    outcomes = {**admin.create_acls(missing), **admin.delete_acls(extra)}
+    errors, actions = {}, {}
+    for spec, error in outcomes.items():
+        if error is not None:
+            errors.setdefault(spec.principal, error)
+        else:
+            verb = "add" if spec in missing else "remove"
+            actions.setdefault(spec.principal, []).append(f"{verb} ACL {spec.label()}")
+    return errors, actions
+
+
+def _replication_factor(cluster: Cluster, admin: KafkaAcls) -> int:
+    policy = TopicPolicy.objects.filter(cluster=cluster).first()
+    wanted = policy.default_replication_factor if policy else 1
+    return max(1, min(wanted, admin.ping()))
+
+
+def _apply_rules(admin: KafkaAcls, cluster: Cluster, routed, errors: dict, actions: dict) -> None:
+    topic = rules_topic()
+    upserts, deletes = [], []
+    for sub in routed:
+        if not sub.is_active:
+            deletes.append(sub)
+        elif sub.destination is None:
+            errors[_key(sub)] = PlatformError("A routed subscription needs a destination topic.", retryable=False,
+                                              code="no_destination")
+        else:
+            upserts.append(sub)
+    existing = admin.list_topic_names()
+    factor = _replication_factor(cluster, admin)
+    creates = [DesiredTopic(topic, 1, factor, {"cleanup.policy": "compact"})] if topic not in existing else []
+    creates += [DesiredTopic(dlq, 1, factor, {}) for dlq in sorted({s.dead_letter_topic for s in upserts})
+                if dlq not in existing]
+    created = admin.create_topics(creates)
+    if created.get(topic):
+        raise created[topic]
+    for sub in list(upserts):
+        error = created.get(sub.dead_letter_topic)
+        if error is not None:
+            errors[_key(sub)] = error
+            upserts.remove(sub)
+        elif sub.dead_letter_topic in created:
+            actions.setdefault(_key(sub), []).append(f"create dead-letter topic {sub.dead_letter_topic}")
+    if created:
+        admin.await_metadata(present={n for n, e in created.items() if e is None}, absent=set())
+    rules = [Rule(subscription_id=str(s.pk), source_topic=s.source.name, destination_topic=s.destination.name,
+                  filter=s.filter or None, dead_letter_topic=s.dead_letter_topic) for s in upserts]
+    outcomes = admin.write_rules(topic, rules, [str(s.pk) for s in deletes])
+    for sub in upserts + deletes:
+        error = outcomes.get(str(sub.pk))
+        if error is not None:
+            errors[_key(sub)] = error
+        else:
+            actions.setdefault(_key(sub), []).append(
+                f"{'upsert' if sub in upserts else 'tombstone'} rule in {topic}")
+
+
+def _record(accounts, subs, errors, actions, report: RunReport, started, duration_ms: int) -> None:
+    now = timezone.now()
+    attempts = []
+    for model, rows in ((ServiceAccount, accounts), (Subscription, subs)):
+        done, gone = [], []
+        for row in rows:
+            error = errors.get(_key(row))
+            if error is None:
+                (gone if row.wants_deletion else done).append(row.pk)
+            else:
+                claims.record_failure(model, row, error, now, report, key=_key(row))
+            if model is Subscription:
+                outcome = (ApplyAttempt.Outcome.READY if error is None else
+                           ApplyAttempt.Outcome.FAILED if error.retryable else ApplyAttempt.Outcome.REFUSED)
+                attempts.append(ApplyAttempt(
+                    topic=row.source, generation=row.claimed_generation, outcome=outcome, error=str(error or ""),
+                    actions=[f"subscription {row.pk}: {a}" for a in actions.get(_key(row), [])],
+                    started_at=started, duration_ms=duration_ms, run_id=report.run_id))
+        part = RunReport(run_id=report.run_id)
+        claims.settle(model, part, done=done, gone=gone, now=now)
+        report.ready += part.ready
+        report.deleted += part.deleted
+        if part.retry_in is not None:
+            report.retry_in = 0.0
+    ApplyAttempt.objects.bulk_create(attempts)

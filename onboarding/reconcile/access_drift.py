@@ -1,0 +1,68 @@
+"""Compare ready service accounts and direct subscriptions with the cluster's ACLs and flag what changed
+behind the portal's back: a missing or an extra ACL of a principal the portal manages."""
+
+from __future__ import annotations
+
+from onboarding.models import Cluster, ResourceStatus, ServiceAccount, Subscription
+from onboarding.platform.connection import kafka_connection_for
+from onboarding.platform.kafka_acls import KafkaAcls
+from onboarding.reconcile import access_plan
+from onboarding.reconcile.access import desired_acls
+from onboarding.reconcile.access_plan import DirectAccessInput
+from onboarding.reconcile.drift import DriftReport
+
+SETTLED = [ResourceStatus.READY, ResourceStatus.DRIFTED]
+
+
+def check_access_drift(cluster_id: int) -> DriftReport:
+    """One describe of the cluster's ACLs; raises PlatformError if it cannot look.
+
+    An account's drift covers every ACL of its principal; a subscription's only the ACLs it grants
+    (its source topic), so a revoked subscription whose READ came back is flagged on both.
+    """
+    cluster = Cluster.objects.get(pk=cluster_id)
+    accounts = list(ServiceAccount.objects.filter(cluster=cluster, claim_token="", status__in=SETTLED))
+    subs = list(Subscription.objects.filter(source__cluster=cluster, claim_token="", status__in=SETTLED,
+                                            mode=Subscription.Mode.DIRECT)
+                .select_related("service_account", "subscriber", "source"))
+    report = DriftReport(checked=len(accounts) + len(subs))
+    if not report.checked:
+        return report
+    desired = desired_acls(cluster_id)
+    observed = KafkaAcls(kafka_connection_for(cluster)).describe_acls()
+    revert = cluster.drift_reaction == Cluster.DriftReaction.REVERT
+    for sa in accounts:
+        missing, extra = access_plan.diff(desired, observed, [sa.principal])
+        seen = sorted(s for s in observed if s.principal == sa.principal)
+        _flag(ServiceAccount, sa, access_plan.drift_of(missing, extra), seen, revert, report, sa.username)
+    for sub in subs:
+        principal = sub.service_account.principal
+        granted = access_plan.direct_acls(DirectAccessInput(principal, sub.subscriber.slug, sub.source.name))
+        # The group prefix is the subscriber team's own right too: judge only the topic ACLs here.
+        granted = {s for s in granted if s.resource_type == "TOPIC"}
+        wanted = desired.get(principal, set())
+        missing = {s for s in granted if s in wanted and s not in observed}
+        extra = {s for s in granted if s in observed and s not in wanted}
+        seen = sorted(s for s in observed if s in granted)
+        _flag(Subscription, sub, access_plan.drift_of(missing, extra), seen, revert, report, f"subscription {sub.pk}")
+    return report
+
+
+def _flag(model, row, difference: dict | None, seen, revert: bool, report: DriftReport, key: str) -> None:
+    unchanged = model.objects.filter(pk=row.pk, status=row.status, generation=row.generation, claim_token="")
+    if difference is None:
+        if row.status == ResourceStatus.DRIFTED and unchanged.update(
+                status=ResourceStatus.READY, drift=None, observed=None, last_error=""):
+            report.healed.append(key)
+        return
+    if difference == row.drift and row.status == ResourceStatus.DRIFTED and not revert:
+        return  # already reported, waiting for a decision
+    fields = {"drift": difference, "observed": {"acls": [s.as_dict() for s in seen]},
+              "last_error": access_plan.describe(difference)}
+    if revert:
+        # The access run recomputes the principal's whole ACL set and puts it back.
+        fields.update(status=ResourceStatus.PENDING, next_attempt_at=None, failures=0)
+    else:
+        fields.update(status=ResourceStatus.DRIFTED)
+    if unchanged.update(**fields):
+        (report.reverting if revert else report.drifted).append(key)

@@ -1,0 +1,102 @@
+"""Desired Kafka ACLs of the portal's service accounts, and the diff with what the cluster has. Pure: no I/O.
+
+A team's service accounts produce to the team's own topics (prefix ``<team>.``), use transactional ids
+and consumer groups under the same prefix, and read the topics of other teams only through an approved
+direct subscription. Routed subscriptions need no ACL for the subscriber: the router copies events with
+the admin connection.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import asdict, dataclass
+
+
+@dataclass(frozen=True, order=True)
+class AclSpec:
+    """One ACL binding, in Kafka's own words (``TOPIC``, ``PREFIXED``, ``READ``...)."""
+
+    resource_type: str
+    name: str
+    pattern: str  # LITERAL | PREFIXED
+    principal: str
+    operation: str
+    permission: str = "ALLOW"
+    host: str = "*"
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+    def label(self) -> str:
+        return f"{self.permission} {self.operation} on {self.pattern} {self.resource_type} {self.name}"
+
+
+@dataclass(frozen=True)
+class AccountInput:
+    principal: str
+    team_slug: str
+
+
+@dataclass(frozen=True)
+class DirectAccessInput:
+    principal: str
+    subscriber_slug: str
+    source_topic: str
+
+
+def team_acls(principal: str, team_slug: str) -> set[AclSpec]:
+    """What every service account of a team may do with the team's own resources."""
+    prefix = f"{team_slug}."
+    return {
+        AclSpec("TOPIC", prefix, "PREFIXED", principal, "WRITE"),
+        AclSpec("TOPIC", prefix, "PREFIXED", principal, "DESCRIBE"),
+        AclSpec("TRANSACTIONAL_ID", prefix, "PREFIXED", principal, "WRITE"),
+        AclSpec("TRANSACTIONAL_ID", prefix, "PREFIXED", principal, "DESCRIBE"),
+        AclSpec("GROUP", prefix, "PREFIXED", principal, "READ"),
+    }
+
+
+def direct_acls(access: DirectAccessInput) -> set[AclSpec]:
+    """Read access to one source topic, with the subscriber's consumer-group prefix."""
+    return {
+        AclSpec("TOPIC", access.source_topic, "LITERAL", access.principal, "READ"),
+        AclSpec("TOPIC", access.source_topic, "LITERAL", access.principal, "DESCRIBE"),
+        AclSpec("GROUP", f"{access.subscriber_slug}.", "PREFIXED", access.principal, "READ"),
+    }
+
+
+def desired(accounts: Iterable[AccountInput], direct: Iterable[DirectAccessInput]) -> dict[str, set[AclSpec]]:
+    """Per principal, every ACL it must have. Direct accesses of principals that are not live accounts
+    grant nothing: a deleted account keeps no rights."""
+    result: dict[str, set[AclSpec]] = {}
+    for account in accounts:
+        result.setdefault(account.principal, set()).update(team_acls(account.principal, account.team_slug))
+    for access in direct:
+        if access.principal in result:
+            result[access.principal].update(direct_acls(access))
+    return result
+
+
+def diff(desired_acls: Mapping[str, set[AclSpec]], observed: Iterable[AclSpec],
+         principals: Iterable[str]) -> tuple[set[AclSpec], set[AclSpec]]:
+    """(missing, extra) for the given principals only: ACLs of anyone else are not the portal's."""
+    wanted_principals = set(principals)
+    have = {spec for spec in observed if spec.principal in wanted_principals}
+    want = set().union(*(desired_acls.get(p, set()) for p in wanted_principals)) if wanted_principals else set()
+    return want - have, have - want
+
+
+def drift_of(missing: Iterable[AclSpec], extra: Iterable[AclSpec]) -> dict | None:
+    """The drift record of a resource (JSON), None when nothing differs."""
+    missing, extra = sorted(missing), sorted(extra)
+    if not missing and not extra:
+        return None
+    return {"missing": [s.as_dict() for s in missing], "extra": [s.as_dict() for s in extra]}
+
+
+def describe(difference: dict) -> str:
+    parts = []
+    for key, word in (("missing", "missing"), ("extra", "added outside the portal")):
+        for spec in difference.get(key, []):
+            parts.append(f"{AclSpec(**spec).label()} for {spec['principal']} {word}")
+    return "ACLs changed outside the portal: " + "; ".join(parts) + "."
