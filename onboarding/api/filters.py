@@ -1,11 +1,12 @@
-"""Query filters of the topic and schema lists (django-filter)."""
+"""Query filters of the topic, schema and subscription lists (django-filter)."""
 
 from __future__ import annotations
 
 import django_filters
 from django.db.models import Q
 
-from onboarding.models import ResourceStatus, Schema, SchemaFormat, Topic
+from onboarding.models import Membership, ResourceStatus, Schema, SchemaFormat, Subscription, Topic
+from onboarding.services.access import is_operator
 
 
 class TopicFilter(django_filters.FilterSet):
@@ -46,3 +47,43 @@ class SchemaFilter(django_filters.FilterSet):
     class Meta:
         model = Schema
         fields = ["topic", "team", "format", "status", "side"]
+
+
+class SubscriptionFilter(django_filters.FilterSet):
+    """``?team=<slug>&side=subscriber|source&decision=<decision>&mode=<mode>``.
+
+    ``team`` alone matches either side; with ``side`` only that side. ``side`` alone means the
+    side on which one of your teams is.
+    """
+
+    team = django_filters.CharFilter(method="filter_side", help_text="A team's slug, on either side.")
+    side = django_filters.ChoiceFilter(choices=[("subscriber", "Subscriber"), ("source", "Source")],
+                                       method="filter_side",
+                                       help_text="subscriber: what the team subscribes to; source: who subscribes "
+                                                 "to the team's topics.")
+    decision = django_filters.ChoiceFilter(choices=Subscription.Decision.choices)
+    mode = django_filters.ChoiceFilter(choices=Subscription.Mode.choices)
+
+    class Meta:
+        model = Subscription
+        fields = ["team", "side", "decision", "mode"]
+
+    def filter_side(self, queryset, name, value):
+        # team and side combine, so both are applied once, in filter_queryset.
+        return queryset
+
+    def filter_queryset(self, queryset):
+        queryset = super().filter_queryset(queryset)
+        team, side = self.form.cleaned_data.get("team"), self.form.cleaned_data.get("side")
+        if team:
+            subscriber, source = Q(subscriber__slug=team), Q(source__team__slug=team)
+        elif side and not is_operator(self.request.user):
+            teams = Membership.objects.filter(user=self.request.user).values("team_id")
+            subscriber, source = Q(subscriber_id__in=teams), Q(source__team_id__in=teams)
+        else:
+            return queryset
+        if side == "subscriber":
+            return queryset.filter(subscriber)
+        if side == "source":
+            return queryset.filter(source)
+        return queryset.filter(subscriber | source)

@@ -13,6 +13,8 @@ router.register("teams", views.TeamViewSet, basename="team")
 router.register("clusters", views.ClusterViewSet, basename="cluster")
 router.register("topics", views.TopicViewSet, basename="topic")
 router.register("schemas", views.SchemaViewSet, basename="schema")
+router.register("service-accounts", views.ServiceAccountViewSet, basename="service-account")
+router.register("subscriptions", views.SubscriptionViewSet, basename="subscription")
 
 urlpatterns = [
     *router.urls,

@@ -15,7 +15,7 @@ import time
 import uuid
 
 from django.conf import settings
-from django.db.models import F
+from django.db.models import F, Q
 from django.utils import timezone
 
 from onboarding.models import ApplyAttempt, Cluster, ResourceStatus, ServiceAccount, Subscription, TopicPolicy
@@ -40,7 +40,9 @@ def due_accounts(cluster_id: int):
 
 
 def due_subscriptions(cluster_id: int):
-    return claims.due(Subscription.objects.filter(source__cluster_id=cluster_id))
+    # Requested and rejected subscriptions apply nothing; revoked ones are due while their access is removed.
+    applicable = Q(decision=Subscription.Decision.APPROVED) | Q(delete_requested_at__isnull=False)
+    return claims.due(Subscription.objects.filter(applicable, source__cluster_id=cluster_id))
 
 
 def live_accounts(cluster_id: int):

@@ -44,8 +44,10 @@ def _subscribe(clinical, topic, sa, carol, *, mode=Subscription.Mode.DIRECT, des
 
 
 def _revoke(sub):
-    Subscription.objects.filter(pk=sub.pk).update(decision=Subscription.Decision.REVOKED, status=ResourceStatus.PENDING,
-                                                  generation=sub.generation + 1, failures=0, next_attempt_at=None)
+    """Through the service, as the subscriber's owner would: access is removed, the record kept."""
+    from onboarding.services.subscriptions import subscription_revoke
+
+    return subscription_revoke(actor=sub.requested_by, subscription=sub, comment="no longer needed", via="system")
 
 
 def test_a_service_account_produces_to_its_teams_topics_and_cannot_read_other_teams(
@@ -91,7 +93,7 @@ def test_an_approved_direct_subscription_grants_read_until_it_is_revoked(
         service_account_delete(actor=carol, sa=sa)
 
     _revoke(sub)
-    assert apply(cluster, sub).status == ResourceStatus.READY, sub.last_error
+    assert apply(cluster, sub).status == ResourceStatus.DELETED, sub.last_error
     wait_for(lambda: can_read(kafka_sasl_bootstrap, sa.username, password, topic.name, group)
              == "TOPIC_AUTHORIZATION_FAILED", timeout=20, message="read denied again")
 
@@ -165,7 +167,7 @@ def test_a_routed_subscription_writes_its_rule_and_dead_letter_topic_and_a_tombs
         source.name, destination_name, f"{destination_name}.dlq", "value.amount > `10`")
 
     _revoke(sub)
-    assert apply(cluster, sub).status == ResourceStatus.READY, sub.last_error
+    assert apply(cluster, sub).status == ResourceStatus.DELETED, sub.last_error
     assert rule() is None
 
 

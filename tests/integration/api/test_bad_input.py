@@ -199,7 +199,7 @@ def test_a_form_encoded_body_is_415_in_json(alice_api):
 def test_a_bad_filter_value_is_400_and_an_unknown_path_a_json_404(alice_api):
     bad_filter = alice_api.get(f"{TOPICS}?status=sleeping")
     no_slash = alice_api.post(TOPICS.rstrip("/"), create_body(), format="json")
-    unknown = alice_api.get("/api/v1/subscriptions/")
+    unknown = alice_api.get("/api/v1/no-such-resource/")
     not_an_id = alice_api.get(f"{TOPICS}abc/")
 
     assert bad_filter.status_code == 400
