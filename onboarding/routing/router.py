@@ -144,6 +144,13 @@ class Router:
                 raise KafkaException(error)
             else:  # e.g. a source topic that does not exist (yet): nothing to route from it
                 logger.warning("router consumer: %s", error)
+        if batch and self._revoked:
+            # The rebalance ran inside this consume(): records fetched under the old assignment may sit
+            # in the batch while the positions are already reset, so route none of it and start over
+            # from the committed offsets.
+            logger.info("rebalance during consume: %d records left for a fresh read", len(batch))
+            self._rewind(batch)
+            return 0
         if batch:
             self._route_batch(batch)
         return len(batch)
@@ -229,6 +236,11 @@ class Router:
 
     def _abort_and_rewind(self, batch) -> None:
         self._abort()
+        self._rewind(batch)
+
+    def _rewind(self, batch) -> None:
+        """Seek the batch's partitions back to their committed offsets. A failing seek raises: carrying
+        on past an aborted batch would lose it, while a restart resumes from the committed offsets."""
         first: dict[tuple[str, int], int] = {}
         for m in batch:
             first.setdefault((m.topic(), m.partition()), m.offset())

@@ -1,0 +1,293 @@
+"""Helpers for routing tests on the real broker: unique topics, rules, events, routers and readers."""
+
+import json
+import os
+import re
+import signal
+import subprocess
+import sys
+import threading
+import time
+import uuid
+from pathlib import Path
+
+import pytest
+from confluent_kafka import OFFSET_BEGINNING, Consumer, Producer, TopicPartition
+from confluent_kafka.admin import NewTopic
+from django.conf import settings
+
+from onboarding.routing.rules import Rule, rule_delete, rule_upsert
+from tests.fixtures.waiting import wait_for
+
+REPO = Path(__file__).resolve().parents[3]
+LOG_DIR = REPO / ".stack" / "logs"
+TRACEPARENT = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"
+# A killed router's open transaction holds back read_committed readers until it times out, and its
+# group membership until its session expires: short values keep the crash tests within seconds.
+FAST_ROUTER_ENV = {"ROUTER_TRANSACTION_TIMEOUT_MS": "10000", "ROUTER_SESSION_TIMEOUT_MS": "6000"}
+
+
+@pytest.fixture
+def routing_topics(kafka_admin):
+    """make(stem, partitions=1, compact=False) -> a unique `routing.<stem>-<hex8>` topic, deleted afterwards."""
+    made = []
+
+    def make(stem: str, partitions: int = 1, compact: bool = False) -> str:
+        name = f"routing.{stem}-{uuid.uuid4().hex[:8]}"
+        config = {"cleanup.policy": "compact"} if compact else {}
+        kafka_admin.create_topics([NewTopic(name, num_partitions=partitions, replication_factor=1,
+                                            config=config)])[name].result(30)
+        made.append(name)
+        wait_for(lambda: name in kafka_admin.list_topics(timeout=10).topics, timeout=10, message=f"{name} to exist")
+        return name
+
+    yield make
+    if made:
+        for future in kafka_admin.delete_topics(made, operation_timeout=30).values():
+            future.result(30)
+
+
+@pytest.fixture
+def producer():
+    p = Producer({"bootstrap.servers": settings.KAFKA_BOOTSTRAP_SERVERS, "acks": "all"})
+    yield p
+    p.flush(10)
+
+
+@pytest.fixture
+def topics(routing_topics):
+    """The usual set: a source, a destination, a dead-letter topic and a compacted rules topic."""
+    return {"src": routing_topics("src"), "dst": routing_topics("dst"), "dlq": routing_topics("dlq"),
+            "rules": routing_topics("rules", compact=True)}
+
+
+def make_rule(subscription_id, source, destination, dead_letter, filter=None, enabled=True) -> Rule:
+    return Rule(subscription_id=subscription_id, source_topic=source, destination_topic=destination,
+                filter=filter, dead_letter_topic=dead_letter, enabled=enabled)
+
+
+def upsert(producer, rules_topic, rule):
+    rule_upsert(producer, rules_topic, rule)
+
+
+def delete(producer, rules_topic, subscription_id):
+    rule_delete(producer, rules_topic, subscription_id)
+
+
+def produce_events(producer, topic, events, *, headers=None, raw=False, partition=None):
+    """Produce JSON (or, with raw=True, byte) values with keys k<i>; waits for the broker's acks."""
+    for i, event in enumerate(events):
+        value = event if raw else json.dumps(event).encode()
+        kwargs = {"partition": partition} if partition is not None else {}
+        producer.produce(topic, key=f"k{i}".encode(), value=value, headers=headers, **kwargs)
+        producer.poll(0)
+    assert producer.flush(30) == 0
+
+
+def _record(message) -> dict:
+    headers = {k: (v or b"").decode() for k, v in (message.headers() or [])}
+    return {"key": message.key(), "value": message.value(), "headers": headers, "partition": message.partition(),
+            "offset": message.offset()}
+
+
+def read_committed(topic, *, expect: int, timeout: float = 60, settle: float = 2.0,
+                   isolation: str = "read_committed") -> list[dict]:
+    """Every committed record of ``topic``, read until ``expect`` are seen plus ``settle`` quiet seconds
+    (so that extra records, i.e. duplicates, would also be seen). Returns what was read by the deadline."""
+    consumer = Consumer({"bootstrap.servers": settings.KAFKA_BOOTSTRAP_SERVERS, "group.id": f"reader-{uuid.uuid4()}",
+                         "enable.auto.commit": False, "isolation.level": isolation})
+    try:
+        partitions = consumer.list_topics(topic, timeout=10).topics[topic].partitions
+        consumer.assign([TopicPartition(topic, p, OFFSET_BEGINNING) for p in partitions])
+        records, deadline, last_new = [], time.monotonic() + timeout, time.monotonic()
+        while time.monotonic() < deadline:
+            for message in consumer.consume(num_messages=500, timeout=0.5):
+                if message.error() is None:
+                    records.append(_record(message))
+                    last_new = time.monotonic()
+            if len(records) >= expect and time.monotonic() - last_new >= settle:
+                break
+        return records
+    finally:
+        consumer.close()
+
+
+def source_offsets(records) -> list[tuple[int, int]]:
+    return [(int(r["headers"]["route.source.partition"]), int(r["headers"]["route.source.offset"]))
+            for r in records]
+
+
+class RouterThread:
+    """The Router in this process: quick to start, and its rules table can be inspected."""
+
+    def __init__(self, group, rules_topic):
+        from onboarding.routing.router import Router
+
+        self.router = Router(group_id=group, rules_topic=rules_topic)
+        self.stop_event, self.ready = threading.Event(), threading.Event()
+        self.errors = []
+        self.thread = threading.Thread(target=self._run, daemon=True)
+
+    def _run(self):
+        try:
+            self.router.run(self.stop_event, self.ready)
+        except BaseException as exc:  # surfaced by stop(): a router that dies fails the test
+            self.errors.append(exc)
+            self.ready.set()
+
+    def start(self):
+        self.thread.start()
+        assert self.ready.wait(60), "router did not load its rules within 60s"
+        assert not self.errors, self.errors
+
+    def stop(self):
+        self.stop_event.set()
+        self.thread.join(30)
+        assert not self.thread.is_alive(), "router did not stop within 30s"
+        assert not self.errors, self.errors
+
+
+@pytest.fixture
+def router_thread():
+    started = []
+
+    def start(group, rules_topic) -> RouterThread:
+        router = RouterThread(group, rules_topic)
+        router.start()
+        started.append(router)
+        return router
+
+    yield start
+    for router in started:
+        if router.thread.is_alive():
+            router.stop()
+
+
+class RouterProcess:
+    """`manage.py run_router` in its own process group, to be stopped gracefully or killed hard."""
+
+    def __init__(self, group, rules_topic):
+        LOG_DIR.mkdir(parents=True, exist_ok=True)
+        self.log_path = LOG_DIR / f"test-router-{uuid.uuid4().hex[:8]}.log"
+        self.command = [sys.executable, "manage.py", "run_router", "--group", group, "--rules-topic", rules_topic]
+        self.process = None
+
+    def start(self, timeout: float = 60):
+        env = {**os.environ, **FAST_ROUTER_ENV}
+        with open(self.log_path, "ab") as log:
+            self.process = subprocess.Popen(self.command, cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT,
+                                            start_new_session=True)
+        self.wait_log(r"router \S+ ready", timeout)
+        return self
+
+    def log(self) -> str:
+        return self.log_path.read_text(errors="replace")
+
+    def wait_log(self, pattern: str, timeout: float = 60):
+        def seen():
+            if self.process.poll() is not None:
+                raise AssertionError(f"router exited with {self.process.returncode}:\n{self.log()[-3000:]}")
+            return re.search(pattern, self.log())
+
+        return wait_for(seen, timeout=timeout, message=f"/{pattern}/ in {self.log_path}")
+
+    def kill(self):
+        if self.process and self.process.poll() is None:
+            os.killpg(self.process.pid, signal.SIGKILL)
+            self.process.wait(10)
+
+    def stop(self, timeout: float = 30) -> int:
+        if self.process and self.process.poll() is None:
+            os.killpg(self.process.pid, signal.SIGTERM)
+            try:
+                self.process.wait(timeout)
+            except subprocess.TimeoutExpired:
+                self.kill()
+                raise AssertionError(f"router ignored SIGTERM for {timeout}s:\n{self.log()[-3000:]}") from None
+        return self.process.returncode
+
+
+@pytest.fixture
+def router_process():
+    started = []
+
+    def start(group, rules_topic) -> RouterProcess:
+        router = RouterProcess(group, rules_topic)
+        started.append(router)
+        return router.start()
+
+    yield start
+    for router in started:
+        router.kill()
+
+
+class EventStream(threading.Thread):
+    """Produces ``count`` small JSON events {"n", "ward"} at about ``rate`` per second, in the background,
+    remembering where each landed so tests can compare the destination with the source."""
+
+    def __init__(self, topic, count, *, rate=400, ward=lambda n: "ICU" if n % 2 == 0 else "Cardio"):
+        super().__init__(daemon=True)
+        self.topic, self.count, self.rate, self.ward = topic, count, rate, ward
+        self.delivered: dict[tuple[int, int], dict] = {}
+        self.failures = []
+
+    def run(self):
+        producer = Producer({"bootstrap.servers": settings.KAFKA_BOOTSTRAP_SERVERS, "acks": "all", "linger.ms": 5})
+        started = time.monotonic()
+        for n in range(self.count):
+            event = {"n": n, "ward": self.ward(n)}
+
+            def report(err, msg, event=event):
+                if err:
+                    self.failures.append(err)
+                else:
+                    self.delivered[(msg.partition(), msg.offset())] = event
+
+            producer.produce(self.topic, key=f"k{n}".encode(), value=json.dumps(event).encode(), on_delivery=report)
+            producer.poll(0)
+            ahead = n / self.rate - (time.monotonic() - started)
+            if ahead > 0:
+                time.sleep(ahead)
+        producer.flush(30)
+
+    def finish(self, timeout=60):
+        self.join(timeout)
+        assert not self.is_alive(), "event stream did not finish"
+        assert not self.failures, self.failures[:3]
+        assert len(self.delivered) == self.count
+        return self.delivered
+
+
+def freeze_inside_transaction(router: RouterProcess, topic: str, timeout: float = 20) -> bool:
+    """SIGSTOP the router at a moment when it has records of an open transaction on ``topic``'s broker
+    (the read_committed end, the last stable offset, lags the log end), so that a kill now really
+    leaves a transaction half done. Returns False if no such moment came within ``timeout``."""
+
+    def consumer(isolation):
+        return Consumer({"bootstrap.servers": settings.KAFKA_BOOTSTRAP_SERVERS, "group.id": f"probe-{uuid.uuid4()}",
+                         "isolation.level": isolation})
+
+    committed, uncommitted = consumer("read_committed"), consumer("read_uncommitted")
+    partitions = committed.list_topics(topic, timeout=10).topics[topic].partitions
+    tps = [TopicPartition(topic, p) for p in partitions]
+
+    def open_transaction():
+        return any(uncommitted.get_watermark_offsets(tp, timeout=5, cached=False)[1]
+                   > committed.get_watermark_offsets(tp, timeout=5, cached=False)[1] for tp in tps)
+
+    try:
+        deadline = time.monotonic() + timeout
+        # Watch without stopping (a transaction is open for milliseconds per batch), stop as soon as one
+        # shows, and keep it stopped only if the transaction stays open with the router frozen: one whose
+        # commit was already requested completes at the broker without the client, and aborts nothing.
+        while time.monotonic() < deadline:
+            if open_transaction():
+                os.killpg(router.process.pid, signal.SIGSTOP)
+                time.sleep(0.5)
+                if open_transaction():
+                    return True
+                os.killpg(router.process.pid, signal.SIGCONT)
+        return False
+    finally:
+        committed.close()
+        uncommitted.close()
