@@ -25,6 +25,9 @@ import jmespath
 from jmespath import exceptions as jmespath_errors
 from jmespath.functions import Functions
 from jmespath.parser import ParsedResult
+from jmespath.visitor import TreeInterpreter
+
+_INTERPRETER = TreeInterpreter()
 
 MAX_FILTER_LENGTH = 2000
 
@@ -65,7 +68,9 @@ class CompiledFilter:
         """Whether the event matches; FilterEvaluationError when the filter cannot be evaluated on it."""
         document = {"value": value, "headers": headers or {}, "key": key}
         try:
-            result = self._parsed.search(document)
+            # One shared interpreter: ParsedResult.search builds a new one per call, which costs more than
+            # evaluating a typical filter (about 3x with 100 rules on a source).
+            result = _INTERPRETER.visit(self._parsed.parsed, document)
         except jmespath_errors.JMESPathTypeError as exc:
             raise FilterEvaluationError(
                 f"The filter cannot be evaluated on this event: {exc.function_name}() expects "

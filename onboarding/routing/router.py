@@ -13,6 +13,7 @@ rewound to the committed offsets, and whoever owns the partitions now redoes the
 from __future__ import annotations
 
 import contextlib
+import functools
 import logging
 import os
 import time
@@ -330,12 +331,21 @@ class _Event:
                 raise
         return self._value
 
-    def text_headers(self) -> dict[str, str]:
+    # Cached: with many rules on one source, every rule's filter reads the same event.
+    @functools.cached_property
+    def _headers(self) -> dict[str, str]:
         return {k: (v or b"").decode("utf-8", errors="replace") for k, v in (self.message.headers() or [])}
 
-    def text_key(self) -> str | None:
+    @functools.cached_property
+    def _key(self) -> str | None:
         key = self.message.key()
         return None if key is None else key.decode("utf-8", errors="replace")
+
+    def text_headers(self) -> dict[str, str]:
+        return self._headers
+
+    def text_key(self) -> str | None:
+        return self._key
 
 
 def _route_headers(message, rule: Rule) -> list[tuple[str, str]]:
