@@ -161,3 +161,19 @@ def _last_assignment(router) -> list:
     if not lines or lines[-1][0] != "assigned":
         return []
     return re.findall(r"\d+\)", lines[-1][1])
+
+
+def test_f_a_changed_filter_applies_to_the_events_after_the_change(topics, producer, router_thread, unique):
+    sub = f"f-{unique}"
+    upsert(producer, topics["rules"], make_rule(sub, topics["src"], topics["dst"], topics["dlq"], filter=ICU))
+    router = router_thread(f"router-{unique}", topics["rules"])
+    produce_events(producer, topics["src"], [{"n": 0, "ward": "ICU"}, {"n": 1, "ward": "Cardio"}])
+    assert [_n(r) for r in read_committed(topics["dst"], expect=1, timeout=60)] == [0]
+
+    upsert(producer, topics["rules"], make_rule(sub, topics["src"], topics["dst"], topics["dlq"],
+                                                filter="value.ward == 'Cardio'"))
+    wait_for(lambda: router.router.rules.table.get(sub).filter == "value.ward == 'Cardio'", timeout=30,
+             message="the new filter to apply")
+    produce_events(producer, topics["src"], [{"n": 2, "ward": "ICU"}, {"n": 3, "ward": "Cardio"}])
+
+    assert sorted(_n(r) for r in read_committed(topics["dst"], expect=2, timeout=60)) == [0, 3]
