@@ -9,6 +9,21 @@ from onboarding.views.schemas import (
     schema_event_view,
     schema_page,
 )
+from onboarding.views.service_accounts import (
+    service_account_delete_view,
+    service_account_list,
+    service_account_rotate_view,
+)
+from onboarding.views.subscriptions import (
+    access_view,
+    filter_test_view,
+    subscribe_view,
+    subscription_approve_view,
+    subscription_detail,
+    subscription_filter_view,
+    subscription_reject_view,
+    subscription_revoke_view,
+)
 from onboarding.views.topic_forms import (
     topic_create_view,
     topic_delete_view,
@@ -19,6 +34,9 @@ from onboarding.views.topic_forms import (
 from onboarding.views.topics import topic_adopt_view, topic_detail, topic_list, topic_revert_view
 
 __all__ = [
+    "access_view", "filter_test_view", "service_account_delete_view", "service_account_list",
+    "service_account_rotate_view", "subscribe_view", "subscription_approve_view", "subscription_detail",
+    "subscription_filter_view", "subscription_reject_view", "subscription_revoke_view",
     "home", "import_view", "schema_check_view", "schema_compare_view", "schema_compatibility_view",
     "schema_event_view", "schema_page", "topic_adopt_view", "topic_create_view", "topic_delete_view", "topic_detail",
     "topic_edit_validate", "topic_edit_view", "topic_list", "topic_revert_view", "topic_validate",

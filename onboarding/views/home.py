@@ -8,9 +8,10 @@ from django.db.models import Count
 from django.shortcuts import render
 
 from onboarding.models import Membership, ResourceStatus, Topic
-from onboarding.selectors import teams_of
+from onboarding.selectors import pending_approvals_for, teams_of
 from onboarding.services.access import can_write_team, is_operator
 from onboarding.views.common import portal_view
+from onboarding.views.subscriptions import subscriptions_of_teams
 
 ATTENTION = (ResourceStatus.FAILED, ResourceStatus.DRIFTED)
 
@@ -38,4 +39,6 @@ def home(request):
     return render(request, "onboarding/home.html", {
         "cards": cards, "attention": attention, "section": "home",
         "can_create": any(card["can_write"] for card in cards),
+        "waiting": pending_approvals_for(user)[:20],
+        "subscriptions": subscriptions_of_teams(user, limit=20),
     })

@@ -8,7 +8,7 @@ from django.shortcuts import render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
-from onboarding.models import AuditEvent, ResourceStatus
+from onboarding.models import AuditEvent, ResourceStatus, Subscription
 from onboarding.selectors import topic_attempts, topic_for, topics_visible_to, writable_teams_of
 from onboarding.services.access import can_read_team, can_write_team, is_team_owner
 from onboarding.services.errors import ValidationError
@@ -16,6 +16,7 @@ from onboarding.services.topics_drift import topic_adopt, topic_revert
 from onboarding.views.common import after_post, htmx_target, portal_view
 from onboarding.views.filters import TopicFilter
 from onboarding.views.schemas import schema_cards
+from onboarding.views.subscriptions import may_subscribe
 
 PAGE_SIZE = 25
 
@@ -54,7 +55,15 @@ def topic_detail(request, pk: int):
         "attempts": topic_attempts(topic) if insider else None,
         "drift_rows": drift_rows(topic.drift) if insider and topic.status == ResourceStatus.DRIFTED else [],
         "schema_cards": schema_cards(topic),
+        "can_subscribe": may_subscribe(request.user, topic),
+        "subscribers": subscribers_of(topic) if insider else None,
     })
+
+
+def subscribers_of(topic):
+    """Who reads the topic: its approved subscriptions (shown to the topic's team)."""
+    return (topic.subscriptions.filter(decision=Subscription.Decision.APPROVED, delete_requested_at__isnull=True)
+            .select_related("subscriber", "service_account", "destination").order_by("subscriber__slug"))
 
 
 def drift_rows(drift: dict | None) -> list[tuple[str, object, object]]:

@@ -1,0 +1,92 @@
+"""Service accounts and subscriptions: operators read them and decide on subscriptions through the services.
+
+Service accounts are created in the portal or the API, where the password is shown once; the admin
+never shows (nor lets anyone type) a secret, and their status fields are read-only.
+"""
+
+from __future__ import annotations
+
+from django.contrib import admin
+from django.utils.html import format_html
+
+from onboarding.admin.common import VIA, run_per_object
+from onboarding.admin.topics import STATUS_COLOURS
+from onboarding.models import ServiceAccount, Subscription
+from onboarding.services.subscriptions import subscription_approve, subscription_reject, subscription_revoke
+
+RECONCILE_FIELDS = ("status", "generation", "observed_generation", "last_error", "failures", "next_attempt_at",
+                    "ready_at", "delete_requested_at", "deleted_at", "created_at", "updated_at")
+
+
+def _status(obj):
+    colour = STATUS_COLOURS.get(obj.status, "inherit")
+    return format_html('<strong style="color: {}">{}</strong>', colour, obj.get_status_display())
+
+
+@admin.register(ServiceAccount)
+class ServiceAccountAdmin(admin.ModelAdmin):
+    list_display = ("username", "team", "cluster", "status_badge", "secret_set_at", "created_at")
+    list_filter = ("status", "cluster", "team")
+    list_select_related = ("team", "cluster")
+    search_fields = ("username", "name", "description")
+    # pending_secret is never listed here, so it is neither shown nor editable.
+    fields = ("username", "team", "cluster", "name", "description", "secret_set_at", "status_badge",
+              *RECONCILE_FIELDS[1:])
+    readonly_fields = fields
+
+    def has_add_permission(self, request):
+        return False  # the portal creates them, so that the password is shown once to the team
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False  # deleting removes the credential and ACLs: done through the service
+
+    @admin.display(description="status", ordering="status")
+    def status_badge(self, obj):
+        return _status(obj)
+
+
+@admin.register(Subscription)
+class SubscriptionAdmin(admin.ModelAdmin):
+    list_display = ("__str__", "source", "subscriber", "mode", "decision", "status_badge", "requested_by",
+                    "created_at")
+    list_filter = ("decision", "status", "mode", "source__cluster")
+    list_select_related = ("source", "subscriber", "requested_by", "service_account", "destination")
+    search_fields = ("source__name", "subscriber__slug", "service_account__username", "destination__name", "reason")
+    actions = ["approve", "reject", "revoke"]
+    fieldsets = (
+        (None, {"fields": ("source", "subscriber", "service_account", "mode", "destination", "filter", "reason")}),
+        ("Decision", {"fields": ("decision", "requested_by", "decided_by", "decided_at", "decision_comment")}),
+        ("Apply", {"fields": ("status_badge", *RECONCILE_FIELDS[1:], "counters")}),
+    )
+    readonly_fields = [name for _, spec in fieldsets for name in spec["fields"]]
+
+    def has_add_permission(self, request):
+        return False  # subscriptions are requested by the subscribing team
+
+    def has_delete_permission(self, request, obj=None):
+        return False  # revoke instead: the reconciler removes what was applied
+
+    def save_model(self, request, obj, form, change):
+        pass  # every field is read-only; changes go through the actions
+
+    @admin.display(description="status", ordering="status")
+    def status_badge(self, obj):
+        return _status(obj)
+
+    @admin.action(description="Approve the selected requests", permissions=["change"])
+    def approve(self, request, queryset):
+        run_per_object(self, request, queryset, done="Approved {count} subscription(s).",
+                       call=lambda sub: subscription_approve(actor=request.user, subscription=sub, via=VIA))
+
+    @admin.action(description="Reject the selected requests", permissions=["change"])
+    def reject(self, request, queryset):
+        run_per_object(self, request, queryset, done="Rejected {count} subscription request(s).",
+                       call=lambda sub: subscription_reject(actor=request.user, subscription=sub, via=VIA))
+
+    @admin.action(description="Revoke the selected subscriptions", permissions=["change"])
+    def revoke(self, request, queryset):
+        run_per_object(self, request, queryset, done="Revoked {count} subscription(s).",
+                       call=lambda sub: subscription_revoke(actor=request.user, subscription=sub, via=VIA))
