@@ -4,8 +4,13 @@ from __future__ import annotations
 
 from django.db.models import OuterRef, Prefetch, Q, QuerySet, Subquery
 
-from onboarding.models import ApiToken, ApplyAttempt, Cluster, Membership, ResourceStatus, Team, Topic
+from onboarding.models import ApiToken, ApplyAttempt, Cluster, Membership, ResourceStatus, Subscription, Team, Topic
 from onboarding.models.schemas import Schema, SchemaVersion
+from onboarding.platform import PlatformError
+from onboarding.platform.connection import kafka_connection_for
+from onboarding.platform.kafka_admin import KafkaAdmin
+from onboarding.routing import traffic
+from onboarding.routing.router import default_group_id
 from onboarding.services.access import is_operator
 from onboarding.services.errors import NotFound
 
@@ -100,7 +105,6 @@ def schema_version(schema: Schema, number: int) -> SchemaVersion:
 
 
 def _subscriptions():
-    from onboarding.models import Subscription
 
     return Subscription.objects.select_related("subscriber", "source__team", "source__cluster", "service_account",
                                                "destination", "requested_by", "decided_by")
@@ -127,7 +131,6 @@ def subscriptions_for_team(user, team: Team):
 def pending_approvals_for(user):
     """Requests waiting for the user's decision: on topics of teams they own (all, for operators),
     except their own requests, which someone else must decide."""
-    from onboarding.models import Subscription
 
     waiting = _subscriptions().filter(decision=Subscription.Decision.REQUESTED).exclude(requested_by=user)
     if is_operator(user):
@@ -159,3 +162,29 @@ def service_account_for(user, pk):
     if account is None:
         raise NotFound("No such service account.")
     return account
+
+
+def subscription_traffic(sub: Subscription) -> list[tuple[str, int]]:
+    """Routed / filtered out / dead-lettered from the routers, and the consumer lag on the source."""
+    rows = []
+    if sub.mode == Subscription.Mode.ROUTED and sub.decision != Subscription.Decision.REQUESTED:
+        counts = traffic.read_counts(sub.pk) or {}
+        if any(counts.values()):
+            rows = [("Routed", counts["routed"]), ("Filtered out", counts["filtered_out"]),
+                    ("Dead-lettered", counts["dead_lettered"])]
+    if sub.decision == Subscription.Decision.APPROVED:
+        lag = subscription_lag(sub)
+        if lag is not None:
+            rows.append(("Consumer lag", lag))
+    return rows
+
+
+def subscription_lag(sub: Subscription) -> int | None:
+    """Lag of whoever reads the source for this subscription: the routers, or the subscriber's groups."""
+    try:
+        admin = KafkaAdmin(kafka_connection_for(sub.source.cluster), timeout=3)
+        if sub.mode == Subscription.Mode.ROUTED:
+            return admin.consumer_lag(sub.source.name, group=default_group_id())
+        return admin.consumer_lag(sub.source.name, group_prefix=f"{sub.subscriber.slug}.")
+    except PlatformError:
+        return None  # the page still shows everything else while the cluster is unreachable

@@ -59,7 +59,7 @@ class SubscriptionAdmin(admin.ModelAdmin):
     fieldsets = (
         (None, {"fields": ("source", "subscriber", "service_account", "mode", "destination", "filter", "reason")}),
         ("Decision", {"fields": ("decision", "requested_by", "decided_by", "decided_at", "decision_comment")}),
-        ("Apply", {"fields": ("status_badge", *RECONCILE_FIELDS[1:], "counters")}),
+        ("Apply", {"fields": ("status_badge", *RECONCILE_FIELDS[1:])}),
     )
     readonly_fields = [name for _, spec in fieldsets for name in spec["fields"]]
 

@@ -68,8 +68,6 @@ class Subscription(Reconciled):
                                    related_name="+")
     decided_at = models.DateTimeField(null=True, blank=True)
     decision_comment = models.TextField(blank=True)
-    counters = models.JSONField(default=dict, blank=True,
-                                help_text="routed / filtered / dead-lettered, from the router.")
 
     class Meta:
         ordering = ["-created_at"]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from collections.abc import Iterable
 
-from confluent_kafka import KafkaError, KafkaException
+from confluent_kafka import ConsumerGroupTopicPartitions, KafkaError, KafkaException, TopicPartition
 from confluent_kafka.admin import (
     AdminClient,
     AlterConfigOpType,
@@ -14,6 +14,7 @@ from confluent_kafka.admin import (
     ConfigSource,
     NewPartitions,
     NewTopic,
+    OffsetSpec,
     ResourceType,
 )
 from django.conf import settings
@@ -161,6 +162,31 @@ class KafkaAdmin:
             if time.monotonic() >= deadline:
                 return False
             time.sleep(0.1)
+
+    def consumer_lag(self, topic: str, *, group: str | None = None, group_prefix: str | None = None) -> int | None:
+        """Messages of ``topic`` not yet consumed by ``group`` (or by every group starting with
+        ``group_prefix``, summed); None when no such group has committed offsets on the topic."""
+        try:
+            groups = [group] if group else [
+                g.group_id for g in self.client.list_consumer_groups(request_timeout=self.timeout).result().valid
+                if g.group_id.startswith(group_prefix or "\0")]
+            partitions = self.client.list_topics(topic=topic, timeout=self.timeout).topics[topic].partitions
+            if not partitions:
+                return None  # the topic is not on the cluster (yet): nothing can lag behind it
+            latest = self.client.list_offsets({TopicPartition(topic, p): OffsetSpec.latest() for p in partitions},
+                                              request_timeout=self.timeout)
+            ends = {tp.partition: future.result().offset for tp, future in latest.items()}
+            lag, seen = 0, False
+            for group_id in groups:
+                request = [ConsumerGroupTopicPartitions(group_id, [TopicPartition(topic, p) for p in partitions])]
+                answer = self.client.list_consumer_group_offsets(request, request_timeout=self.timeout)
+                for tp in answer[group_id].result().topic_partitions:
+                    if tp.offset >= 0:
+                        seen = True
+                        lag += max(0, ends[tp.partition] - tp.offset)
+            return lag if seen else None
+        except KafkaException as exc:
+            raise translate(exc, "consumer lag") from None
 
     def _outcomes(self, futures: dict, action: str, tolerate: str = "") -> dict[str, PlatformError | None]:
         """Wait for every future; an error the caller treats as success (already done) becomes None."""

@@ -24,6 +24,7 @@ from confluent_kafka import Consumer, KafkaException, Producer, TopicPartition
 from django.conf import settings
 
 from onboarding.platform.errors import PlatformError
+from onboarding.routing import traffic
 from onboarding.routing.decode import DecodeError, SchemaCache, decode_value
 from onboarding.routing.filters import FilterEvaluationError
 from onboarding.routing.rules import Rule, RulesTableReader
@@ -217,6 +218,7 @@ class Router:
             raise
         for subscription, counter in counts.items():
             self.counters[subscription].update(counter)
+        traffic.record_counts(counts)  # only committed work is counted, so retried batches count once
 
     @staticmethod
     def _retrying(call) -> None:

@@ -18,6 +18,7 @@ from onboarding.selectors import (
     pending_approvals_for,
     service_accounts_visible_to,
     subscription_for,
+    subscription_traffic,
     subscriptions_visible_to,
     teams_of,
     topic_for,
@@ -118,13 +119,6 @@ def _settling(sub: Subscription) -> bool:
     return sub.is_settling and (sub.decision == Decision.APPROVED or sub.wants_deletion)
 
 
-def _counters(sub: Subscription) -> list[tuple[str, int]]:
-    counters = sub.counters or {}
-    rows = [("Routed", counters.get("routed")), ("Filtered out", counters.get("filtered")),
-            ("Dead-lettered", counters.get("dead_lettered", counters.get("dead-lettered")))]
-    return [(label, value) for label, value in rows if value is not None]
-
-
 @portal_view
 def subscription_detail(request, pk: int):
     sub = subscription_for(request.user, pk)
@@ -139,7 +133,7 @@ def subscription_detail(request, pk: int):
     active = sub.decision in (Decision.REQUESTED, Decision.APPROVED) and not sub.wants_deletion
     context.update({
         "section": "access",
-        "counters": _counters(sub),
+        "counters": subscription_traffic(sub),
         "can_decide": waiting and is_team_owner(user, sub.source.team) and sub.requested_by_id != user.pk,
         "is_requester": waiting and sub.requested_by_id == user.pk,
         "can_revoke": active and (can_write_team(user, sub.subscriber) or is_team_owner(user, sub.source.team)),

@@ -6,11 +6,13 @@ browser say the same thing.
 
 from __future__ import annotations
 
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from onboarding.api.fields import ServiceChoiceField
 from onboarding.api.serializers.topics import StrictSerializer
 from onboarding.models import Subscription
+from onboarding.routing import traffic
 
 
 class SubscriptionSerializer(serializers.ModelSerializer):
@@ -29,8 +31,8 @@ class SubscriptionSerializer(serializers.ModelSerializer):
     requested_by = serializers.CharField(source="requested_by.username", read_only=True, allow_null=True,
                                          default=None)
     decided_by = serializers.CharField(source="decided_by.username", read_only=True, allow_null=True, default=None)
-    counters = serializers.DictField(child=serializers.IntegerField(), read_only=True,
-                                     help_text="routed / filtered / dead_lettered, as the router reports them.")
+    counters = serializers.SerializerMethodField(
+        help_text="routed / filtered_out / dead_lettered, as the routers committed them.")
 
     class Meta:
         model = Subscription
@@ -39,6 +41,10 @@ class SubscriptionSerializer(serializers.ModelSerializer):
                   "decision", "requested_by", "decided_by", "decided_at", "decision_comment", "counters", "status",
                   "generation", "observed_generation", "last_error", "created_at", "updated_at", "ready_at"]
         read_only_fields = fields
+
+    @extend_schema_field(serializers.DictField(child=serializers.IntegerField()))
+    def get_counters(self, subscription) -> dict:
+        return traffic.read_counts(subscription.pk) or {}
 
 
 def _text(**kwargs) -> serializers.CharField:

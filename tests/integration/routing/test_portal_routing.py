@@ -9,10 +9,13 @@ import pytest
 from onboarding.models import Subscription
 from onboarding.reconcile.access import reconcile_access
 from onboarding.reconcile.runner import reconcile_cluster
+from onboarding.routing import traffic
 from onboarding.routing.decode import encode_avro
+from onboarding.selectors import subscription_lag, subscription_traffic
 from onboarding.services.service_accounts import service_account_create
 from onboarding.services.subscriptions import subscription_request
 from onboarding.services.topics import topic_create
+from tests.fixtures.waiting import wait_for
 from tests.integration.routing.conftest import read_committed, source_offsets
 
 # Not transactional: on-commit hooks never fire, so no worker elsewhere applies these rows; the
@@ -74,6 +77,8 @@ def test_two_routed_subscriptions_split_avro_events_by_their_filters(
         subscription.refresh_from_db()
         assert subscription.status == "ready", subscription.last_error
 
+    for subscription in subscriptions.values():
+        traffic.reset(subscription.pk)  # ids restart with every test database; the counters live in Redis
     router_thread(f"portal-router-{run}", settings.ROUTER_RULES_TOPIC)
     events = _events(1000)
     for event in events:
@@ -90,3 +95,13 @@ def test_two_routed_subscriptions_split_avro_events_by_their_filters(
         assert sorted(int(r["key"]) for r in records) == sorted(ids), f"{name}: wrong or duplicated events"
         assert len(set(source_offsets(records))) == len(records)
         assert {r["headers"]["route.subscription"] for r in records} == {str(subscriptions[name].pk)}
+
+    # What the subscription page shows: the routers' committed counts and the routers' lag on the source.
+    for name, ids in expected.items():
+        wait_for(lambda s=subscriptions[name], n=len(ids): traffic.read_counts(s.pk)["routed"] == n, timeout=10,
+                 message=f"{name}'s routed count")
+        counts = traffic.read_counts(subscriptions[name].pk)
+        assert counts["filtered_out"] == 1000 - len(ids) and counts["dead_lettered"] == 0
+    settings.ROUTER_GROUP_ID = f"portal-router-{run}"
+    wait_for(lambda: subscription_lag(subscriptions["icu"]) == 0, timeout=20, message="the routers to catch up")
+    assert ("Routed", len(expected["icu"])) in subscription_traffic(subscriptions["icu"])

@@ -1,11 +1,14 @@
 """Subscription and service account pages with the Django test client: the services decide, the pages show it."""
 
+from collections import Counter
+
 import pytest
 from django.contrib.auth import get_user_model
 from django.urls import reverse
 from django.utils.html import escape
 
 from onboarding.models import AuditEvent, ServiceAccount, Subscription, Topic
+from onboarding.routing import traffic
 from onboarding.routing.filters import FilterError, compile_filter
 from onboarding.services.service_accounts import decrypt_pending_secret, service_account_create
 from onboarding.services.subscriptions import subscription_request
@@ -163,14 +166,18 @@ def test_the_subscriber_revokes_its_request(client_for, alice, request_by_alice)
 def test_counters_show_no_traffic_then_the_numbers(client_for, alice, request_by_alice):
     url = reverse("onboarding:subscription_detail", args=[request_by_alice.pk])
     assert "No traffic yet." in client_for(alice).get(url).content.decode()
-    Subscription.objects.filter(pk=request_by_alice.pk).update(
-        counters={"routed": 12, "filtered": 3, "dead_lettered": 1})
+    Subscription.objects.filter(pk=request_by_alice.pk).update(decision=Decision.APPROVED,
+                                                               mode=Subscription.Mode.ROUTED)
+    # What routers record after each committed batch (Redis, shared by every router process).
+    traffic.reset(request_by_alice.pk)
+    traffic.record_counts({str(request_by_alice.pk): Counter(routed=12, filtered_out=3, dead_lettered=1)})
     html = client_for(alice).get(url).content.decode()
     assert "Filtered out" in html and ">12<" in html and "No traffic yet." not in html
 
 
 def test_a_topic_team_sees_its_subscribers(client_for, carol, vera, request_by_alice):
-    Subscription.objects.filter(pk=request_by_alice.pk).update(decision=Decision.APPROVED)
+    Subscription.objects.filter(pk=request_by_alice.pk).update(decision=Decision.APPROVED,
+                                                               mode=Subscription.Mode.ROUTED)
     html = client_for(carol).get(reverse("onboarding:topic_detail", args=[request_by_alice.source.pk])).content
     assert b'data-testid="subscribers"' in html and b"payments.reader" in html
 
