@@ -83,7 +83,19 @@ def test_an_approved_direct_subscription_grants_read_until_it_is_revoked(
     group = f"clinical.g-{uuid.uuid4().hex[:6]}"
     assert can_read(kafka_sasl_bootstrap, sa.username, password, topic.name, group) == "TOPIC_AUTHORIZATION_FAILED"
 
-    sub = _subscribe(clinical, topic, sa, carol)
+    # Through the services: the topic's owners must approve, so the request alone grants nothing.
+    from onboarding.models import Topic
+    from onboarding.services.subscriptions import subscription_approve, subscription_request
+
+    Topic.objects.filter(pk=topic.pk).update(subscriptions_need_approval=True)
+    topic.refresh_from_db()
+    sub = subscription_request(actor=carol, subscriber=clinical, source=topic, service_account=sa,
+                               mode=Subscription.Mode.DIRECT, reason="clinical billing checks", via="api")
+    assert sub.decision == Subscription.Decision.REQUESTED
+    apply(cluster)
+    assert can_read(kafka_sasl_bootstrap, sa.username, password, topic.name, group) == "TOPIC_AUTHORIZATION_FAILED"
+
+    sub = subscription_approve(actor=alice, subscription=sub, comment="ok", via="api")
     assert apply(cluster, sub).status == ResourceStatus.READY, sub.last_error
     wait_for(lambda: can_read(kafka_sasl_bootstrap, sa.username, password, topic.name, group) is True,
              timeout=20, message="read allowed")
