@@ -19,37 +19,37 @@ from onboarding.services import scheduling
 RELIABLE = {"acks_late": True, "reject_on_worker_lost": True}
 
 
-@shared_task(name="onboarding.reconcile_cluster", bind=True, autoretry_for=(OperationalError,),
-             retry_backoff=True, retry_backoff_max=60, max_retries=None, **RELIABLE)
+# One reconciler run per cluster and kind; its queued mark is cleared before claiming, so a change
+# saved during the run queues the next one.
+RECONCILE_TASK = {"bind": True, "autoretry_for": (OperationalError,), "retry_backoff": True,
+                  "retry_backoff_max": 60, "max_retries": None, **RELIABLE}
+
+
+def _run(cluster_id: int, run, clear_mark, retry_later) -> dict:
+    clear_mark()
+    report = run(cluster_id)
+    if report.retry_in is not None:
+        retry_later(cluster_id, report.retry_in)
+    return {"run": report.run_id, "claimed": report.claimed, "ready": report.ready, "deleted": report.deleted,
+            "failed": report.failed}
+
+
+@shared_task(name="onboarding.reconcile_cluster", **RECONCILE_TASK)
 def reconcile_cluster(self, cluster_id: int) -> dict:
-    scheduling.clear_queued_mark(cluster_id)  # before claiming, so later changes queue a new run
-    report = runner.reconcile_cluster(cluster_id)
-    if report.retry_in is not None:
-        scheduling.reconcile_later(cluster_id, report.retry_in)
-    return {"run": report.run_id, "claimed": report.claimed, "ready": report.ready, "deleted": report.deleted,
-            "failed": report.failed}
+    return _run(cluster_id, runner.reconcile_cluster, lambda: scheduling.clear_queued_mark(cluster_id),
+                scheduling.reconcile_later)
 
 
-@shared_task(name="onboarding.reconcile_schemas", bind=True, autoretry_for=(OperationalError,),
-             retry_backoff=True, retry_backoff_max=60, max_retries=None, **RELIABLE)
+@shared_task(name="onboarding.reconcile_schemas", **RECONCILE_TASK)
 def reconcile_schemas(self, cluster_id: int) -> dict:
-    scheduling.clear_queued_mark(cluster_id, schemas=True)  # before claiming, as for topics
-    report = schema_runner.reconcile_schemas(cluster_id)
-    if report.retry_in is not None:
-        scheduling.schemas_reconcile_later(cluster_id, report.retry_in)
-    return {"run": report.run_id, "claimed": report.claimed, "ready": report.ready, "deleted": report.deleted,
-            "failed": report.failed}
+    return _run(cluster_id, schema_runner.reconcile_schemas,
+                lambda: scheduling.clear_queued_mark(cluster_id, schemas=True), scheduling.schemas_reconcile_later)
 
 
-@shared_task(name="onboarding.reconcile_access", bind=True, autoretry_for=(OperationalError,),
-             retry_backoff=True, retry_backoff_max=60, max_retries=None, **RELIABLE)
+@shared_task(name="onboarding.reconcile_access", **RECONCILE_TASK)
 def reconcile_access(self, cluster_id: int) -> dict:
-    scheduling.clear_queued_mark(cluster_id, access=True)  # before claiming, as for topics
-    report = access_runner.reconcile_access(cluster_id)
-    if report.retry_in is not None:
-        scheduling.access_reconcile_later(cluster_id, report.retry_in)
-    return {"run": report.run_id, "claimed": report.claimed, "ready": report.ready, "deleted": report.deleted,
-            "failed": report.failed}
+    return _run(cluster_id, access_runner.reconcile_access,
+                lambda: scheduling.clear_queued_mark(cluster_id, access=True), scheduling.access_reconcile_later)
 
 
 @shared_task(name="onboarding.sweep", **RELIABLE)

@@ -67,26 +67,24 @@ def _check_topics(cluster: Cluster, now) -> dict | str:
 def _check_schemas(cluster: Cluster) -> dict | str:
     from onboarding.services.scheduling import schemas_reconcile_later
 
-    try:
-        report = check_schema_drift(cluster.pk)
-    except PlatformError as exc:
-        log.warning("schema drift check of %s failed: %s", cluster.name, exc)
-        return str(exc)
-    if report.reverting:
-        schemas_reconcile_later(cluster.pk, 0)
-    return _summary(report)
+    return _check(cluster, "schema", check_schema_drift, schemas_reconcile_later)
 
 
 def _check_access(cluster: Cluster) -> dict | str:
     from onboarding.services.scheduling import access_reconcile_later
 
+    return _check(cluster, "access", check_access_drift, access_reconcile_later)
+
+
+def _check(cluster: Cluster, kind: str, check, reconcile_later) -> dict | str:
+    """One kind's drift check; its failure (e.g. the registry down) never stops the other kinds."""
     try:
-        report = check_access_drift(cluster.pk)
+        report = check(cluster.pk)
     except PlatformError as exc:
-        log.warning("access drift check of %s failed: %s", cluster.name, exc)
+        log.warning("%s drift check of %s failed: %s", kind, cluster.name, exc)
         return str(exc)
     if report.reverting:
-        access_reconcile_later(cluster.pk, 0)
+        reconcile_later(cluster.pk, 0)
     return _summary(report)
 
 

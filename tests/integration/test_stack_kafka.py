@@ -26,8 +26,9 @@ def test_it_creates_describes_and_deletes_a_topic(kafka_admin, unique):
     kafka_admin.create_topics([NewTopic(name, num_partitions=3, replication_factor=1,
                                         config={"retention.ms": "3600000"})])[name].result(30)
 
-    metadata = kafka_admin.list_topics(topic=name, timeout=10)
-    assert len(metadata.topics[name].partitions) == 3
+    # The controller has committed the topic; brokers' metadata caches follow a moment later.
+    wait_for(lambda: len(kafka_admin.list_topics(topic=name, timeout=10).topics[name].partitions) == 3,
+             timeout=10, message="the new topic's 3 partitions in the broker's metadata")
 
     kafka_admin.delete_topics([name], operation_timeout=30)[name].result(30)
     # The controller has committed the deletion; brokers' metadata caches follow a moment later.
