@@ -7,10 +7,8 @@ never shows (nor lets anyone type) a secret, and their status fields are read-on
 from __future__ import annotations
 
 from django.contrib import admin
-from django.utils.html import format_html
 
-from onboarding.admin.common import VIA, run_per_object
-from onboarding.admin.topics import STATUS_COLOURS
+from onboarding.admin.common import VIA, ReconciledDisplay, run_per_object
 from onboarding.models import ServiceAccount, Subscription
 from onboarding.services.subscriptions import subscription_approve, subscription_reject, subscription_revoke
 
@@ -18,13 +16,8 @@ RECONCILE_FIELDS = ("status", "generation", "observed_generation", "last_error",
                     "ready_at", "delete_requested_at", "deleted_at", "created_at", "updated_at")
 
 
-def _status(obj):
-    colour = STATUS_COLOURS.get(obj.status, "inherit")
-    return format_html('<strong style="color: {}">{}</strong>', colour, obj.get_status_display())
-
-
 @admin.register(ServiceAccount)
-class ServiceAccountAdmin(admin.ModelAdmin):
+class ServiceAccountAdmin(ReconciledDisplay, admin.ModelAdmin):
     list_display = ("username", "team", "cluster", "status_badge", "secret_set_at", "created_at")
     list_filter = ("status", "cluster", "team")
     list_select_related = ("team", "cluster")
@@ -43,13 +36,9 @@ class ServiceAccountAdmin(admin.ModelAdmin):
     def has_delete_permission(self, request, obj=None):
         return False  # deleting removes the credential and ACLs: done through the service
 
-    @admin.display(description="status", ordering="status")
-    def status_badge(self, obj):
-        return _status(obj)
-
 
 @admin.register(Subscription)
-class SubscriptionAdmin(admin.ModelAdmin):
+class SubscriptionAdmin(ReconciledDisplay, admin.ModelAdmin):
     list_display = ("__str__", "source", "subscriber", "mode", "decision", "status_badge", "requested_by",
                     "created_at")
     list_filter = ("decision", "status", "mode", "source__cluster")
@@ -71,10 +60,6 @@ class SubscriptionAdmin(admin.ModelAdmin):
 
     def save_model(self, request, obj, form, change):
         pass  # every field is read-only; changes go through the actions
-
-    @admin.display(description="status", ordering="status")
-    def status_badge(self, obj):
-        return _status(obj)
 
     @admin.action(description="Approve the selected requests", permissions=["change"])
     def approve(self, request, queryset):

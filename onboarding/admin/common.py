@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from django.contrib import admin, messages
+from django.utils.html import format_html
 
 from onboarding.models import AuditEvent
 from onboarding.services.errors import Conflict, PermissionDenied, ValidationError
@@ -61,3 +62,20 @@ class ReadOnlyAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+STATUS_COLOURS = {"pending": "#8a6d00", "applying": "#1565c0", "ready": "#2e7d32", "failed": "#c62828",
+                  "drifted": "#e65100", "deleting": "#6a1b9a", "deleted": "#757575"}
+
+
+class ReconciledDisplay:
+    """List and form columns shared by the admins of reconciled resources (topics, schemas, access)."""
+
+    @admin.display(description="status", ordering="status")
+    def status_badge(self, obj):
+        colour = STATUS_COLOURS.get(obj.status, "inherit")
+        return format_html('<strong style="color: {}">{}</strong>', colour, obj.get_status_display())
+
+    @admin.display(description="generation / observed")
+    def generations(self, obj):
+        return f"{obj.generation} / {obj.observed_generation}"

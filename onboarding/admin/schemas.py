@@ -10,8 +10,8 @@ from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.http import urlencode
 
-from onboarding.admin.common import REFUSALS, VIA, refusal_text, run_per_object
-from onboarding.admin.topics import STATUS_COLOURS, ApplyAttemptInline
+from onboarding.admin.common import REFUSALS, VIA, ReconciledDisplay, refusal_text, run_per_object
+from onboarding.admin.topics import ApplyAttemptInline
 from onboarding.models import Schema, SchemaVersion
 from onboarding.services.schema_drift import schema_adopt, schema_revert
 from onboarding.services.schemas import _check_inputs, schema_set_compatibility
@@ -71,7 +71,7 @@ class SchemaAttemptInline(ApplyAttemptInline):
 
 
 @admin.register(Schema)
-class SchemaAdmin(admin.ModelAdmin):
+class SchemaAdmin(ReconciledDisplay, admin.ModelAdmin):
     form = SchemaChangeForm
     list_display = ("subject", "topic", "team", "format", "compatibility", "status_badge", "generations",
                     "updated_at")
@@ -120,15 +120,6 @@ class SchemaAdmin(admin.ModelAdmin):
     @admin.display(description="team", ordering="topic__team__slug")
     def team(self, obj):
         return obj.topic.team
-
-    @admin.display(description="status", ordering="status")
-    def status_badge(self, obj):
-        colour = STATUS_COLOURS.get(obj.status, "inherit")
-        return format_html('<strong style="color: {}">{}</strong>', colour, obj.get_status_display())
-
-    @admin.display(description="generation / observed")
-    def generations(self, obj):
-        return f"{obj.generation} / {obj.observed_generation}"
 
     @admin.display(description="history")
     def attempt_history(self, obj):

@@ -9,7 +9,7 @@ from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.http import urlencode
 
-from onboarding.admin.common import VIA, run_per_object
+from onboarding.admin.common import VIA, ReconciledDisplay, run_per_object
 from onboarding.models import ApplyAttempt, Cluster, Topic
 from onboarding.services.topics import topic_apply_now, topic_update, topic_update_errors
 from onboarding.services.topics_drift import topic_adopt, topic_revert
@@ -17,8 +17,6 @@ from onboarding.services.topics_drift import topic_adopt, topic_revert
 # What topic_update may change; name, team, cluster and replication factor are fixed once created.
 EDITABLE = ("partitions", "configs", "description", "tags", "visibility", "drift_reaction")
 RECENT_ATTEMPTS = 20
-STATUS_COLOURS = {"pending": "#8a6d00", "applying": "#1565c0", "ready": "#2e7d32", "failed": "#c62828",
-                  "drifted": "#e65100", "deleting": "#6a1b9a", "deleted": "#757575"}
 
 
 class TopicChangeForm(forms.ModelForm):
@@ -84,7 +82,7 @@ class ApplyAttemptInline(admin.TabularInline):
 
 
 @admin.register(Topic)
-class TopicAdmin(admin.ModelAdmin):
+class TopicAdmin(ReconciledDisplay, admin.ModelAdmin):
     form = TopicChangeForm
     list_display = ("name", "team", "cluster", "status_badge", "generations", "updated_at")
     list_filter = ("status", "cluster", "team", "visibility")
@@ -128,15 +126,6 @@ class TopicAdmin(admin.ModelAdmin):
     def changelist_view(self, request, extra_context=None):
         clusters = Cluster.objects.filter(is_active=True)
         return super().changelist_view(request, {"import_clusters": clusters, **(extra_context or {})})
-
-    @admin.display(description="status", ordering="status")
-    def status_badge(self, obj):
-        colour = STATUS_COLOURS.get(obj.status, "inherit")
-        return format_html('<strong style="color: {}">{}</strong>', colour, obj.get_status_display())
-
-    @admin.display(description="generation / observed")
-    def generations(self, obj):
-        return f"{obj.generation} / {obj.observed_generation}"
 
     @admin.display(description="history")
     def attempt_history(self, obj):

@@ -6,7 +6,14 @@ from onboarding.models import AuditEvent
 
 
 def audit_record(*, actor, via: str, action: str, obj, team=None, before=None, after=None, note: str = "") -> None:
-    AuditEvent.objects.create(
+    audit_event(actor=actor, via=via, action=action, obj=obj, team=team, before=before, after=after,
+                note=note).save()
+
+
+def audit_event(*, actor, via: str, action: str, obj, team=None, before=None, after=None,
+                note: str = "") -> AuditEvent:
+    """An unsaved record, for callers that insert many in one statement."""
+    return AuditEvent(
         actor=actor if actor is not None and actor.is_authenticated else None,
         actor_name=actor.get_username() if actor is not None and actor.is_authenticated else "system",
         via=via,

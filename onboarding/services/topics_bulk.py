@@ -12,6 +12,7 @@ from django.db import IntegrityError, transaction
 
 from onboarding.models import AuditEvent, Cluster, ResourceStatus, Team, Topic
 from onboarding.services.access import can_write_team
+from onboarding.services.audit import audit_event
 from onboarding.services.errors import PermissionDenied, ValidationError
 from onboarding.services.scheduling import reconcile_soon
 from onboarding.services.topics import _normalized, policy_for, topic_create_errors, topic_snapshot
@@ -69,15 +70,11 @@ def topics_create_many(*, actor, cluster: Cluster, team: Team, requests: list[To
         with transaction.atomic():
             # Equal-sized batches share one SQL text, which psycopg converts once and caches.
             Topic.objects.bulk_create(topics, batch_size=BATCH)
-            AuditEvent.objects.bulk_create([_audit(actor, via, team, topic) for topic in topics], batch_size=BATCH)
+            AuditEvent.objects.bulk_create([
+                audit_event(actor=actor, via=via, action="topic.create", obj=topic, team=team,
+                            after=topic_snapshot(topic)) for topic in topics], batch_size=BATCH)
     except IntegrityError:
         raise ValidationError({"topics": ["Another change registered one of these names meanwhile; retry."]}) from None
     reconcile_soon(cluster.pk)
     return topics
 
-
-def _audit(actor, via, team, topic) -> AuditEvent:
-    return AuditEvent(actor=actor if actor and actor.is_authenticated else None,
-                      actor_name=actor.get_username() if actor and actor.is_authenticated else "system", via=via,
-                      action="topic.create", resource_type="topic", resource_id=str(topic.pk),
-                      resource_name=topic.name, team=team, after=topic_snapshot(topic))
