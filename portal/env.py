@@ -111,7 +111,11 @@ def env_redis_url(name: str, default=_UNSET) -> str:
 
 
 def env_http_url(name: str, default=_UNSET) -> str:
+    """An http(s) URL without a trailing slash. With ``default=""`` the setting is optional: unset or
+    empty gives ``""``; anything else must still be a valid URL."""
     value = _raw(name, default)
+    if default == "" and not value.strip():
+        return ""
     parts = urlsplit(value)
     if parts.scheme not in {"http", "https"} or not parts.hostname:
         raise ConfigError(f"{name} must be an http(s) URL like http://host:8081; got {_redact(value)!r}.")
@@ -120,8 +124,11 @@ def env_http_url(name: str, default=_UNSET) -> str:
 
 
 def env_host_ports(name: str, default=_UNSET) -> str:
-    """A comma-separated list of host:port pairs, as Kafka's bootstrap.servers expects."""
+    """A comma-separated list of host:port pairs, as Kafka's bootstrap.servers expects. With ``default=""``
+    the setting is optional: unset or empty gives ``""``; anything else must still be well formed."""
     value = _raw(name, default)
+    if default == "" and not value.strip():
+        return ""
     servers = [item.strip() for item in value.split(",") if item.strip()]
     if not servers:
         raise ConfigError(f"{name} must list at least one host:port.")

@@ -204,6 +204,12 @@ SCHEMA_REGISTRY_PASSWORD = env_str("SCHEMA_REGISTRY_PASSWORD", "") or None
 if bool(SCHEMA_REGISTRY_USERNAME) != bool(SCHEMA_REGISTRY_PASSWORD):
     raise ConfigError("SCHEMA_REGISTRY_USERNAME and SCHEMA_REGISTRY_PASSWORD must be set together.")
 
+# ---------------------------------------------------------------------------- production cluster (demo)
+# A second broker and registry (scripts/stack's kafka-prod and registry-prod), the next step of the demo's
+# promotion path. Optional: empty when unset, and seed_demo then creates no prod cluster.
+KAFKA_PROD_BOOTSTRAP_SERVERS = env_host_ports("KAFKA_PROD_BOOTSTRAP_SERVERS", "")
+SCHEMA_REGISTRY_PROD_URL = env_http_url("SCHEMA_REGISTRY_PROD_URL", "")
+
 # ---------------------------------------------------------------------------- logging
 LOGGING = {
     "version": 1,

@@ -55,12 +55,35 @@ def test_a_missing_variable_is_named(monkeypatch):
         env_int("PORTAL_TEST_VALUE")
 
 
+@pytest.mark.parametrize("reader", [env_http_url, env_host_ports])
+@pytest.mark.parametrize("value", [None, "", "  "])
+def test_an_optional_endpoint_is_empty_when_unset_or_blank(monkeypatch, reader, value):
+    monkeypatch.delenv("PORTAL_TEST_VALUE_FILE", raising=False)
+    if value is None:
+        monkeypatch.delenv("PORTAL_TEST_VALUE", raising=False)
+    else:
+        monkeypatch.setenv("PORTAL_TEST_VALUE", value)
+    assert reader("PORTAL_TEST_VALUE", "") == ""
+
+
+@pytest.mark.parametrize(
+    ("reader", "value", "message"),
+    [(env_http_url, "registry:8081", "must be an http(s) URL"), (env_host_ports, "broker", "'broker' is not")],
+)
+def test_an_optional_endpoint_that_is_set_must_still_be_well_formed(monkeypatch, reader, value, message):
+    monkeypatch.setenv("PORTAL_TEST_VALUE", value)
+    with pytest.raises(ConfigError) as error:
+        reader("PORTAL_TEST_VALUE", "")
+    assert message in str(error.value)
+
+
 @pytest.mark.parametrize(
     ("variable", "value", "message"),
     [
         ("DATABASE_URL", "sqlite:///db.sqlite3", "DATABASE_URL must be a Postgres URL"),
         ("KAFKA_BOOTSTRAP_SERVERS", "kafka", "KAFKA_BOOTSTRAP_SERVERS must be a comma-separated list"),
         ("KAFKA_SECURITY_PROTOCOL", "TLS", "KAFKA_SECURITY_PROTOCOL must be one of"),
+        ("KAFKA_PROD_BOOTSTRAP_SERVERS", "kafka-prod", "KAFKA_PROD_BOOTSTRAP_SERVERS must be a comma-separated list"),
         ("DJANGO_SECRET_KEY", "short", "DJANGO_SECRET_KEY must be at least 32 characters"),
     ],
 )

@@ -1,4 +1,5 @@
-"""Demo data for a local portal: an operator, two teams with an owner each, the local cluster."""
+"""Demo data for a local portal: an operator, two teams with an owner each, the local dev cluster and,
+when the stack's second broker and registry are configured, the prod cluster it promotes to."""
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
@@ -20,7 +21,7 @@ TEAMS = [
 
 
 class Command(BaseCommand):
-    help = "Create the demo accounts, teams and the local cluster (idempotent)."
+    help = "Create the demo accounts, teams and the local dev and prod clusters (idempotent)."
 
     def handle(self, *args, **options):
         User = get_user_model()
@@ -40,4 +41,19 @@ class Command(BaseCommand):
             cluster_create(actor=None, name="local", environment="dev",
                            bootstrap_servers=settings.KAFKA_BOOTSTRAP_SERVERS,
                            registry_url=settings.SCHEMA_REGISTRY_URL, reconcile_interval_seconds=30)
-        self.stdout.write("Demo data ready: operator, alice (payments owner), bob (clinical owner), cluster 'local'.")
+        clusters = "cluster 'local'"
+        if self._seed_prod_cluster():
+            clusters = "clusters 'local' (dev) and 'local-prod' (prod)"
+        self.stdout.write(f"Demo data ready: operator, alice (payments owner), bob (clinical owner), {clusters}.")
+
+    def _seed_prod_cluster(self) -> bool:
+        """The production cluster, next after 'local' in the promotion path; only when its endpoints are set."""
+        if not (settings.KAFKA_PROD_BOOTSTRAP_SERVERS and settings.SCHEMA_REGISTRY_PROD_URL):
+            self.stdout.write("Skipping cluster 'local-prod': KAFKA_PROD_BOOTSTRAP_SERVERS and "
+                              "SCHEMA_REGISTRY_PROD_URL are not both set (scripts/stack up writes them).")
+            return False
+        if not Cluster.objects.filter(name="local-prod").exists():
+            cluster_create(actor=None, name="local-prod", environment="prod", order=1,
+                           bootstrap_servers=settings.KAFKA_PROD_BOOTSTRAP_SERVERS,
+                           registry_url=settings.SCHEMA_REGISTRY_PROD_URL, reconcile_interval_seconds=30)
+        return True
