@@ -13,6 +13,14 @@ from onboarding.gitops.plan import CREATE, DELETE, UNCHANGED, UPDATE, Action, Pl
 from onboarding.services.errors import NotFound
 
 NOTE = "Applied from the team manifest."
+WAITING = "Not applied: it depends on a change that waits for an approval."
+
+
+class _Waiting:
+    """A handler's answer when a resource it needs is itself waiting for an approval."""
+
+
+WAITS = _Waiting()
 
 
 @dataclass
@@ -53,7 +61,9 @@ class Applier:
             except NotFound as exc:
                 raise ValidationError({_where(action): [str(exc)]}) from None
             entry = {**action.as_dict(), "id": getattr(result, "pk", None)}
-            if is_change_request(result):
+            if result is WAITS:
+                outcome.change_requests.append({**entry, "change_request": None, "detail": WAITING})
+            elif is_change_request(result):
                 outcome.change_requests.append({**entry, "change_request": result.pk})
             else:
                 if isinstance(result, tuple):  # a new service account and its password, shown this once
@@ -118,7 +128,9 @@ class Applier:
     def create_schema(self, action: Action):
         from onboarding.services.schemas import schema_version_submit
 
-        spec, topic = action.desired, self.topics[action.key[:2]]
+        spec, topic = action.desired, self.topics.get(action.key[:2])
+        if topic is None:
+            return WAITS
         return schema_version_submit(**self._common(), topic=topic, side=action.key[2], fmt=spec["format"],
                                      text=spec["schema"], compatibility=spec["compatibility"], note=NOTE)
 
@@ -151,6 +163,8 @@ class Applier:
             raise ValidationError({"source": ["No such topic."]})
         account = self.accounts.get((cluster.name, account_name(spec["service_account"], self.team)))
         destination = self.topics.get((cluster.name, spec["destination"])) if spec["destination"] else None
+        if account is None or (spec["destination"] and destination is None):
+            return WAITS
         return subscription_request(**self._common(), subscriber=self.team, source=source, service_account=account,
                                     mode=spec["mode"] or "direct", reason=spec["reason"] or "",
                                     destination=destination, filter=spec["filter"] or "")

@@ -81,6 +81,8 @@ def load(text: str | bytes, content_type: str = "") -> dict:
     if "json" in (content_type or "").lower():
         try:
             document = json.loads(text)
+        except RecursionError:
+            raise ManifestError({WHOLE: ["The manifest is nested too deeply."]}) from None
         except json.JSONDecodeError as exc:
             raise ManifestError({WHOLE: [f"Malformed JSON at line {exc.lineno}, column {exc.colno}: {exc.msg}."]}
                                 ) from None
@@ -93,6 +95,8 @@ def load(text: str | bytes, content_type: str = "") -> dict:
             raise ManifestError({WHOLE: [f"Malformed YAML{where}: {exc.problem or exc.context}."]}) from None
         except yaml.YAMLError as exc:
             raise ManifestError({WHOLE: [f"Malformed YAML: {exc}."]}) from None
+        except RecursionError:
+            raise ManifestError({WHOLE: ["The manifest is nested too deeply."]}) from None
     if not isinstance(document, dict):
         raise ManifestError({WHOLE: ["The manifest must be a mapping with apiVersion, kind, team and resources."]})
     return document

@@ -6,11 +6,13 @@ from django.http import HttpResponse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiResponse, extend_schema, inline_serializer
 from rest_framework import serializers
+from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from onboarding import selectors
 from onboarding.api import schema
+from onboarding.api.permissions import TokenScopeAllows
 from onboarding.gitops.manifest import ManifestError
 from onboarding.models import AuditEvent
 from onboarding.services.errors import NotFound, ValidationError
@@ -80,8 +82,19 @@ def _flag(value) -> bool:
     return value is True or str(value).lower() in TRUE
 
 
+class PlanningAllowed(TokenScopeAllows):
+    """A dry run changes nothing, so a read-scope token may ask for one (``?dry_run=true``), e.g. from CI."""
+
+    def has_permission(self, request, view) -> bool:
+        if request.method == "POST" and _flag(request.query_params.get("dry_run", "")):
+            return True
+        return super().has_permission(request, view)
+
+
 class TeamManifestView(APIView):
     """Export, plan (dry run) and apply a team's declarative manifest."""
+
+    permission_classes = [IsAuthenticated, PlanningAllowed]
 
     def _team(self, slug: str):
         team = selectors.team_with_slug(slug)

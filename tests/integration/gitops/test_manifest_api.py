@@ -150,3 +150,13 @@ def test_outsiders_cannot_see_a_team_or_its_private_resources(api_as, carol, ali
         assert answer.json() == {"detail": "No such team."}
         assert resources.topic.name not in answer.content.decode()
     assert api_as(carol).get(MANIFEST.format("no-such-team")).status_code == 404
+
+
+def test_a_read_token_may_plan_with_dry_run_in_the_query_but_not_apply(api_as, alice, resources):
+    client = api_as(alice, scope="read")
+    text = client.get(URL).content.decode()
+
+    assert post_yaml(client, text).status_code == 200
+    refused = post_yaml(client, text, query="")
+    assert refused.status_code == 403
+    assert "read scope" in refused.json()["detail"]

@@ -98,6 +98,12 @@ def test_malformed_json_says_line_and_column():
     assert caught.value.errors == {"non_field_errors": ["Malformed JSON at line 2, column 13: Expecting value."]}
 
 
+@pytest.mark.parametrize(("text", "content_type"), [("[" * 100_000, "application/json"), ("[" * 100_000, "")])
+def test_absurdly_deep_nesting_is_refused_not_crashed(text, content_type):
+    with pytest.raises(ManifestError):
+        load(text, content_type)
+
+
 @pytest.mark.parametrize("text", ["", "   \n", "- a list\n", "just text"])
 def test_a_manifest_must_be_a_mapping(text):
     with pytest.raises(ManifestError):
