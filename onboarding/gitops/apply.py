@@ -135,16 +135,17 @@ class Applier:
                                      text=spec["schema"], compatibility=spec["compatibility"], note=NOTE)
 
     def update_schema(self, action: Action):
+        """A new text is checked under the subject's current mode, then the mode changes: relaxing the mode
+        for a breaking version takes two applies (the mode must be on the registry before the check)."""
         from onboarding.services.schemas import schema_set_compatibility, schema_version_submit
 
         spec, result = action.desired, None
         schema = self.state.schemas[action.key]
-        if "compatibility" in action.changes:
-            result = schema = schema_set_compatibility(**self._common(), schema=schema,
-                                                       compatibility=spec["compatibility"])
         if "schema" in action.changes:
             result = schema_version_submit(**self._common(), topic=schema.topic, side=schema.side, fmt=schema.format,
-                                           text=spec["schema"], compatibility=spec["compatibility"], note=NOTE)
+                                           text=spec["schema"], note=NOTE)
+        if "compatibility" in action.changes:
+            result = schema_set_compatibility(**self._common(), schema=schema, compatibility=spec["compatibility"])
         return result
 
     def delete_schema(self, action: Action):

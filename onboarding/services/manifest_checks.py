@@ -18,6 +18,8 @@ from onboarding.services.manifest_state import TeamState
 from onboarding.services.topics import policy_for, topic_create_errors, topic_update_errors
 
 ACCOUNT_NAME = re.compile(r"^[a-z][a-z0-9-]*$")
+# Service field names that the manifest spells differently.
+MANIFEST_FIELDS = {"text": "schema", "destination_name": "destination"}
 NO_SCHEMA_REMOVAL = ("Removing a schema from a live topic is not supported: keep it in the manifest (deleting the "
                      "topic deletes its schemas too).")
 
@@ -26,7 +28,7 @@ def at(path: str, field: str) -> str:
     """The error key of a service's field in the manifest: ``__all__`` is the resource itself."""
     if field in ("__all__", "non_field_errors"):
         return path
-    return f"{path}.{ {'text': 'schema', 'destination_name': 'destination'}.get(field, field) }"
+    return f"{path}.{MANIFEST_FIELDS.get(field, field)}"
 
 
 def _add(errors: dict, path: str, field_errors: dict) -> None:

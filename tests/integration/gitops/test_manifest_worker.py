@@ -94,3 +94,25 @@ def test_export_delete_everything_apply_the_export_gives_the_same_manifest(
     assert broker_topic(kafka_admin, resources.topic.name)[0] == 2
     assert manifest_export(team=team) == exported
     assert not manifest_plan(actor=alice, team=team, text=exported).plan.changes_anything
+
+
+def test_a_new_schema_text_and_mode_in_the_manifest_reach_the_registry(alice, resources, registry_http, registry_url,
+                                                                       account_cleanup, celery_worker):
+    team = resources.topic.team
+    settled(resources.schema, "ready")
+    document = yaml.safe_load(manifest_export(team=team))
+    v2 = ORDER.replace('"type": "long"}', '"type": "long"}, {"name": "currency", "type": "string", "default": "EUR"}')
+    document["topics"][0]["schemas"]["value"].update(schema=v2, compatibility="FULL")
+
+    result = manifest_apply(actor=alice, team=team, document=document, via="api")
+
+    [action] = [a for a in result.plan.as_list() if a["op"] == "update"]
+    assert set(action["changes"]) == {"schema", "compatibility"}
+    schema = settled(resources.schema, "ready")
+    assert (schema.compatibility, schema.versions.count()) == ("FULL", 2)
+    subject = f"{registry_url}/subjects/{resources.topic.name}-value"
+    assert registry_http.get(f"{subject}/versions", timeout=10).json() == [1, 2]
+    assert registry_http.get(f"{registry_url}/config/{resources.topic.name}-value",
+                             timeout=10).json()["compatibilityLevel"] == "FULL"
+    assert yaml.safe_load(manifest_export(team=team))["topics"][0]["schemas"]["value"]["schema"] == v2
+    assert not manifest_plan(actor=alice, team=team, document=document).plan.changes_anything
