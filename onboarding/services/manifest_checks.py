@@ -114,14 +114,19 @@ def account_name(reference: str, team: Team) -> str | None:
 
 def _subscription_errors(errors: dict, path: str, sub: dict, actor, team: Team, desired: dict, state: TeamState,
                          cluster: Cluster) -> None:
+    # The manifest is the team's whole state: accounts and topics it leaves out are about to be deleted.
+    listed_topics = {topic_key(t) for t in desired["topics"]}
+    existing = subscription_key(sub) in state.subscriptions  # its source may have turned private since
     source = selectors.topics_visible_to(actor).filter(cluster=cluster, name=sub["source"]).first()
-    if source is None or source.wants_deletion or source.status == ResourceStatus.DELETED:
+    live = source is not None and not source.wants_deletion and source.status != ResourceStatus.DELETED
+    if not existing and not live and (cluster.name, sub["source"]) not in listed_topics:
         errors[f"{path}.source"] = ["No such topic."]
+    elif live and source.team_id == team.pk and (cluster.name, source.name) not in listed_topics:
+        errors[f"{path}.source"] = [f"{source.name} is left out of topics, so it would be deleted."]
     name = account_name(sub["service_account"], team)
     if name is None:
         errors[f"{path}.service_account"] = ["The service account must belong to the subscribing team."]
-    elif not any((a["cluster"], a["name"]) == (cluster.name, name) for a in desired["service_accounts"]) and (
-            (cluster.name, name) not in state.accounts):
+    elif not any((a["cluster"], a["name"]) == (cluster.name, name) for a in desired["service_accounts"]):
         errors[f"{path}.service_account"] = [f"{team.slug} has no service account {name!r} on {cluster.name}: "
                                              "list it under service_accounts."]
     mode = sub["mode"] or Subscription.Mode.DIRECT
@@ -132,15 +137,14 @@ def _subscription_errors(errors: dict, path: str, sub: dict, actor, team: Team, 
         errors[f"{path}.filter"] = ["Only routed subscriptions have a filter: direct access reads every event."]
     if mode == Subscription.Mode.ROUTED:
         destination = sub["destination"]
-        listed = {topic_key(t) for t in desired["topics"]} | set(state.topics)
         if not destination:
             errors[f"{path}.destination"] = ["Routed subscriptions need a destination topic of the team."]
-        elif (cluster.name, destination) not in listed:
+        elif (cluster.name, destination) not in listed_topics:
             errors[f"{path}.destination"] = [f"{destination} is not a topic of {team.slug} on {cluster.name}: "
                                              "list it under topics."]
         try:
             compile_filter(sub["filter"] or "")
         except FilterError as exc:
             errors[f"{path}.filter"] = [exc.message]
-    if subscription_key(sub) not in state.subscriptions and not (sub["reason"] or "").strip():
+    if not existing and not (sub["reason"] or "").strip():
         errors[f"{path}.reason"] = ["Say why your team needs these events; the topic's owners read it."]

@@ -3,7 +3,7 @@
 import pytest
 import yaml
 
-from onboarding.models import AuditEvent, Topic
+from onboarding.models import AuditEvent, Subscription, Topic
 from onboarding.services.errors import NotFound, PermissionDenied, ValidationError
 from onboarding.services.manifests import manifest_apply, manifest_export, manifest_plan
 from onboarding.services.topics import topic_create
@@ -178,3 +178,36 @@ def test_viewers_may_plan_but_not_apply_and_outsiders_see_no_team(vera, carol, r
         manifest_apply(actor=vera, team=resources.topic.team, document=wanted)
     with pytest.raises(NotFound):
         manifest_plan(actor=carol, team=resources.topic.team, document=wanted)
+
+
+def test_a_subscription_must_use_an_account_the_manifest_keeps(alice, resources):
+    wanted = document(resources, service_accounts=[])
+
+    errors = refusal(manifest_plan, actor=alice, team=resources.topic.team, document=wanted)
+
+    assert errors == {"subscriptions[0].service_account": [
+        f"payments has no service account {resources.account.name!r} on local: list it under service_accounts."]}
+
+
+def test_a_routed_subscription_into_a_topic_created_by_the_same_manifest(alice, resources, names):
+    wanted = document(resources)
+    destination = names.topic("copies")
+    wanted["topics"].append({"cluster": "local", "name": destination, "partitions": 1, "replication_factor": 1})
+    wanted["subscriptions"].append({"cluster": "local", "source": resources.source.name, "mode": "routed",
+                                    "filter": "value.amount > `10`", "service_account": resources.account.name,
+                                    "destination": destination, "reason": "Large visits only"})
+
+    result = manifest_apply(actor=alice, team=resources.topic.team, document=wanted)
+
+    assert [(r["op"], r["kind"]) for r in result.results] == [("create", "topic"), ("create", "subscription")]
+    routed = Subscription.objects.get(mode="routed")
+    assert (routed.destination.name, routed.filter, routed.decision) == (destination, "value.amount > `10`",
+                                                                         "approved")
+    assert not manifest_plan(actor=alice, team=resources.topic.team, document=wanted).plan.changes_anything
+
+
+def test_a_subscription_whose_source_turned_private_still_plans_unchanged(alice, resources):
+    wanted = document(resources)
+    Topic.objects.filter(pk=resources.source.pk).update(visibility="private")
+
+    assert not manifest_plan(actor=alice, team=resources.topic.team, document=wanted).plan.changes_anything
