@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 
 from django.core.exceptions import ValidationError
 
-from onboarding.gitops.plan import CREATE, DELETE, UNCHANGED, UPDATE, Action, Plan
+from onboarding.gitops.plan import UNCHANGED, Action, Plan
 from onboarding.services.errors import NotFound
 
 NOTE = "Applied from the team manifest."
@@ -194,5 +194,3 @@ def _at(action: Action, exc: ValidationError) -> dict[str, list[str]]:
         return {_where(action): exc.messages}
     return {at(_where(action), name): messages for name, messages in exc.message_dict.items()}
 
-
-__all__ = ["CREATE", "DELETE", "UPDATE", "Applier", "Outcome", "is_change_request"]
