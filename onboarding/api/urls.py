@@ -1,6 +1,6 @@
 """/api/v1/: the REST API (mounted by portal/urls.py; schema at /api/schema/, docs at /api/docs/)."""
 
-from django.urls import re_path
+from django.urls import path, re_path
 from rest_framework.routers import DefaultRouter
 
 from onboarding.api import views
@@ -17,6 +17,8 @@ router.register("service-accounts", views.ServiceAccountViewSet, basename="servi
 router.register("subscriptions", views.SubscriptionViewSet, basename="subscription")
 
 urlpatterns = [
+    # Teams are looked up by id in the router; the manifest is addressed by the team's slug.
+    path("teams/<slug:slug>/manifest/", views.TeamManifestView.as_view(), name="team-manifest"),
     *router.urls,
     # Last: anything else under /api/v1/ is a JSON 404.
     re_path(r"^(?P<path>.*)$", views.endpoint_not_found, name=NOT_FOUND_NAME),

@@ -135,3 +135,19 @@ def service_account_delete(*, actor, sa: ServiceAccount, via: str = AuditEvent.V
         audit_record(actor=actor, via=via, action="service_account.delete", obj=sa, team=sa.team, before=before)
     access_reconcile_soon(sa.cluster_id)
     return sa
+
+
+def service_account_update(*, actor, sa: ServiceAccount, description: str,
+                           via: str = AuditEvent.Via.SYSTEM) -> ServiceAccount:
+    """Change an account's description: nothing changes on the cluster, so no new generation."""
+    _check_writer(actor, sa.team, "change")
+    with transaction.atomic():
+        sa = _locked(sa)
+        before = service_account_snapshot(sa)
+        if sa.description == description:
+            return sa
+        sa.description = description
+        sa.save(update_fields=["description", "updated_at"])
+        audit_record(actor=actor, via=via, action="service_account.update", obj=sa, team=sa.team, before=before,
+                     after=service_account_snapshot(sa))
+    return sa

@@ -36,6 +36,7 @@ def topic_snapshot(topic: Topic) -> dict:
         "partitions": topic.partitions, "replication_factor": topic.replication_factor,
         "configs": dict(topic.configs), "description": topic.description, "tags": list(topic.tags),
         "visibility": topic.visibility, "drift_reaction": topic.drift_reaction, "generation": topic.generation,
+        "subscriptions_need_approval": topic.subscriptions_need_approval,
     }
 
 
@@ -68,6 +69,7 @@ def topic_create(
     *, actor, cluster: Cluster, team: Team, name: str, partitions: int | None = None,
     replication_factor: int | None = None, configs: dict | None = None, description: str = "",
     tags: list[str] | tuple = (), visibility: str = Topic.Visibility.PUBLIC, via: str = AuditEvent.Via.SYSTEM,
+    subscriptions_need_approval: bool = False,
 ) -> Topic:
     """Register a new topic for ``team`` on ``cluster``; Celery creates it on Kafka."""
     if not can_write_team(actor, team):
@@ -83,7 +85,7 @@ def topic_create(
 
     topic = Topic(cluster=cluster, team=team, name=name, partitions=partitions,
                   replication_factor=replication_factor, configs=_normalized(configs), description=description,
-                  tags=list(tags), visibility=visibility)
+                  tags=list(tags), visibility=visibility, subscriptions_need_approval=bool(subscriptions_need_approval))
     try:
         with transaction.atomic():
             topic.save()
@@ -188,7 +190,7 @@ def topic_update(
     *, actor, topic: Topic, expected_generation: int | None = None, via: str = AuditEvent.Via.SYSTEM,
     partitions: int | None = None, configs: dict | None = None, description: str | None = None,
     tags: list[str] | None = None, visibility: str | None = None, drift_reaction: str | None = None,
-    replication_factor: int | None = None,
+    replication_factor: int | None = None, subscriptions_need_approval: bool | None = None,
 ) -> Topic:
     """Change a topic. Partitions may only grow; the replication factor never changes in place
     (a caller may pass it unchanged, e.g. an API client sending back what it read).
@@ -212,7 +214,8 @@ def topic_update(
         if configs is not None:
             topic.configs = _normalized(configs)
         for field, value in (("description", description), ("tags", tags), ("visibility", visibility),
-                             ("drift_reaction", drift_reaction)):
+                             ("drift_reaction", drift_reaction),
+                             ("subscriptions_need_approval", subscriptions_need_approval)):
             if value is not None:
                 setattr(topic, field, list(value) if field == "tags" else value)
         if kafka_changed:
