@@ -173,7 +173,10 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": env_int("CELERY_VISIBILITY_TIMEOUT", 3600, minimum=60)}
 CELERY_TASK_DEFAULT_QUEUE = "portal"
 SWEEP_INTERVAL_SECONDS = env_int("SWEEP_INTERVAL_SECONDS", 15, minimum=1)
-CELERY_BEAT_SCHEDULE = {"sweep": {"task": "onboarding.sweep", "schedule": float(SWEEP_INTERVAL_SECONDS)}}
+CELERY_BEAT_SCHEDULE = {
+    "sweep": {"task": "onboarding.sweep", "schedule": float(SWEEP_INTERVAL_SECONDS)},
+    "notification-sweep": {"task": "onboarding.notification_sweep", "schedule": float(SWEEP_INTERVAL_SECONDS)},
+}
 
 # ---------------------------------------------------------------------------- reconciliation
 RECONCILE_BACKOFF_BASE_SECONDS = env_int("RECONCILE_BACKOFF_BASE_SECONDS", 2, minimum=1)
@@ -203,6 +206,34 @@ SCHEMA_REGISTRY_USERNAME = env_str("SCHEMA_REGISTRY_USERNAME", "") or None
 SCHEMA_REGISTRY_PASSWORD = env_str("SCHEMA_REGISTRY_PASSWORD", "") or None
 if bool(SCHEMA_REGISTRY_USERNAME) != bool(SCHEMA_REGISTRY_PASSWORD):
     raise ConfigError("SCHEMA_REGISTRY_USERNAME and SCHEMA_REGISTRY_PASSWORD must be set together.")
+
+# ---------------------------------------------------------------------------- notifications (webhooks, e-mail)
+# Failed deliveries are retried after base * 2^(attempt-1) seconds, capped at the maximum; after
+# NOTIFY_MAX_ATTEMPTS attempts a delivery is given up (status gave_up, kept in the log).
+NOTIFY_BACKOFF_BASE_SECONDS = env_int("NOTIFY_BACKOFF_BASE_SECONDS", 30, minimum=1)
+NOTIFY_MAX_BACKOFF_SECONDS = env_int("NOTIFY_MAX_BACKOFF_SECONDS", 3600, minimum=1)
+NOTIFY_MAX_ATTEMPTS = env_int("NOTIFY_MAX_ATTEMPTS", 8, minimum=1)
+# Connect and read timeout of a webhook POST and of the SMTP connection.
+NOTIFY_TIMEOUT_SECONDS = env_int("NOTIFY_TIMEOUT_SECONDS", 5, minimum=1)
+# Refuse webhook URLs (and deliveries) to loopback, private and link-local addresses, so a team
+# cannot make the portal call internal services. Off in development, where receivers are local.
+WEBHOOK_BLOCK_PRIVATE_ADDRESSES = env_bool("WEBHOOK_BLOCK_PRIVATE_ADDRESSES", not DEBUG)
+
+# E-mail: SMTP when EMAIL_HOST is set, otherwise printed on the console (development).
+EMAIL_HOST = env_str("EMAIL_HOST", "")
+EMAIL_BACKEND = env_str("EMAIL_BACKEND", "django.core.mail.backends.smtp.EmailBackend" if EMAIL_HOST
+                        else "django.core.mail.backends.console.EmailBackend")
+EMAIL_PORT = env_int("EMAIL_PORT", 25, minimum=1)
+EMAIL_HOST_USER = env_str("EMAIL_HOST_USER", "")
+EMAIL_HOST_PASSWORD = env_str("EMAIL_HOST_PASSWORD", "")
+EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
+EMAIL_USE_SSL = env_bool("EMAIL_USE_SSL", False)
+if EMAIL_USE_TLS and EMAIL_USE_SSL:
+    raise ConfigError("EMAIL_USE_TLS and EMAIL_USE_SSL cannot both be true (STARTTLS or implicit TLS, not both).")
+EMAIL_TIMEOUT = NOTIFY_TIMEOUT_SECONDS
+DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "event-platform@localhost")
+# Where links in e-mails point, e.g. https://portal.example.org (empty: no links).
+PORTAL_BASE_URL = env_str("PORTAL_BASE_URL", "")
 
 # ---------------------------------------------------------------------------- logging
 LOGGING = {
