@@ -42,7 +42,8 @@ def _check_owner(actor, team: Team, verb: str) -> None:
         raise PermissionDenied(f"Only the team's owners or platform operators can {verb} its webhooks.")
 
 
-def _validate(name: str, url: str, events: list[str]) -> None:
+def validate_webhook(name: str, url: str, events: list[str]) -> None:
+    """Raise the field errors of a webhook's values (the admin's form calls it too)."""
     errors = {field: problems for field, problems in (
         ("name", rules.name_problems(name)),
         ("url", rules.url_problems(url, block_private=settings.WEBHOOK_BLOCK_PRIVATE_ADDRESSES)),
@@ -62,7 +63,7 @@ def webhook_create(*, actor, team: Team, name: str, url: str, events: list[str],
     """Register a webhook; returns it and its signing secret, to show once."""
     _check_owner(actor, team, "add")
     name, url, events = (name or "").strip(), (url or "").strip(), list(dict.fromkeys(events or []))
-    _validate(name, url, events)
+    validate_webhook(name, url, events)
     secret, sealed = _new_secret()
     webhook = Webhook(team=team, name=name, url=url, events=events, secret=sealed, is_active=is_active,
                       created_by=actor if actor is not None and actor.is_authenticated else None)
@@ -96,7 +97,7 @@ def webhook_update(*, actor, webhook: Webhook, via: str = AuditEvent.Via.SYSTEM,
                 current.events = list(dict.fromkeys(events))
             if is_active is not None:
                 current.is_active = is_active
-            _validate(current.name, current.url, current.events)
+            validate_webhook(current.name, current.url, current.events)
             after = webhook_snapshot(current)
             if after != before:
                 current.save()
