@@ -156,6 +156,9 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # Reconciled resources and notification deliveries both have a "status": one named enum each.
+    "ENUM_NAME_OVERRIDES": {"StatusEnum": "onboarding.models.reconciled.ResourceStatus",
+                            "DeliveryStatusEnum": "onboarding.models.notifications.NotificationDelivery.Status"},
 }
 
 # ---------------------------------------------------------------------------- Celery (Redis broker)
