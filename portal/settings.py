@@ -235,8 +235,6 @@ if EMAIL_USE_TLS and EMAIL_USE_SSL:
     raise ConfigError("EMAIL_USE_TLS and EMAIL_USE_SSL cannot both be true (STARTTLS or implicit TLS, not both).")
 EMAIL_TIMEOUT = NOTIFY_TIMEOUT_SECONDS
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "event-platform@localhost")
-# Where links in e-mails point, e.g. https://portal.example.org (empty: no links).
-PORTAL_BASE_URL = env_str("PORTAL_BASE_URL", "")
 
 # ---------------------------------------------------------------------------- logging
 LOGGING = {
