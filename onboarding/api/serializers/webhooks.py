@@ -75,3 +75,9 @@ class DeliverySerializer(serializers.ModelSerializer):
                   "next_attempt_at", "last_status_code", "last_error", "last_duration_ms", "created_at",
                   "delivered_at"]
         read_only_fields = fields
+
+
+class NotificationEmailsSerializer(StrictSerializer):
+    """The addresses that get an e-mail for every event of the team (the list replaces the current one)."""
+
+    notification_emails = serializers.ListField(child=_text(), allow_empty=True)

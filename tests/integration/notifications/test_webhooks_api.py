@@ -108,3 +108,18 @@ def test_a_duplicate_name_and_unknown_fields_are_field_errors(api_as, alice, pay
     assert client.post(WEBHOOKS, GOOD, format="json").json()["errors"] == {
         "name": ["This team already has a webhook with this name."]}
     assert "secret" in client.post(WEBHOOKS, {**GOOD, "name": "x", "secret": "mine"}, format="json").json()["errors"]
+
+
+def test_owners_replace_the_email_recipients_and_members_cannot(api_as, alice, bob, carol, payments):
+    url = f"/api/v1/teams/{payments.pk}/notification-emails/"
+
+    answer = api_as(alice).put(url, {"notification_emails": ["ops@example.org"]}, format="json")
+    assert answer.status_code == 200 and answer.json()["notification_emails"] == ["ops@example.org"]
+
+    bad = api_as(alice).put(url, {"notification_emails": ["ops@example.org", "nope"]}, format="json")
+    assert bad.status_code == 400
+    assert bad.json()["errors"] == {"notification_emails": ["'nope' is not a valid e-mail address."]}
+    assert api_as(bob).put(url, {"notification_emails": []}, format="json").status_code == 403
+    assert api_as(carol).put(url, {"notification_emails": []}, format="json").status_code == 404
+    payments.refresh_from_db()
+    assert payments.notification_emails == ["ops@example.org"]
