@@ -188,3 +188,31 @@ def subscription_lag(sub: Subscription) -> int | None:
         return admin.consumer_lag(sub.source.name, group_prefix=f"{sub.subscriber.slug}.")
     except PlatformError:
         return None  # the page still shows everything else while the cluster is unreachable
+
+
+def webhooks_visible_to(user):
+    """Webhooks of the user's teams, any role (operators see all); secrets are never selected for display."""
+    from onboarding.models import Webhook
+
+    hooks = Webhook.objects.select_related("team", "created_by")
+    if is_operator(user):
+        return hooks
+    return hooks.filter(team_id__in=Membership.objects.filter(user=user).values("team_id"))
+
+
+def webhook_for(user, pk):
+    """A webhook of one of the user's teams; anyone else gets 'not found'."""
+    hook = webhooks_visible_to(user).filter(pk=pk).first() if str(pk).isdigit() else None
+    if hook is None:
+        raise NotFound("No such webhook.")
+    return hook
+
+
+def deliveries_visible_to(user):
+    """The notification log (webhooks and e-mail) of the user's teams (operators see all)."""
+    from onboarding.models import NotificationDelivery
+
+    rows = NotificationDelivery.objects.select_related("team", "webhook")
+    if is_operator(user):
+        return rows
+    return rows.filter(team_id__in=Membership.objects.filter(user=user).values("team_id"))

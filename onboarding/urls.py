@@ -32,5 +32,10 @@ urlpatterns = [
     path("teams/<slug:slug>/service-accounts/", views.service_account_list, name="service_accounts"),
     path("service-accounts/<int:pk>/rotate/", views.service_account_rotate_view, name="service_account_rotate"),
     path("service-accounts/<int:pk>/delete/", views.service_account_delete_view, name="service_account_delete"),
+    path("teams/<slug:slug>/webhooks/", views.webhook_list, name="webhooks"),
+    path("teams/<slug:slug>/webhooks/emails/", views.webhook_emails_view, name="webhook_emails"),
+    path("webhooks/<int:pk>/rotate/", views.webhook_rotate_view, name="webhook_rotate"),
+    path("webhooks/<int:pk>/delete/", views.webhook_delete_view, name="webhook_delete"),
+    path("webhooks/<int:pk>/test/", views.webhook_test_view, name="webhook_test"),
     path("import/", views.import_view, name="import"),
 ]

@@ -156,6 +156,9 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # Reconciled resources and notification deliveries both have a "status": one named enum each.
+    "ENUM_NAME_OVERRIDES": {"StatusEnum": "onboarding.models.reconciled.ResourceStatus",
+                            "DeliveryStatusEnum": "onboarding.models.notifications.NotificationDelivery.Status"},
 }
 
 # ---------------------------------------------------------------------------- Celery (Redis broker)
@@ -173,7 +176,10 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": env_int("CELERY_VISIBILITY_TIMEOUT", 3600, minimum=60)}
 CELERY_TASK_DEFAULT_QUEUE = "portal"
 SWEEP_INTERVAL_SECONDS = env_int("SWEEP_INTERVAL_SECONDS", 15, minimum=1)
-CELERY_BEAT_SCHEDULE = {"sweep": {"task": "onboarding.sweep", "schedule": float(SWEEP_INTERVAL_SECONDS)}}
+CELERY_BEAT_SCHEDULE = {
+    "sweep": {"task": "onboarding.sweep", "schedule": float(SWEEP_INTERVAL_SECONDS)},
+    "notification-sweep": {"task": "onboarding.notification_sweep", "schedule": float(SWEEP_INTERVAL_SECONDS)},
+}
 
 # ---------------------------------------------------------------------------- reconciliation
 RECONCILE_BACKOFF_BASE_SECONDS = env_int("RECONCILE_BACKOFF_BASE_SECONDS", 2, minimum=1)
@@ -209,6 +215,32 @@ if bool(SCHEMA_REGISTRY_USERNAME) != bool(SCHEMA_REGISTRY_PASSWORD):
 # promotion path. Optional: empty when unset, and seed_demo then creates no prod cluster.
 KAFKA_PROD_BOOTSTRAP_SERVERS = env_host_ports("KAFKA_PROD_BOOTSTRAP_SERVERS", "")
 SCHEMA_REGISTRY_PROD_URL = env_http_url("SCHEMA_REGISTRY_PROD_URL", "")
+
+# ---------------------------------------------------------------------------- notifications (webhooks, e-mail)
+# Failed deliveries are retried after base * 2^(attempt-1) seconds, capped at the maximum; after
+# NOTIFY_MAX_ATTEMPTS attempts a delivery is given up (status gave_up, kept in the log).
+NOTIFY_BACKOFF_BASE_SECONDS = env_int("NOTIFY_BACKOFF_BASE_SECONDS", 30, minimum=1)
+NOTIFY_MAX_BACKOFF_SECONDS = env_int("NOTIFY_MAX_BACKOFF_SECONDS", 3600, minimum=1)
+NOTIFY_MAX_ATTEMPTS = env_int("NOTIFY_MAX_ATTEMPTS", 8, minimum=1)
+# Connect and read timeout of a webhook POST and of the SMTP connection.
+NOTIFY_TIMEOUT_SECONDS = env_int("NOTIFY_TIMEOUT_SECONDS", 5, minimum=1)
+# Refuse webhook URLs (and deliveries) to loopback, private and link-local addresses, so a team
+# cannot make the portal call internal services. Off in development, where receivers are local.
+WEBHOOK_BLOCK_PRIVATE_ADDRESSES = env_bool("WEBHOOK_BLOCK_PRIVATE_ADDRESSES", not DEBUG)
+
+# E-mail: SMTP when EMAIL_HOST is set, otherwise printed on the console (development).
+EMAIL_HOST = env_str("EMAIL_HOST", "")
+EMAIL_BACKEND = env_str("EMAIL_BACKEND", "django.core.mail.backends.smtp.EmailBackend" if EMAIL_HOST
+                        else "django.core.mail.backends.console.EmailBackend")
+EMAIL_PORT = env_int("EMAIL_PORT", 25, minimum=1)
+EMAIL_HOST_USER = env_str("EMAIL_HOST_USER", "")
+EMAIL_HOST_PASSWORD = env_str("EMAIL_HOST_PASSWORD", "")
+EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
+EMAIL_USE_SSL = env_bool("EMAIL_USE_SSL", False)
+if EMAIL_USE_TLS and EMAIL_USE_SSL:
+    raise ConfigError("EMAIL_USE_TLS and EMAIL_USE_SSL cannot both be true (STARTTLS or implicit TLS, not both).")
+EMAIL_TIMEOUT = NOTIFY_TIMEOUT_SECONDS
+DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "event-platform@localhost")
 
 # ---------------------------------------------------------------------------- logging
 LOGGING = {

@@ -12,6 +12,7 @@ from django.urls import reverse
 
 from onboarding.admin.common import REFUSALS, VIA, adopt_saved, form_changes, refusal_text, run_per_object
 from onboarding.models import Membership, Team
+from onboarding.services.notifications import team_notification_emails_set
 from onboarding.services.teams import last_owner_problem, membership_remove, membership_set, team_create, team_update
 
 OWNER = Membership.Role.OWNER
@@ -75,10 +76,15 @@ class TeamAdmin(admin.ModelAdmin):
 
     def save_model(self, request, obj, form, change):
         if change:
-            adopt_saved(obj, team_update(actor=request.user, team=obj, via=VIA,
-                                         **form_changes(form, ("name", "description", "contacts"))))
-            return
-        adopt_saved(obj, team_create(actor=request.user, via=VIA, **form.cleaned_data))
+            saved = team_update(actor=request.user, team=obj, via=VIA,
+                                **form_changes(form, ("name", "description", "contacts")))
+        else:
+            saved = team_create(actor=request.user, via=VIA, **form_changes(
+                form, ("slug", "name", "description", "contacts")))
+        if "notification_emails" in form.changed_data:
+            saved = team_notification_emails_set(actor=request.user, team=saved, via=VIA,
+                                                 emails=form.cleaned_data["notification_emails"])
+        adopt_saved(obj, saved)
 
     def save_formset(self, request, form, formset, change):
         if formset.model is not Membership:

@@ -1,4 +1,5 @@
 from django.conf import settings
+from django.contrib.postgres.fields import ArrayField
 from django.core.validators import RegexValidator
 from django.db import models
 
@@ -17,6 +18,8 @@ class Team(models.Model):
     description = models.TextField(blank=True)
     contacts = models.TextField(blank=True,
                                 help_text="How to reach the team: e-mail addresses, chat channels, on-call.")
+    notification_emails = ArrayField(models.EmailField(), default=list, blank=True,
+                                     help_text="Addresses that receive an e-mail for every notification event.")
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

@@ -32,6 +32,13 @@ from onboarding.views.topic_forms import (
     topic_validate,
 )
 from onboarding.views.topics import topic_adopt_view, topic_detail, topic_list, topic_revert_view
+from onboarding.views.webhooks import (
+    webhook_delete_view,
+    webhook_emails_view,
+    webhook_list,
+    webhook_rotate_view,
+    webhook_test_view,
+)
 
 __all__ = [
     "access_view", "filter_test_view", "service_account_delete_view", "service_account_list",
@@ -40,4 +47,5 @@ __all__ = [
     "home", "import_view", "schema_check_view", "schema_compare_view", "schema_compatibility_view",
     "schema_event_view", "schema_page", "topic_adopt_view", "topic_create_view", "topic_delete_view", "topic_detail",
     "topic_edit_validate", "topic_edit_view", "topic_list", "topic_revert_view", "topic_validate",
+    "webhook_delete_view", "webhook_emails_view", "webhook_list", "webhook_rotate_view", "webhook_test_view",
 ]
