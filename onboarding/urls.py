@@ -33,4 +33,12 @@ urlpatterns = [
     path("service-accounts/<int:pk>/rotate/", views.service_account_rotate_view, name="service_account_rotate"),
     path("service-accounts/<int:pk>/delete/", views.service_account_delete_view, name="service_account_delete"),
     path("import/", views.import_view, name="import"),
+    path("teams/", views.team_list, name="teams"),
+    path("teams/<slug:slug>/", views.team_detail, name="team_detail"),
+    path("teams/<slug:slug>/members/", views.team_members, name="team_members"),
+    path("teams/<slug:slug>/members/<int:pk>/role/", views.member_role_view, name="team_member_role"),
+    path("teams/<slug:slug>/members/<int:pk>/remove/", views.member_remove_view, name="team_member_remove"),
+    path("teams/<slug:slug>/tokens/", views.team_token_list, name="team_tokens"),
+    path("tokens/", views.token_list, name="tokens"),
+    path("tokens/<int:pk>/revoke/", views.token_revoke_view, name="token_revoke"),
 ]

@@ -120,6 +120,8 @@ STORAGES = {
 API_THROTTLE_RATE = env_str("API_THROTTLE_RATE", "600/min")
 if not re.fullmatch(r"[1-9][0-9]*/(s|sec|m|min|h|hour|d|day)", API_THROTTLE_RATE):
     raise ConfigError(f"API_THROTTLE_RATE must look like 600/min (per s, min, hour or day); got {API_THROTTLE_RATE!r}.")
+# The longest an API token may live (and how long it lives when no expiry is chosen).
+TOKEN_MAX_DAYS = env_int("TOKEN_MAX_DAYS", 365, minimum=1)
 # The largest request body the portal reads; the API answers 413 above it.
 DATA_UPLOAD_MAX_MEMORY_SIZE = 1024 * 1024
 REST_FRAMEWORK = {

@@ -14,6 +14,7 @@ router.register("clusters", views.ClusterViewSet, basename="cluster")
 router.register("topics", views.TopicViewSet, basename="topic")
 router.register("schemas", views.SchemaViewSet, basename="schema")
 router.register("service-accounts", views.ServiceAccountViewSet, basename="service-account")
+router.register("tokens", views.ApiTokenViewSet, basename="token")
 router.register("subscriptions", views.SubscriptionViewSet, basename="subscription")
 
 urlpatterns = [

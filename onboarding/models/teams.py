@@ -18,6 +18,10 @@ class Team(models.Model):
     contacts = models.TextField(blank=True,
                                 help_text="How to reach the team: e-mail addresses, chat channels, on-call.")
     created_at = models.DateTimeField(auto_now_add=True)
+    automation_user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, null=True, blank=True, editable=False, on_delete=models.SET_NULL,
+        related_name="automation_team",
+        help_text="The account team API tokens act as (<team>-automation): a member that cannot log in.")
 
     class Meta:
         ordering = ["slug"]

@@ -5,9 +5,11 @@ from onboarding.api.views.fallback import endpoint_not_found
 from onboarding.api.views.schemas import SchemaViewSet
 from onboarding.api.views.service_accounts import ServiceAccountViewSet
 from onboarding.api.views.subscriptions import SubscriptionViewSet
+from onboarding.api.views.tokens import ApiTokenViewSet
 from onboarding.api.views.topics import TopicViewSet
 
 __all__ = [
+    "ApiTokenViewSet",
     "ClusterViewSet", "SchemaViewSet", "ServiceAccountViewSet", "SubscriptionViewSet", "TeamViewSet", "TopicViewSet",
     "endpoint_not_found",
 ]
