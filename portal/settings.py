@@ -72,6 +72,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "portal.context_processors.single_sign_on",
             ],
         },
     },
@@ -94,6 +95,26 @@ AUTH_PASSWORD_VALIDATORS = [
 ]
 SESSION_COOKIE_SECURE = env_bool("DJANGO_SECURE_COOKIES", not DEBUG)
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
+AUTHENTICATION_BACKENDS = ["django.contrib.auth.backends.ModelBackend"]
+
+# ---------------------------------------------------------------------------- single sign-on (optional)
+# OpenID Connect through mozilla-django-oidc, on only when a client id is set; local accounts keep working.
+OIDC_ENABLED = bool(env_str("OIDC_RP_CLIENT_ID", ""))
+if OIDC_ENABLED:
+    OIDC_RP_CLIENT_ID = env_str("OIDC_RP_CLIENT_ID")
+    OIDC_RP_CLIENT_SECRET = env_str("OIDC_RP_CLIENT_SECRET")  # or OIDC_RP_CLIENT_SECRET_FILE
+    OIDC_OP_AUTHORIZATION_ENDPOINT = env_http_url("OIDC_OP_AUTHORIZATION_ENDPOINT")
+    OIDC_OP_TOKEN_ENDPOINT = env_http_url("OIDC_OP_TOKEN_ENDPOINT")
+    OIDC_OP_USER_ENDPOINT = env_http_url("OIDC_OP_USER_ENDPOINT")
+    OIDC_RP_SIGN_ALGO = env_str("OIDC_RP_SIGN_ALGO", "RS256", choices=("RS256", "RS384", "RS512", "ES256", "HS256"))
+    # Keys of asymmetric signatures come from the provider's JWKS; HS256 uses the client secret.
+    OIDC_OP_JWKS_ENDPOINT = (env_http_url("OIDC_OP_JWKS_ENDPOINT") if OIDC_RP_SIGN_ALGO != "HS256"
+                             else env_str("OIDC_OP_JWKS_ENDPOINT", "") or None)
+    OIDC_RP_SCOPES = "openid email profile"  # profile: preferred_username and names
+    OIDC_USE_PKCE = env_bool("OIDC_USE_PKCE", True)
+    LOGIN_REDIRECT_URL_FAILURE = "/accounts/login/?sso=failed"
+    INSTALLED_APPS.append("mozilla_django_oidc")
+    AUTHENTICATION_BACKENDS.append("onboarding.sso.PortalOIDCBackend")
 
 # ---------------------------------------------------------------------------- i18n, static
 LANGUAGE_CODE = "en-us"
