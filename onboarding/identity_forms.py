@@ -35,6 +35,7 @@ class TokenCreateForm(ServiceErrors, forms.Form):
     scope = forms.ChoiceField(choices=ApiToken.Scope.choices, initial=ApiToken.Scope.READ,
                               help_text="Read: GET only. Read and write: may change what the account may change.")
     expires_in_days = forms.IntegerField(label="Expires in (days)", required=False,
+                                         widget=forms.TextInput(attrs={"inputmode": "numeric"}),
                                          help_text=f"At most {settings.TOKEN_MAX_DAYS} days (the default).")
     service_fields = {"expires_at": "expires_in_days"}
 

@@ -73,9 +73,12 @@ def team_members(request, slug: str):
 
 
 def _members_page(request, team, *, form=None, is_owner: bool, status: int = 200, errors=None):
+    members = list(_members(team))
+    for membership in members:  # a refused role change or removal is shown on its row
+        membership.refusals = (errors or {}).get(membership.pk, [])
     return render(request, "onboarding/team_members.html", {
-        "team": team, "members": _members(team), "form": form or MemberAddForm(), "is_owner": is_owner,
-        "row_errors": errors or {}, "roles": Membership.Role.choices, "section": "teams"}, status=status)
+        "team": team, "members": members, "form": form or MemberAddForm(), "is_owner": is_owner,
+        "roles": Membership.Role.choices, "section": "teams"}, status=status)
 
 
 def _membership(request, slug: str, pk: int) -> Membership:

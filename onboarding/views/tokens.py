@@ -36,7 +36,7 @@ def owned_team(request, slug: str) -> Team:
 
 def _secret_page(request, token, plain: str, back: str):
     response = render(request, "onboarding/token_secret.html",
-                      {"token": token, "plain": plain, "back": back, "section": "tokens"})
+                      {"token": token, "plain": plain, "back": back, "section": "teams" if token.team_id else "tokens"})
     add_never_cache_headers(response)  # the page holds the only copy of the token
     return response
 
@@ -52,7 +52,8 @@ def _list_or_create(request, *, tokens, create, back: str, template_context: dic
         else:
             return _secret_page(request, token, plain, back)
     return render(request, "onboarding/token_list.html",
-                  {"tokens": tokens, "form": form, "section": "tokens", **template_context},
+                  {"tokens": tokens, "form": form, "section": "teams" if template_context["team"] else "tokens",
+                   **template_context},
                   status=form_status(form))
 
 
