@@ -14,7 +14,7 @@ import logging
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.validators import UnicodeUsernameValidator
-from django.core.exceptions import ValidationError
+from django.core.exceptions import SuspiciousOperation, ValidationError
 from mozilla_django_oidc.auth import OIDCAuthenticationBackend
 
 from onboarding.models import Team
@@ -78,3 +78,12 @@ class PortalOIDCBackend(OIDCAuthenticationBackend):
 
     def verify_claims(self, claims) -> bool:
         return "@" in (claims.get("email") or "")
+
+    def verify_token(self, token, **kwargs):
+        # The library checks the signature, expiry and nonce but not the audience: an ID token the
+        # provider issued to another of its clients must not sign anyone in here.
+        payload = super().verify_token(token, **kwargs)
+        audience = payload.get("aud")
+        if self.OIDC_RP_CLIENT_ID not in (audience if isinstance(audience, list) else [audience]):
+            raise SuspiciousOperation("The ID token was issued to another client.")
+        return payload

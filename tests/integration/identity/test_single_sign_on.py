@@ -17,6 +17,7 @@ from django.urls import clear_url_caches
 from onboarding.models import AuditEvent
 from onboarding.services.tokens import team_token_create
 from onboarding.sso import user_for_claims, username_from_claims
+from tests.integration.identity.provider import Provider
 
 ROOT = Path(__file__).resolve().parents[3]
 PROVIDER = "https://idp.example.org/realms/company/protocol/openid-connect"
@@ -95,6 +96,7 @@ def sso_on(settings):
     settings.OIDC_RP_SIGN_ALGO = "RS256"
     settings.OIDC_RP_SCOPES = "openid email profile"
     settings.OIDC_USE_PKCE = True
+    settings.LOGIN_REDIRECT_URL_FAILURE = "/accounts/login/?sso=failed"
     settings.AUTHENTICATION_BACKENDS = ["django.contrib.auth.backends.ModelBackend", "onboarding.sso.PortalOIDCBackend"]
     _reload_urls()
     yield
@@ -171,3 +173,65 @@ def test_a_provider_account_cannot_take_over_a_different_or_special_local_accoun
     assert user_for_claims({"preferred_username": "payments-automation", "email": "ci@example.org"}) is None
     assert user_for_claims({"preferred_username": "gone", "email": "gone@example.org"}) is None
     assert user_for_claims({"preferred_username": "alice", "email": "alice@example.org"}) == alice
+
+
+@pytest.fixture
+def provider(sso_on, settings):
+    """A real OpenID provider on a local port, with the portal pointed at it."""
+    running = Provider()
+    settings.OIDC_OP_TOKEN_ENDPOINT = f"{running.url}/token"
+    settings.OIDC_OP_USER_ENDPOINT = f"{running.url}/userinfo"
+    settings.OIDC_OP_JWKS_ENDPOINT = f"{running.url}/certs"
+    yield running
+    running.stop()
+
+
+def _start(client: Client, provider: Provider) -> str:
+    """Step one in the browser: the portal sends it to the provider; the provider will sign this nonce."""
+    query = parse_qs(urlsplit(client.get("/oidc/authenticate/?next=/topics/")["Location"]).query)
+    provider.nonce = query["nonce"][0]
+    return query["state"][0]
+
+
+@pytest.mark.django_db
+def test_the_code_flow_signs_in_and_makes_the_account_on_first_sign_in(provider):
+    provider.claims = {"preferred_username": "dana", "email": "dana@example.org", "given_name": "Dana"}
+    client = Client()
+    state = _start(client, provider)
+
+    answer = client.get(f"/oidc/callback/?code=good-code&state={state}")
+
+    assert answer.status_code == 302 and answer["Location"] == "/topics/"
+    dana = get_user_model().objects.get(username="dana")
+    assert int(client.session["_auth_user_id"]) == dana.pk and dana.email == "dana@example.org"
+    assert provider.token_requests[0]["redirect_uri"] == "http://testserver/oidc/callback/"
+    assert provider.token_requests[0]["code_verifier"]  # PKCE
+    assert client.get("/topics/").status_code == 200
+
+
+@pytest.mark.django_db
+def test_claims_without_an_email_send_the_browser_back_to_the_login_page_with_the_reason(provider):
+    provider.claims = {"preferred_username": "dana"}
+    client = Client()
+    state = _start(client, provider)
+
+    answer = client.get(f"/oidc/callback/?code=good-code&state={state}")
+
+    assert answer.status_code == 302 and answer["Location"] == "/accounts/login/?sso=failed"
+    assert "_auth_user_id" not in client.session
+    assert not get_user_model().objects.filter(username="dana").exists()
+    assert b"Single sign-on did not succeed" in client.get(answer["Location"]).content
+
+
+@pytest.mark.django_db
+def test_an_id_token_issued_to_another_client_signs_nobody_in(provider):
+    provider.claims = {"preferred_username": "dana", "email": "dana@example.org"}
+    provider.audience = "another-app"
+    client = Client(raise_request_exception=False)
+    state = _start(client, provider)
+
+    answer = client.get(f"/oidc/callback/?code=good-code&state={state}")
+
+    assert answer.status_code == 400
+    assert "_auth_user_id" not in client.session
+    assert not get_user_model().objects.filter(username="dana").exists()
