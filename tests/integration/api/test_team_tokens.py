@@ -2,9 +2,11 @@
 obey their scope, say why they stopped working, and are counted for throttling one by one."""
 
 from datetime import timedelta
+from io import StringIO
 
 import pytest
 from django.core.cache import cache
+from django.core.management import CommandError, call_command
 from django.db import connection
 from django.utils import timezone
 from rest_framework.test import APIClient
@@ -176,3 +178,20 @@ def test_the_automation_account_gets_no_personal_tokens_and_its_role_is_not_edit
         membership_set(actor=alice, team=payments, user=bot, role=Membership.Role.OWNER, via=VIA)
     with pytest.raises(ValidationError):
         membership_remove(actor=alice, membership=Membership.objects.get(user=bot), via=VIA)
+
+
+def test_the_command_makes_a_team_token_as_the_system(payments):
+    out, err = StringIO(), StringIO()
+
+    call_command("create_api_token", "--team", "payments", "--name", "bootstrap", "--scope", "read", stdout=out,
+                 stderr=err)
+
+    token = ApiToken.objects.get()
+    assert (token.team, token.user.username, token.created_by) == (payments, "payments-automation", None)
+    assert bearer(out.getvalue().strip()).get("/api/v1/teams/").status_code == 200
+    assert "payments-automation" in err.getvalue()
+    assert AuditEvent.objects.get(action="apitoken.create").actor_name == "system"
+    with pytest.raises(CommandError, match="either a username"):
+        call_command("create_api_token", "alice", "--team", "payments", stdout=out, stderr=err)
+    with pytest.raises(CommandError, match="no team with the slug 'nope'"):
+        call_command("create_api_token", "--team", "nope", stdout=out, stderr=err)
