@@ -73,6 +73,31 @@ def api_token_with_key_id(key_id: str) -> ApiToken | None:
     return ApiToken.objects.select_related("user").filter(key_id=key_id).first()
 
 
+def _tokens() -> QuerySet[ApiToken]:
+    return ApiToken.objects.select_related("user", "team", "created_by").order_by("-created_at", "-id")
+
+
+def personal_tokens_of(user) -> QuerySet[ApiToken]:
+    return _tokens().filter(user=user, team__isnull=True)
+
+
+def team_tokens_of(team: Team) -> QuerySet[ApiToken]:
+    return _tokens().filter(team=team)
+
+
+def tokens_manageable_by(user) -> QuerySet[ApiToken]:
+    """A person's own tokens and the tokens of the teams they own (operators manage tokens in the admin)."""
+    owned = Membership.objects.filter(user=user, role=Membership.Role.OWNER).values("team_id")
+    return _tokens().filter(Q(user=user, team__isnull=True) | Q(team__in=owned))
+
+
+def token_for(user, pk) -> ApiToken:
+    token = tokens_manageable_by(user).filter(pk=pk).first()
+    if token is None:
+        raise NotFound("No such token.")
+    return token
+
+
 def schemas_visible_to(user, *, include_deleted: bool = False, with_texts: bool = False) -> QuerySet[Schema]:
     """Schemas of the topics the user may see, with their versions and the latest text annotated.
 

@@ -38,4 +38,12 @@ urlpatterns = [
     path("webhooks/<int:pk>/delete/", views.webhook_delete_view, name="webhook_delete"),
     path("webhooks/<int:pk>/test/", views.webhook_test_view, name="webhook_test"),
     path("import/", views.import_view, name="import"),
+    path("teams/", views.team_list, name="teams"),
+    path("teams/<slug:slug>/", views.team_detail, name="team_detail"),
+    path("teams/<slug:slug>/members/", views.team_members, name="team_members"),
+    path("teams/<slug:slug>/members/<int:pk>/role/", views.member_role_view, name="team_member_role"),
+    path("teams/<slug:slug>/members/<int:pk>/remove/", views.member_remove_view, name="team_member_remove"),
+    path("teams/<slug:slug>/tokens/", views.team_token_list, name="team_tokens"),
+    path("tokens/", views.token_list, name="tokens"),
+    path("tokens/<int:pk>/revoke/", views.token_revoke_view, name="token_revoke"),
 ]

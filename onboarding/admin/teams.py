@@ -18,6 +18,14 @@ from onboarding.services.teams import last_owner_problem, membership_remove, mem
 OWNER = Membership.Role.OWNER
 
 
+def automation_problem(users) -> str | None:
+    """Team tokens rely on their automation account's member role; the services refuse to change it."""
+    bots = sorted(u.get_username() for u in users if u is not None and Team.objects.filter(automation_user=u).exists())
+    if bots:
+        return f"{', '.join(bots)}: a team's automation account; its membership follows the team's tokens."
+    return None
+
+
 class MembershipInlineForm(forms.ModelForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -38,7 +46,7 @@ class MembershipFormSet(BaseInlineFormSet):
             removed = self._should_delete_form(form)
             if (removed or form.has_changed()) and form.cleaned_data.get("user"):
                 roles[form.cleaned_data["user"]] = None if removed else form.cleaned_data.get("role")
-        if problem := last_owner_problem(team=self.instance, roles=roles):
+        if problem := automation_problem(roles) or last_owner_problem(team=self.instance, roles=roles):
             raise ValidationError(problem)
 
 
@@ -103,6 +111,8 @@ class MembershipForm(forms.ModelForm):
     def clean(self):
         cleaned = super().clean()
         membership, role = self.instance, cleaned.get("role")
+        if problem := automation_problem([membership.user if membership.pk else cleaned.get("user")]):
+            self.add_error(None, problem)
         if membership.pk and role and "role" in self.changed_data:
             if problem := last_owner_problem(team=membership.team, roles={membership.user: role}):
                 self.add_error("role", problem)

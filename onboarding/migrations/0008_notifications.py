@@ -9,7 +9,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('onboarding', '0005_traffic_in_redis'),
+        ('onboarding', '0007_team_tokens'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

@@ -21,6 +21,10 @@ class Team(models.Model):
     notification_emails = ArrayField(models.EmailField(), default=list, blank=True,
                                      help_text="Addresses that receive an e-mail for every notification event.")
     created_at = models.DateTimeField(auto_now_add=True)
+    automation_user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, null=True, blank=True, editable=False, on_delete=models.SET_NULL,
+        related_name="automation_team",
+        help_text="The account team API tokens act as (<team>-automation): a member that cannot log in.")
 
     class Meta:
         ordering = ["slug"]
