@@ -92,7 +92,8 @@ COMMENT = {"comment": "Decided in the matrix"}
 API = [
     #   route                                method    target              anon  carol vera bob alice olivia
     row("api:api-root",                      "GET",    "",                 "login ok ok ok ok ok"),
-    row("api:team-list",                     "GET",    "",                 "login ok ok ok ok ok", listed=("payments",)),
+    row("api:team-list",                     "GET",    "",                 "login ok ok ok ok ok",
+        listed=("payments",)),
     row("api:team-detail",                   "GET",    "payments",         "login 404 ok ok ok ok"),
     row("api:cluster-list",                  "GET",    "",                 "login ok ok ok ok ok"),
     row("api:cluster-detail",                "GET",    "cluster",          "login ok ok ok ok ok"),

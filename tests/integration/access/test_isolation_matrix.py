@@ -2,9 +2,9 @@
 
 Each (row, role) pair is one test, on the same fresh World (the named actors and one of each object,
 made through the services once; every test's changes are rolled back), so a delete or a rotate for
-one role never shows in another's test. A refused request must change nothing: no audit record appears. An allowed one must write its
-``effect`` (the audit action), as that role. A hidden object (404) must not be named in the answer,
-and lists must never show the outsider what is hidden from them.
+one role never shows in another's test. A refused request must change nothing: no audit record
+appears. An allowed one must write its ``effect`` (the audit action), as that role. A hidden object
+(404) must not be named in the answer, and lists must never show the outsider what is hidden from them.
 
 Coverage is enforced: ``test_every_route_has_a_row`` walks the URL resolver (the /api/v1/ router and
 the ``onboarding`` namespace) and fails with the routes and methods that have no row. The admin gets
