@@ -18,7 +18,8 @@ from onboarding.api.serializers import (
     TopicUpdateSerializer,
 )
 from onboarding.models import AuditEvent, ResourceStatus, Topic
-from onboarding.services.errors import Conflict
+from onboarding.services.access import can_read_team
+from onboarding.services.errors import Conflict, PermissionDenied
 from onboarding.services.topics import topic_create, topic_delete, topic_update
 from onboarding.services.topics_drift import topic_adopt, topic_revert
 from portal.api_errors import PreconditionFailed
@@ -127,11 +128,15 @@ class TopicViewSet(viewsets.GenericViewSet):
         return self._answer(topic_adopt(actor=request.user, topic=self.get_object(), via=VIA))
 
     @extend_schema(summary="Apply attempt history, newest first", parameters=[schema.ATTEMPT_LIMIT],
-                   responses={200: AttemptSerializer(many=True), 404: schema.NOT_FOUND})
+                   responses={200: AttemptSerializer(many=True), 403: schema.FORBIDDEN, 404: schema.NOT_FOUND})
     @action(detail=True, methods=["get"], filter_backends=[], pagination_class=None)
     def attempts(self, request, pk=None):
+        topic = self.get_object()
+        # Like the topic page: outsiders see a public topic's metadata, never its apply history and errors.
+        if not can_read_team(request.user, topic.team):
+            raise PermissionDenied("Only the team's members and platform operators see the apply history.")
         limit = _bounded_int(request.query_params.get("limit"), "limit", default=20, maximum=MAX_ATTEMPTS)
-        attempts = selectors.topic_attempts(self.get_object(), limit=limit)
+        attempts = selectors.topic_attempts(topic, limit=limit)
         return Response(AttemptSerializer(attempts, many=True).data)
 
     def _answer(self, topic: Topic, code: int = status.HTTP_200_OK) -> Response:
