@@ -1,10 +1,11 @@
 """/api/v1/: the REST API (mounted by portal/urls.py; schema at /api/schema/, docs at /api/docs/)."""
 
-from django.urls import re_path
+from django.urls import path, re_path
 from rest_framework.routers import DefaultRouter
 
 from onboarding.api import views
 from onboarding.api.views.fallback import NOT_FOUND_NAME
+from onboarding.history.api import AuditTrailView
 
 app_name = "api"
 
@@ -18,6 +19,7 @@ router.register("subscriptions", views.SubscriptionViewSet, basename="subscripti
 
 urlpatterns = [
     *router.urls,
+    path("audit/", AuditTrailView.as_view(), name="audit"),
     # Last: anything else under /api/v1/ is a JSON 404.
     re_path(r"^(?P<path>.*)$", views.endpoint_not_found, name=NOT_FOUND_NAME),
 ]

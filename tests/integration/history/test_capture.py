@@ -6,12 +6,8 @@ from django.db import connection
 from onboarding.history.models import TeamEvent, TopicEvent
 from onboarding.models import Team, Topic
 from onboarding.services.teams import team_update
-from onboarding.services.topics import topic_create
 
-
-@pytest.fixture
-def topic(payments, alice, cluster, topic_name):
-    return topic_create(actor=alice, team=payments, cluster=cluster, name=topic_name(), partitions=1, via="browser")
+pytestmark = pytest.mark.django_db
 
 
 def test_service_change_of_a_team_is_recorded_with_before_and_after(payments, alice):
