@@ -95,6 +95,8 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # rows that a later statement could rewrite (onboarding/history/models.py).
 PGHISTORY_CONTEXT_FIELD = pghistory.ContextJSONField()
 PGHISTORY_CONTEXT_ID_FIELD = pghistory.ContextUUIDField()
+# The time of the write itself, not of the transaction's start: events of one transaction stay in order.
+PGHISTORY_CREATED_AT_FUNCTION = "CLOCK_TIMESTAMP()"
 
 # ---------------------------------------------------------------------------- auth
 LOGIN_URL = "login"

@@ -39,7 +39,7 @@ class TrailFilter:
 
 
 def all_events() -> QuerySet[AuditTrail]:
-    return AuditTrail.objects.across(*TRACKED_EVENT_MODELS).order_by("-pgh_created_at", "-pgh_slug")
+    return AuditTrail.objects.across(*TRACKED_EVENT_MODELS).order_by("-pgh_created_at", "-pgh_id")
 
 
 def team_scope(team_ids: list[int]) -> Q:
@@ -98,7 +98,7 @@ def owning_teams(resource_type: str, resource_id: str) -> list[Team]:
     still resolve); none for platform-wide resources (clusters, policies, tokens): operators only."""
     latest = (AuditTrail.objects.across(*TRACKED_EVENT_MODELS)
               .filter(pgh_obj_model=RESOURCE_TYPES[resource_type], pgh_obj_id=str(resource_id))
-              .order_by("-pgh_created_at", "-pgh_slug").first())
+              .order_by("-pgh_created_at", "-pgh_id").first())
     if latest is None:
         return []
     data = latest.pgh_data
