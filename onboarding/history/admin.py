@@ -6,6 +6,7 @@ from django.contrib import admin
 
 from onboarding.admin.common import ReadOnlyAdmin
 from onboarding.history.models import TRACKED_EVENT_MODELS
+from onboarding.models import AuditEvent
 
 
 class ContextValueFilter(admin.SimpleListFilter):
@@ -28,6 +29,9 @@ class ViaFilter(ContextValueFilter):
     title = parameter_name = "via"
     key = "via"
 
+    def lookups(self, request, model_admin):
+        return AuditEvent.Via.choices
+
 
 class ActorFilter(ContextValueFilter):
     title, parameter_name = "actor", "actor"
@@ -39,7 +43,7 @@ class EventAdmin(ReadOnlyAdmin):
 
     list_display = ("pgh_created_at", "pgh_label", "pgh_obj_id", "actor", "via", "action", "request_id")
     list_filter = ("pgh_label", ViaFilter, ActorFilter, "pgh_created_at")
-    search_fields = ("=pgh_obj_id", "pgh_context__username", "=pgh_context__request_id", "pgh_context__action")
+    search_fields = ("=id", "pgh_context__username", "=pgh_context__request_id", "pgh_context__action")
     date_hierarchy = "pgh_created_at"
     ordering = ("-pgh_created_at", "-pgh_id")
 
