@@ -1,5 +1,8 @@
 """Event tables of the tracked models: one row per insert, update or delete, written by a trigger.
 
+Tracking is declared on proxies owned by this app, so every trigger and event table is created by
+this app's migrations and onboarding's migrations never change when tracking does.
+
 Snapshots hold desired state only. The fields the reconciler churns (status, observed state, claims,
 backoff, heartbeats) are left out of the snapshot, and an update fires only when a snapshotted field
 changes, so a worker marking a topic ready writes no history. Secrets (token hashes, encrypted
@@ -14,6 +17,7 @@ from __future__ import annotations
 
 import pghistory
 import pgtrigger
+from django.contrib.auth import get_user_model
 from django.db import models
 
 from onboarding.models import (
@@ -41,13 +45,22 @@ REFUSE_TRUNCATE = pgtrigger.Trigger(
 )
 
 
-def _event_model(tracked: type[models.Model], *, exclude: tuple[str, ...] = ()) -> type[models.Model]:
-    """An append-only event model in this app for ``tracked``: insert, update (of snapshotted fields), delete."""
+def _proxy_in_this_app(model: type[models.Model]) -> type[models.Model]:
+    """A proxy of ``model`` owned by this app: triggers registered on it are created by this app's
+    migrations, so tracking never adds migrations to onboarding (or to Django's auth app)."""
+    meta = type("Meta", (), {"proxy": True, "app_label": "history"})
+    return type(f"Tracked{model.__name__}", (model,), {"Meta": meta, "__module__": __name__})
+
+
+def _event_model(tracked: type[models.Model], *, exclude: tuple[str, ...] = (),
+                 fields: list[str] | None = None) -> type[models.Model]:
+    """An append-only event model for ``tracked``: insert, update (of snapshotted fields), delete."""
     return pghistory.create_event_model(
-        tracked,
+        _proxy_in_this_app(tracked),
         pghistory.InsertEvent(),
         pghistory.UpdateEvent(),
         pghistory.DeleteEvent(),
+        fields=fields,
         exclude=list(exclude),
         append_only=True,
         model_name=f"{tracked.__name__}Event",
@@ -68,10 +81,13 @@ ServiceAccountEvent = _event_model(ServiceAccount,
                                    exclude=(*RECONCILE_STATUS_FIELDS, "pending_secret", "secret_set_at"))
 SubscriptionEvent = _event_model(Subscription, exclude=RECONCILE_STATUS_FIELDS)
 ApiTokenEvent = _event_model(ApiToken, exclude=("key_hash", "last_used_at"))
+# Who may sign in and who is an operator (is_staff/is_superuser); never the password hash or last_login.
+UserEvent = _event_model(get_user_model(), fields=["id", "username", "first_name", "last_name", "email",
+                                                   "is_active", "is_staff", "is_superuser"])
 
 TRACKED_EVENT_MODELS = (
     TeamEvent, MembershipEvent, ClusterEvent, TopicPolicyEvent, TopicEvent, SchemaEvent, SchemaVersionEvent,
-    ServiceAccountEvent, SubscriptionEvent, ApiTokenEvent,
+    ServiceAccountEvent, SubscriptionEvent, ApiTokenEvent, UserEvent,
 )
 
 

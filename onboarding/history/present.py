@@ -9,6 +9,7 @@ from collections.abc import Iterable, Iterator
 from django.core.serializers.json import DjangoJSONEncoder
 
 from onboarding.history.models import AuditTrail
+from onboarding.history.selectors import RESOURCE_TYPE_OF
 from onboarding.models import AuditEvent
 
 EXPORT_COLUMNS = ("at", "resource_type", "resource_id", "event", "action", "actor", "via", "request_id", "task",
@@ -46,7 +47,7 @@ def rows(events: Iterable[AuditTrail]) -> list[dict]:
     result = []
     for event in events:
         context = event.pgh_context or {}
-        resource_type = event.pgh_obj_model.rsplit(".", 1)[-1].lower()
+        resource_type = RESOURCE_TYPE_OF.get(event.pgh_obj_model, event.pgh_obj_model)
         result.append({
             "at": event.pgh_created_at,
             "resource_type": resource_type,

@@ -18,10 +18,12 @@ from onboarding.models import Schema, Team, Topic
 from onboarding.services.access import can_read_team, is_operator
 from onboarding.services.errors import NotFound
 
-# resource_type (the model name, as in AuditEvent.resource_type) -> tracked model label
-RESOURCE_TYPES = {m.pgh_tracked_model._meta.model_name: m.pgh_tracked_model._meta.label
+# resource_type (the model name, as in AuditEvent.resource_type) -> the label events name their object by
+# (the tracking proxy's, e.g. history.TrackedTopic), and back.
+RESOURCE_TYPES = {m.pgh_tracked_model._meta.concrete_model._meta.model_name: m.pgh_tracked_model._meta.label
                   for m in TRACKED_EVENT_MODELS}
-_LABEL = {name: label for name, label in RESOURCE_TYPES.items()}
+RESOURCE_TYPE_OF = {label: name for name, label in RESOURCE_TYPES.items()}
+_LABEL = RESOURCE_TYPES
 # Rows that name their team directly.
 _TEAM_COLUMN = {"membership": "team_id", "topic": "team_id", "serviceaccount": "team_id"}
 

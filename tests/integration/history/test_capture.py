@@ -44,3 +44,14 @@ def test_snapshots_keep_no_secrets():
 
     assert not {"key_hash"} & {f.name for f in ApiTokenEvent._meta.fields}
     assert not {"pending_secret"} & {f.name for f in ServiceAccountEvent._meta.fields}
+
+
+def test_granting_the_operator_role_is_recorded_without_the_password(alice):
+    from onboarding.history.models import UserEvent
+
+    type(alice).objects.filter(pk=alice.pk).update(is_staff=True)
+    event = UserEvent.objects.filter(pgh_obj_id=alice.pk).latest("pgh_id")
+    assert (event.pgh_label, event.is_staff) == ("update", True)
+    assert "password" not in {f.name for f in UserEvent._meta.fields}
+    type(alice).objects.filter(pk=alice.pk).update(last_login="2026-01-01T00:00:00Z")  # sign-ins are not history
+    assert UserEvent.objects.filter(pgh_obj_id=alice.pk).latest("pgh_id").pk == event.pk

@@ -5,7 +5,7 @@ from django.urls import reverse
 
 from onboarding.history import present
 from onboarding.history import tasks as task_signals
-from onboarding.history.selectors import all_events
+from onboarding.history.selectors import RESOURCE_TYPES, all_events
 from onboarding.models import AuditEvent, Topic
 from onboarding.tasks import reconcile_cluster
 from tests.integration.admin.forms import changeform_data, form_errors
@@ -30,7 +30,7 @@ def test_an_admin_edit_is_recorded_with_the_operator_the_request_and_before_afte
     assert (context["via"], context["username"], context["user"]) == ("admin", "olivia", operator.pk)
     assert context["request_id"] == "req-admin-0001"
     assert (context["method"], context["path"]) == ("POST", url)
-    [row] = all_events().filter(pgh_obj_model="onboarding.Topic", pgh_obj_id=str(topic.pk), pgh_label="update")
+    [row] = all_events().filter(pgh_obj_model=RESOURCE_TYPES["topic"], pgh_obj_id=str(topic.pk), pgh_label="update")
     assert row.pgh_diff["description"] == ["", "Edited by an operator"]
     # The services' semantic record points at the same request.
     record = AuditEvent.objects.get(action="topic.update", resource_id=str(topic.pk))
@@ -50,7 +50,7 @@ def test_an_api_change_is_attributed_to_the_tokens_user(api_as, bob, topic):
     assert context["token"] == response.wsgi_request.auth.key_id
     assert context["request_id"] == response["X-Request-ID"]
     # The service writes the row before its audit record: the action comes from the record of the same context.
-    [row] = present.rows(all_events().filter(pgh_obj_model="onboarding.Topic", pgh_obj_id=str(topic.pk),
+    [row] = present.rows(all_events().filter(pgh_obj_model=RESOURCE_TYPES["topic"], pgh_obj_id=str(topic.pk),
                                              pgh_label="update"))
     assert (row["action"], row["actor"], row["via"]) == ("topic.update", "bob", "api")
     assert row["changes"] == {"description": ["", "From CI"]}
