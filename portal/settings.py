@@ -7,6 +7,8 @@ that names it. README.md lists every variable.
 import re
 from pathlib import Path
 
+import pghistory
+
 from portal.env import (
     ConfigError,
     env_bool,
@@ -49,7 +51,10 @@ INSTALLED_APPS = [
     "rest_framework",
     "drf_spectacular",
     "drf_spectacular_sidecar",  # Swagger UI and ReDoc assets served locally, no CDN
+    "pgtrigger",
+    "pghistory",
     "onboarding",
+    "onboarding.history",  # after onboarding: its event models snapshot onboarding's
 ]
 
 MIDDLEWARE = [
@@ -62,6 +67,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    # After authentication: attaches who, via and the request id to every row-history event.
+    "onboarding.history.context.RequestHistoryContext",
 ]
 
 ROOT_URLCONF = "portal.urls"
@@ -88,6 +95,14 @@ DATABASES = {"default": env_database("DATABASE_URL")}
 # Lets parallel test runs on one Postgres use separate test databases.
 DATABASES["default"]["TEST"] = {"NAME": env_str("DJANGO_TEST_DATABASE_NAME", "") or None}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# ---------------------------------------------------------------------------- row history (django-pghistory)
+# Each event row carries its own context (who, via, request id) as JSON: nothing is shared between
+# rows that a later statement could rewrite (onboarding/history/models.py).
+PGHISTORY_CONTEXT_FIELD = pghistory.ContextJSONField()
+PGHISTORY_CONTEXT_ID_FIELD = pghistory.ContextUUIDField()
+# The time of the write itself, not of the transaction's start: events of one transaction stay in order.
+PGHISTORY_CREATED_AT_FUNCTION = "CLOCK_TIMESTAMP()"
 
 # ---------------------------------------------------------------------------- auth
 LOGIN_URL = "login"

@@ -11,6 +11,7 @@ urlpatterns = [
     path("api/v1/", include("onboarding.api.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
+    path("", include("onboarding.history.urls")),
     path("", include("onboarding.urls")),
 ]
 if settings.OIDC_ENABLED:

@@ -22,6 +22,7 @@ pytest_plugins = [
     "tests.fixtures.browser",
     "tests.fixtures.receivers",  # before workers, which imports it
     "tests.fixtures.workers",
+    "tests.fixtures.history",
 ]
 
 

@@ -15,6 +15,7 @@ from rest_framework import exceptions
 from rest_framework.authentication import BaseAuthentication, get_authorization_header
 
 from onboarding import selectors
+from onboarding.history.context import attribute_to
 from onboarding.models import ApiToken
 from onboarding.models.tokens import TOKEN_PREFIX
 
@@ -62,6 +63,8 @@ class BearerTokenAuthentication(BaseAuthentication):
                 f"This token expired on {token.expires_at:%Y-%m-%d %H:%M} UTC; create a new one.")
         if not token.user.is_active:
             raise exceptions.AuthenticationFailed("The account this token belongs to is disabled.")
+        # DRF authenticates after the middleware opened the history context: name the token's user now.
+        attribute_to(token.user, token=token.key_id)
         self._touch(token, now)
         user = token.user
         if token.team_id is not None:

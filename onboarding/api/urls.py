@@ -5,6 +5,7 @@ from rest_framework.routers import DefaultRouter
 
 from onboarding.api import views
 from onboarding.api.views.fallback import NOT_FOUND_NAME
+from onboarding.history.api import AuditTrailView
 
 app_name = "api"
 
@@ -23,6 +24,7 @@ urlpatterns = [
     # Teams are looked up by id in the router; the manifest is addressed by the team's slug.
     path("teams/<slug:slug>/manifest/", views.TeamManifestView.as_view(), name="team-manifest"),
     *router.urls,
+    path("audit/", AuditTrailView.as_view(), name="audit"),
     # Last: anything else under /api/v1/ is a JSON 404.
     re_path(r"^(?P<path>.*)$", views.endpoint_not_found, name=NOT_FOUND_NAME),
 ]

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from onboarding.history import context as history_context
 from onboarding.models import AuditEvent
 
 
 def audit_record(*, actor, via: str, action: str, obj, team=None, before=None, after=None, note: str = "") -> None:
+    """Write the semantic record and label the rest of the request's row history with ``action``."""
+    history_context.stamp(action=action)
     audit_event(actor=actor, via=via, action=action, obj=obj, team=team, before=before, after=after,
                 note=note).save()
 
@@ -13,6 +16,7 @@ def audit_record(*, actor, via: str, action: str, obj, team=None, before=None, a
 def audit_event(*, actor, via: str, action: str, obj, team=None, before=None, after=None,
                 note: str = "") -> AuditEvent:
     """An unsaved record, for callers that insert many in one statement."""
+    context_id, metadata = history_context.current()
     return AuditEvent(
         actor=actor if actor is not None and actor.is_authenticated else None,
         actor_name=actor_name(actor),
@@ -25,6 +29,8 @@ def audit_event(*, actor, via: str, action: str, obj, team=None, before=None, af
         before=before,
         after=after,
         note=note,
+        request_id=metadata.get("request_id") or "",
+        context_id=context_id,
     )
 
 

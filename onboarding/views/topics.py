@@ -56,6 +56,7 @@ def topic_detail(request, pk: int):
         "drift_rows": drift_rows(topic.drift) if insider and topic.status == ResourceStatus.DRIFTED else [],
         "schema_cards": schema_cards(topic),
         "can_subscribe": may_subscribe(request.user, topic),
+        "can_read_history": insider,
         "subscribers": subscribers_of(topic) if insider else None,
     })
 
