@@ -4,11 +4,12 @@ from onboarding.models.audit import AuditEvent
 from onboarding.models.clusters import Cluster, TopicPolicy
 from onboarding.models.reconciled import ResourceStatus
 from onboarding.models.schemas import Compatibility, Schema, SchemaFormat, SchemaVersion
+from onboarding.models.sensitivity import SensitiveField
 from onboarding.models.teams import Membership, Team
 from onboarding.models.tokens import ApiToken
 from onboarding.models.topics import Topic
 
 __all__ = [
     "ApiToken", "ApplyAttempt", "AuditEvent", "Cluster", "Compatibility", "Membership", "ResourceStatus", "Schema",
-    "SchemaFormat", "SchemaVersion", "ServiceAccount", "Subscription", "Team", "Topic", "TopicPolicy",
+    "SchemaFormat", "SchemaVersion", "SensitiveField", "ServiceAccount", "Subscription", "Team", "Topic", "TopicPolicy",
 ]

@@ -2,6 +2,7 @@
 
 from onboarding.views.home import home
 from onboarding.views.imports import import_view
+from onboarding.views.peek import topic_peek_view
 from onboarding.views.schemas import (
     schema_check_view,
     schema_compare_view,
@@ -24,6 +25,7 @@ from onboarding.views.subscriptions import (
     subscription_reject_view,
     subscription_revoke_view,
 )
+from onboarding.views.topic_fields import sensitive_field_view
 from onboarding.views.topic_forms import (
     topic_create_view,
     topic_delete_view,
@@ -38,6 +40,7 @@ __all__ = [
     "service_account_rotate_view", "subscribe_view", "subscription_approve_view", "subscription_detail",
     "subscription_filter_view", "subscription_reject_view", "subscription_revoke_view",
     "home", "import_view", "schema_check_view", "schema_compare_view", "schema_compatibility_view",
-    "schema_event_view", "schema_page", "topic_adopt_view", "topic_create_view", "topic_delete_view", "topic_detail",
+    "schema_event_view", "schema_page", "sensitive_field_view", "topic_peek_view",
+    "topic_adopt_view", "topic_create_view", "topic_delete_view", "topic_detail",
     "topic_edit_validate", "topic_edit_view", "topic_list", "topic_revert_view", "topic_validate",
 ]

@@ -2,6 +2,7 @@
 
 from onboarding.api.views.catalog import ClusterViewSet, TeamViewSet
 from onboarding.api.views.fallback import endpoint_not_found
+from onboarding.api.views.lineage import SensitiveFieldsView, TopicPeekView
 from onboarding.api.views.manifests import TeamManifestView
 from onboarding.api.views.schemas import SchemaViewSet
 from onboarding.api.views.service_accounts import ServiceAccountViewSet
@@ -9,6 +10,6 @@ from onboarding.api.views.subscriptions import SubscriptionViewSet
 from onboarding.api.views.topics import TopicViewSet
 
 __all__ = [
-    "ClusterViewSet", "SchemaViewSet", "ServiceAccountViewSet", "SubscriptionViewSet", "TeamManifestView",
-    "TeamViewSet", "TopicViewSet", "endpoint_not_found",
+    "ClusterViewSet", "SchemaViewSet", "SensitiveFieldsView", "ServiceAccountViewSet", "SubscriptionViewSet",
+    "TeamManifestView", "TeamViewSet", "TopicPeekView", "TopicViewSet", "endpoint_not_found",
 ]
