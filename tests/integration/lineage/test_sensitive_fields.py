@@ -99,3 +99,15 @@ def test_an_unknown_classification_and_deleting_a_tag(api_as, alice, schema):
     assert refused.status_code == 400 and "Choose one of phi, pii" in refused.json()["errors"]["classification"][0]
     assert deleted.status_code == 204 and again.status_code == 404
     assert not SensitiveField.objects.exists()
+
+
+def test_operators_see_the_tags_in_the_admin_without_changing_them_there(client_for, operator, alice, schema):
+    from onboarding.services.sensitivity import sensitive_field_set
+
+    sensitive_field_set(actor=alice, schema=schema, path="patient.ssn", classification="phi")
+
+    html = client_for(operator).get(reverse("admin:onboarding_schema_change", args=[schema.pk])).content.decode()
+
+    section = html.split("Sensitive fields")[1]
+    assert "patient.ssn" in section and "PHI (protected health information)" in section
+    assert 'name="sensitive_fields-0-path"' not in html  # read-only: no input to change it
