@@ -8,35 +8,21 @@ because looking at production data is what a SOC audit asks about.
 
 from __future__ import annotations
 
-import datetime as dt
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from onboarding.models import AuditEvent, Membership, ResourceStatus, Schema, SensitiveField, Subscription, Topic
-from onboarding.peek.masking import mask
+from onboarding.peek.events import PeekEvent, peek_event
 from onboarding.platform import PlatformError
 from onboarding.platform.connection import kafka_connection_for, registry_connection_for
-from onboarding.platform.kafka_peek import RawRecord, read_latest
+from onboarding.platform.kafka_peek import read_latest
 from onboarding.platform.registry import Registry
-from onboarding.routing.decode import DecodeError, SchemaCache, decode_value
+from onboarding.routing.decode import SchemaCache
 from onboarding.services.access import can_read_team, is_operator
 from onboarding.services.audit import audit_record
 from onboarding.services.errors import NotFound, PermissionDenied, ValidationError
 
 DEFAULT_LIMIT = 10
 MAX_LIMIT = 50
-HIDDEN = "[not shown: it could not be decoded and this side has sensitive fields]"
-PREVIEW = 200
-
-
-@dataclass
-class PeekEvent:
-    partition: int
-    offset: int
-    timestamp: dt.datetime | None
-    key: object
-    value: object
-    headers: list[tuple[str, str | None]] = field(default_factory=list)
-    problems: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -92,7 +78,7 @@ def topic_peek(*, actor, topic: Topic, limit=DEFAULT_LIMIT, via: str = AuditEven
     try:
         records = read_latest(kafka_connection_for(topic.cluster), topic.name, limit)
         schemas = SchemaCache(Registry.shared(registry_connection_for(topic.cluster)))
-        events = [_event(record, schemas, masked) for record in records]
+        events = [peek_event(record, schemas, masked) for record in records]
     except PlatformError as exc:
         _audit(actor, topic, via, limit, 0, note=f"failed: {exc}")
         raise
@@ -103,33 +89,3 @@ def topic_peek(*, actor, topic: Topic, limit=DEFAULT_LIMIT, via: str = AuditEven
 def _audit(actor, topic: Topic, via: str, limit: int, count: int, note: str = "") -> None:
     audit_record(actor=actor, via=via, action="topic.peek", obj=topic, team=topic.team,
                  after={"limit": limit, "events": count}, note=note)
-
-
-def _event(record: RawRecord, schemas: SchemaCache, masked: dict[str, dict[str, str]]) -> PeekEvent:
-    problems: list[str] = []
-    key = _decoded(record.key, schemas, masked["key"], problems, "key", plain_text=True)
-    value = _decoded(record.value, schemas, masked["value"], problems, "value", plain_text=False)
-    stamp = dt.datetime.fromtimestamp(record.timestamp_ms / 1000, tz=dt.UTC) if record.timestamp_ms else None
-    headers = [(name, raw.decode("utf-8", errors="replace") if raw is not None else None)
-               for name, raw in record.headers]
-    return PeekEvent(partition=record.partition, offset=record.offset, timestamp=stamp, key=key, value=value,
-                     headers=headers, problems=problems)
-
-
-def _decoded(raw: bytes | None, schemas: SchemaCache, tags: dict[str, str], problems: list[str], side: str, *,
-             plain_text: bool):
-    """The decoded side with its tags masked. Keys are often plain strings, not JSON: shown as text."""
-    if raw is None:
-        return None
-    try:
-        return mask(decode_value(raw, schemas), tags)
-    except DecodeError as exc:
-        if plain_text and raw[:1] != b"\x00":
-            try:
-                return raw.decode("utf-8")
-            except UnicodeDecodeError:
-                pass
-        problems.append(f"The {side} cannot be decoded: {exc}")
-        if tags:
-            return HIDDEN
-        return raw[:PREVIEW].decode("utf-8", errors="replace")

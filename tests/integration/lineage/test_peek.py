@@ -87,7 +87,7 @@ def peek_api(client, topic, limit=None):
     return client.get(f"/api/v1/topics/{topic.pk}/peek/{suffix}")
 
 
-def test_the_owner_peeks_at_the_last_avro_events_with_tagged_fields_masked(api_as, alice, avro_topic):
+def test_the_owner_peeks_at_the_last_avro_events_with_tagged_fields_masked(api_as, alice, avro_topic, kafka_admin):
     response = peek_api(api_as(alice), avro_topic, limit=5)
 
     assert response.status_code == 200, response.json()
@@ -107,6 +107,8 @@ def test_the_owner_peeks_at_the_last_avro_events_with_tagged_fields_masked(api_a
     audit = AuditEvent.objects.get(action="topic.peek")
     assert (audit.actor, audit.via, audit.resource_name, audit.after) == (alice, "api", avro_topic.name,
                                                                           {"limit": 5, "events": 5})
+    groups = kafka_admin.list_consumer_groups(request_timeout=10).result().valid
+    assert not [g.group_id for g in groups if g.group_id.startswith("_portal-peek-")]  # no group, no commits
 
 
 def test_the_peek_section_of_the_page_shows_masked_events(client_for, vera, avro_topic):
