@@ -8,6 +8,8 @@ field-level error otherwise.
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 from django.db import transaction
 
 from onboarding.models import AuditEvent, ResourceStatus, Schema, SensitiveField
@@ -31,18 +33,25 @@ def latest_text(schema: Schema) -> tuple[int, str] | None:
     return tuple(latest) if latest else None
 
 
-def path_error(schema: Schema, path: str) -> str | None:
-    """Why ``path`` cannot be tagged on ``schema`` (None when it can): the one text UI and API show."""
+def path_error(schema: Schema, path: str, latest: tuple[int, str] | None | bool = False) -> str | None:
+    """Why ``path`` cannot be tagged on ``schema`` (None when it can): the one text UI and API show.
+
+    ``latest`` is the schema's (number, text) when the caller has it already (checking many paths)."""
     if not path:
         return "Name the field to tag, e.g. patient.ssn or visits[].code."
-    latest = latest_text(schema)
+    latest = latest_text(schema) if latest is False else latest
     if latest is None:
         return f"{schema.subject} has no version yet, so it has no fields to tag."
     number, text = latest
-    paths = field_paths(text, schema.format)
+    paths = _paths(schema.format, text)
     if path not in paths:
         return f"{schema.subject} has no field {path!r} in its latest version (v{number}){suggest(path, paths)}."
     return None
+
+
+@lru_cache(maxsize=32)
+def _paths(fmt: str, text: str) -> frozenset[str]:
+    return frozenset(field_paths(text, fmt))
 
 
 def _snapshot(tag: SensitiveField) -> dict:
@@ -90,3 +99,30 @@ def sensitive_field_clear(*, actor, schema: Schema, path: str, via: str = AuditE
         tag.delete()
         audit_record(actor=actor, via=via, action="schema.sensitive_field.clear", obj=schema,
                      team=schema.topic.team, before=before)
+
+
+def sensitive_fields_replace(*, actor, schema: Schema, fields: list[dict],
+                             via: str = AuditEvent.Via.SYSTEM) -> list[SensitiveField]:
+    """Make ``fields`` (each ``{"path", "classification", "note"}``) the schema's whole set of tags: tags left
+    out are cleared. All or nothing: one bad entry refuses the set, with errors keyed ``fields[i].path``."""
+    _check_writer(actor, schema)
+    latest, wanted, errors = latest_text(schema), {}, {}
+    for index, entry in enumerate(fields):
+        path = str(entry.get("path") or "").strip()
+        classification = str(entry.get("classification") or "").strip().lower()
+        if problem := path_error(schema, path, latest):
+            errors[f"fields[{index}].path"] = [problem]
+        elif path in wanted:
+            errors[f"fields[{index}].path"] = [f"{path!r} is listed twice."]
+        if classification not in Classification.values:
+            errors[f"fields[{index}].classification"] = [f"Choose one of {', '.join(Classification.values)}."]
+        wanted[path] = (classification, str(entry.get("note") or "").strip())
+    if errors:
+        raise ValidationError(errors)
+    with transaction.atomic():
+        for tag in SensitiveField.objects.select_for_update().filter(schema=schema).exclude(path__in=list(wanted)):
+            sensitive_field_clear(actor=actor, schema=schema, path=tag.path, via=via)
+        for path, (classification, note) in wanted.items():
+            sensitive_field_set(actor=actor, schema=schema, path=path, classification=classification, note=note,
+                                via=via)
+    return list(schema.sensitive_fields.order_by("path"))

@@ -9,11 +9,16 @@ from rest_framework.views import APIView
 
 from onboarding import selectors
 from onboarding.api import schema
-from onboarding.api.serializers.lineage import PeekSerializer, SensitiveFieldInputSerializer, SensitiveFieldSerializer
+from onboarding.api.serializers.lineage import (
+    PeekSerializer,
+    SensitiveFieldInputSerializer,
+    SensitiveFieldSerializer,
+    SensitiveFieldSetSerializer,
+)
 from onboarding.models import AuditEvent
 from onboarding.services.errors import ValidationError
 from onboarding.services.peek import topic_peek
-from onboarding.services.sensitivity import sensitive_field_clear, sensitive_field_set
+from onboarding.services.sensitivity import sensitive_field_clear, sensitive_field_set, sensitive_fields_replace
 
 VIA = AuditEvent.Via.API
 PATH = OpenApiParameter("path", str, OpenApiParameter.QUERY, required=True,
@@ -49,6 +54,17 @@ class SensitiveFieldsView(APIView):
                                   classification=data["classification"], note=data.get("note", ""), via=VIA)
         return Response(SensitiveFieldSerializer(tag).data, status=status.HTTP_201_CREATED)
 
+    @extend_schema(summary="Replace the whole set of a schema's sensitive fields", request=SensitiveFieldSetSerializer,
+                   description="All or nothing: one entry whose path is not in the latest version refuses the "
+                               "set (errors keyed fields[i].path).",
+                   responses={200: SensitiveFieldSerializer(many=True), 400: schema.ERRORS, 403: schema.FORBIDDEN,
+                              404: schema.NOT_FOUND})
+    def put(self, request, pk: int):
+        schema_ = self._schema(request, pk)
+        data = _validated(SensitiveFieldSetSerializer(data=request.data))
+        sensitive_fields_replace(actor=request.user, schema=schema_, fields=data["fields"], via=VIA)
+        return self._list(schema_)
+
     @extend_schema(summary="Remove a field's sensitive tag", parameters=[PATH],
                    responses={204: None, 403: schema.FORBIDDEN, 404: schema.NOT_FOUND})
     def delete(self, request, pk: int):
@@ -72,5 +88,19 @@ class TopicPeekView(APIView):
 
 def _validated(serializer) -> dict:
     if not serializer.is_valid():
-        raise ValidationError({key: [str(m) for m in messages] for key, messages in serializer.errors.items()})
+        raise ValidationError(_flat(serializer.errors))
     return serializer.validated_data
+
+
+def _flat(errors, prefix: str = "") -> dict[str, list[str]]:
+    """DRF's nested errors (``{"fields": [{}, {"path": [...]}]}``) keyed by path: ``fields[1].path``."""
+    flat: dict[str, list[str]] = {}
+    if isinstance(errors, dict):
+        for key, value in errors.items():
+            flat.update(_flat(value, f"{prefix}.{key}" if prefix else str(key)))
+    elif isinstance(errors, list) and errors and all(isinstance(e, dict | list) for e in errors):
+        for index, value in enumerate(errors):
+            flat.update(_flat(value, f"{prefix}[{index}]"))
+    elif errors:
+        flat[prefix or "non_field_errors"] = [str(m) for m in errors]
+    return flat

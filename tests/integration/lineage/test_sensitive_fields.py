@@ -111,3 +111,25 @@ def test_operators_see_the_tags_in_the_admin_without_changing_them_there(client_
     section = html.split("Sensitive fields")[1]
     assert "patient.ssn" in section and "PHI (protected health information)" in section
     assert 'name="sensitive_fields-0-path"' not in html  # read-only: no input to change it
+
+
+def test_a_put_replaces_the_whole_set_or_nothing(api_as, alice, schema):
+    client = api_as(alice)
+    client.post(url(schema), {"path": "patient.name", "classification": "pii"}, format="json")
+
+    refused = client.put(url(schema), {"fields": [{"path": "patient.ssn", "classification": "phi"},
+                                                  {"path": "patient.nope", "classification": "phi"},
+                                                  {"classification": "phi"}]}, format="json")
+    assert refused.status_code == 400
+    errors = refused.json()["errors"]
+    assert "has no field 'patient.nope'" in errors["fields[1].path"][0] and "fields[2].path" in errors
+    assert list(SensitiveField.objects.values_list("path", flat=True)) == ["patient.name"]
+
+    replaced = client.put(url(schema), {"fields": [{"path": "patient.ssn", "classification": "phi",
+                                                    "note": "national id"}]}, format="json")
+    assert replaced.status_code == 200, replaced.json()
+    assert [(t["path"], t["classification"], t["note"]) for t in replaced.json()] == [("patient.ssn", "phi",
+                                                                                      "national id")]
+    assert list(AuditEvent.objects.filter(action__startswith="schema.sensitive").order_by("at", "id")
+                .values_list("action", flat=True)) == ["schema.sensitive_field.set", "schema.sensitive_field.clear",
+                                                       "schema.sensitive_field.set"]
