@@ -73,6 +73,31 @@ def api_token_with_key_id(key_id: str) -> ApiToken | None:
     return ApiToken.objects.select_related("user").filter(key_id=key_id).first()
 
 
+def _tokens() -> QuerySet[ApiToken]:
+    return ApiToken.objects.select_related("user", "team", "created_by").order_by("-created_at", "-id")
+
+
+def personal_tokens_of(user) -> QuerySet[ApiToken]:
+    return _tokens().filter(user=user, team__isnull=True)
+
+
+def team_tokens_of(team: Team) -> QuerySet[ApiToken]:
+    return _tokens().filter(team=team)
+
+
+def tokens_manageable_by(user) -> QuerySet[ApiToken]:
+    """A person's own tokens and the tokens of the teams they own (operators manage tokens in the admin)."""
+    owned = Membership.objects.filter(user=user, role=Membership.Role.OWNER).values("team_id")
+    return _tokens().filter(Q(user=user, team__isnull=True) | Q(team__in=owned))
+
+
+def token_for(user, pk) -> ApiToken:
+    token = tokens_manageable_by(user).filter(pk=pk).first()
+    if token is None:
+        raise NotFound("No such token.")
+    return token
+
+
 def schemas_visible_to(user, *, include_deleted: bool = False, with_texts: bool = False) -> QuerySet[Schema]:
     """Schemas of the topics the user may see, with their versions and the latest text annotated.
 
@@ -188,6 +213,34 @@ def subscription_lag(sub: Subscription) -> int | None:
         return admin.consumer_lag(sub.source.name, group_prefix=f"{sub.subscriber.slug}.")
     except PlatformError:
         return None  # the page still shows everything else while the cluster is unreachable
+
+
+def webhooks_visible_to(user):
+    """Webhooks of the user's teams, any role (operators see all); secrets are never selected for display."""
+    from onboarding.models import Webhook
+
+    hooks = Webhook.objects.select_related("team", "created_by")
+    if is_operator(user):
+        return hooks
+    return hooks.filter(team_id__in=Membership.objects.filter(user=user).values("team_id"))
+
+
+def webhook_for(user, pk):
+    """A webhook of one of the user's teams; anyone else gets 'not found'."""
+    hook = webhooks_visible_to(user).filter(pk=pk).first() if str(pk).isdigit() else None
+    if hook is None:
+        raise NotFound("No such webhook.")
+    return hook
+
+
+def deliveries_visible_to(user):
+    """The notification log (webhooks and e-mail) of the user's teams (operators see all)."""
+    from onboarding.models import NotificationDelivery
+
+    rows = NotificationDelivery.objects.select_related("team", "webhook")
+    if is_operator(user):
+        return rows
+    return rows.filter(team_id__in=Membership.objects.filter(user=user).values("team_id"))
 
 
 # ---------------------------------------------------------------------------------------------- topic page

@@ -20,6 +20,7 @@ pytest_plugins = [
     "tests.fixtures.topics",
     "tests.fixtures.schemas",
     "tests.fixtures.browser",
+    "tests.fixtures.receivers",  # before workers, which imports it
     "tests.fixtures.workers",
 ]
 

@@ -63,7 +63,11 @@ class BearerTokenAuthentication(BaseAuthentication):
         if not token.user.is_active:
             raise exceptions.AuthenticationFailed("The account this token belongs to is disabled.")
         self._touch(token, now)
-        return token.user, token
+        user = token.user
+        if token.team_id is not None:
+            # Audit records name the token as well as the team's automation account it acts as.
+            user.audit_name = f"{user.get_username()} (token {token.display_prefix})"
+        return user, token
 
     @staticmethod
     def _touch(token: ApiToken, now) -> None:
@@ -86,4 +90,5 @@ class BearerTokenScheme(OpenApiAuthenticationExtension):
 
     def get_security_definition(self, auto_schema):
         return {"type": "http", "scheme": "bearer", "bearerFormat": f"{TOKEN_PREFIX}_<key id>_<secret>",
-                "description": "An API token created with `manage.py create_api_token`."}
+                "description": "A personal or team API token, created on /tokens/ (or a team's tokens page), "
+                                "through /api/v1/tokens/, or with `manage.py create_api_token`."}

@@ -14,7 +14,10 @@ router.register("clusters", views.ClusterViewSet, basename="cluster")
 router.register("topics", views.TopicViewSet, basename="topic")
 router.register("schemas", views.SchemaViewSet, basename="schema")
 router.register("service-accounts", views.ServiceAccountViewSet, basename="service-account")
+router.register("tokens", views.ApiTokenViewSet, basename="token")
 router.register("subscriptions", views.SubscriptionViewSet, basename="subscription")
+router.register("webhooks", views.WebhookViewSet, basename="webhook")
+router.register("notification-deliveries", views.DeliveryViewSet, basename="notification-delivery")
 
 urlpatterns = [
     # Teams are looked up by id in the router; the manifest is addressed by the team's slug.

@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('onboarding', '0005_traffic_in_redis'),
+        ('onboarding', '0008_notifications'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

@@ -2,6 +2,7 @@ from onboarding.models.access import ServiceAccount, Subscription
 from onboarding.models.apply import ApplyAttempt
 from onboarding.models.audit import AuditEvent
 from onboarding.models.clusters import Cluster, TopicPolicy
+from onboarding.models.notifications import NotificationDelivery, NotificationEvent, Webhook
 from onboarding.models.reconciled import ResourceStatus
 from onboarding.models.schemas import Compatibility, Schema, SchemaFormat, SchemaVersion
 from onboarding.models.sensitivity import SensitiveField
@@ -10,6 +11,7 @@ from onboarding.models.tokens import ApiToken
 from onboarding.models.topics import Topic
 
 __all__ = [
-    "ApiToken", "ApplyAttempt", "AuditEvent", "Cluster", "Compatibility", "Membership", "ResourceStatus", "Schema",
-    "SchemaFormat", "SchemaVersion", "SensitiveField", "ServiceAccount", "Subscription", "Team", "Topic", "TopicPolicy",
+    "ApiToken", "ApplyAttempt", "AuditEvent", "Cluster", "Compatibility", "Membership", "NotificationDelivery",
+    "NotificationEvent", "ResourceStatus", "Schema", "SchemaFormat", "SchemaVersion", "SensitiveField",
+    "ServiceAccount", "Subscription", "Team", "Topic", "TopicPolicy", "Webhook",
 ]

@@ -15,7 +15,7 @@ def audit_event(*, actor, via: str, action: str, obj, team=None, before=None, af
     """An unsaved record, for callers that insert many in one statement."""
     return AuditEvent(
         actor=actor if actor is not None and actor.is_authenticated else None,
-        actor_name=actor.get_username() if actor is not None and actor.is_authenticated else "system",
+        actor_name=actor_name(actor),
         via=via,
         action=action,
         resource_type=obj._meta.model_name,
@@ -26,3 +26,11 @@ def audit_event(*, actor, via: str, action: str, obj, team=None, before=None, af
         after=after,
         note=note,
     )
+
+
+def actor_name(actor) -> str:
+    """How records name the actor: its user name, or what its request authenticated with when that says
+    more (a team token: ``payments-automation (token pep_1a2b3c4d5e6f)``, set by the API's authentication)."""
+    if actor is None or not actor.is_authenticated:
+        return "system"
+    return (getattr(actor, "audit_name", None) or actor.get_username())[:150]

@@ -7,20 +7,15 @@ on the cluster, which then wipes it. Audit records never contain it.
 
 from __future__ import annotations
 
-import base64
 import secrets
-from functools import lru_cache
 
-from cryptography.fernet import Fernet, InvalidToken
-from cryptography.hazmat.primitives import hashes
-from cryptography.hazmat.primitives.kdf.hkdf import HKDF
-from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from onboarding.models import AuditEvent, Cluster, ResourceStatus, ServiceAccount, Subscription, Team
 from onboarding.services.access import can_write_team
 from onboarding.services.audit import audit_record
+from onboarding.services.encryption import decrypt_secret, encrypt_secret
 from onboarding.services.errors import PermissionDenied, ValidationError
 from onboarding.services.scheduling import access_reconcile_soon
 
@@ -28,25 +23,14 @@ from onboarding.services.scheduling import access_reconcile_soon
 _KEY_INFO = b"portal/service-account-pending-secret/v1"
 
 
-@lru_cache(maxsize=4)
-def _fernet(secret_key: str) -> Fernet:
-    key = HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=_KEY_INFO).derive(secret_key.encode("utf-8"))
-    return Fernet(base64.urlsafe_b64encode(key))
-
-
 def _encrypt(password: str) -> bytes:
-    return _fernet(settings.SECRET_KEY).encrypt(password.encode("utf-8"))
+    return encrypt_secret(password, purpose=_KEY_INFO)
 
 
 def decrypt_pending_secret(sa: ServiceAccount) -> str | None:
     """The password waiting to be set on the cluster, None if there is none or it cannot be read
     (SECRET_KEY changed since: only a rotation helps)."""
-    if not sa.pending_secret:
-        return None
-    try:
-        return _fernet(settings.SECRET_KEY).decrypt(bytes(sa.pending_secret)).decode("utf-8")
-    except InvalidToken:
-        return None
+    return decrypt_secret(sa.pending_secret, purpose=_KEY_INFO)
 
 
 def _new_password() -> str:

@@ -25,6 +25,8 @@ from onboarding.views.subscriptions import (
     subscription_reject_view,
     subscription_revoke_view,
 )
+from onboarding.views.teams import member_remove_view, member_role_view, team_detail, team_list, team_members
+from onboarding.views.tokens import team_token_list, token_list, token_revoke_view
 from onboarding.views.topic_fields import sensitive_field_view
 from onboarding.views.topic_forms import (
     topic_create_view,
@@ -34,6 +36,13 @@ from onboarding.views.topic_forms import (
     topic_validate,
 )
 from onboarding.views.topics import topic_adopt_view, topic_detail, topic_list, topic_revert_view
+from onboarding.views.webhooks import (
+    webhook_delete_view,
+    webhook_emails_view,
+    webhook_list,
+    webhook_rotate_view,
+    webhook_test_view,
+)
 
 __all__ = [
     "access_view", "filter_test_view", "service_account_delete_view", "service_account_list",
@@ -43,4 +52,7 @@ __all__ = [
     "schema_event_view", "schema_page", "sensitive_field_view", "topic_peek_view",
     "topic_adopt_view", "topic_create_view", "topic_delete_view", "topic_detail",
     "topic_edit_validate", "topic_edit_view", "topic_list", "topic_revert_view", "topic_validate",
+    "webhook_delete_view", "webhook_emails_view", "webhook_list", "webhook_rotate_view", "webhook_test_view",
+    "member_remove_view", "member_role_view", "team_detail", "team_list", "team_members", "team_token_list",
+    "token_list", "token_revoke_view",
 ]

@@ -7,9 +7,12 @@ from onboarding.api.views.manifests import TeamManifestView
 from onboarding.api.views.schemas import SchemaViewSet
 from onboarding.api.views.service_accounts import ServiceAccountViewSet
 from onboarding.api.views.subscriptions import SubscriptionViewSet
+from onboarding.api.views.tokens import ApiTokenViewSet
 from onboarding.api.views.topics import TopicViewSet
+from onboarding.api.views.webhooks import DeliveryViewSet, WebhookViewSet
 
 __all__ = [
-    "ClusterViewSet", "SchemaViewSet", "SensitiveFieldsView", "ServiceAccountViewSet", "SubscriptionViewSet",
-    "TeamManifestView", "TeamViewSet", "TopicPeekView", "TopicViewSet", "endpoint_not_found",
+    "ApiTokenViewSet", "ClusterViewSet", "DeliveryViewSet", "SchemaViewSet", "SensitiveFieldsView",
+    "ServiceAccountViewSet", "SubscriptionViewSet", "TeamManifestView", "TeamViewSet", "TopicPeekView", "TopicViewSet",
+    "WebhookViewSet", "endpoint_not_found",
 ]
