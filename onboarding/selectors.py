@@ -241,3 +241,38 @@ def deliveries_visible_to(user):
     if is_operator(user):
         return rows
     return rows.filter(team_id__in=Membership.objects.filter(user=user).values("team_id"))
+
+
+# ---------------------------------------------------------------------------------------------- topic page
+
+def topic_readers(topic: Topic) -> list[Subscription]:
+    """The topic's approved, live subscriptions, direct and routed (with their destinations), in one query."""
+    return list(topic.subscriptions.filter(decision=Subscription.Decision.APPROVED, delete_requested_at__isnull=True)
+                .select_related("subscriber", "service_account", "destination__team").order_by("subscriber__slug",
+                                                                                                 "pk"))
+
+
+def topic_routed_sources(topic: Topic) -> list[Subscription]:
+    """Approved, live routed subscriptions whose destination is this topic: where its copies come from."""
+    return list(topic.routed_from.filter(decision=Subscription.Decision.APPROVED, delete_requested_at__isnull=True)
+                .select_related("source__team").order_by("source__name", "pk"))
+
+
+def topic_producers(topic: Topic):
+    """Principals that may write to the topic: the owning team's live service accounts on its cluster, which
+    get WRITE on the team's prefix (see reconcile.access_plan.team_acls); none when the name is outside it."""
+    from onboarding.models import ServiceAccount
+
+    if not topic.name.startswith(f"{topic.team.slug}."):
+        return ServiceAccount.objects.none()
+    return (ServiceAccount.objects.filter(team_id=topic.team_id, cluster_id=topic.cluster_id)
+            .exclude(status=ResourceStatus.DELETED).order_by("name"))
+
+
+def topic_schemas_with_fields(topic: Topic) -> list[Schema]:
+    """The topic's live schemas with their latest version's number and text and their sensitive tags (2 queries)."""
+    latest = SchemaVersion.objects.filter(schema=OuterRef("pk")).order_by("-number")
+    return list(Schema.objects.filter(topic=topic).exclude(status=ResourceStatus.DELETED)
+                .annotate(latest_text=Subquery(latest.values("text")[:1]),
+                          latest_number=Subquery(latest.values("number")[:1]))
+                .prefetch_related("sensitive_fields").order_by("side"))

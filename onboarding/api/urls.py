@@ -23,6 +23,8 @@ router.register("notification-deliveries", views.DeliveryViewSet, basename="noti
 urlpatterns = [
     # Teams are looked up by id in the router; the manifest is addressed by the team's slug.
     path("teams/<slug:slug>/manifest/", views.TeamManifestView.as_view(), name="team-manifest"),
+    path("schemas/<int:pk>/sensitive-fields/", views.SensitiveFieldsView.as_view(), name="schema-sensitive-fields"),
+    path("topics/<int:pk>/peek/", views.TopicPeekView.as_view(), name="topic-peek"),
     *router.urls,
     path("audit/", AuditTrailView.as_view(), name="audit"),
     # Last: anything else under /api/v1/ is a JSON 404.

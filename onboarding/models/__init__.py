@@ -5,12 +5,13 @@ from onboarding.models.clusters import Cluster, TopicPolicy
 from onboarding.models.notifications import NotificationDelivery, NotificationEvent, Webhook
 from onboarding.models.reconciled import ResourceStatus
 from onboarding.models.schemas import Compatibility, Schema, SchemaFormat, SchemaVersion
+from onboarding.models.sensitivity import SensitiveField
 from onboarding.models.teams import Membership, Team
 from onboarding.models.tokens import ApiToken
 from onboarding.models.topics import Topic
 
 __all__ = [
     "ApiToken", "ApplyAttempt", "AuditEvent", "Cluster", "Compatibility", "Membership", "NotificationDelivery",
-    "NotificationEvent", "ResourceStatus", "Schema", "SchemaFormat", "SchemaVersion", "ServiceAccount", "Subscription",
-    "Team", "Topic", "TopicPolicy", "Webhook",
+    "NotificationEvent", "ResourceStatus", "Schema", "SchemaFormat", "SchemaVersion", "SensitiveField",
+    "ServiceAccount", "Subscription", "Team", "Topic", "TopicPolicy", "Webhook",
 ]

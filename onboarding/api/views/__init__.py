@@ -2,6 +2,7 @@
 
 from onboarding.api.views.catalog import ClusterViewSet, TeamViewSet
 from onboarding.api.views.fallback import endpoint_not_found
+from onboarding.api.views.lineage import SensitiveFieldsView, TopicPeekView
 from onboarding.api.views.manifests import TeamManifestView
 from onboarding.api.views.schemas import SchemaViewSet
 from onboarding.api.views.service_accounts import ServiceAccountViewSet
@@ -11,6 +12,7 @@ from onboarding.api.views.topics import TopicViewSet
 from onboarding.api.views.webhooks import DeliveryViewSet, WebhookViewSet
 
 __all__ = [
-    "ApiTokenViewSet", "ClusterViewSet", "DeliveryViewSet", "SchemaViewSet", "ServiceAccountViewSet",
-    "SubscriptionViewSet", "TeamManifestView", "TeamViewSet", "TopicViewSet", "WebhookViewSet", "endpoint_not_found",
+    "ApiTokenViewSet", "ClusterViewSet", "DeliveryViewSet", "SchemaViewSet", "SensitiveFieldsView",
+    "ServiceAccountViewSet", "SubscriptionViewSet", "TeamManifestView", "TeamViewSet", "TopicPeekView", "TopicViewSet",
+    "WebhookViewSet", "endpoint_not_found",
 ]
