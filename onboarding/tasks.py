@@ -57,6 +57,13 @@ def sweep() -> dict:
     return sweep_module.sweep()
 
 
+@shared_task(name="onboarding.expire_change_requests", **RELIABLE)
+def expire_change_requests() -> int:
+    from onboarding.services.changes import change_requests_expire
+
+    return change_requests_expire()
+
+
 @shared_task(name="onboarding.platform_probe")
 def platform_probe() -> dict:
     """Report, from a worker, whether the database, Kafka and the registry answer.

@@ -173,7 +173,11 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": env_int("CELERY_VISIBILITY_TIMEOUT", 3600, minimum=60)}
 CELERY_TASK_DEFAULT_QUEUE = "portal"
 SWEEP_INTERVAL_SECONDS = env_int("SWEEP_INTERVAL_SECONDS", 15, minimum=1)
-CELERY_BEAT_SCHEDULE = {"sweep": {"task": "onboarding.sweep", "schedule": float(SWEEP_INTERVAL_SECONDS)}}
+CELERY_BEAT_SCHEDULE = {
+    "sweep": {"task": "onboarding.sweep", "schedule": float(SWEEP_INTERVAL_SECONDS)},
+    # Waiting change requests past their expiry become expired (their TTL is hours: once a minute is plenty).
+    "expire-change-requests": {"task": "onboarding.expire_change_requests", "schedule": 60.0},
+}
 
 # ---------------------------------------------------------------------------- reconciliation
 RECONCILE_BACKOFF_BASE_SECONDS = env_int("RECONCILE_BACKOFF_BASE_SECONDS", 2, minimum=1)

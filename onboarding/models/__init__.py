@@ -1,6 +1,7 @@
 from onboarding.models.access import ServiceAccount, Subscription
 from onboarding.models.apply import ApplyAttempt
 from onboarding.models.audit import AuditEvent
+from onboarding.models.changes import GATED_OPERATIONS, ChangePolicy, ChangeRequest
 from onboarding.models.clusters import Cluster, TopicPolicy
 from onboarding.models.reconciled import ResourceStatus
 from onboarding.models.schemas import Compatibility, Schema, SchemaFormat, SchemaVersion
@@ -9,6 +10,7 @@ from onboarding.models.tokens import ApiToken
 from onboarding.models.topics import Topic
 
 __all__ = [
-    "ApiToken", "ApplyAttempt", "AuditEvent", "Cluster", "Compatibility", "Membership", "ResourceStatus", "Schema",
-    "SchemaFormat", "SchemaVersion", "ServiceAccount", "Subscription", "Team", "Topic", "TopicPolicy",
+    "GATED_OPERATIONS", "ApiToken", "ApplyAttempt", "AuditEvent", "ChangePolicy", "ChangeRequest", "Cluster",
+    "Compatibility", "Membership", "ResourceStatus", "Schema", "SchemaFormat", "SchemaVersion", "ServiceAccount",
+    "Subscription", "Team", "Topic", "TopicPolicy",
 ]
