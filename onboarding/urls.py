@@ -32,5 +32,11 @@ urlpatterns = [
     path("teams/<slug:slug>/service-accounts/", views.service_account_list, name="service_accounts"),
     path("service-accounts/<int:pk>/rotate/", views.service_account_rotate_view, name="service_account_rotate"),
     path("service-accounts/<int:pk>/delete/", views.service_account_delete_view, name="service_account_delete"),
+    path("topics/<int:pk>/promote/", views.topic_promote_view, name="topic_promote"),
+    path("changes/", views.change_request_list, name="change_requests"),
+    path("changes/<int:pk>/", views.change_request_detail, name="change_request_detail"),
+    path("changes/<int:pk>/approve/", views.change_request_approve_view, name="change_request_approve"),
+    path("changes/<int:pk>/reject/", views.change_request_reject_view, name="change_request_reject"),
+    path("changes/<int:pk>/refresh/", views.change_request_refresh_view, name="change_request_refresh"),
     path("import/", views.import_view, name="import"),
 ]

@@ -6,7 +6,16 @@ actor), so an edit here is validated, audited and reconciled exactly like one fr
 
 from django.contrib import admin
 
-from onboarding.admin import access, clusters, records, schemas, teams, tokens, topics  # noqa: F401 - registers the ModelAdmins
+from onboarding.admin import (  # noqa: F401 - registers the ModelAdmins
+    access,
+    changes,
+    clusters,
+    records,
+    schemas,
+    teams,
+    tokens,
+    topics,
+)
 
 admin.site.site_header = "Event platform operations"
 admin.site.site_title = "Event platform admin"

@@ -15,6 +15,7 @@ router.register("topics", views.TopicViewSet, basename="topic")
 router.register("schemas", views.SchemaViewSet, basename="schema")
 router.register("service-accounts", views.ServiceAccountViewSet, basename="service-account")
 router.register("subscriptions", views.SubscriptionViewSet, basename="subscription")
+router.register("change-requests", views.ChangeRequestViewSet, basename="change-request")
 
 urlpatterns = [
     *router.urls,

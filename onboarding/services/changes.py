@@ -234,3 +234,20 @@ def change_requests_expire(now=None) -> int:
                 _expire(cr)
                 count += 1
     return count
+
+
+def change_policy_update(*, actor, policy: ChangePolicy, via: str, **changes) -> ChangePolicy:
+    """Operators: which operations on a cluster need approval, by whom, and for how long a request waits."""
+    if not is_operator(actor):
+        raise PermissionDenied("Only platform operators change a cluster's change policy.")
+    before = {"operations_needing_approval": list(policy.operations_needing_approval), "approvers": policy.approvers,
+              "request_ttl_hours": policy.request_ttl_hours}
+    for field, value in changes.items():
+        setattr(policy, field, value)
+    policy.full_clean(exclude=["cluster"])
+    with transaction.atomic():
+        policy.save()
+        audit_record(actor=actor, via=via, action="change_policy.update", obj=policy, before=before,
+                     after={"operations_needing_approval": list(policy.operations_needing_approval),
+                            "approvers": policy.approvers, "request_ttl_hours": policy.request_ttl_hours})
+    return policy

@@ -1,6 +1,7 @@
 """API views, one module per resource."""
 
 from onboarding.api.views.catalog import ClusterViewSet, TeamViewSet
+from onboarding.api.views.changes import ChangeRequestViewSet
 from onboarding.api.views.fallback import endpoint_not_found
 from onboarding.api.views.schemas import SchemaViewSet
 from onboarding.api.views.service_accounts import ServiceAccountViewSet
@@ -8,6 +9,6 @@ from onboarding.api.views.subscriptions import SubscriptionViewSet
 from onboarding.api.views.topics import TopicViewSet
 
 __all__ = [
-    "ClusterViewSet", "SchemaViewSet", "ServiceAccountViewSet", "SubscriptionViewSet", "TeamViewSet", "TopicViewSet",
-    "endpoint_not_found",
+    "ChangeRequestViewSet", "ClusterViewSet", "SchemaViewSet", "ServiceAccountViewSet", "SubscriptionViewSet",
+    "TeamViewSet", "TopicViewSet", "endpoint_not_found",
 ]
