@@ -156,6 +156,9 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # Change requests have their own "status" choices next to the resources' ones (which keep their name).
+    "ENUM_NAME_OVERRIDES": {"StatusEnum": "onboarding.models.reconciled.ResourceStatus",
+                            "ChangeRequestStatusEnum": "onboarding.models.changes.ChangeRequest.Status"},
 }
 
 # ---------------------------------------------------------------------------- Celery (Redis broker)
