@@ -61,13 +61,18 @@ def acl_step(operation: str, summary: str, specs, verb: str) -> dict:
 
 # ---------------------------------------------------------------------------------------- plan
 
+def _timeout() -> float:
+    # A person waits for the answer: a cluster that does not answer quickly is reported, not waited for.
+    return min(5.0, float(settings.KAFKA_ADMIN_TIMEOUT_SECONDS))
+
+
 def _observed(cluster: Cluster, names: list[str]) -> tuple[dict[str, ObservedTopic], str]:
     from onboarding.platform.kafka_admin import KafkaAdmin
 
     if not names:
         return {}, ""
     try:
-        return KafkaAdmin(kafka_connection_for(cluster)).describe_topics(names), ""
+        return KafkaAdmin(kafka_connection_for(cluster), timeout=_timeout()).describe_topics(names), ""
     except PlatformError as exc:
         return {}, f"Kafka did not answer ({exc}); the plan assumes the cluster matches the portal."
 
@@ -219,8 +224,7 @@ def impact_of(cluster: Cluster, changes: list[dict]) -> dict:
         entry = {"name": topic.name, "subscribers": subscribers, "consumer_groups": None, "recent_messages": None}
         if not result["kafka_error"]:
             try:
-                admin = admin or KafkaAdmin(kafka_connection_for(cluster),
-                                            timeout=min(5.0, settings.KAFKA_ADMIN_TIMEOUT_SECONDS))
+                admin = admin or KafkaAdmin(kafka_connection_for(cluster), timeout=_timeout())
                 entry["consumer_groups"] = admin.topic_consumer_groups(topic.name)
                 since = int(time.time() * 1000) - THROUGHPUT_WINDOW_MINUTES * 60_000
                 entry["recent_messages"] = admin.recent_message_count(topic.name, since_ms=since)

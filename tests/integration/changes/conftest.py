@@ -1,33 +1,6 @@
-"""Change-request helpers: a cluster policy that gates operations, and a second owner of payments."""
+"""Clients for the change-request surfaces: an API client with a real token and a logged-in browser client."""
 
 import pytest
-
-from onboarding.models import Membership
-from onboarding.services.changes import change_policy_for
-from onboarding.services.teams import membership_set
-from tests.fixtures.actors import _user
-
-
-@pytest.fixture
-def gated():
-    """``gated(cluster, "topic.delete", ..., approvers=...)``: those operations now wait for approval."""
-
-    def make(cluster, *operations, approvers="owners_or_operators", ttl_hours=72):
-        policy = change_policy_for(cluster)
-        policy.operations_needing_approval = list(operations)
-        policy.approvers, policy.request_ttl_hours = approvers, ttl_hours
-        policy.save()
-        return policy
-
-    return make
-
-
-@pytest.fixture
-def otto(payments):
-    """A second owner of payments: the four-eyes partner of alice."""
-    user = _user("otto")
-    membership_set(actor=None, team=payments, user=user, role=Membership.Role.OWNER)
-    return user
 
 
 @pytest.fixture

@@ -211,3 +211,21 @@ def test_the_impact_lists_readers_with_their_lag_and_recent_traffic(celery_worke
     assert entry["recent_messages"] == 5
     assert cr.impact["kafka_error"] == ""
     assert cr.plan["steps"][0]["actions"] == ["delete topic"]
+
+
+@pytest.mark.django_db
+def test_a_request_still_opens_when_kafka_does_not_answer_and_says_so(payments, alice, gated):
+    from onboarding.services.clusters import cluster_create
+
+    offline = cluster_create(actor=None, name="offline", environment="dev", bootstrap_servers="127.0.0.1:9",
+                             registry_url="http://127.0.0.1:9", reconcile_interval_seconds=60)
+    topic = topic_create(actor=alice, cluster=offline, team=payments, name="payments.offline", partitions=1,
+                         replication_factor=1, via=VIA)
+    gated(offline, "topic.delete")
+
+    cr = topic_delete(actor=alice, topic=topic, confirm_name=topic.name, via=VIA)
+
+    assert cr.status == "pending"
+    assert "Kafka did not answer" in cr.plan["kafka_error"]
+    assert "Kafka did not answer" in cr.impact["kafka_error"]
+    assert cr.impact["topics"][0]["consumer_groups"] is None
