@@ -33,6 +33,7 @@ def test_alice_requests_a_delete_and_olivia_approves_it_with_a_comment(page, bro
     expect(page.get_by_test_id("requester-note")).to_contain_text("someone else must approve")
     expect(page.get_by_role("button", name="Approve and apply")).to_have_count(0)
     request_url = page.url
+    page.screenshot(path="/tmp/change_request.png", full_page=True)
     cr = ChangeRequest.objects.get()
     assert request_url.endswith(f"/changes/{cr.pk}/")
 
