@@ -87,3 +87,18 @@ def test_the_beat_task_expires_waiting_requests_in_a_worker(celery_worker, clust
     wait_for(lambda: ChangeRequest.objects.get(pk=cr.pk).status == "expired", timeout=30,
              message="the request to expire")
     assert AuditEvent.objects.filter(action="change_request.expire", resource_id=str(cr.pk)).exists()
+
+
+@pytest.mark.django_db
+def test_a_gated_bulk_registration_becomes_one_request_applied_as_a_whole(cluster, payments, alice, otto, gated):
+    from onboarding.models import Topic
+    from onboarding.services.topics_bulk import TopicRequest, topics_create_many
+
+    gated(cluster, "topic.create")
+    requests = [TopicRequest(f"payments.bulk-{i}", partitions=1, replication_factor=1) for i in range(3)]
+
+    cr = topics_create_many(actor=alice, cluster=cluster, team=payments, requests=requests, via=VIA)
+
+    assert isinstance(cr, ChangeRequest) and len(cr.plan["steps"]) == 3 and not Topic.objects.exists()
+    assert change_request_approve(actor=otto, change_request=cr, via=VIA).status == "applied"
+    assert Topic.objects.filter(name__startswith="payments.bulk-").count() == 3
