@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from drf_spectacular.utils import extend_schema, extend_schema_view
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
@@ -32,7 +32,10 @@ def _decision(summary: str):
 
 
 @extend_schema_view(
-    list=extend_schema(summary="List the change requests of your teams (operators: all)"),
+    list=extend_schema(summary="List the change requests of your teams (operators: all)", parameters=[
+        OpenApiParameter("status", str, enum=ChangeRequest.Status.values, required=False),
+        OpenApiParameter("awaiting_me", bool, required=False,
+                         description="Only waiting requests you may decide (not your own).")]),
     retrieve=extend_schema(summary="Get a change request with its plan and impact",
                            responses={200: ChangeRequestSerializer, 404: schema.NOT_FOUND}),
 )
@@ -49,10 +52,10 @@ class ChangeRequestViewSet(viewsets.GenericViewSet):
         if getattr(self, "swagger_fake_view", False):
             return ChangeRequest.objects.none()
         requests = selectors.change_requests_visible_to(self.request.user)
-        if status_filter := self.request.query_params.get("status"):
-            requests = requests.filter(status=status_filter)
         if self.request.query_params.get("awaiting_me", "").lower() in {"1", "true", "yes"}:
             requests = selectors.change_requests_awaiting(self.request.user)
+        if status_filter := self.request.query_params.get("status"):
+            requests = requests.filter(status=status_filter)
         return requests.order_by("-created_at", "-id")
 
     def get_object(self) -> ChangeRequest:

@@ -106,3 +106,16 @@ def test_admin_edit_of_a_gated_topic_says_where_the_request_waits(cluster, opera
     ready_made_topic.refresh_from_db()
     assert ready_made_topic.partitions == 1
     assert ChangeRequest.objects.get().operations == ["topic.update"]
+
+
+@pytest.mark.django_db
+def test_api_awaiting_me_lists_what_i_may_decide_and_never_my_own(cluster, alice, otto, bob, gated, api_as,
+                                                                  ready_made_topic):
+    gated(cluster, "topic.update")
+    answer = api_as(alice).patch(f"/api/v1/topics/{ready_made_topic.pk}/", {"description": "x"}, format="json")
+    mine = answer.json()["id"]
+
+    def awaiting(user):
+        return [r["id"] for r in api_as(user).get("/api/v1/change-requests/?awaiting_me=true").json()["results"]]
+
+    assert (awaiting(otto), awaiting(alice), awaiting(bob)) == ([mine], [], [])
