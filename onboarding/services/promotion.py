@@ -9,6 +9,7 @@ from __future__ import annotations
 from django.db import transaction
 from django.utils import timezone
 
+from onboarding import policies
 from onboarding.models import (
     AuditEvent,
     ChangeRequest,
@@ -87,6 +88,7 @@ def topic_promote(*, actor, topic: Topic, via: str, overrides: dict | None = Non
                                  description=topic.description, tags=topic.tags, visibility=topic.visibility)
     if errors:
         raise ValidationError(errors)
+    create["configs"] = {key: policies.normalize_config_value(value) for key, value in create["configs"].items()}
     changes = [{"operation": "topic.create", "payload": create}]
     for schema in _live(topic.schemas.all()).order_by("side"):
         latest = schema.versions.order_by("-number").first()

@@ -119,3 +119,27 @@ def test_api_awaiting_me_lists_what_i_may_decide_and_never_my_own(cluster, alice
         return [r["id"] for r in api_as(user).get("/api/v1/change-requests/?awaiting_me=true").json()["results"]]
 
     assert (awaiting(otto), awaiting(alice), awaiting(bob)) == ([mine], [], [])
+
+
+@pytest.mark.django_db
+def test_browser_promote_form_is_prefilled_and_proposes_the_adjusted_topic(prod_cluster, alice, vera, gated,
+                                                                          client_for, ready_made_topic):
+    gated(prod_cluster, "topic.create")
+    client = client_for(alice)
+    assert "Promote to prod" in client.get(f"/topics/{ready_made_topic.pk}/").content.decode()
+    assert "Promote to prod" not in client_for(vera).get(f"/topics/{ready_made_topic.pk}/").content.decode()
+    form = client.get(f"/topics/{ready_made_topic.pk}/promote/").content.decode()
+    assert 'name="partitions" value="1"' in form and "local-prod" in form
+
+    refused = client.post(f"/topics/{ready_made_topic.pk}/promote/", {"partitions": 1000, "replication_factor": 1,
+                                                                      "configs": "{}"})
+    assert refused.status_code == 400 and "Partitions must be between" in refused.content.decode()
+
+    answer = client.post(f"/topics/{ready_made_topic.pk}/promote/", {"partitions": 4, "replication_factor": 1,
+                                                                     "configs": '{"retention.ms": 86400000}'})
+
+    cr = ChangeRequest.objects.get()
+    assert answer["Location"] == f"/changes/{cr.pk}/" and cr.cluster == prod_cluster
+    assert cr.changes[0]["payload"]["partitions"] == 4
+    assert cr.changes[0]["payload"]["configs"] == {"retention.ms": "86400000"}
+    assert client_for(vera).post(f"/topics/{ready_made_topic.pk}/promote/", {}).status_code == 403
