@@ -143,3 +143,28 @@ def test_browser_promote_form_is_prefilled_and_proposes_the_adjusted_topic(prod_
     assert cr.changes[0]["payload"]["partitions"] == 4
     assert cr.changes[0]["payload"]["configs"] == {"retention.ms": "86400000"}
     assert client_for(vera).post(f"/topics/{ready_made_topic.pk}/promote/", {}).status_code == 403
+
+
+@pytest.mark.django_db
+def test_admin_cluster_page_edits_the_change_policy_through_the_service(client, operator, cluster):
+    from django.urls import reverse
+
+    from onboarding.models import AuditEvent, ChangePolicy
+    from tests.fixtures.actors import PASSWORD
+    from tests.integration.admin.forms import changeform_data, form_errors
+
+    assert client.login(username=operator.username, password=PASSWORD)
+    url = reverse("admin:onboarding_cluster_change", args=[cluster.pk])
+    data = changeform_data(client.get(url))
+    data.update({"change_policy-0-operations_needing_approval": "topic.delete,schema.compatibility",
+                 "change_policy-0-approvers": "operators", "change_policy-0-request_ttl_hours": "24"})
+
+    bad = client.post(url, {**data, "change_policy-0-operations_needing_approval": "topic.explode"})
+    assert bad.status_code == 200 and "operations_needing_approval" in form_errors(bad)
+    answer = client.post(url, data)
+
+    assert answer.status_code == 302, form_errors(answer)
+    policy = ChangePolicy.objects.get(cluster=cluster)
+    assert (policy.operations_needing_approval, policy.approvers, policy.request_ttl_hours) == (
+        ["topic.delete", "schema.compatibility"], "operators", 24)
+    assert AuditEvent.objects.get(action="change_policy.update").via == "admin"
