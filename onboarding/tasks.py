@@ -70,6 +70,13 @@ def notification_sweep() -> dict:
     return deliveries.sweep()
 
 
+@shared_task(name="onboarding.expire_change_requests", **RELIABLE)
+def expire_change_requests() -> int:
+    from onboarding.services.changes import change_requests_expire
+
+    return change_requests_expire()
+
+
 @shared_task(name="onboarding.platform_probe")
 def platform_probe() -> dict:
     """Report, from a worker, whether the database, Kafka and the registry answer.

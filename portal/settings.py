@@ -220,9 +220,10 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
-    # Reconciled resources and notification deliveries both have a "status": one named enum each.
+    # Resources, notification deliveries and change requests each have a "status": one named enum each.
     "ENUM_NAME_OVERRIDES": {"StatusEnum": "onboarding.models.reconciled.ResourceStatus",
-                            "DeliveryStatusEnum": "onboarding.models.notifications.NotificationDelivery.Status"},
+                            "DeliveryStatusEnum": "onboarding.models.notifications.NotificationDelivery.Status",
+                            "ChangeRequestStatusEnum": "onboarding.models.changes.ChangeRequest.Status"},
 }
 
 # ---------------------------------------------------------------------------- Celery (Redis broker)
@@ -243,6 +244,8 @@ SWEEP_INTERVAL_SECONDS = env_int("SWEEP_INTERVAL_SECONDS", 15, minimum=1)
 CELERY_BEAT_SCHEDULE = {
     "sweep": {"task": "onboarding.sweep", "schedule": float(SWEEP_INTERVAL_SECONDS)},
     "notification-sweep": {"task": "onboarding.notification_sweep", "schedule": float(SWEEP_INTERVAL_SECONDS)},
+    # Waiting change requests past their expiry become expired (their TTL is hours: once a minute is plenty).
+    "expire-change-requests": {"task": "onboarding.expire_change_requests", "schedule": 60.0},
 }
 
 # ---------------------------------------------------------------------------- reconciliation

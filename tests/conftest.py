@@ -23,6 +23,7 @@ pytest_plugins = [
     "tests.fixtures.receivers",  # before workers, which imports it
     "tests.fixtures.workers",
     "tests.fixtures.history",
+    "tests.fixtures.changes",
 ]
 
 

@@ -10,7 +10,14 @@ from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.http import urlencode
 
-from onboarding.admin.common import REFUSALS, VIA, ReconciledDisplay, refusal_text, run_per_object
+from onboarding.admin.common import (
+    REFUSALS,
+    VIA,
+    ReconciledDisplay,
+    change_request_message,
+    refusal_text,
+    run_per_object,
+)
 from onboarding.admin.topics import ApplyAttemptInline
 from onboarding.models import Schema, SchemaVersion, SensitiveField
 from onboarding.services.schema_drift import schema_adopt, schema_revert
@@ -123,8 +130,9 @@ class SchemaAdmin(ReconciledDisplay, admin.ModelAdmin):
         if "compatibility" not in form.changed_data:
             return
         try:
-            schema_set_compatibility(actor=request.user, schema=obj, via=VIA,
-                                     compatibility=form.cleaned_data["compatibility"])
+            outcome = schema_set_compatibility(actor=request.user, schema=obj, via=VIA,
+                                               compatibility=form.cleaned_data["compatibility"])
+            change_request_message(self, request, outcome)
         except REFUSALS as exc:  # changed since the form was checked (the cluster's policy, the topic)
             self.message_user(request, f"{obj}: {refusal_text(exc)}", messages.ERROR)
         obj.refresh_from_db()  # the row as the service left it, for the admin's log and redirect

@@ -19,6 +19,7 @@ router.register("tokens", views.ApiTokenViewSet, basename="token")
 router.register("subscriptions", views.SubscriptionViewSet, basename="subscription")
 router.register("webhooks", views.WebhookViewSet, basename="webhook")
 router.register("notification-deliveries", views.DeliveryViewSet, basename="notification-delivery")
+router.register("change-requests", views.ChangeRequestViewSet, basename="change-request")
 
 urlpatterns = [
     # Teams are looked up by id in the router; the manifest is addressed by the team's slug.

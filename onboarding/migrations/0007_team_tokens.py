@@ -14,7 +14,7 @@ def attribute_existing_tokens(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('onboarding', '0005_traffic_in_redis'),
+        ('onboarding', '0006_change_requests'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

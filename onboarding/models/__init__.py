@@ -1,6 +1,7 @@
 from onboarding.models.access import ServiceAccount, Subscription
 from onboarding.models.apply import ApplyAttempt
 from onboarding.models.audit import AuditEvent
+from onboarding.models.changes import GATED_OPERATIONS, ChangePolicy, ChangeRequest
 from onboarding.models.clusters import Cluster, TopicPolicy
 from onboarding.models.notifications import NotificationDelivery, NotificationEvent, Webhook
 from onboarding.models.reconciled import ResourceStatus
@@ -11,7 +12,8 @@ from onboarding.models.tokens import ApiToken
 from onboarding.models.topics import Topic
 
 __all__ = [
-    "ApiToken", "ApplyAttempt", "AuditEvent", "Cluster", "Compatibility", "Membership", "NotificationDelivery",
-    "NotificationEvent", "ResourceStatus", "Schema", "SchemaFormat", "SchemaVersion", "SensitiveField",
-    "ServiceAccount", "Subscription", "Team", "Topic", "TopicPolicy", "Webhook",
+    "GATED_OPERATIONS", "ApiToken", "ApplyAttempt", "AuditEvent", "ChangePolicy", "ChangeRequest", "Cluster",
+    "Compatibility", "Membership", "NotificationDelivery", "NotificationEvent", "ResourceStatus", "Schema",
+    "SchemaFormat", "SchemaVersion", "SensitiveField", "ServiceAccount", "Subscription", "Team", "Topic",
+    "TopicPolicy", "Webhook",
 ]

@@ -12,9 +12,10 @@ import secrets
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from onboarding.models import AuditEvent, Cluster, ResourceStatus, ServiceAccount, Subscription, Team
+from onboarding.models import AuditEvent, ChangeRequest, Cluster, ResourceStatus, ServiceAccount, Subscription, Team
 from onboarding.services.access import can_write_team
 from onboarding.services.audit import audit_record
+from onboarding.services.changes import gate
 from onboarding.services.encryption import decrypt_secret, encrypt_secret
 from onboarding.services.errors import PermissionDenied, ValidationError
 from onboarding.services.scheduling import access_reconcile_soon
@@ -49,14 +50,23 @@ def _check_writer(actor, team: Team, verb: str) -> None:
 
 
 def service_account_create(*, actor, cluster: Cluster, team: Team, name: str, description: str = "",
-                           via: str = AuditEvent.Via.SYSTEM) -> tuple[ServiceAccount, str]:
-    """Register a SCRAM principal ``<team>.<name>``; returns the account and its password, to show once."""
+                           via: str = AuditEvent.Via.SYSTEM, change_request: ChangeRequest | None = None,
+                           ) -> tuple[ServiceAccount, str] | ChangeRequest:
+    """Register a SCRAM principal ``<team>.<name>``; returns the account and its password, to show once.
+
+    A cluster whose change policy gates ``service_account.create`` gets a ChangeRequest back instead; the
+    password generated when it is applied is shown to nobody, so the team rotates it to get one.
+    """
     _check_writer(actor, team, "create")
     name = (name or "").strip()
     password = _new_password()
     sa = ServiceAccount(cluster=cluster, team=team, name=name, username=f"{team.slug}.{name}",
                         description=description, pending_secret=_encrypt(password))
     sa.full_clean(exclude=["pending_secret"])
+    if opened := gate(actor=actor, cluster=cluster, team=team, operation="service_account.create", via=via,
+                      payload={"cluster": cluster.pk, "team": team.pk, "name": name, "description": description},
+                      title=f"Create service account {sa.username} on {cluster.name}", change_request=change_request):
+        return opened
     try:
         with transaction.atomic():
             sa.save()
@@ -102,8 +112,10 @@ def active_subscriptions(sa: ServiceAccount):
                                        delete_requested_at__isnull=True).exclude(status=ResourceStatus.DELETED)
 
 
-def service_account_delete(*, actor, sa: ServiceAccount, via: str = AuditEvent.Via.SYSTEM) -> ServiceAccount:
-    """Remove the credential and every ACL of the account; refused while approved subscriptions use it."""
+def service_account_delete(*, actor, sa: ServiceAccount, via: str = AuditEvent.Via.SYSTEM,
+                           change_request: ChangeRequest | None = None) -> ServiceAccount | ChangeRequest:
+    """Remove the credential and every ACL of the account; refused while approved subscriptions use it.
+    A cluster whose change policy gates ``service_account.delete`` gets a ChangeRequest back instead."""
     _check_writer(actor, sa.team, "delete")
     with transaction.atomic():
         sa = _locked(sa)
@@ -112,6 +124,10 @@ def service_account_delete(*, actor, sa: ServiceAccount, via: str = AuditEvent.V
             names = ", ".join(sorted({s.source.name for s in users}))
             raise ValidationError({"__all__": [f"Subscriptions still use this account (to {names}). Cancel them "
                                                "first."]})
+        if opened := gate(actor=actor, cluster=sa.cluster, team=sa.team, operation="service_account.delete",
+                          payload={"service_account": sa.pk}, via=via, title=f"Delete service account {sa.username}",
+                          target=sa, change_request=change_request):
+            return opened
         before = service_account_snapshot(sa)
         _mark_for_apply(sa)
         sa.status, sa.delete_requested_at, sa.pending_secret = ResourceStatus.DELETING, timezone.now(), None

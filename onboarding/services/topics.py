@@ -9,9 +9,10 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from onboarding import policies
-from onboarding.models import AuditEvent, Cluster, ResourceStatus, Team, Topic, TopicPolicy
+from onboarding.models import AuditEvent, ChangeRequest, Cluster, ResourceStatus, Team, Topic, TopicPolicy
 from onboarding.services.access import can_write_team, is_operator
 from onboarding.services.audit import audit_record
+from onboarding.services.changes import gate
 from onboarding.services.errors import Conflict, PermissionDenied, ValidationError
 from onboarding.services.scheduling import reconcile_soon, schemas_reconcile_soon
 
@@ -69,9 +70,13 @@ def topic_create(
     *, actor, cluster: Cluster, team: Team, name: str, partitions: int | None = None,
     replication_factor: int | None = None, configs: dict | None = None, description: str = "",
     tags: list[str] | tuple = (), visibility: str = Topic.Visibility.PUBLIC, via: str = AuditEvent.Via.SYSTEM,
-    subscriptions_need_approval: bool = False,
-) -> Topic:
-    """Register a new topic for ``team`` on ``cluster``; Celery creates it on Kafka."""
+    subscriptions_need_approval: bool = False, change_request: ChangeRequest | None = None,
+) -> Topic | ChangeRequest:
+    """Register a new topic for ``team`` on ``cluster``; Celery creates it on Kafka.
+
+    On a cluster whose change policy gates ``topic.create``, returns the opened ChangeRequest instead
+    (``change_request`` is the approved request being applied, which passes the gate).
+    """
     if not can_write_team(actor, team):
         raise PermissionDenied("Only owners and members of the team can create its topics.")
     policy = policy_for(cluster)
@@ -82,6 +87,12 @@ def topic_create(
     _raise_if(topic_create_errors(cluster=cluster, team=team, name=name, partitions=partitions,
                                   replication_factor=replication_factor, configs=configs,
                                   description=description, tags=tags, visibility=visibility))
+    payload = {"cluster": cluster.pk, "team": team.pk, "name": name, "partitions": partitions,
+               "replication_factor": replication_factor, "configs": _normalized(configs), "description": description,
+               "tags": list(tags), "visibility": visibility}
+    if opened := gate(actor=actor, cluster=cluster, team=team, operation="topic.create", payload=payload, via=via,
+                      title=f"Create topic {name} on {cluster.name}", change_request=change_request):
+        return opened
 
     topic = Topic(cluster=cluster, team=team, name=name, partitions=partitions,
                   replication_factor=replication_factor, configs=_normalized(configs), description=description,
@@ -191,12 +202,14 @@ def topic_update(
     partitions: int | None = None, configs: dict | None = None, description: str | None = None,
     tags: list[str] | None = None, visibility: str | None = None, drift_reaction: str | None = None,
     replication_factor: int | None = None, subscriptions_need_approval: bool | None = None,
-) -> Topic:
+    change_request: ChangeRequest | None = None,
+) -> Topic | ChangeRequest:
     """Change a topic. Partitions may only grow; the replication factor never changes in place
     (a caller may pass it unchanged, e.g. an API client sending back what it read).
 
     ``expected_generation`` is the generation the caller based its change on; a stale one raises
     Conflict instead of silently overwriting someone else's change. The rules are topic_update_errors'.
+    A cluster whose change policy gates ``topic.update`` gets a ChangeRequest back (see topic_create).
     """
     if not can_write_team(actor, topic.team):
         raise PermissionDenied("Only owners and members of the team can change its topics.")
@@ -206,6 +219,14 @@ def topic_update(
         _raise_if(topic_update_errors(topic=topic, partitions=partitions, configs=configs, description=description,
                                       tags=tags, visibility=visibility, drift_reaction=drift_reaction,
                                       replication_factor=replication_factor))
+        payload = {"topic": topic.pk, **{k: v for k, v in (
+            ("partitions", partitions), ("configs", configs), ("description", description),
+            ("tags", None if tags is None else list(tags)), ("visibility", visibility),
+            ("drift_reaction", drift_reaction), ("replication_factor", replication_factor)) if v is not None}}
+        if opened := gate(actor=actor, cluster=topic.cluster, team=topic.team, operation="topic.update",
+                          payload=payload, via=via, title=f"Change topic {topic.name}", target=topic,
+                          change_request=change_request):
+            return opened
 
         kafka_changed = (partitions is not None and partitions != topic.partitions) or (
             configs is not None and _normalized(configs) != topic.configs)
@@ -245,11 +266,13 @@ def topic_dependants(topic: Topic) -> list[str]:
 
 
 def topic_delete(*, actor, topic: Topic, confirm_name: str, delete_schemas: bool = False,
-                 via: str = AuditEvent.Via.SYSTEM) -> Topic:
+                 via: str = AuditEvent.Via.SYSTEM, change_request: ChangeRequest | None = None,
+                 ) -> Topic | ChangeRequest:
     """Delete a topic from Kafka; the record is kept with status deleted.
 
     A topic with schemas is deleted only when the caller also agrees to delete their registry
     subjects (soft, then hard); a subject another schema references is kept by the reconciler.
+    A cluster whose change policy gates ``topic.delete`` gets a ChangeRequest back (see topic_create).
     """
     if not can_write_team(actor, topic.team):
         raise PermissionDenied("Only owners and members of the team can delete its topics.")
@@ -263,6 +286,12 @@ def topic_delete(*, actor, topic: Topic, confirm_name: str, delete_schemas: bool
         subjects = ", ".join(s.subject for s in schemas)
         raise ValidationError({"delete_schemas": [f"The topic has schemas ({subjects}). Confirm that their "
                                                   "subjects are deleted from the Schema Registry too."]})
+    if topic.status == ResourceStatus.DELETED or topic.wants_deletion:
+        raise ValidationError({"__all__": [GONE]})
+    if opened := gate(actor=actor, cluster=topic.cluster, team=topic.team, operation="topic.delete", via=via,
+                      payload={"topic": topic.pk, "confirm_name": confirm_name, "delete_schemas": delete_schemas},
+                      title=f"Delete topic {topic.name}", target=topic, change_request=change_request):
+        return opened
     with transaction.atomic():
         topic = _locked(topic, None)
         before = topic_snapshot(topic)

@@ -22,6 +22,7 @@ from onboarding.selectors import (
 from onboarding.services.access import can_read_team, can_write_team, is_team_owner
 from onboarding.services.errors import ValidationError
 from onboarding.services.peek import DEFAULT_LIMIT, MAX_LIMIT, may_peek
+from onboarding.services.promotion import next_environment
 from onboarding.services.topics_drift import topic_adopt, topic_revert
 from onboarding.views.common import after_post, htmx_target, portal_view
 from onboarding.views.filters import TopicFilter
@@ -64,6 +65,7 @@ def topic_detail(request, pk: int):
         "section": "topics",
         # An outsider looking at a public topic sees its metadata, never its controls or history.
         "can_write": can_write_team(request.user, topic.team) and topic.is_live and not topic.wants_deletion,
+        "promote_to": next_environment(topic.cluster) if can_write_team(request.user, topic.team) else None,
         "can_decide_drift": is_team_owner(request.user, topic.team) and topic.status == ResourceStatus.DRIFTED,
         "insider": insider,
         "attempts": topic_attempts(topic) if insider else None,

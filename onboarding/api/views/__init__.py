@@ -1,6 +1,7 @@
 """API views, one module per resource."""
 
 from onboarding.api.views.catalog import ClusterViewSet, TeamViewSet
+from onboarding.api.views.changes import ChangeRequestViewSet
 from onboarding.api.views.fallback import endpoint_not_found
 from onboarding.api.views.lineage import SensitiveFieldsView, TopicPeekView
 from onboarding.api.views.manifests import TeamManifestView
@@ -12,7 +13,7 @@ from onboarding.api.views.topics import TopicViewSet
 from onboarding.api.views.webhooks import DeliveryViewSet, WebhookViewSet
 
 __all__ = [
-    "ApiTokenViewSet", "ClusterViewSet", "DeliveryViewSet", "SchemaViewSet", "SensitiveFieldsView",
-    "ServiceAccountViewSet", "SubscriptionViewSet", "TeamManifestView", "TeamViewSet", "TopicPeekView", "TopicViewSet",
-    "WebhookViewSet", "endpoint_not_found",
+    "ApiTokenViewSet", "ChangeRequestViewSet", "ClusterViewSet", "DeliveryViewSet", "SchemaViewSet",
+    "SensitiveFieldsView", "ServiceAccountViewSet", "SubscriptionViewSet", "TeamManifestView", "TeamViewSet",
+    "TopicPeekView", "TopicViewSet", "WebhookViewSet", "endpoint_not_found",
 ]
