@@ -1,6 +1,7 @@
 from onboarding.models.access import ServiceAccount, Subscription
 from onboarding.models.apply import ApplyAttempt
 from onboarding.models.audit import AuditEvent
+from onboarding.models.catalog import CatalogEntry, SchemaField
 from onboarding.models.clusters import Cluster, TopicPolicy
 from onboarding.models.reconciled import ResourceStatus
 from onboarding.models.schemas import Compatibility, Schema, SchemaFormat, SchemaVersion
@@ -9,6 +10,7 @@ from onboarding.models.tokens import ApiToken
 from onboarding.models.topics import Topic
 
 __all__ = [
-    "ApiToken", "ApplyAttempt", "AuditEvent", "Cluster", "Compatibility", "Membership", "ResourceStatus", "Schema",
-    "SchemaFormat", "SchemaVersion", "ServiceAccount", "Subscription", "Team", "Topic", "TopicPolicy",
+    "ApiToken", "ApplyAttempt", "AuditEvent", "CatalogEntry", "Cluster", "Compatibility", "Membership",
+    "ResourceStatus", "Schema", "SchemaField", "SchemaFormat", "SchemaVersion", "ServiceAccount", "Subscription",
+    "Team", "Topic", "TopicPolicy",
 ]
