@@ -24,7 +24,7 @@ from django.contrib.postgres.search import (
     TrigramWordSimilarity,
 )
 from django.db.models import Case, F, FloatField, Q, QuerySet, Value, When
-from django.db.models.functions import Coalesce
+from django.db.models.functions import Coalesce, Replace
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 
@@ -39,6 +39,8 @@ EXACT, PREFIX, NAME_SIMILARITY, TEXT_RANK = 100.0, 20.0, 5.0, 10.0
 # ts_rank weights for D, C, B, A (PostgreSQL's order).
 WEIGHTS = [0.05, 0.2, 0.4, 1.0]
 _START, _STOP = "\x02", "\x03"  # ts_headline markers, turned into <mark> after the text is escaped
+# ts_headline drops anything that looks like an HTML tag; angle brackets travel as these and come back.
+_LT, _GT = "\x04", "\x05"
 
 
 @dataclass(frozen=True)
@@ -170,11 +172,14 @@ def _ts_query(q: str) -> SearchQuery:
 
 
 def _marked(text: str | None) -> SafeString:
-    return mark_safe(escape(text or "").replace(_START, "<mark>").replace(_STOP, "</mark>"))  # noqa: S308
+    """The headline as safe HTML: the text escaped, only the markers turned into <mark>."""
+    text = (text or "").replace(_LT, "<").replace(_GT, ">")
+    return mark_safe(escape(text).replace(_START, "<mark>").replace(_STOP, "</mark>"))  # noqa: S308
 
 
-def _headline(expression: str, q: str) -> SearchHeadline:
-    return SearchHeadline(expression, _ts_query(q), config=SEARCH_CONFIG, start_sel=_START, stop_sel=_STOP,
+def _headline(column: str, q: str) -> SearchHeadline:
+    text = Replace(Replace(F(column), Value("<"), Value(_LT)), Value(">"), Value(_GT))
+    return SearchHeadline(text, _ts_query(q), config=SEARCH_CONFIG, start_sel=_START, stop_sel=_STOP,
                           max_words=30, min_words=12)
 
 
