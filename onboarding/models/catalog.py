@@ -12,7 +12,8 @@ class CatalogEntry(models.Model):
     fields of its schemas' latest versions, so one indexed row answers a search.
 
     ``document`` is a weighted tsvector: A the topic's name, B its tags and owning team (slug, name,
-    contacts), C its description and field names, D the fields' documentation. ``name_text`` and
+    contacts), C its description and field names, D the fields' documentation (the texts themselves are
+    not kept: the row stays narrow, so a search reads less). ``name_text`` and
     ``field_names`` are plain text for trigram (typo-tolerant) matching. services/catalog.py keeps
     entries current; ``manage.py catalog_rebuild`` rebuilds them all.
     """
@@ -20,10 +21,6 @@ class CatalogEntry(models.Model):
     topic = models.OneToOneField(Topic, on_delete=models.CASCADE, primary_key=True, related_name="catalog_entry")
     name_text = models.CharField(max_length=600, help_text="The topic's name and its words, for trigram matching.")
     field_names = models.TextField(blank=True, help_text="Field names and their words, for trigram matching.")
-    text_a = models.TextField(blank=True)
-    text_b = models.TextField(blank=True)
-    text_c = models.TextField(blank=True)
-    text_d = models.TextField(blank=True)
     formats = ArrayField(models.CharField(max_length=10), default=list, blank=True,
                          help_text="Formats of the topic's live schemas (a facet).")
     document = SearchVectorField(null=True)

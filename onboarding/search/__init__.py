@@ -28,8 +28,9 @@ def catalogue_search(*, user, q: str = "", filters: SearchFilters | None = None,
     with facet counts over every match (not just the page)."""
     q = normalized_query(q)
     filters = filters or SearchFilters()
-    result = search_page(user, q=q, filters=filters, number=page, page_size=page_size)
-    result.facets = facet_counts(filtered_topics(user, q, filters), {
+    total, facets = facet_counts(filtered_topics(user, q, filters), {
         "team": filters.teams, "environment": filters.environments, "tag": filters.tags,
         "format": filters.formats})
+    result = search_page(user, q=q, filters=filters, number=page, page_size=page_size, total=total)
+    result.facets = facets
     return result

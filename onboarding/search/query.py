@@ -1,8 +1,7 @@
 """The catalogue search: which topics match, in what order, and which of their fields matched.
 
-One page costs a fixed number of queries whatever its size: the count, the page of topics (team and
-cluster joined), the matched fields of the page's topics, the description highlights of the page, and
-one grouped query per facet (facets.py).
+One page costs two queries whatever its size: the count with the facets (facets.py), and the page of
+topics with their team, cluster, matched fields and description highlights.
 
 Ranking, best first: the exact topic name; then names starting with the query; then names close to it
 (trigram word similarity, so "paymnts" finds payments.*); then the weighted full-text rank, where the
@@ -13,9 +12,9 @@ documentation least (D). A topic found only through a field's documentation rank
 from __future__ import annotations
 
 import math
-from collections import defaultdict
 from dataclasses import dataclass, field
 
+from django.contrib.postgres.expressions import ArraySubquery
 from django.contrib.postgres.search import (
     SearchHeadline,
     SearchQuery,
@@ -23,8 +22,8 @@ from django.contrib.postgres.search import (
     SearchVector,
     TrigramWordSimilarity,
 )
-from django.db.models import Case, F, FloatField, Q, QuerySet, Value, When
-from django.db.models.functions import Coalesce, Replace
+from django.db.models import Case, F, FloatField, OuterRef, Q, QuerySet, Value, When
+from django.db.models.functions import Coalesce, JSONObject, Replace
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 
@@ -125,10 +124,11 @@ def filtered_topics(user, q: str, filters: SearchFilters) -> QuerySet[Topic]:
     """The topics that match the query and the facet choices (not ordered, not annotated)."""
     topics = catalogue_topics(user)
     if q:
+        # Both conditions are on the entry and GIN-indexed (an exact name is always trigram-similar to
+        # itself). Field names are matched by their words only: trigram over every topic's field names
+        # costs a tenth of a millisecond per topic, too much for a search as you type.
         topics = topics.filter(Q(catalog_entry__document=_ts_query(q))
-                               | Q(catalog_entry__name_text__trigram_word_similar=q)
-                               | Q(catalog_entry__field_names__trigram_word_similar=q)
-                               | Q(name__iexact=q))
+                               | Q(catalog_entry__name_text__trigram_word_similar=q))
     if filters.teams:
         topics = topics.filter(team__slug__in=filters.teams)
     if filters.environments:
@@ -152,18 +152,28 @@ def ranked(topics: QuerySet[Topic], q: str) -> QuerySet[Topic]:
     return topics.annotate(score=score).order_by("-score", "name", "pk")
 
 
-def search_page(user, *, q: str, filters: SearchFilters, number: int, page_size: int) -> SearchPage:
-    """One page of hits with their matched fields and highlights (no facets: see catalogue_search)."""
+def search_page(user, *, q: str, filters: SearchFilters, number: int, page_size: int,
+                total: int | None = None) -> SearchPage:
+    """One page of hits with their matched fields and highlights (no facets: see catalogue_search), in one
+    query; ``total`` is the number of matches when the caller already counted them (else one more)."""
     topics = filtered_topics(user, q, filters)
-    total = topics.count()
+    if total is None:
+        total = topics.count()
     page_size = max(1, min(page_size, MAX_PAGE_SIZE))
     number = max(1, min(number, max(1, math.ceil(total / page_size))))
     start = (number - 1) * page_size
-    rows = list(ranked(topics, q).select_related("team", "cluster")
-                .defer("observed", "drift", "configs")[start:start + page_size]) if total else []
+    page = ranked(topics, q).select_related("team", "cluster").defer("observed", "drift", "configs")
+    if q:
+        # Costly per-row expressions: PostgreSQL evaluates them after the sort and limit, for the page only.
+        page = page.annotate(matched_fields=_matched_fields(q), marked=_headline("description", q))
+    rows = list(page[start:start + page_size]) if total else []
     hits = [SearchHit(topic=t, score=getattr(t, "score", None)) for t in rows]
-    if q and hits:
-        _add_matches(hits, q)
+    for hit in hits if q else ():
+        hit.fields = [FieldMatch(path=f["path"], name=f["name"], type=f["type"], doc=f["doc"],
+                                 highlight=_marked(f["marked"] if f["doc"] else ""))
+                      for f in hit.topic.matched_fields or []]
+        marked = hit.topic.marked
+        hit.highlight = _marked(marked) if marked and _START in marked else None
     return SearchPage(query=q, filters=filters, hits=hits, total=total, number=number, page_size=page_size)
 
 
@@ -183,31 +193,19 @@ def _headline(column: str, q: str) -> SearchHeadline:
                           max_words=30, min_words=12)
 
 
-def _add_matches(hits: list[SearchHit], q: str) -> None:
-    """Two queries for the whole page: the best matching fields per topic, and description highlights."""
-    ids = [hit.topic.pk for hit in hits]
+def _matched_fields(q: str) -> ArraySubquery:
+    """The topic's best matching schema fields (by their path's words, their doc, or a close name)."""
     query = _ts_query(q)
     vector = SearchVector("path_words", weight="A", config=SEARCH_CONFIG) + SearchVector(
         "doc", weight="D", config=SEARCH_CONFIG)
-    fields = (SchemaField.objects.filter(schema__topic_id__in=ids)
+    fields = (SchemaField.objects.filter(schema__topic_id=OuterRef("pk"))
               .exclude(schema__status=ResourceStatus.DELETED)
               .annotate(vector=vector)
               .filter(Q(vector=query) | Q(name__trigram_word_similar=q))
-              .annotate(topic_id=F("schema__topic_id"),
-                        rank=Coalesce(SearchRank(vector, query, weights=WEIGHTS), Value(0.0),
+              .annotate(rank=Coalesce(SearchRank(vector, query, weights=WEIGHTS), Value(0.0),
                                       output_field=FloatField())
-                        + TrigramWordSimilarity(Value(q), "name"),
-                        marked=_headline("doc", q))
-              .order_by("topic_id", "-rank", "schema_id", "position")
-              .values_list("topic_id", "path", "name", "type", "doc", "marked"))
-    per_topic: dict[int, list[FieldMatch]] = defaultdict(list)
-    for topic_id, path, name, kind, doc, marked in fields:
-        if len(per_topic[topic_id]) < FIELDS_PER_HIT:
-            per_topic[topic_id].append(FieldMatch(path=path, name=name, type=kind, doc=doc,
-                                                  highlight=_marked(marked if doc else "")))
-    described = dict(Topic.objects.filter(pk__in=ids).exclude(description="")
-                     .annotate(marked=_headline("description", q)).values_list("pk", "marked"))
-    for hit in hits:
-        hit.fields = per_topic.get(hit.topic.pk, [])
-        marked = described.get(hit.topic.pk)
-        hit.highlight = _marked(marked) if marked and _START in marked else None
+                        + TrigramWordSimilarity(Value(q), "name"))
+              .order_by("-rank", "schema_id", "position")
+              .values(json=JSONObject(path="path", name="name", type="type", doc="doc",
+                                      marked=_headline("doc", q)))[:FIELDS_PER_HIT])
+    return ArraySubquery(fields)

@@ -11,8 +11,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable
 
-from django.contrib.postgres.search import SearchVector
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import OuterRef, Subquery
 
 from onboarding.models import CatalogEntry, ResourceStatus, Schema, SchemaField, SchemaVersion, Topic
@@ -20,15 +19,22 @@ from onboarding.schemas.fields import FieldEntry, extract_fields, identifier_wor
 
 SEARCH_CONFIG = "english"  # stems "births" to "birth"; the same config builds documents and parses queries
 REBUILD_BATCH = 2_000
-_ENTRY_FIELDS = ["name_text", "field_names", "text_a", "text_b", "text_c", "text_d", "formats"]
-
-
-def search_vector() -> SearchVector:
-    """The weighted document built from an entry's text columns (A name ... D field docs)."""
-    return (SearchVector("text_a", weight="A", config=SEARCH_CONFIG)
-            + SearchVector("text_b", weight="B", config=SEARCH_CONFIG)
-            + SearchVector("text_c", weight="C", config=SEARCH_CONFIG)
-            + SearchVector("text_d", weight="D", config=SEARCH_CONFIG))
+ENTRY_BATCH = 500
+# One statement writes a batch of entries with their weighted documents: bulk_create cannot compute a
+# column (the tsvector) from texts it does not store, and storing them would double the rows a search reads.
+_UPSERT = """
+INSERT INTO {table} (topic_id, name_text, field_names, formats, document, refreshed_at)
+SELECT v.id, v.name_text, v.field_names, string_to_array(v.formats, ','),
+       setweight(to_tsvector(%(config)s::regconfig, v.a), 'A')
+       || setweight(to_tsvector(%(config)s::regconfig, v.b), 'B')
+       || setweight(to_tsvector(%(config)s::regconfig, v.c), 'C')
+       || setweight(to_tsvector(%(config)s::regconfig, v.d), 'D'),
+       now()
+FROM unnest(%(ids)s::bigint[], %(names)s::text[], %(fields)s::text[], %(formats)s::text[], %(a)s::text[],
+            %(b)s::text[], %(c)s::text[], %(d)s::text[]) AS v(id, name_text, field_names, formats, a, b, c, d)
+ON CONFLICT (topic_id) DO UPDATE SET name_text = EXCLUDED.name_text, field_names = EXCLUDED.field_names,
+    formats = EXCLUDED.formats, document = EXCLUDED.document, refreshed_at = EXCLUDED.refreshed_at
+"""
 
 
 def catalog_refresh(topic_ids: Iterable[int]) -> int:
@@ -47,12 +53,18 @@ def catalog_refresh(topic_ids: Iterable[int]) -> int:
             CatalogEntry.objects.filter(topic_id__in=ids - live).delete()
         SchemaField.objects.filter(schema__topic_id__in=ids).delete()
         fields, formats = _schema_fields(live)
-        CatalogEntry.objects.bulk_create([_entry(topic, fields[topic.pk], formats[topic.pk]) for topic in topics],
-                                         update_conflicts=True, unique_fields=["topic"],
-                                         update_fields=_ENTRY_FIELDS, batch_size=500)
-        if live:
-            CatalogEntry.objects.filter(topic_id__in=live).update(document=search_vector())
+        entries = [_entry(topic, fields[topic.pk], formats[topic.pk]) for topic in topics]
+        with connection.cursor() as cursor:
+            for start in range(0, len(entries), ENTRY_BATCH):
+                _upsert(cursor, entries[start:start + ENTRY_BATCH])
     return len(live)
+
+
+def _upsert(cursor, entries: list[dict]) -> None:
+    columns = {key: [entry[key] for entry in entries] for key in ("ids", "names", "fields", "formats", "a", "b",
+                                                                   "c", "d")}
+    table = connection.ops.quote_name(CatalogEntry._meta.db_table)
+    cursor.execute(_UPSERT.format(table=table), {"config": SEARCH_CONFIG, **columns})
 
 
 def catalog_rebuild(*, batch: int = REBUILD_BATCH) -> int:
@@ -92,18 +104,20 @@ def _schema_fields(topic_ids: set[int]) -> tuple[dict[int, list[FieldEntry]], di
     return fields, formats
 
 
-def _entry(topic: Topic, fields: list[FieldEntry], formats: list[str]) -> CatalogEntry:
+def _entry(topic: Topic, fields: list[FieldEntry], formats: list[str]) -> dict:
+    """The texts of one entry, by weight: a (the name), b (tags, owning team), c (description, field
+    names) and d (field docs)."""
     team = topic.team
     names = list(dict.fromkeys(f.name for f in fields))
     name_words = " ".join(dict.fromkeys(identifier_words(n) for n in names))
-    return CatalogEntry(
-        topic_id=topic.pk,
-        name_text=f"{topic.name} {identifier_words(topic.name)}"[:600],
-        field_names=" ".join(names),
-        text_a=f"{topic.name} {identifier_words(topic.name)}",
-        text_b=" ".join([*topic.tags, *(identifier_words(t) for t in topic.tags), team.slug,
-                         identifier_words(team.slug), team.name, team.contacts]),
-        text_c=f"{topic.description}\n{' '.join(names)}\n{name_words}",
-        text_d="\n".join(dict.fromkeys(f.doc for f in fields if f.doc)),
-        formats=formats,
-    )
+    return {
+        "ids": topic.pk,
+        "names": f"{topic.name} {identifier_words(topic.name)}"[:600],
+        "fields": " ".join(names),
+        "formats": ",".join(formats),
+        "a": f"{topic.name} {identifier_words(topic.name)}",
+        "b": " ".join([*topic.tags, *(identifier_words(t) for t in topic.tags), team.slug,
+                       identifier_words(team.slug), team.name, team.contacts]),
+        "c": f"{topic.description}\n{' '.join(names)}\n{name_words}",
+        "d": "\n".join(dict.fromkeys(f.doc for f in fields if f.doc)),
+    }
