@@ -54,21 +54,38 @@ FILLER = [f"{a}{b}" for a in ("bar", "cor", "del", "fen", "gal", "hol", "mir", "
           for b in ("ax", "en", "ic", "ol", "um", "ar", "is", "on", "ut", "ex", "ine", "ova", "ent", "ark", "ist")]
 QUERIES = ["team07.order-00042", "setlement", "patient birth date", "refund", "amount cents", ""]
 SIZES = (25, 100)
+# The page as hand-written SQL: the same rows in the same order, with what the page shows of each (team,
+# cluster, the description's highlight, the three best matching fields and their docs' highlights).
 RAW = """
-SELECT t.id FROM onboarding_topic t
-JOIN onboarding_catalogentry e ON e.topic_id = t.id
-WHERE t.status <> 'deleted'
-  AND (t.visibility = 'public' OR t.team_id IN (SELECT team_id FROM onboarding_membership WHERE user_id = %(user)s))
-  AND (e.document @@ websearch_to_tsquery(%(config)s, %(q)s) OR e.name_text %%> %(q)s)
-ORDER BY (CASE WHEN upper(t.name) = upper(%(q)s) THEN %(exact)s ELSE 0 END
+WITH q AS (SELECT websearch_to_tsquery(%(config)s, %(q)s) AS query),
+page AS (
+  SELECT t.id, (CASE WHEN upper(t.name) = upper(%(q)s) THEN %(exact)s ELSE 0 END
           + CASE WHEN upper(t.name) LIKE upper(%(prefix)s) THEN %(prefix_bonus)s ELSE 0 END
           + coalesce(word_similarity(%(q)s, e.name_text), 0) * %(similarity)s
-          + coalesce(ts_rank(%(weights)s::real[], e.document, websearch_to_tsquery(%(config)s, %(q)s)), 0)
-            * %(text_rank)s) DESC, t.name, t.id
-LIMIT %(limit)s
+          + coalesce(ts_rank(%(weights)s::real[], e.document, q.query), 0) * %(text_rank)s) AS score
+  FROM onboarding_topic t JOIN onboarding_catalogentry e ON e.topic_id = t.id, q
+  WHERE t.status <> 'deleted'
+    AND (t.visibility = 'public' OR t.team_id IN (SELECT team_id FROM onboarding_membership WHERE user_id = %(user)s))
+    AND (e.document @@ q.query OR e.name_text %%> %(q)s)
+  ORDER BY score DESC, t.name, t.id LIMIT %(limit)s)
+SELECT t.id, t.name, t.description, t.tags, t.visibility, t.status, tm.slug, tm.name, c.name, c.environment,
+       page.score, ts_headline(%(config)s, t.description, q.query),
+       ARRAY(SELECT json_build_object('path', f.path, 'name', f.name, 'type', f.type, 'doc', f.doc,
+                                      'marked', ts_headline(%(config)s, f.doc, q.query))
+             FROM onboarding_schemafield f JOIN onboarding_schema s ON s.id = f.schema_id
+             WHERE s.topic_id = t.id AND s.status <> 'deleted'
+               AND (setweight(to_tsvector(%(config)s, f.path_words), 'A')
+                    || setweight(to_tsvector(%(config)s, f.doc), 'D') @@ q.query OR f.name %%> %(q)s)
+             ORDER BY coalesce(ts_rank(%(weights)s::real[], setweight(to_tsvector(%(config)s, f.path_words), 'A')
+                      || setweight(to_tsvector(%(config)s, f.doc), 'D'), q.query), 0)
+                      + word_similarity(%(q)s, f.name) DESC, f.schema_id, f.position LIMIT 3)
+FROM page JOIN onboarding_topic t ON t.id = page.id JOIN onboarding_team tm ON tm.id = t.team_id
+JOIN onboarding_cluster c ON c.id = t.cluster_id, q
+ORDER BY page.score DESC, t.name, t.id
 """
 RAW_BROWSE = """
-SELECT t.id FROM onboarding_topic t
+SELECT t.id, t.name, t.description, t.tags, t.visibility, t.status, tm.slug, tm.name, c.name, c.environment
+FROM onboarding_topic t JOIN onboarding_team tm ON tm.id = t.team_id JOIN onboarding_cluster c ON c.id = t.cluster_id
 WHERE t.status <> 'deleted'
   AND (t.visibility = 'public' OR t.team_id IN (SELECT team_id FROM onboarding_membership WHERE user_id = %(user)s))
 ORDER BY t.name, t.id LIMIT %(limit)s
