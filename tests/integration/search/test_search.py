@@ -42,11 +42,13 @@ def test_a_name_match_ranks_above_a_field_documentation_match(make_topic, alice)
     assert names(catalogue_search(user=alice, q="ward")) == ["payments.ward-changes", "payments.admissions"]
 
 
-def test_a_misspelt_name_is_found_by_trigram_similarity(make_topic, alice):
+def test_a_misspelt_name_is_found_by_trigram_similarity(make_topic, alice, carol, clinical):
     make_topic("payments.settlements")
     make_topic("payments.orders")
+    make_topic("clinical.labs", actor=carol, team=clinical)
 
     assert names(catalogue_search(user=alice, q="setlements")) == ["payments.settlements"]
+    assert sorted(names(catalogue_search(user=alice, q="paymnts"))) == ["payments.orders", "payments.settlements"]
 
 
 def test_owners_and_tags_are_searchable(make_topic, alice, carol, clinical, cluster):
