@@ -6,6 +6,7 @@ app_name = "onboarding"
 
 urlpatterns = [
     path("", views.home, name="home"),
+    path("catalogue/", views.catalogue_view, name="catalogue"),
     path("topics/", views.topic_list, name="topic_list"),
     path("topics/new/", views.topic_create_view, name="topic_create"),
     path("topics/validate/", views.topic_validate, name="topic_validate"),

@@ -94,6 +94,11 @@ TEMPLATES = [
 DATABASES = {"default": env_database("DATABASE_URL")}
 # Lets parallel test runs on one Postgres use separate test databases.
 DATABASES["default"]["TEST"] = {"NAME": env_str("DJANGO_TEST_DATABASE_NAME", "") or None}
+# The catalogue's typo tolerance: a query whose trigrams are half those of a word in a topic name finds it
+# ("paymnts" -> payments; the default 0.6 misses it). Set when connecting, so it costs no query.
+_CONNECTION_OPTIONS = DATABASES["default"].setdefault("OPTIONS", {})
+_CONNECTION_OPTIONS["options"] = " ".join(
+    filter(None, [_CONNECTION_OPTIONS.get("options"), "-c pg_trgm.word_similarity_threshold=0.5"]))
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # ---------------------------------------------------------------------------- row history (django-pghistory)

@@ -5,6 +5,7 @@ from rest_framework.routers import DefaultRouter
 
 from onboarding.api import views
 from onboarding.api.views.fallback import NOT_FOUND_NAME
+from onboarding.api.views.search import SearchView
 from onboarding.history.api import AuditTrailView
 
 app_name = "api"
@@ -26,6 +27,7 @@ urlpatterns = [
     path("teams/<slug:slug>/manifest/", views.TeamManifestView.as_view(), name="team-manifest"),
     path("schemas/<int:pk>/sensitive-fields/", views.SensitiveFieldsView.as_view(), name="schema-sensitive-fields"),
     path("topics/<int:pk>/peek/", views.TopicPeekView.as_view(), name="topic-peek"),
+    path("search/", SearchView.as_view(), name="search"),
     *router.urls,
     path("audit/", AuditTrailView.as_view(), name="audit"),
     # Last: anything else under /api/v1/ is a JSON 404.

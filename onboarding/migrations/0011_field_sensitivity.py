@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('onboarding', '0009_history_triggers'),
+        ('onboarding', '0010_catalogue_search'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

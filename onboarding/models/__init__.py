@@ -1,6 +1,7 @@
 from onboarding.models.access import ServiceAccount, Subscription
 from onboarding.models.apply import ApplyAttempt
 from onboarding.models.audit import AuditEvent
+from onboarding.models.catalog import CatalogEntry, SchemaField
 from onboarding.models.changes import GATED_OPERATIONS, ChangePolicy, ChangeRequest
 from onboarding.models.clusters import Cluster, TopicPolicy
 from onboarding.models.notifications import NotificationDelivery, NotificationEvent, Webhook
@@ -12,8 +13,8 @@ from onboarding.models.tokens import ApiToken
 from onboarding.models.topics import Topic
 
 __all__ = [
-    "GATED_OPERATIONS", "ApiToken", "ApplyAttempt", "AuditEvent", "ChangePolicy", "ChangeRequest", "Cluster",
-    "Compatibility", "Membership", "NotificationDelivery", "NotificationEvent", "ResourceStatus", "Schema",
-    "SchemaFormat", "SchemaVersion", "SensitiveField", "ServiceAccount", "Subscription", "Team", "Topic",
-    "TopicPolicy", "Webhook",
+    "GATED_OPERATIONS", "ApiToken", "ApplyAttempt", "AuditEvent", "CatalogEntry", "ChangePolicy", "ChangeRequest",
+    "Cluster", "Compatibility", "Membership", "NotificationDelivery", "NotificationEvent", "ResourceStatus",
+    "Schema", "SchemaField", "SchemaFormat", "SchemaVersion", "SensitiveField", "ServiceAccount", "Subscription",
+    "Team", "Topic", "TopicPolicy", "Webhook",
 ]

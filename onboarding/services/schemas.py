@@ -21,6 +21,7 @@ from onboarding.schemas.diff import Change, diff_schemas, explain_incompatibilit
 from onboarding.schemas.validation import check_schema_text, fingerprint
 from onboarding.services.access import can_write_team
 from onboarding.services.audit import audit_record
+from onboarding.services.catalog import catalog_refresh
 from onboarding.services.changes import gate
 from onboarding.services.errors import PermissionDenied, ValidationError
 from onboarding.services.topics import policy_for
@@ -177,6 +178,7 @@ def schema_version_submit(*, actor, topic: Topic, side: str, fmt: str, text: str
         audit_record(actor=actor, via=via, action="schema.version.create", obj=schema, team=topic.team,
                      after={"subject": schema.subject, "version": number, "format": fmt, "mode": check.mode,
                             "changes": [c.describe() for c in check.changes], "note": note})
+        catalog_refresh([topic.pk])
     _schedule(topic.cluster_id)
     return version
 

@@ -11,6 +11,7 @@ from django.db import transaction
 from onboarding.models import AuditEvent, Membership, Team
 from onboarding.services.access import is_operator, is_team_owner
 from onboarding.services.audit import audit_record
+from onboarding.services.catalog import catalog_refresh_team
 from onboarding.services.errors import PermissionDenied, ValidationError
 
 OWNER = Membership.Role.OWNER
@@ -50,6 +51,7 @@ def team_update(*, actor, team: Team, via: str, name: str | None = None, descrip
             current.save()
             audit_record(actor=actor, via=via, action="team.update", obj=current, team=current,
                          before=before, after=after)
+            catalog_refresh_team(current.pk)
     return current
 
 

@@ -12,6 +12,7 @@ from onboarding import policies
 from onboarding.models import AuditEvent, ChangeRequest, Cluster, ResourceStatus, Team, Topic, TopicPolicy
 from onboarding.services.access import can_write_team, is_operator
 from onboarding.services.audit import audit_record
+from onboarding.services.catalog import catalog_refresh
 from onboarding.services.changes import gate
 from onboarding.services.errors import Conflict, PermissionDenied, ValidationError
 from onboarding.services.scheduling import reconcile_soon, schemas_reconcile_soon
@@ -102,6 +103,7 @@ def topic_create(
             topic.save()
             audit_record(actor=actor, via=via, action="topic.create", obj=topic, team=team,
                          after=topic_snapshot(topic))
+            catalog_refresh([topic.pk])
     except IntegrityError:
         # Two requests raced for the same name; the constraint decided.
         raise ValidationError({"name": ["A topic with this name already exists on this cluster."]}) from None
@@ -246,6 +248,7 @@ def topic_update(
         if after != before:
             audit_record(actor=actor, via=via, action="topic.update", obj=topic, team=topic.team,
                          before=before, after=after)
+            catalog_refresh([topic.pk])
     if kafka_changed:
         reconcile_soon(topic.cluster_id)
     return topic

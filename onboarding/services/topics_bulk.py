@@ -13,6 +13,7 @@ from django.db import IntegrityError, transaction
 from onboarding.models import AuditEvent, ChangeRequest, Cluster, ResourceStatus, Team, Topic
 from onboarding.services.access import can_write_team
 from onboarding.services.audit import audit_event
+from onboarding.services.catalog import catalog_refresh
 from onboarding.services.changes import approval_needed, change_request_open
 from onboarding.services.errors import PermissionDenied, ValidationError
 from onboarding.services.scheduling import reconcile_soon
@@ -85,6 +86,7 @@ def topics_create_many(*, actor, cluster: Cluster, team: Team, requests: list[To
             AuditEvent.objects.bulk_create([
                 audit_event(actor=actor, via=via, action="topic.create", obj=topic, team=team,
                             after=topic_snapshot(topic)) for topic in topics], batch_size=BATCH)
+            catalog_refresh([topic.pk for topic in topics])
     except IntegrityError:
         raise ValidationError({"topics": ["Another change registered one of these names meanwhile; retry."]}) from None
     reconcile_soon(cluster.pk)
