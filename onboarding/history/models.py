@@ -22,15 +22,19 @@ from django.db import models
 
 from onboarding.models import (
     ApiToken,
+    ChangePolicy,
+    ChangeRequest,
     Cluster,
     Membership,
     Schema,
     SchemaVersion,
+    SensitiveField,
     ServiceAccount,
     Subscription,
     Team,
     Topic,
     TopicPolicy,
+    Webhook,
 )
 
 # Reconciled's bookkeeping (onboarding/models/reconciled.py): written by workers, not by people.
@@ -53,7 +57,7 @@ def _proxy_in_this_app(model: type[models.Model]) -> type[models.Model]:
 
 
 def _event_model(tracked: type[models.Model], *, exclude: tuple[str, ...] = (),
-                 fields: list[str] | None = None) -> type[models.Model]:
+                 fields: list[str] | None = None, related_name: str = "events") -> type[models.Model]:
     """An append-only event model for ``tracked``: insert, update (of snapshotted fields), delete."""
     return pghistory.create_event_model(
         _proxy_in_this_app(tracked),
@@ -62,6 +66,7 @@ def _event_model(tracked: type[models.Model], *, exclude: tuple[str, ...] = (),
         pghistory.DeleteEvent(),
         fields=fields,
         exclude=list(exclude),
+        obj_field=pghistory.ObjForeignKey(related_name=related_name),
         append_only=True,
         model_name=f"{tracked.__name__}Event",
         app_label="history",
@@ -84,10 +89,18 @@ ApiTokenEvent = _event_model(ApiToken, exclude=("key_hash", "last_used_at"))
 # Who may sign in and who is an operator (is_staff/is_superuser); never the password hash or last_login.
 UserEvent = _event_model(get_user_model(), fields=["id", "username", "first_name", "last_name", "email",
                                                    "is_active", "is_staff", "is_superuser"])
+# Governance: who may approve what, every request with its decision, webhooks (never their signing secret)
+# and the fields tagged as sensitive.
+ChangePolicyEvent = _event_model(ChangePolicy)
+ChangeRequestEvent = _event_model(ChangeRequest)
+# A webhook's own field is called "events", so its history goes by another name.
+WebhookEvent = _event_model(Webhook, exclude=("secret", "updated_at"), related_name="history_events")
+SensitiveFieldEvent = _event_model(SensitiveField, exclude=("tagged_at",))
 
 TRACKED_EVENT_MODELS = (
     TeamEvent, MembershipEvent, ClusterEvent, TopicPolicyEvent, TopicEvent, SchemaEvent, SchemaVersionEvent,
-    ServiceAccountEvent, SubscriptionEvent, ApiTokenEvent, UserEvent,
+    ServiceAccountEvent, SubscriptionEvent, ApiTokenEvent, UserEvent, ChangePolicyEvent, ChangeRequestEvent,
+    WebhookEvent, SensitiveFieldEvent,
 )
 
 

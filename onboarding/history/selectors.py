@@ -3,7 +3,8 @@
 Events of every tracked table are read as one stream (pghistory's aggregate ``Events`` query, see
 models.AuditTrail). A team's history is the team row plus every row that belonged to it when the
 event was written: memberships, topics and service accounts by ``team_id``, subscriptions by the
-subscribing team or the source topic, schemas by topic and schema versions by schema.
+subscribing team or the source topic, schemas by topic, schema versions and sensitive-field tags by schema;
+change requests and webhooks by their team.
 """
 
 from __future__ import annotations
@@ -25,7 +26,8 @@ RESOURCE_TYPES = {m.pgh_tracked_model._meta.concrete_model._meta.model_name: m.p
 RESOURCE_TYPE_OF = {label: name for name, label in RESOURCE_TYPES.items()}
 _LABEL = RESOURCE_TYPES
 # Rows that name their team directly.
-_TEAM_COLUMN = {"membership": "team_id", "topic": "team_id", "serviceaccount": "team_id"}
+_TEAM_COLUMN = {"membership": "team_id", "topic": "team_id", "serviceaccount": "team_id", "changerequest": "team_id",
+                "webhook": "team_id"}
 
 
 @dataclass(frozen=True)
@@ -55,6 +57,7 @@ def team_scope(team_ids: list[int]) -> Q:
         Q(pgh_data__subscriber_id__in=team_ids) | Q(pgh_data__source_id__in=topic_ids))
     scope |= Q(pgh_obj_model=_LABEL["schema"], pgh_data__topic_id__in=topic_ids)
     scope |= Q(pgh_obj_model=_LABEL["schemaversion"], pgh_data__schema_id__in=schema_ids)
+    scope |= Q(pgh_obj_model=_LABEL["sensitivefield"], pgh_data__schema_id__in=schema_ids)
     return scope
 
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from django.db import transaction
+from django.urls import reverse
 from django.utils import timezone
 
 from onboarding.models import AuditEvent, ChangePolicy, ChangeRequest, Cluster, Schema, ServiceAccount, Team, Topic
@@ -84,7 +85,25 @@ def change_request_open(*, actor, cluster: Cluster, team: Team, title: str, chan
         cr.save()
         audit_record(actor=actor, via=via, action="change_request.open", obj=cr, team=team,
                      after=change_request_snapshot(cr))
+        _announce(cr, "created")
     return cr
+
+
+def _announce(cr: ChangeRequest, event: str) -> None:
+    """Tell the team (its webhooks and e-mail recipients) in the transaction that makes ``event`` true."""
+    from onboarding.services.notifications import notify
+
+    notify(event=f"change_request.{event}", team=cr.team,
+           subject=f"Change request #{cr.pk} on {cr.cluster.name} {event}: {cr.title}",
+           payload={"change_request": {
+               "id": cr.pk, "title": cr.title, "status": cr.status, "url": reverse("onboarding:change_request_detail",
+                                                                                 args=[cr.pk]),
+               "cluster": cr.cluster.name, "environment": cr.cluster.environment,
+               "operations": [change["operation"] for change in cr.changes],
+               "requested_by": cr.requested_by.get_username() if cr.requested_by else None,
+               "decided_by": cr.decided_by.get_username() if cr.decided_by else None,
+               "comment": cr.decision_comment, "error": cr.error,
+           }})
 
 
 def can_approve(user, cr: ChangeRequest) -> bool:
@@ -145,6 +164,7 @@ def change_request_approve(*, actor, change_request: ChangeRequest, comment: str
             cr.decided_by, cr.decided_at, cr.decision_comment = actor, timezone.now(), (comment or "").strip()
             audit_record(actor=actor, via=via, action="change_request.approve", obj=cr, team=cr.team,
                          before=before, note=cr.decision_comment)
+            _announce(cr, "approved")
             _apply(cr, via=via)
     if expired:
         raise ValidationError({"__all__": ["This request expired before anyone approved it; ask again."]})
@@ -168,6 +188,7 @@ def _apply(cr: ChangeRequest, *, via: str) -> None:
     approver = cr.decided_by.get_username() if cr.decided_by else "policy: no approval needed"
     audit_record(actor=cr.requested_by, via=via, action=f"change_request.{cr.status}", obj=cr, team=cr.team,
                  before=before, after=change_request_snapshot(cr), note=f"Approved by {approver}")
+    _announce(cr, "applied" if cr.status == Status.APPLIED else "failed")
 
 
 def _error_text(exc: Exception) -> str:
@@ -196,6 +217,7 @@ def change_request_reject(*, actor, change_request: ChangeRequest, comment: str 
         cr.save()
         audit_record(actor=actor, via=via, action="change_request.reject", obj=cr, team=cr.team, before=before,
                      after=change_request_snapshot(cr), note=cr.decision_comment)
+        _announce(cr, "rejected")
     return cr
 
 

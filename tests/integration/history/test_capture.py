@@ -55,3 +55,24 @@ def test_granting_the_operator_role_is_recorded_without_the_password(alice):
     assert "password" not in {f.name for f in UserEvent._meta.fields}
     type(alice).objects.filter(pk=alice.pk).update(last_login="2026-01-01T00:00:00Z")  # sign-ins are not history
     assert UserEvent.objects.filter(pgh_obj_id=alice.pk).latest("pgh_id").pk == event.pk
+
+
+def test_a_change_request_and_its_decision_are_recorded_and_webhook_secrets_are_not(cluster, payments, alice, otto,
+                                                                                   gated):
+    from onboarding.history.models import ChangeRequestEvent, WebhookEvent
+    from onboarding.services.changes import change_request_reject
+    from onboarding.services.topics import topic_create
+    from onboarding.services.webhooks import webhook_create
+
+    gated(cluster, "topic.create")
+    cr = topic_create(actor=alice, cluster=cluster, team=payments, name="payments.reviewed", partitions=1,
+                      replication_factor=1, via="api")
+    change_request_reject(actor=otto, change_request=cr, comment="not now", via="browser")
+
+    opened, decided = ChangeRequestEvent.objects.filter(pgh_obj_id=cr.pk).order_by("pgh_id")
+    assert (opened.status, decided.status) == ("pending", "rejected")
+    assert (decided.decided_by_id, decided.decision_comment) == (otto.pk, "not now")
+    webhook_create(actor=alice, team=payments, name="reviews", url="https://hooks.example.org/portal",
+                   events=["change_request.created"])
+    assert not {"secret"} & {f.name for f in WebhookEvent._meta.fields}
+    assert WebhookEvent.objects.get().url == "https://hooks.example.org/portal"
