@@ -40,7 +40,7 @@ class CatalogEntry(models.Model):
 
 
 class SchemaField(models.Model):
-    """One field of the latest version of a live schema (see onboarding/schemas/fields.py), with the
+    """One field of the latest version of a live schema (see onboarding/schemas/field_paths.py), with the
     words of its path, so a search can say which field matched."""
 
     schema = models.ForeignKey(Schema, on_delete=models.CASCADE, related_name="fields")

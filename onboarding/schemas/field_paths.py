@@ -1,5 +1,5 @@
 """The fields of a schema as paths, with their documentation and type: what the topic page lists, what
-sensitive-field tags point at, and what masking follows in decoded events.
+sensitive-field tags point at, what masking follows in decoded events, and what the catalogue searches.
 
 Pure code (no database, no network). A path is dotted from the top of the event (``patient.birth_date``);
 ``[]`` stands for every item of an array (``visits[].code``) and ``{}`` for every value of a map
@@ -8,24 +8,29 @@ value it names in a decoded event.
 
 - Avro is read through the resolved model of ``_avro.read``, so a field whose type names a record defined
   elsewhere in the schema gets that record's fields too; a recursive record is expanded once per branch.
-- JSON Schema: ``properties`` (nested), ``items``, ``additionalProperties``, ``allOf``/``anyOf``/``oneOf``
-  and local ``$ref``; a field's documentation is its ``title`` and ``description``.
+- JSON Schema: ``properties`` (nested), ``items``/``prefixItems``, ``additionalProperties``,
+  ``allOf``/``anyOf``/``oneOf`` and local ``$ref`` (``#/$defs/...``, ``#/definitions/...``); a field's
+  documentation is its ``title`` and ``description``, else those of the definition it refers to.
 - Protobuf: the first top-level message (the one events are), nested message fields included.
 
-Text that cannot be read gives no fields rather than an error: the page shows the rest of the topic.
+Text that cannot be read gives no fields rather than an error: the page shows the rest of the topic, and
+search must not break on a schema the registry accepted but the local checks cannot parse.
 """
 
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass
 
-MAX_FIELDS = 1_000
-MAX_DEPTH = 24
+MAX_FIELDS = 2_000  # per schema: a generated schema with more adds noise, not findability
+MAX_DEPTH = 32
+_WORD_SPLIT = re.compile(r"[^A-Za-z0-9]+")
+_CAMEL = re.compile(r"(?<=[a-z0-9])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])")
 
 
 @dataclass(frozen=True)
-class SchemaField:
+class FieldInfo:
     """One field: ``path`` from the top, its own ``name``, documentation (may be empty), a short type and
     its ``depth`` (0 for top-level fields), so a page can indent nested fields."""
 
@@ -40,9 +45,9 @@ class _Full(Exception):
     """Enough fields collected."""
 
 
-def schema_fields(text: str, fmt: str) -> list[SchemaField]:
+def schema_fields(text: str, fmt: str) -> list[FieldInfo]:
     """Every field of ``text`` in ``fmt`` (AVRO, JSON or PROTOBUF), parents before children; [] when unreadable."""
-    out: list[SchemaField] = []
+    out: list[FieldInfo] = []
     try:
         if fmt == "AVRO":
             from onboarding.schemas import _avro
@@ -65,7 +70,16 @@ def field_paths(text: str, fmt: str) -> set[str]:
     return {f.path for f in schema_fields(text, fmt)}
 
 
-def _add(out: list[SchemaField], entry: SchemaField) -> None:
+def identifier_words(identifier: str) -> str:
+    """``birthDate`` / ``birth_date`` / ``payments.card-authorised`` as plain words, so that a search
+    for "birth date" finds them: full-text search sees words, not identifiers."""
+    words = []
+    for chunk in _WORD_SPLIT.split(identifier or ""):
+        words.extend(part.lower() for part in _CAMEL.split(chunk) if part)
+    return " ".join(words)
+
+
+def _add(out: list[FieldInfo], entry: FieldInfo) -> None:
     out.append(entry)
     if len(out) >= MAX_FIELDS:
         raise _Full
@@ -77,11 +91,9 @@ def _join(prefix: str, name: str) -> str:
 
 # ------------------------------------------------------------------------------------------------ Avro
 
-def _avro_walk(t, prefix: str, depth: int, open_records: tuple[str, ...], out: list[SchemaField]) -> None:
+def _avro_walk(t, prefix: str, depth: int, open_records: tuple[str, ...], out: list[FieldInfo]) -> None:
     """Fields below type ``t``. ``open_records`` are the records being expanded above: a record that
     contains itself (a linked list, a tree) stops there instead of looping."""
-    from onboarding.schemas._avro import describe
-
     if t is None or depth > MAX_DEPTH:
         return
     if t.kind == "union":
@@ -97,9 +109,16 @@ def _avro_walk(t, prefix: str, depth: int, open_records: tuple[str, ...], out: l
             return
         for f in t.fields:
             path = _join(prefix, f.name)
-            _add(out, SchemaField(path=path, name=f.name, doc=(f.doc or "").strip(), type=describe(f.type),
-                                  depth=depth))
+            _add(out, FieldInfo(path=path, name=f.name, doc=(f.doc or "").strip(), type=_avro_type(f.type),
+                               depth=depth))
             _avro_walk(f.type, path, depth + 1, (*open_records, key), out)
+
+
+def _avro_type(t) -> str:
+    """``_avro.describe``, but a union reads ``null|record Address`` like JSON Schema's list of types."""
+    from onboarding.schemas._avro import describe
+
+    return "|".join(describe(b) for b in t.branches) if t.kind == "union" else describe(t)
 
 
 # ----------------------------------------------------------------------------------------- JSON Schema
@@ -108,7 +127,7 @@ _BRANCHES = ("allOf", "anyOf", "oneOf")
 
 
 class _JsonWalk:
-    def __init__(self, root, out: list[SchemaField]):
+    def __init__(self, root, out: list[FieldInfo]):
         self.root, self.out = root, out
         self.seen: set[str] = set()
 
@@ -136,11 +155,11 @@ class _JsonWalk:
                 resolved, _ = self.resolve(sub, refs)
                 if path not in self.seen:  # the same property in two oneOf branches is one field
                     self.seen.add(path)
-                    _add(self.out, SchemaField(path=path, name=name, doc=_json_doc(sub, resolved),
-                                               type=_json_type(resolved), depth=depth))
+                    _add(self.out, FieldInfo(path=path, name=name, doc=_json_doc(sub, resolved),
+                                             type=_json_type(sub, resolved), depth=depth))
                 self.walk(sub, path, depth + 1, refs)
         items = node.get("items")
-        for item in items if isinstance(items, list) else [items]:
+        for item in [*(items if isinstance(items, list) else [items]), *(node.get("prefixItems") or [])]:
             self.walk(item, f"{prefix}[]", depth, refs)
         if isinstance(node.get("additionalProperties"), dict):
             self.walk(node["additionalProperties"], f"{prefix}{{}}", depth, refs)
@@ -150,6 +169,7 @@ class _JsonWalk:
 
 
 def _json_doc(written, resolved) -> str:
+    """The property's own title/description, else those of the definition it refers to."""
     for node in (written, resolved):
         if isinstance(node, dict):
             parts = [node[k].strip() for k in ("title", "description") if isinstance(node.get(k), str)]
@@ -158,14 +178,19 @@ def _json_doc(written, resolved) -> str:
     return ""
 
 
-def _json_type(node) -> str:
+def _json_type(written, resolved) -> str:
+    """``string (date)``, ``array<string>``, ``string|null``; a reference adds the definition's name
+    (``object address``)."""
+    node = resolved
     if not isinstance(node, dict):
         return ""
     kind = node.get("type")
     if isinstance(kind, list):
-        kind = " | ".join(str(k) for k in kind)
+        kind = "|".join(str(k) for k in kind)
     if kind is None:
         kind = "object" if "properties" in node else ""
+    if isinstance(written, dict) and isinstance(written.get("$ref"), str):
+        return f"{kind} {written['$ref'].rsplit('/', 1)[-1]}".strip()
     if kind == "array" and isinstance(node.get("items"), dict) and node["items"].get("type"):
         return f"array<{node['items']['type']}>"
     return f"{kind} ({node['format']})" if isinstance(node.get("format"), str) and kind else str(kind)
@@ -173,7 +198,7 @@ def _json_type(node) -> str:
 
 # -------------------------------------------------------------------------------------------- Protobuf
 
-def _protobuf_fields(text: str, out: list[SchemaField]) -> None:
+def _protobuf_fields(text: str, out: list[FieldInfo]) -> None:
     from onboarding.schemas._protobuf import parse
 
     pfile = parse(text)
@@ -187,7 +212,7 @@ def _proto_message(pfile, name: str, prefix: str, depth: int, open_messages: tup
         return
     for f in message.fields:
         path = _join(prefix, f.name)
-        _add(out, SchemaField(path=path, name=f.name, doc="", type=f.describe(), depth=depth))
+        _add(out, FieldInfo(path=path, name=f.name, doc="", type=f.describe(), depth=depth))
         resolved = pfile.resolve(f.type, name)
         if resolved and resolved[0] == "message":
             suffix = "{}" if f.key is not None else "[]" if f.label == "repeated" else ""

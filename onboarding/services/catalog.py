@@ -15,7 +15,7 @@ from django.db import connection, transaction
 from django.db.models import OuterRef, Subquery
 
 from onboarding.models import CatalogEntry, ResourceStatus, Schema, SchemaField, SchemaVersion, Topic
-from onboarding.schemas.fields import FieldEntry, extract_fields, identifier_words
+from onboarding.schemas.field_paths import FieldInfo, identifier_words, schema_fields
 
 SEARCH_CONFIG = "english"  # stems "births" to "birth"; the same config builds documents and parses queries
 REBUILD_BATCH = 2_000
@@ -82,20 +82,20 @@ def catalog_refresh_team(team_id: int) -> int:
     return catalog_refresh(Topic.objects.filter(team_id=team_id).values_list("pk", flat=True))
 
 
-def _schema_fields(topic_ids: set[int]) -> tuple[dict[int, list[FieldEntry]], dict[int, list[str]]]:
+def _schema_fields(topic_ids: set[int]) -> tuple[dict[int, list[FieldInfo]], dict[int, list[str]]]:
     """Fields of the latest version of every live schema of the topics (stored as SchemaField rows),
     and the formats of those schemas, per topic. One query reads them, one bulk insert stores them."""
     latest = SchemaVersion.objects.filter(schema=OuterRef("pk")).order_by("-number").values("text")[:1]
     schemas = (Schema.objects.filter(topic_id__in=topic_ids).exclude(status=ResourceStatus.DELETED)
                .annotate(latest_text=Subquery(latest)).order_by("topic_id", "side")
                .values_list("pk", "topic_id", "format", "latest_text"))
-    fields: dict[int, list[FieldEntry]] = defaultdict(list)
+    fields: dict[int, list[FieldInfo]] = defaultdict(list)
     formats: dict[int, list[str]] = defaultdict(list)
     rows = []
     for schema_id, topic_id, fmt, text in schemas:
         if fmt not in formats[topic_id]:
             formats[topic_id].append(fmt)
-        extracted = extract_fields(text or "", fmt)
+        extracted = schema_fields(text or "", fmt)
         fields[topic_id].extend(extracted)
         rows.extend(SchemaField(schema_id=schema_id, position=i, path=f.path[:1000], name=f.name[:300],
                                 path_words=identifier_words(f.path)[:1000], doc=f.doc, type=f.type[:300])
@@ -104,7 +104,7 @@ def _schema_fields(topic_ids: set[int]) -> tuple[dict[int, list[FieldEntry]], di
     return fields, formats
 
 
-def _entry(topic: Topic, fields: list[FieldEntry], formats: list[str]) -> dict:
+def _entry(topic: Topic, fields: list[FieldInfo], formats: list[str]) -> dict:
     """The texts of one entry, by weight: a (the name), b (tags, owning team), c (description, field
     names) and d (field docs)."""
     team = topic.team
