@@ -53,7 +53,9 @@ def _proxy_in_this_app(model: type[models.Model]) -> type[models.Model]:
     """A proxy of ``model`` owned by this app: triggers registered on it are created by this app's
     migrations, so tracking never adds migrations to onboarding (or to Django's auth app)."""
     meta = type("Meta", (), {"proxy": True, "app_label": "history"})
-    return type(f"Tracked{model.__name__}", (model,), {"Meta": meta, "__module__": __name__})
+    proxy = type(f"Tracked{model.__name__}", (model,), {"Meta": meta, "__module__": __name__})
+    globals()[proxy.__name__] = proxy  # importable by name, like a model written out in this module
+    return proxy
 
 
 def _event_model(tracked: type[models.Model], *, exclude: tuple[str, ...] = (),

@@ -5,7 +5,8 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand
 
-from onboarding.models import Cluster, Membership, Team
+from onboarding.models import GATED_OPERATIONS, AuditEvent, Cluster, Membership, Team
+from onboarding.services.changes import change_policy_for, change_policy_update
 from onboarding.services.clusters import cluster_create
 from onboarding.services.teams import membership_set, team_create
 
@@ -38,9 +39,11 @@ class Command(BaseCommand):
                 membership_set(actor=None, team=team, user=User.objects.get(username=owner),
                                role=Membership.Role.OWNER)
         if not Cluster.objects.filter(name="local").exists():
-            cluster_create(actor=None, name="local", environment="dev",
-                           bootstrap_servers=settings.KAFKA_BOOTSTRAP_SERVERS,
-                           registry_url=settings.SCHEMA_REGISTRY_URL, reconcile_interval_seconds=30)
+            dev = cluster_create(actor=None, name="local", environment="dev",
+                                 bootstrap_servers=settings.KAFKA_BOOTSTRAP_SERVERS,
+                                 registry_url=settings.SCHEMA_REGISTRY_URL, reconcile_interval_seconds=30)
+            # Deletes lose data: even in dev a second person agrees to them.
+            self._gate(dev, ["topic.delete"])
         clusters = "cluster 'local'"
         if self._seed_prod_cluster():
             clusters = "clusters 'local' (dev) and 'local-prod' (prod)"
@@ -53,7 +56,14 @@ class Command(BaseCommand):
                               "SCHEMA_REGISTRY_PROD_URL are not both set (scripts/stack up writes them).")
             return False
         if not Cluster.objects.filter(name="local-prod").exists():
-            cluster_create(actor=None, name="local-prod", environment="prod", order=1,
-                           bootstrap_servers=settings.KAFKA_PROD_BOOTSTRAP_SERVERS,
-                           registry_url=settings.SCHEMA_REGISTRY_PROD_URL, reconcile_interval_seconds=30)
+            prod = cluster_create(actor=None, name="local-prod", environment="prod", order=1,
+                                  bootstrap_servers=settings.KAFKA_PROD_BOOTSTRAP_SERVERS,
+                                  registry_url=settings.SCHEMA_REGISTRY_PROD_URL, reconcile_interval_seconds=30)
+            self._gate(prod, list(GATED_OPERATIONS))  # every change in production is reviewed
         return True
+
+    @staticmethod
+    def _gate(cluster: Cluster, operations: list[str]) -> None:
+        operator = get_user_model().objects.get(username="operator")
+        change_policy_update(actor=operator, policy=change_policy_for(cluster), via=AuditEvent.Via.SYSTEM,
+                             operations_needing_approval=operations)
