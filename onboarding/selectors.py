@@ -86,7 +86,10 @@ def team_tokens_of(team: Team) -> QuerySet[ApiToken]:
 
 
 def tokens_manageable_by(user) -> QuerySet[ApiToken]:
-    """A person's own tokens and the tokens of the teams they own (operators manage tokens in the admin)."""
+    """A person's own tokens and the tokens of the teams they own. Operators own every team (as in
+    services/access.py), so they manage every team token; other people's personal tokens stay in the admin."""
+    if is_operator(user):
+        return _tokens().filter(Q(user=user, team__isnull=True) | Q(team__isnull=False))
     owned = Membership.objects.filter(user=user, role=Membership.Role.OWNER).values("team_id")
     return _tokens().filter(Q(user=user, team__isnull=True) | Q(team__in=owned))
 

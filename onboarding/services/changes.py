@@ -16,7 +16,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from onboarding.models import AuditEvent, ChangePolicy, ChangeRequest, Cluster, Schema, ServiceAccount, Team, Topic
-from onboarding.services.access import can_read_team, is_operator, is_team_owner
+from onboarding.services.access import can_read_team, can_write_team, is_operator, is_team_owner
 from onboarding.services.audit import audit_record
 from onboarding.services.errors import Conflict, NotFound, PermissionDenied, ValidationError
 
@@ -228,6 +228,9 @@ def change_request_refresh(*, actor, change_request: ChangeRequest, via: str) ->
     cr = ChangeRequest.objects.select_related("cluster", "team").get(pk=change_request.pk)
     if not can_read_team(actor, cr.team):
         raise NotFound("No such change request.")
+    if not can_write_team(actor, cr.team):
+        # A refresh moves the request's base generation, which decides whether approving it is still safe.
+        raise PermissionDenied("Only owners and members of the team or platform operators refresh its requests.")
     if cr.status != Status.PENDING:
         raise ValidationError({"__all__": [f"Only waiting requests can be refreshed; this one is {cr.status}."]})
     plan, impact = plan_of(cr.cluster, cr.changes), impact_of(cr.cluster, cr.changes)

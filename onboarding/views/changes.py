@@ -54,6 +54,7 @@ def change_request_detail(request, pk: int):
     steps = [{**step, "diff_lines": config_diff_lines(step.get("details", {}))} for step in cr.plan.get("steps", [])]
     return render(request, "onboarding/change_request_detail.html", {
         "section": "changes", "cr": cr, "steps": steps, "can_decide": cr.is_pending and can_approve(request.user, cr),
+        "can_refresh": cr.is_pending and can_write_team(request.user, cr.team),
         "is_requester": cr.requested_by_id == request.user.pk, "decision_form": ChangeDecisionForm(),
     })
 
@@ -93,8 +94,8 @@ def change_request_refresh_view(request, pk: int):
     cr = selectors.change_request_for(request.user, pk)
     try:
         change_request_refresh(actor=request.user, change_request=cr, via=BROWSER)
-    except ValidationError as exc:
-        for text in exc.messages:
+    except (PermissionDenied, ValidationError) as exc:
+        for text in (exc.messages if isinstance(exc, ValidationError) else [str(exc)]):
             messages.error(request, text)
     else:
         messages.success(request, "Plan and impact recomputed against the cluster.")

@@ -28,6 +28,7 @@ from onboarding.services.teams import membership_set, team_create
 from onboarding.services.tokens import token_create
 from onboarding.services.topics import topic_create
 from tests.fixtures.waiting import wait_for
+from tests.integration.access.matrix_governance import GovernanceObjects
 
 # Columns of the table, in the order an expectation string lists them.
 ROLES = ("anon", "carol", "vera", "bob", "alice", "olivia")
@@ -95,7 +96,7 @@ def unique(stem: str) -> str:
     return f"{stem}-{uuid.uuid4().hex[:8]}"
 
 
-class World:
+class World(GovernanceObjects):
     """The actors, and one of every object a row may act on, all made through the services.
 
     The people: payments (alice owner, bob member, vera viewer), clinical (carol owner: the outsider),
@@ -126,9 +127,10 @@ class World:
             browser = Client()
             browser.force_login(user)
             self.sessions[name] = browser.cookies[settings.SESSION_COOKIE_NAME].value
-        for name, value in vars(type(self)).items():
-            if isinstance(value, cached_property):
-                getattr(self, name)  # made now, so that every test starts from the same rows
+        for klass in type(self).__mro__:
+            for name, value in vars(klass).items():
+                if isinstance(value, cached_property):
+                    getattr(self, name)  # made now, so that every test starts from the same rows
 
     def obj(self, name: str):
         return getattr(self, name)

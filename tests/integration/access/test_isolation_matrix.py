@@ -10,14 +10,16 @@ Coverage is enforced: ``test_every_route_has_a_row`` walks the URL resolver (the
 the ``onboarding`` namespace) and fails with the routes and methods that have no row. The admin gets
 its own smaller matrix, one case per registered ModelAdmin.
 
-Adding a row for a new route (one line in ``matrix_table.py``, in API or BROWSER)::
+Adding a row for a new route (one line in ``matrix_table.py``, in API or BROWSER; change requests, tokens,
+teams, webhooks, history, search, sensitive fields and peek are in ``matrix_table_governance.py``)::
 
     row("api:token-detail", "DELETE", "alice_token", "login 404 404 404 ok ok", effect="apitoken.revoke"),
 
 - route and method: the URL name with its namespace, and the HTTP method;
 - target: a World property (``matrix_support.World``) whose pk fills the URL; add a ``cached_property``
-  there, built through the services, when the route needs a new kind of object (``args=`` for other
-  URL arguments, ``body=`` for the request data, ``query=`` for the query string);
+  there (or in ``matrix_governance.GovernanceObjects``), built through the services, when the route needs
+  a new kind of object (``args=`` for other URL arguments, ``body=`` for the request data, ``query=`` for
+  the query string);
 - the six outcomes, in the order anon, carol (outsider), vera (viewer), bob (member), alice (owner),
   olivia (operator): ``ok``, ``403``, ``404``, ``login``, ``400`` (the form does not offer the choice)
   or ``bounce`` (a browser button the service refused: back to the page with an error message);
@@ -37,7 +39,17 @@ from django.contrib.messages import get_messages
 from django.db import transaction
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
-from onboarding.models import AuditEvent, Schema, ServiceAccount, Subscription, Team, Topic
+from onboarding.models import (
+    ApiToken,
+    AuditEvent,
+    ChangeRequest,
+    Schema,
+    ServiceAccount,
+    Subscription,
+    Team,
+    Topic,
+    Webhook,
+)
 from onboarding.services.clusters import cluster_create
 from tests.integration.access.matrix_support import (
     BOUNCE,
@@ -149,6 +161,10 @@ def marker(obj, api: bool = False) -> str:
         return obj.slug
     if isinstance(obj, Subscription) and not api:
         return reverse("onboarding:subscription_detail", args=[obj.pk])
+    if isinstance(obj, ChangeRequest) and not api:
+        return reverse("onboarding:change_request_detail", args=[obj.pk])
+    if isinstance(obj, Webhook | ApiToken):
+        return obj.name
     return str(obj.pk)
 
 
@@ -158,6 +174,7 @@ def listed_in(response, api: bool) -> str | set[str]:
         return response.content.decode()
     items = response.json()
     items = items["results"] if isinstance(items, dict) else items
+    items = [*items, *(item["topic"] for item in items if isinstance(item.get("topic"), dict))]  # search hits
     return {str(item[key]) for item in items for key in ("name", "subject", "username", "slug", "id") if key in item}
 
 

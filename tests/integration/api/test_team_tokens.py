@@ -195,3 +195,15 @@ def test_the_command_makes_a_team_token_as_the_system(payments):
         call_command("create_api_token", "alice", "--team", "payments", stdout=out, stderr=err)
     with pytest.raises(CommandError, match="no team with the slug 'nope'"):
         call_command("create_api_token", "--team", "nope", stdout=out, stderr=err)
+
+
+def test_operators_see_and_revoke_team_tokens_but_not_other_peoples_personal_ones(payments, alice, operator):
+    team_token, _ = team_token_create(actor=alice, team=payments, name="deploy", scope="read", via=VIA)
+    personal, _ = token_create(actor=alice, user=alice, name="laptop", scope="read", via=VIA)
+
+    listed = {item["id"] for item in session(operator).get(TOKENS).json()["results"]}
+    revoked = session(operator).post(f"{TOKENS}{team_token.pk}/revoke/")
+
+    assert team_token.pk in listed and personal.pk not in listed
+    assert revoked.status_code == 200 and revoked.json()["revoked_at"]
+    assert session(operator).get(f"{TOKENS}{personal.pk}/").status_code == 404

@@ -2,7 +2,7 @@
 
 import pytest
 
-from onboarding.models import ChangeRequest, Topic
+from onboarding.models import AuditEvent, ChangeRequest, Topic
 from onboarding.services.topics import topic_create
 
 
@@ -168,3 +168,19 @@ def test_admin_cluster_page_edits_the_change_policy_through_the_service(client, 
     assert (policy.operations_needing_approval, policy.approvers, policy.request_ttl_hours) == (
         ["topic.delete", "schema.compatibility"], "operators", 24)
     assert AuditEvent.objects.get(action="change_policy.update").via == "admin"
+
+
+@pytest.mark.django_db
+def test_viewers_read_a_request_but_may_not_refresh_it(cluster, payments, alice, vera, gated, api_as, client_for,
+                                                       ready_made_topic):
+    gated(cluster, "topic.update")
+    answer = api_as(alice).patch(f"/api/v1/topics/{ready_made_topic.pk}/", {"partitions": 2}, format="json")
+    pk = answer.json()["id"]
+
+    page = client_for(vera).get(f"/changes/{pk}/").content.decode()
+    refused = api_as(vera).post(f"/api/v1/change-requests/{pk}/refresh/", format="json")
+
+    assert 'data-testid="refresh"' not in page
+    assert 'data-testid="refresh"' in client_for(alice).get(f"/changes/{pk}/").content.decode()
+    assert refused.status_code == 403 and "refresh" in refused.json()["detail"]
+    assert not AuditEvent.objects.filter(action="change_request.refresh").exists()
