@@ -4,6 +4,7 @@ See portal/env.py for the readers: a missing or malformed variable stops start-u
 that names it. README.md lists every variable.
 """
 
+import ipaddress
 import re
 from pathlib import Path
 
@@ -18,6 +19,7 @@ from portal.env import (
     env_redis_url,
     env_str,
 )
+from portal.observability.logging import logging_config
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -44,10 +46,14 @@ INSTALLED_APPS = [
     "rest_framework",
     "drf_spectacular",
     "drf_spectacular_sidecar",  # Swagger UI and ReDoc assets served locally, no CDN
+    "django_prometheus",
     "onboarding",
 ]
 
 MIDDLEWARE = [
+    # First and last, so request metrics time everything in between.
+    "django_prometheus.middleware.PrometheusBeforeMiddleware",
+    "portal.request_id.RequestIdMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -57,6 +63,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    "django_prometheus.middleware.PrometheusAfterMiddleware",
 ]
 
 ROOT_URLCONF = "portal.urls"
@@ -79,6 +86,8 @@ TEMPLATES = [
 
 # ---------------------------------------------------------------------------- database
 DATABASES = {"default": env_database("DATABASE_URL")}
+# Django's Postgres backend with query counters and timings for /metrics.
+DATABASES["default"]["ENGINE"] = "django_prometheus.db.backends.postgresql"
 # Lets parallel test runs on one Postgres use separate test databases.
 DATABASES["default"]["TEST"] = {"NAME": env_str("DJANGO_TEST_DATABASE_NAME", "") or None}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
@@ -210,11 +219,20 @@ if bool(SCHEMA_REGISTRY_USERNAME) != bool(SCHEMA_REGISTRY_PASSWORD):
 KAFKA_PROD_BOOTSTRAP_SERVERS = env_host_ports("KAFKA_PROD_BOOTSTRAP_SERVERS", "")
 SCHEMA_REGISTRY_PROD_URL = env_http_url("SCHEMA_REGISTRY_PROD_URL", "")
 
-# ---------------------------------------------------------------------------- logging
-LOGGING = {
-    "version": 1,
-    "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
-    "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
-}
+# ---------------------------------------------------------------------------- observability
+# Text for people reading a terminal, JSON (one object per line) for a log pipeline; the image sets json.
+LOG_FORMAT = env_str("LOG_FORMAT", "text", choices=("text", "json"))
+LOG_LEVEL = env_str("LOG_LEVEL", "INFO")
+LOGGING = logging_config(fmt=LOG_FORMAT, level=LOG_LEVEL)
+# The worker logs through the LOGGING above too, instead of Celery's own format.
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False
+# /metrics is open unless a token and/or a list of addresses or networks (CIDR) is given.
+METRICS_BEARER_TOKEN = env_str("METRICS_BEARER_TOKEN", "")
+METRICS_ALLOWED_IPS = env_list("METRICS_ALLOWED_IPS", [])
+for _network in METRICS_ALLOWED_IPS:
+    try:
+        ipaddress.ip_network(_network, strict=False)
+    except ValueError:
+        raise ConfigError(f"METRICS_ALLOWED_IPS must list IP addresses or networks; {_network!r} is not.") from None
+# The router's own /metrics port (prometheus_client's HTTP server); 0 turns it off.
+ROUTER_METRICS_PORT = env_int("ROUTER_METRICS_PORT", 0, minimum=0)

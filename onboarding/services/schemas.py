@@ -23,6 +23,7 @@ from onboarding.services.access import can_write_team
 from onboarding.services.audit import audit_record
 from onboarding.services.errors import PermissionDenied, ValidationError
 from onboarding.services.topics import policy_for
+from portal.observability.tracing import service_span
 
 FORMATS = ("AVRO", "JSON", "PROTOBUF")
 
@@ -133,6 +134,7 @@ def _registry_verdict(topic: Topic, subject: str, fmt: str, text: str, mode: str
                                            "was stored. Try again when it is reachable."]}) from None
 
 
+@service_span
 def schema_version_submit(*, actor, topic: Topic, side: str, fmt: str, text: str, note: str = "",
                           compatibility: str | None = None, via: str = AuditEvent.Via.SYSTEM) -> SchemaVersion:
     """Store a new version after it passed every check; the worker registers it."""
@@ -166,6 +168,7 @@ def schema_version_submit(*, actor, topic: Topic, side: str, fmt: str, text: str
     return version
 
 
+@service_span
 def schema_set_compatibility(*, actor, schema: Schema, compatibility: str,
                              via: str = AuditEvent.Via.SYSTEM) -> Schema:
     if not can_write_team(actor, schema.topic.team):

@@ -23,6 +23,7 @@ from onboarding.services.access import can_write_team
 from onboarding.services.audit import audit_record
 from onboarding.services.errors import PermissionDenied, ValidationError
 from onboarding.services.scheduling import access_reconcile_soon
+from portal.observability.tracing import service_span
 
 # Changing the label makes every waiting secret unreadable: the accounts would need a rotation.
 _KEY_INFO = b"portal/service-account-pending-secret/v1"
@@ -64,6 +65,7 @@ def _check_writer(actor, team: Team, verb: str) -> None:
         raise PermissionDenied(f"Only owners and members of the team can {verb} its service accounts.")
 
 
+@service_span
 def service_account_create(*, actor, cluster: Cluster, team: Team, name: str, description: str = "",
                            via: str = AuditEvent.Via.SYSTEM) -> tuple[ServiceAccount, str]:
     """Register a SCRAM principal ``<team>.<name>``; returns the account and its password, to show once."""
@@ -97,6 +99,7 @@ def _mark_for_apply(sa: ServiceAccount) -> None:
     sa.failures, sa.next_attempt_at, sa.last_error = 0, None, ""
 
 
+@service_span
 def service_account_rotate(*, actor, sa: ServiceAccount, via: str = AuditEvent.Via.SYSTEM
                            ) -> tuple[ServiceAccount, str]:
     """A new password (shown once); the old one stops working when the reconciler sets the new one."""
@@ -118,6 +121,7 @@ def active_subscriptions(sa: ServiceAccount):
                                        delete_requested_at__isnull=True).exclude(status=ResourceStatus.DELETED)
 
 
+@service_span
 def service_account_delete(*, actor, sa: ServiceAccount, via: str = AuditEvent.Via.SYSTEM) -> ServiceAccount:
     """Remove the credential and every ACL of the account; refused while approved subscriptions use it."""
     _check_writer(actor, sa.team, "delete")
