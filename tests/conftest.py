@@ -21,6 +21,7 @@ pytest_plugins = [
     "tests.fixtures.schemas",
     "tests.fixtures.browser",
     "tests.fixtures.workers",
+    "tests.fixtures.tracing",
 ]
 
 
