@@ -25,6 +25,7 @@ from django.conf import settings
 from django.db import connection
 from django.db.models import Count
 from django.http import HttpResponse
+from opentelemetry.instrumentation.utils import suppress_instrumentation
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, HistogramMetricFamily
 from prometheus_client.multiprocess import MultiProcessCollector
 
@@ -166,6 +167,7 @@ def allowed(request) -> bool:
 def metrics_view(request):
     if not allowed(request):
         return HttpResponse("Forbidden\n", status=403, content_type="text/plain")
-    body = prometheus_client.generate_latest(_process_registry()) + prometheus_client.generate_latest(
-        PORTAL_REGISTRY)
+    with suppress_instrumentation():  # scraped every few seconds: no database spans for the collectors
+        body = prometheus_client.generate_latest(_process_registry()) + prometheus_client.generate_latest(
+            PORTAL_REGISTRY)
     return HttpResponse(body, content_type=prometheus_client.CONTENT_TYPE_LATEST)

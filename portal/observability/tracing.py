@@ -21,7 +21,7 @@ from opentelemetry import propagate, trace
 
 log = logging.getLogger(__name__)
 _lock = threading.Lock()
-_state = {"enabled": False, "provider": None, "instrumented": []}
+_state = {"enabled": False, "provider": None, "instrumented": [], "processors": []}
 _TRUE = {"1", "true", "yes", "on"}
 tracer = trace.get_tracer("portal")
 
@@ -67,9 +67,11 @@ def configure_tracing(service_name: str, *, exporter=None, instrument: tuple[str
             protocol = os.environ.get("OTEL_EXPORTER_OTLP_PROTOCOL", "grpc")
             if protocol.startswith("http"):
                 from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
-            provider.add_span_processor(BatchSpanProcessor(OTLPSpanExporter()))
+            processor = BatchSpanProcessor(OTLPSpanExporter())
         else:
-            provider.add_span_processor(SimpleSpanProcessor(exporter))
+            processor = SimpleSpanProcessor(exporter)
+        provider.add_span_processor(processor)
+        _state["processors"].append(processor)
         _instrument(instrument)
         _state["enabled"] = True
     log.info("tracing on for %s", service_name)
@@ -82,11 +84,10 @@ def shutdown_tracing() -> None:
         for instrumentor in _state["instrumented"]:
             instrumentor.uninstrument()
         _state["instrumented"] = []
-        provider = _state["provider"]
-        if provider is not None:
-            provider.force_flush()
-            # Drop the processors, keep the provider: OpenTelemetry refuses a second global provider.
-            provider._active_span_processor._span_processors = ()
+        # The provider stays (OpenTelemetry accepts one global provider per process); its processors stop.
+        for processor in _state["processors"]:
+            processor.shutdown()
+        _state["processors"] = []
         _state["enabled"] = False
 
 
@@ -119,14 +120,18 @@ def _load(module: str, name: str):
 
 # ---------------------------------------------------------------------------- spans around our own code
 def traced(name: str | None = None, *, kind: trace.SpanKind = trace.SpanKind.INTERNAL):
-    """Decorator: run the function in a span (named ``name`` or after the function); errors are recorded."""
+    """Decorator: run the function in a span (named ``name`` or after the function); errors are recorded.
+
+    Only inside a trace (a request, a task, a routed record): health probes and shell sessions would
+    otherwise fill the tracing backend with one-span traces.
+    """
 
     def decorate(function):
         span_name = name or f"{function.__module__.rsplit('.', 1)[-1]}.{function.__name__}"
 
         @functools.wraps(function)
         def wrapper(*args, **kwargs):
-            if not _state["enabled"]:
+            if not _state["enabled"] or not trace.get_current_span().get_span_context().is_valid:
                 return function(*args, **kwargs)
             with tracer.start_as_current_span(span_name, kind=kind):
                 return function(*args, **kwargs)

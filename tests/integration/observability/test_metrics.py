@@ -68,3 +68,26 @@ def test_a_configured_token_and_address_list_guard_the_metrics(settings):
     assert Client().get("/metrics").status_code == 403  # the test client comes from 127.0.0.1
     settings.METRICS_ALLOWED_IPS = ["10.0.0.0/8", "127.0.0.1"]
     assert Client().get("/metrics").status_code == 200
+
+
+def test_the_routers_counters_in_redis_show_per_routed_subscription(cluster, alice, carol, clinical, payments):
+    from collections import Counter
+
+    from onboarding.models import Subscription
+    from onboarding.routing import traffic
+    from onboarding.services.subscriptions import subscription_request
+    from tests.integration.subscriptions.helpers import make_account, make_topic
+
+    source = make_topic(carol, cluster, clinical)
+    sub = subscription_request(actor=alice, subscriber=payments, source=source, mode=Subscription.Mode.ROUTED,
+                               service_account=make_account(cluster, payments), reason="Billing needs admissions.",
+                               destination_name=f"payments.copy-{source.pk}", via="api")
+    traffic.reset(sub.pk)  # Redis outlives the test database, whose ids start again each run
+    traffic.record_counts({str(sub.pk): Counter(routed=3, filtered_out=2, dead_lettered=1)})
+
+    metrics = scrape()
+
+    for outcome, n in (("routed", 3), ("filtered_out", 2), ("dead_lettered", 1)):
+        assert metrics[("portal_subscription_events_total", (("outcome", outcome), ("subscription", str(sub.pk))))] == n
+    assert metrics[("portal_resources", (("kind", "subscription"), ("status", "pending")))] == 1
+    assert metrics[("portal_resources", (("kind", "topic"), ("status", "pending")))] == 2  # source and destination
