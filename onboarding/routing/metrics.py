@@ -1,8 +1,8 @@
 """The router process's Prometheus metrics, served on ROUTER_METRICS_PORT by prometheus_client's HTTP server.
 
 Counters count committed work only (what the Redis traffic totals count too), so a batch that is aborted
-and redone is counted once. Lag is what the router's consumer group has left to read on the partitions
-this process owns, refreshed every few seconds between batches.
+and redone is counted once. Lag is what is left to read on the partitions this process owns, refreshed
+every few seconds between batches (one watermark request per partition).
 """
 
 from __future__ import annotations
@@ -22,8 +22,9 @@ EVENTS = Counter("portal_router_events", "Events per routed subscription and out
 BATCH_SECONDS = Histogram("portal_router_batch_duration_seconds", "Time to route and commit one batch.",
                           buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0))
 ABORTED = Counter("portal_router_batches_aborted", "Batches aborted and rewound (to be redone).", ["reason"])
-LAG = Gauge("portal_router_consumer_lag", "Records of the source partitions this router owns that its "
-            "consumer group has not committed yet.", ["group", "topic", "partition"])
+LAG = Gauge("portal_router_consumer_lag", "Records of the source partitions this router owns that it has not "
+            "read yet (high watermark minus position; after a committed batch the position is the committed offset).",
+            ["group", "topic", "partition"])
 
 LAG_REFRESH_SECONDS = 5.0
 
