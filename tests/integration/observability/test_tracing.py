@@ -1,11 +1,17 @@
-"""One trace from the API request through the service to the Celery task message it publishes."""
+"""One trace from the API request through the service to the Celery task message it publishes, and from a
+task to the admin calls it makes."""
 
 import pytest
 from celery import signals
+from opentelemetry import trace
 from rest_framework.test import APIClient
 
 from onboarding.models import ApiToken
+from onboarding.platform.kafka_admin import KafkaAdmin
+from onboarding.platform.registry import Registry
+from onboarding.reconcile.runner import reconcile_cluster
 from onboarding.services.scheduling import clear_queued_mark
+from onboarding.services.topics import topic_create
 from tests.fixtures.tracing import span_id_of, trace_id_of
 from tests.integration.api.conftest import TOPICS, new_name
 
@@ -62,3 +68,27 @@ def test_without_tracing_no_span_is_recorded_and_no_trace_header_is_sent(publish
     (headers,) = [h for task, h in published_headers if task == "onboarding.reconcile_cluster"]
     assert "traceparent" not in headers
     assert headers["portal_request_id"] == response.headers["X-Request-ID"]
+
+
+def test_a_reconcile_run_inside_a_task_span_traces_each_admin_call(spans, cluster, payments, alice, topic_name):
+    topic = topic_create(actor=alice, cluster=cluster, team=payments, name=topic_name("traced"), partitions=1,
+                         replication_factor=1)
+    # What the worker's Celery instrumentation opens around a task, here in this process.
+    with trace.get_tracer("test").start_as_current_span("run/onboarding.reconcile_cluster") as task:
+        reconcile_cluster(cluster.pk)
+        with Registry() as registry:
+            registry.ping()
+
+    topic.refresh_from_db()
+    assert topic.status == "ready"
+    finished = {s.name: s for s in spans.get_finished_spans()}
+    for name in ("kafka.admin.describe_topics", "kafka.admin.create_topics", "registry.ping"):
+        assert finished[name].parent.span_id == task.context.span_id, name
+        assert finished[name].kind.name == "CLIENT"
+    (http,) = [s for s in finished.values() if s.kind.name == "CLIENT" and s.name == "GET"]
+    assert http.parent.span_id == finished["registry.ping"].context.span_id  # requests' span under the adapter's
+
+
+def test_adapter_calls_outside_a_trace_make_no_spans(spans, cluster):
+    KafkaAdmin(timeout=5).ping()
+    assert not [s for s in spans.get_finished_spans() if s.name.startswith("kafka.admin")]
