@@ -1,5 +1,6 @@
 """The router's own /metrics and its part in a trace, on the real broker with the Router in this process."""
 
+import socket
 import time
 import urllib.request
 
@@ -9,6 +10,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from onboarding.routing import metrics
 from onboarding.routing.router import Router
 from tests.fixtures.tracing import span_id_of, trace_id_of
+from tests.fixtures.waiting import wait_for
 from tests.integration.routing.conftest import make_rule, produce_events, read_committed, upsert
 
 
@@ -80,3 +82,22 @@ def test_the_router_continues_the_producers_trace_into_the_destination_record(sp
     assert trace_id == trace_id_of(origin)
     assert parent_id == span_id_of(processed)  # the copy is the router's child, not a sibling of the original
     assert record["headers"]["route.source.topic"] == src
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def test_run_router_serves_metrics_on_the_configured_port(topics, producer, router_process, unique, monkeypatch):
+    src, dst, dlq = topics["src"], topics["dst"], topics["dlq"]
+    sub = f"sub-{unique}"
+    upsert(producer, topics["rules"], make_rule(sub, src, dst, dlq))
+    port = _free_port()
+    monkeypatch.setenv("ROUTER_METRICS_PORT", str(port))
+    router_process(f"router-{unique}", topics["rules"])
+    produce_events(producer, src, [{"n": 0, "ward": "ICU"}])
+
+    routed = ("portal_router_events_total", (("outcome", "routed"), ("subscription", sub)))
+    wait_for(lambda: _scrape(port).get(routed) == 1, timeout=60, message="the routed event in the router's /metrics")
