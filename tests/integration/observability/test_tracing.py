@@ -3,6 +3,7 @@ task to the admin calls it makes."""
 
 import pytest
 from celery import signals
+from django.test import Client
 from opentelemetry import trace
 from rest_framework.test import APIClient
 
@@ -92,3 +93,9 @@ def test_a_reconcile_run_inside_a_task_span_traces_each_admin_call(spans, cluste
 def test_adapter_calls_outside_a_trace_make_no_spans(spans, cluster):
     KafkaAdmin(timeout=5).ping()
     assert not [s for s in spans.get_finished_spans() if s.name.startswith("kafka.admin")]
+
+
+def test_probes_and_scrapes_make_no_spans(spans, cluster):
+    client = Client()
+    assert [client.get(path).status_code for path in ("/healthz", "/readyz", "/metrics")] == [200, 200, 200]
+    assert spans.get_finished_spans() == ()
