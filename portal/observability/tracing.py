@@ -21,7 +21,7 @@ from opentelemetry import propagate, trace
 
 log = logging.getLogger(__name__)
 _lock = threading.Lock()
-_state = {"enabled": False, "provider": None, "instrumented": [], "processors": []}
+_state = {"enabled": False, "provider": None, "instrumented": [], "processor": None}
 _TRUE = {"1", "true", "yes", "on"}
 tracer = trace.get_tracer("portal")
 
@@ -54,24 +54,25 @@ def configure_tracing(service_name: str, *, exporter=None, instrument: tuple[str
         from opentelemetry.sdk.trace import TracerProvider
         from opentelemetry.sdk.trace.export import BatchSpanProcessor, SimpleSpanProcessor
 
-        provider = _state["provider"]
-        if provider is None:
+        from portal.observability.processors import SwitchableProcessor
+
+        if _state["provider"] is None:
             name = os.environ.get("OTEL_SERVICE_NAME") or service_name
-            provider = TracerProvider(resource=Resource.create({SERVICE_NAME: name}))
-            # The global provider can be set once per process; later calls (tests) swap processors instead.
-            trace.set_tracer_provider(provider)
-            _state["provider"] = provider
+            _state["provider"] = TracerProvider(resource=Resource.create({SERVICE_NAME: name}))
+            _state["processor"] = SwitchableProcessor()
+            _state["provider"].add_span_processor(_state["processor"])
+            # One global provider per process is all OpenTelemetry accepts; later set-ups (tests) switch
+            # the exporting processor instead.
+            trace.set_tracer_provider(_state["provider"])
         if exporter is None:
             from opentelemetry.exporter.otlp.proto.grpc.trace_exporter import OTLPSpanExporter
 
             protocol = os.environ.get("OTEL_EXPORTER_OTLP_PROTOCOL", "grpc")
             if protocol.startswith("http"):
                 from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
-            processor = BatchSpanProcessor(OTLPSpanExporter())
+            _state["processor"].switch_to(BatchSpanProcessor(OTLPSpanExporter()))
         else:
-            processor = SimpleSpanProcessor(exporter)
-        provider.add_span_processor(processor)
-        _state["processors"].append(processor)
+            _state["processor"].switch_to(SimpleSpanProcessor(exporter))
         _instrument(instrument)
         _state["enabled"] = True
     log.info("tracing on for %s", service_name)
@@ -84,10 +85,8 @@ def shutdown_tracing() -> None:
         for instrumentor in _state["instrumented"]:
             instrumentor.uninstrument()
         _state["instrumented"] = []
-        # The provider stays (OpenTelemetry accepts one global provider per process); its processors stop.
-        for processor in _state["processors"]:
-            processor.shutdown()
-        _state["processors"] = []
+        if _state["processor"] is not None:
+            _state["processor"].switch_to(None)
         _state["enabled"] = False
 
 

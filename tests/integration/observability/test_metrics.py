@@ -70,7 +70,8 @@ def test_a_configured_token_and_address_list_guard_the_metrics(settings):
     assert Client().get("/metrics").status_code == 200
 
 
-def test_the_routers_counters_in_redis_show_per_routed_subscription(cluster, alice, carol, clinical, payments):
+def test_the_routers_counters_in_redis_show_per_routed_subscription(cluster, reconciles_held, alice, carol, clinical,
+                                                                   payments):
     from collections import Counter
 
     from onboarding.models import Subscription
