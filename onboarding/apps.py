@@ -1,4 +1,5 @@
 from django.apps import AppConfig
+from django.db.models.signals import post_migrate
 
 
 class OnboardingConfig(AppConfig):
@@ -7,3 +8,18 @@ class OnboardingConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
     name = "onboarding"
     verbose_name = "Event platform"
+
+    def ready(self):
+        post_migrate.connect(fill_empty_catalogue, sender=self)
+
+
+def fill_empty_catalogue(sender, using: str = "default", **kwargs) -> None:
+    """Topics registered before the catalogue existed are indexed once, right after the migration that adds
+    it; from then on the services keep it current (``manage.py catalog_rebuild`` repairs it by hand)."""
+    from onboarding.models import CatalogEntry, ResourceStatus, Topic
+    from onboarding.services.catalog import catalog_rebuild
+
+    if using != "default" or CatalogEntry.objects.exists():
+        return
+    if Topic.objects.exclude(status=ResourceStatus.DELETED).exists():
+        catalog_rebuild()

@@ -73,6 +73,31 @@ def api_token_with_key_id(key_id: str) -> ApiToken | None:
     return ApiToken.objects.select_related("user").filter(key_id=key_id).first()
 
 
+def _tokens() -> QuerySet[ApiToken]:
+    return ApiToken.objects.select_related("user", "team", "created_by").order_by("-created_at", "-id")
+
+
+def personal_tokens_of(user) -> QuerySet[ApiToken]:
+    return _tokens().filter(user=user, team__isnull=True)
+
+
+def team_tokens_of(team: Team) -> QuerySet[ApiToken]:
+    return _tokens().filter(team=team)
+
+
+def tokens_manageable_by(user) -> QuerySet[ApiToken]:
+    """A person's own tokens and the tokens of the teams they own (operators manage tokens in the admin)."""
+    owned = Membership.objects.filter(user=user, role=Membership.Role.OWNER).values("team_id")
+    return _tokens().filter(Q(user=user, team__isnull=True) | Q(team__in=owned))
+
+
+def token_for(user, pk) -> ApiToken:
+    token = tokens_manageable_by(user).filter(pk=pk).first()
+    if token is None:
+        raise NotFound("No such token.")
+    return token
+
+
 def schemas_visible_to(user, *, include_deleted: bool = False, with_texts: bool = False) -> QuerySet[Schema]:
     """Schemas of the topics the user may see, with their versions and the latest text annotated.
 
@@ -188,3 +213,97 @@ def subscription_lag(sub: Subscription) -> int | None:
         return admin.consumer_lag(sub.source.name, group_prefix=f"{sub.subscriber.slug}.")
     except PlatformError:
         return None  # the page still shows everything else while the cluster is unreachable
+
+
+def _change_requests():
+    from onboarding.models import ChangeRequest
+
+    return ChangeRequest.objects.select_related("cluster", "team", "requested_by", "decided_by")
+
+
+def change_requests_visible_to(user):
+    """Operators see every request; team members (any role) see their teams' requests."""
+    requests = _change_requests()
+    if is_operator(user):
+        return requests
+    return requests.filter(team_id__in=Membership.objects.filter(user=user).values("team_id"))
+
+
+def change_request_for(user, pk):
+    """A request the user may see; anyone outside its team gets 'not found'."""
+    change_request = change_requests_visible_to(user).filter(pk=pk).first()
+    if change_request is None:
+        raise NotFound("No such change request.")
+    return change_request
+
+
+def change_requests_awaiting(user):
+    """Waiting requests the user may decide: not their own, and as the cluster's policy names approvers."""
+    waiting = change_requests_visible_to(user).filter(status="pending").exclude(requested_by=user)
+    if is_operator(user):
+        return waiting
+    owned = Membership.objects.filter(user=user, role=Membership.Role.OWNER).values("team_id")
+    return waiting.filter(team_id__in=owned, cluster__change_policy__approvers="owners_or_operators")
+
+
+def webhooks_visible_to(user):
+    """Webhooks of the user's teams, any role (operators see all); secrets are never selected for display."""
+    from onboarding.models import Webhook
+
+    hooks = Webhook.objects.select_related("team", "created_by")
+    if is_operator(user):
+        return hooks
+    return hooks.filter(team_id__in=Membership.objects.filter(user=user).values("team_id"))
+
+
+def webhook_for(user, pk):
+    """A webhook of one of the user's teams; anyone else gets 'not found'."""
+    hook = webhooks_visible_to(user).filter(pk=pk).first() if str(pk).isdigit() else None
+    if hook is None:
+        raise NotFound("No such webhook.")
+    return hook
+
+
+def deliveries_visible_to(user):
+    """The notification log (webhooks and e-mail) of the user's teams (operators see all)."""
+    from onboarding.models import NotificationDelivery
+
+    rows = NotificationDelivery.objects.select_related("team", "webhook")
+    if is_operator(user):
+        return rows
+    return rows.filter(team_id__in=Membership.objects.filter(user=user).values("team_id"))
+
+
+# ---------------------------------------------------------------------------------------------- topic page
+
+def topic_readers(topic: Topic) -> list[Subscription]:
+    """The topic's approved, live subscriptions, direct and routed (with their destinations), in one query."""
+    return list(topic.subscriptions.filter(decision=Subscription.Decision.APPROVED, delete_requested_at__isnull=True)
+                .select_related("subscriber", "service_account", "destination__team").order_by("subscriber__slug",
+                                                                                                 "pk"))
+
+
+def topic_routed_sources(topic: Topic) -> list[Subscription]:
+    """Approved, live routed subscriptions whose destination is this topic: where its copies come from."""
+    return list(topic.routed_from.filter(decision=Subscription.Decision.APPROVED, delete_requested_at__isnull=True)
+                .select_related("source__team").order_by("source__name", "pk"))
+
+
+def topic_producers(topic: Topic):
+    """Principals that may write to the topic: the owning team's live service accounts on its cluster, which
+    get WRITE on the team's prefix (see reconcile.access_plan.team_acls); none when the name is outside it."""
+    from onboarding.models import ServiceAccount
+
+    if not topic.name.startswith(f"{topic.team.slug}."):
+        return ServiceAccount.objects.none()
+    return (ServiceAccount.objects.filter(team_id=topic.team_id, cluster_id=topic.cluster_id)
+            .exclude(status=ResourceStatus.DELETED).order_by("name"))
+
+
+def topic_schemas_with_fields(topic: Topic) -> list[Schema]:
+    """The topic's live schemas with their latest version's number and text and their sensitive tags (2 queries)."""
+    latest = SchemaVersion.objects.filter(schema=OuterRef("pk")).order_by("-number")
+    return list(Schema.objects.filter(topic=topic).exclude(status=ResourceStatus.DELETED)
+                .annotate(latest_text=Subquery(latest.values("text")[:1]),
+                          latest_number=Subquery(latest.values("number")[:1]))
+                .prefetch_related("sensitive_fields").order_by("side"))

@@ -12,7 +12,7 @@ from onboarding.reconcile import access as access_runner
 from onboarding.reconcile import runner
 from onboarding.reconcile import schemas as schema_runner
 from onboarding.reconcile import sweep as sweep_module
-from onboarding.services import scheduling
+from onboarding.services import deliveries, scheduling
 
 # acks_late + reject_on_worker_lost: a task whose worker dies is redelivered, and the row claims
 # (see reconcile/runner.py) make a second delivery harmless.
@@ -55,6 +55,26 @@ def reconcile_access(self, cluster_id: int) -> dict:
 @shared_task(name="onboarding.sweep", **RELIABLE)
 def sweep() -> dict:
     return sweep_module.sweep()
+
+
+# Retries of a failed delivery are scheduled by the delivery itself (its backoff is on the row, where
+# the sweep sees it); autoretry covers only the database being briefly unreachable.
+@shared_task(name="onboarding.deliver_notification", autoretry_for=(OperationalError,), retry_backoff=True,
+             retry_backoff_max=60, max_retries=5, **RELIABLE)
+def deliver_notification(delivery_id: int) -> str:
+    return deliveries.deliver(delivery_id)
+
+
+@shared_task(name="onboarding.notification_sweep", **RELIABLE)
+def notification_sweep() -> dict:
+    return deliveries.sweep()
+
+
+@shared_task(name="onboarding.expire_change_requests", **RELIABLE)
+def expire_change_requests() -> int:
+    from onboarding.services.changes import change_requests_expire
+
+    return change_requests_expire()
 
 
 @shared_task(name="onboarding.platform_probe")

@@ -16,7 +16,7 @@ import uuid
 HEADER = "X-Request-ID"
 # The Celery message header that carries the id from the request to the task it scheduled.
 TASK_HEADER = "portal_request_id"
-_WELL_FORMED = re.compile(r"^[A-Za-z0-9._:-]{8,128}$")
+_WELL_FORMED = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:-]{7,127}")  # the rule of onboarding/history too
 access_log = logging.getLogger("portal.access")
 _request_id: contextvars.ContextVar[str | None] = contextvars.ContextVar("portal_request_id", default=None)
 
@@ -27,7 +27,7 @@ def current_request_id() -> str | None:
 
 
 def well_formed(value: str | None) -> bool:
-    return bool(value) and bool(_WELL_FORMED.match(value))
+    return bool(value) and bool(_WELL_FORMED.fullmatch(value))
 
 
 def new_request_id() -> str:

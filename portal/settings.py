@@ -8,6 +8,8 @@ import ipaddress
 import re
 from pathlib import Path
 
+import pghistory
+
 from portal.env import (
     ConfigError,
     env_bool,
@@ -31,7 +33,12 @@ DEBUG = env_bool("DJANGO_DEBUG", False)
 ALLOWED_HOSTS = env_list("DJANGO_ALLOWED_HOSTS", ["localhost", "127.0.0.1"] if DEBUG else [])
 if not ALLOWED_HOSTS:
     raise ConfigError("DJANGO_ALLOWED_HOSTS must list the host names the portal is served under.")
+# Origins allowed to POST (scheme://host[:port]), needed when a proxy changes the host or port.
 CSRF_TRUSTED_ORIGINS = env_list("DJANGO_CSRF_TRUSTED_ORIGINS", [])
+for _origin in CSRF_TRUSTED_ORIGINS:
+    if not re.fullmatch(r"https?://[^/\s]+", _origin):
+        raise ConfigError(f"DJANGO_CSRF_TRUSTED_ORIGINS must list origins like https://portal.example.org; "
+                          f"got {_origin!r}.")
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -46,8 +53,11 @@ INSTALLED_APPS = [
     "rest_framework",
     "drf_spectacular",
     "drf_spectacular_sidecar",  # Swagger UI and ReDoc assets served locally, no CDN
+    "pgtrigger",
+    "pghistory",
     "django_prometheus",
     "onboarding",
+    "onboarding.history",  # after onboarding: its event models snapshot onboarding's
 ]
 
 MIDDLEWARE = [
@@ -63,6 +73,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    # After authentication: attaches who, via and the request id to every row-history event.
+    "onboarding.history.context.RequestHistoryContext",
     "django_prometheus.middleware.PrometheusAfterMiddleware",
 ]
 
@@ -79,6 +91,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "portal.context_processors.single_sign_on",
             ],
         },
     },
@@ -90,7 +103,20 @@ DATABASES = {"default": env_database("DATABASE_URL")}
 DATABASES["default"]["ENGINE"] = "django_prometheus.db.backends.postgresql"
 # Lets parallel test runs on one Postgres use separate test databases.
 DATABASES["default"]["TEST"] = {"NAME": env_str("DJANGO_TEST_DATABASE_NAME", "") or None}
+# The catalogue's typo tolerance: a query whose trigrams are half those of a word in a topic name finds it
+# ("paymnts" -> payments; the default 0.6 misses it). Set when connecting, so it costs no query.
+_CONNECTION_OPTIONS = DATABASES["default"].setdefault("OPTIONS", {})
+_CONNECTION_OPTIONS["options"] = " ".join(
+    filter(None, [_CONNECTION_OPTIONS.get("options"), "-c pg_trgm.word_similarity_threshold=0.5"]))
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# ---------------------------------------------------------------------------- row history (django-pghistory)
+# Each event row carries its own context (who, via, request id) as JSON: nothing is shared between
+# rows that a later statement could rewrite (onboarding/history/models.py).
+PGHISTORY_CONTEXT_FIELD = pghistory.ContextJSONField()
+PGHISTORY_CONTEXT_ID_FIELD = pghistory.ContextUUIDField()
+# The time of the write itself, not of the transaction's start: events of one transaction stay in order.
+PGHISTORY_CREATED_AT_FUNCTION = "CLOCK_TIMESTAMP()"
 
 # ---------------------------------------------------------------------------- auth
 LOGIN_URL = "login"
@@ -101,8 +127,49 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
 ]
-SESSION_COOKIE_SECURE = env_bool("DJANGO_SECURE_COOKIES", not DEBUG)
+
+# ---------------------------------------------------------------------------- HTTPS
+# Production serves HTTPS only (the default when DEBUG is off); development and tests run over http.
+HTTPS = env_bool("DJANGO_HTTPS", not DEBUG)
+SESSION_COOKIE_SECURE = env_bool("DJANGO_SECURE_COOKIES", HTTPS)
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
+SECURE_SSL_REDIRECT = env_bool("DJANGO_SECURE_SSL_REDIRECT", HTTPS)
+# A year of HSTS once the site is HTTPS-only; 0 turns it off (start small when first enabling it).
+SECURE_HSTS_SECONDS = env_int("DJANGO_SECURE_HSTS_SECONDS", 31_536_000 if HTTPS else 0, minimum=0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("DJANGO_SECURE_HSTS_INCLUDE_SUBDOMAINS", HTTPS)
+# Only a flag in the header: the domain joins browsers' preload lists only when submitted by hand.
+SECURE_HSTS_PRELOAD = env_bool("DJANGO_SECURE_HSTS_PRELOAD", HTTPS)
+# Behind a TLS-terminating proxy: the header it sets to "https" (e.g. X-Forwarded-Proto). Unset by default,
+# because the header is trustworthy only when the proxy strips it from what clients send.
+_PROXY_SSL_HEADER = env_str("DJANGO_SECURE_PROXY_SSL_HEADER", "")
+if _PROXY_SSL_HEADER and not re.fullmatch(r"[A-Za-z0-9-]+", _PROXY_SSL_HEADER):
+    raise ConfigError(f"DJANGO_SECURE_PROXY_SSL_HEADER must be a header name like X-Forwarded-Proto; "
+                      f"got {_PROXY_SSL_HEADER!r}.")
+SECURE_PROXY_SSL_HEADER = (
+    ("HTTP_" + _PROXY_SSL_HEADER.upper().replace("-", "_"), "https") if _PROXY_SSL_HEADER else None)
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+X_FRAME_OPTIONS = "DENY"
+AUTHENTICATION_BACKENDS = ["django.contrib.auth.backends.ModelBackend"]
+
+# ---------------------------------------------------------------------------- single sign-on (optional)
+# OpenID Connect through mozilla-django-oidc, on only when a client id is set; local accounts keep working.
+OIDC_ENABLED = bool(env_str("OIDC_RP_CLIENT_ID", ""))
+if OIDC_ENABLED:
+    OIDC_RP_CLIENT_ID = env_str("OIDC_RP_CLIENT_ID")
+    OIDC_RP_CLIENT_SECRET = env_str("OIDC_RP_CLIENT_SECRET")  # or OIDC_RP_CLIENT_SECRET_FILE
+    OIDC_OP_AUTHORIZATION_ENDPOINT = env_http_url("OIDC_OP_AUTHORIZATION_ENDPOINT")
+    OIDC_OP_TOKEN_ENDPOINT = env_http_url("OIDC_OP_TOKEN_ENDPOINT")
+    OIDC_OP_USER_ENDPOINT = env_http_url("OIDC_OP_USER_ENDPOINT")
+    OIDC_RP_SIGN_ALGO = env_str("OIDC_RP_SIGN_ALGO", "RS256", choices=("RS256", "RS384", "RS512", "ES256", "HS256"))
+    # Keys of asymmetric signatures come from the provider's JWKS; HS256 uses the client secret.
+    OIDC_OP_JWKS_ENDPOINT = (env_http_url("OIDC_OP_JWKS_ENDPOINT") if OIDC_RP_SIGN_ALGO != "HS256"
+                             else env_str("OIDC_OP_JWKS_ENDPOINT", "") or None)
+    OIDC_RP_SCOPES = "openid email profile"  # profile: preferred_username and names
+    OIDC_USE_PKCE = env_bool("OIDC_USE_PKCE", True)
+    LOGIN_REDIRECT_URL_FAILURE = "/accounts/login/?sso=failed"
+    INSTALLED_APPS.append("mozilla_django_oidc")
+    AUTHENTICATION_BACKENDS.append("onboarding.sso.PortalOIDCBackend")
 
 # ---------------------------------------------------------------------------- i18n, static
 LANGUAGE_CODE = "en-us"
@@ -129,6 +196,8 @@ STORAGES = {
 API_THROTTLE_RATE = env_str("API_THROTTLE_RATE", "600/min")
 if not re.fullmatch(r"[1-9][0-9]*/(s|sec|m|min|h|hour|d|day)", API_THROTTLE_RATE):
     raise ConfigError(f"API_THROTTLE_RATE must look like 600/min (per s, min, hour or day); got {API_THROTTLE_RATE!r}.")
+# The longest an API token may live (and how long it lives when no expiry is chosen).
+TOKEN_MAX_DAYS = env_int("TOKEN_MAX_DAYS", 365, minimum=1)
 # The largest request body the portal reads; the API answers 413 above it.
 DATA_UPLOAD_MAX_MEMORY_SIZE = 1024 * 1024
 REST_FRAMEWORK = {
@@ -165,6 +234,10 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # Resources, notification deliveries and change requests each have a "status": one named enum each.
+    "ENUM_NAME_OVERRIDES": {"StatusEnum": "onboarding.models.reconciled.ResourceStatus",
+                            "DeliveryStatusEnum": "onboarding.models.notifications.NotificationDelivery.Status",
+                            "ChangeRequestStatusEnum": "onboarding.models.changes.ChangeRequest.Status"},
 }
 
 # ---------------------------------------------------------------------------- Celery (Redis broker)
@@ -182,7 +255,12 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": env_int("CELERY_VISIBILITY_TIMEOUT", 3600, minimum=60)}
 CELERY_TASK_DEFAULT_QUEUE = "portal"
 SWEEP_INTERVAL_SECONDS = env_int("SWEEP_INTERVAL_SECONDS", 15, minimum=1)
-CELERY_BEAT_SCHEDULE = {"sweep": {"task": "onboarding.sweep", "schedule": float(SWEEP_INTERVAL_SECONDS)}}
+CELERY_BEAT_SCHEDULE = {
+    "sweep": {"task": "onboarding.sweep", "schedule": float(SWEEP_INTERVAL_SECONDS)},
+    "notification-sweep": {"task": "onboarding.notification_sweep", "schedule": float(SWEEP_INTERVAL_SECONDS)},
+    # Waiting change requests past their expiry become expired (their TTL is hours: once a minute is plenty).
+    "expire-change-requests": {"task": "onboarding.expire_change_requests", "schedule": 60.0},
+}
 
 # ---------------------------------------------------------------------------- reconciliation
 RECONCILE_BACKOFF_BASE_SECONDS = env_int("RECONCILE_BACKOFF_BASE_SECONDS", 2, minimum=1)
@@ -218,6 +296,32 @@ if bool(SCHEMA_REGISTRY_USERNAME) != bool(SCHEMA_REGISTRY_PASSWORD):
 # promotion path. Optional: empty when unset, and seed_demo then creates no prod cluster.
 KAFKA_PROD_BOOTSTRAP_SERVERS = env_host_ports("KAFKA_PROD_BOOTSTRAP_SERVERS", "")
 SCHEMA_REGISTRY_PROD_URL = env_http_url("SCHEMA_REGISTRY_PROD_URL", "")
+
+# ---------------------------------------------------------------------------- notifications (webhooks, e-mail)
+# Failed deliveries are retried after base * 2^(attempt-1) seconds, capped at the maximum; after
+# NOTIFY_MAX_ATTEMPTS attempts a delivery is given up (status gave_up, kept in the log).
+NOTIFY_BACKOFF_BASE_SECONDS = env_int("NOTIFY_BACKOFF_BASE_SECONDS", 30, minimum=1)
+NOTIFY_MAX_BACKOFF_SECONDS = env_int("NOTIFY_MAX_BACKOFF_SECONDS", 3600, minimum=1)
+NOTIFY_MAX_ATTEMPTS = env_int("NOTIFY_MAX_ATTEMPTS", 8, minimum=1)
+# Connect and read timeout of a webhook POST and of the SMTP connection.
+NOTIFY_TIMEOUT_SECONDS = env_int("NOTIFY_TIMEOUT_SECONDS", 5, minimum=1)
+# Refuse webhook URLs (and deliveries) to loopback, private and link-local addresses, so a team
+# cannot make the portal call internal services. Off in development, where receivers are local.
+WEBHOOK_BLOCK_PRIVATE_ADDRESSES = env_bool("WEBHOOK_BLOCK_PRIVATE_ADDRESSES", not DEBUG)
+
+# E-mail: SMTP when EMAIL_HOST is set, otherwise printed on the console (development).
+EMAIL_HOST = env_str("EMAIL_HOST", "")
+EMAIL_BACKEND = env_str("EMAIL_BACKEND", "django.core.mail.backends.smtp.EmailBackend" if EMAIL_HOST
+                        else "django.core.mail.backends.console.EmailBackend")
+EMAIL_PORT = env_int("EMAIL_PORT", 25, minimum=1)
+EMAIL_HOST_USER = env_str("EMAIL_HOST_USER", "")
+EMAIL_HOST_PASSWORD = env_str("EMAIL_HOST_PASSWORD", "")
+EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
+EMAIL_USE_SSL = env_bool("EMAIL_USE_SSL", False)
+if EMAIL_USE_TLS and EMAIL_USE_SSL:
+    raise ConfigError("EMAIL_USE_TLS and EMAIL_USE_SSL cannot both be true (STARTTLS or implicit TLS, not both).")
+EMAIL_TIMEOUT = NOTIFY_TIMEOUT_SECONDS
+DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "event-platform@localhost")
 
 # ---------------------------------------------------------------------------- observability
 # Text for people reading a terminal, JSON (one object per line) for a log pipeline; the image sets json.

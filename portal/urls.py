@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
@@ -15,5 +16,9 @@ urlpatterns = [
     path("api/v1/", include("onboarding.api.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
+    path("", include("onboarding.history.urls")),
     path("", include("onboarding.urls")),
 ]
+if settings.OIDC_ENABLED:
+    # Single sign-on: /oidc/authenticate/ starts the code flow, /oidc/callback/ finishes it.
+    urlpatterns.append(path("oidc/", include("mozilla_django_oidc.urls")))

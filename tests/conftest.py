@@ -20,7 +20,10 @@ pytest_plugins = [
     "tests.fixtures.topics",
     "tests.fixtures.schemas",
     "tests.fixtures.browser",
+    "tests.fixtures.receivers",  # before workers, which imports it
     "tests.fixtures.workers",
+    "tests.fixtures.history",
+    "tests.fixtures.changes",
     "tests.fixtures.tracing",
 ]
 

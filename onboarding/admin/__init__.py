@@ -1,4 +1,5 @@
-"""The operators' admin: clusters and policies, teams, topics, schemas, imports, audit, tokens, attempts and access.
+"""The operators' admin: clusters and policies, teams, topics, schemas, imports, audit, tokens, attempts, access
+and notifications.
 
 Every change of desired state goes through ``onboarding.services`` (via=ADMIN, the operator as
 actor), so an edit here is validated, audited and reconciled exactly like one from the portal or API.
@@ -6,7 +7,17 @@ actor), so an edit here is validated, audited and reconciled exactly like one fr
 
 from django.contrib import admin
 
-from onboarding.admin import access, clusters, records, schemas, teams, tokens, topics  # noqa: F401 - registers the ModelAdmins
+from onboarding.admin import (  # noqa: F401 - registers the ModelAdmins
+    access,
+    changes,
+    clusters,
+    notifications,
+    records,
+    schemas,
+    teams,
+    tokens,
+    topics,
+)
 
 admin.site.site_header = "Event platform operations"
 admin.site.site_title = "Event platform admin"

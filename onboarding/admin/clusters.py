@@ -1,4 +1,4 @@
-"""Clusters and their topic policies."""
+"""Clusters with their topic and change policies."""
 
 from __future__ import annotations
 
@@ -9,7 +9,8 @@ from django.utils.html import format_html
 
 from onboarding.admin.common import VIA, adopt_saved, form_changes
 from onboarding.admin.imports import import_topics_view
-from onboarding.models import Cluster, TopicPolicy
+from onboarding.models import ChangePolicy, Cluster, TopicPolicy
+from onboarding.services.changes import change_policy_for, change_policy_update
 from onboarding.services.clusters import cluster_create, cluster_update, policy_update
 from onboarding.services.topics import policy_for
 
@@ -23,6 +24,14 @@ class TopicPolicyInline(admin.StackedInline):
               ("allowed_replication_factors", "default_replication_factor"), "config_rules", "default_configs")
 
 
+class ChangePolicyInline(admin.StackedInline):
+    """Which operations wait for a second person's approval on this cluster (none by default)."""
+
+    model = ChangePolicy
+    can_delete = False
+    fields = ("operations_needing_approval", "approvers", "request_ttl_hours")
+
+
 @admin.register(Cluster)
 class ClusterAdmin(admin.ModelAdmin):
     list_display = ("name", "environment", "order", "bootstrap_servers", "is_active", "drift_reaction",
@@ -30,7 +39,7 @@ class ClusterAdmin(admin.ModelAdmin):
     list_filter = ("environment", "is_active", "drift_reaction")
     search_fields = ("name", "environment", "bootstrap_servers")
     readonly_fields = ("last_checked_at",)
-    inlines = [TopicPolicyInline]
+    inlines = [TopicPolicyInline, ChangePolicyInline]
     fieldsets = (
         (None, {"fields": ("name", "environment", "order", "is_active")}),
         ("Kafka", {"fields": ("bootstrap_servers", "security_protocol", "sasl_mechanism", "sasl_username_ref",
@@ -60,6 +69,13 @@ class ClusterAdmin(admin.ModelAdmin):
         adopt_saved(obj, cluster_create(actor=request.user, via=VIA, **form.cleaned_data))
 
     def save_formset(self, request, form, formset, change):
+        if formset.model is ChangePolicy:
+            formset.save(commit=False)
+            for policy_form in formset.forms:
+                if policy_form.has_changed():
+                    change_policy_update(actor=request.user, policy=change_policy_for(form.instance), via=VIA,
+                                         **{name: policy_form.cleaned_data[name] for name in ChangePolicyInline.fields})
+            return None
         if formset.model is not TopicPolicy:
             return super().save_formset(request, form, formset, change)
         formset.save(commit=False)  # sorts the rows for the admin's change message; policy_update writes them

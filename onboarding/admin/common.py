@@ -15,6 +15,22 @@ VIA = AuditEvent.Via.ADMIN
 REFUSALS = (ValidationError, PermissionDenied, Conflict)
 
 
+def change_request_message(model_admin, request, outcome) -> bool:
+    """If a service answered with a change request (the cluster's policy holds the change for approval), say
+    where it waits and return True."""
+    from django.urls import reverse
+
+    from onboarding.models import ChangeRequest
+
+    if not isinstance(outcome, ChangeRequest):
+        return False
+    model_admin.message_user(request, format_html(
+        'This change needs approval on {}: <a href="{}">change request #{}</a> waits for a second person; '
+        "nothing was changed yet.", outcome.cluster.name,
+        reverse("onboarding:change_request_detail", args=[outcome.pk]), outcome.pk), messages.WARNING)
+    return True
+
+
 def refusal_text(exc: Exception) -> str:
     if isinstance(exc, ValidationError):
         return " ".join(exc.messages)

@@ -10,10 +10,10 @@ from onboarding.models import ApplyAttempt, AuditEvent
 
 @admin.register(AuditEvent)
 class AuditEventAdmin(ReadOnlyAdmin):
-    list_display = ("at", "actor_name", "via", "action", "resource_type", "resource_name", "team")
-    list_filter = ("action", "via", "resource_type")
+    list_display = ("at", "actor_name", "via", "action", "resource_type", "resource_name", "team", "request_id")
+    list_filter = ("action", "via", "resource_type", "team", "at")
     list_select_related = ("team",)
-    search_fields = ("resource_name", "actor_name")
+    search_fields = ("resource_name", "actor_name", "=resource_id", "=request_id")
     date_hierarchy = "at"
 
 

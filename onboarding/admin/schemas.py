@@ -10,9 +10,16 @@ from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.http import urlencode
 
-from onboarding.admin.common import REFUSALS, VIA, ReconciledDisplay, refusal_text, run_per_object
+from onboarding.admin.common import (
+    REFUSALS,
+    VIA,
+    ReconciledDisplay,
+    change_request_message,
+    refusal_text,
+    run_per_object,
+)
 from onboarding.admin.topics import ApplyAttemptInline
-from onboarding.models import Schema, SchemaVersion
+from onboarding.models import Schema, SchemaVersion, SensitiveField
 from onboarding.services.schema_drift import schema_adopt, schema_revert
 from onboarding.services.schemas import _check_inputs, schema_set_compatibility
 
@@ -38,6 +45,22 @@ class SchemaChangeForm(forms.ModelForm):
             for problem in problems:
                 self.add_error(field if field in self.fields else None, problem)
         return cleaned
+
+
+class SensitiveFieldInline(admin.TabularInline):
+    """Read-only here: teams tag fields in the portal or the API, where the path is checked and the change audited."""
+
+    model = SensitiveField
+    fields = ("path", "classification", "note", "tagged_by", "tagged_at")
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
 
 
 class SchemaVersionInline(admin.StackedInline):
@@ -79,7 +102,7 @@ class SchemaAdmin(ReconciledDisplay, admin.ModelAdmin):
     list_select_related = ("topic__team", "topic__cluster")
     search_fields = ("topic__name",)
     actions = ["revert_drift", "adopt_drift"]
-    inlines = [SchemaVersionInline, SchemaAttemptInline]
+    inlines = [SchemaVersionInline, SensitiveFieldInline, SchemaAttemptInline]
     readonly_fields = (
         "subject", "topic", "team", "side", "format", "status_badge", "generation", "observed_generation",
         "last_error", "failures", "next_attempt_at", "ready_at", "drift", "observed", "created_at", "updated_at",
@@ -107,8 +130,9 @@ class SchemaAdmin(ReconciledDisplay, admin.ModelAdmin):
         if "compatibility" not in form.changed_data:
             return
         try:
-            schema_set_compatibility(actor=request.user, schema=obj, via=VIA,
-                                     compatibility=form.cleaned_data["compatibility"])
+            outcome = schema_set_compatibility(actor=request.user, schema=obj, via=VIA,
+                                               compatibility=form.cleaned_data["compatibility"])
+            change_request_message(self, request, outcome)
         except REFUSALS as exc:  # changed since the form was checked (the cluster's policy, the topic)
             self.message_user(request, f"{obj}: {refusal_text(exc)}", messages.ERROR)
         obj.refresh_from_db()  # the row as the service left it, for the admin's log and redirect

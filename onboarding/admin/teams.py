@@ -12,9 +12,18 @@ from django.urls import reverse
 
 from onboarding.admin.common import REFUSALS, VIA, adopt_saved, form_changes, refusal_text, run_per_object
 from onboarding.models import Membership, Team
+from onboarding.services.notifications import team_notification_emails_set
 from onboarding.services.teams import last_owner_problem, membership_remove, membership_set, team_create, team_update
 
 OWNER = Membership.Role.OWNER
+
+
+def automation_problem(users) -> str | None:
+    """Team tokens rely on their automation account's member role; the services refuse to change it."""
+    bots = sorted(u.get_username() for u in users if u is not None and Team.objects.filter(automation_user=u).exists())
+    if bots:
+        return f"{', '.join(bots)}: a team's automation account; its membership follows the team's tokens."
+    return None
 
 
 class MembershipInlineForm(forms.ModelForm):
@@ -37,7 +46,7 @@ class MembershipFormSet(BaseInlineFormSet):
             removed = self._should_delete_form(form)
             if (removed or form.has_changed()) and form.cleaned_data.get("user"):
                 roles[form.cleaned_data["user"]] = None if removed else form.cleaned_data.get("role")
-        if problem := last_owner_problem(team=self.instance, roles=roles):
+        if problem := automation_problem(roles) or last_owner_problem(team=self.instance, roles=roles):
             raise ValidationError(problem)
 
 
@@ -75,10 +84,15 @@ class TeamAdmin(admin.ModelAdmin):
 
     def save_model(self, request, obj, form, change):
         if change:
-            adopt_saved(obj, team_update(actor=request.user, team=obj, via=VIA,
-                                         **form_changes(form, ("name", "description", "contacts"))))
-            return
-        adopt_saved(obj, team_create(actor=request.user, via=VIA, **form.cleaned_data))
+            saved = team_update(actor=request.user, team=obj, via=VIA,
+                                **form_changes(form, ("name", "description", "contacts")))
+        else:
+            saved = team_create(actor=request.user, via=VIA, **form_changes(
+                form, ("slug", "name", "description", "contacts")))
+        if "notification_emails" in form.changed_data:
+            saved = team_notification_emails_set(actor=request.user, team=saved, via=VIA,
+                                                 emails=form.cleaned_data["notification_emails"])
+        adopt_saved(obj, saved)
 
     def save_formset(self, request, form, formset, change):
         if formset.model is not Membership:
@@ -97,6 +111,8 @@ class MembershipForm(forms.ModelForm):
     def clean(self):
         cleaned = super().clean()
         membership, role = self.instance, cleaned.get("role")
+        if problem := automation_problem([membership.user if membership.pk else cleaned.get("user")]):
+            self.add_error(None, problem)
         if membership.pk and role and "role" in self.changed_data:
             if problem := last_owner_problem(team=membership.team, roles={membership.user: role}):
                 self.add_error("role", problem)

@@ -24,12 +24,14 @@ class RevokedFilter(admin.SimpleListFilter):
 
 @admin.register(ApiToken)
 class ApiTokenAdmin(admin.ModelAdmin):
-    list_display = ("user", "name", "key_id", "scope", "created_at", "expires_at", "last_used_at", "revoked_at")
-    list_filter = ("scope", RevokedFilter)
-    list_select_related = ("user",)
-    search_fields = ("name", "key_id", "user__username")
+    list_display = ("user", "team", "name", "key_id", "scope", "created_by", "created_at", "expires_at", "last_used_at",
+                    "revoked_at")
+    list_filter = ("scope", RevokedFilter, "team")
+    list_select_related = ("user", "team", "created_by")
+    search_fields = ("name", "key_id", "user__username", "team__slug", "created_by__username")
     # key_hash is left out on purpose: not shown, not settable.
-    fields = ("user", "name", "key_id", "scope", "created_at", "expires_at", "last_used_at", "revoked_at")
+    fields = ("user", "team", "created_by", "name", "key_id", "scope", "created_at", "expires_at", "last_used_at",
+              "revoked_at")
     readonly_fields = fields
     actions = ["revoke"]
 
@@ -47,5 +49,5 @@ class ApiTokenAdmin(admin.ModelAdmin):
     def revoke(self, request, queryset):
         # token_revoke leaves an already revoked token (and its date) alone and answers False for it.
         revoked = sum(token_revoke(actor=request.user, token=token, via=VIA)
-                      for token in queryset.select_related("user"))
+                      for token in queryset.select_related("user", "team"))
         self.message_user(request, f"Revoked {revoked} token(s).", messages.SUCCESS)

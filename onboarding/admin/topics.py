@@ -9,7 +9,7 @@ from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.http import urlencode
 
-from onboarding.admin.common import VIA, ReconciledDisplay, run_per_object
+from onboarding.admin.common import VIA, ReconciledDisplay, change_request_message, run_per_object
 from onboarding.models import ApplyAttempt, Cluster, Topic
 from onboarding.services.topics import topic_apply_now, topic_update, topic_update_errors
 from onboarding.services.topics_drift import topic_adopt, topic_revert
@@ -120,8 +120,8 @@ class TopicAdmin(ReconciledDisplay, admin.ModelAdmin):
         return form
 
     def save_model(self, request, obj, form, change):
-        if form.changes():
-            form.update()
+        if form.changes() and change_request_message(self, request, form.update()):
+            obj.refresh_from_db()
 
     def changelist_view(self, request, extra_context=None):
         clusters = Cluster.objects.filter(is_active=True)

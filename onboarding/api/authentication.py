@@ -15,6 +15,7 @@ from rest_framework import exceptions
 from rest_framework.authentication import BaseAuthentication, get_authorization_header
 
 from onboarding import selectors
+from onboarding.history.context import attribute_to
 from onboarding.models import ApiToken
 from onboarding.models.tokens import TOKEN_PREFIX
 
@@ -62,8 +63,14 @@ class BearerTokenAuthentication(BaseAuthentication):
                 f"This token expired on {token.expires_at:%Y-%m-%d %H:%M} UTC; create a new one.")
         if not token.user.is_active:
             raise exceptions.AuthenticationFailed("The account this token belongs to is disabled.")
+        # DRF authenticates after the middleware opened the history context: name the token's user now.
+        attribute_to(token.user, token=token.key_id)
         self._touch(token, now)
-        return token.user, token
+        user = token.user
+        if token.team_id is not None:
+            # Audit records name the token as well as the team's automation account it acts as.
+            user.audit_name = f"{user.get_username()} (token {token.display_prefix})"
+        return user, token
 
     @staticmethod
     def _touch(token: ApiToken, now) -> None:
@@ -86,4 +93,5 @@ class BearerTokenScheme(OpenApiAuthenticationExtension):
 
     def get_security_definition(self, auto_schema):
         return {"type": "http", "scheme": "bearer", "bearerFormat": f"{TOKEN_PREFIX}_<key id>_<secret>",
-                "description": "An API token created with `manage.py create_api_token`."}
+                "description": "A personal or team API token, created on /tokens/ (or a team's tokens page), "
+                                "through /api/v1/tokens/, or with `manage.py create_api_token`."}

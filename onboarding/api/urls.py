@@ -1,10 +1,12 @@
 """/api/v1/: the REST API (mounted by portal/urls.py; schema at /api/schema/, docs at /api/docs/)."""
 
-from django.urls import re_path
+from django.urls import path, re_path
 from rest_framework.routers import DefaultRouter
 
 from onboarding.api import views
 from onboarding.api.views.fallback import NOT_FOUND_NAME
+from onboarding.api.views.search import SearchView
+from onboarding.history.api import AuditTrailView
 
 app_name = "api"
 
@@ -14,10 +16,20 @@ router.register("clusters", views.ClusterViewSet, basename="cluster")
 router.register("topics", views.TopicViewSet, basename="topic")
 router.register("schemas", views.SchemaViewSet, basename="schema")
 router.register("service-accounts", views.ServiceAccountViewSet, basename="service-account")
+router.register("tokens", views.ApiTokenViewSet, basename="token")
 router.register("subscriptions", views.SubscriptionViewSet, basename="subscription")
+router.register("webhooks", views.WebhookViewSet, basename="webhook")
+router.register("notification-deliveries", views.DeliveryViewSet, basename="notification-delivery")
+router.register("change-requests", views.ChangeRequestViewSet, basename="change-request")
 
 urlpatterns = [
+    # Teams are looked up by id in the router; the manifest is addressed by the team's slug.
+    path("teams/<slug:slug>/manifest/", views.TeamManifestView.as_view(), name="team-manifest"),
+    path("schemas/<int:pk>/sensitive-fields/", views.SensitiveFieldsView.as_view(), name="schema-sensitive-fields"),
+    path("topics/<int:pk>/peek/", views.TopicPeekView.as_view(), name="topic-peek"),
+    path("search/", SearchView.as_view(), name="search"),
     *router.urls,
+    path("audit/", AuditTrailView.as_view(), name="audit"),
     # Last: anything else under /api/v1/ is a JSON 404.
     re_path(r"^(?P<path>.*)$", views.endpoint_not_found, name=NOT_FOUND_NAME),
 ]

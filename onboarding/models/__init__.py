@@ -1,14 +1,20 @@
 from onboarding.models.access import ServiceAccount, Subscription
 from onboarding.models.apply import ApplyAttempt
 from onboarding.models.audit import AuditEvent
+from onboarding.models.catalog import CatalogEntry, SchemaField
+from onboarding.models.changes import GATED_OPERATIONS, ChangePolicy, ChangeRequest
 from onboarding.models.clusters import Cluster, TopicPolicy
+from onboarding.models.notifications import NotificationDelivery, NotificationEvent, Webhook
 from onboarding.models.reconciled import ResourceStatus
 from onboarding.models.schemas import Compatibility, Schema, SchemaFormat, SchemaVersion
+from onboarding.models.sensitivity import SensitiveField
 from onboarding.models.teams import Membership, Team
 from onboarding.models.tokens import ApiToken
 from onboarding.models.topics import Topic
 
 __all__ = [
-    "ApiToken", "ApplyAttempt", "AuditEvent", "Cluster", "Compatibility", "Membership", "ResourceStatus", "Schema",
-    "SchemaFormat", "SchemaVersion", "ServiceAccount", "Subscription", "Team", "Topic", "TopicPolicy",
+    "GATED_OPERATIONS", "ApiToken", "ApplyAttempt", "AuditEvent", "CatalogEntry", "ChangePolicy", "ChangeRequest",
+    "Cluster", "Compatibility", "Membership", "NotificationDelivery", "NotificationEvent", "ResourceStatus",
+    "Schema", "SchemaField", "SchemaFormat", "SchemaVersion", "SensitiveField", "ServiceAccount", "Subscription",
+    "Team", "Topic", "TopicPolicy", "Webhook",
 ]

@@ -1,4 +1,5 @@
 from django.conf import settings
+from django.contrib.postgres.fields import ArrayField
 from django.core.validators import RegexValidator
 from django.db import models
 
@@ -17,7 +18,13 @@ class Team(models.Model):
     description = models.TextField(blank=True)
     contacts = models.TextField(blank=True,
                                 help_text="How to reach the team: e-mail addresses, chat channels, on-call.")
+    notification_emails = ArrayField(models.EmailField(), default=list, blank=True,
+                                     help_text="Addresses that receive an e-mail for every notification event.")
     created_at = models.DateTimeField(auto_now_add=True)
+    automation_user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, null=True, blank=True, editable=False, on_delete=models.SET_NULL,
+        related_name="automation_team",
+        help_text="The account team API tokens act as (<team>-automation): a member that cannot log in.")
 
     class Meta:
         ordering = ["slug"]

@@ -190,6 +190,50 @@ class KafkaAdmin:
         except KafkaException as exc:
             raise translate(exc, "consumer lag") from None
 
+    # ------------------------------------------------------------------ readers of a topic (impact)
+    def _end_offsets(self, topic: str, spec=None) -> dict[int, int]:
+        """Per partition, the high watermark (or the offset ``spec`` names); {} when the topic is absent."""
+        described = self.client.list_topics(topic=topic, timeout=self.timeout).topics.get(topic)
+        partitions = described.partitions if described is not None and described.error is None else {}
+        if not partitions:
+            return {}
+        futures = self.client.list_offsets({TopicPartition(topic, p): spec or OffsetSpec.latest() for p in partitions},
+                                           request_timeout=self.timeout)
+        return {tp.partition: future.result().offset for tp, future in futures.items()}
+
+    def topic_consumer_groups(self, topic: str) -> list[dict]:
+        """Consumer groups with committed offsets on ``topic``: ``{"group", "lag", "partitions"}`` each,
+        lag summed over partitions against the high watermarks. One offsets request per group."""
+        try:
+            ends = self._end_offsets(topic)
+            if not ends:
+                return []
+            listed = self.client.list_consumer_groups(request_timeout=self.timeout).result().valid
+            readers = []
+            for group_id in sorted(g.group_id for g in listed):
+                request = [ConsumerGroupTopicPartitions(group_id, [TopicPartition(topic, p) for p in ends])]
+                answer = self.client.list_consumer_group_offsets(request, request_timeout=self.timeout)
+                committed = {tp.partition: tp.offset for tp in answer[group_id].result().topic_partitions
+                             if tp.offset >= 0}
+                if committed:
+                    lag = sum(max(0, ends[p] - offset) for p, offset in committed.items())
+                    readers.append({"group": group_id, "lag": lag, "partitions": len(committed)})
+            return readers
+        except KafkaException as exc:
+            raise translate(exc, "consumer groups") from None
+
+    def recent_message_count(self, topic: str, *, since_ms: int) -> int:
+        """Messages appended to ``topic`` since the epoch-milliseconds ``since_ms``: per partition, the high
+        watermark minus the first offset at or after that time (Kafka answers -1 when nothing is newer)."""
+        try:
+            ends = self._end_offsets(topic)
+            if not ends:
+                return 0
+            starts = self._end_offsets(topic, OffsetSpec.for_timestamp(since_ms))
+        except KafkaException as exc:
+            raise translate(exc, "offsets for times") from None
+        return sum(max(0, ends[p] - starts[p]) for p in ends if starts.get(p, -1) >= 0)
+
     def _outcomes(self, futures: dict, action: str, tolerate: str = "") -> dict[str, PlatformError | None]:
         """Wait for every future; an error the caller treats as success (already done) becomes None."""
         outcomes = {}

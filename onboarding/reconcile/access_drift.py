@@ -3,6 +3,8 @@ behind the portal's back: a missing or an extra ACL of a principal the portal ma
 
 from __future__ import annotations
 
+from django.db import transaction
+
 from onboarding.models import Cluster, ResourceStatus, ServiceAccount, Subscription
 from onboarding.platform.connection import kafka_connection_for
 from onboarding.platform.kafka_acls import KafkaAcls
@@ -10,6 +12,7 @@ from onboarding.reconcile import access_plan
 from onboarding.reconcile.access import desired_acls
 from onboarding.reconcile.access_plan import DirectAccessInput
 from onboarding.reconcile.drift import DriftReport
+from onboarding.services.notifications import notify_drift
 
 SETTLED = [ResourceStatus.READY, ResourceStatus.DRIFTED]
 
@@ -21,7 +24,8 @@ def check_access_drift(cluster_id: int) -> DriftReport:
     (its source topic), so a revoked subscription whose READ came back is flagged on both.
     """
     cluster = Cluster.objects.get(pk=cluster_id)
-    accounts = list(ServiceAccount.objects.filter(cluster=cluster, claim_token="", status__in=SETTLED))
+    accounts = list(ServiceAccount.objects.filter(cluster=cluster, claim_token="", status__in=SETTLED)
+                    .select_related("team"))
     subs = list(Subscription.objects.filter(source__cluster=cluster, claim_token="", status__in=SETTLED,
                                             mode=Subscription.Mode.DIRECT)
                 .select_related("service_account", "subscriber", "source"))
@@ -34,7 +38,8 @@ def check_access_drift(cluster_id: int) -> DriftReport:
     for sa in accounts:
         missing, extra = access_plan.diff(desired, observed, [sa.principal])
         seen = sorted(s for s in observed if s.principal == sa.principal)
-        _flag(ServiceAccount, sa, access_plan.drift_of(missing, extra), seen, revert, report, sa.username)
+        _flag(ServiceAccount, sa, access_plan.drift_of(missing, extra), seen, revert, report, sa.username,
+              team=sa.team, cluster=cluster.name)
     for sub in subs:
         principal = sub.service_account.principal
         granted = access_plan.direct_acls(DirectAccessInput(principal, sub.subscriber.slug, sub.source.name))
@@ -44,11 +49,13 @@ def check_access_drift(cluster_id: int) -> DriftReport:
         missing = {s for s in granted if s in wanted and s not in observed}
         extra = {s for s in granted if s in observed and s not in wanted}
         seen = sorted(s for s in observed if s in granted)
-        _flag(Subscription, sub, access_plan.drift_of(missing, extra), seen, revert, report, f"subscription {sub.pk}")
+        _flag(Subscription, sub, access_plan.drift_of(missing, extra), seen, revert, report, f"subscription {sub.pk}",
+              team=sub.subscriber, cluster=cluster.name)
     return report
 
 
-def _flag(model, row, difference: dict | None, seen, revert: bool, report: DriftReport, key: str) -> None:
+def _flag(model, row, difference: dict | None, seen, revert: bool, report: DriftReport, key: str, *, team,
+          cluster: str) -> None:
     unchanged = model.objects.filter(pk=row.pk, status=row.status, generation=row.generation, claim_token="")
     if difference is None:
         if row.status == ResourceStatus.DRIFTED and unchanged.update(
@@ -64,5 +71,10 @@ def _flag(model, row, difference: dict | None, seen, revert: bool, report: Drift
         fields.update(status=ResourceStatus.PENDING, next_attempt_at=None, failures=0)
     else:
         fields.update(status=ResourceStatus.DRIFTED)
-    if unchanged.update(**fields):
+    with transaction.atomic():
+        changed = unchanged.update(**fields)
+        if changed and row.status != ResourceStatus.DRIFTED:  # told once, when it becomes drifted
+            notify_drift(team=team, resource_type=model._meta.model_name, resource_id=row.pk, name=key,
+                         cluster=cluster, drift=difference, description=fields["last_error"], reverting=revert)
+    if changed:
         (report.reverting if revert else report.drifted).append(key)

@@ -7,6 +7,7 @@ import uuid
 from dataclasses import dataclass, field
 from datetime import timedelta
 
+from django.db import transaction
 from django.utils import timezone
 
 from onboarding.models import ApplyAttempt, Cluster, ResourceStatus, Topic
@@ -14,6 +15,7 @@ from onboarding.platform.connection import kafka_connection_for
 from onboarding.platform.kafka_admin import KafkaAdmin
 from onboarding.reconcile.planner import drift
 from onboarding.reconcile.runner import desired_of
+from onboarding.services.notifications import notify_drift
 
 # A topic created moments ago may be missing from a broker's metadata cache for a short while.
 METADATA_GRACE_SECONDS = 30
@@ -31,7 +33,8 @@ def check_drift(cluster_id: int) -> DriftReport:
     """One describe for every settled topic of the cluster; raises PlatformError if it cannot look."""
     cluster = Cluster.objects.get(pk=cluster_id)
     topics = list(Topic.objects.filter(cluster=cluster, claim_token="",
-                                       status__in=[ResourceStatus.READY, ResourceStatus.DRIFTED]))
+                                       status__in=[ResourceStatus.READY, ResourceStatus.DRIFTED])
+                  .select_related("team"))
     report = DriftReport(checked=len(topics))
     if not topics:
         return report
@@ -61,7 +64,13 @@ def check_drift(cluster_id: int) -> DriftReport:
             fields.update(status=ResourceStatus.PENDING, next_attempt_at=None, failures=0)
         else:
             fields.update(status=ResourceStatus.DRIFTED)
-        if unchanged.update(**fields):
+        with transaction.atomic():
+            changed = unchanged.update(**fields)
+            if changed and topic.status != ResourceStatus.DRIFTED:  # told once, when it becomes drifted
+                notify_drift(team=topic.team, resource_type="topic", resource_id=topic.pk, name=topic.name,
+                             cluster=cluster.name, drift=difference, description=fields["last_error"],
+                             reverting=revert)
+        if changed:
             (report.reverting if revert else report.drifted).append(topic.name)
             attempts.append(ApplyAttempt(topic=topic, generation=topic.generation, outcome=ApplyAttempt.Outcome.DRIFTED,
                                          actions=["revert: re-apply the desired state"] if revert else [],

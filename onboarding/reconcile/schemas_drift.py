@@ -6,12 +6,14 @@ from __future__ import annotations
 import time
 import uuid
 
+from django.db import transaction
 from django.utils import timezone
 
 from onboarding.models import ApplyAttempt, Cluster, ResourceStatus, Schema, SchemaVersion
 from onboarding.platform.connection import registry_connection_for
 from onboarding.platform.registry import Registry
 from onboarding.reconcile.drift import DriftReport
+from onboarding.services.notifications import notify_drift
 
 
 def check_schema_drift(cluster_id: int) -> DriftReport:
@@ -19,7 +21,7 @@ def check_schema_drift(cluster_id: int) -> DriftReport:
     cluster = Cluster.objects.get(pk=cluster_id)
     schemas = list(Schema.objects.filter(topic__cluster=cluster, claim_token="",
                                          status__in=[ResourceStatus.READY, ResourceStatus.DRIFTED])
-                   .select_related("topic__cluster"))
+                   .select_related("topic__cluster", "topic__team"))
     report = DriftReport(checked=len(schemas))
     if not schemas:
         return report
@@ -47,7 +49,13 @@ def check_schema_drift(cluster_id: int) -> DriftReport:
             fields.update(status=ResourceStatus.PENDING, next_attempt_at=None, failures=0)
         else:
             fields.update(status=ResourceStatus.DRIFTED)
-        if unchanged.update(**fields):
+        with transaction.atomic():
+            changed = unchanged.update(**fields)
+            if changed and schema.status != ResourceStatus.DRIFTED:  # told once, when it becomes drifted
+                notify_drift(team=schema.topic.team, resource_type="schema", resource_id=schema.pk,
+                             name=schema.subject, cluster=cluster.name, drift=difference,
+                             description=fields["last_error"], reverting=revert)
+        if changed:
             (report.reverting if revert else report.drifted).append(schema.subject)
             attempts.append(ApplyAttempt(
                 topic=schema.topic, schema=schema, generation=schema.generation, outcome=ApplyAttempt.Outcome.DRIFTED,

@@ -21,6 +21,7 @@ from onboarding.reconcile.planner import ObservedTopic
 from onboarding.schemas.validation import fingerprint
 from onboarding.services.access import is_operator
 from onboarding.services.audit import audit_record
+from onboarding.services.catalog import catalog_refresh
 from onboarding.services.errors import PermissionDenied, ValidationError
 from onboarding.services.scheduling import reconcile_soon, schemas_reconcile_soon
 from onboarding.services.schema_drift import schema_snapshot
@@ -109,6 +110,7 @@ def topics_import(*, actor, cluster: Cluster, team: Team, names: list[str],
             imported.append(topic)
             for subject in subjects.get(name, []):
                 imported.schemas.append(_import_schema(actor, via, topic, subject))
+        catalog_refresh([topic.pk for topic in imported])
     reconcile_soon(cluster.pk)
     if imported.schemas:
         schemas_reconcile_soon(cluster.pk)

@@ -10,6 +10,7 @@ from django.utils import timezone
 from onboarding.models import AuditEvent, ResourceStatus, Schema, SchemaVersion
 from onboarding.services.access import is_team_owner
 from onboarding.services.audit import audit_record
+from onboarding.services.catalog import catalog_refresh
 from onboarding.services.errors import PermissionDenied, ValidationError
 from onboarding.services.scheduling import schemas_reconcile_soon
 
@@ -82,6 +83,7 @@ def schema_adopt(*, actor, schema: Schema, via: str = AuditEvent.Via.SYSTEM) -> 
         schema.save()
         audit_record(actor=actor, via=via, action="schema.drift.adopt", obj=schema, team=schema.topic.team,
                      before=before, after=schema_snapshot(schema))
+        catalog_refresh([schema.topic_id])  # adopted versions may bring new fields
         if needs_apply:
             schemas_reconcile_soon(schema.topic.cluster_id)
     return schema

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from django.db import transaction
 from django.db.models import Max
 
-from onboarding.models import AuditEvent, Compatibility, ResourceStatus, Schema, SchemaVersion, Topic
+from onboarding.models import AuditEvent, ChangeRequest, Compatibility, ResourceStatus, Schema, SchemaVersion, Topic
 from onboarding.platform import PlatformError
 from onboarding.platform.connection import registry_connection_for
 from onboarding.platform.registry import Registry
@@ -21,6 +21,8 @@ from onboarding.schemas.diff import Change, diff_schemas, explain_incompatibilit
 from onboarding.schemas.validation import check_schema_text, fingerprint
 from onboarding.services.access import can_write_team
 from onboarding.services.audit import audit_record
+from onboarding.services.catalog import catalog_refresh
+from onboarding.services.changes import gate
 from onboarding.services.errors import PermissionDenied, ValidationError
 from onboarding.services.topics import policy_for
 from portal.observability.tracing import service_span
@@ -136,14 +138,28 @@ def _registry_verdict(topic: Topic, subject: str, fmt: str, text: str, mode: str
 
 @service_span
 def schema_version_submit(*, actor, topic: Topic, side: str, fmt: str, text: str, note: str = "",
-                          compatibility: str | None = None, via: str = AuditEvent.Via.SYSTEM) -> SchemaVersion:
-    """Store a new version after it passed every check; the worker registers it."""
+                          compatibility: str | None = None, via: str = AuditEvent.Via.SYSTEM,
+                          change_request: ChangeRequest | None = None) -> SchemaVersion | ChangeRequest:
+    """Store a new version after it passed every check; the worker registers it.
+
+    A cluster whose change policy gates ``schema.submit`` gets a ChangeRequest back instead; the approved
+    request is applied with ``change_request`` set, which passes the gate.
+    """
     check = schema_check(actor=actor, topic=topic, side=side, fmt=fmt, text=text, compatibility=compatibility)
     if check.problems:
         raise ValidationError({"text": check.problems})
     if not check.compatible:
         raise ValidationError({"text": [f"Incompatible with version {check.against_version} under {check.mode}: "
                                         + "; ".join(check.reasons)]})
+    current = _live_schema(topic, side)
+    previous = current.versions.order_by("-number").first() if current else None
+    if previous and previous.fingerprint == fingerprint(text, fmt):
+        raise ValidationError({"text": [f"This is identical to version {previous.number}; nothing to add."]})
+    payload = {"topic": topic.pk, "side": side, "fmt": fmt, "text": text, "note": note, "compatibility": compatibility}
+    if opened := gate(actor=actor, cluster=topic.cluster, team=topic.team, operation="schema.submit", payload=payload,
+                      via=via, title=f"New schema version for {check.subject}", target=current or topic,
+                      change_request=change_request):
+        return opened
     with transaction.atomic():
         schema = _live_schema(topic, side)
         created = schema is None
@@ -164,18 +180,26 @@ def schema_version_submit(*, actor, topic: Topic, side: str, fmt: str, text: str
         audit_record(actor=actor, via=via, action="schema.version.create", obj=schema, team=topic.team,
                      after={"subject": schema.subject, "version": number, "format": fmt, "mode": check.mode,
                             "changes": [c.describe() for c in check.changes], "note": note})
+        catalog_refresh([topic.pk])
     _schedule(topic.cluster_id)
     return version
 
 
 @service_span
-def schema_set_compatibility(*, actor, schema: Schema, compatibility: str,
-                             via: str = AuditEvent.Via.SYSTEM) -> Schema:
+def schema_set_compatibility(*, actor, schema: Schema, compatibility: str, via: str = AuditEvent.Via.SYSTEM,
+                             change_request: ChangeRequest | None = None) -> Schema | ChangeRequest:
+    """Change a subject's compatibility mode; a cluster gating ``schema.compatibility`` gets a ChangeRequest."""
     if not can_write_team(actor, schema.topic.team):
         raise PermissionDenied("Only owners and members of the topic's team can change its schemas.")
     errors = _check_inputs(schema.topic, schema.side, schema.format, compatibility)
     if errors:
         raise ValidationError(errors)
+    if compatibility != schema.compatibility and (opened := gate(
+            actor=actor, cluster=schema.topic.cluster, team=schema.topic.team, operation="schema.compatibility",
+            payload={"schema": schema.pk, "compatibility": compatibility}, via=via, target=schema,
+            title=f"Compatibility of {schema.subject}: {schema.compatibility} -> {compatibility}",
+            change_request=change_request)):
+        return opened
     with transaction.atomic():
         schema = Schema.objects.select_for_update().select_related("topic__team", "topic__cluster").get(pk=schema.pk)
         before = schema.compatibility

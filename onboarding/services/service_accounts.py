@@ -7,20 +7,16 @@ on the cluster, which then wipes it. Audit records never contain it.
 
 from __future__ import annotations
 
-import base64
 import secrets
-from functools import lru_cache
 
-from cryptography.fernet import Fernet, InvalidToken
-from cryptography.hazmat.primitives import hashes
-from cryptography.hazmat.primitives.kdf.hkdf import HKDF
-from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from onboarding.models import AuditEvent, Cluster, ResourceStatus, ServiceAccount, Subscription, Team
+from onboarding.models import AuditEvent, ChangeRequest, Cluster, ResourceStatus, ServiceAccount, Subscription, Team
 from onboarding.services.access import can_write_team
 from onboarding.services.audit import audit_record
+from onboarding.services.changes import gate
+from onboarding.services.encryption import decrypt_secret, encrypt_secret
 from onboarding.services.errors import PermissionDenied, ValidationError
 from onboarding.services.scheduling import access_reconcile_soon
 from portal.observability.tracing import service_span
@@ -29,25 +25,14 @@ from portal.observability.tracing import service_span
 _KEY_INFO = b"portal/service-account-pending-secret/v1"
 
 
-@lru_cache(maxsize=4)
-def _fernet(secret_key: str) -> Fernet:
-    key = HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=_KEY_INFO).derive(secret_key.encode("utf-8"))
-    return Fernet(base64.urlsafe_b64encode(key))
-
-
 def _encrypt(password: str) -> bytes:
-    return _fernet(settings.SECRET_KEY).encrypt(password.encode("utf-8"))
+    return encrypt_secret(password, purpose=_KEY_INFO)
 
 
 def decrypt_pending_secret(sa: ServiceAccount) -> str | None:
     """The password waiting to be set on the cluster, None if there is none or it cannot be read
     (SECRET_KEY changed since: only a rotation helps)."""
-    if not sa.pending_secret:
-        return None
-    try:
-        return _fernet(settings.SECRET_KEY).decrypt(bytes(sa.pending_secret)).decode("utf-8")
-    except InvalidToken:
-        return None
+    return decrypt_secret(sa.pending_secret, purpose=_KEY_INFO)
 
 
 def _new_password() -> str:
@@ -67,14 +52,23 @@ def _check_writer(actor, team: Team, verb: str) -> None:
 
 @service_span
 def service_account_create(*, actor, cluster: Cluster, team: Team, name: str, description: str = "",
-                           via: str = AuditEvent.Via.SYSTEM) -> tuple[ServiceAccount, str]:
-    """Register a SCRAM principal ``<team>.<name>``; returns the account and its password, to show once."""
+                           via: str = AuditEvent.Via.SYSTEM, change_request: ChangeRequest | None = None,
+                           ) -> tuple[ServiceAccount, str] | ChangeRequest:
+    """Register a SCRAM principal ``<team>.<name>``; returns the account and its password, to show once.
+
+    A cluster whose change policy gates ``service_account.create`` gets a ChangeRequest back instead; the
+    password generated when it is applied is shown to nobody, so the team rotates it to get one.
+    """
     _check_writer(actor, team, "create")
     name = (name or "").strip()
     password = _new_password()
     sa = ServiceAccount(cluster=cluster, team=team, name=name, username=f"{team.slug}.{name}",
                         description=description, pending_secret=_encrypt(password))
     sa.full_clean(exclude=["pending_secret"])
+    if opened := gate(actor=actor, cluster=cluster, team=team, operation="service_account.create", via=via,
+                      payload={"cluster": cluster.pk, "team": team.pk, "name": name, "description": description},
+                      title=f"Create service account {sa.username} on {cluster.name}", change_request=change_request):
+        return opened
     try:
         with transaction.atomic():
             sa.save()
@@ -122,8 +116,10 @@ def active_subscriptions(sa: ServiceAccount):
 
 
 @service_span
-def service_account_delete(*, actor, sa: ServiceAccount, via: str = AuditEvent.Via.SYSTEM) -> ServiceAccount:
-    """Remove the credential and every ACL of the account; refused while approved subscriptions use it."""
+def service_account_delete(*, actor, sa: ServiceAccount, via: str = AuditEvent.Via.SYSTEM,
+                           change_request: ChangeRequest | None = None) -> ServiceAccount | ChangeRequest:
+    """Remove the credential and every ACL of the account; refused while approved subscriptions use it.
+    A cluster whose change policy gates ``service_account.delete`` gets a ChangeRequest back instead."""
     _check_writer(actor, sa.team, "delete")
     with transaction.atomic():
         sa = _locked(sa)
@@ -132,10 +128,30 @@ def service_account_delete(*, actor, sa: ServiceAccount, via: str = AuditEvent.V
             names = ", ".join(sorted({s.source.name for s in users}))
             raise ValidationError({"__all__": [f"Subscriptions still use this account (to {names}). Cancel them "
                                                "first."]})
+        if opened := gate(actor=actor, cluster=sa.cluster, team=sa.team, operation="service_account.delete",
+                          payload={"service_account": sa.pk}, via=via, title=f"Delete service account {sa.username}",
+                          target=sa, change_request=change_request):
+            return opened
         before = service_account_snapshot(sa)
         _mark_for_apply(sa)
         sa.status, sa.delete_requested_at, sa.pending_secret = ResourceStatus.DELETING, timezone.now(), None
         sa.save()
         audit_record(actor=actor, via=via, action="service_account.delete", obj=sa, team=sa.team, before=before)
     access_reconcile_soon(sa.cluster_id)
+    return sa
+
+
+def service_account_update(*, actor, sa: ServiceAccount, description: str,
+                           via: str = AuditEvent.Via.SYSTEM) -> ServiceAccount:
+    """Change an account's description: nothing changes on the cluster, so no new generation."""
+    _check_writer(actor, sa.team, "change")
+    with transaction.atomic():
+        sa = _locked(sa)
+        before = service_account_snapshot(sa)
+        if sa.description == description:
+            return sa
+        sa.description = description
+        sa.save(update_fields=["description", "updated_at"])
+        audit_record(actor=actor, via=via, action="service_account.update", obj=sa, team=sa.team, before=before,
+                     after=service_account_snapshot(sa))
     return sa

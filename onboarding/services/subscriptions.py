@@ -9,10 +9,11 @@ from __future__ import annotations
 from django.db import transaction
 from django.utils import timezone
 
-from onboarding.models import ResourceStatus, ServiceAccount, Subscription, Team, Topic
+from onboarding.models import ChangeRequest, ResourceStatus, ServiceAccount, Subscription, Team, Topic
 from onboarding.routing.filters import FilterError, FilterEvaluationError, compile_filter, test_filter
 from onboarding.services.access import can_read_team, can_write_team, is_team_owner
 from onboarding.services.audit import audit_record
+from onboarding.services.changes import gate
 from onboarding.services.errors import NotFound, PermissionDenied, ValidationError
 from onboarding.services.topics import topic_create
 from portal.observability.tracing import service_span
@@ -113,8 +114,12 @@ def _duplicate(*, subscriber, source, service_account, mode, destination) -> boo
 def subscription_request(
     *, actor, subscriber: Team, source: Topic, service_account: ServiceAccount | None, mode: str, reason: str,
     destination: Topic | None = None, destination_name: str | None = None, filter: str = "", via: str,
-) -> Subscription:
+    change_request: ChangeRequest | None = None,
+) -> Subscription | ChangeRequest:
     """Ask for ``source``'s events for ``subscriber``; public topics without approval are approved at once.
+
+    A cluster whose change policy gates ``subscription.request`` gets a ChangeRequest back instead; the
+    approved request is applied with ``change_request`` set, which passes the gate.
 
     A routed subscription with ``destination_name`` creates that topic through ``topic_create`` (so the
     cluster's policy applies; its errors come back under ``destination_name``).
@@ -129,6 +134,16 @@ def subscription_request(
                              filter=filter)
     if errors:
         raise ValidationError(errors)
+    if _duplicate(subscriber=subscriber, source=source, service_account=service_account, mode=mode,
+                  destination=destination):
+        raise ValidationError({"__all__": ["This team already has this subscription (requested or approved)."]})
+    payload = {"subscriber": subscriber.pk, "source": source.pk, "service_account": service_account.pk, "mode": mode,
+               "reason": reason, "destination": destination.pk if destination else None,
+               "destination_name": destination_name, "filter": filter}
+    if opened := gate(actor=actor, cluster=source.cluster, team=subscriber, operation="subscription.request",
+                      payload=payload, via=via, title=f"Subscribe {subscriber.slug} to {source.name}", target=source,
+                      change_request=change_request):
+        return opened
     automatic = source.visibility == Topic.Visibility.PUBLIC and not source.subscriptions_need_approval
     with transaction.atomic():
         # Serialize requests for one source so two identical ones cannot both pass the duplicate check.
@@ -139,9 +154,13 @@ def subscription_request(
         if destination_name:
             try:
                 destination = topic_create(actor=actor, cluster=source.cluster, team=subscriber,
-                                           name=destination_name, via=via)
+                                           name=destination_name, via=via, change_request=change_request)
             except ValidationError as exc:
                 raise ValidationError({"destination_name": exc.messages}) from None
+            if isinstance(destination, ChangeRequest):
+                raise ValidationError({"destination_name": [
+                    f"New topics on {source.cluster.name} need approval ({destination}); subscribe with this "
+                    "destination once the topic is created."]})
         now = timezone.now()
         sub = Subscription.objects.create(
             subscriber=subscriber, source=source, service_account=service_account, mode=mode,

@@ -11,6 +11,7 @@ from django.db import transaction
 from onboarding.models import AuditEvent, Membership, Team
 from onboarding.services.access import is_operator, is_team_owner
 from onboarding.services.audit import audit_record
+from onboarding.services.catalog import catalog_refresh_team
 from onboarding.services.errors import PermissionDenied, ValidationError
 
 OWNER = Membership.Role.OWNER
@@ -50,6 +51,7 @@ def team_update(*, actor, team: Team, via: str, name: str | None = None, descrip
             current.save()
             audit_record(actor=actor, via=via, action="team.update", obj=current, team=current,
                          before=before, after=after)
+            catalog_refresh_team(current.pk)
     return current
 
 
@@ -86,6 +88,7 @@ def membership_set(*, actor, team: Team, user, role: str, via: str = AuditEvent.
     """
     if actor is not None and not is_team_owner(actor, team):
         raise PermissionDenied("Only the team's owners or platform operators manage its members.")
+    _refuse_automation_account(user)
     with transaction.atomic():
         owners = _owner_ids(team, lock=True)
         membership, created = Membership.objects.select_for_update().get_or_create(
@@ -102,6 +105,13 @@ def membership_set(*, actor, team: Team, user, role: str, via: str = AuditEvent.
     return membership
 
 
+def _refuse_automation_account(user) -> None:
+    # Team tokens rely on their account's member role: it comes and goes with the team's tokens only.
+    if Team.objects.filter(automation_user_id=user.pk).exists():
+        raise ValidationError({"user": [f"{user.get_username()} is a team's automation account: its role is "
+                                        "managed through the team's tokens."]})
+
+
 def membership_remove(*, actor, membership: Membership, via: str) -> None:
     """Take a person out of a team (its owners and operators). Removing a membership that is already
     gone does nothing; the team's last owner cannot be removed (ValidationError)."""
@@ -114,6 +124,7 @@ def membership_remove(*, actor, membership: Membership, via: str) -> None:
             pk=membership.pk).first()
         if current is None:
             return
+        _refuse_automation_account(current.user)
         if problem := last_owner_problem(team=team, roles={current.user: None}, owner_ids=owners):
             raise ValidationError({"__all__": [problem]})
         audit_record(actor=actor, via=via, action="membership.remove", obj=current, team=team,

@@ -9,9 +9,11 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from onboarding import policies
-from onboarding.models import AuditEvent, Cluster, ResourceStatus, Team, Topic, TopicPolicy
+from onboarding.models import AuditEvent, ChangeRequest, Cluster, ResourceStatus, Team, Topic, TopicPolicy
 from onboarding.services.access import can_write_team, is_operator
 from onboarding.services.audit import audit_record
+from onboarding.services.catalog import catalog_refresh
+from onboarding.services.changes import gate
 from onboarding.services.errors import Conflict, PermissionDenied, ValidationError
 from onboarding.services.scheduling import reconcile_soon, schemas_reconcile_soon
 from portal.observability.tracing import service_span
@@ -37,6 +39,7 @@ def topic_snapshot(topic: Topic) -> dict:
         "partitions": topic.partitions, "replication_factor": topic.replication_factor,
         "configs": dict(topic.configs), "description": topic.description, "tags": list(topic.tags),
         "visibility": topic.visibility, "drift_reaction": topic.drift_reaction, "generation": topic.generation,
+        "subscriptions_need_approval": topic.subscriptions_need_approval,
     }
 
 
@@ -70,8 +73,13 @@ def topic_create(
     *, actor, cluster: Cluster, team: Team, name: str, partitions: int | None = None,
     replication_factor: int | None = None, configs: dict | None = None, description: str = "",
     tags: list[str] | tuple = (), visibility: str = Topic.Visibility.PUBLIC, via: str = AuditEvent.Via.SYSTEM,
-) -> Topic:
-    """Register a new topic for ``team`` on ``cluster``; Celery creates it on Kafka."""
+    subscriptions_need_approval: bool = False, change_request: ChangeRequest | None = None,
+) -> Topic | ChangeRequest:
+    """Register a new topic for ``team`` on ``cluster``; Celery creates it on Kafka.
+
+    On a cluster whose change policy gates ``topic.create``, returns the opened ChangeRequest instead
+    (``change_request`` is the approved request being applied, which passes the gate).
+    """
     if not can_write_team(actor, team):
         raise PermissionDenied("Only owners and members of the team can create its topics.")
     policy = policy_for(cluster)
@@ -82,15 +90,22 @@ def topic_create(
     _raise_if(topic_create_errors(cluster=cluster, team=team, name=name, partitions=partitions,
                                   replication_factor=replication_factor, configs=configs,
                                   description=description, tags=tags, visibility=visibility))
+    payload = {"cluster": cluster.pk, "team": team.pk, "name": name, "partitions": partitions,
+               "replication_factor": replication_factor, "configs": _normalized(configs), "description": description,
+               "tags": list(tags), "visibility": visibility}
+    if opened := gate(actor=actor, cluster=cluster, team=team, operation="topic.create", payload=payload, via=via,
+                      title=f"Create topic {name} on {cluster.name}", change_request=change_request):
+        return opened
 
     topic = Topic(cluster=cluster, team=team, name=name, partitions=partitions,
                   replication_factor=replication_factor, configs=_normalized(configs), description=description,
-                  tags=list(tags), visibility=visibility)
+                  tags=list(tags), visibility=visibility, subscriptions_need_approval=bool(subscriptions_need_approval))
     try:
         with transaction.atomic():
             topic.save()
             audit_record(actor=actor, via=via, action="topic.create", obj=topic, team=team,
                          after=topic_snapshot(topic))
+            catalog_refresh([topic.pk])
     except IntegrityError:
         # Two requests raced for the same name; the constraint decided.
         raise ValidationError({"name": ["A topic with this name already exists on this cluster."]}) from None
@@ -191,13 +206,15 @@ def topic_update(
     *, actor, topic: Topic, expected_generation: int | None = None, via: str = AuditEvent.Via.SYSTEM,
     partitions: int | None = None, configs: dict | None = None, description: str | None = None,
     tags: list[str] | None = None, visibility: str | None = None, drift_reaction: str | None = None,
-    replication_factor: int | None = None,
-) -> Topic:
+    replication_factor: int | None = None, subscriptions_need_approval: bool | None = None,
+    change_request: ChangeRequest | None = None,
+) -> Topic | ChangeRequest:
     """Change a topic. Partitions may only grow; the replication factor never changes in place
     (a caller may pass it unchanged, e.g. an API client sending back what it read).
 
     ``expected_generation`` is the generation the caller based its change on; a stale one raises
     Conflict instead of silently overwriting someone else's change. The rules are topic_update_errors'.
+    A cluster whose change policy gates ``topic.update`` gets a ChangeRequest back (see topic_create).
     """
     if not can_write_team(actor, topic.team):
         raise PermissionDenied("Only owners and members of the team can change its topics.")
@@ -207,6 +224,14 @@ def topic_update(
         _raise_if(topic_update_errors(topic=topic, partitions=partitions, configs=configs, description=description,
                                       tags=tags, visibility=visibility, drift_reaction=drift_reaction,
                                       replication_factor=replication_factor))
+        payload = {"topic": topic.pk, **{k: v for k, v in (
+            ("partitions", partitions), ("configs", configs), ("description", description),
+            ("tags", None if tags is None else list(tags)), ("visibility", visibility),
+            ("drift_reaction", drift_reaction), ("replication_factor", replication_factor)) if v is not None}}
+        if opened := gate(actor=actor, cluster=topic.cluster, team=topic.team, operation="topic.update",
+                          payload=payload, via=via, title=f"Change topic {topic.name}", target=topic,
+                          change_request=change_request):
+            return opened
 
         kafka_changed = (partitions is not None and partitions != topic.partitions) or (
             configs is not None and _normalized(configs) != topic.configs)
@@ -215,7 +240,8 @@ def topic_update(
         if configs is not None:
             topic.configs = _normalized(configs)
         for field, value in (("description", description), ("tags", tags), ("visibility", visibility),
-                             ("drift_reaction", drift_reaction)):
+                             ("drift_reaction", drift_reaction),
+                             ("subscriptions_need_approval", subscriptions_need_approval)):
             if value is not None:
                 setattr(topic, field, list(value) if field == "tags" else value)
         if kafka_changed:
@@ -225,6 +251,7 @@ def topic_update(
         if after != before:
             audit_record(actor=actor, via=via, action="topic.update", obj=topic, team=topic.team,
                          before=before, after=after)
+            catalog_refresh([topic.pk])
     if kafka_changed:
         reconcile_soon(topic.cluster_id)
     return topic
@@ -246,11 +273,13 @@ def topic_dependants(topic: Topic) -> list[str]:
 
 @service_span
 def topic_delete(*, actor, topic: Topic, confirm_name: str, delete_schemas: bool = False,
-                 via: str = AuditEvent.Via.SYSTEM) -> Topic:
+                 via: str = AuditEvent.Via.SYSTEM, change_request: ChangeRequest | None = None,
+                 ) -> Topic | ChangeRequest:
     """Delete a topic from Kafka; the record is kept with status deleted.
 
     A topic with schemas is deleted only when the caller also agrees to delete their registry
     subjects (soft, then hard); a subject another schema references is kept by the reconciler.
+    A cluster whose change policy gates ``topic.delete`` gets a ChangeRequest back (see topic_create).
     """
     if not can_write_team(actor, topic.team):
         raise PermissionDenied("Only owners and members of the team can delete its topics.")
@@ -264,6 +293,12 @@ def topic_delete(*, actor, topic: Topic, confirm_name: str, delete_schemas: bool
         subjects = ", ".join(s.subject for s in schemas)
         raise ValidationError({"delete_schemas": [f"The topic has schemas ({subjects}). Confirm that their "
                                                   "subjects are deleted from the Schema Registry too."]})
+    if topic.status == ResourceStatus.DELETED or topic.wants_deletion:
+        raise ValidationError({"__all__": [GONE]})
+    if opened := gate(actor=actor, cluster=topic.cluster, team=topic.team, operation="topic.delete", via=via,
+                      payload={"topic": topic.pk, "confirm_name": confirm_name, "delete_schemas": delete_schemas},
+                      title=f"Delete topic {topic.name}", target=topic, change_request=change_request):
+        return opened
     with transaction.atomic():
         topic = _locked(topic, None)
         before = topic_snapshot(topic)

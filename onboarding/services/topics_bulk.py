@@ -10,9 +10,11 @@ from dataclasses import dataclass, field
 
 from django.db import IntegrityError, transaction
 
-from onboarding.models import AuditEvent, Cluster, ResourceStatus, Team, Topic
+from onboarding.models import AuditEvent, ChangeRequest, Cluster, ResourceStatus, Team, Topic
 from onboarding.services.access import can_write_team
 from onboarding.services.audit import audit_event
+from onboarding.services.catalog import catalog_refresh
+from onboarding.services.changes import approval_needed, change_request_open
 from onboarding.services.errors import PermissionDenied, ValidationError
 from onboarding.services.scheduling import reconcile_soon
 from onboarding.services.topics import _normalized, policy_for, topic_create_errors, topic_snapshot
@@ -32,8 +34,12 @@ class TopicRequest:
 
 
 def topics_create_many(*, actor, cluster: Cluster, team: Team, requests: list[TopicRequest],
-                       via: str = AuditEvent.Via.SYSTEM) -> list[Topic]:
-    """All or nothing: any invalid item refuses the batch with errors keyed by item position."""
+                       via: str = AuditEvent.Via.SYSTEM) -> list[Topic] | ChangeRequest:
+    """All or nothing: any invalid item refuses the batch with errors keyed by item position.
+
+    On a cluster whose change policy gates ``topic.create``, the valid batch becomes one ChangeRequest
+    (one change per topic), returned instead of the topics.
+    """
     if not can_write_team(actor, team):
         raise PermissionDenied("Only owners and members of the team can create its topics.")
     policy = policy_for(cluster)
@@ -66,6 +72,13 @@ def topics_create_many(*, actor, cluster: Cluster, team: Team, requests: list[To
     if errors:
         raise ValidationError({"topics": [f"item {p}: {f}: {'; '.join(m)}" for p, e in errors.items()
                                           for f, m in e.items()]})
+    if approval_needed(cluster, "topic.create"):
+        changes = [{"operation": "topic.create", "payload": {
+            "cluster": cluster.pk, "team": team.pk, "name": t.name, "partitions": t.partitions,
+            "replication_factor": t.replication_factor, "configs": t.configs, "description": t.description,
+            "tags": t.tags, "visibility": t.visibility}} for t in topics]
+        return change_request_open(actor=actor, cluster=cluster, team=team, changes=changes, via=via,
+                                   title=f"Create {len(topics)} topics of {team.slug} on {cluster.name}")
     try:
         with transaction.atomic():
             # Equal-sized batches share one SQL text, which psycopg converts once and caches.
@@ -73,6 +86,7 @@ def topics_create_many(*, actor, cluster: Cluster, team: Team, requests: list[To
             AuditEvent.objects.bulk_create([
                 audit_event(actor=actor, via=via, action="topic.create", obj=topic, team=team,
                             after=topic_snapshot(topic)) for topic in topics], batch_size=BATCH)
+            catalog_refresh([topic.pk for topic in topics])
     except IntegrityError:
         raise ValidationError({"topics": ["Another change registered one of these names meanwhile; retry."]}) from None
     reconcile_soon(cluster.pk)

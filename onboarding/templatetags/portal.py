@@ -39,3 +39,13 @@ def sorted_items(mapping):
 def or_default(value, text: str = "cluster default"):
     """Drift tables show a missing config as the broker default rather than 'None'."""
     return text if value in (None, "") else value
+
+
+@register.filter
+def as_json(value) -> str:
+    """A decoded event (or part of one) as indented JSON for a <pre>; text stays text."""
+    import json
+
+    if isinstance(value, str):
+        return value
+    return json.dumps(value, indent=2, ensure_ascii=False, default=str)

@@ -15,7 +15,7 @@ from django.shortcuts import render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
-from onboarding.models import AuditEvent, ResourceStatus, Schema, Topic
+from onboarding.models import AuditEvent, ChangeRequest, ResourceStatus, Schema, Topic
 from onboarding.schema_forms import CompareForm, CompatibilityForm, EventForm, SchemaEditorForm
 from onboarding.schemas.events import check_event
 from onboarding.selectors import topic_for
@@ -23,6 +23,7 @@ from onboarding.services.access import can_read_team, can_write_team
 from onboarding.services.errors import NotFound, PermissionDenied, ValidationError
 from onboarding.services.schemas import schema_check, schema_diff, schema_set_compatibility, schema_version_submit
 from onboarding.services.topics import policy_for
+from onboarding.views.changes import to_change_request
 from onboarding.views.common import after_post, htmx_target, portal_view
 
 BROWSER = AuditEvent.Via.BROWSER
@@ -103,6 +104,8 @@ def schema_page(request, pk: int, side: str):
         except ValidationError as exc:
             editor.add_service_errors(exc.message_dict)
         else:
+            if isinstance(version, ChangeRequest):
+                return to_change_request(request, version)
             messages.success(request, f"Version {version.number} of {version.schema.subject} stored; it is being "
                                       "registered in the Schema Registry.")
             return after_post(request, _page_url(topic, side))
@@ -232,6 +235,8 @@ def schema_compatibility_view(request, pk: int, side: str):
         except ValidationError as exc:
             form.add_service_errors(exc.message_dict)
         else:
+            if isinstance(schema, ChangeRequest):
+                return to_change_request(request, schema)
             messages.success(request, f"{schema.subject} now uses {schema.compatibility}"
                                       + ("; the registry is being updated." if schema.is_settling else "."))
             return after_post(request, _page_url(topic, side))

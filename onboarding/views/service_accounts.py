@@ -13,7 +13,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.cache import add_never_cache_headers
 
-from onboarding.models import AuditEvent, Cluster, ResourceStatus, Team
+from onboarding.models import AuditEvent, ChangeRequest, Cluster, ResourceStatus, Team
 from onboarding.selectors import service_account_for
 from onboarding.services.access import can_read_team, can_write_team
 from onboarding.services.errors import NotFound, PermissionDenied, ValidationError
@@ -23,6 +23,7 @@ from onboarding.services.service_accounts import (
     service_account_rotate,
 )
 from onboarding.subscription_forms import ServiceAccountCreateForm
+from onboarding.views.changes import to_change_request
 from onboarding.views.common import after_post, form_status, portal_view
 
 BROWSER = AuditEvent.Via.BROWSER
@@ -63,13 +64,15 @@ def service_account_list(request, slug: str):
             raise PermissionDenied("Only owners and members of the team can create its service accounts.")
         if form.is_valid():
             try:
-                sa, password = service_account_create(
+                outcome = service_account_create(
                     actor=request.user, team=team, cluster=form.cleaned_data["cluster"], name=form.cleaned_data["name"],
                     description=form.cleaned_data["description"], via=BROWSER)
             except ValidationError as exc:
                 form.add_service_errors(exc.message_dict)
             else:
-                return _secret_page(request, sa, password, rotated=False)
+                if isinstance(outcome, ChangeRequest):
+                    return to_change_request(request, outcome)
+                return _secret_page(request, *outcome, rotated=False)
     accounts = (team.service_accounts.exclude(status=ResourceStatus.DELETED).select_related("cluster")
                 .order_by("name"))
     return render(request, "onboarding/service_account_list.html", {
@@ -115,6 +118,8 @@ def service_account_delete_view(request, pk: int):
             for text in exc.messages:
                 messages.error(request, text)
         else:
+            if isinstance(sa, ChangeRequest):
+                return to_change_request(request, sa)
             messages.success(request, f"Deleting {sa.username}: its credential and ACLs are removed from "
                                       f"{sa.cluster.name}.")
         return after_post(request, back)

@@ -13,7 +13,7 @@ from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
-from onboarding.models import AuditEvent, Subscription
+from onboarding.models import AuditEvent, ChangeRequest, Subscription
 from onboarding.selectors import (
     pending_approvals_for,
     service_accounts_visible_to,
@@ -35,6 +35,7 @@ from onboarding.services.subscriptions import (
     subscription_update_filter,
 )
 from onboarding.subscription_forms import DecisionForm, FilterEditForm, FilterTestForm, SubscribeForm
+from onboarding.views.changes import to_change_request
 from onboarding.views.common import after_post, form_status, htmx_target, portal_view
 
 BROWSER = AuditEvent.Via.BROWSER
@@ -78,6 +79,8 @@ def subscribe_view(request, pk: int):
         except ValidationError as exc:
             form.add_service_errors(exc.message_dict)
         else:
+            if isinstance(sub, ChangeRequest):
+                return to_change_request(request, sub)
             if sub.decision == Decision.APPROVED:
                 messages.success(request, f"Subscribed {sub.subscriber.slug} to {topic.name}: approved "
                                           "automatically, it is being applied.")

@@ -8,7 +8,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from onboarding.forms import DeleteConfirmForm, TopicCreateForm, TopicEditForm, with_policy_defaults
-from onboarding.models import AuditEvent, ResourceStatus, Topic
+from onboarding.models import AuditEvent, ChangeRequest, ResourceStatus, Topic
 from onboarding.selectors import topic_for, writable_teams_of
 from onboarding.services.access import can_write_team
 from onboarding.services.errors import Conflict, PermissionDenied, ValidationError
@@ -19,6 +19,7 @@ from onboarding.services.topics import (
     topic_update,
     topic_update_errors,
 )
+from onboarding.views.changes import to_change_request
 from onboarding.views.common import after_post, form_status, portal_view
 
 BROWSER = AuditEvent.Via.BROWSER
@@ -52,6 +53,8 @@ def topic_create_view(request):
         except ValidationError as exc:
             form.add_service_errors(exc.message_dict)
         else:
+            if isinstance(topic, ChangeRequest):
+                return to_change_request(request, topic)
             messages.success(request, f"Topic {topic.name} registered; it is being created on {topic.cluster.name}.")
             return after_post(request, reverse("onboarding:topic_detail", args=[topic.pk]))
     else:
@@ -111,6 +114,8 @@ def topic_edit_view(request, pk: int):
         except Conflict as exc:
             form.add_error(None, str(exc))
         else:
+            if isinstance(topic, ChangeRequest):
+                return to_change_request(request, topic)
             messages.success(request, f"Saved {topic.name}." + (
                 " The change is being applied to the cluster." if topic.is_settling else ""))
             return after_post(request, reverse("onboarding:topic_detail", args=[topic.pk]))
@@ -144,13 +149,15 @@ def topic_delete_view(request, pk: int):
     form = DeleteConfirmForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
         try:
-            topic_delete(actor=request.user, topic=topic, confirm_name=form.cleaned_data["confirm_name"],
-                         delete_schemas=form.cleaned_data["delete_schemas"], via=BROWSER)
+            outcome = topic_delete(actor=request.user, topic=topic, confirm_name=form.cleaned_data["confirm_name"],
+                                   delete_schemas=form.cleaned_data["delete_schemas"], via=BROWSER)
         except ValidationError as exc:
             for field, errors in exc.message_dict.items():
                 for message in errors:
                     form.add_error(field if field in form.fields else None, message)
         else:
+            if isinstance(outcome, ChangeRequest):
+                return to_change_request(request, outcome)
             messages.success(request, f"Deleting {topic.name} from {topic.cluster.name}.")
             return after_post(request, reverse("onboarding:topic_detail", args=[topic.pk]))
     schemas = topic.schemas.exclude(status=ResourceStatus.DELETED)

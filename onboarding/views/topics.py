@@ -8,15 +8,27 @@ from django.shortcuts import render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
+from onboarding.lineage.nodes import lineage_of, may_see
 from onboarding.models import AuditEvent, ResourceStatus, Subscription
-from onboarding.selectors import topic_attempts, topic_for, topics_visible_to, writable_teams_of
+from onboarding.selectors import (
+    topic_attempts,
+    topic_for,
+    topic_producers,
+    topic_readers,
+    topic_routed_sources,
+    topics_visible_to,
+    writable_teams_of,
+)
 from onboarding.services.access import can_read_team, can_write_team, is_team_owner
 from onboarding.services.errors import ValidationError
+from onboarding.services.peek import DEFAULT_LIMIT, MAX_LIMIT, may_peek
+from onboarding.services.promotion import next_environment
 from onboarding.services.topics_drift import topic_adopt, topic_revert
 from onboarding.views.common import after_post, htmx_target, portal_view
 from onboarding.views.filters import TopicFilter
 from onboarding.views.schemas import schema_cards
 from onboarding.views.subscriptions import may_subscribe
+from onboarding.views.topic_fields import fields_context
 
 PAGE_SIZE = 25
 
@@ -46,24 +58,36 @@ def topic_detail(request, pk: int):
             # The reconciler finished: the rest of the page (attempts, generation, drift) reloads once.
             response["HX-Trigger"] = "topic-settled"
         return response
+    producers = list(topic_producers(topic))
+    readers = topic_readers(topic)
     return render(request, "onboarding/topic_detail.html", {
-        "topic": topic, "section": "topics",
+        **fields_context(request, topic),
+        "section": "topics",
         # An outsider looking at a public topic sees its metadata, never its controls or history.
         "can_write": can_write_team(request.user, topic.team) and topic.is_live and not topic.wants_deletion,
+        "promote_to": next_environment(topic.cluster) if can_write_team(request.user, topic.team) else None,
         "can_decide_drift": is_team_owner(request.user, topic.team) and topic.status == ResourceStatus.DRIFTED,
         "insider": insider,
         "attempts": topic_attempts(topic) if insider else None,
         "drift_rows": drift_rows(topic.drift) if insider and topic.status == ResourceStatus.DRIFTED else [],
         "schema_cards": schema_cards(topic),
         "can_subscribe": may_subscribe(request.user, topic),
-        "subscribers": subscribers_of(topic) if insider else None,
+        "can_read_history": insider,
+        "subscribers": readers if insider else None,
+        "routes": routed_destinations(request.user, readers) if insider else None,
+        "producers": producers,
+        "lineage": lineage_of(request.user, topic, producers=producers, sources=topic_routed_sources(topic),
+                              readers=readers),
+        "can_peek": may_peek(request.user, topic), "peek_limit": DEFAULT_LIMIT, "max_peek": MAX_LIMIT,
     })
 
 
-def subscribers_of(topic):
-    """Who reads the topic: its approved subscriptions (shown to the topic's team)."""
-    return (topic.subscriptions.filter(decision=Subscription.Decision.APPROVED, delete_requested_at__isnull=True)
-            .select_related("subscriber", "service_account", "destination").order_by("subscriber__slug"))
+def routed_destinations(user, readers: list[Subscription]) -> list[Subscription]:
+    """The routed subscriptions among the readers; a destination the viewer may not see keeps its name secret."""
+    routes = [sub for sub in readers if sub.mode == Subscription.Mode.ROUTED and sub.destination is not None]
+    for sub in routes:
+        sub.destination_visible = may_see(user, sub.destination)
+    return routes
 
 
 def drift_rows(drift: dict | None) -> list[tuple[str, object, object]]:

@@ -26,7 +26,8 @@ class TeamSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Team
-        fields = ["id", "url", "slug", "name", "description", "contacts", "members", "created_at"]
+        fields = ["id", "url", "slug", "name", "description", "contacts", "notification_emails", "members",
+                  "created_at"]
         read_only_fields = fields
 
 

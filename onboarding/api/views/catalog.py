@@ -18,8 +18,10 @@ from onboarding.api.serializers import (
     TeamSerializer,
     TopicSerializer,
 )
+from onboarding.api.serializers.webhooks import NotificationEmailsSerializer
 from onboarding.models import AuditEvent, Cluster, Team
 from onboarding.services.imports import topics_import, unmanaged_topics
+from onboarding.services.notifications import team_notification_emails_set
 
 OPERATORS_ONLY = [*api_settings.DEFAULT_PERMISSION_CLASSES, IsOperator]
 
@@ -38,6 +40,18 @@ class TeamViewSet(viewsets.ReadOnlyModelViewSet):
         if getattr(self, "swagger_fake_view", False):
             return Team.objects.none()
         return selectors.teams_with_members_of(self.request.user)
+
+    @extend_schema(summary="Owners: replace the team's notification e-mail recipients",
+                   request=NotificationEmailsSerializer,
+                   responses={200: TeamSerializer, 400: schema.ERRORS, 403: schema.FORBIDDEN, 404: schema.NOT_FOUND})
+    @action(detail=True, methods=["put"], url_path="notification-emails", filter_backends=[], pagination_class=None)
+    def notification_emails(self, request, pk=None):
+        team = self.get_object()
+        body = NotificationEmailsSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        team_notification_emails_set(actor=request.user, team=team, emails=body.validated_data["notification_emails"],
+                                     via=AuditEvent.Via.API)
+        return Response(self.get_serializer(self.get_queryset().get(pk=team.pk)).data)
 
 
 @extend_schema_view(list=extend_schema(summary="List the clusters and their topic policies"),

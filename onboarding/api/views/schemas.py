@@ -28,7 +28,8 @@ from onboarding.api.serializers.schemas import (
     TryEventResultSerializer,
     TryEventSerializer,
 )
-from onboarding.models import AuditEvent, ResourceStatus, Schema
+from onboarding.api.views.changes import change_request_accepted
+from onboarding.models import AuditEvent, ChangeRequest, ResourceStatus, Schema
 from onboarding.schemas.events import check_event
 from onboarding.services.errors import ValidationError
 from onboarding.services.schemas import schema_check, schema_diff, schema_set_compatibility, schema_version_submit
@@ -98,6 +99,8 @@ class SchemaViewSet(viewsets.GenericViewSet):
             version = schema_version_submit(actor=request.user, topic=topic, side=fields["side"],
                                             fmt=fields["format"], text=fields["schema"], note=fields.get("note", ""),
                                             compatibility=fields.get("compatibility"), via=VIA)
+        if isinstance(version, ChangeRequest):
+            return change_request_accepted(request, version)
         stored = selectors.schema_for(request.user, version.schema_id, with_texts=_include_text(request))
         answer = Response(self.get_serializer(stored).data, status=status.HTTP_201_CREATED)
         answer["Location"] = answer.data["url"]
@@ -106,7 +109,10 @@ class SchemaViewSet(viewsets.GenericViewSet):
     def partial_update(self, request, pk=None):
         current = self.get_object()
         fields = _validated(CompatibilitySerializer(data=request.data))
-        schema_set_compatibility(actor=request.user, schema=current, compatibility=fields["compatibility"], via=VIA)
+        outcome = schema_set_compatibility(actor=request.user, schema=current, compatibility=fields["compatibility"],
+                                           via=VIA)
+        if isinstance(outcome, ChangeRequest):
+            return change_request_accepted(request, outcome)
         return Response(self.get_serializer(self.get_object()).data)
 
     @extend_schema(summary="Check a proposed version without storing it", request=SchemaCheckSerializer,

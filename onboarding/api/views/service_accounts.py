@@ -14,7 +14,8 @@ from onboarding.api.serializers.service_accounts import (
     ServiceAccountSecretSerializer,
     ServiceAccountSerializer,
 )
-from onboarding.models import AuditEvent, ServiceAccount
+from onboarding.api.views.changes import change_request_accepted
+from onboarding.models import AuditEvent, ChangeRequest, ServiceAccount
 from onboarding.services.service_accounts import service_account_create, service_account_delete, service_account_rotate
 
 VIA = AuditEvent.Via.API
@@ -62,13 +63,18 @@ class ServiceAccountViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
             errors["team"] = [f"There is no team with the slug {team_slug!r}."]
         if errors:
             raise serializers.ValidationError(errors)
-        account, password = service_account_create(actor=request.user, cluster=cluster, team=team, via=VIA, **fields)
+        outcome = service_account_create(actor=request.user, cluster=cluster, team=team, via=VIA, **fields)
+        if isinstance(outcome, ChangeRequest):
+            return change_request_accepted(request, outcome)
+        account, password = outcome
         answer = self._with_password(account, password, status.HTTP_201_CREATED)
         answer["Location"] = answer.data["url"]
         return answer
 
     def destroy(self, request, pk=None):
         account = service_account_delete(actor=request.user, sa=self.get_object(), via=VIA)
+        if isinstance(account, ChangeRequest):
+            return change_request_accepted(request, account)
         return Response(self.get_serializer(account).data, status=status.HTTP_202_ACCEPTED)
 
     @extend_schema(summary="Rotate the password (the new one is in this answer only)", request=None,

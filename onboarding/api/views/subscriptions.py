@@ -18,7 +18,8 @@ from onboarding.api.serializers.subscriptions import (
     SubscriptionRequestSerializer,
     SubscriptionSerializer,
 )
-from onboarding.models import AuditEvent, ServiceAccount, Subscription, Topic
+from onboarding.api.views.changes import change_request_accepted
+from onboarding.models import AuditEvent, ChangeRequest, ServiceAccount, Subscription, Topic
 from onboarding.services.errors import NotFound
 from onboarding.services.subscriptions import (
     subscription_approve,
@@ -98,6 +99,8 @@ class SubscriptionViewSet(viewsets.GenericViewSet):
             raise serializers.ValidationError(errors)
         subscription = subscription_request(actor=request.user, subscriber=subscriber, source=source,
                                             service_account=account, destination=destination, via=VIA, **fields)
+        if isinstance(subscription, ChangeRequest):
+            return change_request_accepted(request, subscription)
         answer = self._answer(subscription, status.HTTP_201_CREATED)
         answer["Location"] = answer.data["url"]
         return answer

@@ -17,8 +17,12 @@ from onboarding.api.serializers import (
     TopicSerializer,
     TopicUpdateSerializer,
 )
-from onboarding.models import AuditEvent, ResourceStatus, Topic
-from onboarding.services.errors import Conflict
+from onboarding.api.serializers.changes import ChangeRequestSerializer, TopicPromoteSerializer
+from onboarding.api.views.changes import change_request_accepted
+from onboarding.models import AuditEvent, ChangeRequest, ResourceStatus, Topic
+from onboarding.services.access import can_read_team
+from onboarding.services.errors import Conflict, PermissionDenied
+from onboarding.services.promotion import topic_promote
 from onboarding.services.topics import topic_create, topic_delete, topic_update
 from onboarding.services.topics_drift import topic_adopt, topic_revert
 from portal.api_errors import PreconditionFailed
@@ -26,6 +30,8 @@ from portal.api_errors import PreconditionFailed
 VIA = AuditEvent.Via.API
 MAX_ATTEMPTS = 200
 WRITE_ERRORS = {400: schema.ERRORS, 403: schema.FORBIDDEN, 404: schema.NOT_FOUND}
+# A cluster whose change policy gates the operation answers with the change request it opened.
+GATED = {202: ChangeRequestSerializer}
 
 
 @extend_schema_view(
@@ -33,14 +39,14 @@ WRITE_ERRORS = {400: schema.ERRORS, 403: schema.FORBIDDEN, 404: schema.NOT_FOUND
     retrieve=extend_schema(summary="Get a topic", parameters=[schema.ETAG],
                            responses={200: TopicSerializer, 404: schema.NOT_FOUND}),
     create=extend_schema(summary="Register a new topic", request=TopicCreateSerializer, parameters=[schema.ETAG],
-                         responses={201: TopicSerializer, **WRITE_ERRORS}),
+                         responses={201: TopicSerializer, **GATED, **WRITE_ERRORS}),
     update=extend_schema(summary="Replace a topic's changeable fields", request=TopicUpdateSerializer,
                          parameters=[schema.IF_MATCH, schema.ETAG],
-                         responses={200: TopicSerializer, **WRITE_ERRORS, 409: schema.CONFLICT,
+                         responses={200: TopicSerializer, **GATED, **WRITE_ERRORS, 409: schema.CONFLICT,
                                     412: schema.PRECONDITION_FAILED}),
     partial_update=extend_schema(summary="Change some of a topic's fields", request=TopicUpdateSerializer,
                                  parameters=[schema.IF_MATCH, schema.ETAG],
-                                 responses={200: TopicSerializer, **WRITE_ERRORS, 409: schema.CONFLICT,
+                                 responses={200: TopicSerializer, **GATED, **WRITE_ERRORS, 409: schema.CONFLICT,
                                             412: schema.PRECONDITION_FAILED}),
     destroy=extend_schema(summary="Delete a topic from the cluster (the record stays, status deleted)",
                           request=TopicDeleteSerializer, parameters=[schema.CONFIRM, schema.ETAG],
@@ -84,6 +90,8 @@ class TopicViewSet(viewsets.GenericViewSet):
         if errors:
             raise serializers.ValidationError(errors)
         topic = topic_create(actor=request.user, cluster=cluster, team=team, via=VIA, **fields)
+        if isinstance(topic, ChangeRequest):
+            return change_request_accepted(request, topic)
         answer = self._answer(topic, status.HTTP_201_CREATED)
         answer["Location"] = answer.data["url"]
         return answer
@@ -100,6 +108,8 @@ class TopicViewSet(viewsets.GenericViewSet):
             if from_header is not None:
                 raise PreconditionFailed(str(exc), current_generation=exc.current_generation) from None
             raise
+        if isinstance(topic, ChangeRequest):
+            return change_request_accepted(request, topic)
         return self._answer(topic)
 
     def partial_update(self, request, pk=None):
@@ -112,7 +122,18 @@ class TopicViewSet(viewsets.GenericViewSet):
         wants = request.query_params.get("delete_schemas", "").lower() in {"1", "true", "yes"}
         topic = topic_delete(actor=request.user, topic=topic, confirm_name=confirm,
                              delete_schemas=wants or body.get("delete_schemas", False), via=VIA)
+        if isinstance(topic, ChangeRequest):
+            return change_request_accepted(request, topic)
         return self._answer(topic, status.HTTP_202_ACCEPTED)
+
+    @extend_schema(summary="Promote to the next environment (a change request there, applied at once when its "
+                           "policy needs no approval)", request=TopicPromoteSerializer,
+                   responses={202: ChangeRequestSerializer, **WRITE_ERRORS})
+    @action(detail=True, methods=["post"])
+    def promote(self, request, pk=None):
+        overrides = _validated(TopicPromoteSerializer(data=request.data if request.data else {}))
+        cr = topic_promote(actor=request.user, topic=self.get_object(), via=VIA, overrides=overrides)
+        return change_request_accepted(request, cr)
 
     @extend_schema(summary="Drift: put the desired state back on the cluster", request=None,
                    responses={200: TopicSerializer, **WRITE_ERRORS})
@@ -127,11 +148,15 @@ class TopicViewSet(viewsets.GenericViewSet):
         return self._answer(topic_adopt(actor=request.user, topic=self.get_object(), via=VIA))
 
     @extend_schema(summary="Apply attempt history, newest first", parameters=[schema.ATTEMPT_LIMIT],
-                   responses={200: AttemptSerializer(many=True), 404: schema.NOT_FOUND})
+                   responses={200: AttemptSerializer(many=True), 403: schema.FORBIDDEN, 404: schema.NOT_FOUND})
     @action(detail=True, methods=["get"], filter_backends=[], pagination_class=None)
     def attempts(self, request, pk=None):
+        topic = self.get_object()
+        # Like the topic page: outsiders see a public topic's metadata, never its apply history and errors.
+        if not can_read_team(request.user, topic.team):
+            raise PermissionDenied("Only the team's members and platform operators see the apply history.")
         limit = _bounded_int(request.query_params.get("limit"), "limit", default=20, maximum=MAX_ATTEMPTS)
-        attempts = selectors.topic_attempts(self.get_object(), limit=limit)
+        attempts = selectors.topic_attempts(topic, limit=limit)
         return Response(AttemptSerializer(attempts, many=True).data)
 
     def _answer(self, topic: Topic, code: int = status.HTTP_200_OK) -> Response:

@@ -1,0 +1,106 @@
+"""/api/v1/schemas/<id>/sensitive-fields/ (tags of a schema's fields) and /api/v1/topics/<id>/peek/ (last events)."""
+
+from __future__ import annotations
+
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from rest_framework import status
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from onboarding import selectors
+from onboarding.api import schema
+from onboarding.api.serializers.lineage import (
+    PeekSerializer,
+    SensitiveFieldInputSerializer,
+    SensitiveFieldSerializer,
+    SensitiveFieldSetSerializer,
+)
+from onboarding.models import AuditEvent
+from onboarding.services.errors import ValidationError
+from onboarding.services.peek import topic_peek
+from onboarding.services.sensitivity import sensitive_field_clear, sensitive_field_set, sensitive_fields_replace
+
+VIA = AuditEvent.Via.API
+PATH = OpenApiParameter("path", str, OpenApiParameter.QUERY, required=True,
+                        description="The tagged field's path, e.g. patient.ssn or visits[].code.")
+LIMIT = OpenApiParameter("limit", int, OpenApiParameter.QUERY, required=False,
+                         description="How many of the latest events (default 10, at most 50).")
+
+
+class SensitiveFieldsView(APIView):
+    """Fields of a schema tagged as sensitive (PHI, PII, secret, confidential): masked in every peek."""
+
+    def _schema(self, request, pk: int):
+        return selectors.schema_for(request.user, pk)
+
+    def _list(self, schema) -> Response:
+        tags = schema.sensitive_fields.select_related("tagged_by").order_by("path")
+        return Response(SensitiveFieldSerializer(tags, many=True).data)
+
+    @extend_schema(summary="List a schema's sensitive fields", responses={200: SensitiveFieldSerializer(many=True),
+                                                                         404: schema.NOT_FOUND})
+    def get(self, request, pk: int):
+        return self._list(self._schema(request, pk))
+
+    @extend_schema(summary="Tag a field as sensitive (or change its classification)",
+                   description="The path must exist in the schema's latest version.",
+                   request=SensitiveFieldInputSerializer,
+                   responses={201: SensitiveFieldSerializer, 400: schema.ERRORS, 403: schema.FORBIDDEN,
+                              404: schema.NOT_FOUND})
+    def post(self, request, pk: int):
+        schema_ = self._schema(request, pk)
+        data = _validated(SensitiveFieldInputSerializer(data=request.data))
+        tag = sensitive_field_set(actor=request.user, schema=schema_, path=data["path"],
+                                  classification=data["classification"], note=data.get("note", ""), via=VIA)
+        return Response(SensitiveFieldSerializer(tag).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(summary="Replace the whole set of a schema's sensitive fields", request=SensitiveFieldSetSerializer,
+                   description="All or nothing: one entry whose path is not in the latest version refuses the "
+                               "set (errors keyed fields[i].path).",
+                   responses={200: SensitiveFieldSerializer(many=True), 400: schema.ERRORS, 403: schema.FORBIDDEN,
+                              404: schema.NOT_FOUND})
+    def put(self, request, pk: int):
+        schema_ = self._schema(request, pk)
+        data = _validated(SensitiveFieldSetSerializer(data=request.data))
+        sensitive_fields_replace(actor=request.user, schema=schema_, fields=data["fields"], via=VIA)
+        return self._list(schema_)
+
+    @extend_schema(summary="Remove a field's sensitive tag", parameters=[PATH],
+                   responses={204: None, 403: schema.FORBIDDEN, 404: schema.NOT_FOUND})
+    def delete(self, request, pk: int):
+        schema_ = self._schema(request, pk)
+        sensitive_field_clear(actor=request.user, schema=schema_, path=request.query_params.get("path", ""), via=VIA)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class TopicPeekView(APIView):
+    """The last events of a topic, decoded and masked; every call is recorded in the audit log."""
+
+    @extend_schema(summary="Peek at a topic's last events", parameters=[LIMIT],
+                   responses={200: PeekSerializer, 400: schema.ERRORS, 403: schema.FORBIDDEN, 404: schema.NOT_FOUND,
+                              503: OpenApiResponse(schema.DETAIL, description="Kafka or the registry did not "
+                                                                              "answer.")})
+    def get(self, request, pk: int):
+        topic = selectors.topic_for(request.user, pk)
+        result = topic_peek(actor=request.user, topic=topic, limit=request.query_params.get("limit"), via=VIA)
+        return Response(PeekSerializer(result).data)
+
+
+def _validated(serializer) -> dict:
+    if not serializer.is_valid():
+        raise ValidationError(_flat(serializer.errors))
+    return serializer.validated_data
+
+
+def _flat(errors, prefix: str = "") -> dict[str, list[str]]:
+    """DRF's nested errors (``{"fields": [{}, {"path": [...]}]}``) keyed by path: ``fields[1].path``."""
+    flat: dict[str, list[str]] = {}
+    if isinstance(errors, dict):
+        for key, value in errors.items():
+            flat.update(_flat(value, f"{prefix}.{key}" if prefix else str(key)))
+    elif isinstance(errors, list) and errors and all(isinstance(e, dict | list) for e in errors):
+        for index, value in enumerate(errors):
+            flat.update(_flat(value, f"{prefix}[{index}]"))
+    elif errors:
+        flat[prefix or "non_field_errors"] = [str(m) for m in errors]
+    return flat

@@ -1,0 +1,1 @@
+"""GitOps: a team's resources as one declarative manifest (parse, validate, render, plan, apply)."""

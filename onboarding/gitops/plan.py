@@ -1,0 +1,169 @@
+"""Desired manifest + current manifest -> the actions that make the portal match the manifest. Pure.
+
+Both sides are validated manifests (``manifest.validate`` for the desired one, the export of the database
+for the current one). A field left out of the desired manifest (``None``) is not compared. Schema texts
+are compared by canonical fingerprint, so a reformatted schema is not a new version.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+
+from onboarding.gitops.manifest import SCHEMA_FIELDS, SIDES, account_key, subscription_key, topic_key
+
+CREATE, UPDATE, DELETE, UNCHANGED = "create", "update", "delete", "unchanged"
+TOPIC_COMPARED = ("partitions", "replication_factor", "configs", "description", "tags", "visibility",
+                  "subscriptions_need_approval")
+ACCOUNT_COMPARED = ("description",)
+# A subscription's reason is read by the topic's owners when they decide; it is not changed afterwards.
+SUBSCRIPTION_COMPARED = ("filter",)
+APPLY_ORDER = ("service_account", "topic", "schema", "subscription")
+
+
+@dataclass
+class Action:
+    """One planned step: ``op`` on the resource ``kind`` named by ``key``, with field-level changes."""
+
+    op: str
+    kind: str
+    key: tuple
+    path: str = ""  # where the resource is in the desired manifest ("" for deletions)
+    desired: dict | None = None
+    changes: dict[str, dict] = field(default_factory=dict)  # field -> {"old": ..., "new": ...}
+
+    @property
+    def name(self) -> str:
+        return "/".join(str(part) for part in self.key if part != "")
+
+    def as_dict(self) -> dict:
+        answer = {"op": self.op, "kind": self.kind, "name": self.name}
+        if self.path:
+            answer["path"] = self.path
+        if self.changes:
+            answer["changes"] = self.changes
+        return answer
+
+
+@dataclass
+class Plan:
+    """Actions in apply order: creations and updates by dependency, then deletions in reverse."""
+
+    actions: list[Action]
+
+    def of(self, op: str) -> list[Action]:
+        return [a for a in self.actions if a.op == op]
+
+    @property
+    def deletions(self) -> list[Action]:
+        return self.of(DELETE)
+
+    @property
+    def changes_anything(self) -> bool:
+        return any(a.op != UNCHANGED for a in self.actions)
+
+    def summary(self) -> dict[str, int]:
+        return {op: len(self.of(op)) for op in (CREATE, UPDATE, DELETE, UNCHANGED)}
+
+    def as_list(self) -> list[dict]:
+        return [a.as_dict() for a in self.actions]
+
+
+def raw_fingerprint(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def schema_fingerprint(text: str, fmt: str) -> str:
+    """Canonical fingerprint (formatting does not matter); the raw digest when the text cannot be read."""
+    from onboarding.schemas.validation import fingerprint
+
+    try:
+        return fingerprint(text, fmt)
+    except (ValueError, RecursionError):
+        return raw_fingerprint(text)
+
+
+def normalized_configs(configs: Mapping) -> dict[str, str]:
+    """Kafka configs are strings; a manifest may write numbers and booleans."""
+    def text(value) -> str:
+        return ("true" if value else "false") if isinstance(value, bool) else str(value).strip()
+
+    return {key: text(value) for key, value in configs.items()}
+
+
+def _comparable(name: str, value):
+    if name == "configs":
+        return normalized_configs(value)
+    if name == "tags":
+        return list(value)
+    return value
+
+
+def _changes(desired: Mapping, current: Mapping, fields) -> dict[str, dict]:
+    changes = {}
+    for name in fields:
+        wanted = desired.get(name)
+        if wanted is None:
+            continue
+        if _comparable(name, wanted) != _comparable(name, current.get(name)):
+            changes[name] = {"old": current.get(name), "new": wanted}
+    return changes
+
+
+def _action(kind: str, key: tuple, path: str, desired: dict, current: Mapping | None, fields) -> Action:
+    if current is None:
+        return Action(CREATE, kind, key, path, desired)
+    changes = _changes(desired, current, fields)
+    return Action(UPDATE if changes else UNCHANGED, kind, key, path, desired, changes)
+
+
+def _schema_action(key: tuple, path: str, desired: dict, current: Mapping | None,
+                   fingerprint: Callable[[str, str], str]) -> Action:
+    if current is None:
+        return Action(CREATE, "schema", key, path, desired)
+    changes = _changes(desired, current, [f for f in SCHEMA_FIELDS if f != "schema"])
+    if fingerprint(desired["schema"], desired["format"]) != fingerprint(current["schema"], current["format"]):
+        changes["schema"] = {"old": current["schema"], "new": desired["schema"]}
+    return Action(UPDATE if changes else UNCHANGED, "schema", key, path, desired, changes)
+
+
+def plan(desired: Mapping, current: Mapping, *,
+         fingerprint: Callable[[str, str], str] = schema_fingerprint) -> Plan:
+    """Every action that turns ``current`` into ``desired``; resources absent from ``desired`` are deleted."""
+    steps: list[Action] = []
+    deletions: list[Action] = []
+
+    accounts = {account_key(a): a for a in current.get("service_accounts") or []}
+    for index, account in enumerate(desired.get("service_accounts") or []):
+        key = account_key(account)
+        steps.append(_action("service_account", key, f"service_accounts[{index}]", account, accounts.pop(key, None),
+                             ACCOUNT_COMPARED))
+    deletions += [Action(DELETE, "service_account", key) for key in sorted(accounts)]
+
+    topics = {topic_key(t): t for t in current.get("topics") or []}
+    for index, topic in enumerate(desired.get("topics") or []):
+        key, path = topic_key(topic), f"topics[{index}]"
+        existing = topics.pop(key, None)
+        steps.append(_action("topic", key, path, topic, existing, TOPIC_COMPARED))
+        if topic.get("schemas") is None:
+            continue  # schemas not managed by this manifest entry
+        current_schemas = dict((existing or {}).get("schemas") or {})
+        for side in SIDES:
+            if side in topic["schemas"]:
+                steps.append(_schema_action((*key, side), f"{path}.schemas.{side}", topic["schemas"][side],
+                                            current_schemas.pop(side, None), fingerprint))
+        for side in current_schemas:
+            steps.append(Action(DELETE, "schema", (*key, side), f"{path}.schemas"))
+    deletions += [Action(DELETE, "topic", key) for key in sorted(topics)]
+
+    subscriptions = {subscription_key(s): s for s in current.get("subscriptions") or []}
+    for index, sub in enumerate(desired.get("subscriptions") or []):
+        key = subscription_key(sub)
+        steps.append(_action("subscription", key, f"subscriptions[{index}]", sub, subscriptions.pop(key, None),
+                             SUBSCRIPTION_COMPARED))
+    deletions += [Action(DELETE, "subscription", key) for key in sorted(subscriptions)]
+
+    steps.sort(key=lambda a: APPLY_ORDER.index(a.kind))  # stable: manifest order within a kind
+    deletions.sort(key=lambda a: -APPLY_ORDER.index(a.kind))
+    return Plan(steps + deletions)

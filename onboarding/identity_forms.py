@@ -1,0 +1,61 @@
+"""Browser forms for API tokens and team members: they shape input, the services decide.
+
+As in ``onboarding.forms``, no service rule is repeated here: a service's ValidationError goes back
+next to the field it names, with the service's own text.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from django import forms
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.utils import timezone
+
+from onboarding.models import ApiToken, Membership
+
+CODE = {"class": "mono", "spellcheck": "false", "autocomplete": "off"}
+
+
+class ServiceErrors:
+    """Mixin: a service's ``{field: [messages]}`` shown beside the fields (or above the form)."""
+
+    service_fields: dict[str, str] = {}
+
+    def add_service_errors(self, errors: dict[str, list[str]]) -> None:
+        for key, messages in errors.items():
+            field = self.service_fields.get(key, key)
+            for message in messages:
+                self.add_error(field if field in self.fields else None, message)
+
+
+class TokenCreateForm(ServiceErrors, forms.Form):
+    name = forms.CharField(required=False, help_text="What the token is for, e.g. 'payments CI'.")
+    scope = forms.ChoiceField(choices=ApiToken.Scope.choices, initial=ApiToken.Scope.READ,
+                              help_text="Read: GET only. Read and write: may change what the account may change.")
+    expires_in_days = forms.IntegerField(label="Expires in (days)", required=False,
+                                         widget=forms.TextInput(attrs={"inputmode": "numeric"}),
+                                         help_text=f"At most {settings.TOKEN_MAX_DAYS} days (the default).")
+    service_fields = {"expires_at": "expires_in_days"}
+
+    def expires_at(self):
+        days = self.cleaned_data.get("expires_in_days")
+        # Out-of-range days become a date the service refuses with its own words.
+        return None if days is None else timezone.now() + timedelta(days=max(min(days, 100_000), -1))
+
+
+class MemberAddForm(ServiceErrors, forms.Form):
+    username = forms.CharField(widget=forms.TextInput(attrs=CODE))
+    role = forms.ChoiceField(choices=Membership.Role.choices, initial=Membership.Role.MEMBER)
+
+    def clean_username(self):
+        username = self.cleaned_data["username"].strip()
+        user = get_user_model().objects.filter(username=username, is_active=True).first()
+        if user is None:
+            raise forms.ValidationError(f"There is no active account named {username!r}.")
+        return user
+
+
+class MemberRoleForm(ServiceErrors, forms.Form):
+    role = forms.ChoiceField(choices=Membership.Role.choices)

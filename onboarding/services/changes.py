@@ -1,0 +1,253 @@
+"""Change requests: operations a cluster's policy puts behind a second person's approval.
+
+A gated service (topic_create, schema_version_submit...) validates everything first, then calls
+``gate``: when the cluster's ChangePolicy lists the operation, a ChangeRequest holding the operation
+and its JSON payload is opened and returned instead of the resource. Approving it runs the same
+service again (``change_request=`` the approved request, which skips the gate), attributed to the
+requester, in one transaction. Nothing reaches Kafka or the registry before that.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from django.db import transaction
+from django.utils import timezone
+
+from onboarding.models import AuditEvent, ChangePolicy, ChangeRequest, Cluster, Schema, ServiceAccount, Team, Topic
+from onboarding.services.access import can_read_team, is_operator, is_team_owner
+from onboarding.services.audit import audit_record
+from onboarding.services.errors import Conflict, NotFound, PermissionDenied, ValidationError
+
+Status = ChangeRequest.Status
+# target_type -> model whose ``generation`` is the request's base.
+TARGETS = {"topic": Topic, "schema": Schema, "serviceaccount": ServiceAccount}
+STALE = ("{what} changed since this request was planned (generation {base} -> {now}). Refresh the request to "
+         "see the new plan, then approve it.")
+
+
+def change_policy_for(cluster: Cluster) -> ChangePolicy:
+    """The cluster's change policy; created with the defaults (nothing needs approval) on first use."""
+    policy, _ = ChangePolicy.objects.get_or_create(cluster=cluster)
+    return policy
+
+
+def approval_needed(cluster: Cluster, operation: str) -> bool:
+    return operation in change_policy_for(cluster).operations_needing_approval
+
+
+def change_request_snapshot(cr: ChangeRequest) -> dict:
+    """The audited state of a request (before/after of every transition)."""
+    return {"title": cr.title, "cluster": cr.cluster.name, "team": cr.team.slug, "operations": cr.operations,
+            "status": cr.status, "target": f"{cr.target_type}:{cr.target_id}" if cr.target_type else None,
+            "base_generation": cr.base_generation, "error": cr.error}
+
+
+def gate(*, actor, cluster: Cluster, team: Team, operation: str, payload: dict, title: str, via: str,
+         change_request: ChangeRequest | None, target=None) -> ChangeRequest | None:
+    """Called by a service once its input is valid: None lets it go on, a ChangeRequest is what it returns.
+
+    ``change_request`` is the approved request being applied (the gate is passed); ``target`` the existing
+    object the operation changes, whose generation becomes the request's base.
+    """
+    if change_request is not None or not approval_needed(cluster, operation):
+        return None
+    return change_request_open(actor=actor, cluster=cluster, team=team, title=title,
+                               changes=[{"operation": operation, "payload": payload}], target=target, via=via)
+
+
+def _target_generation(target_type: str, target_id: str) -> int | None:
+    model = TARGETS.get(target_type)
+    if model is None:
+        return None
+    row = model.objects.filter(pk=target_id).values_list("generation", "status").first()
+    if row is None or row[1] == "deleted":
+        return 0
+    return row[0]
+
+
+def change_request_open(*, actor, cluster: Cluster, team: Team, title: str, changes: list[dict], via: str,
+                        target=None, plan_extra: dict | None = None) -> ChangeRequest:
+    """Open a pending request: its plan against the live cluster and its impact are computed now."""
+    from onboarding.services.change_plans import impact_of, plan_of
+
+    policy = change_policy_for(cluster)
+    now = timezone.now()
+    cr = ChangeRequest(cluster=cluster, team=team, title=title[:300], changes=changes, requested_via=via,
+                       requested_by=actor if actor is not None and actor.is_authenticated else None,
+                       expires_at=now + timedelta(hours=policy.request_ttl_hours), refreshed_at=now)
+    if target is not None:
+        cr.target_type, cr.target_id, cr.base_generation = target._meta.model_name, str(target.pk), target.generation
+    cr.plan = {**plan_of(cluster, changes), **(plan_extra or {})}
+    cr.impact = impact_of(cluster, changes)
+    with transaction.atomic():
+        cr.save()
+        audit_record(actor=actor, via=via, action="change_request.open", obj=cr, team=team,
+                     after=change_request_snapshot(cr))
+    return cr
+
+
+def can_approve(user, cr: ChangeRequest) -> bool:
+    """Approvers as the cluster's policy says; never the person who asked."""
+    if not (user and user.is_authenticated) or cr.requested_by_id == user.pk:
+        return False
+    if change_policy_for(cr.cluster).approvers == ChangePolicy.Approvers.OPERATORS:
+        return is_operator(user)
+    return is_team_owner(user, cr.team)
+
+
+def _locked(cr: ChangeRequest, actor) -> ChangeRequest:
+    locked = (ChangeRequest.objects.select_for_update(of=("self",))
+              .select_related("cluster", "team", "requested_by").get(pk=cr.pk))
+    if not can_read_team(actor, locked.team):
+        raise NotFound("No such change request.")
+    return locked
+
+
+def _check_decider(actor, cr: ChangeRequest) -> None:
+    if cr.requested_by_id is not None and cr.requested_by_id == getattr(actor, "pk", None):
+        raise PermissionDenied("You requested this change: someone else must approve or reject it.")
+    if not can_approve(actor, cr):
+        who = ("platform operators" if change_policy_for(cr.cluster).approvers == ChangePolicy.Approvers.OPERATORS
+               else "other owners of the team or platform operators")
+        raise PermissionDenied(f"Only {who} decide on change requests on {cr.cluster.name}.")
+    if cr.status != Status.PENDING:
+        raise ValidationError({"__all__": [f"Only waiting requests can be decided; this one is {cr.status}."]})
+
+
+def _expire(cr: ChangeRequest, *, actor=None, via: str = AuditEvent.Via.SYSTEM) -> None:
+    before = change_request_snapshot(cr)
+    cr.status = Status.EXPIRED
+    cr.save(update_fields=["status"])
+    audit_record(actor=actor, via=via, action="change_request.expire", obj=cr, team=cr.team, before=before,
+                 after=change_request_snapshot(cr))
+
+
+def change_request_approve(*, actor, change_request: ChangeRequest, comment: str = "", via: str) -> ChangeRequest:
+    """Approve and apply at once through the same services, as the requester; applied or failed (with why).
+
+    Refused for an expired request (it is marked expired) and for a request whose target changed since it was
+    planned (refresh it first).
+    """
+    expired = False
+    with transaction.atomic():
+        cr = _locked(change_request, actor)
+        _check_decider(actor, cr)
+        if cr.expires_at <= timezone.now():
+            _expire(cr, actor=actor, via=via)
+            expired = True
+        else:
+            current = _target_generation(cr.target_type, cr.target_id)
+            if cr.target_type and current != cr.base_generation:
+                raise ValidationError({"__all__": [STALE.format(what=f"The {cr.target_type}", base=cr.base_generation,
+                                                                now=current)]})
+            before = change_request_snapshot(cr)
+            cr.decided_by, cr.decided_at, cr.decision_comment = actor, timezone.now(), (comment or "").strip()
+            audit_record(actor=actor, via=via, action="change_request.approve", obj=cr, team=cr.team,
+                         before=before, note=cr.decision_comment)
+            _apply(cr, via=via)
+    if expired:
+        raise ValidationError({"__all__": ["This request expired before anyone approved it; ask again."]})
+    return cr
+
+
+def _apply(cr: ChangeRequest, *, via: str) -> None:
+    """Run every change in a savepoint: all applied, or none and the request failed with the service's words."""
+    from onboarding.services.change_executors import execute
+
+    before = change_request_snapshot(cr)
+    try:
+        with transaction.atomic():
+            for change in cr.changes:
+                execute(change, actor=cr.requested_by, via=via, change_request=cr)
+    except (ValidationError, PermissionDenied, Conflict, NotFound) as exc:
+        cr.status, cr.error = Status.FAILED, _error_text(exc)
+    else:
+        cr.status, cr.applied_at, cr.error = Status.APPLIED, timezone.now(), ""
+    cr.save()
+    approver = cr.decided_by.get_username() if cr.decided_by else "policy: no approval needed"
+    audit_record(actor=cr.requested_by, via=via, action=f"change_request.{cr.status}", obj=cr, team=cr.team,
+                 before=before, after=change_request_snapshot(cr), note=f"Approved by {approver}")
+
+
+def _error_text(exc: Exception) -> str:
+    if isinstance(exc, ValidationError) and hasattr(exc, "error_dict"):
+        return "; ".join(f"{field}: {' '.join(messages)}" if field != "__all__" else " ".join(messages)
+                         for field, messages in exc.message_dict.items())
+    return str(exc) or exc.__class__.__name__
+
+
+def change_request_apply_unreviewed(cr: ChangeRequest, *, via: str) -> ChangeRequest:
+    """Apply a request whose operations the cluster's policy does not gate (a promotion nobody must approve)."""
+    with transaction.atomic():
+        cr = ChangeRequest.objects.select_for_update(of=("self",)).select_related("cluster", "team").get(pk=cr.pk)
+        _apply(cr, via=via)
+    return cr
+
+
+def change_request_reject(*, actor, change_request: ChangeRequest, comment: str = "", via: str) -> ChangeRequest:
+    """Refuse a waiting request: nothing is applied."""
+    with transaction.atomic():
+        cr = _locked(change_request, actor)
+        _check_decider(actor, cr)
+        before = change_request_snapshot(cr)
+        cr.status, cr.decided_by, cr.decided_at = Status.REJECTED, actor, timezone.now()
+        cr.decision_comment = (comment or "").strip()
+        cr.save()
+        audit_record(actor=actor, via=via, action="change_request.reject", obj=cr, team=cr.team, before=before,
+                     after=change_request_snapshot(cr), note=cr.decision_comment)
+    return cr
+
+
+def change_request_refresh(*, actor, change_request: ChangeRequest, via: str) -> ChangeRequest:
+    """Recompute the base, the plan and the impact of a waiting request against the live cluster."""
+    from onboarding.services.change_plans import impact_of, plan_of
+
+    cr = ChangeRequest.objects.select_related("cluster", "team").get(pk=change_request.pk)
+    if not can_read_team(actor, cr.team):
+        raise NotFound("No such change request.")
+    if cr.status != Status.PENDING:
+        raise ValidationError({"__all__": [f"Only waiting requests can be refreshed; this one is {cr.status}."]})
+    plan, impact = plan_of(cr.cluster, cr.changes), impact_of(cr.cluster, cr.changes)
+    with transaction.atomic():
+        cr = _locked(cr, actor)
+        before = change_request_snapshot(cr)
+        extra = {k: v for k, v in cr.plan.items() if k == "skipped"}
+        cr.plan, cr.impact, cr.refreshed_at = {**plan, **extra}, impact, timezone.now()
+        if cr.target_type:
+            cr.base_generation = _target_generation(cr.target_type, cr.target_id)
+        cr.save()
+        audit_record(actor=actor, via=via, action="change_request.refresh", obj=cr, team=cr.team, before=before,
+                     after=change_request_snapshot(cr))
+    return cr
+
+
+def change_requests_expire(now=None) -> int:
+    """Mark waiting requests past their expiry as expired (Celery beat); returns how many."""
+    now = now or timezone.now()
+    count = 0
+    for pk in ChangeRequest.objects.filter(status=Status.PENDING, expires_at__lte=now).values_list("pk", flat=True):
+        with transaction.atomic():
+            cr = (ChangeRequest.objects.select_for_update(of=("self",)).select_related("cluster", "team")
+                  .filter(pk=pk, status=Status.PENDING).first())
+            if cr is not None:
+                _expire(cr)
+                count += 1
+    return count
+
+
+def change_policy_update(*, actor, policy: ChangePolicy, via: str, **changes) -> ChangePolicy:
+    """Operators: which operations on a cluster need approval, by whom, and for how long a request waits."""
+    if not is_operator(actor):
+        raise PermissionDenied("Only platform operators change a cluster's change policy.")
+    before = {"operations_needing_approval": list(policy.operations_needing_approval), "approvers": policy.approvers,
+              "request_ttl_hours": policy.request_ttl_hours}
+    for field, value in changes.items():
+        setattr(policy, field, value)
+    policy.full_clean(exclude=["cluster"])
+    with transaction.atomic():
+        policy.save()
+        audit_record(actor=actor, via=via, action="change_policy.update", obj=policy, before=before,
+                     after={"operations_needing_approval": list(policy.operations_needing_approval),
+                            "approvers": policy.approvers, "request_ttl_hours": policy.request_ttl_hours})
+    return policy

@@ -1,0 +1,86 @@
+"""A team's live resources as a manifest (what export renders and the planner compares against), with the
+rows behind each entry so that apply can hand them to the services."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from onboarding.gitops.manifest import API_VERSION, KIND, account_key, subscription_key, topic_key
+from onboarding.models import ResourceStatus, Schema, ServiceAccount, Subscription, Team, Topic
+
+LIVE_DECISIONS = (Subscription.Decision.REQUESTED, Subscription.Decision.APPROVED)
+
+
+@dataclass
+class TeamState:
+    """The current manifest of a team and its rows by manifest key."""
+
+    manifest: dict
+    topics: dict[tuple, Topic] = field(default_factory=dict)
+    schemas: dict[tuple, Schema] = field(default_factory=dict)  # (cluster, topic, side)
+    accounts: dict[tuple, ServiceAccount] = field(default_factory=dict)
+    subscriptions: dict[tuple, Subscription] = field(default_factory=dict)
+
+
+def _live(queryset):
+    return queryset.exclude(status=ResourceStatus.DELETED).filter(delete_requested_at__isnull=True)
+
+
+def topic_entry(topic: Topic) -> dict:
+    return {
+        "cluster": topic.cluster.name, "name": topic.name, "partitions": topic.partitions,
+        "replication_factor": topic.replication_factor, "configs": dict(topic.configs),
+        "description": topic.description, "tags": list(topic.tags), "visibility": topic.visibility,
+        "subscriptions_need_approval": topic.subscriptions_need_approval, "schemas": {},
+    }
+
+
+def schema_entry(schema: Schema) -> dict | None:
+    latest = max(schema.versions.all(), key=lambda v: v.number, default=None)
+    if latest is None:
+        return None
+    return {"format": schema.format, "compatibility": schema.compatibility, "schema": latest.text}
+
+
+def account_entry(account: ServiceAccount) -> dict:
+    return {"cluster": account.cluster.name, "name": account.name, "description": account.description}
+
+
+def subscription_entry(sub: Subscription) -> dict:
+    return {
+        "cluster": sub.source.cluster.name, "source": sub.source.name, "mode": sub.mode, "filter": sub.filter,
+        "service_account": sub.service_account.name,
+        "destination": sub.destination.name if sub.destination_id else None, "reason": sub.reason,
+    }
+
+
+def team_state(team: Team) -> TeamState:
+    """Only live resources: nothing deleted or being deleted, subscriptions requested or approved."""
+    state = TeamState(manifest={"apiVersion": API_VERSION, "kind": KIND, "team": team.slug, "topics": [],
+                                "service_accounts": [], "subscriptions": []})
+    topics = _live(Topic.objects.filter(team=team)).select_related("cluster")
+    by_pk = {}
+    for topic in topics:
+        entry = topic_entry(topic)
+        state.manifest["topics"].append(entry)
+        state.topics[topic_key(entry)] = topic
+        by_pk[topic.pk] = entry
+    schemas = (_live(Schema.objects.filter(topic__in=list(by_pk)))
+               .select_related("topic__cluster", "topic__team").prefetch_related("versions"))
+    for schema in schemas:
+        entry = schema_entry(schema)
+        if entry is not None:
+            by_pk[schema.topic_id]["schemas"][schema.side] = entry
+            state.schemas[(schema.topic.cluster.name, schema.topic.name, schema.side)] = schema
+    for account in _live(ServiceAccount.objects.filter(team=team)).select_related("cluster", "team"):
+        entry = account_entry(account)
+        state.manifest["service_accounts"].append(entry)
+        state.accounts[account_key(entry)] = account
+    subscriptions = (_live(Subscription.objects.filter(subscriber=team, decision__in=LIVE_DECISIONS))
+                     .select_related("source__cluster", "source__team", "service_account", "destination",
+                                     "subscriber"))
+    for sub in subscriptions:
+        entry = subscription_entry(sub)
+        state.manifest["subscriptions"].append(entry)
+        state.subscriptions[subscription_key(entry)] = sub
+    return state

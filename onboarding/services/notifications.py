@@ -1,0 +1,129 @@
+"""Notifications: ``notify`` records one delivery per destination of a team (its subscribed webhooks and
+its e-mail recipients) in the caller's transaction; a worker sends them once it commits.
+
+Other parts of the portal call ``notify`` where an event happens (change requests, drift); nothing
+is sent if their transaction rolls back. If the broker is down when the transaction commits, the
+rows wait in Postgres and the notification sweep sends them.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.core.serializers.json import DjangoJSONEncoder
+from django.core.validators import validate_email
+from django.db import transaction
+from django.utils import timezone
+
+from onboarding.models import AuditEvent, NotificationDelivery, NotificationEvent, Team, Webhook
+from onboarding.services.access import is_team_owner
+from onboarding.services.audit import audit_record
+from onboarding.services.errors import PermissionDenied, ValidationError
+
+log = logging.getLogger(__name__)
+MAX_EMAILS = 20
+Channel = NotificationDelivery.Channel
+
+
+def notify(*, event: str, team: Team, subject: str, payload: dict) -> None:
+    """Queue ``event`` for every active webhook of ``team`` subscribed to it and every e-mail recipient.
+
+    Call it inside the transaction that makes the event true; delivery starts after commit.
+    """
+    if event not in NotificationEvent.values:
+        raise ValueError(f"unknown notification event {event!r}")
+    hooks = Webhook.objects.filter(team=team, is_active=True, events__contains=[event])
+    emails = Team.objects.filter(pk=team.pk).values_list("notification_emails", flat=True).first() or []
+    rows = [_row(team, event, subject, payload, Channel.WEBHOOK, hook.url, webhook=hook) for hook in hooks]
+    rows += [_row(team, event, subject, payload, Channel.EMAIL, address) for address in emails]
+    queue(rows, team=team)
+
+
+def _row(team: Team, event: str, subject: str, payload: dict, channel: str, recipient: str,
+         webhook: Webhook | None = None) -> NotificationDelivery:
+    # Through JSON once, so dates and decimals are stored exactly as they will be sent.
+    plain = json.loads(json.dumps(payload, cls=DjangoJSONEncoder))
+    return NotificationDelivery(team=team, channel=channel, webhook=webhook, recipient=recipient, event=event,
+                                subject=subject[:200], payload=plain, next_attempt_at=timezone.now())
+
+
+def queue(rows: list[NotificationDelivery], *, team: Team) -> list[NotificationDelivery]:
+    """Insert the deliveries, fix their bodies (which carry their ids) and send them after commit."""
+    if not rows:
+        return rows
+    with transaction.atomic():
+        NotificationDelivery.objects.bulk_create(rows)
+        for row in rows:
+            row.body = webhook_body(row, team) if row.channel == Channel.WEBHOOK else email_body(row, team)
+        NotificationDelivery.objects.bulk_update(rows, ["body"])
+        ids = [row.pk for row in rows]
+        transaction.on_commit(lambda: send_soon(ids))
+    return rows
+
+
+def webhook_body(row: NotificationDelivery, team: Team) -> str:
+    """The JSON a receiver gets; compact and with sorted keys, so the signed bytes are reproducible."""
+    return json.dumps({"id": row.pk, "event": row.event, "created_at": row.created_at.isoformat(),
+                       "team": team.slug, "subject": row.subject, "data": row.payload},
+                      sort_keys=True, separators=(",", ":"))
+
+
+def email_body(row: NotificationDelivery, team: Team) -> str:
+    lines = [row.subject, "", f"Team: {team.name} ({team.slug})", f"Event: {row.event}"]
+    if description := row.payload.get("description"):
+        lines += ["", str(description)]
+    lines += ["", "Details:", json.dumps(row.payload, indent=2, sort_keys=True), "",
+              f"Delivery {row.pk}. The team's owners change these e-mails on the portal's webhooks page."]
+    return "\n".join(lines)
+
+
+def send_soon(ids: list[int]) -> None:
+    """Hand the deliveries to workers; a broker outage is logged, the sweep sends them later."""
+    from onboarding.tasks import deliver_notification
+
+    for delivery_id in ids:
+        try:
+            deliver_notification.apply_async((delivery_id,))
+        except Exception as exc:  # noqa: BLE001 - the broker being down must never fail the caller's change
+            log.warning("could not queue delivery %s (%s); the notification sweep sends it", delivery_id, exc)
+            return
+
+
+def notify_drift(*, team: Team, resource_type: str, resource_id: int, name: str, cluster: str, drift: dict,
+                 description: str, reverting: bool) -> None:
+    """``resource.drifted``: a topic, schema, service account or subscription differs from the desired state."""
+    reaction = "revert" if reverting else "report"
+    then = "The portal reverts it." if reverting else "An owner decides: revert or adopt."
+    notify(event=NotificationEvent.RESOURCE_DRIFTED, team=team,
+           subject=f"Drift on {cluster}: {resource_type} {name} changed outside the portal",
+           payload={"resource": {"type": resource_type, "id": resource_id, "name": name}, "cluster": cluster,
+                    "drift": drift, "description": f"{description} {then}", "reaction": reaction})
+
+
+def team_notification_emails_set(*, actor, team: Team, emails: list[str],
+                                 via: str = AuditEvent.Via.SYSTEM) -> Team:
+    """Replace the addresses that get an e-mail for every event of the team (owners and operators)."""
+    if actor is not None and not is_team_owner(actor, team):
+        raise PermissionDenied("Only the team's owners or platform operators change its notifications.")
+    cleaned = list(dict.fromkeys(e.strip().lower() for e in emails if e and e.strip()))
+    problems = []
+    for address in cleaned:
+        try:
+            validate_email(address)
+        except DjangoValidationError:
+            problems.append(f"{address!r} is not a valid e-mail address.")
+    if len(cleaned) > MAX_EMAILS:
+        problems.append(f"At most {MAX_EMAILS} addresses; use a mailing list for more.")
+    if problems:
+        raise ValidationError({"notification_emails": problems})
+    with transaction.atomic():
+        current = Team.objects.select_for_update().get(pk=team.pk)
+        before = list(current.notification_emails)
+        if before != cleaned:
+            current.notification_emails = cleaned
+            current.save(update_fields=["notification_emails"])
+            audit_record(actor=actor, via=via, action="team.notification_emails", obj=current, team=current,
+                         before={"notification_emails": before}, after={"notification_emails": cleaned})
+    return current

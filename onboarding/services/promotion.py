@@ -1,0 +1,134 @@
+"""Promotion: propose a topic, its schemas and its subscriptions in the next environment.
+
+The proposal is always a ChangeRequest on the target cluster; it is applied at once when the target's
+change policy gates none of its operations, otherwise it waits for approval like any other request.
+"""
+
+from __future__ import annotations
+
+from django.db import transaction
+from django.utils import timezone
+
+from onboarding import policies
+from onboarding.models import (
+    AuditEvent,
+    ChangeRequest,
+    Cluster,
+    ResourceStatus,
+    ServiceAccount,
+    Subscription,
+    Topic,
+)
+from onboarding.services.access import can_write_team
+from onboarding.services.audit import audit_record
+from onboarding.services.changes import approval_needed, change_request_apply_unreviewed, change_request_open
+from onboarding.services.errors import PermissionDenied, ValidationError
+from onboarding.services.scheduling import access_reconcile_soon
+from onboarding.services.subscriptions import subscription_snapshot
+from onboarding.services.topics import topic_create_errors
+
+OVERRIDABLE = ("partitions", "replication_factor", "configs")
+
+
+def next_environment(cluster: Cluster) -> Cluster | None:
+    """The active cluster with the smallest order greater than ``cluster``'s."""
+    return Cluster.objects.filter(is_active=True, order__gt=cluster.order).order_by("order", "name").first()
+
+
+def _live(queryset):
+    return queryset.exclude(status=ResourceStatus.DELETED).filter(delete_requested_at__isnull=True)
+
+
+def _subscription_changes(topic: Topic, target: Cluster) -> tuple[list[dict], list[dict]]:
+    """Approved subscriptions whose subscriber has a same-named account on the target (kept), and the rest."""
+    kept, skipped = [], []
+    subs = (_live(topic.subscriptions.filter(decision=Subscription.Decision.APPROVED))
+            .select_related("subscriber", "service_account", "destination"))
+    for sub in subs:
+        account = _live(ServiceAccount.objects.filter(cluster=target, team=sub.subscriber,
+                                                      name=sub.service_account.name)).first()
+        label = f"{sub.subscriber.slug} ({sub.mode}, {sub.service_account.username})"
+        if account is None:
+            skipped.append({"subscription": sub.pk, "label": label,
+                            "reason": f"{sub.subscriber.slug} has no service account {sub.service_account.name} on "
+                                      f"{target.name}"})
+            continue
+        if sub.mode == Subscription.Mode.ROUTED and not _live(Topic.objects.filter(
+                cluster=target, name=sub.destination.name)).exists():
+            skipped.append({"subscription": sub.pk, "label": label,
+                            "reason": f"the destination {sub.destination.name} does not exist on {target.name}"})
+            continue
+        kept.append({"operation": "subscription.promote", "payload": {
+            "subscription": sub.pk, "cluster": target.pk, "topic_name": topic.name, "service_account": account.pk,
+            "mode": sub.mode, "filter": sub.filter,
+            "destination_name": sub.destination.name if sub.destination else None}})
+    return kept, skipped
+
+
+def topic_promote(*, actor, topic: Topic, via: str, overrides: dict | None = None) -> ChangeRequest:
+    """Propose ``topic`` (sizes, configs, metadata, latest schema versions, subscriptions) in the next
+    environment. ``overrides`` may adjust partitions, replication_factor and configs.
+
+    Refused (field errors) when no next environment exists or the name is taken there.
+    """
+    if not can_write_team(actor, topic.team):
+        raise PermissionDenied("Only owners and members of the team can promote its topics.")
+    overrides = {k: v for k, v in (overrides or {}).items() if k in OVERRIDABLE and v is not None}
+    target = next_environment(topic.cluster)
+    if target is None:
+        raise ValidationError({"cluster": [f"There is no environment after {topic.cluster.environment} "
+                                           f"({topic.cluster.name}) to promote to."]})
+    if not topic.is_live or topic.wants_deletion:
+        raise ValidationError({"__all__": ["This topic is deleted or being deleted."]})
+    create = {"cluster": target.pk, "team": topic.team_id, "name": topic.name, "partitions": topic.partitions,
+              "replication_factor": topic.replication_factor, "configs": dict(topic.configs),
+              "description": topic.description, "tags": list(topic.tags), "visibility": topic.visibility, **overrides}
+    errors = topic_create_errors(cluster=target, team=topic.team, name=topic.name, partitions=create["partitions"],
+                                 replication_factor=create["replication_factor"], configs=create["configs"],
+                                 description=topic.description, tags=topic.tags, visibility=topic.visibility)
+    if errors:
+        raise ValidationError(errors)
+    create["configs"] = {key: policies.normalize_config_value(value) for key, value in create["configs"].items()}
+    changes = [{"operation": "topic.create", "payload": create}]
+    for schema in _live(topic.schemas.all()).order_by("side"):
+        latest = schema.versions.order_by("-number").first()
+        if latest is not None:
+            changes.append({"operation": "schema.submit", "payload": {
+                "cluster": target.pk, "topic_name": topic.name, "side": schema.side, "fmt": schema.format,
+                "text": latest.text, "note": f"Promoted from {topic.cluster.name} (version {latest.number})",
+                "compatibility": schema.compatibility}})
+    kept, skipped = _subscription_changes(topic, target)
+    changes += kept
+    cr = change_request_open(actor=actor, cluster=target, team=topic.team, changes=changes, via=via,
+                             title=f"Promote {topic.name} from {topic.cluster.name} to {target.name}",
+                             plan_extra={"skipped": skipped, "promoted_from": topic.cluster.name})
+    if not promotion_needs_approval(target, changes):
+        cr = change_request_apply_unreviewed(cr, via=via)
+    return cr
+
+
+def _gated(operation: str) -> str:
+    # A promoted subscription is gated as a subscription request on the target.
+    return "subscription.request" if operation == "subscription.promote" else operation
+
+
+def promotion_needs_approval(target: Cluster, changes: list[dict]) -> bool:
+    return any(approval_needed(target, _gated(c["operation"])) for c in changes)
+
+
+def subscription_promote(*, actor, original: Subscription, source: Topic, service_account: ServiceAccount,
+                         destination: Topic | None, via: str = AuditEvent.Via.SYSTEM,
+                         change_request: ChangeRequest) -> Subscription:
+    """Recreate an approved subscription in the next environment as part of an applied promotion: the topic's
+    owners approved it before, and the promotion's approval covers the new environment."""
+    with transaction.atomic():
+        sub = Subscription.objects.create(
+            subscriber=original.subscriber, source=source, service_account=service_account, mode=original.mode,
+            destination=destination, filter=original.filter, reason=original.reason,
+            requested_by=original.requested_by, decision=Subscription.Decision.APPROVED,
+            decided_by=original.decided_by, decided_at=timezone.now(),
+            decision_comment=f"Promoted with change request #{change_request.pk}", status=ResourceStatus.PENDING)
+        audit_record(actor=actor, via=via, action="subscription.promote", obj=sub, team=original.subscriber,
+                     after=subscription_snapshot(sub), note=f"From subscription #{original.pk}")
+    access_reconcile_soon(source.cluster_id)
+    return sub
