@@ -30,7 +30,8 @@ RUN DJANGO_SECRET_KEY=build-only-build-only-build-only-build-only \
 
 RUN useradd --system --uid 10001 --home-dir /app --shell /usr/sbin/nologin portal
 USER 10001
-ENV DJANGO_STATIC_ROOT=/app/staticfiles
+ENV DJANGO_STATIC_ROOT=/app/staticfiles \
+    LOG_FORMAT=json
 EXPOSE 8000
 ENTRYPOINT ["/app/scripts/entrypoint"]
 CMD ["web"]

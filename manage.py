@@ -17,6 +17,11 @@ def main():
         sys.exit(f"Configuration error: {exc}")
     from django.core.management import execute_from_command_line
 
+    if sys.argv[1:2] == ["runserver"]:  # the router and the worker set up their own tracing
+        from portal.observability.tracing import configure_tracing
+
+        configure_tracing("portal-web")
+
     execute_from_command_line(sys.argv)
 
 

@@ -2,10 +2,22 @@
 
 import os
 
-from celery import Celery
+from celery import Celery, signals
+
+from portal import request_id
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "portal.settings")
 
 app = Celery("portal")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
+# Tasks log under the request id of the request that scheduled them (a header of the task message).
+request_id.connect_celery_signals()
+
+
+@signals.worker_process_init.connect(weak=False)
+def _trace_worker_process(**_kwargs):
+    # Per pool process, after the fork: span exporters run threads, which do not survive a fork.
+    from portal.observability.tracing import configure_tracing
+
+    configure_tracing("portal-worker", instrument=("celery", "requests", "psycopg"))

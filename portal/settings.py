@@ -4,6 +4,7 @@ See portal/env.py for the readers: a missing or malformed variable stops start-u
 that names it. README.md lists every variable.
 """
 
+import ipaddress
 import re
 from pathlib import Path
 
@@ -20,6 +21,7 @@ from portal.env import (
     env_redis_url,
     env_str,
 )
+from portal.observability.logging import logging_config
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -53,11 +55,15 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",  # Swagger UI and ReDoc assets served locally, no CDN
     "pgtrigger",
     "pghistory",
+    "django_prometheus",
     "onboarding",
     "onboarding.history",  # after onboarding: its event models snapshot onboarding's
 ]
 
 MIDDLEWARE = [
+    # First and last, so request metrics time everything in between.
+    "django_prometheus.middleware.PrometheusBeforeMiddleware",
+    "portal.request_id.RequestIdMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -69,6 +75,7 @@ MIDDLEWARE = [
     "django_htmx.middleware.HtmxMiddleware",
     # After authentication: attaches who, via and the request id to every row-history event.
     "onboarding.history.context.RequestHistoryContext",
+    "django_prometheus.middleware.PrometheusAfterMiddleware",
 ]
 
 ROOT_URLCONF = "portal.urls"
@@ -92,6 +99,8 @@ TEMPLATES = [
 
 # ---------------------------------------------------------------------------- database
 DATABASES = {"default": env_database("DATABASE_URL")}
+# Django's Postgres backend with query counters and timings for /metrics.
+DATABASES["default"]["ENGINE"] = "django_prometheus.db.backends.postgresql"
 # Lets parallel test runs on one Postgres use separate test databases.
 DATABASES["default"]["TEST"] = {"NAME": env_str("DJANGO_TEST_DATABASE_NAME", "") or None}
 # The catalogue's typo tolerance: a query whose trigrams are half those of a word in a topic name finds it
@@ -314,11 +323,20 @@ if EMAIL_USE_TLS and EMAIL_USE_SSL:
 EMAIL_TIMEOUT = NOTIFY_TIMEOUT_SECONDS
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "event-platform@localhost")
 
-# ---------------------------------------------------------------------------- logging
-LOGGING = {
-    "version": 1,
-    "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
-    "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
-}
+# ---------------------------------------------------------------------------- observability
+# Text for people reading a terminal, JSON (one object per line) for a log pipeline; the image sets json.
+LOG_FORMAT = env_str("LOG_FORMAT", "text", choices=("text", "json"))
+LOG_LEVEL = env_str("LOG_LEVEL", "INFO")
+LOGGING = logging_config(fmt=LOG_FORMAT, level=LOG_LEVEL)
+# The worker logs through the LOGGING above too, instead of Celery's own format.
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False
+# /metrics is open unless a token and/or a list of addresses or networks (CIDR) is given.
+METRICS_BEARER_TOKEN = env_str("METRICS_BEARER_TOKEN", "")
+METRICS_ALLOWED_IPS = env_list("METRICS_ALLOWED_IPS", [])
+for _network in METRICS_ALLOWED_IPS:
+    try:
+        ipaddress.ip_network(_network, strict=False)
+    except ValueError:
+        raise ConfigError(f"METRICS_ALLOWED_IPS must list IP addresses or networks; {_network!r} is not.") from None
+# The router's own /metrics port (prometheus_client's HTTP server); 0 turns it off.
+ROUTER_METRICS_PORT = env_int("ROUTER_METRICS_PORT", 0, minimum=0)

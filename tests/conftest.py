@@ -24,6 +24,7 @@ pytest_plugins = [
     "tests.fixtures.workers",
     "tests.fixtures.history",
     "tests.fixtures.changes",
+    "tests.fixtures.tracing",
 ]
 
 

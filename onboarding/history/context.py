@@ -65,7 +65,10 @@ class RequestHistoryContext:
         self.get_response = get_response
 
     def __call__(self, request):
-        request.request_id = request_id_for(request.headers.get(REQUEST_ID_HEADER))
+        # portal.request_id's middleware (outermost) has usually chosen the id already: logs, history and
+        # the response must all show the same one.
+        request.request_id = getattr(request, "request_id", None) or request_id_for(
+            request.headers.get(REQUEST_ID_HEADER))
         metadata = {
             **user_fields(getattr(request, "user", None)),
             "via": via_for(request.path),

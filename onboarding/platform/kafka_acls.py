@@ -26,6 +26,7 @@ from onboarding.platform.errors import PlatformError
 from onboarding.platform.kafka_admin import KafkaAdmin, translate
 from onboarding.reconcile.access_plan import AclSpec
 from onboarding.routing.rules import Rule, rule_delete, rule_upsert
+from portal.observability.tracing import traced_methods
 
 __all__ = ["AclSpec", "KafkaAcls", "from_binding", "to_binding"]
 
@@ -46,6 +47,7 @@ def _exact_filter(spec: AclSpec) -> AclBindingFilter:
                             AclPermissionType[spec.permission])
 
 
+@traced_methods("kafka.admin")
 class KafkaAcls(KafkaAdmin):
     """KafkaAdmin plus SCRAM users and ACLs (one AdminClient per reconcile run)."""
 

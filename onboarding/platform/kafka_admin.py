@@ -22,6 +22,7 @@ from django.conf import settings
 from onboarding.platform.connection import KafkaConnection, default_kafka_connection
 from onboarding.platform.errors import PlatformError
 from onboarding.reconcile.planner import DesiredTopic, ObservedTopic
+from portal.observability.tracing import traced_methods
 
 # Errors where the same request can succeed later without anyone changing it.
 _RETRYABLE_CODES = {
@@ -49,6 +50,7 @@ def translate(exc: Exception, action: str) -> PlatformError:
     return PlatformError(f"Kafka {action} failed: {error.str()}", retryable=retryable, code=error.name())
 
 
+@traced_methods("kafka.admin")
 class KafkaAdmin:
     """One AdminClient per reconcile run; every call is bounded by ``timeout`` seconds."""
 

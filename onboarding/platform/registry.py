@@ -14,6 +14,7 @@ import requests
 
 from onboarding.platform.connection import RegistryConnection, default_registry_connection
 from onboarding.platform.errors import PlatformError
+from portal.observability.tracing import traced_methods
 
 CONTENT_TYPE = "application/vnd.schemaregistry.v1+json"
 
@@ -43,6 +44,7 @@ SYNTAX_PROBES = {
 _JAVA_EXCEPTION = re.compile(r"^(?:[a-z_$][\w$]*\.)+[A-Z][\w$]*(?:Exception|Error):\s*")
 
 
+@traced_methods("registry", skip=("request", "close"))
 class Registry:
     """One HTTP session to one registry; make one per reconcile run and close it afterwards."""
 

@@ -22,12 +22,14 @@ from collections import Counter, defaultdict
 
 from confluent_kafka import Consumer, KafkaException, Producer, TopicPartition
 from django.conf import settings
+from opentelemetry.trace import SpanKind
 
 from onboarding.platform.errors import PlatformError
-from onboarding.routing import traffic
+from onboarding.routing import metrics, traffic
 from onboarding.routing.decode import DecodeError, SchemaCache, decode_value
 from onboarding.routing.filters import FilterEvaluationError
 from onboarding.routing.rules import Rule, RulesTableReader
+from portal.observability import tracing
 
 logger = logging.getLogger(__name__)
 
@@ -74,6 +76,7 @@ class Router:
         self.transaction_timeout_ms = int(_setting("ROUTER_TRANSACTION_TIMEOUT_MS", 60000))
         self.session_timeout_ms = int(_setting("ROUTER_SESSION_TIMEOUT_MS", 45000))
         self.counters: dict[str, Counter] = defaultdict(Counter)
+        self.lag = metrics.LagTracker(self.group_id)
         self.rules: RulesTableReader | None = None
         self.producer: Producer | None = None
         self.consumer: Consumer | None = None
@@ -155,6 +158,7 @@ class Router:
             return 0
         if batch:
             self._route_batch(batch)
+        self.lag.maybe_refresh(self.consumer)  # between batches: no transaction is open
         return len(batch)
 
     def _resubscribe(self) -> None:
@@ -181,6 +185,7 @@ class Router:
     # ---------------------------------------------------------------------------------------- a batch
     def _route_batch(self, batch) -> None:
         counts: dict[str, Counter] = defaultdict(Counter)
+        started = time.monotonic()
         self.producer.begin_transaction()
         self._in_transaction = True
         try:
@@ -195,12 +200,14 @@ class Router:
             self._retrying(lambda: self.producer.commit_transaction(30))
             self._in_transaction = False
         except _Rewind as exc:
+            metrics.ABORTED.labels("revoked").inc()
             logger.warning("batch of %d aborted: %s", len(batch), exc)
             self._abort_and_rewind(batch)
             return
         except PlatformError as exc:
             # The registry is unreachable: not the event's fault, so no dead-lettering; redo the
             # batch later instead (the pause keeps a registry outage from becoming a busy loop).
+            metrics.ABORTED.labels("registry").inc()
             logger.warning("batch of %d aborted, retrying shortly: %s", len(batch), exc)
             self._abort_and_rewind(batch)
             time.sleep(2)
@@ -209,6 +216,7 @@ class Router:
             error = exc.args[0]
             if error.fatal():
                 raise
+            metrics.ABORTED.labels("kafka").inc()
             logger.warning("batch of %d aborted: %s", len(batch), error)
             self._abort_and_rewind(batch)
             return
@@ -219,6 +227,7 @@ class Router:
         for subscription, counter in counts.items():
             self.counters[subscription].update(counter)
         traffic.record_counts(counts)  # only committed work is counted, so retried batches count once
+        metrics.record_batch(batch, counts, time.monotonic() - started)
 
     @staticmethod
     def _retrying(call) -> None:
@@ -266,7 +275,23 @@ class Router:
         rules = self.rules.table.rules_for(message.topic())
         if not rules:
             return
+        if not tracing.enabled():
+            self._apply_rules(message, rules, counts)
+            return
+        # The producer's traceparent header makes this span (and so each copy's header) part of its trace.
+        with tracing.tracer.start_as_current_span(
+                f"{message.topic()} process", context=tracing.context_from_headers(message.headers()),
+                kind=SpanKind.CONSUMER, attributes={
+                    "messaging.system": "kafka", "messaging.operation.type": "process",
+                    "messaging.destination.name": message.topic(),
+                    "messaging.destination.partition.id": str(message.partition()),
+                    "messaging.kafka.offset": message.offset(), "messaging.consumer.group.name": self.group_id}):
+            self._apply_rules(message, rules, counts)
+
+    def _apply_rules(self, message, rules, counts) -> None:
         headers = [(k, v) for k, v in (message.headers() or []) if not k.startswith("route.")]
+        if tracing.enabled():
+            headers = tracing.headers_with_context(headers)
         event = _Event(message, self.schemas)
         for rule in rules:
             try:

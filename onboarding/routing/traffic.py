@@ -47,6 +47,18 @@ def read_counts(subscription_id) -> dict[str, int] | None:
     return {field: int(raw.get(field.encode(), 0)) for field in FIELDS}
 
 
+def read_many(subscription_ids) -> dict:
+    """Totals of many subscriptions in one round trip (subscription id -> {field: n}); raises RedisError."""
+    ids = list(subscription_ids)
+    if not ids:
+        return {}
+    pipeline = _redis().pipeline(transaction=False)
+    for subscription_id in ids:
+        pipeline.hgetall(KEY.format(subscription_id=subscription_id))
+    return {subscription_id: {field: int(raw.get(field.encode(), 0)) for field in FIELDS}
+            for subscription_id, raw in zip(ids, pipeline.execute(), strict=True)}
+
+
 def reset(subscription_id) -> None:
     """Start a subscription's totals from zero (a new subscription, or a counter being cleared)."""
     try:

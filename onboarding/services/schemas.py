@@ -25,6 +25,7 @@ from onboarding.services.catalog import catalog_refresh
 from onboarding.services.changes import gate
 from onboarding.services.errors import PermissionDenied, ValidationError
 from onboarding.services.topics import policy_for
+from portal.observability.tracing import service_span
 
 FORMATS = ("AVRO", "JSON", "PROTOBUF")
 
@@ -135,6 +136,7 @@ def _registry_verdict(topic: Topic, subject: str, fmt: str, text: str, mode: str
                                            "was stored. Try again when it is reachable."]}) from None
 
 
+@service_span
 def schema_version_submit(*, actor, topic: Topic, side: str, fmt: str, text: str, note: str = "",
                           compatibility: str | None = None, via: str = AuditEvent.Via.SYSTEM,
                           change_request: ChangeRequest | None = None) -> SchemaVersion | ChangeRequest:
@@ -183,6 +185,7 @@ def schema_version_submit(*, actor, topic: Topic, side: str, fmt: str, text: str
     return version
 
 
+@service_span
 def schema_set_compatibility(*, actor, schema: Schema, compatibility: str, via: str = AuditEvent.Via.SYSTEM,
                              change_request: ChangeRequest | None = None) -> Schema | ChangeRequest:
     """Change a subject's compatibility mode; a cluster gating ``schema.compatibility`` gets a ChangeRequest."""

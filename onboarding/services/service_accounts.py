@@ -19,6 +19,7 @@ from onboarding.services.changes import gate
 from onboarding.services.encryption import decrypt_secret, encrypt_secret
 from onboarding.services.errors import PermissionDenied, ValidationError
 from onboarding.services.scheduling import access_reconcile_soon
+from portal.observability.tracing import service_span
 
 # Changing the label makes every waiting secret unreadable: the accounts would need a rotation.
 _KEY_INFO = b"portal/service-account-pending-secret/v1"
@@ -49,6 +50,7 @@ def _check_writer(actor, team: Team, verb: str) -> None:
         raise PermissionDenied(f"Only owners and members of the team can {verb} its service accounts.")
 
 
+@service_span
 def service_account_create(*, actor, cluster: Cluster, team: Team, name: str, description: str = "",
                            via: str = AuditEvent.Via.SYSTEM, change_request: ChangeRequest | None = None,
                            ) -> tuple[ServiceAccount, str] | ChangeRequest:
@@ -91,6 +93,7 @@ def _mark_for_apply(sa: ServiceAccount) -> None:
     sa.failures, sa.next_attempt_at, sa.last_error = 0, None, ""
 
 
+@service_span
 def service_account_rotate(*, actor, sa: ServiceAccount, via: str = AuditEvent.Via.SYSTEM
                            ) -> tuple[ServiceAccount, str]:
     """A new password (shown once); the old one stops working when the reconciler sets the new one."""
@@ -112,6 +115,7 @@ def active_subscriptions(sa: ServiceAccount):
                                        delete_requested_at__isnull=True).exclude(status=ResourceStatus.DELETED)
 
 
+@service_span
 def service_account_delete(*, actor, sa: ServiceAccount, via: str = AuditEvent.Via.SYSTEM,
                            change_request: ChangeRequest | None = None) -> ServiceAccount | ChangeRequest:
     """Remove the credential and every ACL of the account; refused while approved subscriptions use it.

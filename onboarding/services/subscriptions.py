@@ -16,6 +16,7 @@ from onboarding.services.audit import audit_record
 from onboarding.services.changes import gate
 from onboarding.services.errors import NotFound, PermissionDenied, ValidationError
 from onboarding.services.topics import topic_create
+from portal.observability.tracing import service_span
 
 AUTO_APPROVED = "approved automatically: public topic"
 ACTIVE_DECISIONS = (Subscription.Decision.REQUESTED, Subscription.Decision.APPROVED)
@@ -109,6 +110,7 @@ def _duplicate(*, subscriber, source, service_account, mode, destination) -> boo
         decision__in=ACTIVE_DECISIONS, delete_requested_at__isnull=True).exists()
 
 
+@service_span
 def subscription_request(
     *, actor, subscriber: Team, source: Topic, service_account: ServiceAccount | None, mode: str, reason: str,
     destination: Topic | None = None, destination_name: str | None = None, filter: str = "", via: str,
@@ -204,16 +206,19 @@ def _decide(*, actor, subscription: Subscription, decision: str, comment: str, v
     return sub
 
 
+@service_span
 def subscription_approve(*, actor, subscription: Subscription, comment: str = "", via: str) -> Subscription:
     """The source team's owners (or an operator, never the requester) approve: the reconciler applies it."""
     return _decide(actor=actor, subscription=subscription, decision=Decision.APPROVED, comment=comment, via=via)
 
 
+@service_span
 def subscription_reject(*, actor, subscription: Subscription, comment: str = "", via: str) -> Subscription:
     """The source team's owners (or an operator, never the requester) refuse: nothing is applied."""
     return _decide(actor=actor, subscription=subscription, decision=Decision.REJECTED, comment=comment, via=via)
 
 
+@service_span
 def subscription_revoke(*, actor, subscription: Subscription, comment: str = "", via: str) -> Subscription:
     """End a subscription from either side; an approved one is removed from the cluster by the reconciler."""
     with transaction.atomic():
@@ -238,6 +243,7 @@ def subscription_revoke(*, actor, subscription: Subscription, comment: str = "",
     return sub
 
 
+@service_span
 def subscription_update_filter(*, actor, subscription: Subscription, filter: str, via: str) -> Subscription:
     """Change a routed subscription's filter; an approved one gets the new rule on the next reconcile."""
     with transaction.atomic():

@@ -16,6 +16,7 @@ from onboarding.services.catalog import catalog_refresh
 from onboarding.services.changes import gate
 from onboarding.services.errors import Conflict, PermissionDenied, ValidationError
 from onboarding.services.scheduling import reconcile_soon, schemas_reconcile_soon
+from portal.observability.tracing import service_span
 
 TAG = re.compile(r"^[a-z0-9][a-z0-9-]{0,39}$")
 MAX_TAGS = 20
@@ -67,6 +68,7 @@ def _normalized(configs) -> dict[str, str]:
     return {key: policies.normalize_config_value(value) for key, value in configs.items()}
 
 
+@service_span
 def topic_create(
     *, actor, cluster: Cluster, team: Team, name: str, partitions: int | None = None,
     replication_factor: int | None = None, configs: dict | None = None, description: str = "",
@@ -199,6 +201,7 @@ def topic_update_errors(
     return errors
 
 
+@service_span
 def topic_update(
     *, actor, topic: Topic, expected_generation: int | None = None, via: str = AuditEvent.Via.SYSTEM,
     partitions: int | None = None, configs: dict | None = None, description: str | None = None,
@@ -268,6 +271,7 @@ def topic_dependants(topic: Topic) -> list[str]:
     return []
 
 
+@service_span
 def topic_delete(*, actor, topic: Topic, confirm_name: str, delete_schemas: bool = False,
                  via: str = AuditEvent.Via.SYSTEM, change_request: ChangeRequest | None = None,
                  ) -> Topic | ChangeRequest:
@@ -315,6 +319,7 @@ def topic_delete(*, actor, topic: Topic, confirm_name: str, delete_schemas: bool
     return topic
 
 
+@service_span
 def topic_apply_now(*, actor, topic: Topic, via: str = AuditEvent.Via.SYSTEM) -> None:
     """Operators: skip the backoff of a waiting topic and try again now."""
     if not is_operator(actor):

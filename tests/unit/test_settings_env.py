@@ -85,6 +85,9 @@ def test_an_optional_endpoint_that_is_set_must_still_be_well_formed(monkeypatch,
         ("KAFKA_SECURITY_PROTOCOL", "TLS", "KAFKA_SECURITY_PROTOCOL must be one of"),
         ("KAFKA_PROD_BOOTSTRAP_SERVERS", "kafka-prod", "KAFKA_PROD_BOOTSTRAP_SERVERS must be a comma-separated list"),
         ("DJANGO_SECRET_KEY", "short", "DJANGO_SECRET_KEY must be at least 32 characters"),
+        ("LOG_FORMAT", "xml", "LOG_FORMAT must be one of text, json"),
+        ("METRICS_ALLOWED_IPS", "10.0.0.0/8,intranet", "METRICS_ALLOWED_IPS must list IP addresses or networks"),
+        ("ROUTER_METRICS_PORT", "-1", "ROUTER_METRICS_PORT must be at least 0"),
     ],
 )
 def test_manage_py_reports_a_bad_setting_in_one_line(variable, value, message):

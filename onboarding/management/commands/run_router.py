@@ -5,8 +5,10 @@ import threading
 
 from confluent_kafka import KafkaError, KafkaException
 from confluent_kafka.admin import AdminClient, NewTopic
+from django.conf import settings
 from django.core.management.base import BaseCommand
 
+from onboarding.routing import metrics
 from onboarding.routing.router import Router, default_group_id, default_kafka_config, default_rules_topic
 
 
@@ -35,6 +37,11 @@ class Command(BaseCommand):
         parser.add_argument("--rules-topic", default=None, help="compacted topic holding the routing rules")
 
     def handle(self, *args, **options):
+        from portal.observability.tracing import configure_tracing
+
+        configure_tracing("portal-router", instrument=("requests",))  # spans of registry lookups too
+        if settings.ROUTER_METRICS_PORT:
+            metrics.serve(settings.ROUTER_METRICS_PORT)
         kafka_config = default_kafka_config()
         rules_topic = options["rules_topic"] or default_rules_topic()
         ensure_rules_topic(kafka_config, rules_topic)
