@@ -218,11 +218,15 @@ def check_environment(objects):
     return problems
 
 
-def check_beat(objects):
+def check_celery(objects):
+    problems = []
     spec = named(objects, "Deployment", "portal-beat")["spec"]
     if spec.get("replicas") != 1 or spec.get("strategy", {}).get("type") != "Recreate":
-        return ["portal-beat: exactly one may run: replicas 1 and strategy Recreate"]
-    return []
+        problems.append("portal-beat: exactly one may run: replicas 1 and strategy Recreate")
+    # Without it Celery starts one process per CPU of the node, whatever the pod's limits.
+    if "--concurrency" not in pod(named(objects, "Deployment", "portal-worker"))["containers"][0]["args"]:
+        problems.append("portal-worker: --concurrency must be set")
+    return problems
 
 
 def check_router_scaling(objects):
@@ -287,7 +291,7 @@ def check_migration_and_disruption(objects):
 
 
 CHECKS = [check_kinds, check_images_and_roles, check_web_probes, check_resources_and_security, check_environment,
-          check_beat, check_router_scaling, check_router_metrics, check_migration_and_disruption]
+          check_celery, check_router_scaling, check_router_metrics, check_migration_and_disruption]
 
 
 def all_problems(objects) -> list[str]:

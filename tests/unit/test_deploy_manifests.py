@@ -79,6 +79,10 @@ def _mutate_beat(objects):
     named(objects, "Deployment", "portal-beat")["spec"]["strategy"] = {"type": "RollingUpdate"}
 
 
+def _mutate_concurrency(objects):
+    pod(named(objects, "Deployment", "portal-worker"))["containers"][0]["args"] = ["worker"]
+
+
 def _mutate_probe(objects):
     _web(objects)["readinessProbe"]["httpGet"]["path"] = "/healthz"
 
@@ -125,6 +129,7 @@ def _mutate_metrics_port(objects):
 
 @pytest.mark.parametrize(("mutate", "expected"), [
     (_mutate_beat, "portal-beat: exactly one may run"),
+    (_mutate_concurrency, "portal-worker: --concurrency must be set"),
     (_mutate_probe, "portal-web readinessProbe"),
     (_mutate_image, "portal-worker: image portal:latest"),
     (_mutate_role, "portal-router: args ['worker']"),
