@@ -5,6 +5,9 @@
 /readyz:  the process can do its work (readiness): the database, Redis, and the Kafka broker and Schema
           Registry of every active cluster (or the default connection when none is registered) answer
           within a short timeout. Checks run in parallel; 200 only when all pass, else 503.
+          ``?require=database`` (comma-separated names or prefixes such as ``kafka``) lets only those checks
+          decide the status while all are still reported: a web pod's readiness should not depend on a
+          broker, since the portal keeps accepting changes (saved, applied later) while Kafka is away.
 """
 
 from __future__ import annotations
@@ -130,5 +133,8 @@ def run_checks() -> dict[str, dict]:
 def readyz(request):
     with suppress_instrumentation():  # probed every few seconds: no spans for its queries and calls
         results = run_checks()
-    ready = all(result["ok"] for result in results.values())
+    required = [name.strip() for name in request.GET.get("require", "").split(",") if name.strip()]
+    deciding = {name: result for name, result in results.items()
+                if not required or any(name == want or name.startswith(f"{want}:") for want in required)}
+    ready = bool(deciding) and all(result["ok"] for result in deciding.values())
     return JsonResponse({"status": "ok" if ready else "unavailable", "checks": results}, status=200 if ready else 503)

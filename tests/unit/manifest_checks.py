@@ -154,7 +154,9 @@ def check_web_probes(objects):
     web = named(objects, "Deployment", "portal-web")
     container = pod(web)["containers"][0]
     problems = []
-    for probe, path in (("livenessProbe", "/healthz"), ("startupProbe", "/healthz"), ("readinessProbe", "/readyz")):
+    expected = (("livenessProbe", "/healthz"), ("startupProbe", "/healthz"),
+                ("readinessProbe", "/readyz?require=database"))
+    for probe, path in expected:
         get = container.get(probe, {}).get("httpGet", {})
         if get.get("path") != path or container_port(container, get.get("port")) != 8000:
             problems.append(f"portal-web {probe}: {get}, expected GET {path} on the container port 8000")

@@ -49,3 +49,29 @@ def test_readyz_is_503_when_a_registry_is_unreachable(cluster, settings):
 
     assert response.status_code == 503
     assert response.json()["checks"]["registry:no-registry"]["ok"] is False
+
+
+def test_readyz_lets_only_the_required_checks_decide_and_still_reports_the_rest(cluster):
+    cluster_create(actor=None, name="unreachable", environment="test", order=1, bootstrap_servers="127.0.0.1:1",
+                   registry_url="http://127.0.0.1:1", reconcile_interval_seconds=5)
+
+    web = Client().get("/readyz?require=database")
+    platform = Client().get("/readyz?require=database,kafka")
+    registries = Client().get("/readyz?require=registry:local")
+
+    assert web.status_code == 200 and web.json()["checks"]["kafka:unreachable"]["ok"] is False
+    assert platform.status_code == 503
+    assert registries.status_code == 200
+    assert Client().get("/readyz?require=nothing-by-that-name").status_code == 503
+
+
+def test_probes_and_scrapes_by_pod_ip_over_http_are_answered_where_pages_are_refused(settings):
+    settings.ALLOWED_HOSTS = ["portal.example.org"]
+    settings.SECURE_SSL_REDIRECT = True
+    by_ip = Client(HTTP_HOST="10.1.2.3:8000")
+
+    assert by_ip.get("/healthz").status_code == 200
+    assert by_ip.get("/metrics").status_code == 200
+    assert by_ip.get("/readyz?require=database").status_code == 200
+    assert by_ip.get("/topics/").status_code == 400  # pages still insist on an allowed host
+    assert Client(HTTP_HOST="portal.example.org").get("/topics/").status_code == 301  # and on HTTPS
