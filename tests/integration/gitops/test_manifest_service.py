@@ -211,3 +211,29 @@ def test_a_subscription_whose_source_turned_private_still_plans_unchanged(alice,
     Topic.objects.filter(pk=resources.source.pk).update(visibility="private")
 
     assert not manifest_plan(actor=alice, team=resources.topic.team, document=wanted).plan.changes_anything
+
+
+def test_on_a_gated_cluster_apply_opens_change_requests_and_applying_after_approval_converges(
+        alice, otto, resources, names, gated):
+    from onboarding.models import ChangeRequest
+    from onboarding.services.changes import change_request_approve
+
+    gated(resources.topic.cluster, "topic.create", "topic.update")
+    wanted = document(resources)
+    wanted["topics"][0]["partitions"] = 3
+    new_name = names.topic("reviewed")
+    wanted["topics"].append({"cluster": "local", "name": new_name, "partitions": 1, "replication_factor": 1})
+
+    result = manifest_apply(actor=alice, team=resources.topic.team, document=wanted, via="api")
+
+    assert sorted((entry["op"], entry["name"]) for entry in result.change_requests) == sorted(
+        [("update", f"local/{resources.topic.name}"), ("create", f"local/{new_name}")])
+    assert not Topic.objects.filter(name=new_name).exists()
+    assert Topic.objects.get(pk=resources.topic.pk).partitions == 2
+    for entry in result.change_requests:
+        change_request_approve(actor=otto, change_request=ChangeRequest.objects.get(pk=entry["change_request"]),
+                               via="api")
+    assert ChangeRequest.objects.filter(status="applied").count() == 2
+
+    again = manifest_apply(actor=alice, team=resources.topic.team, document=wanted, via="api")
+    assert not again.plan.changes_anything and again.change_requests == []
