@@ -7,6 +7,11 @@ from django.db.models import Func, Q
 
 from onboarding.models import Cluster, ResourceStatus, Team, Topic
 
+# What the topic table shows (partials/_topic_table.html): the page loads only these, not the reconciler's
+# JSON columns (observed state, drift, configs) nor the team's and cluster's settings.
+TABLE_COLUMNS = ("name", "description", "visibility", "partitions", "replication_factor", "tags", "status",
+                 "team__slug", "cluster__name")
+
 
 class TopicFilter(django_filters.FilterSet):
     q = django_filters.CharFilter(method="search", label="Search")
@@ -27,6 +32,10 @@ class TopicFilter(django_filters.FilterSet):
         tags = (queryset.order_by().annotate(tag=Func("tags", function="unnest")).values_list("tag", flat=True)
                 .distinct())
         self.filters["tag"].extra["choices"] = [(t, t) for t in sorted(set(tags))]
+
+    def table_rows(self):
+        """The filtered topics in the table's order, with the table's columns only."""
+        return self.qs.only(*TABLE_COLUMNS).order_by("name", "pk")
 
     def search(self, queryset, name, value):
         return queryset.filter(Q(name__icontains=value) | Q(description__icontains=value))
