@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import django_filters
-from django.db.models import Func, Q
+from django.db.models import F, Func, Q
 
 from onboarding.models import Cluster, ResourceStatus, Team, Topic
 
 # What the topic table shows (partials/_topic_table.html): the page loads only these, not the reconciler's
-# JSON columns (observed state, drift, configs) nor the team's and cluster's settings.
-TABLE_COLUMNS = ("name", "description", "visibility", "partitions", "replication_factor", "tags", "status",
-                 "team__slug", "cluster__name")
+# JSON columns (observed state, drift, configs); the team's slug and the cluster's name come as annotations.
+TABLE_COLUMNS = ("name", "description", "visibility", "partitions", "replication_factor", "tags", "status")
 
 
 class TopicFilter(django_filters.FilterSet):
@@ -34,8 +33,10 @@ class TopicFilter(django_filters.FilterSet):
         self.filters["tag"].extra["choices"] = [(t, t) for t in sorted(set(tags))]
 
     def table_rows(self):
-        """The filtered topics in the table's order, with the table's columns only."""
-        return self.qs.only(*TABLE_COLUMNS).order_by("name", "pk")
+        """The filtered topics in the table's order, with the table's columns only: one model per row
+        (select_related would build a team and a cluster for each, most of the page's cost after the SQL)."""
+        return (self.qs.select_related(None).only(*TABLE_COLUMNS)
+                .annotate(team_slug=F("team__slug"), cluster_name=F("cluster__name")).order_by("name", "pk"))
 
     def search(self, queryset, name, value):
         return queryset.filter(Q(name__icontains=value) | Q(description__icontains=value))

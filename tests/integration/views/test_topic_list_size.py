@@ -53,11 +53,13 @@ def test_the_pager_keeps_the_chosen_page_size(client_for, bob, crowd):
     assert 'name="page_size" value="50"' in first.content.decode()  # filtering keeps it too
 
 
-def test_a_member_sees_public_and_own_topics_only_at_any_page_size(client_for, carol, crowd):
-    names = listed(topics_page(client_for(carol), page_size="100"))
+def test_a_member_sees_public_and_own_topics_only_at_any_page_size(client_for, carol, cluster, crowd):
+    response = topics_page(client_for(carol), page_size="100")
+    names, html = listed(response), response.content.decode()
 
     assert len(names) == 96 and names[:10] == [f"clinical.t{i:02d}" for i in range(10)]
     assert not any(name.endswith(("t000", "t003", "t099")) for name in names)  # payments' private ones
+    assert "<td>clinical</td>" in html and "<td>payments</td>" in html and f"<td>{cluster.name}</td>" in html
 
 
 @pytest.mark.parametrize("who", ["operator", "bob"])
