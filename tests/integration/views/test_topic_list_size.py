@@ -75,3 +75,13 @@ def test_the_list_issues_the_same_queries_for_10_or_100_rows(request, client_for
         counts.append(len(captured))
 
     assert counts[0] == counts[1]
+
+
+def test_the_team_and_cluster_filters_offer_and_keep_their_choice(client_for, bob, cluster, crowd):
+    response = topics_page(client_for(bob), team="payments", cluster=cluster.name)
+    html = response.content.decode()
+
+    assert response.context["page"].paginator.count == 130
+    assert '<option value="payments" selected>payments</option>' in html
+    assert f'<option value="{cluster.name}" selected>{cluster.name} (dev)</option>' in html
+    assert '<option value="clinical">clinical</option>' in html
