@@ -6,8 +6,8 @@ For a few filters and page sizes 25 and 100, as an operator (sees every topic) a
   condition) in two hand-written statements, checked to return the same ids as the portal;
 - raw+f: raw plus what the filter form offers (the visible topics' distinct tags, the teams, the clusters);
 - page: the count and the rows of the filtered queryset the view pages (FilterSet built beforehand);
-- select: what the view computes before rendering (topics_visible_to, TopicFilter with its tag choices,
-  Paginator count and rows);
+- select: what the view computes before rendering (topics_visible_to, TopicFilter with its choices of tags,
+  teams and clusters, Paginator count and rows);
 - view: GET /topics/ through the test client (HTML rendered);
 with the ratios to raw SQL (goal <= 3) and the query count of select and view per page size (must be equal).
 """
