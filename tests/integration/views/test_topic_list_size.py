@@ -85,3 +85,16 @@ def test_the_team_and_cluster_filters_offer_and_keep_their_choice(client_for, bo
     assert '<option value="payments" selected>payments</option>' in html
     assert f'<option value="{cluster.name}" selected>{cluster.name} (dev)</option>' in html
     assert '<option value="clinical">clinical</option>' in html
+
+
+def test_a_long_description_is_cut_with_an_ellipsis(client_for, bob, cluster, payments):
+    words = "Card payments settled by the acquirer, " * 6
+    Topic.objects.create(cluster=cluster, team=payments, name="payments.long", collision_key="payments_long",
+                         partitions=1, replication_factor=1, description=words)
+    Topic.objects.create(cluster=cluster, team=payments, name="payments.short", collision_key="payments_short",
+                         partitions=1, replication_factor=1, description="Card payments")
+
+    html = topics_page(client_for(bob)).content.decode()
+
+    assert f'<div class="muted small clip">{words[:109]}…</div>' in html
+    assert '<div class="muted small clip">Card payments</div>' in html
