@@ -3,24 +3,13 @@
 from __future__ import annotations
 
 import django_filters
-from django.db.models import Case, F, Func, Q, TextField, Value, When
-from django.db.models.functions import Concat, Left, Length
-from django.db.models.lookups import GreaterThan
+from django.db.models import F, Func, Q
 
 from onboarding.models import Cluster, ResourceStatus, Team, Topic
 
 # What the topic table shows (partials/_topic_table.html): the page loads only these, not the reconciler's
-# JSON columns (observed state, drift, configs); the team's slug, the cluster's name and the description's
-# first SUMMARY_LENGTH characters come as annotations.
-TABLE_COLUMNS = ("name", "visibility", "partitions", "replication_factor", "tags", "status")
-SUMMARY_LENGTH = 110
-
-
-def summary():
-    """The description cut as the truncatechars filter cuts it (an ellipsis ends a longer one), in SQL: the
-    filter costs more per row than the rest of the row's rendering, and long descriptions stay in Postgres."""
-    cut = Concat(Left("description", SUMMARY_LENGTH - 1), Value("…"), output_field=TextField())
-    return Case(When(GreaterThan(Length("description"), SUMMARY_LENGTH), then=cut), default=F("description"))
+# JSON columns (observed state, drift, configs); the team's slug and the cluster's name come as annotations.
+TABLE_COLUMNS = ("name", "description", "visibility", "partitions", "replication_factor", "tags", "status")
 
 
 class TopicFilter(django_filters.FilterSet):
@@ -50,8 +39,7 @@ class TopicFilter(django_filters.FilterSet):
         """The filtered topics in the table's order, with the table's columns only: one model per row
         (select_related would build a team and a cluster for each, most of the page's cost after the SQL)."""
         return (self.qs.select_related(None).only(*TABLE_COLUMNS)
-                .annotate(team_slug=F("team__slug"), cluster_name=F("cluster__name"), summary=summary())
-                .order_by("name", "pk"))
+                .annotate(team_slug=F("team__slug"), cluster_name=F("cluster__name")).order_by("name", "pk"))
 
     def search(self, queryset, name, value):
         return queryset.filter(Q(name__icontains=value) | Q(description__icontains=value))
