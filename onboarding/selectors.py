@@ -29,13 +29,17 @@ def writable_teams_of(user) -> QuerySet[Team]:
 
 
 def topics_visible_to(user, *, include_deleted: bool = False) -> QuerySet[Topic]:
-    """Operators see everything; others see their teams' topics and every public topic."""
+    """Operators see everything; others see their teams' topics and every public topic.
+
+    The teams are a subquery, not a join: no duplicate rows, so no DISTINCT over every column of the page
+    (and of its COUNT), which made the topic list several times slower than the same rows by hand."""
     topics = Topic.objects.select_related("cluster", "team")
     if not include_deleted:
         topics = topics.exclude(status=ResourceStatus.DELETED)
     if is_operator(user):
         return topics
-    return topics.filter(Q(visibility=Topic.Visibility.PUBLIC) | Q(team__memberships__user=user)).distinct()
+    own_teams = Membership.objects.filter(user=user).values("team_id")
+    return topics.filter(Q(visibility=Topic.Visibility.PUBLIC) | Q(team_id__in=own_teams))
 
 
 def topic_for(user, pk) -> Topic:

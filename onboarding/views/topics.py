@@ -31,6 +31,17 @@ from onboarding.views.subscriptions import may_subscribe
 from onboarding.views.topic_fields import fields_context
 
 PAGE_SIZE = 25
+MAX_PAGE_SIZE = 100
+
+
+def page_size_of(value: str | None) -> int:
+    """``?page_size=`` as the API's pagination reads it: a positive integer, at most MAX_PAGE_SIZE;
+    anything else gives the default page (a bad link never gives an error page)."""
+    try:
+        size = int(value)
+    except (TypeError, ValueError):
+        return PAGE_SIZE
+    return min(size, MAX_PAGE_SIZE) if size > 0 else PAGE_SIZE
 
 
 @portal_view
@@ -39,8 +50,10 @@ def topic_list(request):
     wants_deleted = request.GET.get("status") == ResourceStatus.DELETED
     topics = topics_visible_to(request.user, include_deleted=wants_deleted)
     topic_filter = TopicFilter(request.GET, queryset=topics)
-    page = Paginator(topic_filter.qs.order_by("name", "pk"), PAGE_SIZE).get_page(request.GET.get("page"))
+    page_size = page_size_of(request.GET.get("page_size"))
+    page = Paginator(topic_filter.table_rows(), page_size).get_page(request.GET.get("page"))
     context = {"filter": topic_filter, "page": page, "section": "topics",
+               "page_size": page_size if "page_size" in request.GET else None,
                "can_create": writable_teams_of(request.user).exists(),
                "filtered": any(request.GET.get(k) for k in topic_filter.form.fields)}
     if htmx_target(request) == "topic-table":

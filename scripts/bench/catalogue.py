@@ -1,6 +1,6 @@
 """Benchmark: the catalogue search against raw SQL returning the same rows, in the same run.
 
-  scripts/dev bench catalogue [--topics 10000] [--schemas 2000] [--repeat 7]
+  scripts/dev bench catalogue [--topics 10000] [--schemas 2000] [--repeat 9] [--keep] [--explain] [--only topics]
 
 Runs in a database of its own (created, migrated and dropped here), so the portal's data is untouched:
 1. Seeds N topics (20 teams, two environments, tags, descriptions, some private) and M Avro schemas with
@@ -11,10 +11,13 @@ Runs in a database of its own (created, migrated and dropped here), so the porta
    - the whole selector (catalogue_search: the page plus the facet counts);
    - the full view through the test client (/catalogue/, HTML rendered);
    and the ratios to raw SQL (goal <= 3), with the query count of each per page size (must be equal).
+3. The topic list (/topics/) for a few filters and page sizes 25 and 100, as an operator and as that member,
+   against raw SQL returning the same rows (catalogue_topics.py says what each column measures).
 """
 
 import argparse
 import json
+import logging
 import os
 import random
 import sys
@@ -29,6 +32,7 @@ import django  # noqa: E402
 
 django.setup()
 
+import catalogue_topics  # noqa: E402  (scripts/bench, this script's directory)
 from django.conf import settings  # noqa: E402
 from django.contrib.auth import get_user_model  # noqa: E402
 from django.db import connection  # noqa: E402
@@ -117,6 +121,11 @@ def avro_schema(rng: random.Random, i: int) -> str:
                        "fields": [*fields("f", rng.randint(8, 20)), {"name": "subject", "type": nested}]})
 
 
+def status_of(i: int) -> str:
+    """Mostly ready, as on a settled platform; a few pending, failed and deleted ones for the list's filters."""
+    return {7: "failed", 13: "pending", 29: "deleted"}.get(i % 50, "ready")
+
+
 def seed(topics: int, schemas: int) -> tuple[object, float]:
     rng = random.Random(42)
     started = time.perf_counter()
@@ -130,7 +139,7 @@ def seed(topics: int, schemas: int) -> tuple[object, float]:
         team, word = teams[i % len(teams)], rng.choice(WORDS)
         name = f"{team.slug}.{word}-{i:05d}"
         rows.append(Topic(cluster=clusters[i % 2], team=team, name=name, collision_key=name.replace(".", "_"),
-                          partitions=1, replication_factor=1, status="ready",
+                          partitions=1, replication_factor=1, status=status_of(i),
                           description=" ".join(rng.choice(WORDS) if rng.random() < 0.15 else rng.choice(FILLER)
                                                for _ in range(rng.randint(5, 25))).capitalize(),
                           tags=rng.sample(["pii", "gold", "silver", "billing", "clinical", "internal"], 2),
@@ -143,6 +152,7 @@ def seed(topics: int, schemas: int) -> tuple[object, float]:
                                        for i, s in enumerate(made)], batch_size=1000)
     user = get_user_model().objects.create_user("bench-member", password="x")
     Membership.objects.bulk_create([Membership(user=user, team=teams[0]), Membership(user=user, team=teams[1])])
+    get_user_model().objects.create_user("bench-operator", password="x", is_staff=True)
     return user, time.perf_counter() - started
 
 
@@ -216,9 +226,11 @@ def main():
     parser.add_argument("--schemas", type=int, default=2_000)
     parser.add_argument("--repeat", type=int, default=9)
     parser.add_argument("--keep", action="store_true", help="Keep (and reuse) the database bench_catalogue.")
+    parser.add_argument("--only", choices=("search", "topics"), help="Measure only the search or the topic list.")
     parser.add_argument("--explain", action="store_true", help="Print the raw query's plan for each query.")
     args = parser.parse_args()
     settings.DEBUG = False  # no query log kept per statement: timings as in production
+    logging.getLogger("portal.access").setLevel(logging.WARNING)  # a line per request would drown the tables
     old_name = own_database(args.keep)
     try:
         user = get_user_model().objects.filter(username="bench-member").first() if args.keep else None
@@ -233,39 +245,50 @@ def main():
                   f"catalogue rebuild of {indexed} topics: {rebuild:.1f} s ({indexed / rebuild:.0f} topics/s)")
         if args.explain:
             explain(user)
-        client = Client()
-        client.force_login(user)
-        print(f"{'query':20} {'size':>4} {'hits':>5} {'raw':>6} {'raw+f':>6} {'page':>6} {'select':>6} {'view':>6} "
-              f"{'page/raw':>8} {'sel/raw':>7} {'sel/raw+f':>9} {'view/raw+f':>10} {'queries sel/view':>16}")
-        worst = worst_like = 0.0
-        for q in QUERIES:
-            for size in SIZES:
-                expected = raw_ids(user, q, size)
-                got = [h.topic.pk for h in search_page(user, q=q, filters=SearchFilters(), number=1,
-                                                       page_size=size).hits]
-                assert got == expected, f"{q!r}: the portal's page differs from the raw SQL's rows"
-                raw = best_time(lambda q=q, size=size: raw_ids(user, q, size), args.repeat)
-                raw_f = best_time(lambda q=q, size=size: raw_with_facets(user, q, size), args.repeat)
-                page = best_time(lambda q=q, size=size: search_page(user, q=q, filters=SearchFilters(), number=1,
-                                                                      page_size=size), args.repeat)
-                selector = best_time(lambda q=q, size=size: catalogue_search(user=user, q=q, page_size=size),
-                                       args.repeat)
-                catalogue_views.PAGE_SIZE = size
-                view = best_time(lambda q=q: client.get("/catalogue/", {"q": q}), args.repeat)
-                total = catalogue_search(user=user, q=q, page_size=size).total
-                sel_queries = count_queries(lambda q=q, size=size: catalogue_search(user=user, q=q, page_size=size))
-                view_queries = count_queries(lambda q=q: client.get("/catalogue/", {"q": q}))
-                worst, worst_like = max(worst, page / raw), max(worst_like, selector / raw_f)
-                print(f"{q or '(browse)':20} {size:>4} {total:>5} {raw * 1e3:>6.1f} {raw_f * 1e3:>6.1f} "
-                      f"{page * 1e3:>6.1f} {selector * 1e3:>6.1f} {view * 1e3:>6.1f} {page / raw:>8.2f} "
-                      f"{selector / raw:>7.2f} {selector / raw_f:>9.2f} {view / raw_f:>10.2f} "
-                      f"{sel_queries:>8}/{view_queries:<8}")
-        print("times in ms (best of --repeat); raw = the page's rows in one statement; raw+f = rows, total and "
-              "facet counts; page = search_page (count + page); select = catalogue_search (facets + page); "
-              "view = GET /catalogue/")
-        print(f"worst page/raw: {worst:.2f}; worst selector/(raw+facets): {worst_like:.2f} (goal <= 3)")
+        if args.only != "topics":
+            search(user, args)
+        if args.only != "search":
+            users = {"operator": get_user_model().objects.get(username="bench-operator"), "member": user}
+            list_page, list_like = catalogue_topics.run(users, args.repeat, best_time, count_queries)
+            print(f"topic list: worst page/raw: {list_page:.2f}; worst select or view/(raw+form): {list_like:.2f} "
+                  "(goal <= 3)")
     finally:
         connection.creation.destroy_test_db(old_name, verbosity=0, keepdb=args.keep)
+
+
+def search(user, args):
+    """Part 2: the catalogue search's table."""
+    client = Client()
+    client.force_login(user)
+    print(f"{'query':20} {'size':>4} {'hits':>5} {'raw':>6} {'raw+f':>6} {'page':>6} {'select':>6} {'view':>6} "
+          f"{'page/raw':>8} {'sel/raw':>7} {'sel/raw+f':>9} {'view/raw+f':>10} {'queries sel/view':>16}")
+    worst = worst_like = 0.0
+    for q in QUERIES:
+        for size in SIZES:
+            expected = raw_ids(user, q, size)
+            got = [h.topic.pk for h in search_page(user, q=q, filters=SearchFilters(), number=1,
+                                                   page_size=size).hits]
+            assert got == expected, f"{q!r}: the portal's page differs from the raw SQL's rows"
+            raw = best_time(lambda q=q, size=size: raw_ids(user, q, size), args.repeat)
+            raw_f = best_time(lambda q=q, size=size: raw_with_facets(user, q, size), args.repeat)
+            page = best_time(lambda q=q, size=size: search_page(user, q=q, filters=SearchFilters(), number=1,
+                                                                  page_size=size), args.repeat)
+            selector = best_time(lambda q=q, size=size: catalogue_search(user=user, q=q, page_size=size),
+                                   args.repeat)
+            catalogue_views.PAGE_SIZE = size
+            view = best_time(lambda q=q: client.get("/catalogue/", {"q": q}), args.repeat)
+            total = catalogue_search(user=user, q=q, page_size=size).total
+            sel_queries = count_queries(lambda q=q, size=size: catalogue_search(user=user, q=q, page_size=size))
+            view_queries = count_queries(lambda q=q: client.get("/catalogue/", {"q": q}))
+            worst, worst_like = max(worst, page / raw), max(worst_like, selector / raw_f)
+            print(f"{q or '(browse)':20} {size:>4} {total:>5} {raw * 1e3:>6.1f} {raw_f * 1e3:>6.1f} "
+                  f"{page * 1e3:>6.1f} {selector * 1e3:>6.1f} {view * 1e3:>6.1f} {page / raw:>8.2f} "
+                  f"{selector / raw:>7.2f} {selector / raw_f:>9.2f} {view / raw_f:>10.2f} "
+                  f"{sel_queries:>8}/{view_queries:<8}")
+    print("times in ms (best of --repeat); raw = the page's rows in one statement; raw+f = rows, total and "
+          "facet counts; page = search_page (count + page); select = catalogue_search (facets + page); "
+          "view = GET /catalogue/")
+    print(f"worst page/raw: {worst:.2f}; worst selector/(raw+facets): {worst_like:.2f} (goal <= 3)")
 
 
 if __name__ == "__main__":
