@@ -72,6 +72,9 @@ NOT_RESOURCES = {
     "api-schema": "the OpenAPI document: describes the API, holds no data",
     "api-docs": "the interactive API docs page: static, holds no data",
     "api:not-found": "the JSON 404 answer for unknown /api/v1/ paths",
+    "healthz": "liveness probe: answers 'ok', touches nothing",
+    "readyz": "readiness probe: reports whether dependencies answer, names no resource",
+    "metrics": "Prometheus scrape: aggregate counts only; guarded by METRICS_BEARER_TOKEN/METRICS_ALLOWED_IPS",
 }
 # Namespaces checked by other tests here.
 OTHER_MATRICES = {"admin": "the Django admin: test_every_admin_changelist_is_for_operators_only"}
