@@ -15,6 +15,12 @@ from onboarding.services.access import is_operator
 from onboarding.services.errors import NotFound
 
 
+def in_users_teams(user, rows: QuerySet, field: str = "team_id") -> QuerySet:
+    """Operators see every row; anyone else only rows of the teams they belong to (any role)."""
+    if is_operator(user):
+        return rows
+    return rows.filter(**{f"{field}__in": Membership.objects.filter(user=user).values("team_id")})
+
 def teams_of(user) -> QuerySet[Team]:
     if is_operator(user):
         return Team.objects.all()
@@ -184,9 +190,7 @@ def service_accounts_visible_to(user):
     from onboarding.models import ServiceAccount
 
     accounts = ServiceAccount.objects.select_related("team", "cluster")
-    if is_operator(user):
-        return accounts
-    return accounts.filter(team_id__in=Membership.objects.filter(user=user).values("team_id"))
+    return in_users_teams(user, accounts)
 
 
 def service_account_for(user, pk):
@@ -231,9 +235,7 @@ def _change_requests():
 def change_requests_visible_to(user):
     """Operators see every request; team members (any role) see their teams' requests."""
     requests = _change_requests()
-    if is_operator(user):
-        return requests
-    return requests.filter(team_id__in=Membership.objects.filter(user=user).values("team_id"))
+    return in_users_teams(user, requests)
 
 
 def change_request_for(user, pk):
@@ -258,9 +260,7 @@ def webhooks_visible_to(user):
     from onboarding.models import Webhook
 
     hooks = Webhook.objects.select_related("team", "created_by")
-    if is_operator(user):
-        return hooks
-    return hooks.filter(team_id__in=Membership.objects.filter(user=user).values("team_id"))
+    return in_users_teams(user, hooks)
 
 
 def webhook_for(user, pk):
@@ -276,9 +276,7 @@ def deliveries_visible_to(user):
     from onboarding.models import NotificationDelivery
 
     rows = NotificationDelivery.objects.select_related("team", "webhook")
-    if is_operator(user):
-        return rows
-    return rows.filter(team_id__in=Membership.objects.filter(user=user).values("team_id"))
+    return in_users_teams(user, rows)
 
 
 # ---------------------------------------------------------------------------------------------- topic page
