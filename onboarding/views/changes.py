@@ -23,7 +23,7 @@ from onboarding.services.changes import (
 )
 from onboarding.services.errors import PermissionDenied, ValidationError
 from onboarding.services.promotion import next_environment, topic_promote
-from onboarding.views.common import after_post, form_status, portal_view
+from onboarding.views.common import after_post, form_status, portal_view, show_refusal
 
 BROWSER = AuditEvent.Via.BROWSER
 
@@ -66,8 +66,7 @@ def _act(request, pk: int, service, done: str):
     try:
         cr = service(actor=request.user, change_request=cr, comment=form.cleaned_data.get("comment", ""), via=BROWSER)
     except (PermissionDenied, ValidationError) as exc:
-        for text in (exc.messages if isinstance(exc, ValidationError) else [str(exc)]):
-            messages.error(request, text)
+        show_refusal(request, exc)
     else:
         if cr.status == ChangeRequest.Status.FAILED:
             messages.error(request, f"Approved, but applying failed: {cr.error}")
@@ -95,8 +94,7 @@ def change_request_refresh_view(request, pk: int):
     try:
         change_request_refresh(actor=request.user, change_request=cr, via=BROWSER)
     except (PermissionDenied, ValidationError) as exc:
-        for text in (exc.messages if isinstance(exc, ValidationError) else [str(exc)]):
-            messages.error(request, text)
+        show_refusal(request, exc)
     else:
         messages.success(request, "Plan and impact recomputed against the cluster.")
     return after_post(request, reverse("onboarding:change_request_detail", args=[cr.pk]))

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from functools import wraps
 
+from django.contrib import messages
 from django.contrib.auth.views import redirect_to_login
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
 
-from onboarding.services.errors import NotFound, PermissionDenied
+from onboarding.services.errors import NotFound, PermissionDenied, ValidationError
 
 
 def portal_view(view):
@@ -60,3 +61,9 @@ def form_status(form) -> int:
 def htmx_target(request) -> str | None:
     """Which part of the page an htmx request asks for (the id in its hx-target), if any."""
     return request.htmx.target if request.htmx else None
+
+
+def show_refusal(request, exc: PermissionDenied | ValidationError) -> None:
+    """A service's refusal of a button press, as messages on the page the user returns to."""
+    for text in (exc.messages if isinstance(exc, ValidationError) else [str(exc)]):
+        messages.error(request, text)

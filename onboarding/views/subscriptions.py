@@ -36,7 +36,7 @@ from onboarding.services.subscriptions import (
 )
 from onboarding.subscription_forms import DecisionForm, FilterEditForm, FilterTestForm, SubscribeForm
 from onboarding.views.changes import to_change_request
-from onboarding.views.common import after_post, form_status, htmx_target, portal_view
+from onboarding.views.common import after_post, form_status, htmx_target, portal_view, show_refusal
 
 BROWSER = AuditEvent.Via.BROWSER
 Decision = Subscription.Decision
@@ -162,8 +162,7 @@ def _act(request, pk: int, service, done: str):
     try:
         sub = service(actor=request.user, subscription=sub, comment=form.cleaned_data.get("comment", ""), via=BROWSER)
     except (PermissionDenied, ValidationError) as exc:
-        for text in (exc.messages if isinstance(exc, ValidationError) else [str(exc)]):
-            messages.error(request, text)
+        show_refusal(request, exc)
     else:
         messages.success(request, done.format(source=sub.source.name, subscriber=sub.subscriber.slug))
     return after_post(request, _next_or(request, reverse("onboarding:subscription_detail", args=[sub.pk])))
