@@ -22,7 +22,7 @@ def change_request_accepted(request, change_request: ChangeRequest) -> Response:
     """The answer of a write that the cluster's policy turned into a change request: 202, the request, Location."""
     answer = Response(ChangeRequestSerializer(change_request, context={"request": request}).data,
                       status=status.HTTP_202_ACCEPTED)
-    answer["Location"] = reverse("api:change-request-detail", args=[change_request.pk], request=request)
+    answer["Location"] = str(reverse("api:change-request-detail", args=[change_request.pk], request=request))
     return answer
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 from contextlib import contextmanager
 
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
-from rest_framework import serializers, status, viewsets
+from rest_framework import serializers, viewsets
 from rest_framework.decorators import action
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
@@ -17,6 +17,7 @@ from rest_framework.response import Response
 from onboarding import selectors
 from onboarding.api import schema
 from onboarding.api.filters import SchemaFilter
+from onboarding.api.responses import created
 from onboarding.api.serializers.schemas import (
     CompatibilitySerializer,
     DiffSerializer,
@@ -102,9 +103,8 @@ class SchemaViewSet(viewsets.GenericViewSet):
         if isinstance(version, ChangeRequest):
             return change_request_accepted(request, version)
         stored = selectors.schema_for(request.user, version.schema_id, with_texts=_include_text(request))
-        answer = Response(self.get_serializer(stored).data, status=status.HTTP_201_CREATED)
-        answer["Location"] = answer.data["url"]
-        return answer
+        data = self.get_serializer(stored).data
+        return created(data, location=data["url"])
 
     def partial_update(self, request, pk=None):
         current = self.get_object()

@@ -9,6 +9,7 @@ from rest_framework.response import Response
 
 from onboarding import selectors
 from onboarding.api import schema
+from onboarding.api.responses import created
 from onboarding.api.serializers.service_accounts import (
     ServiceAccountCreateSerializer,
     ServiceAccountSecretSerializer,
@@ -67,9 +68,8 @@ class ServiceAccountViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
         if isinstance(outcome, ChangeRequest):
             return change_request_accepted(request, outcome)
         account, password = outcome
-        answer = self._with_password(account, password, status.HTTP_201_CREATED)
-        answer["Location"] = answer.data["url"]
-        return answer
+        data = self._with_password(account, password).data
+        return created(data, location=data["url"])
 
     def destroy(self, request, pk=None):
         account = service_account_delete(actor=request.user, sa=self.get_object(), via=VIA)

@@ -10,6 +10,7 @@ from rest_framework.response import Response
 from onboarding import selectors
 from onboarding.api import schema
 from onboarding.api.filters import SubscriptionFilter
+from onboarding.api.responses import created
 from onboarding.api.serializers.subscriptions import (
     DecisionSerializer,
     FilterTestResultSerializer,
@@ -101,9 +102,8 @@ class SubscriptionViewSet(viewsets.GenericViewSet):
                                             service_account=account, destination=destination, via=VIA, **fields)
         if isinstance(subscription, ChangeRequest):
             return change_request_accepted(request, subscription)
-        answer = self._answer(subscription, status.HTTP_201_CREATED)
-        answer["Location"] = answer.data["url"]
-        return answer
+        data = self.get_serializer(subscription).data
+        return created(data, location=data["url"])
 
     def partial_update(self, request, pk=None):
         fields = _validated(SubscriptionFilterSerializer(data=request.data))

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from drf_spectacular.utils import extend_schema, extend_schema_view
-from rest_framework import mixins, serializers, status, viewsets
+from rest_framework import mixins, serializers, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from onboarding import selectors
 from onboarding.api import schema
+from onboarding.api.responses import created
 from onboarding.api.serializers.tokens import ApiTokenCreateSerializer, ApiTokenSecretSerializer, ApiTokenSerializer
 from onboarding.models import ApiToken, AuditEvent
 from onboarding.services.access import can_read_team
@@ -56,10 +57,8 @@ class ApiTokenViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
         else:
             token, plain = token_create(actor=request.user, user=request.user, via=VIA, **fields)
         token.token = plain
-        answer = Response(ApiTokenSecretSerializer(token, context=self.get_serializer_context()).data,
-                          status=status.HTTP_201_CREATED)
-        answer["Location"] = answer.data["url"]
-        return answer
+        data = ApiTokenSecretSerializer(token, context=self.get_serializer_context()).data
+        return created(data, location=data["url"])
 
     @extend_schema(summary="Revoke a token for good", request=None,
                    responses={200: ApiTokenSerializer, **WRITE_ERRORS})

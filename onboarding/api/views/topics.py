@@ -10,6 +10,7 @@ from rest_framework.response import Response
 from onboarding import selectors
 from onboarding.api import schema
 from onboarding.api.filters import TopicFilter
+from onboarding.api.responses import created
 from onboarding.api.serializers import (
     AttemptSerializer,
     TopicCreateSerializer,
@@ -92,9 +93,8 @@ class TopicViewSet(viewsets.GenericViewSet):
         topic = topic_create(actor=request.user, cluster=cluster, team=team, via=VIA, **fields)
         if isinstance(topic, ChangeRequest):
             return change_request_accepted(request, topic)
-        answer = self._answer(topic, status.HTTP_201_CREATED)
-        answer["Location"] = answer.data["url"]
-        return answer
+        data = self.get_serializer(topic).data
+        return created(data, location=data["url"], headers={"ETag": f'"{topic.generation}"'})
 
     def update(self, request, pk=None, partial=False):
         topic = self.get_object()

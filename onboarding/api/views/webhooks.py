@@ -13,6 +13,7 @@ from rest_framework.response import Response
 
 from onboarding import selectors
 from onboarding.api import schema
+from onboarding.api.responses import created
 from onboarding.api.serializers.webhooks import (
     DeliverySerializer,
     WebhookCreateSerializer,
@@ -72,9 +73,8 @@ class WebhookViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
         if team is None or not can_read_team(request.user, team):
             raise serializers.ValidationError({"team": [f"There is no team with the slug {slug!r}."]})
         hook, secret = webhook_create(actor=request.user, team=team, via=VIA, **fields)
-        answer = self._with_secret(hook, secret, status.HTTP_201_CREATED)
-        answer["Location"] = answer.data["self_url"]
-        return answer
+        data = self._with_secret(hook, secret).data
+        return created(data, location=data["self_url"])
 
     def partial_update(self, request, pk=None):
         hook = self.get_object()
