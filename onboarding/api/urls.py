@@ -10,7 +10,13 @@ from onboarding.history.api import AuditTrailView
 
 app_name = "api"
 
-router = DefaultRouter(use_regex_path=False)  # path converters: ids are <int:pk>
+# Path converters (ids are <int:pk>). No format-suffix routes (topics.json, ...{format}): JSON is the only
+# rendering, the suffix routes crashed with a TypeError and doubled every path in the OpenAPI document.
+class _Router(DefaultRouter):
+    include_format_suffixes = False
+
+
+router = _Router(use_regex_path=False)
 router.register("teams", views.TeamViewSet, basename="team")
 router.register("clusters", views.ClusterViewSet, basename="cluster")
 router.register("topics", views.TopicViewSet, basename="topic")

@@ -39,3 +39,22 @@ def test_the_swagger_ui_loads_its_assets_from_the_portal_itself(client):
     assert "cdn.jsdelivr.net" not in page and "unpkg.com" not in page
     for asset in re.findall(r"/static/(drf_spectacular_sidecar/[^\"']+)", page):
         assert finders.find(asset), f"{asset} is not among the static files"
+
+
+def test_every_path_is_documented_once_without_format_suffix_twins():
+    paths = yaml.safe_load(APIClient().get("/api/schema/").content)["paths"]
+
+    assert [path for path in paths if "{format}" in path or path.endswith(".json")] == []
+    assert len({path.rstrip("/") for path in paths}) == len(paths)
+
+
+@pytest.mark.parametrize("path", ["/api/v1/topics.json", "/api/v1/topics/1.json", "/api/v1/.json"])
+def test_a_format_suffix_is_no_route_but_a_json_404(alice, path):
+    client = APIClient()
+    client.force_authenticate(alice)
+
+    answer = client.get(path)
+
+    assert answer.status_code == 404
+    assert answer["Content-Type"] == "application/json"
+    assert "No such API endpoint" in answer.json()["detail"]
