@@ -64,6 +64,8 @@ MIDDLEWARE = [
     # First and last, so request metrics time everything in between.
     "django_prometheus.middleware.PrometheusBeforeMiddleware",
     "portal.request_id.RequestIdMiddleware",
+    # Inside the request id: refuses NUL characters in query strings; API 500s answer JSON, never HTML.
+    "portal.bad_requests.BadRequestsMiddleware",
     # Before host validation and the HTTPS redirect: kubelets and Prometheus come by pod IP over HTTP.
     "portal.observability.probes.ProbeEndpointsMiddleware",
     "django.middleware.security.SecurityMiddleware",

@@ -105,6 +105,8 @@ def test_filter(expression: str | None, event_text: str, headers: dict | None = 
     except json.JSONDecodeError as exc:
         raise FilterError(f"The sample event is not valid JSON at line {exc.lineno}, column {exc.colno}: {exc.msg}.",
                           line=exc.lineno, column=exc.colno) from None
+    except RecursionError:
+        raise FilterError("The sample event is nested too deeply to read.") from None
     if headers is not None and not isinstance(headers, dict):
         raise FilterError("The sample headers must be an object of names to text.")
     if compiled is None:
@@ -129,6 +131,10 @@ def _compile(expression: str) -> ParsedResult:
         parsed = jmespath.compile(expression)
     except jmespath_errors.JMESPathError as exc:
         raise _syntax_error(expression, exc) from None
+    except RecursionError:
+        # jmespath parses by recursive descent: a few hundred nested brackets exhaust Python's stack.
+        raise FilterError("The filter is nested too deeply; write it with fewer nested parentheses or "
+                          "brackets.") from None
     _check_functions(expression, parsed.parsed)
     return parsed
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 import difflib
 import json
 
+from onboarding import json_limits
+
 from ._types import SchemaProblem
 
 MAX_SCHEMA_BYTES = 1_048_576
@@ -46,11 +48,12 @@ def size_problem(text: str) -> SchemaProblem | None:
 def load_json(text: str, what: str = "The schema") -> tuple[object, SchemaProblem | None]:
     """Decode JSON, turning a decode error into a problem that keeps json's line and column."""
     try:
-        return json.loads(text), None
+        return json_limits.loads(text), None
     except json.JSONDecodeError as exc:
         return None, SchemaProblem(f"{what} is not valid JSON: {exc.msg}.", line=exc.lineno, column=exc.colno)
-    except RecursionError:
-        return None, SchemaProblem(f"{what} is nested too deeply to read.")
+    except json_limits.JSONTooDeep as exc:
+        # Checkers and diffs walk the document recursively: a limit here keeps them far from Python's.
+        return None, SchemaProblem(f"{what} is not accepted: {exc}")
 
 
 def suggest(word: str, candidates, cutoff: float = 0.6) -> str:

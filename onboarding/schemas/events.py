@@ -28,7 +28,8 @@ def check_event(schema_text: str, fmt: str, event_text: str) -> list[EventProble
         return [EventProblem("$", too_big.message.replace("schema", "event"))]
     event, problem = load_json(event_text, "The event")
     if problem:
-        return [EventProblem("$", f"{problem.message} (line {problem.line}, column {problem.column})")]
+        where = f" (line {problem.line}, column {problem.column})" if problem.line else ""
+        return [EventProblem("$", f"{problem.message}{where}")]
     try:
         if name == "AVRO":
             return check_value(_avro.parse(schema_text), event, "$")
