@@ -1,8 +1,8 @@
 """The REST API's exception handler: every error is JSON with a predictable shape.
 
-- 400: ``{"errors": {"field": ["message", ...]}}``. Service ValidationErrors keep their exact
-  text (the browser form shows the same words); problems not tied to one field are listed under
-  ``non_field_errors``.
+- 400: ``{"errors": {"field": ["message", ...]}}``, always flat: a nested field is keyed by its
+  path (``configs.retention.ms``, ``tags[0]``). Service ValidationErrors keep their exact text (the
+  browser form shows the same words); problems not tied to one field are under ``non_field_errors``.
 - 401/403/404/405/413/415/429/503: ``{"detail": "message"}``.
 - 409 and 412 (stale generation): ``{"detail": "...", "current_generation": N}``.
 """
@@ -20,6 +20,7 @@ from rest_framework.views import exception_handler, set_rollback
 
 from onboarding.platform import PlatformError
 from onboarding.services.errors import Conflict, NotFound
+from portal.error_paths import flat_errors
 
 
 class PayloadTooLarge(exceptions.APIException):
@@ -89,7 +90,5 @@ def _field_key(field: str) -> str:
     return api_settings.NON_FIELD_ERRORS_KEY if field == NON_FIELD_ERRORS else field
 
 
-def _drf_errors(detail) -> dict:
-    if isinstance(detail, dict):
-        return detail
-    return {api_settings.NON_FIELD_ERRORS_KEY: detail if isinstance(detail, list) else [detail]}
+def _drf_errors(detail) -> dict[str, list[str]]:
+    return flat_errors(detail, non_field_key=api_settings.NON_FIELD_ERRORS_KEY)

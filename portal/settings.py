@@ -221,7 +221,7 @@ REST_FRAMEWORK = {
     # JSON is the only rendering, so ?format= is free to filter (the schema list's ?format=AVRO).
     "URL_FORMAT_OVERRIDE": None,
     "EXCEPTION_HANDLER": "portal.api_errors.api_exception_handler",
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "onboarding.api.openapi.PortalAutoSchema",
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "DEFAULT_PAGINATION_CLASS": "onboarding.api.pagination.PortalPagination",
     "PAGE_SIZE": 50,
@@ -239,6 +239,9 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     # Resources, notification deliveries and change requests each have a "status": one named enum each.
+    # The enum hook is drf-spectacular's default; ours documents the error answers every operation can give.
+    "POSTPROCESSING_HOOKS": ["drf_spectacular.hooks.postprocess_schema_enums",
+                             "onboarding.api.openapi.document_errors"],
     "ENUM_NAME_OVERRIDES": {"StatusEnum": "onboarding.models.reconciled.ResourceStatus",
                             "DeliveryStatusEnum": "onboarding.models.notifications.NotificationDelivery.Status",
                             "ChangeRequestStatusEnum": "onboarding.models.changes.ChangeRequest.Status"},

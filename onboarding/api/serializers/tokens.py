@@ -14,7 +14,8 @@ class ApiTokenSerializer(serializers.ModelSerializer):
     url = serializers.HyperlinkedIdentityField(view_name="api:token-detail")
     prefix = serializers.CharField(source="display_prefix", read_only=True,
                                    help_text="pep_<key id>: how the token is recognised after creation.")
-    team = serializers.SlugRelatedField(slug_field="slug", read_only=True, help_text="Set for a team token.")
+    team = serializers.SlugRelatedField(slug_field="slug", read_only=True, allow_null=True,
+                                        help_text="The team's slug for a team token; null for a personal one.")
     acts_as = serializers.CharField(source="user.get_username", read_only=True)
     created_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
 

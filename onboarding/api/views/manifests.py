@@ -106,7 +106,7 @@ class TeamManifestView(APIView):
         summary="Export a team's resources as a manifest", description=MANIFEST_SHAPE,
         parameters=[OpenApiParameter("format", str, OpenApiParameter.QUERY, required=False, enum=["yaml", "json"],
                                      description="yaml (default, `application/yaml`) or json.")],
-        responses={(200, YAML): OpenApiResponse(OpenApiTypes.STR, description="The manifest as YAML."),
+        responses={(200, YAML): OpenApiResponse(OpenApiTypes.OBJECT, description="The manifest as a YAML document."),
                    (200, "application/json"): OpenApiResponse(OpenApiTypes.OBJECT, description="?format=json"),
                    404: schema.NOT_FOUND})
     def get(self, request, slug: str):
