@@ -4,7 +4,8 @@
   path (``configs.retention.ms``, ``tags[0]``). Service ValidationErrors keep their exact text (the
   browser form shows the same words); problems not tied to one field are under ``non_field_errors``.
 - 401/403/404/405/413/415/429/503: ``{"detail": "message"}``.
-- 409 and 412 (stale generation): ``{"detail": "...", "current_generation": N}``.
+- 409 and 412 (stale generation): ``{"detail": "...", "current_generation": N}``; 409 without a
+  generation when the cluster has no such topic (yet), e.g. peeking at a pending topic.
 """
 
 from __future__ import annotations
@@ -21,6 +22,8 @@ from rest_framework.views import exception_handler, set_rollback
 from onboarding.platform import PlatformError
 from onboarding.services.errors import Conflict, NotFound
 from portal.error_paths import flat_errors
+
+MISSING_ON_CLUSTER = "UNKNOWN_TOPIC_OR_PART"
 
 
 class PayloadTooLarge(exceptions.APIException):
@@ -49,6 +52,9 @@ def api_exception_handler(exc, context):
     if isinstance(exc, (Conflict, PreconditionFailed)):
         code = status.HTTP_412_PRECONDITION_FAILED if isinstance(exc, PreconditionFailed) else status.HTTP_409_CONFLICT
         return _respond({"detail": str(exc), "current_generation": exc.current_generation}, code)
+    if isinstance(exc, PlatformError) and exc.code == MISSING_ON_CLUSTER:
+        # The cluster answered: the topic is not there (not applied yet, or deleted behind the portal's back).
+        return _respond({"detail": str(exc)}, status.HTTP_409_CONFLICT)
     if isinstance(exc, PlatformError):
         # Only reads that must ask the cluster right now (unmanaged topics) get here; writes are queued.
         return _respond({"detail": f"The cluster did not answer: {exc}", "retryable": exc.retryable},

@@ -78,6 +78,8 @@ class TopicPeekView(APIView):
 
     @extend_schema(summary="Peek at a topic's last events", parameters=[LIMIT],
                    responses={200: PeekSerializer, 400: schema.ERRORS, 403: schema.FORBIDDEN, 404: schema.NOT_FOUND,
+                              409: OpenApiResponse(schema.DETAIL, description="The topic is not on the cluster "
+                                                                              "(yet): nothing to read."),
                               503: OpenApiResponse(schema.DETAIL, description="Kafka or the registry did not "
                                                                               "answer.")})
     def get(self, request, pk: int):

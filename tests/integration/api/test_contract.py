@@ -102,3 +102,13 @@ def test_nested_field_errors_are_keyed_by_their_path(alice_api, path, body, key,
     assert errors[key] == [message]
     assert all(isinstance(messages, list) and all(isinstance(m, str) for m in messages)
                for messages in errors.values())
+
+
+def test_peeking_at_a_topic_not_yet_on_the_cluster_is_a_documented_409(document, alice_api, payments_topic):
+    topic = payments_topic()  # no worker runs: the topic is only a row, pending
+
+    answer = alice_api.get(f"/api/v1/topics/{topic.pk}/peek/")
+
+    assert answer.status_code == 409
+    assert "not on the cluster" in answer.json()["detail"]
+    assert "409" in document["paths"]["/api/v1/topics/{id}/peek/"]["get"]["responses"]
