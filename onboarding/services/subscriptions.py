@@ -87,6 +87,10 @@ def _request_errors(*, subscriber, source, service_account, mode, reason, destin
         errors["service_account"] = ["The service account must be on the source topic's cluster."]
     elif service_account.status == ResourceStatus.DELETED or service_account.wants_deletion:
         errors["service_account"] = ["This service account is deleted or being deleted."]
+    elif mode == Subscription.Mode.ROUTED and not service_account.can_consume_own_topics:
+        # It reads the copies from the team's own destination topic: without own-topic READ it could not.
+        errors["service_account"] = ["This service account may not consume the team's own topics, so it could "
+                                     "not read the routed copies: choose another or allow it to consume."]
     if not reason:
         errors["reason"] = ["Say why your team needs these events; the topic's owners read it."]
     if mode not in Subscription.Mode.values:
