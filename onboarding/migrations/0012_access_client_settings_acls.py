@@ -1,5 +1,6 @@
 # Service-account ACL choices and adopted exceptions, client bootstrap servers, pending routed destinations.
 
+import django.db.models.deletion
 from django.db import migrations, models
 
 
@@ -32,6 +33,11 @@ class Migration(migrations.Migration):
             model_name='serviceaccount',
             name='can_consume_own_topics',
             field=models.BooleanField(default=True, help_text="READ on the team's own topics (prefix <team>.), e.g. the destinations of routed subscriptions. Off for an account that only produces.", verbose_name="Can consume the team's own topics"),
+        ),
+        migrations.AddField(
+            model_name='subscription',
+            name='destination_change_request',
+            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='onboarding.changerequest'),
         ),
         migrations.AddField(
             model_name='subscription',

@@ -71,6 +71,10 @@ class Subscription(Reconciled):
     # withdrawn request leaves no topic behind; until then the name waits here.
     destination_name = models.CharField(max_length=249, blank=True,
                                         help_text="The new destination topic to create when approved.")
+    # The approved change request that already covered creating that topic (a gated cluster), so approval
+    # creates it without asking a second time.
+    destination_change_request = models.ForeignKey("onboarding.ChangeRequest", null=True, blank=True,
+                                                   on_delete=models.SET_NULL, related_name="+")
     filter = models.TextField(blank=True, help_text="JMESPath over {value, headers, key}; empty routes everything.")
     reason = models.TextField()
     decision = models.CharField(max_length=10, choices=Decision.choices, default=Decision.REQUESTED)
