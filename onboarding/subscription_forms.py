@@ -115,6 +115,10 @@ class ServiceAccountCreateForm(ServiceErrorsForm):
     name = forms.CharField(required=False, widget=forms.TextInput(attrs={**CODE, "class": "mono"}),
                            help_text="Lowercase letters, digits and '-'; the user name is <team>.<name>.")
     description = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2}))
+    can_consume_own_topics = forms.BooleanField(
+        required=False, initial=True, label="May consume the team's own topics",
+        help_text="READ on the team's topics, e.g. the destinations of routed subscriptions. Clear it for an "
+                  "account that only produces.")
 
     def __init__(self, data=None, **kwargs):
         super().__init__(data, **kwargs)

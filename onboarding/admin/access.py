@@ -10,6 +10,8 @@ from django.contrib import admin
 
 from onboarding.admin.common import VIA, ReconciledDisplay, run_per_object
 from onboarding.models import ServiceAccount, Subscription
+from onboarding.services.service_account_drift import service_account_adopt, service_account_revert
+from onboarding.services.service_accounts import service_account_update
 from onboarding.services.subscriptions import subscription_approve, subscription_reject, subscription_revoke
 
 RECONCILE_FIELDS = ("status", "generation", "observed_generation", "last_error", "failures", "next_attempt_at",
@@ -18,23 +20,47 @@ RECONCILE_FIELDS = ("status", "generation", "observed_generation", "last_error",
 
 @admin.register(ServiceAccount)
 class ServiceAccountAdmin(ReconciledDisplay, admin.ModelAdmin):
-    list_display = ("username", "team", "cluster", "status_badge", "secret_set_at", "created_at")
-    list_filter = ("status", "cluster", "team")
+    list_display = ("username", "team", "cluster", "status_badge", "can_consume_own_topics", "secret_set_at",
+                    "created_at")
+    list_filter = ("status", "cluster", "team", "can_consume_own_topics")
     list_select_related = ("team", "cluster")
     search_fields = ("username", "name", "description")
+    actions = ["revert_drift", "adopt_drift", "allow_consuming", "produce_only"]
     # pending_secret is never listed here, so it is neither shown nor editable.
-    fields = ("username", "team", "cluster", "name", "description", "secret_set_at", "status_badge",
-              *RECONCILE_FIELDS[1:])
+    fields = ("username", "team", "cluster", "name", "description", "can_consume_own_topics", "acl_exceptions",
+              "secret_set_at", "status_badge", *RECONCILE_FIELDS[1:4], "drift", "observed", *RECONCILE_FIELDS[4:])
     readonly_fields = fields
 
     def has_add_permission(self, request):
         return False  # the portal creates them, so that the password is shown once to the team
 
-    def has_change_permission(self, request, obj=None):
-        return False
-
     def has_delete_permission(self, request, obj=None):
         return False  # deleting removes the credential and ACLs: done through the service
+
+    def save_model(self, request, obj, form, change):
+        pass  # every field is read-only; changes go through the actions
+
+    @admin.action(description="Revert ACL drift (put back the portal's standard ACLs)", permissions=["change"])
+    def revert_drift(self, request, queryset):
+        run_per_object(self, request, queryset, done="Reverting the ACLs of {count} service account(s).",
+                       call=lambda sa: service_account_revert(actor=request.user, sa=sa, via=VIA))
+
+    @admin.action(description="Adopt ACL drift (the cluster's ACLs become desired)", permissions=["change"])
+    def adopt_drift(self, request, queryset):
+        run_per_object(self, request, queryset, done="Adopted the cluster's ACLs for {count} service account(s).",
+                       call=lambda sa: service_account_adopt(actor=request.user, sa=sa, via=VIA))
+
+    @admin.action(description="Allow consuming the team's own topics", permissions=["change"])
+    def allow_consuming(self, request, queryset):
+        run_per_object(self, request, queryset, done="{count} service account(s) may consume their team's topics.",
+                       call=lambda sa: service_account_update(actor=request.user, sa=sa, via=VIA,
+                                                              can_consume_own_topics=True))
+
+    @admin.action(description="Produce only (no READ on the team's own topics)", permissions=["change"])
+    def produce_only(self, request, queryset):
+        run_per_object(self, request, queryset, done="{count} service account(s) now only produce.",
+                       call=lambda sa: service_account_update(actor=request.user, sa=sa, via=VIA,
+                                                              can_consume_own_topics=False))
 
 
 @admin.register(Subscription)
@@ -46,7 +72,8 @@ class SubscriptionAdmin(ReconciledDisplay, admin.ModelAdmin):
     search_fields = ("source__name", "subscriber__slug", "service_account__username", "destination__name", "reason")
     actions = ["approve", "reject", "revoke"]
     fieldsets = (
-        (None, {"fields": ("source", "subscriber", "service_account", "mode", "destination", "filter", "reason")}),
+        (None, {"fields": ("source", "subscriber", "service_account", "mode", "destination", "destination_name",
+                           "filter", "reason")}),
         ("Decision", {"fields": ("decision", "requested_by", "decided_by", "decided_at", "decision_comment")}),
         ("Apply", {"fields": ("status_badge", *RECONCILE_FIELDS[1:])}),
     )

@@ -42,7 +42,8 @@ class ClusterAdmin(admin.ModelAdmin):
     inlines = [TopicPolicyInline, ChangePolicyInline]
     fieldsets = (
         (None, {"fields": ("name", "environment", "order", "is_active")}),
-        ("Kafka", {"fields": ("bootstrap_servers", "security_protocol", "sasl_mechanism", "sasl_username_ref",
+        ("Kafka", {"fields": ("bootstrap_servers", "client_bootstrap_servers", "security_protocol", "sasl_mechanism",
+                              "sasl_username_ref",
                               "sasl_password_ref", "ssl_ca_location")}),
         ("Schema Registry", {"fields": ("registry_url", "registry_username_ref", "registry_password_ref")}),
         ("Reconciliation", {"fields": ("reconcile_interval_seconds", "drift_reaction", "last_checked_at")}),

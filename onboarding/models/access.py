@@ -21,6 +21,14 @@ class ServiceAccount(Reconciled):
     description = models.TextField(blank=True)
     pending_secret = models.BinaryField(null=True, blank=True, editable=False)
     secret_set_at = models.DateTimeField(null=True, blank=True)
+    can_consume_own_topics = models.BooleanField(
+        "Can consume the team's own topics", default=True,
+        help_text="READ on the team's own topics (prefix <team>.), e.g. the destinations of routed "
+                  "subscriptions. Off for an account that only produces.")
+    # Drift adopted by the team: ACLs found on the cluster that the portal now keeps ("accepted") and ACLs
+    # of the standard set it no longer grants ("waived"), each a list of AclSpec dicts. Empty: the standard set.
+    acl_exceptions = models.JSONField(default=dict, blank=True,
+                                      help_text="ACL drift adopted as desired: {'accepted': [...], 'waived': [...]}.")
 
     class Meta:
         ordering = ["team__slug", "name"]
@@ -59,6 +67,14 @@ class Subscription(Reconciled):
     mode = models.CharField(max_length=6, choices=Mode.choices, default=Mode.DIRECT)
     destination = models.ForeignKey(Topic, null=True, blank=True, on_delete=models.PROTECT,
                                     related_name="routed_from")
+    # A routed request that names a new destination creates it only when approved, so a rejected or
+    # withdrawn request leaves no topic behind; until then the name waits here.
+    destination_name = models.CharField(max_length=249, blank=True,
+                                        help_text="The new destination topic to create when approved.")
+    # The approved change request that already covered creating that topic (a gated cluster), so approval
+    # creates it without asking a second time.
+    destination_change_request = models.ForeignKey("onboarding.ChangeRequest", null=True, blank=True,
+                                                   on_delete=models.SET_NULL, related_name="+")
     filter = models.TextField(blank=True, help_text="JMESPath over {value, headers, key}; empty routes everything.")
     reason = models.TextField()
     decision = models.CharField(max_length=10, choices=Decision.choices, default=Decision.REQUESTED)

@@ -27,7 +27,11 @@ class Cluster(models.Model):
     name = models.CharField(max_length=80, unique=True)
     environment = models.CharField(max_length=30, help_text="Environment label, for example dev, test or prod.")
     order = models.PositiveSmallIntegerField(default=0, help_text="Position in the promotion path (dev=0, test=1...).")
-    bootstrap_servers = models.CharField(max_length=500)
+    bootstrap_servers = models.CharField(max_length=500, help_text="The portal's admin connection.")
+    client_bootstrap_servers = models.CharField(
+        "Client bootstrap servers", max_length=500, blank=True,
+        help_text="The SASL listener that teams' applications connect to with their service accounts "
+                  "(shown in the client settings). Empty: the admin address, when it is itself a SASL listener.")
     security_protocol = models.CharField(max_length=20, choices=SecurityProtocol.choices,
                                          default=SecurityProtocol.PLAINTEXT)
     sasl_mechanism = models.CharField(max_length=20, blank=True,

@@ -56,10 +56,19 @@ def active_subscriptions(cluster_id: int, mode: str):
                                        delete_requested_at__isnull=True).exclude(status=ResourceStatus.DELETED)
 
 
-def desired_acls(cluster_id: int) -> dict[str, set]:
-    """Per principal of a live service account of the cluster, every ACL it must have (two queries)."""
-    accounts = [AccountInput(f"User:{username}", slug) for username, slug in
-                live_accounts(cluster_id).values_list("username", "team__slug")]
+def account_input(username: str, slug: str, consume_own: bool, exceptions: dict | None,
+                  *, standard: bool = False) -> AccountInput:
+    """One account's input to the plan; ``standard`` leaves its adopted exceptions out."""
+    exceptions = {} if standard else (exceptions or {})
+    return AccountInput(f"User:{username}", slug, consume_own, access_plan.specs_of(exceptions.get("accepted")),
+                        access_plan.specs_of(exceptions.get("waived")))
+
+
+def desired_acls(cluster_id: int, *, standard: bool = False) -> dict[str, set]:
+    """Per principal of a live service account of the cluster, every ACL it must have (two queries).
+    ``standard``: the portal's own rules only, without the exceptions teams adopted."""
+    accounts = [account_input(*row, standard=standard) for row in live_accounts(cluster_id).values_list(
+        "username", "team__slug", "can_consume_own_topics", "acl_exceptions")]
     direct = [DirectAccessInput(f"User:{username}", slug, source) for username, slug, source in
               active_subscriptions(cluster_id, Subscription.Mode.DIRECT).values_list(
                   "service_account__username", "subscriber__slug", "source__name")]

@@ -1,9 +1,13 @@
 """Desired Kafka ACLs of the portal's service accounts, and the diff with what the cluster has. Pure: no I/O.
 
-A team's service accounts produce to the team's own topics (prefix ``<team>.``), use transactional ids
-and consumer groups under the same prefix, and read the topics of other teams only through an approved
-direct subscription. Routed subscriptions need no ACL for the subscriber: the router copies events with
-the admin connection.
+A team's service accounts produce to and (unless the account opts out) consume the team's own topics
+(prefix ``<team>.``), use transactional ids and consumer groups under the same prefix, and read the topics
+of other teams only through an approved direct subscription. A routed subscription's destination is one
+of the subscriber's own topics, so the own-topic READ is what lets its account read the copies; the router
+itself copies events with the admin connection.
+
+Drift a team adopted is kept per account as exceptions to that standard set: ACLs found on the cluster
+that are now desired ("accepted") and standard ACLs the account no longer gets ("waived").
 """
 
 from __future__ import annotations
@@ -35,6 +39,14 @@ class AclSpec:
 class AccountInput:
     principal: str
     team_slug: str
+    consume_own: bool = True
+    accepted: frozenset[AclSpec] = frozenset()
+    waived: frozenset[AclSpec] = frozenset()
+
+
+def specs_of(records: Iterable[Mapping]) -> frozenset[AclSpec]:
+    """AclSpecs from their JSON form (drift records, adopted exceptions)."""
+    return frozenset(AclSpec(**record) for record in records or ())
 
 
 @dataclass(frozen=True)
@@ -44,16 +56,19 @@ class DirectAccessInput:
     source_topic: str
 
 
-def team_acls(principal: str, team_slug: str) -> set[AclSpec]:
+def team_acls(principal: str, team_slug: str, *, consume_own: bool = True) -> set[AclSpec]:
     """What every service account of a team may do with the team's own resources."""
     prefix = f"{team_slug}."
-    return {
+    acls = {
         AclSpec("TOPIC", prefix, "PREFIXED", principal, "WRITE"),
         AclSpec("TOPIC", prefix, "PREFIXED", principal, "DESCRIBE"),
         AclSpec("TRANSACTIONAL_ID", prefix, "PREFIXED", principal, "WRITE"),
         AclSpec("TRANSACTIONAL_ID", prefix, "PREFIXED", principal, "DESCRIBE"),
         AclSpec("GROUP", prefix, "PREFIXED", principal, "READ"),
     }
+    if consume_own:
+        acls.add(AclSpec("TOPIC", prefix, "PREFIXED", principal, "READ"))
+    return acls
 
 
 def direct_acls(access: DirectAccessInput) -> set[AclSpec]:
@@ -69,11 +84,29 @@ def desired(accounts: Iterable[AccountInput], direct: Iterable[DirectAccessInput
     """Per principal, every ACL it must have. Direct accesses of principals that are not live accounts
     grant nothing: a deleted account keeps no rights."""
     result: dict[str, set[AclSpec]] = {}
+    exceptions: dict[str, AccountInput] = {}
     for account in accounts:
-        result.setdefault(account.principal, set()).update(team_acls(account.principal, account.team_slug))
+        result.setdefault(account.principal, set()).update(
+            team_acls(account.principal, account.team_slug, consume_own=account.consume_own))
+        exceptions[account.principal] = account
     for access in direct:
         if access.principal in result:
             result[access.principal].update(direct_acls(access))
+    for principal, account in exceptions.items():
+        # Only the account's own principal: an exception can never grant or take rights of someone else.
+        result[principal] = (result[principal] - account.waived) | {
+            s for s in account.accepted if s.principal == principal}
+    return result
+
+
+def adopted(standard: set[AclSpec], observed: set[AclSpec]) -> dict:
+    """The exceptions that make the cluster's ACLs of a principal (``observed``) its desired set, given the
+    standard set it would otherwise get: extra ACLs become accepted, missing ones waived."""
+    result = {}
+    if accepted := observed - standard:
+        result["accepted"] = [s.as_dict() for s in sorted(accepted)]
+    if waived := standard - observed:
+        result["waived"] = [s.as_dict() for s in sorted(waived)]
     return result
 
 

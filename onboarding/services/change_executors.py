@@ -75,7 +75,9 @@ def _service_account_create(actor, p, via, cr):
 
     sa, _password = service_account_create(actor=actor, cluster=Cluster.objects.get(pk=p["cluster"]),
                                            team=Team.objects.get(pk=p["team"]), name=p["name"],
-                                           description=p.get("description", ""), via=via, change_request=cr)
+                                           description=p.get("description", ""),
+                                           can_consume_own_topics=p.get("can_consume_own_topics", True), via=via,
+                                           change_request=cr)
     # The password was never shown to anyone: the team rotates it to get one.
     return sa
 

@@ -166,11 +166,12 @@ def _account_step(cluster: Cluster, operation: str, p: dict) -> dict:
         team = Team.objects.get(pk=p["team"])
         username = f"{team.slug}.{p['name']}"
         step = acl_step(operation, f"Create service account {username}",
-                        access_plan.team_acls(f"User:{username}", team.slug), "create")
+                        access_plan.team_acls(f"User:{username}", team.slug,
+                                              consume_own=p.get("can_consume_own_topics", True)), "create")
         step["actions"].insert(0, f"set a SCRAM credential for {username}")
         return step
     sa = ServiceAccount.objects.select_related("team").get(pk=p["service_account"])
-    specs = set(access_plan.team_acls(sa.principal, sa.team.slug))
+    specs = set(access_plan.team_acls(sa.principal, sa.team.slug, consume_own=sa.can_consume_own_topics))
     step = acl_step(operation, f"Delete service account {sa.username}", specs, "delete")
     step["actions"].insert(0, f"remove the SCRAM credential of {sa.username}")
     return step

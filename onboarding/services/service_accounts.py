@@ -42,7 +42,8 @@ def _new_password() -> str:
 def service_account_snapshot(sa: ServiceAccount) -> dict:
     """The audited state of an account: never the secret."""
     return {"username": sa.username, "team": sa.team.slug, "cluster": sa.cluster.name,
-            "description": sa.description, "generation": sa.generation}
+            "description": sa.description, "can_consume_own_topics": sa.can_consume_own_topics,
+            "acl_exceptions": sa.acl_exceptions or {}, "generation": sa.generation}
 
 
 def _check_writer(actor, team: Team, verb: str) -> None:
@@ -52,8 +53,8 @@ def _check_writer(actor, team: Team, verb: str) -> None:
 
 @service_span
 def service_account_create(*, actor, cluster: Cluster, team: Team, name: str, description: str = "",
-                           via: str = AuditEvent.Via.SYSTEM, change_request: ChangeRequest | None = None,
-                           ) -> tuple[ServiceAccount, str] | ChangeRequest:
+                           can_consume_own_topics: bool = True, via: str = AuditEvent.Via.SYSTEM,
+                           change_request: ChangeRequest | None = None) -> tuple[ServiceAccount, str] | ChangeRequest:
     """Register a SCRAM principal ``<team>.<name>``; returns the account and its password, to show once.
 
     A cluster whose change policy gates ``service_account.create`` gets a ChangeRequest back instead; the
@@ -63,10 +64,12 @@ def service_account_create(*, actor, cluster: Cluster, team: Team, name: str, de
     name = (name or "").strip()
     password = _new_password()
     sa = ServiceAccount(cluster=cluster, team=team, name=name, username=f"{team.slug}.{name}",
-                        description=description, pending_secret=_encrypt(password))
+                        description=description, can_consume_own_topics=bool(can_consume_own_topics),
+                        pending_secret=_encrypt(password))
     sa.full_clean(exclude=["pending_secret"])
     if opened := gate(actor=actor, cluster=cluster, team=team, operation="service_account.create", via=via,
-                      payload={"cluster": cluster.pk, "team": team.pk, "name": name, "description": description},
+                      payload={"cluster": cluster.pk, "team": team.pk, "name": name, "description": description,
+                               "can_consume_own_topics": sa.can_consume_own_topics},
                       title=f"Create service account {sa.username} on {cluster.name}", change_request=change_request):
         return opened
     try:
@@ -141,17 +144,37 @@ def service_account_delete(*, actor, sa: ServiceAccount, via: str = AuditEvent.V
     return sa
 
 
-def service_account_update(*, actor, sa: ServiceAccount, description: str,
+def service_account_update(*, actor, sa: ServiceAccount, description: str | None = None,
+                           can_consume_own_topics: bool | None = None,
                            via: str = AuditEvent.Via.SYSTEM) -> ServiceAccount:
-    """Change an account's description: nothing changes on the cluster, so no new generation."""
+    """Change an account's description (nothing changes on the cluster, so no new generation) or whether it
+    may consume its team's own topics (its ACLs change: a new generation for the access reconciler).
+    A field left None is not changed."""
     _check_writer(actor, sa.team, "change")
     with transaction.atomic():
         sa = _locked(sa)
         before = service_account_snapshot(sa)
-        if sa.description == description:
+        fields = []
+        if description is not None and sa.description != description:
+            sa.description = description
+            fields.append("description")
+        acls_change = can_consume_own_topics is not None and sa.can_consume_own_topics != bool(can_consume_own_topics)
+        if acls_change and not can_consume_own_topics and (routed := sorted(
+                active_subscriptions(sa).filter(mode=Subscription.Mode.ROUTED)
+                .values_list("destination__name", flat=True))):
+            raise ValidationError({"can_consume_own_topics": [
+                f"Routed subscriptions deliver to {', '.join(n or '?' for n in routed)} for this account to read: "
+                "it must keep consuming the team's topics."]})
+        if acls_change:
+            sa.can_consume_own_topics = bool(can_consume_own_topics)
+            _mark_for_apply(sa)
+            sa.status = ResourceStatus.PENDING
+            fields = None  # the whole row: generation and status too
+        elif not fields:
             return sa
-        sa.description = description
-        sa.save(update_fields=["description", "updated_at"])
+        sa.save(update_fields=None if fields is None else [*fields, "updated_at"])
         audit_record(actor=actor, via=via, action="service_account.update", obj=sa, team=sa.team, before=before,
                      after=service_account_snapshot(sa))
+    if acls_change:
+        access_reconcile_soon(sa.cluster_id)
     return sa

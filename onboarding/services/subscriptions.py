@@ -13,9 +13,9 @@ from onboarding.models import ChangeRequest, ResourceStatus, ServiceAccount, Sub
 from onboarding.routing.filters import FilterError, FilterEvaluationError, compile_filter, test_filter
 from onboarding.services.access import can_read_team, can_write_team, is_team_owner
 from onboarding.services.audit import audit_record
-from onboarding.services.changes import gate
+from onboarding.services.changes import approval_needed, gate
 from onboarding.services.errors import NotFound, PermissionDenied, ValidationError
-from onboarding.services.topics import topic_create
+from onboarding.services.topics import policy_for, topic_create, topic_create_errors
 from portal.observability.tracing import service_span
 
 AUTO_APPROVED = "approved automatically: public topic"
@@ -27,7 +27,8 @@ def subscription_snapshot(sub: Subscription) -> dict:
     """The desired state of a subscription as it is audited (before/after)."""
     return {
         "subscriber": sub.subscriber.slug, "source": sub.source.name, "service_account": sub.service_account.username,
-        "mode": sub.mode, "destination": sub.destination.name if sub.destination else None, "filter": sub.filter,
+        "mode": sub.mode, "destination": sub.destination.name if sub.destination else (sub.destination_name or None),
+        "filter": sub.filter,
         "decision": sub.decision, "status": sub.status, "generation": sub.generation,
     }
 
@@ -87,6 +88,10 @@ def _request_errors(*, subscriber, source, service_account, mode, reason, destin
         errors["service_account"] = ["The service account must be on the source topic's cluster."]
     elif service_account.status == ResourceStatus.DELETED or service_account.wants_deletion:
         errors["service_account"] = ["This service account is deleted or being deleted."]
+    elif mode == Subscription.Mode.ROUTED and not service_account.can_consume_own_topics:
+        # It reads the copies from the team's own destination topic: without own-topic READ it could not.
+        errors["service_account"] = ["This service account may not consume the team's own topics, so it could "
+                                     "not read the routed copies: choose another or allow it to consume."]
     if not reason:
         errors["reason"] = ["Say why your team needs these events; the topic's owners read it."]
     if mode not in Subscription.Mode.values:
@@ -104,10 +109,15 @@ def _request_errors(*, subscriber, source, service_account, mode, reason, destin
     return errors
 
 
-def _duplicate(*, subscriber, source, service_account, mode, destination) -> bool:
-    return Subscription.objects.filter(
-        subscriber=subscriber, source=source, service_account=service_account, mode=mode, destination=destination,
-        decision__in=ACTIVE_DECISIONS, delete_requested_at__isnull=True).exists()
+def _duplicate(*, subscriber, source, service_account, mode, destination, destination_name="") -> bool:
+    same = Subscription.objects.filter(
+        subscriber=subscriber, source=source, service_account=service_account, mode=mode,
+        decision__in=ACTIVE_DECISIONS, delete_requested_at__isnull=True)
+    if destination is None and destination_name:
+        # A new destination: the same name, created already (approved) or still waiting for approval.
+        return (same.filter(destination__name=destination_name) | same.filter(destination_name=destination_name)
+                ).exists()
+    return same.filter(destination=destination).exists()
 
 
 @service_span
@@ -135,7 +145,7 @@ def subscription_request(
     if errors:
         raise ValidationError(errors)
     if _duplicate(subscriber=subscriber, source=source, service_account=service_account, mode=mode,
-                  destination=destination):
+                  destination=destination, destination_name=destination_name):
         raise ValidationError({"__all__": ["This team already has this subscription (requested or approved)."]})
     payload = {"subscriber": subscriber.pk, "source": source.pk, "service_account": service_account.pk, "mode": mode,
                "reason": reason, "destination": destination.pk if destination else None,
@@ -149,22 +159,21 @@ def subscription_request(
         # Serialize requests for one source so two identical ones cannot both pass the duplicate check.
         Topic.objects.select_for_update().filter(pk=source.pk).first()
         if _duplicate(subscriber=subscriber, source=source, service_account=service_account, mode=mode,
-                      destination=destination):
+                      destination=destination, destination_name=destination_name):
             raise ValidationError({"__all__": ["This team already has this subscription (requested or approved)."]})
-        if destination_name:
-            try:
-                destination = topic_create(actor=actor, cluster=source.cluster, team=subscriber,
-                                           name=destination_name, via=via, change_request=change_request)
-            except ValidationError as exc:
-                raise ValidationError({"destination_name": exc.messages}) from None
-            if isinstance(destination, ChangeRequest):
-                raise ValidationError({"destination_name": [
-                    f"New topics on {source.cluster.name} need approval ({destination}); subscribe with this "
-                    "destination once the topic is created."]})
+        if destination_name and automatic:
+            destination = _create_destination(actor=actor, subscriber=subscriber, source=source,
+                                              name=destination_name, via=via, change_request=change_request)
+        elif destination_name:
+            # Created only when approved: a rejected or withdrawn request must leave no topic behind.
+            _check_new_destination(subscriber=subscriber, source=source, name=destination_name,
+                                   change_request=change_request)
         now = timezone.now()
         sub = Subscription.objects.create(
             subscriber=subscriber, source=source, service_account=service_account, mode=mode,
-            destination=destination, filter=filter, reason=reason, requested_by=actor,
+            destination=destination, destination_name="" if automatic else destination_name,
+            destination_change_request=None if automatic else change_request,
+            filter=filter, reason=reason, requested_by=actor,
             decision=Decision.APPROVED if automatic else Decision.REQUESTED,
             decided_at=now if automatic else None, decision_comment=AUTO_APPROVED if automatic else "",
             status=ResourceStatus.PENDING)
@@ -173,6 +182,39 @@ def subscription_request(
         if automatic:
             _schedule(source.cluster_id)
     return sub
+
+
+def _create_destination(*, actor, subscriber: Team, source: Topic, name: str, via: str,
+                        change_request: ChangeRequest | None) -> Topic:
+    """The routed subscription's new destination, through topic_create (the cluster's policy applies);
+    its refusals come back under ``destination_name``."""
+    try:
+        destination = topic_create(actor=actor, cluster=source.cluster, team=subscriber, name=name, via=via,
+                                   change_request=change_request)
+    except (ValidationError, PermissionDenied) as exc:
+        raise ValidationError({"destination_name": exc.messages if isinstance(exc, ValidationError)
+                               else [str(exc)]}) from None
+    if isinstance(destination, ChangeRequest):
+        raise ValidationError({"destination_name": [
+            f"New topics on {source.cluster.name} need approval ({destination}); subscribe with this "
+            "destination once the topic is created."]})
+    return destination
+
+
+def _check_new_destination(*, subscriber: Team, source: Topic, name: str,
+                           change_request: ChangeRequest | None) -> None:
+    """What topic_create would refuse for the destination, checked now, when nothing is created yet."""
+    policy = policy_for(source.cluster)
+    errors = topic_create_errors(cluster=source.cluster, team=subscriber, name=name,
+                                 partitions=policy.default_partitions,
+                                 replication_factor=policy.default_replication_factor,
+                                 configs=dict(policy.default_configs), policy=policy)
+    problems = [text for texts in errors.values() for text in texts]
+    if not problems and change_request is None and approval_needed(source.cluster, "topic.create"):
+        problems = [f"New topics on {source.cluster.name} need approval; subscribe with this destination once "
+                    "the topic is created."]
+    if problems:
+        raise ValidationError({"destination_name": problems})
 
 
 def _locked(subscription: Subscription) -> Subscription:
@@ -194,6 +236,9 @@ def _decide(*, actor, subscription: Subscription, decision: str, comment: str, v
         sub.decision, sub.decided_by, sub.decided_at = decision, actor, timezone.now()
         sub.decision_comment = (comment or "").strip()
         if decision == Decision.APPROVED:
+            if sub.destination is None and sub.destination_name:
+                sub.destination = _destination_on_approval(sub, via=via)
+                sub.destination_name = ""
             sub.generation += 1
             sub.status = ResourceStatus.PENDING
         sub.save()
@@ -204,6 +249,22 @@ def _decide(*, actor, subscription: Subscription, decision: str, comment: str, v
         if decision == Decision.APPROVED:
             _schedule(sub.source.cluster_id)
     return sub
+
+
+def _destination_on_approval(sub: Subscription, *, via: str) -> Topic:
+    """Create the destination the request named, as its requester asked for it (like an approved change
+    request, applied as the requester); the topic's owners approving do not own the subscriber's topics."""
+    requester = sub.requested_by
+    if requester is None or not can_write_team(requester, sub.subscriber):
+        raise ValidationError({"__all__": [
+            f"The requester can no longer create topics for {sub.subscriber.slug}, so the destination "
+            f"{sub.destination_name} cannot be created: reject this request and let the team ask again."]})
+    try:
+        return _create_destination(actor=requester, subscriber=sub.subscriber, source=sub.source,
+                                   name=sub.destination_name, via=via, change_request=sub.destination_change_request)
+    except ValidationError as exc:
+        raise ValidationError({"__all__": [f"The destination {sub.destination_name} cannot be created: {text}"
+                                           for text in exc.messages]}) from None
 
 
 @service_span

@@ -13,8 +13,9 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.cache import add_never_cache_headers
 
-from onboarding.models import AuditEvent, ChangeRequest, Cluster, ResourceStatus, Team
+from onboarding.models import AuditEvent, ChangeRequest, ResourceStatus, Team
 from onboarding.selectors import service_account_for
+from onboarding.services import client_settings as clients
 from onboarding.services.access import can_read_team, can_write_team
 from onboarding.services.errors import NotFound, PermissionDenied, ValidationError
 from onboarding.services.service_accounts import (
@@ -27,16 +28,6 @@ from onboarding.views.changes import to_change_request
 from onboarding.views.common import after_post, form_status, portal_view
 
 BROWSER = AuditEvent.Via.BROWSER
-DEFAULT_PROTOCOL = "SASL_PLAINTEXT"
-DEFAULT_MECHANISM = "SCRAM-SHA-512"
-
-
-def client_settings(cluster: Cluster, username: str) -> list[tuple[str, str]]:
-    """What a Kafka client needs to log in as the account (librdkafka / Java property names)."""
-    protocol = cluster.security_protocol if cluster.security_protocol.startswith("SASL") else DEFAULT_PROTOCOL
-    mechanism = cluster.sasl_mechanism if cluster.sasl_mechanism.startswith("SCRAM") else DEFAULT_MECHANISM
-    return [("bootstrap.servers", cluster.bootstrap_servers), ("security.protocol", protocol),
-            ("sasl.mechanism", mechanism), ("sasl.username", username)]
 
 
 def _team(request, slug: str) -> Team:
@@ -47,8 +38,12 @@ def _team(request, slug: str) -> Team:
 
 
 def _secret_page(request, sa, password: str, *, rotated: bool):
+    settings = clients.client_settings(sa.cluster, sa.username)
     response = render(request, "onboarding/service_account_secret.html", {
-        "sa": sa, "password": password, "rotated": rotated, "settings": client_settings(sa.cluster, sa.username),
+        "sa": sa, "password": password, "rotated": rotated, "bootstrap": settings["bootstrap.servers"],
+        "librdkafka": clients.librdkafka_properties(settings, password),
+        "java": clients.java_properties(settings, password),
+        "kcat": clients.kcat_command(settings, password), "versions": clients.MIN_CLIENT_VERSIONS,
         "section": "access"})
     add_never_cache_headers(response)  # the page holds the only copy of the password
     return response
@@ -66,7 +61,8 @@ def service_account_list(request, slug: str):
             try:
                 outcome = service_account_create(
                     actor=request.user, team=team, cluster=form.cleaned_data["cluster"], name=form.cleaned_data["name"],
-                    description=form.cleaned_data["description"], via=BROWSER)
+                    description=form.cleaned_data["description"],
+                    can_consume_own_topics=form.cleaned_data["can_consume_own_topics"], via=BROWSER)
             except ValidationError as exc:
                 form.add_service_errors(exc.message_dict)
             else:

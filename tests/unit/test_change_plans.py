@@ -43,4 +43,5 @@ def test_a_delete_of_an_absent_topic_plans_nothing_on_kafka():
 def test_acl_steps_list_every_binding_in_kafka_words():
     step = acl_step("service_account.create", "Create", team_acls("User:payments.app", "payments"), "create")
     assert "create ACL ALLOW WRITE on PREFIXED TOPIC payments. for User:payments.app" in step["actions"]
-    assert len(step["actions"]) == 5
+    assert "create ACL ALLOW READ on PREFIXED TOPIC payments. for User:payments.app" in step["actions"]
+    assert len(step["actions"]) == 6

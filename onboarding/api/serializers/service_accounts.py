@@ -6,6 +6,7 @@ from rest_framework import serializers
 
 from onboarding.api.serializers.topics import StrictSerializer
 from onboarding.models import ServiceAccount
+from onboarding.services.client_settings import client_settings
 
 
 class ServiceAccountSerializer(serializers.ModelSerializer):
@@ -18,8 +19,9 @@ class ServiceAccountSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = ServiceAccount
-        fields = ["id", "url", "cluster", "team", "name", "username", "principal", "description", "status",
-                  "generation", "observed_generation", "last_error", "secret_set_at", "created_at", "updated_at"]
+        fields = ["id", "url", "cluster", "team", "name", "username", "principal", "description",
+                  "can_consume_own_topics", "acl_exceptions", "status", "generation", "observed_generation",
+                  "last_error", "drift", "observed", "secret_set_at", "created_at", "updated_at"]
         read_only_fields = fields
 
 
@@ -27,10 +29,16 @@ class ServiceAccountSecretSerializer(ServiceAccountSerializer):
     """The account with its new password: shown in this answer only, never again."""
 
     password = serializers.CharField(read_only=True, help_text="Store it now: the portal does not keep it.")
+    client_settings = serializers.SerializerMethodField(
+        help_text="librdkafka/Java properties to connect as this account (the cluster's client SASL listener); "
+                  "add sasl.password. librdkafka >= 2.6.1 (confluent-kafka >= 2.6.1) or Java clients >= 3.x.")
 
     class Meta(ServiceAccountSerializer.Meta):
-        fields = [*ServiceAccountSerializer.Meta.fields, "password"]
+        fields = [*ServiceAccountSerializer.Meta.fields, "password", "client_settings"]
         read_only_fields = fields
+
+    def get_client_settings(self, account: ServiceAccount) -> dict[str, str]:
+        return client_settings(account.cluster, account.username)
 
 
 class ServiceAccountCreateSerializer(StrictSerializer):
@@ -40,3 +48,13 @@ class ServiceAccountCreateSerializer(StrictSerializer):
     team = serializers.CharField(help_text="Owning team's slug; you must be an owner or member.")
     name = serializers.CharField(allow_blank=True, help_text="Lowercase letters, digits and '-'.")
     description = serializers.CharField(allow_blank=True, required=False, default="")
+    can_consume_own_topics = serializers.BooleanField(
+        required=False, default=True, help_text="READ on the team's own topics (prefix <team>.); false for an "
+                                                "account that only produces.")
+
+
+class ServiceAccountUpdateSerializer(StrictSerializer):
+    """What may change on an account; fields left out stay as they are."""
+
+    description = serializers.CharField(allow_blank=True, required=False)
+    can_consume_own_topics = serializers.BooleanField(required=False)

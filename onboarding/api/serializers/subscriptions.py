@@ -26,8 +26,8 @@ class SubscriptionSerializer(serializers.ModelSerializer):
     cluster = serializers.CharField(source="source.cluster.name", read_only=True)
     service_account = serializers.IntegerField(source="service_account_id", read_only=True)
     service_account_username = serializers.CharField(source="service_account.username", read_only=True)
-    destination_name = serializers.CharField(source="destination.name", read_only=True, allow_null=True,
-                                             default=None)
+    destination_name = serializers.SerializerMethodField(
+        help_text="The destination's name; for a request not yet approved, the new topic created on approval.")
     requested_by = serializers.CharField(source="requested_by.username", read_only=True, allow_null=True,
                                          default=None)
     decided_by = serializers.CharField(source="decided_by.username", read_only=True, allow_null=True, default=None)
@@ -41,6 +41,10 @@ class SubscriptionSerializer(serializers.ModelSerializer):
                   "decision", "requested_by", "decided_by", "decided_at", "decision_comment", "counters", "status",
                   "generation", "observed_generation", "last_error", "created_at", "updated_at", "ready_at"]
         read_only_fields = fields
+
+    @extend_schema_field(serializers.CharField(allow_null=True))
+    def get_destination_name(self, sub: Subscription) -> str | None:
+        return sub.destination.name if sub.destination_id else (sub.destination_name or None)
 
     @extend_schema_field(serializers.DictField(child=serializers.IntegerField()))
     def get_counters(self, subscription) -> dict:

@@ -14,10 +14,17 @@ from onboarding.api.serializers.service_accounts import (
     ServiceAccountCreateSerializer,
     ServiceAccountSecretSerializer,
     ServiceAccountSerializer,
+    ServiceAccountUpdateSerializer,
 )
 from onboarding.api.views.changes import change_request_accepted
 from onboarding.models import AuditEvent, ChangeRequest, ServiceAccount
-from onboarding.services.service_accounts import service_account_create, service_account_delete, service_account_rotate
+from onboarding.services.service_account_drift import service_account_adopt, service_account_revert
+from onboarding.services.service_accounts import (
+    service_account_create,
+    service_account_delete,
+    service_account_rotate,
+    service_account_update,
+)
 
 VIA = AuditEvent.Via.API
 WRITE_ERRORS = {400: schema.ERRORS, 403: schema.FORBIDDEN, 404: schema.NOT_FOUND}
@@ -30,6 +37,9 @@ WRITE_ERRORS = {400: schema.ERRORS, 403: schema.FORBIDDEN, 404: schema.NOT_FOUND
     create=extend_schema(summary="Create a service account (the password is in this answer only)",
                          request=ServiceAccountCreateSerializer,
                          responses={201: ServiceAccountSecretSerializer, **WRITE_ERRORS}),
+    partial_update=extend_schema(summary="Change a service account's description or own-topic READ",
+                                 request=ServiceAccountUpdateSerializer,
+                                 responses={200: ServiceAccountSerializer, **WRITE_ERRORS}),
     destroy=extend_schema(summary="Delete a service account (refused while approved subscriptions use it)",
                           request=None, responses={202: ServiceAccountSerializer, **WRITE_ERRORS}),
 )
@@ -71,6 +81,13 @@ class ServiceAccountViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
         data = self._with_password(account, password).data
         return created(data, location=data["url"])
 
+    def partial_update(self, request, pk=None):
+        serializer = ServiceAccountUpdateSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        account = service_account_update(actor=request.user, sa=self.get_object(), via=VIA,
+                                         **serializer.validated_data)
+        return Response(self.get_serializer(account).data)
+
     def destroy(self, request, pk=None):
         account = service_account_delete(actor=request.user, sa=self.get_object(), via=VIA)
         if isinstance(account, ChangeRequest):
@@ -83,6 +100,20 @@ class ServiceAccountViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
     def rotate(self, request, pk=None):
         account, password = service_account_rotate(actor=request.user, sa=self.get_object(), via=VIA)
         return self._with_password(account, password)
+
+    @extend_schema(summary="Revert ACL drift: put back the portal's standard ACLs of the account", request=None,
+                   responses={200: ServiceAccountSerializer, **WRITE_ERRORS})
+    @action(detail=True, methods=["post"])
+    def revert(self, request, pk=None):
+        account = service_account_revert(actor=request.user, sa=self.get_object(), via=VIA)
+        return Response(self.get_serializer(account).data)
+
+    @extend_schema(summary="Adopt ACL drift: the account's ACLs on the cluster become its desired ACLs",
+                   request=None, responses={200: ServiceAccountSerializer, **WRITE_ERRORS})
+    @action(detail=True, methods=["post"])
+    def adopt(self, request, pk=None):
+        account = service_account_adopt(actor=request.user, sa=self.get_object(), via=VIA)
+        return Response(self.get_serializer(account).data)
 
     def _with_password(self, account: ServiceAccount, password: str, code: int = status.HTTP_200_OK) -> Response:
         account.password = password

@@ -1,13 +1,15 @@
 """Demo data for a local portal: an operator, two teams with an owner each, the local dev cluster and,
 when the stack's second broker and registry are configured, the prod cluster it promotes to."""
 
+import os
+
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand
 
 from onboarding.models import GATED_OPERATIONS, AuditEvent, Cluster, Membership, Team
 from onboarding.services.changes import change_policy_for, change_policy_update
-from onboarding.services.clusters import cluster_create
+from onboarding.services.clusters import cluster_create, cluster_update
 from onboarding.services.teams import membership_set, team_create
 
 USERS = [
@@ -41,9 +43,11 @@ class Command(BaseCommand):
         if not Cluster.objects.filter(name="local").exists():
             dev = cluster_create(actor=None, name="local", environment="dev",
                                  bootstrap_servers=settings.KAFKA_BOOTSTRAP_SERVERS,
+                                 client_bootstrap_servers=os.environ.get("KAFKA_SASL_BOOTSTRAP_SERVERS", ""),
                                  registry_url=settings.SCHEMA_REGISTRY_URL, reconcile_interval_seconds=30)
             # Deletes lose data: even in dev a second person agrees to them.
             self._gate(dev, ["topic.delete"])
+        self._client_listener("local", "KAFKA_SASL_BOOTSTRAP_SERVERS")
         clusters = "cluster 'local'"
         if self._seed_prod_cluster():
             clusters = "clusters 'local' (dev) and 'local-prod' (prod)"
@@ -58,9 +62,19 @@ class Command(BaseCommand):
         if not Cluster.objects.filter(name="local-prod").exists():
             prod = cluster_create(actor=None, name="local-prod", environment="prod", order=1,
                                   bootstrap_servers=settings.KAFKA_PROD_BOOTSTRAP_SERVERS,
+                                  client_bootstrap_servers=os.environ.get("KAFKA_PROD_SASL_BOOTSTRAP_SERVERS", ""),
                                   registry_url=settings.SCHEMA_REGISTRY_PROD_URL, reconcile_interval_seconds=30)
             self._gate(prod, list(GATED_OPERATIONS))  # every change in production is reviewed
+        self._client_listener("local-prod", "KAFKA_PROD_SASL_BOOTSTRAP_SERVERS")
         return True
+
+    @staticmethod
+    def _client_listener(name: str, variable: str) -> None:
+        """The SASL listener the stack exports, for clusters seeded before the field existed."""
+        address = os.environ.get(variable, "")
+        cluster = Cluster.objects.filter(name=name, client_bootstrap_servers="").first()
+        if address and cluster is not None:
+            cluster_update(actor=None, cluster=cluster, via=AuditEvent.Via.SYSTEM, client_bootstrap_servers=address)
 
     @staticmethod
     def _gate(cluster: Cluster, operations: list[str]) -> None:

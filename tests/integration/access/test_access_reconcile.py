@@ -66,6 +66,30 @@ def test_a_service_account_produces_to_its_teams_topics_and_cannot_read_other_te
                     timeout=20, message="produce allowed")
     assert can_read(kafka_sasl_bootstrap, sa.username, password, clinical_topic,
                     f"payments.g-{uuid.uuid4().hex[:6]}") == "TOPIC_AUTHORIZATION_FAILED"
+    assert can_read(kafka_sasl_bootstrap, sa.username, password, topic.name,
+                    f"payments.g-{uuid.uuid4().hex[:6]}") is True
+
+
+def test_an_account_that_only_produces_reads_its_teams_topics_once_allowed(
+        cluster, payments, alice, topic_name, kafka_sasl_bootstrap):
+    from onboarding.services.service_accounts import service_account_update
+
+    topic = _payments_topic(cluster, payments, alice, topic_name)
+    sa, password = service_account_create(actor=alice, cluster=cluster, team=payments, name=_name("writer"),
+                                          can_consume_own_topics=False)
+    assert apply(cluster, sa).status == ResourceStatus.READY, sa.last_error
+    group = f"payments.g-{uuid.uuid4().hex[:6]}"
+    assert wait_for(lambda: can_produce(kafka_sasl_bootstrap, sa.username, password, topic.name) is True,
+                    timeout=20, message="produce allowed")
+    assert can_read(kafka_sasl_bootstrap, sa.username, password, topic.name, group) == "TOPIC_AUTHORIZATION_FAILED"
+
+    generation = sa.generation
+    sa = service_account_update(actor=alice, sa=sa, can_consume_own_topics=True, via=AuditEvent.Via.API)
+    assert sa.generation == generation + 1
+    assert apply(cluster, sa).status == ResourceStatus.READY, sa.last_error
+    assert wait_for(lambda: can_read(kafka_sasl_bootstrap, sa.username, password, topic.name, group) is True,
+                    timeout=20, message="read allowed")
+    assert AuditEvent.objects.filter(action="service_account.update", resource_id=str(sa.pk)).exists()
 
 
 def test_an_outsider_cannot_create_a_service_account_for_a_team(cluster, payments, carol):

@@ -130,3 +130,35 @@ def test_the_filter_test_says_whether_a_sample_matches_or_what_is_wrong():
     assert bad_sample["line"] == 1 and "not valid JSON" in bad_sample["error"]
     failing = subscription_filter_test(expression="length(value.n)", event_text='{"n": 3}')
     assert failing["dead_letter"] is True and failing["matched"] is None
+
+
+def test_a_routed_request_waiting_for_approval_creates_its_destination_only_when_approved(
+        alice, bob, carol, clinical_topic, reader):
+    source = clinical_topic(subscriptions_need_approval=True)
+    rejected = ask(alice, source, reader, mode=ROUTED, destination_name="payments.icu-copy", reason="ICU")
+    assert rejected.destination is None and rejected.destination_name == "payments.icu-copy"
+    assert not Topic.objects.filter(name="payments.icu-copy").exists()
+
+    from onboarding.services.subscriptions import subscription_approve, subscription_reject
+
+    subscription_reject(actor=carol, subscription=rejected, comment="not for you", via=VIA)
+    assert not Topic.objects.filter(name="payments.icu-copy").exists()  # nothing was left behind
+
+    approved = ask(alice, source, reader, mode=ROUTED, destination_name="payments.icu-copy", reason="ICU again")
+    approved = subscription_approve(actor=carol, subscription=approved, comment="fine", via=VIA)
+    destination = Topic.objects.get(name="payments.icu-copy")
+    assert (approved.destination, approved.destination_name, destination.team) == (destination, "", reader.team)
+    # Created as the requester asked for it: the topic's owners never own the subscriber's topics.
+    assert AuditEvent.objects.filter(action="topic.create", resource_name=destination.name, actor=alice).exists()
+
+
+def test_a_waiting_routed_request_checks_its_new_destination_name_at_once(alice, clinical_topic, reader):
+    source = clinical_topic(subscriptions_need_approval=True)
+    with pytest.raises(ValidationError) as raised:
+        ask(alice, source, reader, mode=ROUTED, destination_name="clinical.not-ours")
+    assert "pattern" in errors_of(raised)["destination_name"][0]
+    ask(alice, source, reader, mode=ROUTED, destination_name="payments.copy-a")
+    with pytest.raises(ValidationError):
+        ask(alice, source, reader, mode=ROUTED, destination_name="payments.copy-a")  # the same request twice
+    assert ask(alice, source, reader, mode=ROUTED, destination_name="payments.copy-b").destination_name == (
+        "payments.copy-b")
