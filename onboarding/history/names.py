@@ -45,8 +45,12 @@ class Names:
         latest = (model.objects.filter(pgh_obj_id__in=wanted).order_by("pgh_obj_id", "-pgh_id")
                   .distinct("pgh_obj_id"))
         for event in latest:
-            self._data[(kind, str(event.pgh_obj_id))] = {
-                field.attname: getattr(event, field.attname) for field in event._meta.fields}
+            self.remember(kind, event.pgh_obj_id, {field.attname: getattr(event, field.attname)
+                                                   for field in event._meta.fields})
+
+    def remember(self, kind: str, pk, data: dict) -> None:
+        """Name object ``pk`` of ``kind`` from this snapshot."""
+        self._data[(kind, str(pk))] = data
 
     def prepare(self, items: Iterable[tuple[str, dict]]) -> None:
         """Fetch what naming these (kind, snapshot) pairs and their changed references needs."""
