@@ -40,24 +40,44 @@ def _changes(event: AuditTrail) -> dict:
     return {field: pair for field, pair in (event.pgh_diff or {}).items() if field not in _NOT_CHANGES}
 
 
+# Which of several records of one object in one request an event is: its insert is the create.
+_VERB_OF_LABEL = {"insert": ("create", "import", "submit"), "delete": ("delete", "remove")}
+
+
 def _records(events: list[AuditTrail]) -> dict:
-    """The services' records of these events' contexts: (context, kind, id) -> (action, after, note), and
-    (context, kind) -> action for rows of the same kind that have no record of their own."""
+    """The services' records of these events' contexts: (context, kind, id) -> [(action, after, note), ...] in
+    order, and (context, kind) -> action for rows of the same kind that have no record of their own."""
     context_ids = {e.pgh_context_id for e in events if e.pgh_context_id}
     found = {}
     for context_id, resource_type, resource_id, action, after, note in (
             AuditEvent.objects.filter(context_id__in=context_ids).order_by("id")
             .values_list("context_id", "resource_type", "resource_id", "action", "after", "note")):
-        found.setdefault((context_id, resource_type, resource_id), (action, after, note))
+        found.setdefault((context_id, resource_type, resource_id), []).append((action, after, note))
         found.setdefault((context_id, resource_type), action)
     return found
+
+
+def _record(records: dict, key: tuple, label: str):
+    """The record of this event: one whose action fits what happened (a create for an insert), else the
+    first that does not contradict it, else none."""
+    candidates = records.get(key) or []
+    fitting = _VERB_OF_LABEL.get(label)
+    for record in candidates:
+        verb = record[0].rsplit(".", 1)[-1]
+        if fitting and verb.startswith(fitting):
+            return record
+    creates = _VERB_OF_LABEL["insert"]
+    for record in candidates:
+        if not (label != "insert" and record[0].rsplit(".", 1)[-1].startswith(creates) and len(candidates) > 1):
+            return record
+    return None
 
 
 def action_for(kind: str, label: str, stamped: str, records: dict, key: tuple) -> str:
     """The service's action for this row, else the context's when it is about this kind of row, else the
     kind and what happened to it (``schemaversion.create``)."""
-    if key in records:
-        return records[key][0]
+    if record := _record(records, key, label):
+        return record[0]
     if key[:2] in records:
         return records[key[:2]]
     if stamped and kind in kinds_of_action(stamped):
@@ -85,7 +105,7 @@ def rows(events: Iterable[AuditTrail]) -> list[dict]:
     for event, kind, diff in zip(events, kinds, changes, strict=True):
         context = event.pgh_context or {}
         key = (event.pgh_context_id, kind, event.pgh_obj_id)
-        record = records.get(key)
+        record = _record(records, key, event.pgh_label)
         details = dict(record[1] or {}) if record and event.pgh_label == PEEK else {}
         if record and record[2] and event.pgh_label == PEEK:
             details["note"] = record[2]
@@ -127,6 +147,8 @@ def display_changes(diff: dict, named: names.Names) -> list[dict]:
     """Field, before and after as plain text, references by name (``team: payments``, not ``team_id: 3``)."""
     shown = []
     for field, (before, after) in sorted(diff.items()):
+        if plain(before) == plain(after) == "":
+            continue  # a field a new row leaves empty says nothing
         if field in names.REFERENCES:
             kind = names.REFERENCES[field]
             shown.append({"field": field.removesuffix("_id"), "before": named.of(kind, before),

@@ -62,7 +62,7 @@ def test_changed_references_show_names_and_values_side_by_side():
 
 def test_a_row_is_labelled_by_its_own_record_else_by_what_it_is():
     context = "ctx"
-    records = {(context, "topic", "11"): ("topic.create", None, ""), (context, "topic"): "topic.create"}
+    records = {(context, "topic", "11"): [("topic.create", None, "")], (context, "topic"): "topic.create"}
 
     assert action_for("topic", "insert", "topic.create", records, (context, "topic", "11")) == "topic.create"
     # The schema rows a promotion writes under its topic.create are schema rows.
