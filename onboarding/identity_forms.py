@@ -45,16 +45,21 @@ class TokenCreateForm(ServiceErrors, forms.Form):
         return None if days is None else timezone.now() + timedelta(days=max(min(days, 100_000), -1))
 
 
+def active_user_named(username: str):
+    """The active account of that name; the same refusal in the browser and the API otherwise."""
+    username = username.strip()
+    user = get_user_model().objects.filter(username=username, is_active=True).first()
+    if user is None:
+        raise forms.ValidationError(f"There is no active account named {username!r}.")
+    return user
+
+
 class MemberAddForm(ServiceErrors, forms.Form):
     username = forms.CharField(widget=forms.TextInput(attrs=CODE))
     role = forms.ChoiceField(choices=Membership.Role.choices, initial=Membership.Role.MEMBER)
 
     def clean_username(self):
-        username = self.cleaned_data["username"].strip()
-        user = get_user_model().objects.filter(username=username, is_active=True).first()
-        if user is None:
-            raise forms.ValidationError(f"There is no active account named {username!r}.")
-        return user
+        return active_user_named(self.cleaned_data["username"])
 
 
 class MemberRoleForm(ServiceErrors, forms.Form):

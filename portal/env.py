@@ -8,6 +8,7 @@ Secrets may also be given as a file path in ``<NAME>_FILE`` (Docker and Kubernet
 
 from __future__ import annotations
 
+import json
 import os
 import re
 from pathlib import Path
@@ -20,6 +21,7 @@ _UNSET = object()
 _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"0", "false", "no", "off", ""}
 _HOST_PORT = re.compile(r"^(\[[0-9a-fA-F:]+\]|[A-Za-z0-9_.-]+):(\d{1,5})$")
+_SLUG = re.compile(r"^[a-z][a-z0-9-]*$")
 
 
 class ConfigError(ImproperlyConfigured):
@@ -84,6 +86,46 @@ def env_list(name: str, default: list[str] | object = _UNSET) -> list[str]:
     if isinstance(value, list):
         return value
     return [item.strip() for item in value.split(",") if item.strip()]
+
+
+def env_group_roles(name: str, default: dict | object = _UNSET, *,
+                    roles: tuple[str, ...]) -> dict[str, list[tuple[str, str]]]:
+    """Identity-provider groups to team roles: ``group -> [(team slug, role), ...]``.
+
+    Either ``group=team:role,group=team:role`` (a group may appear more than once), or a JSON object
+    ``{"group": "team:role"}`` whose values may also be lists of ``team:role``. Empty means none.
+    """
+    value = _raw(name, default)
+    if isinstance(value, dict):
+        return value
+    text = value.strip()
+    pairs: list[tuple[str, str]] = []
+    if text.startswith("{"):
+        try:
+            document = json.loads(text)
+        except ValueError as exc:
+            raise ConfigError(f"{name} is not valid JSON: {exc}.") from None
+        if not isinstance(document, dict):
+            raise ConfigError(f"{name} must be a JSON object of group to \"team:role\".")
+        for group, grants in document.items():
+            for grant in grants if isinstance(grants, list) else [grants]:
+                if not isinstance(grant, str):
+                    raise ConfigError(f"{name}: the grant of group {group!r} must be \"team:role\"; got {grant!r}.")
+                pairs.append((group, grant))
+    else:
+        for item in filter(None, (part.strip() for part in text.split(","))):
+            group, equals, grant = item.rpartition("=")
+            if not equals:
+                raise ConfigError(f"{name} must be a comma-separated list of group=team:role; {item!r} is not.")
+            pairs.append((group, grant))
+    mapping: dict[str, list[tuple[str, str]]] = {}
+    for group, grant in pairs:
+        team, colon, role = grant.strip().partition(":")
+        if not group.strip() or not colon or not _SLUG.match(team) or role not in roles:
+            raise ConfigError(f"{name}: {group.strip()}={grant.strip()} must be group=team:role with a team slug "
+                              f"and a role of {', '.join(roles)}.")
+        mapping.setdefault(group.strip(), []).append((team, role))
+    return mapping
 
 
 def env_database(name: str, default=_UNSET) -> dict:

@@ -14,6 +14,7 @@ from portal.env import (
     ConfigError,
     env_bool,
     env_database,
+    env_group_roles,
     env_host_ports,
     env_http_url,
     env_int,
@@ -169,10 +170,15 @@ if OIDC_ENABLED:
     # Keys of asymmetric signatures come from the provider's JWKS; HS256 uses the client secret.
     OIDC_OP_JWKS_ENDPOINT = (env_http_url("OIDC_OP_JWKS_ENDPOINT") if OIDC_RP_SIGN_ALGO != "HS256"
                              else env_str("OIDC_OP_JWKS_ENDPOINT", "") or None)
-    OIDC_RP_SCOPES = "openid email profile"  # profile: preferred_username and names
+    # profile: preferred_username and names; add the provider's groups scope when it sends groups only then.
+    OIDC_RP_SCOPES = env_str("OIDC_RP_SCOPES", "openid email profile")
     OIDC_USE_PKCE = env_bool("OIDC_USE_PKCE", True)
     LOGIN_REDIRECT_URL_FAILURE = "/accounts/login/?sso=failed"
     INSTALLED_APPS.append("mozilla_django_oidc")
+    # Team roles from the provider's groups, applied at each sign-in (onboarding/sso.py). The claim comes from
+    # the userinfo answer; some providers send it only when asked for a scope (OIDC_RP_SCOPES above).
+    OIDC_GROUPS_CLAIM = env_str("OIDC_GROUPS_CLAIM", "groups")
+    OIDC_TEAM_ROLE_MAP = env_group_roles("OIDC_TEAM_ROLE_MAP", {}, roles=("owner", "member", "viewer"))
     AUTHENTICATION_BACKENDS.append("onboarding.sso.PortalOIDCBackend")
 
 # ---------------------------------------------------------------------------- i18n, static

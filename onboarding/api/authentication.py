@@ -63,13 +63,14 @@ class BearerTokenAuthentication(BaseAuthentication):
                 f"This token expired on {token.expires_at:%Y-%m-%d %H:%M} UTC; create a new one.")
         if not token.user.is_active:
             raise exceptions.AuthenticationFailed("The account this token belongs to is disabled.")
-        # DRF authenticates after the middleware opened the history context: name the token's user now.
-        attribute_to(token.user, token=token.key_id)
-        self._touch(token, now)
         user = token.user
+        named = {}
         if token.team_id is not None:
-            # Audit records name the token as well as the team's automation account it acts as.
-            user.audit_name = f"{user.get_username()} (token {token.display_prefix})"
+            # Audit records and row history name the token as well as the team's automation account it acts as.
+            user.audit_name = named["actor_name"] = f"{user.get_username()} (token {token.display_prefix})"
+        # DRF authenticates after the middleware opened the history context: name the token's user now.
+        attribute_to(user, token=token.key_id, **named)
+        self._touch(token, now)
         return user, token
 
     @staticmethod

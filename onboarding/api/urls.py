@@ -5,6 +5,7 @@ from rest_framework.routers import DefaultRouter
 
 from onboarding.api import views
 from onboarding.api.views.fallback import NOT_FOUND_NAME
+from onboarding.api.views.members import TeamMembersView, TeamMemberView
 from onboarding.api.views.search import SearchView
 from onboarding.history.api import AuditTrailView
 
@@ -31,6 +32,8 @@ router.register("change-requests", views.ChangeRequestViewSet, basename="change-
 urlpatterns = [
     # Teams are looked up by id in the router; the manifest is addressed by the team's slug.
     path("teams/<slug:slug>/manifest/", views.TeamManifestView.as_view(), name="team-manifest"),
+    path("teams/<int:pk>/members/", TeamMembersView.as_view(), name="team-members"),
+    path("teams/<int:pk>/members/<str:username>/", TeamMemberView.as_view(), name="team-member"),
     path("schemas/<int:pk>/sensitive-fields/", views.SensitiveFieldsView.as_view(), name="schema-sensitive-fields"),
     path("topics/<int:pk>/peek/", views.TopicPeekView.as_view(), name="topic-peek"),
     path("search/", SearchView.as_view(), name="search"),

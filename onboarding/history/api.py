@@ -25,6 +25,9 @@ class AuditTrailView(APIView):
             OpenApiParameter("resource_type", str, description="topic, schema, subscription, team, ..."),
             OpenApiParameter("resource_id", str, description="One resource's id (with resource_type)"),
             OpenApiParameter("actor", str, description="User name"),
+            OpenApiParameter("event", str, enum=["insert", "update", "delete", "peek"],
+                             description="What happened to the row (a peek reads a topic's events)"),
+            OpenApiParameter("action", str, description="A service's action, e.g. topic.update or topic.peek"),
             OpenApiParameter("since", OpenApiTypes.DATETIME, description="From (inclusive)"),
             OpenApiParameter("until", OpenApiTypes.DATETIME, description="Until (exclusive)"),
             OpenApiParameter("format", str, enum=["json", "csv"], description="csv: the whole set as CSV"),
@@ -44,4 +47,4 @@ class AuditTrailView(APIView):
             return export_response(events, "csv", "audit")
         paginator = PortalPagination()
         page = paginator.paginate_queryset(events, request, view=self)
-        return paginator.get_paginated_response(present.rows(page))
+        return paginator.get_paginated_response([present.public(row) for row in present.rows(page)])

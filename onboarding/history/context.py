@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 import uuid
+from contextlib import contextmanager
 
 import pghistory
 import pghistory.runtime
@@ -56,6 +57,17 @@ def current() -> tuple[uuid.UUID | None, dict]:
     # pghistory keeps the open context in a thread-local and offers no public getter.
     value = getattr(pghistory.runtime._tracker, "value", None)
     return (value.id, dict(value.metadata)) if value is not None else (None, {})
+
+
+@contextmanager
+def opened(**metadata):
+    """Inside the open context as it is; outside any request or task, in a new one with ``metadata``, so
+    records written together (an audit record and its row event) still share one context id."""
+    if current()[0] is not None:
+        yield
+        return
+    with pghistory.context(**metadata):
+        yield
 
 
 class RequestHistoryContext:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django import forms
 
-from onboarding.history.selectors import RESOURCE_TYPES, TrailFilter
+from onboarding.history.selectors import EVENTS, RESOURCE_TYPES, TrailFilter
 from onboarding.models import Team
 from onboarding.services.errors import NotFound
 
@@ -15,8 +15,12 @@ class TrailFilterForm(forms.Form):
     since = forms.DateTimeField(required=False)
     until = forms.DateTimeField(required=False)
     actor = forms.CharField(required=False, max_length=150, help_text="User name")
-    resource_type = forms.ChoiceField(required=False, label="Resource",
+    resource_type = forms.ChoiceField(required=False, label="Object type",
                                       choices=[("", "Any"), *((name, name) for name in sorted(RESOURCE_TYPES))])
+    event = forms.ChoiceField(required=False, label="What happened", choices=[("", "Anything"), *EVENTS.items()])
+    action = forms.RegexField(required=False, max_length=40, regex=r"^[a-z_]+(\.[a-z_]+)*$", label="Action",
+                              help_text="A service's action, e.g. topic.update",
+                              error_messages={"invalid": "An action looks like topic.update."})
 
     def clean(self):
         data = super().clean()
@@ -27,7 +31,8 @@ class TrailFilterForm(forms.Form):
     def trail_filter(self, **fixed) -> TrailFilter:
         data = self.cleaned_data
         return TrailFilter(since=data.get("since"), until=data.get("until"), actor=data.get("actor") or "",
-                           resource_type=data.get("resource_type") or "", **fixed)
+                           resource_type=data.get("resource_type") or "", event=data.get("event") or "",
+                           action=data.get("action") or "", **fixed)
 
 
 class ApiTrailFilterForm(TrailFilterForm):

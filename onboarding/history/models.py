@@ -59,13 +59,16 @@ def _proxy_in_this_app(model: type[models.Model]) -> type[models.Model]:
 
 
 def _event_model(tracked: type[models.Model], *, exclude: tuple[str, ...] = (),
-                 fields: list[str] | None = None, related_name: str = "events") -> type[models.Model]:
-    """An append-only event model for ``tracked``: insert, update (of snapshotted fields), delete."""
+                 fields: list[str] | None = None, related_name: str = "events",
+                 manual: tuple[str, ...] = ()) -> type[models.Model]:
+    """An append-only event model for ``tracked``: insert, update (of snapshotted fields), delete, and
+    the ``manual`` labels the portal writes itself (reads an audit must show, such as a peek)."""
     return pghistory.create_event_model(
         _proxy_in_this_app(tracked),
         pghistory.InsertEvent(),
         pghistory.UpdateEvent(),
         pghistory.DeleteEvent(),
+        *(pghistory.ManualEvent(label) for label in manual),
         fields=fields,
         exclude=list(exclude),
         obj_field=pghistory.ObjForeignKey(related_name=related_name),
@@ -81,7 +84,10 @@ TeamEvent = _event_model(Team)
 MembershipEvent = _event_model(Membership)
 ClusterEvent = _event_model(Cluster, exclude=("last_checked_at",))
 TopicPolicyEvent = _event_model(TopicPolicy)
-TopicEvent = _event_model(Topic, exclude=(*RECONCILE_STATUS_FIELDS, "collision_key"))
+# A peek reads production data without changing a row; it is written into the topic's history by hand
+# (record_peek) so the owning team sees it in its trail with who, when and via, like any change.
+PEEK = "peek"
+TopicEvent = _event_model(Topic, exclude=(*RECONCILE_STATUS_FIELDS, "collision_key"), manual=(PEEK,))
 SchemaEvent = _event_model(Schema, exclude=RECONCILE_STATUS_FIELDS)
 SchemaVersionEvent = _event_model(SchemaVersion, exclude=("registry_id", "registry_version", "registered_at"))
 ServiceAccountEvent = _event_model(ServiceAccount,
@@ -104,6 +110,11 @@ TRACKED_EVENT_MODELS = (
     ServiceAccountEvent, SubscriptionEvent, ApiTokenEvent, UserEvent, ChangePolicyEvent, ChangeRequestEvent,
     WebhookEvent, SensitiveFieldEvent,
 )
+
+
+def record_peek(topic: Topic) -> None:
+    """A ``peek`` event of ``topic``: its current snapshot under the open history context."""
+    pghistory.create_event(globals()["TrackedTopic"].objects.get(pk=topic.pk), label=PEEK)
 
 
 class AuditTrail(pghistory.models.Events):

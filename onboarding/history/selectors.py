@@ -12,10 +12,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from django.db.models import Q, QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet
 
-from onboarding.history.models import TRACKED_EVENT_MODELS, AuditTrail
-from onboarding.models import Schema, Team, Topic
+from onboarding.history.models import PEEK, TRACKED_EVENT_MODELS, AuditTrail
+from onboarding.models import AuditEvent, Schema, Team, Topic
 from onboarding.services.access import can_read_team, is_operator
 from onboarding.services.errors import NotFound
 
@@ -26,8 +26,20 @@ RESOURCE_TYPES = {m.pgh_tracked_model._meta.concrete_model._meta.model_name: m.p
 RESOURCE_TYPE_OF = {label: name for name, label in RESOURCE_TYPES.items()}
 _LABEL = RESOURCE_TYPES
 # Rows that name their team directly.
+# (A team token's events belong to its team; a personal token's to no team.)
 _TEAM_COLUMN = {"membership": "team_id", "topic": "team_id", "serviceaccount": "team_id", "changerequest": "team_id",
-                "webhook": "team_id"}
+                "webhook": "team_id", "apitoken": "team_id"}
+# What happened to a row: the event labels, as readers name them.
+EVENTS = {"insert": "created", "update": "changed", "delete": "deleted", PEEK: "peeked at"}
+# The kinds of row an action a service names is about, where the action's first part is not the kind: a
+# promotion stamps ``topic.create`` on its request, but the schema rows it writes there are not topics.
+_ACTION_KINDS = {"schema": {"schema", "schemaversion", "sensitivefield"}, "token": {"apitoken"},
+                 "change_request": {"changerequest"}}
+
+
+def kinds_of_action(action: str) -> set[str]:
+    prefix = action.split(".")[0]
+    return _ACTION_KINDS.get(prefix, {prefix})
 
 
 @dataclass(frozen=True)
@@ -38,6 +50,8 @@ class TrailFilter:
     resource_type: str = ""
     resource_id: str = ""
     actor: str = ""
+    event: str = ""
+    action: str = ""
     since: datetime | None = None
     until: datetime | None = None
 
@@ -78,11 +92,23 @@ def apply_filter(events: QuerySet[AuditTrail], wanted: TrailFilter) -> QuerySet[
             events = events.filter(pgh_obj_id=wanted.resource_id)
     if wanted.actor:
         events = events.filter(username=wanted.actor)
+    if wanted.event:
+        events = events.filter(pgh_label=wanted.event)
+    if wanted.action:
+        events = events.filter(action_scope(wanted.action))
     if wanted.since:
         events = events.filter(pgh_created_at__gte=wanted.since)
     if wanted.until:
         events = events.filter(pgh_created_at__lt=wanted.until)
     return events
+
+
+def action_scope(action: str) -> Q:
+    """Rows a service recorded with ``action``, or written under it and of the kind it is about."""
+    recorded = AuditEvent.objects.filter(action=action, context_id=OuterRef("pgh_context_id"),
+                                         resource_id=OuterRef("pgh_obj_id"))
+    labels = [RESOURCE_TYPES[kind] for kind in kinds_of_action(action) if kind in RESOURCE_TYPES]
+    return Q(Exists(recorded)) | Q(action=action, pgh_obj_model__in=labels)
 
 
 def trail_for(user, wanted: TrailFilter) -> QuerySet[AuditTrail]:

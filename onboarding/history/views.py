@@ -28,7 +28,8 @@ def export_response(events, kind: str, stem: str) -> StreamingHttpResponse:
     return response
 
 
-def _trail_page(request, *, fixed: TrailFilter, title: str, stem: str, show_resource_filter: bool):
+def _trail_page(request, *, fixed: TrailFilter, title: str, stem: str, show_resource_filter: bool,
+                named: bool = False):
     form = TrailFilterForm(request.GET or None)
     wanted = form.trail_filter(team=fixed.team, resource_id=fixed.resource_id) if form.is_valid() else fixed
     if fixed.resource_type:
@@ -41,8 +42,11 @@ def _trail_page(request, *, fixed: TrailFilter, title: str, stem: str, show_reso
     query = request.GET.copy()
     query.pop("page", None)
     query.pop("export", None)
+    rows = present.rows(page.object_list)
+    if named and rows:  # one resource's page: call it by the name its latest event gives it
+        title = f"History of {rows[0]['kind_label']} {rows[0]['object']}"
     return render(request, "history/trail.html", {
-        "title": title, "form": form, "page": page, "rows": present.rows(page.object_list),
+        "title": title, "form": form, "page": page, "rows": rows,
         "query": query.urlencode(), "show_resource_filter": show_resource_filter,
     }, status=form_status(form))
 
@@ -62,4 +66,4 @@ def resource_history(request, resource_type, resource_id):
         raise NotFound("No such kind of resource.")
     return _trail_page(request, fixed=TrailFilter(resource_type=resource_type, resource_id=str(resource_id)),
                        title=f"History of {resource_type} {resource_id}", stem=f"{resource_type}-{resource_id}",
-                       show_resource_filter=False)
+                       show_resource_filter=False, named=True)

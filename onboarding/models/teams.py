@@ -43,7 +43,14 @@ class Membership(models.Model):
 
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships")
     team = models.ForeignKey(Team, on_delete=models.CASCADE, related_name="memberships")
+    class Source(models.TextChoices):
+        MANUAL = "manual", "Granted in the portal"
+        SSO = "sso", "From a single sign-on group"
+
     role = models.CharField(max_length=10, choices=Role.choices, default=Role.MEMBER)
+    source = models.CharField(max_length=10, choices=Source.choices, default=Source.MANUAL,
+                              help_text="Memberships from single sign-on follow the person's groups at each sign-in; "
+                                        "the others are never changed by it.")
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

@@ -102,11 +102,8 @@ def notify_drift(*, team: Team, resource_type: str, resource_id: int, name: str,
                     "drift": drift, "description": f"{description} {then}", "reaction": reaction})
 
 
-def team_notification_emails_set(*, actor, team: Team, emails: list[str],
-                                 via: str = AuditEvent.Via.SYSTEM) -> Team:
-    """Replace the addresses that get an e-mail for every event of the team (owners and operators)."""
-    if actor is not None and not is_team_owner(actor, team):
-        raise PermissionDenied("Only the team's owners or platform operators change its notifications.")
+def notification_emails_checked(emails: list[str]) -> tuple[list[str], list[str]]:
+    """The addresses trimmed, lower-cased and without repeats, and what is wrong with them."""
     cleaned = list(dict.fromkeys(e.strip().lower() for e in emails if e and e.strip()))
     problems = []
     for address in cleaned:
@@ -116,6 +113,15 @@ def team_notification_emails_set(*, actor, team: Team, emails: list[str],
             problems.append(f"{address!r} is not a valid e-mail address.")
     if len(cleaned) > MAX_EMAILS:
         problems.append(f"At most {MAX_EMAILS} addresses; use a mailing list for more.")
+    return cleaned, problems
+
+
+def team_notification_emails_set(*, actor, team: Team, emails: list[str],
+                                 via: str = AuditEvent.Via.SYSTEM) -> Team:
+    """Replace the addresses that get an e-mail for every event of the team (owners and operators)."""
+    if actor is not None and not is_team_owner(actor, team):
+        raise PermissionDenied("Only the team's owners or platform operators change its notifications.")
+    cleaned, problems = notification_emails_checked(emails)
     if problems:
         raise ValidationError({"notification_emails": problems})
     with transaction.atomic():

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from onboarding.history import context as history_context
+from onboarding.history.models import record_peek
 from onboarding.models import AuditEvent, Membership, ResourceStatus, Schema, SensitiveField, Subscription, Topic
 from onboarding.peek.events import PeekEvent, peek_event
 from onboarding.platform import PlatformError
@@ -87,5 +89,8 @@ def topic_peek(*, actor, topic: Topic, limit=DEFAULT_LIMIT, via: str = AuditEven
 
 
 def _audit(actor, topic: Topic, via: str, limit: int, count: int, note: str = "") -> None:
-    audit_record(actor=actor, via=via, action="topic.peek", obj=topic, team=topic.team,
-                 after={"limit": limit, "events": count}, note=note)
+    # The record says how many events were read; the row event puts the peek into the team's trail.
+    with history_context.opened(**history_context.user_fields(actor), via=via):
+        audit_record(actor=actor, via=via, action="topic.peek", obj=topic, team=topic.team,
+                     after={"limit": limit, "events": count}, note=note)
+        record_peek(topic)

@@ -13,20 +13,29 @@ from onboarding.services.access import is_operator, is_team_owner
 from onboarding.services.audit import audit_record
 from onboarding.services.catalog import catalog_refresh_team
 from onboarding.services.errors import PermissionDenied, ValidationError
+from onboarding.services.notifications import notification_emails_checked
 
 OWNER = Membership.Role.OWNER
 
 
 def team_create(*, actor, slug: str, name: str, description: str = "", contacts: str = "",
-                via: str = AuditEvent.Via.SYSTEM) -> Team:
+                notification_emails: list[str] | None = None, via: str = AuditEvent.Via.SYSTEM) -> Team:
+    """A new team (operators only). Every problem with the fields comes back at once, by field."""
     if actor is not None and not is_operator(actor):
         raise PermissionDenied("Only platform operators create teams.")
+    emails, email_problems = notification_emails_checked(notification_emails or [])
     with transaction.atomic():
-        team = Team(slug=slug, name=name, description=description, contacts=contacts)
-        team.full_clean()
+        team = Team(slug=slug, name=name, description=description, contacts=contacts, notification_emails=emails)
+        errors = {"notification_emails": email_problems} if email_problems else {}
+        try:
+            team.full_clean()
+        except ValidationError as exc:
+            errors = {**exc.message_dict, **errors}
+        if errors:
+            raise ValidationError(errors)
         team.save()
         audit_record(actor=actor, via=via, action="team.create", obj=team, team=team,
-                     after={"slug": slug, "name": name})
+                     after={"slug": slug, "name": name, **({"notification_emails": emails} if emails else {})})
     return team
 
 
@@ -81,27 +90,31 @@ def last_owner_problem(*, team: Team, roles: dict, owner_ids: set[int] | None = 
             "stops being one.")
 
 
-def membership_set(*, actor, team: Team, user, role: str, via: str = AuditEvent.Via.SYSTEM) -> Membership:
+def membership_set(*, actor, team: Team, user, role: str, via: str = AuditEvent.Via.SYSTEM,
+                   source: str = Membership.Source.MANUAL, note: str = "") -> Membership:
     """Add a person to a team or change their role (owners and operators only).
 
-    The team's last owner cannot be demoted (ValidationError on ``role``).
+    The team's last owner cannot be demoted (ValidationError on ``role``). ``source`` records where the
+    grant came from: single sign-on removes only the memberships it made itself.
     """
     if actor is not None and not is_team_owner(actor, team):
         raise PermissionDenied("Only the team's owners or platform operators manage its members.")
+    if role not in Membership.Role.values:
+        raise ValidationError({"role": [f"Select a valid choice. {role} is not one of the available choices."]})
     _refuse_automation_account(user)
     with transaction.atomic():
         owners = _owner_ids(team, lock=True)
         membership, created = Membership.objects.select_for_update().get_or_create(
-            user=user, team=team, defaults={"role": role})
-        before = None if created else {"role": membership.role}
-        if not created and membership.role != role:
+            user=user, team=team, defaults={"role": role, "source": source})
+        before = None if created else {"role": membership.role, "source": membership.source}
+        if not created and (membership.role, membership.source) != (role, source):
             if problem := last_owner_problem(team=team, roles={user: role}, owner_ids=owners):
                 raise ValidationError({"role": [problem]})
-            membership.role = role
+            membership.role, membership.source = role, source
             membership.full_clean()
             membership.save()
         audit_record(actor=actor, via=via, action="membership.set", obj=membership, team=team, before=before,
-                     after={"user": user.get_username(), "role": role})
+                     after={"user": user.get_username(), "role": role, "source": source}, note=note)
     return membership
 
 
@@ -112,7 +125,7 @@ def _refuse_automation_account(user) -> None:
                                         "managed through the team's tokens."]})
 
 
-def membership_remove(*, actor, membership: Membership, via: str) -> None:
+def membership_remove(*, actor, membership: Membership, via: str, note: str = "") -> None:
     """Take a person out of a team (its owners and operators). Removing a membership that is already
     gone does nothing; the team's last owner cannot be removed (ValidationError)."""
     team = membership.team
@@ -128,5 +141,5 @@ def membership_remove(*, actor, membership: Membership, via: str) -> None:
         if problem := last_owner_problem(team=team, roles={current.user: None}, owner_ids=owners):
             raise ValidationError({"__all__": [problem]})
         audit_record(actor=actor, via=via, action="membership.remove", obj=current, team=team,
-                     before={"user": current.user.get_username(), "role": current.role})
+                     before={"user": current.user.get_username(), "role": current.role}, note=note)
         current.delete()

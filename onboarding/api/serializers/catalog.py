@@ -8,13 +8,14 @@ from onboarding.models import Cluster, Membership, Team, TopicPolicy
 
 
 class MemberSerializer(serializers.ModelSerializer):
-    """A person in a team and their role."""
+    """A person in a team, their role, and where it came from (``manual``: granted in the portal;
+    ``sso``: from a single sign-on group, kept in step with the person's groups at each sign-in)."""
 
     username = serializers.CharField(source="user.username", read_only=True)
 
     class Meta:
         model = Membership
-        fields = ["username", "role"]
+        fields = ["username", "role", "source"]
         read_only_fields = fields
 
 

@@ -18,19 +18,28 @@ from onboarding.api.serializers import (
     TeamSerializer,
     TopicSerializer,
 )
+from onboarding.api.serializers.teams import TeamCreateSerializer, TeamUpdateSerializer
 from onboarding.api.serializers.webhooks import NotificationEmailsSerializer
 from onboarding.models import AuditEvent, Cluster, Team
 from onboarding.services.imports import topics_import, unmanaged_topics
 from onboarding.services.notifications import team_notification_emails_set
+from onboarding.services.teams import team_create, team_update
 
 OPERATORS_ONLY = [*api_settings.DEFAULT_PERMISSION_CLASSES, IsOperator]
 
 
 @extend_schema_view(list=extend_schema(summary="List your teams"),
                     retrieve=extend_schema(summary="Get a team", responses={200: TeamSerializer,
-                                                                            404: schema.NOT_FOUND}))
+                                                                            404: schema.NOT_FOUND}),
+                    create=extend_schema(summary="Operators: create a team", request=TeamCreateSerializer,
+                                         responses={201: TeamSerializer, 400: schema.ERRORS, 403: schema.FORBIDDEN}),
+                    partial_update=extend_schema(summary="Owners: change a team's name, description or contacts",
+                                                 request=TeamUpdateSerializer,
+                                                 responses={200: TeamSerializer, 400: schema.ERRORS,
+                                                            403: schema.FORBIDDEN, 404: schema.NOT_FOUND}))
 class TeamViewSet(viewsets.ReadOnlyModelViewSet):
-    """The teams you belong to (operators see every team), with members and contacts."""
+    """The teams you belong to (operators see every team), with members and contacts. Operators create teams;
+    a team's owners change it and manage its members (``/teams/{id}/members/``)."""
 
     serializer_class = TeamSerializer
     lookup_value_converter = "int"
@@ -40,6 +49,22 @@ class TeamViewSet(viewsets.ReadOnlyModelViewSet):
         if getattr(self, "swagger_fake_view", False):
             return Team.objects.none()
         return selectors.teams_with_members_of(self.request.user)
+
+    def create(self, request):
+        body = TeamCreateSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        team = team_create(actor=request.user, via=AuditEvent.Via.API, **body.validated_data)
+        answer = Response(self.get_serializer(self.get_queryset().get(pk=team.pk)).data,
+                          status=status.HTTP_201_CREATED)
+        answer["Location"] = answer.data["url"]
+        return answer
+
+    def partial_update(self, request, pk=None):
+        team = self.get_object()
+        body = TeamUpdateSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        team_update(actor=request.user, team=team, via=AuditEvent.Via.API, **body.validated_data)
+        return Response(self.get_serializer(self.get_queryset().get(pk=team.pk)).data)
 
     @extend_schema(summary="Owners: replace the team's notification e-mail recipients",
                    request=NotificationEmailsSerializer,

@@ -168,3 +168,33 @@ def test_an_unreachable_broker_is_a_clear_503_and_still_audited(api_as, client_f
     assert response.status_code == 503 and "Kafka read failed" in response.json()["detail"]
     assert page.status_code == 200 and "The events could not be read" in page.content.decode()
     assert AuditEvent.objects.filter(action="topic.peek", note__startswith="failed").count() == 2
+
+
+def test_the_owning_team_sees_who_peeked_in_its_audit_trail(api_as, client_for, alice, vera, carol, cluster,
+                                                            payments, clinical, topic_name):
+    topic = ready_topic(alice, cluster, payments, topic_name("watched"))
+    produce(topic.name, [json.dumps({"order": f"o{i}"}).encode() for i in range(3)])
+    reader = account(cluster, clinical, "watcher")
+    subscription_request(actor=carol, subscriber=clinical, source=topic, service_account=reader,
+                         mode=Subscription.Mode.DIRECT, reason="Reconciliation", via="api")
+    assert peek_api(api_as(carol), topic, limit=5).status_code == 200
+    assert client_for(vera).get(reverse("onboarding:topic_peek", args=[topic.pk]) + "?limit=2",
+                                **htmx_to("peek-result")).status_code == 200
+
+    trail = api_as(alice).get("/api/v1/audit/", {"team": "payments", "event": "peek"})
+    page = client_for(alice).get("/teams/payments/audit/", {"action": "topic.peek"})
+
+    assert trail.status_code == 200, trail.content
+    peeks = [{key: row[key] for key in ("object", "action", "actor", "via", "details")}
+             for row in trail.json()["results"]]
+    assert peeks == [
+        {"object": topic.name, "action": "topic.peek", "actor": "vera", "via": "browser",
+         "details": {"limit": 2, "events": 2}},
+        {"object": topic.name, "action": "topic.peek", "actor": "carol", "via": "api",
+         "details": {"limit": 5, "events": 3}},
+    ]
+    assert page.status_code == 200 and len(page.context["rows"]) == 2
+    html = page.content.decode()
+    assert "carol" in html and "peeked at" in html and topic.name in html
+    # The subscriber's own team trail does not list the owners' topic events, and it cannot read payments'.
+    assert api_as(carol).get("/api/v1/audit/", {"team": "payments"}).status_code == 404
