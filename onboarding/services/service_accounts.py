@@ -143,7 +143,8 @@ def service_account_delete(*, actor, sa: ServiceAccount, via: str = AuditEvent.V
 
 def service_account_update(*, actor, sa: ServiceAccount, description: str,
                            via: str = AuditEvent.Via.SYSTEM) -> ServiceAccount:
-    """Change an account's description: nothing changes on the cluster, so no new generation."""
+    """Change an account's description. Nothing changes on the cluster, so the generation moves in place
+    (a change request planned on the old one is stale) without work for the reconciler."""
     _check_writer(actor, sa.team, "change")
     with transaction.atomic():
         sa = _locked(sa)
@@ -151,7 +152,9 @@ def service_account_update(*, actor, sa: ServiceAccount, description: str,
         if sa.description == description:
             return sa
         sa.description = description
-        sa.save(update_fields=["description", "updated_at"])
+        sa.bump_generation_in_place()
+        sa.save(update_fields=["description", "generation", "observed_generation", "claimed_generation",
+                               "updated_at"])
         audit_record(actor=actor, via=via, action="service_account.update", obj=sa, team=sa.team, before=before,
                      after=service_account_snapshot(sa))
     return sa
