@@ -16,6 +16,8 @@ from onboarding.selectors import writable_teams_of
 from onboarding.services.topics import MAX_DESCRIPTION, MAX_TAGS, policy_for
 
 CONFIG_PREFIX = "cfg_"
+APPROVAL_LIMIT = ("Public topics: other teams' subscriptions wait for your team's approval instead of starting at "
+                  "once. Private topics always need it.")
 
 
 def config_field_name(key: str) -> str:
@@ -97,8 +99,10 @@ class TopicCreateForm(ServiceErrorsForm):
     tags = forms.CharField(required=False, help_text="Comma-separated, e.g. pii, billing")
     visibility = forms.ChoiceField(choices=Topic.Visibility.choices, initial=Topic.Visibility.PUBLIC,
                                    widget=forms.RadioSelect)
+    subscriptions_need_approval = forms.BooleanField(required=False, label="Subscriptions need approval")
 
-    KEPT_ON_CLUSTER_SWITCH = ("cluster", "team", "name", "description", "tags", "visibility")
+    KEPT_ON_CLUSTER_SWITCH = ("cluster", "team", "name", "description", "tags", "visibility",
+                              "subscriptions_need_approval")
 
     def __init__(self, data=None, *, user, initial=None):
         super().__init__(data, initial=initial)
@@ -138,6 +142,7 @@ class TopicCreateForm(ServiceErrorsForm):
                                   + ". Cannot change later.",
             "description": f"At most {MAX_DESCRIPTION} characters.",
             "tags": f"Lowercase letters, digits and '-'; at most {MAX_TAGS}.",
+            "subscriptions_need_approval": APPROVAL_LIMIT,
         }
 
     def create_kwargs(self) -> dict | None:
@@ -156,6 +161,7 @@ class TopicCreateForm(ServiceErrorsForm):
             "configs": self.config_values(), "description": data.get("description", ""),
             "tags": split_tags(data.get("tags", "")),
             "visibility": data.get("visibility") or Topic.Visibility.PUBLIC,
+            "subscriptions_need_approval": bool(data.get("subscriptions_need_approval")),
         }
 
 
@@ -179,11 +185,13 @@ class TopicEditForm(ServiceErrorsForm):
     visibility = forms.ChoiceField(choices=Topic.Visibility.choices, widget=forms.RadioSelect)
     drift_reaction = forms.ChoiceField(choices=Topic.DriftReaction.choices, required=False,
                                        label="When changed outside the portal")
+    subscriptions_need_approval = forms.BooleanField(required=False, label="Subscriptions need approval")
 
     def __init__(self, data=None, *, topic: Topic):
         super().__init__(data, initial={
             "generation": topic.generation, "partitions": topic.partitions, "description": topic.description,
             "tags": ", ".join(topic.tags), "visibility": topic.visibility, "drift_reaction": topic.drift_reaction,
+            "subscriptions_need_approval": topic.subscriptions_need_approval,
         })
         self.topic = topic
         self.policy = policy_for(topic.cluster)
@@ -198,6 +206,7 @@ class TopicEditForm(ServiceErrorsForm):
             "description": f"At most {MAX_DESCRIPTION} characters.",
             "tags": f"Lowercase letters, digits and '-'; at most {MAX_TAGS}.",
             "drift_reaction": f"Cluster default: {self.topic.cluster.get_drift_reaction_display().lower()}.",
+            "subscriptions_need_approval": APPROVAL_LIMIT,
         }
 
     def update_kwargs(self) -> dict:
@@ -214,6 +223,8 @@ class TopicEditForm(ServiceErrorsForm):
             "tags": split_tags(data["tags"]) if "tags" in data else None,
             "visibility": data.get("visibility") or None,
             "drift_reaction": data.get("drift_reaction") if "drift_reaction" in data else None,
+            "subscriptions_need_approval": (data["subscriptions_need_approval"]
+                                            if "subscriptions_need_approval" in data else None),
         }
 
 

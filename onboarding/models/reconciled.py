@@ -44,6 +44,23 @@ class Reconciled(models.Model):
     class Meta:
         abstract = True
 
+    def bump_generation_in_place(self) -> None:
+        """A new generation for an edit the real system never sees (a description, tags, a flag).
+
+        Optimistic concurrency (ETag/If-Match, a change request's base) compares generations, so
+        every edit a user can lose must bump it. The reconciler, though, reads ``generation`` against
+        ``observed_generation`` and ``claimed_generation`` to find work. What the real system should
+        hold is unchanged, so those markers move along with it: an applied row stays applied without
+        a call to the cluster, a run that claimed the previous generation still settles it, and
+        outstanding work (pending, failed) keeps its place and backoff. Call it on a locked row.
+        """
+        previous = self.generation
+        self.generation = previous + 1
+        if self.observed_generation == previous:
+            self.observed_generation = self.generation
+        if self.claim_token and self.claimed_generation == previous:
+            self.claimed_generation = self.generation
+
     @property
     def wants_deletion(self) -> bool:
         return self.delete_requested_at is not None

@@ -7,7 +7,10 @@ an unset compatibility level), the difference is absorbed here and noted next to
 
 from __future__ import annotations
 
+import logging
 import re
+import secrets
+import time
 from urllib.parse import quote
 
 import requests
@@ -30,9 +33,11 @@ INVALID_SCHEMA = 42201
 REFERENCE_EXISTS = 42206
 _RETRYABLE_ERROR_CODES = {50001, 50002, 50003}
 
-# Subjects the portal keeps for syntax checks (see check_syntax). Team topics start with the team's
-# slug, so an underscore prefix can never be one of their subjects.
+# Subjects the portal makes for the moment of one syntax check (see check_syntax). Team topics start
+# with the team's slug, so an underscore prefix can never be one of their subjects. A probe is named
+# <prefix><format>-<unix seconds>-<random>, so the sweep can tell a leftover from a check in progress.
 SYNTAX_PROBE_PREFIX = "_portal-syntax-check-"
+PROBE_GRACE_SECONDS = 300.0
 # The smallest schema of each format that every registry accepts. Apicurio discovers a JSON Schema
 # from its content and rejects one without "$schema" or "properties", hence the "$schema".
 SYNTAX_PROBES = {
@@ -41,6 +46,8 @@ SYNTAX_PROBES = {
     "PROTOBUF": 'syntax = "proto3";\npackage portal.syntaxcheck;\n\nmessage SyntaxCheck {}\n',
 }
 # Apicurio prefixes some messages with the Java exception's class name, which means nothing to a team.
+_PROBE_NAME = re.compile(r"-(\d{10,})-[0-9a-f]+$")
+log = logging.getLogger(__name__)
 _JAVA_EXCEPTION = re.compile(r"^(?:[a-z_$][\w$]*\.)+[A-Z][\w$]*(?:Exception|Error):\s*")
 
 
@@ -211,21 +218,33 @@ class Registry:
 
     # ------------------------------------------------------------------ syntax
     def check_syntax(self, text: str, fmt: str) -> str | None:
-        """The registry's complaint about the schema's syntax, or None when it parses. Registers nothing.
+        """The registry's complaint about the schema's syntax, or None when it parses. Registers nothing
+        that stays.
 
-        The check is a compatibility test against a portal-owned probe subject of the same format whose
-        level is NONE: registries parse the candidate first (422 42201 when it does not parse) and then,
-        at NONE, call anything compatible. A probe is needed because Apicurio skips parsing when the
-        subject does not exist, and parses the candidate as the probe subject's format.
+        The check is a compatibility test against a probe subject of the same format whose level is
+        NONE: registries parse the candidate first (422 42201 when it does not parse) and then, at NONE,
+        call anything compatible. A probe is needed because Apicurio skips parsing when the subject
+        does not exist, and parses the candidate as the probe subject's format. Each check has its own
+        probe, removed (soft, then hard) right after, so the company registry keeps no portal subjects
+        and a concurrent check never loses its probe halfway. A probe whose removal failed is left to
+        remove_stale_probes (the sweep).
         """
-        probe = SYNTAX_PROBE_PREFIX + fmt.lower()
-        self._ensure_probe(probe, fmt)
+        probe = probe_subject(fmt)
+        reachable = True
         try:
+            # Level first, so the probe never gives a BACKWARD verdict, even for a moment.
+            self.set_compatibility(probe, "NONE")
+            self.register(probe, SYNTAX_PROBES[fmt], fmt)
             self.request("POST", f"/compatibility/subjects/{_q(probe)}/versions/latest", json=_payload(text, fmt))
         except PlatformError as exc:
             if exc.code == str(INVALID_SCHEMA):
                 return _plain(exc.detail)
+            # A registry that does not answer would only make the clean-up wait too; the sweep does it.
+            reachable = exc.code not in ("timeout", "unreachable")
             raise
+        finally:
+            if reachable:
+                self._drop_probe(probe)
         return None
 
     def validate(self, text: str, fmt: str) -> None:
@@ -235,20 +254,39 @@ class Registry:
             raise PlatformError(f"The Schema Registry cannot parse the schema: {problem}", retryable=False,
                                 code="invalid_schema", detail=problem)
 
-    def _ensure_probe(self, probe: str, fmt: str) -> None:
-        # Remembered per process and registry: probes are created once and never removed by the portal.
-        key = (self.connection.url, probe)
-        if key in _PROBES_READY:
-            return
-        if not self.versions(probe):
-            # Level first, so the probe never blocks a check with a BACKWARD verdict, even for a moment.
-            self.set_compatibility(probe, "NONE")
-            self.register(probe, SYNTAX_PROBES[fmt], fmt)
-        _PROBES_READY.add(key)
+    def _drop_probe(self, probe: str) -> bool:
+        try:
+            self.delete_subject(probe, permanent=False)
+            self.delete_subject(probe, permanent=True)
+        except PlatformError as exc:
+            # Never hide the check's own answer (or error) behind the clean-up's: the sweep retries it.
+            log.warning("syntax probe %s left in the registry: %s", probe, exc)
+            return False
+        return True
+
+    def remove_stale_probes(self, *, now: float | None = None, older_than: float = PROBE_GRACE_SECONDS) -> list[str]:
+        """Remove probe subjects left behind (a failed clean-up, a killed process, or the long-lived probes
+        of earlier releases). Probes younger than ``older_than`` seconds may belong to a check still
+        running and are kept. Returns the subjects removed."""
+        now = time.time() if now is None else now
+        # deleted=true also lists soft-deleted probes, whose hard delete failed; older registries ignore the prefix.
+        found = self.request("GET", "/subjects", params={"deleted": "true", "subjectPrefix": SYNTAX_PROBE_PREFIX}) or []
+        stale = [s for s in found if s.startswith(SYNTAX_PROBE_PREFIX) and now - _probe_born(s) >= older_than]
+        return [probe for probe in sorted(stale) if self._drop_probe(probe)]
 
 
-_PROBES_READY: set[tuple[str, str]] = set()
 _SHARED_SESSIONS: dict[tuple[str, str | None], requests.Session] = {}
+
+
+def probe_subject(fmt: str, *, now: float | None = None) -> str:
+    born = int(time.time() if now is None else now)
+    return f"{SYNTAX_PROBE_PREFIX}{fmt.lower()}-{born}-{secrets.token_hex(4)}"
+
+
+def _probe_born(subject: str) -> float:
+    """When a probe was made; 0 for one without a time (the long-lived probes of earlier releases)."""
+    match = _PROBE_NAME.search(subject)
+    return float(match.group(1)) if match else 0.0
 
 
 def _new_session(connection: RegistryConnection) -> requests.Session:

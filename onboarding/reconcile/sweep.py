@@ -14,6 +14,8 @@ from django.utils import timezone
 
 from onboarding.models import Cluster
 from onboarding.platform import PlatformError
+from onboarding.platform.connection import registry_connection_for
+from onboarding.platform.registry import Registry
 from onboarding.reconcile.access import due_accounts, due_subscriptions
 from onboarding.reconcile.access_drift import check_access_drift
 from onboarding.reconcile.drift import check_drift
@@ -47,7 +49,25 @@ def sweep() -> dict:
             # After the topics and on its own: Kafka and the registry fail independently.
             entry["schema_drift_check"] = _check_schemas(cluster)
             entry["access_drift_check"] = _check_access(cluster)
+    summary["_registry_probes"] = remove_stale_probes(Cluster.objects.filter(is_active=True))
     return summary
+
+
+def remove_stale_probes(clusters) -> dict[str, list[str] | str]:
+    """Syntax-check probe subjects whose own clean-up failed, removed once per registry (clusters may share
+    one). A registry that does not answer is tried again at the next sweep."""
+    removed: dict[str, list[str] | str] = {}
+    for cluster in clusters:
+        connection = registry_connection_for(cluster)
+        if connection.url in removed:
+            continue
+        try:
+            with Registry(connection) as registry:
+                removed[connection.url] = registry.remove_stale_probes()
+        except PlatformError as exc:
+            log.warning("probe clean-up in %s failed: %s", connection.url, exc)
+            removed[connection.url] = str(exc)
+    return removed
 
 
 def _check_topics(cluster: Cluster, now) -> dict | str:

@@ -38,7 +38,9 @@ def _topic_create(actor, p, via, cr):
     return topic_create(actor=actor, cluster=Cluster.objects.get(pk=p["cluster"]), team=Team.objects.get(pk=p["team"]),
                         name=p["name"], partitions=p["partitions"], replication_factor=p["replication_factor"],
                         configs=p["configs"], description=p.get("description", ""), tags=p.get("tags", []),
-                        visibility=p.get("visibility", Topic.Visibility.PUBLIC), via=via, change_request=cr)
+                        visibility=p.get("visibility", Topic.Visibility.PUBLIC),
+                        subscriptions_need_approval=p.get("subscriptions_need_approval", False), via=via,
+                        change_request=cr)
 
 
 def _topic_update(actor, p, via, cr):

@@ -147,9 +147,10 @@ def service_account_delete(*, actor, sa: ServiceAccount, via: str = AuditEvent.V
 def service_account_update(*, actor, sa: ServiceAccount, description: str | None = None,
                            can_consume_own_topics: bool | None = None,
                            via: str = AuditEvent.Via.SYSTEM) -> ServiceAccount:
-    """Change an account's description (nothing changes on the cluster, so no new generation) or whether it
-    may consume its team's own topics (its ACLs change: a new generation for the access reconciler).
-    A field left None is not changed."""
+    """Change an account's description or whether it may consume its team's own topics. A description
+    changes nothing on the cluster, so the generation moves in place (a change request planned on the old one
+    is stale) without work for the reconciler; the consume choice changes its ACLs, so it gets a new
+    generation for the access reconciler. A field left None is not changed."""
     _check_writer(actor, sa.team, "change")
     with transaction.atomic():
         sa = _locked(sa)
@@ -172,7 +173,12 @@ def service_account_update(*, actor, sa: ServiceAccount, description: str | None
             fields = None  # the whole row: generation and status too
         elif not fields:
             return sa
-        sa.save(update_fields=None if fields is None else [*fields, "updated_at"])
+        if fields is None:
+            sa.save()
+        else:
+            sa.bump_generation_in_place()
+            sa.save(update_fields=[*fields, "generation", "observed_generation", "claimed_generation",
+                                   "updated_at"])
         audit_record(actor=actor, via=via, action="service_account.update", obj=sa, team=sa.team, before=before,
                      after=service_account_snapshot(sa))
     if acls_change:

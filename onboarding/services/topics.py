@@ -43,7 +43,11 @@ def topic_snapshot(topic: Topic) -> dict:
     }
 
 
-def _check_metadata(errors: dict, *, description: str, tags, visibility: str) -> None:
+APPROVAL_NOT_BOOL = "Answer true or false: do subscriptions to this topic need the team's approval?"
+
+
+def _check_metadata(errors: dict, *, description: str, tags, visibility: str,
+                    subscriptions_need_approval=False) -> None:
     if len(description) > MAX_DESCRIPTION:
         errors.setdefault("description", []).append(f"Keep the description under {MAX_DESCRIPTION} characters.")
     if not isinstance(tags, (list, tuple)) or not all(isinstance(t, str) for t in tags):
@@ -57,6 +61,8 @@ def _check_metadata(errors: dict, *, description: str, tags, visibility: str) ->
             errors.setdefault("tags", []).append(f"At most {MAX_TAGS} tags.")
     if visibility not in Topic.Visibility.values:
         errors.setdefault("visibility", []).append("Choose public or private.")
+    if not isinstance(subscriptions_need_approval, bool):
+        errors.setdefault("subscriptions_need_approval", []).append(APPROVAL_NOT_BOOL)
 
 
 def _raise_if(errors: dict) -> None:
@@ -89,17 +95,18 @@ def topic_create(
     name = (name or "").strip()
     _raise_if(topic_create_errors(cluster=cluster, team=team, name=name, partitions=partitions,
                                   replication_factor=replication_factor, configs=configs,
-                                  description=description, tags=tags, visibility=visibility))
+                                  description=description, tags=tags, visibility=visibility,
+                                  subscriptions_need_approval=subscriptions_need_approval))
     payload = {"cluster": cluster.pk, "team": team.pk, "name": name, "partitions": partitions,
                "replication_factor": replication_factor, "configs": _normalized(configs), "description": description,
-               "tags": list(tags), "visibility": visibility}
+               "tags": list(tags), "visibility": visibility, "subscriptions_need_approval": subscriptions_need_approval}
     if opened := gate(actor=actor, cluster=cluster, team=team, operation="topic.create", payload=payload, via=via,
                       title=f"Create topic {name} on {cluster.name}", change_request=change_request):
         return opened
 
     topic = Topic(cluster=cluster, team=team, name=name, partitions=partitions,
                   replication_factor=replication_factor, configs=_normalized(configs), description=description,
-                  tags=list(tags), visibility=visibility, subscriptions_need_approval=bool(subscriptions_need_approval))
+                  tags=list(tags), visibility=visibility, subscriptions_need_approval=subscriptions_need_approval)
     try:
         with transaction.atomic():
             topic.save()
@@ -115,7 +122,8 @@ def topic_create(
 
 def topic_create_errors(*, cluster: Cluster, team: Team, name: str, partitions: int, replication_factor: int,
                         configs: dict, description: str = "", tags=(), visibility: str = "public",
-                        check_existing: bool = True, policy: TopicPolicy | None = None) -> dict:
+                        subscriptions_need_approval=False, check_existing: bool = True,
+                        policy: TopicPolicy | None = None) -> dict:
     """Every field-level problem of a new topic, without saving anything (forms validate as you type)."""
     policy = policy or policy_for(cluster)
     errors: dict[str, list[str]] = {}
@@ -132,7 +140,8 @@ def topic_create_errors(*, cluster: Cluster, team: Team, name: str, partitions: 
             errors[field] = messages
     if not cluster.is_active:
         errors.setdefault("cluster", []).append("This cluster is not accepting changes.")
-    _check_metadata(errors, description=description, tags=tags, visibility=visibility)
+    _check_metadata(errors, description=description, tags=tags, visibility=visibility,
+                    subscriptions_need_approval=subscriptions_need_approval)
     if check_existing and "name" not in errors:
         _check_name_free(errors, cluster, name)
     return errors
@@ -170,7 +179,8 @@ def _locked(topic: Topic, expected_generation: int | None) -> Topic:
 def topic_update_errors(
     *, topic: Topic, partitions: int | None = None, configs: dict | None = None, description: str | None = None,
     tags: list[str] | None = None, visibility: str | None = None, drift_reaction: str | None = None,
-    replication_factor: int | None = None, expected_generation: int | None = None,
+    replication_factor: int | None = None, subscriptions_need_approval: bool | None = None,
+    expected_generation: int | None = None,
 ) -> dict[str, list[str]]:
     """Every problem topic_update would refuse, as field errors, without saving anything.
 
@@ -195,7 +205,10 @@ def topic_update_errors(
             errors[field] = messages
     _check_metadata(errors, description=topic.description if description is None else description,
                     tags=topic.tags if tags is None else tags,
-                    visibility=topic.visibility if visibility is None else visibility)
+                    visibility=topic.visibility if visibility is None else visibility,
+                    subscriptions_need_approval=(
+                        topic.subscriptions_need_approval if subscriptions_need_approval is None
+                        else subscriptions_need_approval))
     if drift_reaction is not None and drift_reaction not in Topic.DriftReaction.values:
         errors["drift_reaction"] = ["Choose revert, report or the cluster default."]
     return errors
@@ -223,11 +236,13 @@ def topic_update(
         before = topic_snapshot(topic)
         _raise_if(topic_update_errors(topic=topic, partitions=partitions, configs=configs, description=description,
                                       tags=tags, visibility=visibility, drift_reaction=drift_reaction,
-                                      replication_factor=replication_factor))
+                                      replication_factor=replication_factor,
+                                      subscriptions_need_approval=subscriptions_need_approval))
         payload = {"topic": topic.pk, **{k: v for k, v in (
             ("partitions", partitions), ("configs", configs), ("description", description),
             ("tags", None if tags is None else list(tags)), ("visibility", visibility),
-            ("drift_reaction", drift_reaction), ("replication_factor", replication_factor)) if v is not None}}
+            ("drift_reaction", drift_reaction), ("replication_factor", replication_factor),
+            ("subscriptions_need_approval", subscriptions_need_approval)) if v is not None}}
         if opened := gate(actor=actor, cluster=topic.cluster, team=topic.team, operation="topic.update",
                           payload=payload, via=via, title=f"Change topic {topic.name}", target=topic,
                           change_request=change_request):
@@ -244,17 +259,25 @@ def topic_update(
                              ("subscriptions_need_approval", subscriptions_need_approval)):
             if value is not None:
                 setattr(topic, field, list(value) if field == "tags" else value)
+        edited = _without_generation(topic_snapshot(topic)) != _without_generation(before)
         if kafka_changed:
             _mark_for_apply(topic)
+        elif edited:
+            # Metadata only: the generation moves, so a stale If-Match is refused, but Kafka is left alone.
+            topic.bump_generation_in_place()
         topic.save()
         after = topic_snapshot(topic)
-        if after != before:
+        if edited:
             audit_record(actor=actor, via=via, action="topic.update", obj=topic, team=topic.team,
                          before=before, after=after)
             catalog_refresh([topic.pk])
     if kafka_changed:
         reconcile_soon(topic.cluster_id)
     return topic
+
+
+def _without_generation(snapshot: dict) -> dict:
+    return {k: v for k, v in snapshot.items() if k != "generation"}
 
 
 def _mark_for_apply(topic: Topic) -> None:

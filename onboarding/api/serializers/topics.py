@@ -12,8 +12,11 @@ from rest_framework import serializers
 
 from onboarding.api.fields import ServiceChoiceField
 from onboarding.models import ApplyAttempt, Topic
+from onboarding.services.topics import APPROVAL_NOT_BOOL
 
 UNKNOWN_FIELD = "Unknown field; see the API schema for the fields this request accepts."
+APPROVAL_HELP = ("Other teams' subscriptions to this public topic wait for the team's approval (private topics "
+                 "always need it).")
 CONFIGS_HELP = "Config name to value, e.g. {\"retention.ms\": \"86400000\"}; numbers are accepted for numeric configs."
 
 
@@ -34,8 +37,9 @@ class TopicSerializer(serializers.ModelSerializer):
     class Meta:
         model = Topic
         fields = ["id", "url", "cluster", "team", "name", "partitions", "replication_factor", "configs",
-                  "description", "tags", "visibility", "status", "generation", "observed_generation", "last_error",
-                  "drift", "drift_reaction", "created_at", "updated_at", "ready_at"]
+                  "description", "tags", "visibility", "subscriptions_need_approval", "status", "generation",
+                  "observed_generation", "last_error", "drift", "drift_reaction", "created_at", "updated_at",
+                  "ready_at"]
         read_only_fields = fields
 
 
@@ -70,6 +74,12 @@ def _tags(**kwargs) -> serializers.ListField:
     return serializers.ListField(child=_text(), help_text="Lowercase words (letters, digits, '-').", **kwargs)
 
 
+def _approval() -> serializers.BooleanField:
+    # The service's wording, so a bad value reads the same here as in a manifest.
+    return serializers.BooleanField(required=False, help_text=APPROVAL_HELP,
+                                    error_messages={"invalid": APPROVAL_NOT_BOOL})
+
+
 class TopicCreateSerializer(StrictSerializer):
     """A new topic. Omitted partitions, replication factor and configs take the cluster's defaults."""
 
@@ -82,6 +92,7 @@ class TopicCreateSerializer(StrictSerializer):
     description = _text(required=False)
     tags = _tags(required=False)
     visibility = ServiceChoiceField(choices=Topic.Visibility.choices, required=False)
+    subscriptions_need_approval = _approval()
 
 
 class TopicUpdateSerializer(StrictSerializer):
@@ -103,6 +114,8 @@ class TopicUpdateSerializer(StrictSerializer):
     visibility = ServiceChoiceField(choices=Topic.Visibility.choices)
     drift_reaction = ServiceChoiceField(choices=Topic.DriftReaction.choices,
                                         help_text="revert, report, or empty for the cluster's default.")
+    # Not required on PUT: clients written before the field existed send back what they knew.
+    subscriptions_need_approval = _approval()
     replication_factor = serializers.IntegerField(required=False, help_text="Cannot change; accepted unchanged.")
     generation = serializers.IntegerField(required=False, help_text="The generation this change is based on.")
     name = serializers.CharField(required=False, help_text="Cannot change; accepted unchanged.")

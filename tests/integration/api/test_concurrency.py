@@ -57,9 +57,8 @@ def test_a_stale_generation_in_the_body_is_409_and_changes_nothing(client, payme
 
 
 def test_a_weak_or_unquoted_etag_and_a_star_are_accepted(client, payments_topic):
-    topic = payments_topic()
-
     for header in ('W/"1"', "1", "*"):
+        topic = payments_topic()  # each edit moves the generation, so each header gets a fresh topic
         answer = client.patch(topic_url(topic), {"description": header}, format="json", HTTP_IF_MATCH=header)
         assert answer.status_code == 200, (header, answer.content)
 
@@ -77,3 +76,32 @@ def test_what_get_returned_can_be_put_back_with_a_change(client, payments_topic)
     assert answer.json()["generation"] == 2
     stale = client.put(topic_url(topic), representation, format="json")  # still says generation 1
     assert stale.status_code == 409
+
+
+@pytest.mark.parametrize("edit", [{"description": "All orders"}, {"tags": ["orders"]}, {"visibility": "private"}],
+                         ids=["description", "tags", "visibility"])
+def test_a_metadata_edit_moves_the_etag_so_a_change_based_on_the_old_one_is_412(client, payments_topic, edit):
+    topic = payments_topic()
+    read = client.get(topic_url(topic))
+
+    edited = client.patch(topic_url(topic), edit, format="json", HTTP_IF_MATCH=read["ETag"])
+    stale = client.patch(topic_url(topic), {"description": "Lost update"}, format="json",
+                         HTTP_IF_MATCH=read["ETag"])
+
+    assert edited.status_code == 200, edited.content
+    assert edited["ETag"] == '"2"'
+    assert stale.status_code == 412
+    assert stale.json()["current_generation"] == 2
+    topic.refresh_from_db()
+    assert topic.description != "Lost update"
+
+
+def test_a_metadata_edit_with_a_stale_body_generation_is_409(client, payments_topic):
+    topic = payments_topic()
+    client.patch(topic_url(topic), {"description": "First", "generation": 1}, format="json")
+
+    stale = client.patch(topic_url(topic), {"tags": ["late"], "generation": 1}, format="json")
+
+    assert stale.status_code == 409
+    topic.refresh_from_db()
+    assert (topic.description, topic.tags) == ("First", [])

@@ -1,9 +1,11 @@
 """The registry adapter against the real registry: plain answers, registry quirks absorbed, PlatformError."""
 
 import json
+import time
 import uuid
 
 import pytest
+from django.conf import settings
 
 from onboarding.platform import PlatformError
 from onboarding.platform.connection import RegistryConnection
@@ -82,6 +84,10 @@ def test_a_level_can_be_set_before_the_first_version(adapter, subject):
 
 
 def test_syntax_is_checked_by_the_registry_without_registering_anything(adapter, registry):
+    probes = []
+    real_register = adapter.register
+    adapter.register = lambda subject, *args: probes.append(subject) or real_register(subject, *args)
+
     assert adapter.check_syntax(PROTO_OK, "PROTOBUF") is None
     assert adapter.check_syntax(PROTO_TYPO, "PROTOBUF")
     assert adapter.check_syntax("this is not protobuf", "PROTOBUF")
@@ -95,11 +101,38 @@ def test_syntax_is_checked_by_the_registry_without_registering_anything(adapter,
     assert invalid.value.code == "invalid_schema" and not invalid.value.retryable
     adapter.validate(PROTO_OK, "PROTOBUF")
 
-    for fmt in ("protobuf", "avro", "json"):
-        # Only the portal's probe schema is there: the checked schemas were never registered.
-        assert registry.versions(SYNTAX_PROBE_PREFIX + fmt) == [1]
-        assert registry.level(SYNTAX_PROBE_PREFIX + fmt) == "NONE"
+    # Each check registered only its own probe, and none of them stays, not even soft-deleted.
+    assert len(probes) == 9 and all(p.startswith(SYNTAX_PROBE_PREFIX) for p in probes)
+    assert set(probes).isdisjoint(registry.all_subjects(deleted=True))
 
+
+@pytest.mark.django_db
+def test_a_probe_left_behind_is_removed_by_the_sweep_and_one_in_use_is_kept(adapter, registry, cluster):
+    from onboarding.platform.registry import probe_subject
+    from onboarding.reconcile.sweep import remove_stale_probes
+
+    now = time.time()
+    stale, fresh = probe_subject("avro", now=now - 3600), probe_subject("avro", now=now)
+    for subject in (stale, fresh):
+        adapter.register(subject, '"string"', "AVRO")
+    registry.delete(stale)  # soft-deleted only: its hard delete is what failed
+    try:
+        removed = remove_stale_probes([cluster])
+
+        left = set(registry.all_subjects(deleted=True))
+        assert stale in removed[cluster.registry_url or settings.SCHEMA_REGISTRY_URL.rstrip("/")]
+        assert stale not in left
+        assert fresh in left  # younger than the grace period: a check may still be using it
+    finally:
+        registry.delete(fresh)
+        registry.delete(fresh, permanent=True)
+
+
+def test_a_probe_is_dated_by_its_name_and_one_without_a_date_counts_as_old():
+    from onboarding.platform.registry import _probe_born, probe_subject
+
+    assert _probe_born(probe_subject("json", now=1_700_000_000)) == 1_700_000_000
+    assert _probe_born(SYNTAX_PROBE_PREFIX + "avro") == 0.0
 
 def test_deleting_needs_soft_then_permanent_and_tolerates_repeats(adapter, subject, registry):
     adapter.register(subject, text(ORDER_V1), "AVRO")
