@@ -187,6 +187,7 @@ class AcceptanceStack:
         self.router_group = f"portal-router-acceptance-{run}"
         self.static_root = REPO / ".stack" / "acceptance" / run / "staticfiles"
         self.processes: list[Process] = []
+        self.log_dir = LOG_DIR
         # One secret for every process: the worker decrypts the passwords that either web server encrypted.
         self.secret_key = secrets.token_urlsafe(48)
         self.runserver: Server | None = None
