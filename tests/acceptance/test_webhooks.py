@@ -21,12 +21,14 @@ def test_a_webhook_delivery_carries_a_signature_the_receiver_can_verify(as_user,
 
     request = wait_for(lambda: next((r for r in webhook_receiver.requests
                                      if r.headers.get("X-Portal-Event") == "change_request.created"
-                                     and str(change["id"]) in r.body), None),
+                                     and json.loads(r.body)["data"]["change_request"]["id"] == change["id"]), None),
                        timeout=60, message="the change_request.created delivery")
     timestamp, body = request.headers["X-Portal-Timestamp"], request.body
     expected = hmac.new(secret.encode(), f"{timestamp}.{body}".encode(), hashlib.sha256).hexdigest()
     assert hmac.compare_digest(request.headers["X-Portal-Signature"], f"sha256={expected}")
-    assert json.loads(body)["team"] == "payments"
+    event = json.loads(body)
+    assert (event["team"], event["event"]) == ("payments", "change_request.created")
+    assert event["data"]["change_request"]["operations"] == ["topic.create"]
 
     delivery = wait_for(lambda: next((d for d in alice.ok(f"webhooks/{hook['id']}/deliveries/")
                                       if str(d["id"]) == request.headers["X-Portal-Delivery"]
