@@ -45,6 +45,8 @@ FAST_TIMINGS = {
 # Variables of the test process that must not leak into the portal's processes.
 NOT_INHERITED = ("PYTEST_CURRENT_TEST", "DJANGO_TEST_DATABASE_NAME", "TEST_REDIS_DB", "DJANGO_SETTINGS_MODULE",
                  "EMAIL_HOST", "EMAIL_PORT", "DJANGO_ALLOW_ASYNC_UNSAFE")
+# Where the access reconciler (the worker) publishes routing rules; the router reads ROUTER_RULES_TOPIC.
+RULES_TOPIC_PROBE = "from onboarding.reconcile.access import rules_topic; print(rules_topic())"
 # What a TLS-terminating proxy in front of gunicorn adds to every request it forwards.
 PROXY_HEADERS = {"X-Forwarded-Proto": "https"}
 
@@ -190,6 +192,7 @@ class AcceptanceStack:
         self.log_dir = LOG_DIR
         # One secret for every process: the worker decrypts the passwords that either web server encrypted.
         self.secret_key = secrets.token_urlsafe(48)
+        self.worker_rules_topic = ""  # where the worker publishes routing rules, probed at start
         self.runserver: Server | None = None
         self.gunicorn: Server | None = None
         self.env = self._development_env()
@@ -236,11 +239,17 @@ class AcceptanceStack:
         production = self._production_env()
         manage(production, "collectstatic", "--noinput", log_name="collectstatic")  # the image's build step
 
+        self.worker_rules_topic = manage(self.env, "shell", "-c", RULES_TOPIC_PROBE).strip()
+        worker_env = self.env
+        if self.worker_rules_topic != self.rules_topic:
+            # Never write this run's rules into the shared default topic (see rules_topic_settings.py).
+            worker_env = {**self.env, "DJANGO_SETTINGS_MODULE": "tests.acceptance.rules_topic_settings"}
+
         web_port, gunicorn_port, router_metrics = free_port(), free_port(), free_port()
         hostname = f"acceptance-{self.run}@{socket.gethostname()}"
         runserver = self._spawn("runserver", [PYTHON, "manage.py", "runserver", f"127.0.0.1:{web_port}"], self.env)
         worker = self._spawn("worker", [PYTHON, "-m", "celery", "-A", "portal", "worker", "--loglevel=INFO",
-                                        "--concurrency=2", "-Q", "portal", "-n", hostname], self.env)
+                                        "--concurrency=2", "-Q", "portal", "-n", hostname], worker_env)
         self._spawn("beat", [PYTHON, "-m", "celery", "-A", "portal", "beat", "--loglevel=INFO", "--schedule",
                              str(self.static_root.parent / "celerybeat-schedule")], self.env)
         router = self._spawn("router", [PYTHON, "manage.py", "run_router"],

@@ -50,7 +50,8 @@ def test_a_topic_created_in_the_browser_form_is_on_the_broker(browser, stack, ru
         page.wait_for_load_state("networkidle")
 
         page.goto(f"{stack.runserver.url}/topics/new/")
-        page.select_option("#id_cluster", label="local")
+        page.select_option("#id_cluster", label="local (dev)")
+        page.wait_for_load_state("networkidle")  # the form is swapped for the cluster's rules
         page.locator("#id_name").fill(name)
         page.locator("#id_partitions").fill("2")
         page.get_by_role("button", name="Create topic").click()
