@@ -239,7 +239,8 @@ class AcceptanceStack:
         production = self._production_env()
         manage(production, "collectstatic", "--noinput", log_name="collectstatic")  # the image's build step
 
-        self.worker_rules_topic = manage(self.env, "shell", "-c", RULES_TOPIC_PROBE).strip()
+        # The last line: `shell` may first say which objects it imported.
+        self.worker_rules_topic = manage(self.env, "shell", "-c", RULES_TOPIC_PROBE).strip().splitlines()[-1]
         worker_env = self.env
         if self.worker_rules_topic != self.rules_topic:
             # Never write this run's rules into the shared default topic (see rules_topic_settings.py).

@@ -50,7 +50,7 @@ def test_a_second_person_approves_a_change_the_gated_cluster_holds(as_user, serv
     assert held.status_code == 202, held.text
     change = held.json()
     assert held.headers["Location"].endswith(f"/api/v1/change-requests/{change['id']}/")
-    assert change["status"] == "waiting" and change["operations"] == ["topic.create"]
+    assert change["status"] == "pending" and change["operations"] == ["topic.create"]
     assert _topic_named(alice, "local-prod", name) is None, "a held change must not be applied yet"
 
     own = alice.post(f"change-requests/{change['id']}/approve/", {"comment": "mine"})
@@ -74,7 +74,7 @@ def test_a_topic_is_promoted_to_prod_after_approval(as_user, server, run, prod_a
     promoted = alice.post(f"topics/{dev['id']}/promote/", {})
     assert promoted.status_code == 202, promoted.text
     change = promoted.json()
-    assert change["cluster"] == "local-prod" and change["status"] == "waiting"
+    assert change["cluster"] == "local-prod" and change["status"] == "pending"
 
     _approved(operator, change)
     prod = wait_for(lambda: _topic_named(alice, "local-prod", name), timeout=30, message=f"{name} on local-prod")
