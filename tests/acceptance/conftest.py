@@ -14,9 +14,8 @@ import os
 import uuid
 
 import pytest
-import requests
-from confluent_kafka.admin import AdminClient
 
+from tests.acceptance.cleanup import remove_run_leftovers
 from tests.acceptance.http import Api, Browser
 from tests.acceptance.stack import AcceptanceStack, manage
 
@@ -47,21 +46,8 @@ def stack():
         yield portal
     finally:
         portal.stop()
-        _remove_run_topics(run)
-
-
-def _remove_run_topics(run: str) -> None:
-    """Housekeeping only: the brokers are shared and keep topics, so this run's are deleted at the end."""
-    marker = f"acc{run}"
-    for bootstrap in filter(None, [os.environ.get("KAFKA_BOOTSTRAP_SERVERS"),
-                                   os.environ.get("KAFKA_PROD_BOOTSTRAP_SERVERS")]):
-        admin = AdminClient({"bootstrap.servers": bootstrap})
-        names = [n for n in admin.list_topics(timeout=10).topics if marker in n or n.endswith(f"acceptance-{run}")]
-        for future in (admin.delete_topics(names, operation_timeout=30).values() if names else []):
-            try:
-                future.result(30)
-            except Exception:  # noqa: BLE001 - cleanup must not hide a test's result
-                pass
+        for problem in remove_run_leftovers(f"acc{run}", portal.rules_topic):
+            print(f"acceptance cleanup: {problem}")
 
 
 @pytest.fixture(scope="session")
@@ -113,14 +99,3 @@ def as_user(tokens, servers):
 @pytest.fixture(scope="session")
 def registry_url() -> str:
     return os.environ["SCHEMA_REGISTRY_URL"]
-
-
-@pytest.fixture(scope="session")
-def helpers_server(servers):
-    """Setup that is not the journey under test goes through gunicorn, the production server."""
-    return servers["gunicorn"]
-
-
-@pytest.fixture
-def webhook_http():
-    return requests.Session()
