@@ -1,0 +1,288 @@
+"""The portal's own processes for the acceptance tier, started the way people start them.
+
+Two web servers on one fresh database: `manage.py runserver` with the environment `scripts/dev up`
+gives it (development), and gunicorn as the image's entry point runs it (production settings behind a
+TLS-terminating proxy). One Celery worker, `celery beat` and `manage.py run_router` serve both. They
+use a Redis database of their own and a rules topic and router group of their own, so neither the
+in-process suite's worker nor a developer's `scripts/dev up` ever takes their work.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import signal
+import socket
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+import psycopg
+import requests
+
+REPO = Path(__file__).resolve().parents[2]
+LOG_DIR = REPO / ".stack" / "logs" / "acceptance"
+PYTHON = sys.executable
+
+# Retries, claim leases and sweeps within seconds (as tests/fixtures/workers.py FAST_RECOVERY), and a
+# router whose transactions and sessions are short, so a reconcile or a rebalance never takes minutes.
+FAST_TIMINGS = {
+    "RECONCILE_BACKOFF_BASE_SECONDS": "1",
+    "RECONCILE_MAX_BACKOFF_SECONDS": "4",
+    "RECONCILE_CLAIM_LEASE_SECONDS": "15",
+    "KAFKA_ADMIN_TIMEOUT_SECONDS": "5",
+    "SWEEP_INTERVAL_SECONDS": "2",
+    "NOTIFY_BACKOFF_BASE_SECONDS": "1",
+    "NOTIFY_MAX_BACKOFF_SECONDS": "4",
+    "NOTIFY_MAX_ATTEMPTS": "3",
+    "NOTIFY_TIMEOUT_SECONDS": "3",
+    "ROUTER_TRANSACTION_TIMEOUT_MS": "10000",
+    "ROUTER_SESSION_TIMEOUT_MS": "6000",
+}
+# Variables of the test process that must not leak into the portal's processes.
+NOT_INHERITED = ("PYTEST_CURRENT_TEST", "DJANGO_TEST_DATABASE_NAME", "TEST_REDIS_DB", "DJANGO_SETTINGS_MODULE",
+                 "EMAIL_HOST", "EMAIL_PORT", "DJANGO_ALLOW_ASYNC_UNSAFE")
+# Where the access reconciler (the worker) publishes routing rules; the router reads ROUTER_RULES_TOPIC.
+RULES_TOPIC_PROBE = "from onboarding.reconcile.access import rules_topic; print(rules_topic())"
+# What a TLS-terminating proxy in front of gunicorn adds to every request it forwards.
+PROXY_HEADERS = {"X-Forwarded-Proto": "https"}
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def database_url(name: str) -> str:
+    parts = urlsplit(os.environ["DATABASE_URL"])
+    return urlunsplit(parts._replace(path="/" + name))
+
+
+def redis_url(db: int) -> str:
+    parts = urlsplit(os.environ["REDIS_URL"])
+    return urlunsplit(parts._replace(path=f"/{db}"))
+
+
+class Database:
+    """A database of its own on the stack's Postgres, created for the run and dropped after it."""
+
+    def __init__(self, name: str):
+        self.name = name
+        self.url = database_url(name)
+
+    def _admin(self) -> psycopg.Connection:
+        return psycopg.connect(os.environ["DATABASE_URL"], autocommit=True)
+
+    def create(self) -> None:
+        with self._admin() as connection:
+            connection.execute(f'CREATE DATABASE "{self.name}"')
+
+    def drop(self) -> None:
+        with self._admin() as connection:
+            connection.execute(f'DROP DATABASE IF EXISTS "{self.name}" WITH (FORCE)')
+
+
+@dataclass
+class Process:
+    """One long-running portal process, in its own process group, logging to a file."""
+
+    name: str
+    command: list[str]
+    env: dict[str, str]
+    log_path: Path = field(init=False)
+    popen: subprocess.Popen | None = None
+
+    def __post_init__(self):
+        self.log_path = LOG_DIR / f"{self.name}.log"
+
+    def start(self) -> None:
+        log = open(self.log_path, "ab")
+        self.popen = subprocess.Popen(self.command, cwd=REPO, env=self.env, stdout=log, stderr=subprocess.STDOUT,
+                                      start_new_session=True)
+        log.close()
+
+    def check_alive(self) -> None:
+        if self.popen is None or self.popen.poll() is not None:
+            raise RuntimeError(f"{self.name} exited with {self.popen and self.popen.returncode}; see {self.log_path}")
+
+    def stop(self) -> None:
+        if self.popen is None or self.popen.poll() is not None:
+            return
+        os.killpg(self.popen.pid, signal.SIGTERM)
+        try:
+            self.popen.wait(20)
+        except subprocess.TimeoutExpired:
+            os.killpg(self.popen.pid, signal.SIGKILL)
+            self.popen.wait(10)
+
+
+def manage(env: dict[str, str], *args: str, log_name: str | None = None) -> str:
+    """Run `manage.py <args>` to completion, as an operator on the install's host would; returns stdout."""
+    done = subprocess.run([PYTHON, "manage.py", *args], cwd=REPO, env=env, capture_output=True, text=True,
+                          timeout=300)
+    if log_name:
+        with open(LOG_DIR / f"{log_name}.log", "a") as log:
+            log.write(done.stdout + done.stderr)
+    if done.returncode != 0:
+        raise RuntimeError(f"manage.py {' '.join(args)} failed ({done.returncode}):\n{done.stdout}\n{done.stderr}")
+    return done.stdout
+
+
+def wait_ready(process: Process, url: str, *, headers: dict | None = None, timeout: float = 90) -> None:
+    """Until `url` answers 200 (the web servers' /readyz, the router's /metrics)."""
+    deadline = time.monotonic() + timeout
+    last = "no answer"
+    while time.monotonic() < deadline:
+        process.check_alive()
+        try:
+            answer = requests.get(url, headers=headers, timeout=5, allow_redirects=False)
+            if answer.status_code == 200:
+                return
+            last = f"{answer.status_code} {answer.text[:300]}"
+        except requests.RequestException as exc:
+            last = str(exc)
+        time.sleep(0.5)
+    raise RuntimeError(f"{process.name} not ready at {url} within {timeout}s ({last}); see {process.log_path}")
+
+
+def wait_worker(process: Process, broker: str, hostname: str, timeout: float = 90) -> None:
+    """Until the Celery worker answers a ping on its broker."""
+    from celery import Celery
+
+    app = Celery(broker=broker)
+    deadline = time.monotonic() + timeout
+    try:
+        while time.monotonic() < deadline:
+            process.check_alive()
+            try:
+                if app.control.ping(destination=[hostname], timeout=1):
+                    return
+            except OSError:
+                time.sleep(0.5)
+    finally:
+        app.close()
+    raise RuntimeError(f"{process.name} did not answer a ping within {timeout}s; see {process.log_path}")
+
+
+@dataclass
+class Server:
+    """A web server of the portal under test: where it listens, and what every request to it carries."""
+
+    name: str
+    url: str
+    headers: dict[str, str]
+
+
+class AcceptanceStack:
+    """The database, the four processes of the README and gunicorn; `start()` returns when all are ready."""
+
+    def __init__(self, run: str):
+        self.run = run
+        self.database = Database(f"acceptance_{run}")
+        self.redis_db = int(os.environ.get("ACCEPTANCE_REDIS_DB", "9"))
+        self.broker = redis_url(self.redis_db)
+        self.rules_topic = f"_portal.routing-rules.acceptance-{run}"
+        self.router_group = f"portal-router-acceptance-{run}"
+        self.static_root = REPO / ".stack" / "acceptance" / run / "staticfiles"
+        self.processes: list[Process] = []
+        self.log_dir = LOG_DIR
+        # One secret for every process: the worker decrypts the passwords that either web server encrypted.
+        self.secret_key = secrets.token_urlsafe(48)
+        self.worker_rules_topic = ""  # where the worker publishes routing rules, probed at start
+        self.runserver: Server | None = None
+        self.gunicorn: Server | None = None
+        self.env = self._development_env()
+
+    def _development_env(self) -> dict[str, str]:
+        """What `scripts/dev up` exports (the stack's env file is already in ours), on this run's database."""
+        env = {k: v for k, v in os.environ.items() if k not in NOT_INHERITED}
+        env.update(FAST_TIMINGS)
+        env.update({
+            "DATABASE_URL": self.database.url,
+            "REDIS_URL": self.broker,
+            "DJANGO_SECRET_KEY": self.secret_key,
+            "DJANGO_DEBUG": "true",
+            "DJANGO_ALLOWED_HOSTS": "localhost,127.0.0.1",
+            "PYTHONUNBUFFERED": "1",
+            "ROUTER_RULES_TOPIC": self.rules_topic,
+            "ROUTER_GROUP_ID": self.router_group,
+        })
+        return env
+
+    def _production_env(self) -> dict[str, str]:
+        """The image's settings: DEBUG off, JSON logs, collected static files, behind a TLS-terminating proxy."""
+        env = dict(self.env)
+        env.update({
+            "DJANGO_DEBUG": "false",
+            "DJANGO_ALLOWED_HOSTS": "127.0.0.1,localhost",
+            "DJANGO_SECURE_PROXY_SSL_HEADER": "X-Forwarded-Proto",
+            "FORWARDED_ALLOW_IPS": "127.0.0.1",
+            "DJANGO_STATIC_ROOT": str(self.static_root),
+            "LOG_FORMAT": "json",
+        })
+        return env
+
+    def start(self) -> None:
+        LOG_DIR.mkdir(parents=True, exist_ok=True)
+        for old in LOG_DIR.glob("*.log"):
+            old.unlink()  # the log check reads this run's logs only
+        import redis
+
+        redis.Redis.from_url(self.broker).flushdb()  # no task or queued-mark of an earlier run
+        production = self._production_env()
+        # The image's build step, meanwhile: gunicorn's settings serve the collected, hashed files.
+        with open(LOG_DIR / "collectstatic.log", "ab") as log:
+            collecting = subprocess.Popen([PYTHON, "manage.py", "collectstatic", "--noinput"], cwd=REPO,
+                                          env=production, stdout=log, stderr=subprocess.STDOUT)
+        self.database.create()
+        manage(self.env, "migrate", "--noinput", log_name="migrate")
+        manage(self.env, "seed_demo", log_name="seed_demo")
+        if collecting.wait(300) != 0:
+            raise RuntimeError(f"collectstatic failed; see {LOG_DIR / 'collectstatic.log'}")
+
+        # The last line: `shell` may first say which objects it imported.
+        self.worker_rules_topic = manage(self.env, "shell", "-c", RULES_TOPIC_PROBE).strip().splitlines()[-1]
+        worker_env = self.env
+        if self.worker_rules_topic != self.rules_topic:
+            # Never write this run's rules into the shared default topic (see rules_topic_settings.py).
+            worker_env = {**self.env, "DJANGO_SETTINGS_MODULE": "tests.acceptance.rules_topic_settings"}
+
+        web_port, gunicorn_port, router_metrics = free_port(), free_port(), free_port()
+        hostname = f"acceptance-{self.run}@{socket.gethostname()}"
+        runserver = self._spawn("runserver", [PYTHON, "manage.py", "runserver", f"127.0.0.1:{web_port}"], self.env)
+        worker = self._spawn("worker", [PYTHON, "-m", "celery", "-A", "portal", "worker", "--loglevel=INFO",
+                                        "--concurrency=2", "-Q", "portal", "-n", hostname], worker_env)
+        self._spawn("beat", [PYTHON, "-m", "celery", "-A", "portal", "beat", "--loglevel=INFO", "--schedule",
+                             str(self.static_root.parent / "celerybeat-schedule")], self.env)
+        router = self._spawn("router", [PYTHON, "manage.py", "run_router"],
+                             {**self.env, "ROUTER_METRICS_PORT": str(router_metrics)})
+        # scripts/entrypoint web, bound to loopback only.
+        gunicorn = self._spawn("gunicorn", [
+            PYTHON, "-m", "gunicorn", "portal.wsgi", "--config", "python:portal.gunicorn_conf",
+            "--bind", f"127.0.0.1:{gunicorn_port}", "--workers", "2",
+            "--forwarded-allow-ips", production["FORWARDED_ALLOW_IPS"]], production)
+
+        self.runserver = Server("runserver", f"http://127.0.0.1:{web_port}", {})
+        self.gunicorn = Server("gunicorn", f"http://127.0.0.1:{gunicorn_port}", dict(PROXY_HEADERS))
+        wait_ready(runserver, f"{self.runserver.url}/readyz")
+        wait_ready(gunicorn, f"{self.gunicorn.url}/readyz", headers=self.gunicorn.headers)
+        wait_worker(worker, self.broker, hostname)
+        wait_ready(router, f"http://127.0.0.1:{router_metrics}/metrics")
+
+    def _spawn(self, name: str, command: list[str], env: dict[str, str]) -> Process:
+        process = Process(name, command, env)
+        self.processes.append(process)
+        process.start()
+        return process
+
+    def stop(self) -> None:
+        for process in reversed(self.processes):
+            process.stop()
+        self.database.drop()
+
+    def log_files(self) -> list[Path]:
+        return sorted(LOG_DIR.glob("*.log"))
