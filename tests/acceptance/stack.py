@@ -228,8 +228,8 @@ class AcceptanceStack:
 
     def start(self) -> None:
         LOG_DIR.mkdir(parents=True, exist_ok=True)
-        for old in LOG_DIR.glob("*.log"):
-            old.unlink()  # the log check reads this run's logs only
+        for old in LOG_DIR.iterdir():
+            old.unlink()  # the log check reads this run's logs only; screenshots are this run's too
         import redis
 
         redis.Redis.from_url(self.broker).flushdb()  # no task or queued-mark of an earlier run
