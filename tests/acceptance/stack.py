@@ -283,6 +283,9 @@ class AcceptanceStack:
         for process in reversed(self.processes):
             process.stop()
         self.database.drop()
+        import redis
+
+        redis.Redis.from_url(self.broker).flushdb()  # the run's own database: nothing left queued
 
     def log_files(self) -> list[Path]:
         return sorted(LOG_DIR.glob("*.log"))
