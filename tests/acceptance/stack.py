@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import secrets
+import shutil
 import signal
 import socket
 import subprocess
@@ -21,6 +22,7 @@ from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
 import psycopg
+import redis
 import requests
 
 REPO = Path(__file__).resolve().parents[2]
@@ -228,10 +230,8 @@ class AcceptanceStack:
 
     def start(self) -> None:
         LOG_DIR.mkdir(parents=True, exist_ok=True)
-        for old in LOG_DIR.glob("*.log"):
-            old.unlink()  # the log check reads this run's logs only
-        import redis
-
+        for old in LOG_DIR.iterdir():
+            old.unlink()  # the log check reads this run's logs only; screenshots are this run's too
         redis.Redis.from_url(self.broker).flushdb()  # no task or queued-mark of an earlier run
         production = self._production_env()
         # The image's build step, meanwhile: gunicorn's settings serve the collected, hashed files.
@@ -283,6 +283,8 @@ class AcceptanceStack:
         for process in reversed(self.processes):
             process.stop()
         self.database.drop()
+        redis.Redis.from_url(self.broker).flushdb()  # the run's own database: nothing left queued
+        shutil.rmtree(self.static_root.parent, ignore_errors=True)
 
     def log_files(self) -> list[Path]:
         return sorted(LOG_DIR.glob("*.log"))

@@ -50,14 +50,19 @@ def test_a_topic_created_in_the_browser_form_is_on_the_broker(browser, stack, ru
         page.wait_for_load_state("networkidle")
 
         page.goto(f"{stack.runserver.url}/topics/new/")
-        page.select_option("#id_cluster", label="local (dev)")
-        page.wait_for_load_state("networkidle")  # the form is swapped for the cluster's rules
+        # Choosing the cluster swaps the form for one with that cluster's rules: type only after the swap.
+        with page.expect_response(lambda r: "/topics/new/" in r.url and r.request.method == "GET"):
+            page.select_option("#id_cluster", label="local (dev)")
+        page.wait_for_load_state("networkidle")
         page.locator("#id_name").fill(name)
         page.locator("#id_partitions").fill("2")
         page.get_by_role("button", name="Create topic").click()
         page.wait_for_url(re.compile(r"/topics/\d+/$"))
         expect(page.get_by_test_id("status-badge")).to_have_text("Ready", timeout=90_000)
         page.screenshot(path=str(stack.log_dir / "topic-form-ready.png"))
+    except Exception:
+        page.screenshot(path=str(stack.log_dir / "topic-form-failed.png"))
+        raise
     finally:
         context.close()
     seen = wait_for(lambda: kafka.describe_topic(kafka.client_config(payments_reader), name), timeout=30,
