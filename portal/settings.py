@@ -351,5 +351,13 @@ for _network in METRICS_ALLOWED_IPS:
         ipaddress.ip_network(_network, strict=False)
     except ValueError:
         raise ConfigError(f"METRICS_ALLOWED_IPS must list IP addresses or networks; {_network!r} is not.") from None
+# The router's table of rules and its consumer group. One setting read by both sides: the access reconciler
+# writes the rules where the router reads them.
+ROUTER_RULES_TOPIC = env_str("ROUTER_RULES_TOPIC", "_portal.routing-rules")
+ROUTER_GROUP_ID = env_str("ROUTER_GROUP_ID", "portal-router")
+# How long a killed router's open transaction (holding back read_committed readers) and its group membership
+# linger; tests shorten them.
+ROUTER_TRANSACTION_TIMEOUT_MS = env_int("ROUTER_TRANSACTION_TIMEOUT_MS", 60000, minimum=1000)
+ROUTER_SESSION_TIMEOUT_MS = env_int("ROUTER_SESSION_TIMEOUT_MS", 45000, minimum=1000)
 # The router's own /metrics port (prometheus_client's HTTP server); 0 turns it off.
 ROUTER_METRICS_PORT = env_int("ROUTER_METRICS_PORT", 0, minimum=0)

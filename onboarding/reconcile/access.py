@@ -32,7 +32,7 @@ log = logging.getLogger(__name__)
 
 
 def rules_topic() -> str:
-    return getattr(settings, "ROUTER_RULES_TOPIC", "_portal.routing-rules")
+    return settings.ROUTER_RULES_TOPIC
 
 
 def due_accounts(cluster_id: int):

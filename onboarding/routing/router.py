@@ -15,7 +15,6 @@ from __future__ import annotations
 import contextlib
 import functools
 import logging
-import os
 import time
 import uuid
 from collections import Counter, defaultdict
@@ -38,17 +37,13 @@ ROUTE_HEADERS = ("route.source.topic", "route.source.partition", "route.source.o
 _COMMIT_ATTEMPTS = 5
 
 
-def _setting(name: str, default):
-    """settings.py belongs to the portal; the router's knobs fall back to the environment, then a default."""
-    return getattr(settings, name, None) or os.environ.get(name) or default
-
-
 def default_rules_topic() -> str:
-    return _setting("ROUTER_RULES_TOPIC", "_portal.routing-rules")
+    # The same setting the access reconciler writes rules to (portal/settings.py reads it from the environment).
+    return settings.ROUTER_RULES_TOPIC
 
 
 def default_group_id() -> str:
-    return _setting("ROUTER_GROUP_ID", "portal-router")
+    return settings.ROUTER_GROUP_ID
 
 
 def default_kafka_config() -> dict:
@@ -71,10 +66,8 @@ class Router:
         # Unique per process: fencing of a crashed predecessor comes from the group generation
         # (KIP-447), not from reusing a transactional id per partition.
         self.transactional_id = f"{transactional_prefix}-{uuid.uuid4().hex}"
-        # Shorter timeouts only shorten how long a killed router's open transaction (which holds back
-        # read_committed readers) and its group membership linger; tests set them through the env.
-        self.transaction_timeout_ms = int(_setting("ROUTER_TRANSACTION_TIMEOUT_MS", 60000))
-        self.session_timeout_ms = int(_setting("ROUTER_SESSION_TIMEOUT_MS", 45000))
+        self.transaction_timeout_ms = settings.ROUTER_TRANSACTION_TIMEOUT_MS
+        self.session_timeout_ms = settings.ROUTER_SESSION_TIMEOUT_MS
         self.counters: dict[str, Counter] = defaultdict(Counter)
         self.lag = metrics.LagTracker(self.group_id)
         self.rules: RulesTableReader | None = None

@@ -246,16 +246,16 @@ class AcceptanceStack:
 
         # The last line: `shell` may first say which objects it imported.
         self.worker_rules_topic = manage(self.env, "shell", "-c", RULES_TOPIC_PROBE).strip().splitlines()[-1]
-        worker_env = self.env
         if self.worker_rules_topic != self.rules_topic:
-            # Never write this run's rules into the shared default topic (see rules_topic_settings.py).
-            worker_env = {**self.env, "DJANGO_SETTINGS_MODULE": "tests.acceptance.rules_topic_settings"}
+            # Never let a run write its rules into the shared default topic that other portals' routers read.
+            raise RuntimeError(f"the worker would publish routing rules to {self.worker_rules_topic!r}, "
+                               f"not to ROUTER_RULES_TOPIC={self.rules_topic}")
 
         web_port, gunicorn_port, router_metrics = free_port(), free_port(), free_port()
         hostname = f"acceptance-{self.run}@{socket.gethostname()}"
         runserver = self._spawn("runserver", [PYTHON, "manage.py", "runserver", f"127.0.0.1:{web_port}"], self.env)
         worker = self._spawn("worker", [PYTHON, "-m", "celery", "-A", "portal", "worker", "--loglevel=INFO",
-                                        "--concurrency=2", "-Q", "portal", "-n", hostname], worker_env)
+                                        "--concurrency=2", "-Q", "portal", "-n", hostname], self.env)
         self._spawn("beat", [PYTHON, "-m", "celery", "-A", "portal", "beat", "--loglevel=INFO", "--schedule",
                              str(self.static_root.parent / "celerybeat-schedule")], self.env)
         router = self._spawn("router", [PYTHON, "manage.py", "run_router"],
