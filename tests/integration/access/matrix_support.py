@@ -155,12 +155,13 @@ class World(GovernanceObjects):
 
     @cached_property
     def drifted_topic(self) -> Topic:
-        """A private topic whose partitions were changed on the broker by hand: revert and adopt apply."""
+        """A private topic whose retention was changed on the broker by hand: revert and adopt apply (grown
+        partitions could only be adopted)."""
         topic = self.topic(self.payments, self.alice, "drifted", Topic.Visibility.PRIVATE)
         Topic.objects.filter(pk=topic.pk).update(
             status=ResourceStatus.DRIFTED, observed_generation=topic.generation,
-            observed={"partitions": 2, "replication_factor": 1, "configs": {}},
-            drift={"partitions": {"desired": 1, "observed": 2}})
+            observed={"partitions": topic.partitions, "replication_factor": 1, "configs": {"retention.ms": "60000"}},
+            drift={"configs": {"retention.ms": {"desired": None, "observed": "60000"}}})
         topic.refresh_from_db()
         return topic
 
