@@ -208,6 +208,21 @@ class World(GovernanceObjects):
                                       name=unique("reader"), via=AuditEvent.Via.SYSTEM)[0]
 
     @cached_property
+    def drifted_account(self):
+        """A payments account whose WRITE on the team's prefix was removed on the broker by hand."""
+        from onboarding.reconcile.access_plan import AclSpec, team_acls
+
+        sa = service_account_create(actor=self.alice, cluster=self.cluster, team=self.payments,
+                                    name=unique("drifted"), via=AuditEvent.Via.SYSTEM)[0]
+        write = AclSpec("TOPIC", "payments.", "PREFIXED", sa.principal, "WRITE")
+        seen = sorted(team_acls(sa.principal, "payments") - {write})
+        type(sa).objects.filter(pk=sa.pk).update(
+            status=ResourceStatus.DRIFTED, observed_generation=sa.generation,
+            drift={"missing": [write.as_dict()], "extra": []}, observed={"acls": [s.as_dict() for s in seen]})
+        sa.refresh_from_db()
+        return sa
+
+    @cached_property
     def spare_account(self):
         """A payments account no subscription uses, so it may be deleted."""
         return service_account_create(actor=self.alice, cluster=self.cluster, team=self.payments,
