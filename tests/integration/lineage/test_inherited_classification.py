@@ -64,6 +64,7 @@ def test_a_routed_copy_is_masked_as_its_source_and_says_where_its_classification
 
     page = client_for(carol).get(f"/topics/{destination.pk}/").content.decode()
     assert 'data-testid="inherited-tags"' in page
+    assert "PHI, PII inherited" in page and "routed in · PHI, PII" in page  # the lineage picture
     assert f"PHI, inherited from <a class=\"mono\" href=\"/topics/{source.pk}/\">{source.name}</a>" in page
     catalogue = client_for(carol).get("/catalogue/", {"q": destination.name}).content.decode()
     assert f"PHI, inherited from {source.name}" in catalogue and f"PII, inherited from {source.name}" in catalogue
