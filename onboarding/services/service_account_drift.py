@@ -51,6 +51,22 @@ def _locked(sa: ServiceAccount) -> ServiceAccount:
     return locked
 
 
+def _foreign(sa: ServiceAccount, specs) -> list:
+    """ACLs on resources outside the account's team prefix: other teams' topics, groups, transactional ids."""
+    prefix = f"{sa.team.slug}."
+    return sorted(s for s in specs if not s.name.startswith(prefix))
+
+
+def _check_foreign(actor, sa: ServiceAccount, accepted) -> None:
+    # Reading another team's topic needs that team's consent (a subscription); keeping such a right found on
+    # the cluster is therefore the platform operators' decision, never the account's own team's.
+    if (foreign := _foreign(sa, accepted)) and not is_operator(actor):
+        names = "; ".join(s.label() for s in foreign)
+        raise ValidationError({"__all__": [
+            f"The cluster gives {sa.username} rights outside its team ({names}): only platform operators can "
+            "adopt those. Revert, or ask an operator."]})
+
+
 def service_account_revert(*, actor, sa: ServiceAccount, via: str = AuditEvent.Via.SYSTEM) -> ServiceAccount:
     """Make the cluster hold exactly the account's standard ACLs again (the access reconciler applies it)."""
     _check(actor, sa)
@@ -80,8 +96,10 @@ def service_account_adopt(*, actor, sa: ServiceAccount, via: str = AuditEvent.Vi
             raise ValidationError({"__all__": ["The service account has no ACL drift to adopt."]})
         observed = {s for s in access_plan.specs_of(sa.observed["acls"]) if s.principal == sa.principal}
         standard = desired_acls(sa.cluster_id, standard=True).get(sa.principal, set())
+        exceptions = access_plan.adopted(standard, observed)
+        _check_foreign(actor, sa, access_plan.specs_of(exceptions.get("accepted")))
         before = {**service_account_snapshot(sa), "drift": sa.drift}
-        sa.acl_exceptions = access_plan.adopted(standard, observed)
+        sa.acl_exceptions = exceptions
         sa.generation += 1
         sa.observed_generation = sa.generation
         sa.status, sa.ready_at, sa.drift, sa.last_error = ResourceStatus.READY, timezone.now(), None, ""

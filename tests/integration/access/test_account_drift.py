@@ -54,7 +54,7 @@ def _labels(specs):
 
 
 def test_adopt_keeps_the_clusters_acls_and_revert_puts_the_standard_set_back(
-        client, cluster, payments, alice, clinical, carol, kafka_admin, kafka_sasl_bootstrap):
+        client, cluster, payments, alice, clinical, carol, operator, kafka_admin, kafka_sasl_bootstrap):
     own = _topic(cluster, payments, alice, "payments")
     theirs = _topic(cluster, clinical, carol, "clinical")
     sa, password = service_account_create(actor=alice, cluster=cluster, team=payments, name="drifty")
@@ -75,9 +75,17 @@ def test_adopt_keeps_the_clusters_acls_and_revert_puts_the_standard_set_back(
     assert f"added outside: ALLOW READ on LITERAL TOPIC {theirs.name}" in page
     assert 'data-testid="revert-drifty"' in page and 'data-testid="adopt-drifty"' in page
 
-    # Adopt, from the page: the cluster's set becomes desired; nothing is reported or changed any more.
+    # The team cannot keep a right on another team's topic: that team never agreed to it.
+    refused = client.post(f"/service-accounts/{sa.pk}/adopt/", follow=True).content.decode()
+    assert "only platform operators can adopt those" in refused
+    sa.refresh_from_db()
+    assert sa.status == ResourceStatus.DRIFTED and not sa.acl_exceptions
+
+    # Adopt, from the page, by an operator: the cluster's set becomes desired; nothing is reported or changed.
+    client.force_login(operator)
     response = client.post(f"/service-accounts/{sa.pk}/adopt/", HTTP_HX_REQUEST="true")
     assert response.status_code == 204 and response["HX-Location"] == "/teams/payments/service-accounts/"
+    client.login(username="alice", password=PASSWORD)
     sa.refresh_from_db()
     assert (sa.status, sa.drift) == (ResourceStatus.READY, None)
     assert _labels(sa.acl_exceptions["accepted"]) == _labels(
