@@ -261,6 +261,21 @@ class World(GovernanceObjects):
                                     reason="Research needs it", via=AuditEvent.Via.SYSTEM)
 
     @cached_property
+    def drifted_subscription(self) -> Subscription:
+        """research reads a public payments topic directly; its READ was removed on the broker by hand."""
+        from onboarding.reconcile.access_plan import AclSpec
+
+        source = self.topic(self.payments, self.alice, "drift-source", Topic.Visibility.PUBLIC)
+        sub = subscription_request(actor=self.users["robin"], subscriber=self.research, source=source,
+                                   service_account=self.research_account, mode=Subscription.Mode.DIRECT,
+                                   reason="Research needs it", via=AuditEvent.Via.SYSTEM)
+        read = AclSpec("TOPIC", source.name, "LITERAL", self.research_account.principal, "READ")
+        Subscription.objects.filter(pk=sub.pk).update(status=ResourceStatus.DRIFTED,
+                                                      drift={"missing": [read.as_dict()], "extra": []})
+        sub.refresh_from_db()
+        return sub
+
+    @cached_property
     def outgoing(self) -> Subscription:
         """payments routes research's public topic into its own (approved at once), with a filter."""
         destination = self.topic(self.payments, self.alice, "copy", Topic.Visibility.PRIVATE)

@@ -177,6 +177,10 @@ API = [
         body=lambda w: COMMENT, effect="subscription.revoke"),
     row("api:subscription-revoke",           "POST",   "incoming_public",  "login 404 403 403 ok ok",
         body=lambda w: COMMENT, effect="subscription.revoke"),
+    row("api:subscription-revert",           "POST",   "drifted_subscription", "login 404 403 403 ok ok",
+        effect="subscription.drift.revert"),
+    row("api:subscription-adopt",            "POST",   "drifted_subscription", "login 404 403 403 ok ok",
+        effect="subscription.drift.adopt"),
 ]
 
 # ------------------------------------------------------------------------------------------------ browser
@@ -245,6 +249,10 @@ BROWSER = [
         body=lambda w: COMMENT, effect="subscription.revoke"),
     row("onboarding:subscription_revoke",      "POST", "incoming_public", "login 404 bounce bounce ok ok",
         body=lambda w: COMMENT, effect="subscription.revoke"),
+    row("onboarding:subscription_drift_revert", "POST", "drifted_subscription", "login 404 403 403 ok ok",
+        effect="subscription.drift.revert"),
+    row("onboarding:subscription_drift_adopt",  "POST", "drifted_subscription", "login 404 403 403 ok ok",
+        effect="subscription.drift.adopt"),
     row("onboarding:subscription_filter",      "GET",  "outgoing",        "login 404 403 ok ok ok"),
     row("onboarding:subscription_filter",      "POST", "outgoing",        "login 404 403 ok ok ok",
         body=lambda w: {"filter": "value.amount > `5`"}, effect="subscription.update"),

@@ -139,3 +139,50 @@ def test_operators_revert_acl_drift_from_the_admin_and_outsiders_cannot_decide(
     assert any(s.operation == "WRITE" for s in KafkaAcls().describe_acls(sa.principal))
     event = AuditEvent.objects.get(action="service_account.drift.revert")
     assert (event.via, event.actor) == (AuditEvent.Via.ADMIN, operator)
+
+
+def test_a_direct_subscriptions_acl_drift_is_adopted_or_reverted(
+        cluster, payments, alice, clinical, carol, kafka_admin, kafka_sasl_bootstrap):
+    from onboarding.models import Subscription
+    from onboarding.services.subscriptions import subscription_request
+
+    topic = _topic(cluster, payments, alice, "payments")
+    sa, password = service_account_create(actor=carol, cluster=cluster, team=clinical, name="reader")
+    sub = subscription_request(actor=carol, subscriber=clinical, source=topic, service_account=sa,
+                               mode=Subscription.Mode.DIRECT, reason="audit", via="api")
+    assert apply(cluster, sub).status == ResourceStatus.READY, sub.last_error
+    group = f"clinical.g-{uuid.uuid4().hex[:6]}"
+    assert wait_for(lambda: can_read(kafka_sasl_bootstrap, sa.username, password, topic.name, group) is True,
+                    timeout=20, message="read allowed")
+    read = AclBindingFilter(ResourceType.TOPIC, topic.name, ResourcePatternType.LITERAL, sa.principal, "*",
+                            AclOperation.READ, AclPermissionType.ALLOW)
+    assert len(kafka_admin.delete_acls([read])[read].result(10)) == 1
+    check_access_drift(cluster.pk)
+    sub.refresh_from_db()
+    assert sub.status == ResourceStatus.DRIFTED and _labels(sub.drift["missing"]) == [("READ", "TOPIC", topic.name)]
+
+    _, token = ApiToken.new(user=carol, name="t", scope=ApiToken.Scope.WRITE)
+    api = APIClient()
+    api.credentials(HTTP_AUTHORIZATION=f"Bearer {token}")
+    adopted = api.post(f"/api/v1/subscriptions/{sub.pk}/adopt/")
+    assert (adopted.status_code, adopted.json()["status"]) == (200, "ready"), adopted.content
+    sa.refresh_from_db()
+    assert _labels(sa.acl_exceptions["waived"]) == [("READ", "TOPIC", topic.name)]
+    report = check_access_drift(cluster.pk)
+    assert report.drifted == [] and report.reverting == []
+    assert can_read(kafka_sasl_bootstrap, sa.username, password, topic.name, group) == "TOPIC_AUTHORIZATION_FAILED"
+
+    # Drift again (READ granted outside), then revert: the portal's rule (READ while approved) is back.
+    kafka_admin.create_acls([AclBinding(ResourceType.TOPIC, topic.name, ResourcePatternType.LITERAL, sa.principal,
+                                        "*", AclOperation.READ, AclPermissionType.ALLOW)])
+    check_access_drift(cluster.pk)
+    sub.refresh_from_db()
+    assert sub.status == ResourceStatus.DRIFTED, sub.drift
+    reverted = api.post(f"/api/v1/subscriptions/{sub.pk}/revert/")
+    assert reverted.status_code == 200, reverted.content
+    assert apply(cluster, sub).status == ResourceStatus.READY, sub.last_error
+    sa.refresh_from_db()
+    assert not sa.acl_exceptions
+    assert wait_for(lambda: can_read(kafka_sasl_bootstrap, sa.username, password, topic.name, group) is True,
+                    timeout=20, message="read allowed again")
+    assert AuditEvent.objects.filter(action__in=["subscription.drift.adopt", "subscription.drift.revert"]).count() == 2
