@@ -10,7 +10,12 @@ from django.contrib import admin
 
 from onboarding.admin.common import VIA, ReconciledDisplay, run_per_object
 from onboarding.models import ServiceAccount, Subscription
-from onboarding.services.service_account_drift import service_account_adopt, service_account_revert
+from onboarding.services.service_account_drift import (
+    service_account_adopt,
+    service_account_revert,
+    subscription_adopt,
+    subscription_revert,
+)
 from onboarding.services.service_accounts import service_account_update
 from onboarding.services.subscriptions import subscription_approve, subscription_reject, subscription_revoke
 
@@ -70,12 +75,12 @@ class SubscriptionAdmin(ReconciledDisplay, admin.ModelAdmin):
     list_filter = ("decision", "status", "mode", "source__cluster")
     list_select_related = ("source", "subscriber", "requested_by", "service_account", "destination")
     search_fields = ("source__name", "subscriber__slug", "service_account__username", "destination__name", "reason")
-    actions = ["approve", "reject", "revoke"]
+    actions = ["approve", "reject", "revoke", "revert_drift", "adopt_drift"]
     fieldsets = (
         (None, {"fields": ("source", "subscriber", "service_account", "mode", "destination", "destination_name",
                            "filter", "reason")}),
         ("Decision", {"fields": ("decision", "requested_by", "decided_by", "decided_at", "decision_comment")}),
-        ("Apply", {"fields": ("status_badge", *RECONCILE_FIELDS[1:])}),
+        ("Apply", {"fields": ("status_badge", *RECONCILE_FIELDS[1:], "drift", "observed")}),
     )
     readonly_fields = [name for _, spec in fieldsets for name in spec["fields"]]
 
@@ -97,6 +102,16 @@ class SubscriptionAdmin(ReconciledDisplay, admin.ModelAdmin):
     def reject(self, request, queryset):
         run_per_object(self, request, queryset, done="Rejected {count} subscription request(s).",
                        call=lambda sub: subscription_reject(actor=request.user, subscription=sub, via=VIA))
+
+    @admin.action(description="Revert ACL drift (put the subscription's ACLs back)", permissions=["change"])
+    def revert_drift(self, request, queryset):
+        run_per_object(self, request, queryset, done="Reverting the ACLs of {count} subscription(s).",
+                       call=lambda sub: subscription_revert(actor=request.user, subscription=sub, via=VIA))
+
+    @admin.action(description="Adopt ACL drift (the cluster's ACLs become desired)", permissions=["change"])
+    def adopt_drift(self, request, queryset):
+        run_per_object(self, request, queryset, done="Adopted the cluster's ACLs for {count} subscription(s).",
+                       call=lambda sub: subscription_adopt(actor=request.user, subscription=sub, via=VIA))
 
     @admin.action(description="Revoke the selected subscriptions", permissions=["change"])
     def revoke(self, request, queryset):

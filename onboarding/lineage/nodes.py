@@ -13,6 +13,7 @@ from django.urls import reverse
 from onboarding.lineage.layout import LineageLayout, LineageNode, layout_lineage
 from onboarding.models import Subscription, Topic
 from onboarding.services.access import can_read_team
+from onboarding.services.classification import classification_of
 
 PRIVATE = "a private topic"
 
@@ -36,11 +37,18 @@ def lineage_of(user, topic: Topic, *, producers, sources: list[Subscription], re
                             url=reverse("onboarding:service_accounts", args=[topic.team.slug]) if insider else "",
                             detail=f"producer · {sa.status}", title=f"{sa.principal} may write to this topic")
                 for sa in producers]
+    # Classification follows data: what the copies carry from their sources is named on the picture too.
+    carried: dict[int, set[str]] = {}
+    for tag in (classification_of(topic) if sources else []):
+        if tag.inherited:
+            carried.setdefault(tag.source.pk, set()).add(tag.classification.upper())
     seen: set[int] = set()
     for sub in sources:
         if sub.source_id not in seen:
             seen.add(sub.source_id)
-            upstream.append(topic_node(user, sub.source, f"source-{sub.source_id}", detail="routed into this topic"))
+            words = ", ".join(sorted(carried.get(sub.source_id, ())))
+            upstream.append(topic_node(user, sub.source, f"source-{sub.source_id}",
+                                       detail=f"routed in · {words}" if words else "routed into this topic"))
     downstream, labels = [], {}
     for sub in readers:
         if sub.mode == Subscription.Mode.ROUTED and sub.destination is not None:
@@ -53,7 +61,9 @@ def lineage_of(user, topic: Topic, *, producers, sources: list[Subscription], re
                 key=f"reader-{sub.pk}", label=sub.service_account.principal, kind="reader",
                 url=reverse("onboarding:subscription_detail", args=[sub.pk]),
                 detail=f"direct reader · team {sub.subscriber.slug}", title=f"{sub.subscriber.slug} reads directly"))
+    inherited = ", ".join(sorted(set().union(*carried.values()))) if carried else ""
     center = LineageNode(key=f"topic-{topic.pk}", label=topic.name, kind="center",
-                         url=reverse("onboarding:topic_detail", args=[topic.pk]), detail=f"team {topic.team.slug}",
+                         url=reverse("onboarding:topic_detail", args=[topic.pk]),
+                         detail=f"team {topic.team.slug}" + (f" · {inherited} inherited" if inherited else ""),
                          title=topic.name)
     return layout_lineage(upstream, center, downstream, edge_labels=labels)

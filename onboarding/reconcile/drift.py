@@ -13,7 +13,7 @@ from django.utils import timezone
 from onboarding.models import ApplyAttempt, Cluster, ResourceStatus, Topic
 from onboarding.platform.connection import kafka_connection_for
 from onboarding.platform.kafka_admin import KafkaAdmin
-from onboarding.reconcile.planner import drift
+from onboarding.reconcile.planner import drift, unrevertable
 from onboarding.reconcile.runner import desired_of
 from onboarding.services.notifications import notify_drift
 
@@ -57,9 +57,12 @@ def check_drift(cluster_id: int) -> DriftReport:
             continue
         if difference == topic.drift and topic.status == ResourceStatus.DRIFTED:
             continue  # already reported, waiting for a decision
-        revert = topic.effective_drift_reaction() == Cluster.DriftReaction.REVERT
+        # What Kafka cannot undo (shrinking partitions) is reported even where drift is reverted automatically:
+        # a revert would only fail, again and again, and hide the choice that remains (adopt).
+        reasons = unrevertable(difference)
+        revert = topic.effective_drift_reaction() == Cluster.DriftReaction.REVERT and not reasons
         fields = {"drift": difference, "observed": seen.as_dict() if seen else None,
-                  "last_error": _describe(difference)}
+                  "last_error": " ".join([_describe(difference), *reasons])}
         if revert:
             fields.update(status=ResourceStatus.PENDING, next_attempt_at=None, failures=0)
         else:

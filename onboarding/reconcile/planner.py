@@ -129,3 +129,19 @@ def drift(desired: DesiredTopic, observed: ObservedTopic | None) -> dict | None:
     if configs:
         differences["configs"] = configs
     return differences or None
+
+
+def unrevertable(difference: dict | None) -> list[str]:
+    """Why a drift cannot be reverted, in the words a person reads (empty: it can be). Kafka can add
+    partitions but never remove them, and the portal does not move replicas, so those can only be adopted."""
+    if not difference:
+        return []
+    reasons = []
+    if (partitions := difference.get("partitions")) and partitions["observed"] > partitions["desired"]:
+        reasons.append(f"The topic has {partitions['observed']} partitions on the cluster and Kafka cannot shrink "
+                       f"partitions, so the desired {partitions['desired']} cannot be restored: adopt the observed "
+                       "count (or delete and recreate the topic).")
+    if replication := difference.get("replication_factor"):
+        reasons.append(f"The replication factor is {replication['observed']} on the cluster and the portal cannot "
+                       f"change it in place to {replication['desired']}: adopt the observed value.")
+    return reasons

@@ -8,11 +8,11 @@ because looking at production data is what a SOC audit asks about.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from onboarding.history import context as history_context
 from onboarding.history.models import record_peek
-from onboarding.models import AuditEvent, Membership, ResourceStatus, Schema, SensitiveField, Subscription, Topic
+from onboarding.models import AuditEvent, Membership, Subscription, Topic
 from onboarding.peek.events import PeekEvent, peek_event
 from onboarding.platform import PlatformError
 from onboarding.platform.connection import kafka_connection_for, registry_connection_for
@@ -21,6 +21,7 @@ from onboarding.platform.registry import Registry
 from onboarding.routing.decode import SchemaCache
 from onboarding.services.access import can_read_team, is_operator
 from onboarding.services.audit import audit_record
+from onboarding.services.classification import classification_of, masked_paths
 from onboarding.services.errors import NotFound, PermissionDenied, ValidationError
 
 DEFAULT_LIMIT = 10
@@ -33,6 +34,7 @@ class PeekResult:
     limit: int
     events: list[PeekEvent]
     masked: dict[str, dict[str, str]]  # side -> path -> classification
+    inherited: dict[str, dict[str, str]] = field(default_factory=dict)  # side -> path -> source topic's name
 
 
 def may_peek(user, topic: Topic) -> bool:
@@ -59,13 +61,8 @@ def check_limit(raw) -> int:
 
 
 def sensitive_paths(topic: Topic) -> dict[str, dict[str, str]]:
-    """side -> {path: classification} of the topic's live schemas (one query)."""
-    result: dict[str, dict[str, str]] = {side: {} for side in Schema.Side.values}
-    tags = (SensitiveField.objects.filter(schema__topic=topic).exclude(schema__status=ResourceStatus.DELETED)
-            .values_list("schema__side", "path", "classification"))
-    for side, path, classification in tags:
-        result[side][path] = classification
-    return result
+    """side -> {path: classification}: the topic's own tags and those inherited from topics routed into it."""
+    return masked_paths(classification_of(topic))
 
 
 def topic_peek(*, actor, topic: Topic, limit=DEFAULT_LIMIT, via: str = AuditEvent.Via.SYSTEM) -> PeekResult:
@@ -76,7 +73,12 @@ def topic_peek(*, actor, topic: Topic, limit=DEFAULT_LIMIT, via: str = AuditEven
         raise PermissionDenied("Only the topic's team, platform operators and teams with an approved subscription "
                                "can look at its events.")
     limit = check_limit(limit)
-    masked = sensitive_paths(topic)
+    tags = classification_of(topic)
+    masked = masked_paths(tags)
+    inherited: dict[str, dict[str, str]] = {}
+    for tag in tags:
+        if tag.inherited:
+            inherited.setdefault(tag.side, {})[tag.path] = tag.source.name
     try:
         records = read_latest(kafka_connection_for(topic.cluster), topic.name, limit)
         schemas = SchemaCache(Registry.shared(registry_connection_for(topic.cluster)))
@@ -85,7 +87,7 @@ def topic_peek(*, actor, topic: Topic, limit=DEFAULT_LIMIT, via: str = AuditEven
         _audit(actor, topic, via, limit, 0, note=f"failed: {exc}")
         raise
     _audit(actor, topic, via, limit, len(events))
-    return PeekResult(topic=topic, limit=limit, events=events, masked=masked)
+    return PeekResult(topic=topic, limit=limit, events=events, masked=masked, inherited=inherited)
 
 
 def _audit(actor, topic: Topic, via: str, limit: int, count: int, note: str = "") -> None:

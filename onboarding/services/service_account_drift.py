@@ -14,7 +14,7 @@ from __future__ import annotations
 from django.db import transaction
 from django.utils import timezone
 
-from onboarding.models import AuditEvent, ResourceStatus, ServiceAccount
+from onboarding.models import AuditEvent, ResourceStatus, ServiceAccount, Subscription
 from onboarding.reconcile import access_plan
 from onboarding.reconcile.access import desired_acls
 from onboarding.services.access import is_operator, is_team_owner
@@ -51,6 +51,22 @@ def _locked(sa: ServiceAccount) -> ServiceAccount:
     return locked
 
 
+def _foreign(sa: ServiceAccount, specs) -> list:
+    """ACLs on resources outside the account's team prefix: other teams' topics, groups, transactional ids."""
+    prefix = f"{sa.team.slug}."
+    return sorted(s for s in specs if not s.name.startswith(prefix))
+
+
+def _check_foreign(actor, sa: ServiceAccount, accepted) -> None:
+    # Reading another team's topic needs that team's consent (a subscription); keeping such a right found on
+    # the cluster is therefore the platform operators' decision, never the account's own team's.
+    if (foreign := _foreign(sa, accepted)) and not is_operator(actor):
+        names = "; ".join(s.label() for s in foreign)
+        raise ValidationError({"__all__": [
+            f"The cluster gives {sa.username} rights outside its team ({names}): only platform operators can "
+            "adopt those. Revert, or ask an operator."]})
+
+
 def service_account_revert(*, actor, sa: ServiceAccount, via: str = AuditEvent.Via.SYSTEM) -> ServiceAccount:
     """Make the cluster hold exactly the account's standard ACLs again (the access reconciler applies it)."""
     _check(actor, sa)
@@ -80,8 +96,10 @@ def service_account_adopt(*, actor, sa: ServiceAccount, via: str = AuditEvent.Vi
             raise ValidationError({"__all__": ["The service account has no ACL drift to adopt."]})
         observed = {s for s in access_plan.specs_of(sa.observed["acls"]) if s.principal == sa.principal}
         standard = desired_acls(sa.cluster_id, standard=True).get(sa.principal, set())
+        exceptions = access_plan.adopted(standard, observed)
+        _check_foreign(actor, sa, access_plan.specs_of(exceptions.get("accepted")))
         before = {**service_account_snapshot(sa), "drift": sa.drift}
-        sa.acl_exceptions = access_plan.adopted(standard, observed)
+        sa.acl_exceptions = exceptions
         sa.generation += 1
         sa.observed_generation = sa.generation
         sa.status, sa.ready_at, sa.drift, sa.last_error = ResourceStatus.READY, timezone.now(), None, ""
@@ -91,3 +109,82 @@ def service_account_adopt(*, actor, sa: ServiceAccount, via: str = AuditEvent.Vi
                      before=before, after=service_account_snapshot(sa),
                      note="The cluster's ACLs of the account are now its desired ACLs.")
     return sa
+
+
+# ---------------------------------------------------------------------------------------------- subscriptions
+# A direct subscription's drift is about the topic ACLs it grants its account (READ/DESCRIBE on the source).
+# Revert re-applies them; adopt records the difference on the account as exceptions, like an account's adopt:
+# a missing grant is waived (less access: the subscriber's owners, the source's owners or operators decide),
+# an extra one (e.g. a revoked subscription whose READ came back) kept only by the source team's owners or
+# operators, since it is access to their data.
+
+
+def _check_subscription(actor, sub: Subscription, *, grants: bool) -> None:
+    source_side = is_team_owner(actor, sub.source.team) or is_operator(actor)
+    if grants and not source_side:
+        raise PermissionDenied("Keeping access to a topic is for the topic team's owners or platform operators.")
+    if not (source_side or is_team_owner(actor, sub.subscriber)):
+        raise PermissionDenied("Only the owners of either team or platform operators decide about drift.")
+
+
+def _locked_subscription(sub: Subscription) -> Subscription:
+    locked = (Subscription.objects.select_for_update(of=("self",))
+              .select_related("source__team", "subscriber", "service_account__team").get(pk=sub.pk))
+    if locked.claim_token:
+        raise ValidationError({"__all__": ["The access reconciler is applying this subscription right now; try "
+                                           "again in a moment."]})
+    if not (locked.drift and locked.status in DECIDABLE):
+        raise ValidationError({"__all__": ["The subscription has no ACL drift to decide."]})
+    return locked
+
+
+def subscription_revert(*, actor, subscription: Subscription, via: str = AuditEvent.Via.SYSTEM) -> Subscription:
+    """Put the subscription's topic ACLs back as the portal has them (granted while active, absent after)."""
+    sub = Subscription.objects.select_related("source__team", "subscriber", "service_account").get(pk=subscription.pk)
+    _check_subscription(actor, sub, grants=False)
+    with transaction.atomic():
+        sub = _locked_subscription(sub)
+        drift = sub.drift
+        # Forget what was adopted earlier for this subscription's ACLs, so the portal's own rule applies again.
+        concerned = access_plan.specs_of([*drift.get("missing", []), *drift.get("extra", [])])
+        concerned |= {s for s in access_plan.direct_acls(access_plan.DirectAccessInput(
+            sub.service_account.principal, sub.subscriber.slug, sub.source.name)) if s.resource_type == "TOPIC"}
+        sa = ServiceAccount.objects.select_for_update().get(pk=sub.service_account_id)
+        kept = {key: [s.as_dict() for s in sorted(access_plan.specs_of(values) - concerned)]
+                for key, values in (sa.acl_exceptions or {}).items()}
+        kept = {key: values for key, values in kept.items() if values}
+        if kept != (sa.acl_exceptions or {}):
+            sa.acl_exceptions, sa.generation = kept, sa.generation + 1
+            sa.save()
+        sub.status, sub.failures, sub.next_attempt_at = ResourceStatus.PENDING, 0, None
+        sub.save()
+        audit_record(actor=actor, via=via, action="subscription.drift.revert", obj=sub, team=sub.subscriber,
+                     before={"drift": drift}, after={"status": sub.status})
+    access_reconcile_soon(sub.source.cluster_id)
+    return sub
+
+
+def subscription_adopt(*, actor, subscription: Subscription, via: str = AuditEvent.Via.SYSTEM) -> Subscription:
+    """Take the cluster's topic ACLs of the subscription as desired, recorded on its service account."""
+    sub = Subscription.objects.select_related("source__team", "subscriber").get(pk=subscription.pk)
+    _check_subscription(actor, sub, grants=bool((sub.drift or {}).get("extra")))
+    with transaction.atomic():
+        sub = _locked_subscription(sub)
+        _check_subscription(actor, sub, grants=bool(sub.drift.get("extra")))
+        sa = ServiceAccount.objects.select_for_update().get(pk=sub.service_account_id)
+        accepted = access_plan.specs_of((sa.acl_exceptions or {}).get("accepted"))
+        waived = access_plan.specs_of((sa.acl_exceptions or {}).get("waived"))
+        extra, missing = access_plan.specs_of(sub.drift.get("extra")), access_plan.specs_of(sub.drift.get("missing"))
+        accepted, waived = (accepted | extra) - missing, (waived | missing) - extra
+        before = {"drift": sub.drift, "account_acl_exceptions": sa.acl_exceptions}
+        sa.acl_exceptions = {key: [s.as_dict() for s in sorted(specs)]
+                             for key, specs in (("accepted", accepted), ("waived", waived)) if specs}
+        sa.generation += 1
+        sa.save()
+        sub.status, sub.drift, sub.last_error, sub.ready_at = ResourceStatus.READY, None, "", timezone.now()
+        sub.failures, sub.next_attempt_at = 0, None
+        sub.save()
+        audit_record(actor=actor, via=via, action="subscription.drift.adopt", obj=sub, team=sub.subscriber,
+                     before=before, after={"account_acl_exceptions": sa.acl_exceptions},
+                     note=f"Recorded on {sa.username}.")
+    return sub

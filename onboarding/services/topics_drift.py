@@ -1,5 +1,9 @@
 """Drift decisions: when the cluster differs from the desired state, the team's owners or an operator
-either revert the cluster to the portal's state or adopt the cluster's state as the desired one."""
+either revert the cluster to the portal's state or adopt the cluster's state as the desired one.
+
+A drift that Kafka cannot undo (more partitions than desired, another replication factor) is refused for
+revert with the reason, and can always be adopted: also after a revert that failed on it, while the drift
+is still shown."""
 
 from __future__ import annotations
 
@@ -7,11 +11,23 @@ from django.db import transaction
 from django.utils import timezone
 
 from onboarding.models import AuditEvent, ResourceStatus, Topic
+from onboarding.reconcile.planner import unrevertable
 from onboarding.services.access import is_operator, is_team_owner
 from onboarding.services.audit import audit_record
 from onboarding.services.errors import PermissionDenied, ValidationError
 from onboarding.services.scheduling import reconcile_soon
 from onboarding.services.topics import _locked, topic_snapshot
+
+
+def has_drift(topic: Topic) -> bool:
+    """A drift is shown and waits for a decision: reported, or a revert that failed (e.g. on shrinking)."""
+    return topic.status == ResourceStatus.DRIFTED or (
+        topic.status == ResourceStatus.FAILED and topic.drift is not None and not topic.wants_deletion)
+
+
+def revert_refusals(topic: Topic) -> list[str]:
+    """Why revert is not offered for the topic's drift (empty when it is, or when there is no drift)."""
+    return unrevertable(topic.drift) if has_drift(topic) else []
 
 
 def topic_revert(*, actor, topic: Topic, via: str = AuditEvent.Via.SYSTEM) -> Topic:
@@ -20,8 +36,10 @@ def topic_revert(*, actor, topic: Topic, via: str = AuditEvent.Via.SYSTEM) -> To
         raise PermissionDenied("Only the team's owners or platform operators decide about drift.")
     with transaction.atomic():
         topic = _locked(topic, None)
-        if topic.status != ResourceStatus.DRIFTED:
+        if not has_drift(topic):
             raise ValidationError({"__all__": ["The topic has no drift to revert."]})
+        if reasons := unrevertable(topic.drift):
+            raise ValidationError({"__all__": reasons})
         drift = topic.drift
         topic.status = ResourceStatus.PENDING
         topic.failures, topic.next_attempt_at = 0, None
@@ -39,7 +57,7 @@ def topic_adopt(*, actor, topic: Topic, via: str = AuditEvent.Via.SYSTEM) -> Top
         raise PermissionDenied("Only the team's owners or platform operators decide about drift.")
     with transaction.atomic():
         topic = _locked(topic, None)
-        if topic.status != ResourceStatus.DRIFTED:
+        if not has_drift(topic):
             raise ValidationError({"__all__": ["The topic has no drift to adopt."]})
         before = topic_snapshot(topic)
         now = timezone.now()

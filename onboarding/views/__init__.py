@@ -20,8 +20,10 @@ from onboarding.views.schemas import (
     schema_page,
 )
 from onboarding.views.service_accounts import (
+    service_account_adopt_view,
     service_account_delete_view,
     service_account_list,
+    service_account_revert_view,
     service_account_rotate_view,
 )
 from onboarding.views.subscriptions import (
@@ -30,6 +32,8 @@ from onboarding.views.subscriptions import (
     subscribe_view,
     subscription_approve_view,
     subscription_detail,
+    subscription_drift_adopt_view,
+    subscription_drift_revert_view,
     subscription_filter_view,
     subscription_reject_view,
     subscription_revoke_view,
@@ -56,7 +60,9 @@ from onboarding.views.webhooks import (
 __all__ = [
     "change_request_approve_view", "change_request_detail", "change_request_list", "change_request_refresh_view",
     "change_request_reject_view", "topic_promote_view",
-    "access_view", "catalogue_view", "filter_test_view", "service_account_delete_view", "service_account_list",
+    "access_view", "catalogue_view", "filter_test_view", "service_account_adopt_view", "service_account_delete_view",
+    "service_account_list", "service_account_revert_view", "subscription_drift_adopt_view",
+    "subscription_drift_revert_view",
     "service_account_rotate_view", "subscribe_view", "subscription_approve_view", "subscription_detail",
     "subscription_filter_view", "subscription_reject_view", "subscription_revoke_view",
     "home", "import_view", "schema_check_view", "schema_compare_view", "schema_compatibility_view",

@@ -9,7 +9,9 @@ from __future__ import annotations
 from django.http import QueryDict
 from django.shortcuts import render
 
+from onboarding.lineage.nodes import may_see
 from onboarding.search import FACETS, SearchFilters, catalogue_search
+from onboarding.services.classification import classifications
 from onboarding.views.common import htmx_target, portal_view
 
 PAGE_SIZE = 25
@@ -38,11 +40,28 @@ def _with_page(params: QueryDict, number: int) -> str:
     return copy.urlencode()
 
 
+def label_classifications(user, hits) -> None:
+    """Each hit's sensitivity, own and inherited through routing ("PHI, inherited from x"), for the page's
+    topics in a few queries."""
+    tags = classifications([hit.topic.pk for hit in hits])
+    for hit in hits:
+        labels = []
+        for tag in tags.get(hit.topic.pk, []):
+            word = tag.classification.upper()
+            if tag.inherited:
+                source = tag.source.name if may_see(user, tag.source) else "a private topic"
+                word = f"{word}, inherited from {source}"
+            if word not in labels:
+                labels.append(word)
+        hit.classification = labels
+
+
 @portal_view
 def catalogue_view(request):
     params = request.GET
     result = catalogue_search(user=request.user, q=params.get("q", ""), filters=SearchFilters.from_params(params),
                               page=page_number(params.get("page")), page_size=PAGE_SIZE)
+    label_classifications(request.user, result.hits)
     facets = [{"name": name, "title": FACET_TITLES[name],
                "values": [{"value": v, "query": _toggled(params, name, v.value)} for v in result.facets[name]]}
               for name in FACETS]

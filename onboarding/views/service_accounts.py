@@ -12,12 +12,19 @@ from django.contrib import messages
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.cache import add_never_cache_headers
+from django.views.decorators.http import require_POST
 
 from onboarding.models import AuditEvent, ChangeRequest, ResourceStatus, Team
 from onboarding.selectors import service_account_for
 from onboarding.services import client_settings as clients
-from onboarding.services.access import can_read_team, can_write_team
+from onboarding.services.access import can_read_team, can_write_team, is_operator, is_team_owner
 from onboarding.services.errors import NotFound, PermissionDenied, ValidationError
+from onboarding.services.service_account_drift import (
+    can_revert,
+    has_drift,
+    service_account_adopt,
+    service_account_revert,
+)
 from onboarding.services.service_accounts import (
     service_account_create,
     service_account_delete,
@@ -69,10 +76,13 @@ def service_account_list(request, slug: str):
                 if isinstance(outcome, ChangeRequest):
                     return to_change_request(request, outcome)
                 return _secret_page(request, *outcome, rotated=False)
-    accounts = (team.service_accounts.exclude(status=ResourceStatus.DELETED).select_related("cluster")
-                .order_by("name"))
+    accounts = list(team.service_accounts.exclude(status=ResourceStatus.DELETED).select_related("cluster")
+                    .order_by("name"))
+    for sa in accounts:
+        sa.shows_drift, sa.may_revert = has_drift(sa), can_revert(sa)
     return render(request, "onboarding/service_account_list.html", {
         "team": team, "accounts": accounts, "form": form, "can_write": can_write, "section": "access",
+        "can_decide_drift": is_team_owner(request.user, team) or is_operator(request.user),
     }, status=form_status(form))
 
 
@@ -126,3 +136,29 @@ def service_account_delete_view(request, pk: int):
                   {"sa": sa, "action": "delete", "section": "access",
                    "users": sa.subscriptions.filter(decision__in=["requested", "approved"])
                    .select_related("source")})
+
+
+def _drift_decision(request, pk: int, service, done: str):
+    sa = service_account_for(request.user, pk)
+    try:
+        sa = service(actor=request.user, sa=sa, via=BROWSER)
+    except ValidationError as exc:
+        for text in exc.messages:
+            messages.error(request, text)
+    else:
+        messages.success(request, done.format(name=sa.username))
+    return after_post(request, reverse("onboarding:service_accounts", args=[sa.team.slug]))
+
+
+@portal_view
+@require_POST
+def service_account_revert_view(request, pk: int):
+    return _drift_decision(request, pk, service_account_revert,
+                           "Reverting {name}: the portal's standard ACLs are put back on the cluster.")
+
+
+@portal_view
+@require_POST
+def service_account_adopt_view(request, pk: int):
+    return _drift_decision(request, pk, service_account_adopt,
+                           "Adopted the cluster's ACLs as the desired ACLs of {name}.")

@@ -24,8 +24,9 @@ from onboarding.selectors import (
     topic_for,
     writable_teams_of,
 )
-from onboarding.services.access import can_write_team, is_team_owner
+from onboarding.services.access import can_write_team, is_operator, is_team_owner
 from onboarding.services.errors import PermissionDenied, ValidationError
+from onboarding.services.service_account_drift import subscription_adopt, subscription_revert
 from onboarding.services.subscriptions import (
     subscription_approve,
     subscription_filter_test,
@@ -142,8 +143,34 @@ def subscription_detail(request, pk: int):
         "can_revoke": active and (can_write_team(user, sub.subscriber) or is_team_owner(user, sub.source.team)),
         "can_edit_filter": active and sub.mode == Subscription.Mode.ROUTED and can_write_team(user, sub.subscriber),
         "decision_form": DecisionForm(),
+        "drift_decidable": bool(sub.drift) and sub.status in ("drifted", "failed") and (
+            is_team_owner(user, sub.source.team) or is_team_owner(user, sub.subscriber) or is_operator(user)),
     })
     return render(request, "onboarding/subscription_detail.html", context)
+
+
+def _drift_decision(request, pk: int, service, done: str):
+    sub = subscription_for(request.user, pk)
+    try:
+        service(actor=request.user, subscription=sub, via=AuditEvent.Via.BROWSER)
+    except ValidationError as exc:
+        for text in exc.messages:
+            messages.error(request, text)
+    else:
+        messages.success(request, done)
+    return after_post(request, reverse("onboarding:subscription_detail", args=[sub.pk]))
+
+
+@portal_view
+@require_POST
+def subscription_drift_revert_view(request, pk: int):
+    return _drift_decision(request, pk, subscription_revert, "Reverting: the subscription's ACLs are put back.")
+
+
+@portal_view
+@require_POST
+def subscription_drift_adopt_view(request, pk: int):
+    return _drift_decision(request, pk, subscription_adopt, "Adopted the cluster's ACLs for this subscription.")
 
 
 def _next_or(request, default: str) -> str:

@@ -12,10 +12,12 @@ from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from onboarding.forms import ServiceErrorsForm
+from onboarding.lineage.nodes import may_see
 from onboarding.models import AuditEvent, Schema, SensitiveField, Topic
 from onboarding.schemas.field_paths import schema_fields
 from onboarding.selectors import topic_for, topic_schemas_with_fields
 from onboarding.services.access import can_write_team
+from onboarding.services.classification import classification_of
 from onboarding.services.errors import NotFound, PermissionDenied, ValidationError
 from onboarding.services.sensitivity import sensitive_field_clear, sensitive_field_set
 from onboarding.views.common import after_post, portal_view
@@ -49,9 +51,23 @@ def field_cards(topic: Topic, *, forms_by_side: dict | None = None) -> list[dict
     return cards
 
 
+def inherited_tags(user, topic: Topic) -> list[dict]:
+    """The sensitive fields this topic's routed copies carry from their sources; a source the viewer may not
+    see is not named."""
+    rows = []
+    for tag in classification_of(topic):
+        if tag.inherited:
+            visible = may_see(user, tag.source)
+            rows.append({"side": Schema.Side(tag.side).label, "path": tag.path, "classification": tag.classification,
+                         "source": tag.source if visible else None,
+                         "subject": f"{tag.source.name}-{tag.side}" if visible else ""})
+    return rows
+
+
 def fields_context(request, topic: Topic, **extra) -> dict:
     writable = can_write_team(request.user, topic.team) and topic.is_live and not topic.wants_deletion
     return {"topic": topic, "field_cards": field_cards(topic, forms_by_side=extra.pop("forms_by_side", None)),
+            "inherited_tags": inherited_tags(request.user, topic),
             "can_tag": writable, "classifications": CLASSIFICATIONS, **extra}
 
 

@@ -23,7 +23,7 @@ from onboarding.services.access import can_read_team, can_write_team, is_team_ow
 from onboarding.services.errors import ValidationError
 from onboarding.services.peek import DEFAULT_LIMIT, MAX_LIMIT, may_peek
 from onboarding.services.promotion import next_environment
-from onboarding.services.topics_drift import topic_adopt, topic_revert
+from onboarding.services.topics_drift import has_drift, revert_refusals, topic_adopt, topic_revert
 from onboarding.views.common import after_post, htmx_target, portal_view
 from onboarding.views.filters import TopicFilter
 from onboarding.views.schemas import schema_cards
@@ -79,10 +79,11 @@ def topic_detail(request, pk: int):
         # An outsider looking at a public topic sees its metadata, never its controls or history.
         "can_write": can_write_team(request.user, topic.team) and topic.is_live and not topic.wants_deletion,
         "promote_to": next_environment(topic.cluster) if can_write_team(request.user, topic.team) else None,
-        "can_decide_drift": is_team_owner(request.user, topic.team) and topic.status == ResourceStatus.DRIFTED,
+        "can_decide_drift": is_team_owner(request.user, topic.team) and has_drift(topic),
+        "revert_refused": revert_refusals(topic),
         "insider": insider,
         "attempts": topic_attempts(topic) if insider else None,
-        "drift_rows": drift_rows(topic.drift) if insider and topic.status == ResourceStatus.DRIFTED else [],
+        "drift_rows": drift_rows(topic.drift) if insider and has_drift(topic) else [],
         "schema_cards": schema_cards(topic),
         "can_subscribe": may_subscribe(request.user, topic),
         "can_read_history": insider,

@@ -52,4 +52,8 @@ class PeekSerializer(serializers.Serializer):
     limit = serializers.IntegerField()
     masked = serializers.DictField(child=serializers.DictField(child=serializers.CharField()),
                                    help_text="Per side (key, value): the masked paths and their classification.")
+    inherited = serializers.DictField(
+        child=serializers.DictField(child=serializers.CharField()),
+        help_text="Per side: the masked paths whose classification comes from a topic routed into this one, and "
+                  "that topic's name.")
     events = PeekEventSerializer(many=True)

@@ -22,6 +22,7 @@ from onboarding.api.serializers.subscriptions import (
 from onboarding.api.views.changes import change_request_accepted
 from onboarding.models import AuditEvent, ChangeRequest, ServiceAccount, Subscription, Topic
 from onboarding.services.errors import NotFound
+from onboarding.services.service_account_drift import subscription_adopt, subscription_revert
 from onboarding.services.subscriptions import (
     subscription_approve,
     subscription_filter_test,
@@ -124,6 +125,20 @@ class SubscriptionViewSet(viewsets.GenericViewSet):
     @action(detail=True, methods=["post"])
     def revoke(self, request, pk=None):
         return self._decide(subscription_revoke, request)
+
+    @extend_schema(summary="Revert ACL drift: put the subscription's topic ACLs back as the portal has them",
+                   request=None, responses={200: SubscriptionSerializer, 400: schema.ERRORS, 403: schema.FORBIDDEN,
+                                            404: schema.NOT_FOUND})
+    @action(detail=True, methods=["post"])
+    def revert(self, request, pk=None):
+        return self._answer(subscription_revert(actor=request.user, subscription=self.get_object(), via=VIA))
+
+    @extend_schema(summary="Adopt ACL drift: the cluster's topic ACLs become desired (recorded on the account)",
+                   request=None, responses={200: SubscriptionSerializer, 400: schema.ERRORS, 403: schema.FORBIDDEN,
+                                            404: schema.NOT_FOUND})
+    @action(detail=True, methods=["post"])
+    def adopt(self, request, pk=None):
+        return self._answer(subscription_adopt(actor=request.user, subscription=self.get_object(), via=VIA))
 
     @extend_schema(summary="Try a filter on a sample event", request=FilterTestSerializer,
                    responses={200: FilterTestResultSerializer, 400: schema.ERRORS})

@@ -155,12 +155,13 @@ class World(GovernanceObjects):
 
     @cached_property
     def drifted_topic(self) -> Topic:
-        """A private topic whose partitions were changed on the broker by hand: revert and adopt apply."""
+        """A private topic whose retention was changed on the broker by hand: revert and adopt apply (grown
+        partitions could only be adopted)."""
         topic = self.topic(self.payments, self.alice, "drifted", Topic.Visibility.PRIVATE)
         Topic.objects.filter(pk=topic.pk).update(
             status=ResourceStatus.DRIFTED, observed_generation=topic.generation,
-            observed={"partitions": 2, "replication_factor": 1, "configs": {}},
-            drift={"partitions": {"desired": 1, "observed": 2}})
+            observed={"partitions": topic.partitions, "replication_factor": 1, "configs": {"retention.ms": "60000"}},
+            drift={"configs": {"retention.ms": {"desired": None, "observed": "60000"}}})
         topic.refresh_from_db()
         return topic
 
@@ -207,6 +208,21 @@ class World(GovernanceObjects):
                                       name=unique("reader"), via=AuditEvent.Via.SYSTEM)[0]
 
     @cached_property
+    def drifted_account(self):
+        """A payments account whose WRITE on the team's prefix was removed on the broker by hand."""
+        from onboarding.reconcile.access_plan import AclSpec, team_acls
+
+        sa = service_account_create(actor=self.alice, cluster=self.cluster, team=self.payments,
+                                    name=unique("drifted"), via=AuditEvent.Via.SYSTEM)[0]
+        write = AclSpec("TOPIC", "payments.", "PREFIXED", sa.principal, "WRITE")
+        seen = sorted(team_acls(sa.principal, "payments") - {write})
+        type(sa).objects.filter(pk=sa.pk).update(
+            status=ResourceStatus.DRIFTED, observed_generation=sa.generation,
+            drift={"missing": [write.as_dict()], "extra": []}, observed={"acls": [s.as_dict() for s in seen]})
+        sa.refresh_from_db()
+        return sa
+
+    @cached_property
     def spare_account(self):
         """A payments account no subscription uses, so it may be deleted."""
         return service_account_create(actor=self.alice, cluster=self.cluster, team=self.payments,
@@ -243,6 +259,21 @@ class World(GovernanceObjects):
         return subscription_request(actor=self.users["robin"], subscriber=self.research, source=self.public_topic,
                                     service_account=self.research_account, mode=Subscription.Mode.DIRECT,
                                     reason="Research needs it", via=AuditEvent.Via.SYSTEM)
+
+    @cached_property
+    def drifted_subscription(self) -> Subscription:
+        """research reads a public payments topic directly; its READ was removed on the broker by hand."""
+        from onboarding.reconcile.access_plan import AclSpec
+
+        source = self.topic(self.payments, self.alice, "drift-source", Topic.Visibility.PUBLIC)
+        sub = subscription_request(actor=self.users["robin"], subscriber=self.research, source=source,
+                                   service_account=self.research_account, mode=Subscription.Mode.DIRECT,
+                                   reason="Research needs it", via=AuditEvent.Via.SYSTEM)
+        read = AclSpec("TOPIC", source.name, "LITERAL", self.research_account.principal, "READ")
+        Subscription.objects.filter(pk=sub.pk).update(status=ResourceStatus.DRIFTED,
+                                                      drift={"missing": [read.as_dict()], "extra": []})
+        sub.refresh_from_db()
+        return sub
 
     @cached_property
     def outgoing(self) -> Subscription:

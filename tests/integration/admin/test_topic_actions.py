@@ -6,7 +6,7 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from onboarding.models import AuditEvent, ResourceStatus
+from onboarding.models import AuditEvent, ResourceStatus, Topic
 from tests.integration.admin.conftest import make_topic
 
 pytestmark = pytest.mark.django_db
@@ -37,6 +37,8 @@ def test_adopt_takes_the_observed_shape_into_the_desired_state(operator_client, 
 
 
 def test_revert_queues_the_desired_state_again(operator_client, operator, drifted_topic):
+    # A retention change can be put back; the grown partitions of the fixture could not (next test).
+    Topic.objects.filter(pk=drifted_topic.pk).update(drift={"configs": drifted_topic.drift["configs"]})
     _act(operator_client, "revert_drift", drifted_topic)
 
     drifted_topic.refresh_from_db()
@@ -44,6 +46,14 @@ def test_revert_queues_the_desired_state_again(operator_client, operator, drifte
     assert drifted_topic.partitions == 3  # the desired state stays
     event = _audit(drifted_topic, "topic.drift.revert")
     assert (event.via, event.actor) == (AuditEvent.Via.ADMIN, operator)
+
+
+def test_revert_of_grown_partitions_is_refused_with_the_reason(operator_client, drifted_topic):
+    response = _act(operator_client, "revert_drift", drifted_topic)
+
+    drifted_topic.refresh_from_db()
+    assert drifted_topic.status == ResourceStatus.DRIFTED
+    assert "Kafka cannot shrink partitions" in response.content.decode()
 
 
 def test_apply_now_skips_the_backoff(operator_client, operator, cluster, payments):

@@ -66,9 +66,11 @@ def test_subscribe_form_creates_a_request(client_for, alice, payments, vitals, r
     assert response.status_code == 302
     assert response["Location"] == reverse("onboarding:subscription_detail", args=[sub.pk])
     assert (sub.decision, sub.mode, sub.filter) == (Decision.REQUESTED, "routed", "value.amount > `100`")
-    assert sub.destination.name == "payments.vitals-copy"
+    # Waiting for approval: the new destination is created only when approved.
+    assert (sub.destination, sub.destination_name) == (None, "payments.vitals-copy")
     page = client.get(response["Location"]).content.decode()
     assert "Waiting for approval" in page and "value.amount &gt; `100`" in page
+    assert "payments.vitals-copy" in page and 'data-testid="destination-on-approval"' in page
 
 
 def test_an_invalid_filter_is_shown_next_to_the_field_with_its_column(client_for, alice, payments, vitals, reader):
@@ -194,7 +196,9 @@ def test_creating_a_service_account_shows_the_password_once(client_for, alice, c
     html = response.content.decode()
     assert password and password in html
     assert "Copy the password now: it is not stored." in html
-    assert f"bootstrap.servers={cluster.bootstrap_servers}" in html and "sasl.mechanism=SCRAM-SHA-512" in html
+    # The client SASL listener, never the admin connection's address.
+    assert f"bootstrap.servers={cluster.client_bootstrap_servers}" in html and "sasl.mechanism=SCRAM-SHA-512" in html
+    assert cluster.client_bootstrap_servers and cluster.bootstrap_servers not in html
     assert "no-store" in response["Cache-Control"]
     listing = client.get(url).content.decode()
     assert "payments.billing" in listing and password not in listing

@@ -96,12 +96,24 @@ def test_the_detail_page_shows_facts_and_attempts(client_for, alice, public_topi
 
 
 def test_revert_sends_a_drifted_topic_back_to_the_reconciler(client_for, alice, drifted_topic):
+    # Only the retention changed: that can be put back (grown partitions cannot, see below).
+    Topic.objects.filter(pk=drifted_topic.pk).update(drift={"configs": drifted_topic.drift["configs"]})
     response = client_for(alice).post(reverse("onboarding:topic_revert", args=[drifted_topic.pk]))
 
     drifted_topic.refresh_from_db()
     assert response.status_code == 302
     assert drifted_topic.status == ResourceStatus.PENDING
     assert AuditEvent.objects.get(action="topic.drift.revert").via == AuditEvent.Via.BROWSER
+
+
+def test_revert_of_grown_partitions_is_refused_with_the_reason(client_for, alice, drifted_topic):
+    client = client_for(alice)
+    response = client.post(reverse("onboarding:topic_revert", args=[drifted_topic.pk]), follow=True)
+
+    drifted_topic.refresh_from_db()
+    assert drifted_topic.status == ResourceStatus.DRIFTED
+    assert "Kafka cannot shrink partitions" in response.content.decode()
+    assert not AuditEvent.objects.filter(action="topic.drift.revert").exists()
 
 
 def test_adopt_takes_the_clusters_values(client_for, operator, drifted_topic):
@@ -114,7 +126,7 @@ def test_adopt_takes_the_clusters_values(client_for, operator, drifted_topic):
 
 def test_a_second_decision_is_explained_not_a_500(client_for, alice, drifted_topic):
     client = client_for(alice)
-    client.post(reverse("onboarding:topic_revert", args=[drifted_topic.pk]))
+    client.post(reverse("onboarding:topic_adopt", args=[drifted_topic.pk]))
 
     response = client.post(reverse("onboarding:topic_adopt", args=[drifted_topic.pk]), follow=True)
 
