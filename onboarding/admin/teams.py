@@ -54,8 +54,8 @@ class MembershipInline(admin.TabularInline):
     model = Membership
     form = MembershipInlineForm
     formset = MembershipFormSet
-    fields = ("user", "role", "created_at")
-    readonly_fields = ("created_at",)
+    fields = ("user", "role", "source", "created_at")
+    readonly_fields = ("source", "created_at")  # an edit here makes it a portal grant
     autocomplete_fields = ("user",)
     extra = 0
 
