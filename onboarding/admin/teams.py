@@ -54,8 +54,8 @@ class MembershipInline(admin.TabularInline):
     model = Membership
     form = MembershipInlineForm
     formset = MembershipFormSet
-    fields = ("user", "role", "created_at")
-    readonly_fields = ("created_at",)
+    fields = ("user", "role", "source", "created_at")
+    readonly_fields = ("source", "created_at")  # an edit here makes it a portal grant
     autocomplete_fields = ("user",)
     extra = 0
 
@@ -121,8 +121,8 @@ class MembershipForm(forms.ModelForm):
 
 @admin.register(Membership)
 class MembershipAdmin(admin.ModelAdmin):
-    list_display = ("user", "team", "role", "created_at")
-    list_filter = ("role", "team")
+    list_display = ("user", "team", "role", "source", "created_at")
+    list_filter = ("role", "source", "team")
     list_select_related = ("user", "team")
     search_fields = ("user__username", "user__email", "team__slug", "team__name")
     autocomplete_fields = ("user", "team")
@@ -130,7 +130,8 @@ class MembershipAdmin(admin.ModelAdmin):
     actions = ["remove_selected"]
 
     def get_readonly_fields(self, request, obj=None):
-        return ("user", "team", "created_at") if obj else ("created_at",)
+        # The source is where the grant came from: one saved here is a portal grant.
+        return ("user", "team", "source", "created_at") if obj else ("source", "created_at")
 
     def save_model(self, request, obj, form, change):
         adopt_saved(obj, membership_set(actor=request.user, team=obj.team, user=obj.user, role=obj.role, via=VIA))

@@ -57,20 +57,21 @@ def _records(events: list[AuditTrail]) -> dict:
     return found
 
 
+def _verb(record: tuple) -> str:
+    return record[0].rsplit(".", 1)[-1]
+
+
 def _record(records: dict, key: tuple, label: str):
-    """The record of this event: one whose action fits what happened (a create for an insert), else the
-    first that does not contradict it, else none."""
+    """The record of this event among those of its object in its request: one whose action fits what happened
+    (a create for an insert; for an update or a peek, not the create), else the only one, else none."""
     candidates = records.get(key) or []
-    fitting = _VERB_OF_LABEL.get(label)
-    for record in candidates:
-        verb = record[0].rsplit(".", 1)[-1]
-        if fitting and verb.startswith(fitting):
-            return record
-    creates = _VERB_OF_LABEL["insert"]
-    for record in candidates:
-        if not (label != "insert" and record[0].rsplit(".", 1)[-1].startswith(creates) and len(candidates) > 1):
-            return record
-    return None
+    if fitting := _VERB_OF_LABEL.get(label):
+        matched = [record for record in candidates if _verb(record).startswith(fitting)]
+    else:
+        matched = [record for record in candidates if not _verb(record).startswith(_VERB_OF_LABEL["insert"])]
+    if matched:
+        return matched[0]
+    return candidates[0] if len(candidates) == 1 else None
 
 
 def action_for(kind: str, label: str, stamped: str, records: dict, key: tuple) -> str:
@@ -125,7 +126,7 @@ def rows(events: Iterable[AuditTrail]) -> list[dict]:
             "display": display_changes(diff, named),
             "kind_label": KIND_LABELS.get(kind, kind),
             "event_label": EVENTS.get(event.pgh_label, event.pgh_label),
-            "details_display": [(key, plain(value)) for key, value in details.items()],
+            "details_display": [(name, plain(value)) for name, value in details.items()],
         })
     return result
 

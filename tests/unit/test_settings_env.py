@@ -97,3 +97,45 @@ def test_manage_py_reports_a_bad_setting_in_one_line(variable, value, message):
     assert result.returncode != 0
     assert message in result.stderr
     assert "Traceback" not in result.stderr
+
+
+ROLES = ("owner", "member", "viewer")
+
+
+@pytest.mark.parametrize("value", [
+    "leads=payments:owner, devs=payments:member,devs=clinical:viewer",
+    '{"leads": "payments:owner", "devs": ["payments:member", "clinical:viewer"]}',
+])
+def test_group_roles_come_as_a_list_or_as_json(monkeypatch, value):
+    from portal.env import env_group_roles
+
+    monkeypatch.setenv("PORTAL_TEST_VALUE", value)
+    assert env_group_roles("PORTAL_TEST_VALUE", roles=ROLES) == {
+        "leads": [("payments", "owner")], "devs": [("payments", "member"), ("clinical", "viewer")]}
+
+
+@pytest.mark.parametrize(("value", "message"), [
+    ("leads", "must be a comma-separated list of group=team:role; 'leads' is not"),
+    ("leads=payments", "leads=payments must be group=team:role"),
+    ("leads=Payments:owner", "leads=Payments:owner must be group=team:role"),
+    ("leads=payments:boss", "a role of owner, member, viewer"),
+    ("=payments:owner", "=payments:owner must be group=team:role"),
+    ('{"leads": 3}', "the grant of group 'leads' must be \"team:role\""),
+    ('{"leads": ', "is not valid JSON"),
+])
+def test_a_malformed_group_role_map_names_the_variable_and_the_entry(monkeypatch, value, message):
+    from portal.env import env_group_roles
+
+    monkeypatch.setenv("PORTAL_TEST_VALUE", value)
+    with pytest.raises(ConfigError) as error:
+        env_group_roles("PORTAL_TEST_VALUE", roles=ROLES)
+    assert "PORTAL_TEST_VALUE" in str(error.value) and message in str(error.value)
+
+
+def test_an_unset_or_empty_group_role_map_maps_nothing(monkeypatch):
+    from portal.env import env_group_roles
+
+    monkeypatch.delenv("PORTAL_TEST_VALUE", raising=False)
+    assert env_group_roles("PORTAL_TEST_VALUE", {}, roles=ROLES) == {}
+    monkeypatch.setenv("PORTAL_TEST_VALUE", " ")
+    assert env_group_roles("PORTAL_TEST_VALUE", roles=ROLES) == {}

@@ -4,10 +4,12 @@ operators add, change and remove them through services/teams.py, which keeps the
 from __future__ import annotations
 
 from django import forms
+from django.core.exceptions import NON_FIELD_ERRORS
 from django.urls import reverse
 from drf_spectacular.utils import extend_schema
 from rest_framework import exceptions, serializers, status
 from rest_framework.response import Response
+from rest_framework.settings import api_settings
 from rest_framework.views import APIView
 
 from onboarding import selectors
@@ -38,9 +40,13 @@ def _member(team: Team, username: str) -> Membership:
     return membership
 
 
+# The service calls the person ``user``; problems of the whole change go where the API lists them.
+_API_FIELD = {"user": "username", NON_FIELD_ERRORS: api_settings.NON_FIELD_ERRORS_KEY}
+
+
 def _as_fields(exc: ValidationError) -> serializers.ValidationError:
-    """The service's field errors, named as the API's fields (the service calls the person ``user``)."""
-    return serializers.ValidationError({"username" if key == "user" else key: messages
+    """The service's field errors, named as the API's fields."""
+    return serializers.ValidationError({_API_FIELD.get(key, key): messages
                                         for key, messages in exc.message_dict.items()})
 
 

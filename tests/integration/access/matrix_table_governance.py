@@ -10,7 +10,9 @@ Choices the table encodes on purpose:
 - a manifest dry run changes nothing, so everyone in the team may plan one; applying needs a member;
 - peeking reads the team's own events, so viewers may; an outsider may not peek even at a public topic
   (without an approved subscription) and gets 403 there, 404 for a private one;
-- search and the audit API answer everyone signed in, with only what each may see.
+- search and the audit API answer everyone signed in, with only what each may see;
+- only operators create teams (everyone else 403, outsiders too: there is no team to hide yet); a team's
+  owners change it and manage its members, its members and viewers read them, outsiders get 404.
 """
 
 from __future__ import annotations
@@ -60,6 +62,7 @@ def _value_side(target: str):
 
 SLUG = {"args": lambda world: ("payments",)}
 TEAM_ID = {"args": lambda world: (world.payments.pk,)}
+MEMBER_VERA = {"args": lambda world: (world.payments.pk, "vera")}
 
 # ------------------------------------------------------------------------------------------------ REST API
 # fmt: off
@@ -116,6 +119,18 @@ API = [
     row("api:notification-delivery-list",    "GET",    "",                 "login ok ok ok ok ok",
         listed=("delivery",)),
     row("api:notification-delivery-detail",  "GET",    "delivery",         "login 404 ok ok ok ok"),
+    row("api:team-list",                     "POST",   "",                 "login 403 403 403 403 ok",
+        body=lambda w: {"slug": unique("claims"), "name": "Claims"}, effect="team.create"),
+    row("api:team-detail",                   "PATCH",  "payments",         "login 404 403 403 ok ok",
+        body=lambda w: {"description": unique("Card payments")}, effect="team.update"),
+    row("api:team-members",                  "GET",    "payments",         "login 404 ok ok ok ok", **TEAM_ID),
+    row("api:team-members",                  "POST",   "payments",         "login 404 403 403 ok ok", **TEAM_ID,
+        body=lambda w: {"username": "robin", "role": "viewer"}, effect="membership.set"),
+    row("api:team-member",                   "GET",    "payments",         "login 404 ok ok ok ok", **MEMBER_VERA),
+    row("api:team-member",                   "PATCH",  "payments",         "login 404 403 403 ok ok", **MEMBER_VERA,
+        body=lambda w: {"role": "member"}, effect="membership.set"),
+    row("api:team-member",                   "DELETE", "payments",         "login 404 403 403 ok ok", **MEMBER_VERA,
+        effect="membership.remove"),
     row("api:team-notification-emails",      "PUT",    "payments",         "login 404 403 403 ok ok", **TEAM_ID,
         body=lambda w: {"notification_emails": ["ops@example.org"]}, effect="team.notification_emails"),
 

@@ -119,7 +119,7 @@ def test_teams_are_visible_to_their_members_only(api_as, alice, carol, operator)
     clinical_id = api_as(carol).get("/api/v1/teams/").json()["results"][0]["id"]
 
     assert [t["slug"] for t in own] == ["payments"]
-    assert own[0]["members"] == [{"username": "alice", "role": "owner"}]
+    assert own[0]["members"] == [{"username": "alice", "role": "owner", "source": "manual"}]
     assert own[0]["contacts"] == "payments@example.org"
     assert api_as(alice).get(f"/api/v1/teams/{clinical_id}/").status_code == 404
     assert [t["slug"] for t in api_as(operator).get("/api/v1/teams/").json()["results"]] == ["clinical", "payments"]

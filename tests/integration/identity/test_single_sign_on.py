@@ -15,6 +15,7 @@ from django.test import Client
 from django.urls import clear_url_caches
 
 from onboarding.models import AuditEvent
+from onboarding.services.teams import membership_set
 from onboarding.services.tokens import team_token_create
 from onboarding.sso import user_for_claims, username_from_claims
 from tests.integration.identity.provider import Provider
@@ -39,18 +40,24 @@ except NoReverseMatch:
 print(json.dumps({"backends": settings.AUTHENTICATION_BACKENDS, "url": url,
                   "secret": getattr(settings, "OIDC_RP_CLIENT_SECRET", None)}))
 """
+EXPRESSION = """
+import json
+from django.conf import settings
+print(json.dumps({expression}))
+"""
 
 
-def probe(extra: dict) -> subprocess.CompletedProcess:
+def probe(extra: dict, expression: str | None = None) -> subprocess.CompletedProcess:
     """Settings as a fresh process reads them from this environment (settings are read once, at start)."""
     env = {key: value for key, value in os.environ.items() if not key.startswith("OIDC_")}
     env.update(extra)
-    return subprocess.run([sys.executable, "manage.py", "shell", "-c", PROBE], cwd=ROOT, env=env,
+    code = EXPRESSION.replace("{expression}", expression) if expression else PROBE
+    return subprocess.run([sys.executable, "manage.py", "shell", "-c", code], cwd=ROOT, env=env,
                           capture_output=True, text=True, timeout=120)
 
 
-def probed(extra: dict) -> dict:
-    done = probe(extra)
+def probed(extra: dict, expression: str | None = None) -> dict:
+    done = probe(extra, expression)
     assert done.returncode == 0, done.stderr
     return json.loads(done.stdout.strip().splitlines()[-1])
 
@@ -235,3 +242,90 @@ def test_an_id_token_issued_to_another_client_signs_nobody_in(provider):
     assert answer.status_code == 400
     assert "_auth_user_id" not in client.session
     assert not get_user_model().objects.filter(username="dana").exists()
+
+
+# ------------------------------------------------------------------------------- team roles from groups
+
+ROLE_MAP = {"payments-leads": [("payments", "owner")], "payments-devs": [("payments", "member")],
+            "clinical-readers": [("clinical", "viewer")], "ghost-team": [("ghosts", "member")]}
+
+
+@pytest.fixture
+def groups_mapped(provider, settings, payments, clinical):
+    settings.OIDC_GROUPS_CLAIM = "groups"
+    settings.OIDC_TEAM_ROLE_MAP = ROLE_MAP
+    return provider
+
+
+def _sign_in(provider: Provider, groups: list[str]) -> Client:
+    provider.claims = {"preferred_username": "dana", "email": "dana@example.org", "groups": groups}
+    client = Client()
+    state = _start(client, provider)
+    answer = client.get(f"/oidc/callback/?code=good-code&state={state}")
+    assert answer.status_code == 302 and answer["Location"] == "/topics/", answer
+    return client
+
+
+def _roles(username: str) -> dict:
+    return {m.team.slug: (m.role, m.source) for m in
+            get_user_model().objects.get(username=username).memberships.select_related("team")}
+
+
+@pytest.mark.django_db
+def test_groups_give_team_roles_at_sign_in_through_the_audited_services(groups_mapped):
+    _sign_in(groups_mapped, ["payments-devs", "payments-leads", "clinical-readers", "ghost-team", "unmapped"])
+
+    assert _roles("dana") == {"payments": ("owner", "sso"), "clinical": ("viewer", "sso")}
+    records = AuditEvent.objects.filter(action="membership.set", after__user="dana").order_by("id")
+    assert [(r.team.slug, r.after["role"], r.actor_name, r.via) for r in records] == [
+        ("payments", "owner", "system", "system"), ("clinical", "viewer", "system", "system")]
+    assert records[0].note == "From single sign-on group payments-leads"
+
+
+@pytest.mark.django_db
+def test_a_group_that_disappears_takes_its_role_and_a_changed_one_changes_it(groups_mapped, alice):
+    # alice owns payments too, so dana may stop being an owner.
+    _sign_in(groups_mapped, ["payments-leads", "clinical-readers"])
+    writes = AuditEvent.objects.count()
+    _sign_in(groups_mapped, ["payments-leads", "clinical-readers"])
+    assert AuditEvent.objects.count() == writes  # nothing changed, nothing written
+
+    _sign_in(groups_mapped, ["payments-devs"])
+
+    assert _roles("dana") == {"payments": ("member", "sso")}
+    assert AuditEvent.objects.filter(action="membership.remove", team__slug="clinical",
+                                     before__user="dana").exists()
+
+
+@pytest.mark.django_db
+def test_roles_granted_in_the_portal_are_kept_whatever_the_groups_say(groups_mapped, alice, payments, clinical):
+    _sign_in(groups_mapped, ["clinical-readers"])
+    dana = get_user_model().objects.get(username="dana")
+    membership_set(actor=alice, team=payments, user=dana, role="viewer", via="browser")
+
+    _sign_in(groups_mapped, ["payments-leads"])  # clinical's group is gone; payments' is granted by hand
+    _sign_in(groups_mapped, [])
+
+    assert _roles("dana") == {"payments": ("viewer", "manual")}
+
+
+@pytest.mark.django_db
+def test_the_last_owner_stays_even_when_their_group_disappears(groups_mapped, clinical):
+    _sign_in(groups_mapped, ["payments-leads"])  # the fixture's payments has no other owner
+
+    _sign_in(groups_mapped, [])
+
+    assert _roles("dana") == {"payments": ("owner", "sso")}
+    assert not AuditEvent.objects.filter(action="membership.remove").exists()
+
+
+def test_the_role_map_is_read_from_the_environment_and_a_malformed_one_stops_start_up():
+    read = probed({**ENABLED, "OIDC_RP_CLIENT_SECRET": "s3cret", "OIDC_GROUPS_CLAIM": "roles",
+                   "OIDC_TEAM_ROLE_MAP": "payments-leads=payments:owner, /all=payments:viewer,/all=clinical:viewer"},
+                  expression="[settings.OIDC_GROUPS_CLAIM, settings.OIDC_TEAM_ROLE_MAP]")
+    bad = probe({**ENABLED, "OIDC_RP_CLIENT_SECRET": "s3cret", "OIDC_TEAM_ROLE_MAP": "payments-leads=payments:boss"})
+
+    assert read == ["roles", {"payments-leads": [["payments", "owner"]],
+                              "/all": [["payments", "viewer"], ["clinical", "viewer"]]}]
+    assert bad.returncode != 0
+    assert "OIDC_TEAM_ROLE_MAP: payments-leads=payments:boss must be group=team:role" in bad.stderr

@@ -82,7 +82,8 @@ def test_an_owner_can_step_down_once_there_is_another_owner(payments, alice, bob
 
     assert _roles(payments) == {"alice": "member", "bob": "owner"}
     step_down = AuditEvent.objects.get(action="membership.set", via=VIA, after__user="alice")
-    assert (step_down.before, step_down.after) == ({"role": "owner"}, {"user": "alice", "role": "member"})
+    assert (step_down.before, step_down.after) == ({"role": "owner", "source": "manual"},
+                                                   {"user": "alice", "role": "member", "source": "manual"})
 
 
 # ---------------------------------------------------------------------------------------------- membership_remove
