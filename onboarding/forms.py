@@ -13,7 +13,7 @@ from django.core.exceptions import NON_FIELD_ERRORS
 from onboarding import policies
 from onboarding.models import Cluster, Team, Topic, TopicPolicy
 from onboarding.selectors import writable_teams_of
-from onboarding.services.topics import MAX_DESCRIPTION, MAX_TAGS, policy_for
+from onboarding.services.topics import MAX_DESCRIPTION, MAX_TAGS, policy_for, replication_choices
 
 CONFIG_PREFIX = "cfg_"
 APPROVAL_LIMIT = ("Public topics: other teams' subscriptions wait for your team's approval instead of starting at "
@@ -110,10 +110,13 @@ class TopicCreateForm(ServiceErrorsForm):
         self.cluster_obj = self._chosen("cluster")
         self.team_obj = self._chosen("team")
         self.policy: TopicPolicy | None = policy_for(self.cluster_obj) if self.cluster_obj else None
+        self.replication = replication_choices(self.cluster_obj, self.policy) if self.policy else None
         if self.policy:
             self.fields["partitions"].initial = self.policy.default_partitions
-            self.fields["replication_factor"].initial = self.policy.default_replication_factor
-            allowed = sorted(self.policy.allowed_replication_factors or [])
+            self.fields["replication_factor"].initial = self.replication.default
+            # Only what the cluster can do: a factor above its broker count would fail on Kafka.
+            allowed = self.replication.allowed or (
+                list(range(1, self.replication.brokers + 1)) if self.replication.brokers else [])
             if allowed:
                 self.fields["replication_factor"].widget = forms.Select(choices=[(f, f) for f in allowed])
             self.add_config_fields(self.policy.config_rules, self.policy.default_configs)
@@ -132,14 +135,17 @@ class TopicCreateForm(ServiceErrorsForm):
             return {}
         policy = self.policy
         slug = self.team_obj.slug if self.team_obj else "{team}"
-        allowed = sorted(policy.allowed_replication_factors or [])
+        allowed = self.replication.allowed
+        brokers = self.replication.brokers
+        on_cluster = (f" The cluster has {brokers} broker{'s' if brokers != 1 else ''}." if brokers is not None
+                      else "")
         return {
             "name": f"Must match {policy.name_pattern.replace('{team}', slug)}, e.g. {slug}.orders "
                     f"(at most {policies.KAFKA_MAX_NAME_LENGTH} characters).",
             "partitions": f"{policy.min_partitions} to {policy.max_partitions}; "
                           f"default {policy.default_partitions}. Can grow later, never shrink.",
             "replication_factor": ("Allowed: " + ", ".join(map(str, allowed)) if allowed else "Any")
-                                  + ". Cannot change later.",
+                                  + "." + on_cluster + " Cannot change later.",
             "description": f"At most {MAX_DESCRIPTION} characters.",
             "tags": f"Lowercase letters, digits and '-'; at most {MAX_TAGS}.",
             "subscriptions_need_approval": APPROVAL_LIMIT,
@@ -170,8 +176,8 @@ def with_policy_defaults(kwargs: dict, policy: TopicPolicy) -> dict:
     return {
         **kwargs,
         "partitions": policy.default_partitions if kwargs["partitions"] is None else kwargs["partitions"],
-        "replication_factor": (policy.default_replication_factor if kwargs["replication_factor"] is None
-                               else kwargs["replication_factor"]),
+        "replication_factor": (replication_choices(kwargs["cluster"], policy).default
+                               if kwargs["replication_factor"] is None else kwargs["replication_factor"]),
         "configs": {**policy.default_configs, **kwargs["configs"]},
     }
 

@@ -11,6 +11,7 @@ from datetime import timedelta
 from django import forms
 from django.conf import settings
 from django.contrib.auth import get_user_model
+from django.core.validators import ProhibitNullCharactersValidator
 from django.utils import timezone
 
 from onboarding.models import ApiToken, Membership
@@ -32,6 +33,8 @@ class ServiceErrors:
 
 class TokenCreateForm(ServiceErrors, forms.Form):
     name = forms.CharField(required=False, help_text="What the token is for, e.g. 'payments CI'.")
+    # Django refuses a NUL with its own words; the service's (about every control character) should be the one.
+    name.validators = [v for v in name.validators if not isinstance(v, ProhibitNullCharactersValidator)]
     scope = forms.ChoiceField(choices=ApiToken.Scope.choices, initial=ApiToken.Scope.READ,
                               help_text="Read: GET only. Read and write: may change what the account may change.")
     expires_in_days = forms.IntegerField(label="Expires in (days)", required=False,

@@ -15,7 +15,8 @@ from onboarding.services.topics import topic_apply_now, topic_update, topic_upda
 from onboarding.services.topics_drift import topic_adopt, topic_revert
 
 # What topic_update may change; name, team, cluster and replication factor are fixed once created.
-EDITABLE = ("partitions", "configs", "description", "tags", "visibility", "drift_reaction")
+EDITABLE = ("partitions", "configs", "description", "tags", "visibility", "drift_reaction",
+            "subscriptions_need_approval")
 RECENT_ATTEMPTS = 20
 
 

@@ -89,8 +89,28 @@ def _topic_names(cluster: Cluster, changes: list[dict]) -> list[str]:
 def plan_of(cluster: Cluster, changes: list[dict]) -> dict:
     """Every step the request will take, computed against the cluster as it is now."""
     observed, error = _observed(cluster, _topic_names(cluster, changes))
-    steps = [_step(cluster, change["operation"], change["payload"], observed) for change in changes]
+    steps, earlier = [], {}
+    for change in changes:
+        steps.append(_step(cluster, change["operation"], change["payload"], observed))
+        if change["operation"] == "schema.submit":
+            _number_after_earlier_steps(steps[-1], earlier)
     return {"steps": steps, "kafka_error": error, "cluster": cluster.name}
+
+
+def _number_after_earlier_steps(step: dict, earlier: dict) -> None:
+    """Several versions of one subject in one request (a promotion catching up): each registers after the
+    one before it, so number them on, and diff each against its predecessor in the request."""
+    subject = step["details"]["subject"]
+    if subject in earlier:
+        previous = earlier[subject]
+        number = previous["number"] + 1
+        step["actions"][0] = f"register version {number} of {subject} ({step['details']['format']})"
+        step["details"]["against_version"] = previous["number"]
+        step["details"]["changes"] = [c.describe() for c in diff_schemas(previous["text"], step["details"]["text"],
+                                                                         step["details"]["format"])]
+    else:
+        number = (step["details"]["against_version"] or 0) + 1
+    earlier[subject] = {"number": number, "text": step["details"]["text"]}
 
 
 def _step(cluster: Cluster, operation: str, p: dict, observed: dict) -> dict:
@@ -128,7 +148,7 @@ def _existing_topic_step(operation: str, topic: Topic, p: dict, observed: Observ
     base = observed or ObservedTopic(topic.name, topic.partitions, topic.replication_factor, topic.configs)
     step = topic_step(operation, desired, base, summary=f"Change topic {topic.name}")
     portal_only = [f"{field}: {getattr(topic, field)!r} -> {p[field]!r}"
-                   for field in ("description", "tags", "visibility", "drift_reaction")
+                   for field in ("description", "tags", "visibility", "drift_reaction", "subscriptions_need_approval")
                    if p.get(field) is not None and p[field] != getattr(topic, field)]
     if portal_only:
         step["details"]["portal_changes"] = portal_only

@@ -23,9 +23,10 @@ from onboarding.services.access import can_write_team
 from onboarding.services.audit import audit_record
 from onboarding.services.changes import approval_needed, change_request_apply_unreviewed, change_request_open
 from onboarding.services.errors import PermissionDenied, ValidationError
+from onboarding.services.promotion_update import already_subscribed, schema_changes, topic_update_change
 from onboarding.services.scheduling import access_reconcile_soon
 from onboarding.services.subscriptions import subscription_snapshot
-from onboarding.services.topics import topic_create_errors
+from onboarding.services.topics import topic_create_errors, topic_update_errors
 
 OVERRIDABLE = ("partitions", "replication_factor", "configs")
 
@@ -66,10 +67,14 @@ def _subscription_changes(topic: Topic, target: Cluster) -> tuple[list[dict], li
 
 
 def topic_promote(*, actor, topic: Topic, via: str, overrides: dict | None = None) -> ChangeRequest:
-    """Propose ``topic`` (sizes, configs, metadata, latest schema versions, subscriptions) in the next
-    environment. ``overrides`` may adjust partitions, replication_factor and configs.
+    """Propose ``topic`` (sizes, configs, metadata, schema versions, subscriptions) in the next environment.
+    ``overrides`` may adjust partitions, replication_factor and configs.
 
-    Refused (field errors) when no next environment exists or the name is taken there.
+    A topic the next environment does not have yet is created there; one it already has (the same
+    team's) is brought up to date: configs, partitions (grow only), metadata, the schema versions it
+    lacks and the subscriptions it lacks. Either way the proposal is a change request whose plan shows
+    each step before it is applied. Refused (field errors) when no next environment exists, the name
+    belongs to another team there, or the target already matches.
     """
     if not can_write_team(actor, topic.team):
         raise PermissionDenied("Only owners and members of the team can promote its topics.")
@@ -80,9 +85,14 @@ def topic_promote(*, actor, topic: Topic, via: str, overrides: dict | None = Non
                                            f"({topic.cluster.name}) to promote to."]})
     if not topic.is_live or topic.wants_deletion:
         raise ValidationError({"__all__": ["This topic is deleted or being deleted."]})
-    create = {"cluster": target.pk, "team": topic.team_id, "name": topic.name, "partitions": topic.partitions,
-              "replication_factor": topic.replication_factor, "configs": dict(topic.configs),
-              "description": topic.description, "tags": list(topic.tags), "visibility": topic.visibility, **overrides}
+    desired = {"partitions": topic.partitions, "replication_factor": topic.replication_factor,
+               "configs": dict(topic.configs), **overrides}
+    existing = _live(Topic.objects.filter(cluster=target, name=topic.name)).select_related("cluster").first()
+    if existing is not None and existing.team_id == topic.team_id:
+        return _promote_update(actor=actor, topic=topic, target=target, existing=existing, desired=desired, via=via)
+    create = {"cluster": target.pk, "team": topic.team_id, "name": topic.name, **desired,
+              "description": topic.description, "tags": list(topic.tags), "visibility": topic.visibility,
+              "subscriptions_need_approval": topic.subscriptions_need_approval}
     errors = topic_create_errors(cluster=target, team=topic.team, name=topic.name, partitions=create["partitions"],
                                  replication_factor=create["replication_factor"], configs=create["configs"],
                                  description=topic.description, tags=topic.tags, visibility=topic.visibility)
@@ -99,9 +109,35 @@ def topic_promote(*, actor, topic: Topic, via: str, overrides: dict | None = Non
                 "compatibility": schema.compatibility}})
     kept, skipped = _subscription_changes(topic, target)
     changes += kept
+    return _open(actor=actor, topic=topic, target=target, changes=changes, via=via,
+                 plan_extra={"skipped": skipped, "promoted_from": topic.cluster.name})
+
+
+def _promote_update(*, actor, topic: Topic, target: Cluster, existing: Topic, desired: dict, via: str
+                    ) -> ChangeRequest:
+    errors = topic_update_errors(topic=existing, configs=desired["configs"],
+                                 partitions=max(desired["partitions"], existing.partitions))
+    if errors:
+        raise ValidationError(errors)
+    changes, kept_as_is = topic_update_change(topic, existing, desired)
+    changes += schema_changes(topic, existing)
+    subscriptions, skipped = _subscription_changes(topic, target)
+    changes += [c for c in subscriptions if not already_subscribed(existing, c)]
+    if not changes:
+        raise ValidationError({"__all__": [f"{topic.name} on {target.name} already matches {topic.cluster.name}: "
+                                           "there is nothing to promote."]})
+    return _open(actor=actor, topic=topic, target=target, changes=changes, via=via, existing=existing,
+                 plan_extra={"skipped": skipped, "promoted_from": topic.cluster.name, "kept": kept_as_is,
+                             "updates": existing.pk})
+
+
+def _open(*, actor, topic: Topic, target: Cluster, changes: list[dict], via: str, plan_extra: dict,
+          existing: Topic | None = None) -> ChangeRequest:
+    verb = "Update" if existing is not None else "Promote"
+    # An update is based on the target topic's generation: an edit there meanwhile makes the request stale.
     cr = change_request_open(actor=actor, cluster=target, team=topic.team, changes=changes, via=via,
-                             title=f"Promote {topic.name} from {topic.cluster.name} to {target.name}",
-                             plan_extra={"skipped": skipped, "promoted_from": topic.cluster.name})
+                             title=f"{verb} {topic.name} from {topic.cluster.name} to {target.name}",
+                             target=existing, plan_extra=plan_extra)
     if not promotion_needs_approval(target, changes):
         cr = change_request_apply_unreviewed(cr, via=via)
     return cr

@@ -8,6 +8,7 @@ when the person who made it leaves the company.
 
 from __future__ import annotations
 
+import unicodedata
 from datetime import datetime, timedelta
 
 from django.conf import settings
@@ -22,6 +23,8 @@ from onboarding.services.errors import PermissionDenied, ValidationError
 
 NAME_LENGTH = ApiToken._meta.get_field("name").max_length
 AUTOMATION_SUFFIX = "-automation"
+CONTROL_CHARACTERS = ("Use visible characters only: no line breaks, tabs or other control characters in a "
+                      "token's name.")
 
 
 def _is_self(actor, user) -> bool:
@@ -45,6 +48,9 @@ def _checked_fields(*, name: str, scope: str, expires_at: datetime | None) -> tu
     errors: dict[str, list[str]] = {}
     if not 1 <= len(name) <= NAME_LENGTH:
         errors["name"] = [f"Name the token in 1 to {NAME_LENGTH} characters, e.g. 'payments CI'."]
+    elif any(unicodedata.category(char).startswith("C") for char in name):
+        # Control, format and unassigned characters: invisible in lists, and able to forge lines in logs.
+        errors["name"] = [CONTROL_CHARACTERS]
     if scope not in ApiToken.Scope.values:
         errors["scope"] = [f"Choose one of: {', '.join(ApiToken.Scope.values)}."]
     if expires_at is None:

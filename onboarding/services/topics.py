@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import copy
 import re
+from dataclasses import dataclass
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from onboarding import policies
-from onboarding.models import AuditEvent, ChangeRequest, Cluster, ResourceStatus, Team, Topic, TopicPolicy
+from onboarding.models import ApplyAttempt, AuditEvent, ChangeRequest, Cluster, ResourceStatus, Team, Topic, TopicPolicy
+from onboarding.platform.cluster_size import broker_count
 from onboarding.services.access import can_write_team, is_operator
 from onboarding.services.audit import audit_record
 from onboarding.services.catalog import catalog_refresh
@@ -30,6 +32,37 @@ def policy_for(cluster: Cluster) -> TopicPolicy:
         defaults={"allowed_replication_factors": [1, 3], "config_rules": copy.deepcopy(policies.DEFAULT_CONFIG_RULES)},
     )
     return policy
+
+
+@dataclass(frozen=True)
+class ReplicationChoices:
+    """The replication factors a new topic may have on a cluster: its policy's, capped by its brokers."""
+
+    allowed: list[int]  # empty: any factor up to the broker count
+    default: int
+    brokers: int | None  # None: the cluster did not answer, so only the policy applies
+
+
+def replication_choices(cluster: Cluster, policy: TopicPolicy | None = None) -> ReplicationChoices:
+    """What the policy allows that the cluster can also do. A factor above the broker count can never be
+    created, so it is not offered, and the default falls to the largest factor that fits."""
+    policy = policy or policy_for(cluster)
+    allowed = sorted(policy.allowed_replication_factors or [])
+    brokers = broker_count(cluster)
+    default = policy.default_replication_factor
+    if brokers is not None:
+        fitting = [f for f in allowed if f <= brokers]
+        allowed = fitting or allowed  # nothing fits: keep the policy's, and the check below explains why
+        if default > brokers:
+            default = max(fitting) if fitting else brokers
+    return ReplicationChoices(allowed=allowed, default=default, brokers=brokers)
+
+
+def _broker_limit(errors: dict, factor, brokers: int | None) -> None:
+    if brokers is not None and isinstance(factor, int) and factor > brokers and "replication_factor" not in errors:
+        errors["replication_factor"] = [
+            f"This cluster has {brokers} broker{'s' if brokers != 1 else ''}: the replication factor can be at "
+            f"most {brokers}."]
 
 
 def topic_snapshot(topic: Topic) -> dict:
@@ -90,7 +123,8 @@ def topic_create(
         raise PermissionDenied("Only owners and members of the team can create its topics.")
     policy = policy_for(cluster)
     partitions = policy.default_partitions if partitions is None else partitions
-    replication_factor = policy.default_replication_factor if replication_factor is None else replication_factor
+    if replication_factor is None:
+        replication_factor = replication_choices(cluster, policy).default
     configs = {**policy.default_configs, **(configs or {})}
     name = (name or "").strip()
     _raise_if(topic_create_errors(cluster=cluster, team=team, name=name, partitions=partitions,
@@ -138,6 +172,7 @@ def topic_create_errors(*, cluster: Cluster, team: Team, name: str, partitions: 
     ):
         if messages:
             errors[field] = messages
+    _broker_limit(errors, replication_factor, broker_count(cluster))
     if not cluster.is_active:
         errors.setdefault("cluster", []).append("This cluster is not accepting changes.")
     _check_metadata(errors, description=description, tags=tags, visibility=visibility,
@@ -318,9 +353,10 @@ def topic_delete(*, actor, topic: Topic, confirm_name: str, delete_schemas: bool
                                                   "subjects are deleted from the Schema Registry too."]})
     if topic.status == ResourceStatus.DELETED or topic.wants_deletion:
         raise ValidationError({"__all__": [GONE]})
-    if opened := gate(actor=actor, cluster=topic.cluster, team=topic.team, operation="topic.delete", via=via,
+    if not never_on_kafka(topic) and (opened := gate(
+            actor=actor, cluster=topic.cluster, team=topic.team, operation="topic.delete", via=via,
                       payload={"topic": topic.pk, "confirm_name": confirm_name, "delete_schemas": delete_schemas},
-                      title=f"Delete topic {topic.name}", target=topic, change_request=change_request):
+            title=f"Delete topic {topic.name}", target=topic, change_request=change_request)):
         return opened
     with transaction.atomic():
         topic = _locked(topic, None)
@@ -340,6 +376,13 @@ def topic_delete(*, actor, topic: Topic, confirm_name: str, delete_schemas: bool
     if schemas:
         schemas_reconcile_soon(topic.cluster_id)
     return topic
+
+
+def never_on_kafka(topic: Topic) -> bool:
+    """True for a topic no run ever applied (e.g. its creation failed) and none is applying now: it holds no
+    data, so deleting it needs no change request even where deletes are gated."""
+    return (topic.observed_generation == 0 and not topic.claim_token and topic.ready_at is None
+            and not topic.attempts.filter(schema__isnull=True, outcome=ApplyAttempt.Outcome.READY).exists())
 
 
 @service_span

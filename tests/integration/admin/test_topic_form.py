@@ -87,3 +87,14 @@ def test_the_page_shows_the_newest_attempts_and_links_to_the_rest(operator_clien
     history = reverse("admin:onboarding_applyattempt_changelist") + f"?topic__id__exact={ready_topic.pk}"
     assert history.encode() in response.content
     assert operator_client.get(history).context["cl"].result_count == 25
+
+
+def test_the_approval_flag_is_changed_through_topic_update_with_an_audit_record(operator_client, ready_topic):
+    response = _edit(operator_client, ready_topic, subscriptions_need_approval="on")
+
+    assert response.status_code == 302, form_errors(response)
+    ready_topic.refresh_from_db()
+    assert ready_topic.subscriptions_need_approval is True
+    assert ready_topic.generation == 3  # protected like every other edit
+    event = AuditEvent.objects.get(action="topic.update", resource_id=str(ready_topic.pk))
+    assert event.after["subscriptions_need_approval"] is True

@@ -1,6 +1,7 @@
 """Change requests through the API, the browser pages and the admin: the same rules, the same answers."""
 
 import pytest
+from django.utils import timezone
 
 from onboarding.models import AuditEvent, ChangeRequest, Topic
 from onboarding.services.topics import topic_create
@@ -8,8 +9,13 @@ from onboarding.services.topics import topic_create
 
 @pytest.fixture
 def ready_made_topic(cluster, payments, alice, topic_name):
-    return topic_create(actor=alice, cluster=cluster, team=payments, name=topic_name("page"), partitions=1,
-                        replication_factor=1)
+    topic = topic_create(actor=alice, cluster=cluster, team=payments, name=topic_name("page"), partitions=1,
+                         replication_factor=1)
+    # As a reconcile leaves it: a topic that never reached Kafka is deleted without a request.
+    Topic.objects.filter(pk=topic.pk).update(status="ready", observed_generation=topic.generation,
+                                             ready_at=timezone.now())
+    topic.refresh_from_db()
+    return topic
 
 
 @pytest.mark.django_db

@@ -94,7 +94,7 @@ def test_a_promotion_to_prod_waits_for_approval_then_lands_on_the_prod_broker_an
 
 
 @pytest.mark.django_db(transaction=True)
-def test_a_promotion_that_the_target_does_not_gate_is_applied_at_once_and_a_second_one_is_refused(
+def test_a_promotion_that_the_target_does_not_gate_is_applied_at_once_and_an_unchanged_second_one_is_refused(
         celery_worker, cluster, prod_cluster, alice, dev_topic, prod_leftovers):
     prod_leftovers["topics"].append(dev_topic.name)
     prod_leftovers["subjects"].append(f"{dev_topic.name}-value")
@@ -106,4 +106,4 @@ def test_a_promotion_that_the_target_does_not_gate_is_applied_at_once_and_a_seco
     wait_for_status(Schema.objects.get(topic__cluster=prod_cluster, topic__name=dev_topic.name), "ready")
     with pytest.raises(ValidationError) as refused:
         topic_promote(actor=alice, topic=dev_topic, via=VIA)
-    assert "already exists" in refused.value.message_dict["name"][0]
+    assert "there is nothing to promote" in refused.value.message_dict["__all__"][0]
