@@ -8,8 +8,8 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('history', '0001_tracked_models'),
-        ('onboarding', '0012_audit_membership_source'),
+        ('history', '0002_access_fields'),
+        ('onboarding', '0013_membership_source'),
     ]
 
     operations = [

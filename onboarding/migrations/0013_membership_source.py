@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('onboarding', '0011_field_sensitivity'),
+        ('onboarding', '0012_access_client_settings_acls'),
     ]
 
     operations = [
