@@ -9,7 +9,7 @@ from tests.integration.api.conftest import TOPICS, new_name, topic_url
 pytestmark = pytest.mark.django_db
 
 TOPIC_FIELDS = {"id", "url", "cluster", "team", "name", "partitions", "replication_factor", "configs", "description",
-                "tags", "visibility", "status", "generation", "observed_generation", "last_error", "drift",
+                "tags", "visibility", "subscriptions_need_approval", "status", "generation", "observed_generation", "last_error", "drift",
                 "drift_reaction", "created_at", "updated_at", "ready_at"}
 
 
