@@ -9,8 +9,8 @@ from tests.integration.api.conftest import TOPICS, new_name, topic_url
 pytestmark = pytest.mark.django_db
 
 TOPIC_FIELDS = {"id", "url", "cluster", "team", "name", "partitions", "replication_factor", "configs", "description",
-                "tags", "visibility", "subscriptions_need_approval", "status", "generation", "observed_generation", "last_error", "drift",
-                "drift_reaction", "created_at", "updated_at", "ready_at"}
+                "tags", "visibility", "subscriptions_need_approval", "status", "generation", "observed_generation",
+                "last_error", "drift", "drift_reaction", "created_at", "updated_at", "ready_at"}
 
 
 def test_clusters_show_their_policy_limits_and_never_connection_secrets(api_as, alice, cluster):
