@@ -53,7 +53,7 @@ def test_an_api_change_is_attributed_to_the_tokens_user(api_as, bob, topic):
     [row] = present.rows(all_events().filter(pgh_obj_model=RESOURCE_TYPES["topic"], pgh_obj_id=str(topic.pk),
                                              pgh_label="update"))
     assert (row["action"], row["actor"], row["via"]) == ("topic.update", "bob", "api")
-    assert row["changes"] == {"description": ["", "From CI"]}
+    assert row["changes"] == {"description": ["", "From CI"], "generation": [1, 2]}
 
 
 def test_a_malformed_request_id_is_replaced_by_a_fresh_one(client, alice):

@@ -101,7 +101,7 @@ def test_api_lists_a_resources_history_as_paginated_json(api_as, bob, changed):
     assert response.status_code == 200, response.content
     body = response.json()
     assert body["count"] == 2
-    assert body["results"][0]["changes"] == {"description": ["", "Orders"]}
+    assert body["results"][0]["changes"] == {"description": ["", "Orders"], "generation": [1, 2]}
 
 
 def test_api_without_filters_shows_only_the_callers_teams(api_as, carol, changed, clinical):
