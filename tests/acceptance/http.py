@@ -5,11 +5,13 @@ from __future__ import annotations
 import html
 import re
 import time
+from functools import partial
 from urllib.parse import urljoin
 
 import requests
 
 from tests.acceptance.stack import Server
+from tests.fixtures import waiting
 
 TIMEOUT = 30
 
@@ -74,16 +76,8 @@ class Api:
         raise AssertionError(f"{path} did not become {status} within {timeout}s: {body}")
 
 
-def wait_for(predicate, *, timeout: float = 90, interval: float = 0.5, message: str = "condition"):
-    """The predicate's first truthy value; fails with `message` after `timeout` seconds."""
-    deadline = time.monotonic() + timeout
-    last = None
-    while time.monotonic() < deadline:
-        last = predicate()
-        if last:
-            return last
-        time.sleep(interval)
-    raise AssertionError(f"timed out after {timeout}s waiting for {message} (last value: {last!r})")
+# The suite's poller, with the longer defaults the served processes need.
+wait_for = partial(waiting.wait_for, timeout=90, interval=0.5)
 
 
 _CSRF_INPUT = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')

@@ -25,25 +25,16 @@ import psycopg
 import redis
 import requests
 
+from tests.fixtures.workers import FAST_ROUTER_ENV
+from tests.fixtures.workers import FAST_TIMINGS as WORKER_TIMINGS
+
 REPO = Path(__file__).resolve().parents[2]
 LOG_DIR = REPO / ".stack" / "logs" / "acceptance"
 PYTHON = sys.executable
 
-# Retries, claim leases and sweeps within seconds (as tests/fixtures/workers.py FAST_RECOVERY), and a
-# router whose transactions and sessions are short, so a reconcile or a rebalance never takes minutes.
-FAST_TIMINGS = {
-    "RECONCILE_BACKOFF_BASE_SECONDS": "1",
-    "RECONCILE_MAX_BACKOFF_SECONDS": "4",
-    "RECONCILE_CLAIM_LEASE_SECONDS": "15",
-    "KAFKA_ADMIN_TIMEOUT_SECONDS": "5",
-    "SWEEP_INTERVAL_SECONDS": "2",
-    "NOTIFY_BACKOFF_BASE_SECONDS": "1",
-    "NOTIFY_MAX_BACKOFF_SECONDS": "4",
-    "NOTIFY_MAX_ATTEMPTS": "3",
-    "NOTIFY_TIMEOUT_SECONDS": "3",
-    "ROUTER_TRANSACTION_TIMEOUT_MS": "10000",
-    "ROUTER_SESSION_TIMEOUT_MS": "6000",
-}
+# Retries, claim leases and sweeps within seconds, and a router whose transactions and sessions are short, so
+# a reconcile or a rebalance never takes minutes (the in-process suite's timings; no test mail server here).
+FAST_TIMINGS = {**WORKER_TIMINGS, **FAST_ROUTER_ENV}
 # Variables of the test process that must not leak into the portal's processes.
 NOT_INHERITED = ("PYTEST_CURRENT_TEST", "DJANGO_TEST_DATABASE_NAME", "TEST_REDIS_DB", "DJANGO_SETTINGS_MODULE",
                  "EMAIL_HOST", "EMAIL_PORT", "DJANGO_ALLOW_ASYNC_UNSAFE")

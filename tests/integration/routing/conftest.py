@@ -18,13 +18,11 @@ from django.conf import settings
 
 from onboarding.routing.rules import Rule, rule_delete, rule_upsert
 from tests.fixtures.waiting import wait_for
+from tests.fixtures.workers import FAST_ROUTER_ENV
 
 REPO = Path(__file__).resolve().parents[3]
 LOG_DIR = REPO / ".stack" / "logs"
 TRACEPARENT = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"
-# A killed router's open transaction holds back read_committed readers until it times out, and its
-# group membership until its session expires: short values keep the crash tests within seconds.
-FAST_ROUTER_ENV = {"ROUTER_TRANSACTION_TIMEOUT_MS": "10000", "ROUTER_SESSION_TIMEOUT_MS": "6000"}
 
 
 @pytest.fixture
