@@ -117,7 +117,7 @@ class Browser:
         """A personal token from the /tokens/ page, as a person makes one; the secret is on that page only."""
         answer = self.submit("/tokens/", {"name": name, "scope": scope, "expires_in_days": ""})
         assert answer.status_code == 200, answer.text[:500]
-        secret = re.search(r'value="([^"]+)" data-testid="token-secret"', answer.text)
+        secret = re.search(r'data-testid="token-secret"[^>]*>([^<]+)</code>', answer.text)
         assert secret, f"the token page shows no token: {answer.text[:1000]}"
         return html.unescape(secret.group(1))
 

@@ -83,8 +83,8 @@ def variables_the_code_reads() -> set[str]:
 
 
 def router_group_default() -> str:
-    text = (REPO / "onboarding" / "routing" / "router.py").read_text()
-    return re.search(r'_setting\("ROUTER_GROUP_ID", "([^"]+)"\)', text).group(1)
+    text = (REPO / "portal" / "settings.py").read_text()
+    return re.search(r'env_str\("ROUTER_GROUP_ID", "([^"]+)"\)', text).group(1)
 
 
 # ------------------------------------------------------------------------------------------------- helpers
