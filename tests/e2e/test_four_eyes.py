@@ -1,6 +1,7 @@
 """Four eyes in two browsers: alice asks to delete a topic on a cluster that gates deletions, olivia approves."""
 
 import pytest
+from django.utils import timezone
 from playwright.sync_api import expect
 
 from onboarding.models import ChangeRequest, Topic
@@ -22,6 +23,9 @@ def test_alice_requests_a_delete_and_olivia_approves_it_with_a_comment(page, bro
                                                                       cluster, payments, gated, unique):
     topic = topic_create(actor=alice, cluster=cluster, team=payments, name=f"payments.retired-{unique}",
                          partitions=1, replication_factor=1)
+    # As a reconcile leaves it: a topic that never reached Kafka is deleted without a request.
+    Topic.objects.filter(pk=topic.pk).update(status="ready", observed_generation=topic.generation,
+                                             ready_at=timezone.now())
     gated(cluster, "topic.delete")
 
     log_in(page, live_server, "alice", PASSWORD)

@@ -102,7 +102,7 @@ def test_the_one_time_page_shows_librdkafka_java_and_kcat_forms_for_the_sasl_lis
                                                             "description": "", "can_consume_own_topics": "on"})
     assert page.status_code == 200, page.content[:500]
     html = page.content.decode()
-    password = re.search(r'id="password"[^>]*value="([^"]+)"', html).group(1)
+    password = re.search(r'id="password"[^>]*>([^<]+)</code>', html).group(1)
 
     def block(testid: str) -> str:
         found = re.search(rf'data-testid="{testid}">(.*?)</pre>', html, re.S)
