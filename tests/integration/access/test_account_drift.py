@@ -173,8 +173,9 @@ def test_a_direct_subscriptions_acl_drift_is_adopted_or_reverted(
     assert can_read(kafka_sasl_bootstrap, sa.username, password, topic.name, group) == "TOPIC_AUTHORIZATION_FAILED"
 
     # Drift again (READ granted outside), then revert: the portal's rule (READ while approved) is back.
-    kafka_admin.create_acls([AclBinding(ResourceType.TOPIC, topic.name, ResourcePatternType.LITERAL, sa.principal,
-                                        "*", AclOperation.READ, AclPermissionType.ALLOW)])
+    granted = AclBinding(ResourceType.TOPIC, topic.name, ResourcePatternType.LITERAL, sa.principal, "*",
+                         AclOperation.READ, AclPermissionType.ALLOW)
+    kafka_admin.create_acls([granted])[granted].result(10)  # on the broker before the drift check looks
     check_access_drift(cluster.pk)
     sub.refresh_from_db()
     assert sub.status == ResourceStatus.DRIFTED, sub.drift
