@@ -11,6 +11,7 @@ from rest_framework.settings import api_settings
 from onboarding import selectors
 from onboarding.api import schema
 from onboarding.api.permissions import IsOperator
+from onboarding.api.responses import created
 from onboarding.api.serializers import (
     ClusterSerializer,
     ImportSerializer,
@@ -54,10 +55,8 @@ class TeamViewSet(viewsets.ReadOnlyModelViewSet):
         body = TeamCreateSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         team = team_create(actor=request.user, via=AuditEvent.Via.API, **body.validated_data)
-        answer = Response(self.get_serializer(self.get_queryset().get(pk=team.pk)).data,
-                          status=status.HTTP_201_CREATED)
-        answer["Location"] = answer.data["url"]
-        return answer
+        data = self.get_serializer(self.get_queryset().get(pk=team.pk)).data
+        return created(data, location=data["url"])
 
     def partial_update(self, request, pk=None):
         team = self.get_object()
