@@ -95,10 +95,11 @@ def test_a_member_can_edit_but_only_owners_decide_about_drift(client_for, bob, d
     assert client.post(url("topic_adopt", drifted_topic.pk)).status_code == 403
 
 
-def test_the_owner_sees_the_drift_and_the_decision_buttons(client_for, alice, drifted_topic):
-    page = client_for(alice).get(url("topic_detail", drifted_topic.pk)).content.decode()
+def test_the_owner_sees_the_drift_and_the_decision_buttons(client_for, alice, retention_drifted_topic):
+    topic = retention_drifted_topic
+    page = client_for(alice).get(url("topic_detail", topic.pk)).content.decode()
 
-    assert url("topic_revert", drifted_topic.pk) in page and url("topic_adopt", drifted_topic.pk) in page
+    assert url("topic_revert", topic.pk) in page and url("topic_adopt", topic.pk) in page
     assert "86400000" in page and "3600000" in page
 
 
