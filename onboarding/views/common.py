@@ -67,3 +67,15 @@ def show_refusal(request, exc: PermissionDenied | ValidationError) -> None:
     """A service's refusal of a button press, as messages on the page the user returns to."""
     for text in (exc.messages if isinstance(exc, ValidationError) else [str(exc)]):
         messages.error(request, text)
+
+
+def drift_decision(request, decide, *, done, back: str):
+    """A revert or adopt button: run ``decide()``; a refusal (ValidationError) becomes page messages, success
+    says ``done(result)``; either way back to ``back`` (the full page, or the fragment htmx asked for)."""
+    try:
+        result = decide()
+    except ValidationError as exc:
+        show_refusal(request, exc)
+    else:
+        messages.success(request, done(result))
+    return after_post(request, back)

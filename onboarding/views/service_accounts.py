@@ -32,7 +32,7 @@ from onboarding.services.service_accounts import (
 )
 from onboarding.subscription_forms import ServiceAccountCreateForm
 from onboarding.views.changes import to_change_request
-from onboarding.views.common import after_post, form_status, portal_view
+from onboarding.views.common import after_post, drift_decision, form_status, portal_view
 
 BROWSER = AuditEvent.Via.BROWSER
 
@@ -140,14 +140,9 @@ def service_account_delete_view(request, pk: int):
 
 def _drift_decision(request, pk: int, service, done: str):
     sa = service_account_for(request.user, pk)
-    try:
-        sa = service(actor=request.user, sa=sa, via=BROWSER)
-    except ValidationError as exc:
-        for text in exc.messages:
-            messages.error(request, text)
-    else:
-        messages.success(request, done.format(name=sa.username))
-    return after_post(request, reverse("onboarding:service_accounts", args=[sa.team.slug]))
+    return drift_decision(request, lambda: service(actor=request.user, sa=sa, via=BROWSER),
+                          done=lambda changed: done.format(name=changed.username),
+                          back=reverse("onboarding:service_accounts", args=[sa.team.slug]))
 
 
 @portal_view

@@ -37,7 +37,7 @@ from onboarding.services.subscriptions import (
 )
 from onboarding.subscription_forms import DecisionForm, FilterEditForm, FilterTestForm, SubscribeForm
 from onboarding.views.changes import to_change_request
-from onboarding.views.common import after_post, form_status, htmx_target, portal_view, show_refusal
+from onboarding.views.common import after_post, drift_decision, form_status, htmx_target, portal_view, show_refusal
 
 BROWSER = AuditEvent.Via.BROWSER
 Decision = Subscription.Decision
@@ -151,14 +151,8 @@ def subscription_detail(request, pk: int):
 
 def _drift_decision(request, pk: int, service, done: str):
     sub = subscription_for(request.user, pk)
-    try:
-        service(actor=request.user, subscription=sub, via=AuditEvent.Via.BROWSER)
-    except ValidationError as exc:
-        for text in exc.messages:
-            messages.error(request, text)
-    else:
-        messages.success(request, done)
-    return after_post(request, reverse("onboarding:subscription_detail", args=[sub.pk]))
+    return drift_decision(request, lambda: service(actor=request.user, subscription=sub, via=AuditEvent.Via.BROWSER),
+                          done=lambda _: done, back=reverse("onboarding:subscription_detail", args=[sub.pk]))
 
 
 @portal_view

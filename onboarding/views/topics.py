@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from django.contrib import messages
 from django.core.paginator import Paginator
 from django.shortcuts import render
 from django.urls import reverse
@@ -20,11 +19,10 @@ from onboarding.selectors import (
     writable_teams_of,
 )
 from onboarding.services.access import can_read_team, can_write_team, is_team_owner
-from onboarding.services.errors import ValidationError
 from onboarding.services.peek import DEFAULT_LIMIT, MAX_LIMIT, may_peek
 from onboarding.services.promotion import next_environment
 from onboarding.services.topics_drift import has_drift, revert_refusals, topic_adopt, topic_revert
-from onboarding.views.common import after_post, htmx_target, portal_view
+from onboarding.views.common import drift_decision, htmx_target, portal_view
 from onboarding.views.filters import TopicFilter
 from onboarding.views.schemas import schema_cards
 from onboarding.views.subscriptions import may_subscribe
@@ -121,14 +119,9 @@ def drift_rows(drift: dict | None) -> list[tuple[str, object, object]]:
 
 def _drift_decision(request, pk: int, service, done: str):
     topic = topic_for(request.user, pk)
-    try:
-        service(actor=request.user, topic=topic, via=AuditEvent.Via.BROWSER)
-    except ValidationError as exc:
-        for text in exc.messages:
-            messages.error(request, text)
-    else:
-        messages.success(request, done.format(name=topic.name))
-    return after_post(request, reverse("onboarding:topic_detail", args=[topic.pk]))
+    return drift_decision(request, lambda: service(actor=request.user, topic=topic, via=AuditEvent.Via.BROWSER),
+                          done=lambda _: done.format(name=topic.name),
+                          back=reverse("onboarding:topic_detail", args=[topic.pk]))
 
 
 @portal_view
