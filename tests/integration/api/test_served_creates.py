@@ -9,16 +9,30 @@ import json
 import pytest
 import requests
 
-from onboarding.models import ApiToken, ServiceAccount
+from onboarding.models import ApiToken, ResourceStatus, Schema, ServiceAccount, Subscription, Topic
+from tests.fixtures.waiting import wait_for
 from tests.integration.api.conftest import new_name
 from tests.integration.subscriptions.helpers import make_account, make_topic
 
 AVRO = json.dumps({"type": "record", "name": "Order", "fields": [{"name": "id", "type": "string"}]})
 
 
+SETTLED = (ResourceStatus.READY, ResourceStatus.DELETED)
+
+
+def _work_in_flight() -> list[str]:
+    """Rows a worker may still be reconciling: claimed, or waiting for their first apply."""
+    return [f"{row._meta.model_name} {row.pk}: {row.status}"
+            for model in (Topic, Schema, ServiceAccount, Subscription)
+            for row in model.objects.all() if row.claim_token or row.status not in SETTLED]
+
+
 @pytest.fixture
-def served(live_server, alice):
-    """``served(method, path, body)``: alice's bearer token over HTTP against the live server."""
+def served(live_server, alice, celery_worker):
+    """``served(method, path, body)``: alice's bearer token over HTTP against the live server.
+
+    A create schedules its reconcile; the worker applies it before the test ends, so no run still holds rows
+    while the live server's database is flushed (a TRUNCATE under a running claim deadlocks)."""
     _, plain = ApiToken.new(user=alice, name="served", scope=ApiToken.Scope.WRITE)
     session = requests.Session()
     session.headers["Authorization"] = f"Bearer {plain}"
@@ -28,6 +42,7 @@ def served(live_server, alice):
 
     yield call
     session.close()
+    wait_for(lambda: not _work_in_flight() or None, message="the creates' reconciles to settle")
 
 
 def assert_created(answer: requests.Response, path: str) -> dict:
