@@ -15,11 +15,11 @@ class OnboardingConfig(AppConfig):
 
 def fill_empty_catalogue(sender, using: str = "default", **kwargs) -> None:
     """Topics registered before the catalogue existed are indexed once, right after the migration that adds
-    it; from then on the services keep it current (``manage.py catalog_rebuild`` repairs it by hand)."""
+    it; from then on the services keep it current (``manage.py catalogue_rebuild`` repairs it by hand)."""
     from onboarding.models import CatalogEntry, ResourceStatus, Topic
-    from onboarding.services.catalog import catalog_rebuild
+    from onboarding.services.catalogue import catalogue_rebuild
 
     if using != "default" or CatalogEntry.objects.exists():
         return
     if Topic.objects.exclude(status=ResourceStatus.DELETED).exists():
-        catalog_rebuild()
+        catalogue_rebuild()

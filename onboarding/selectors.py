@@ -4,15 +4,15 @@ from __future__ import annotations
 
 from django.db.models import OuterRef, Prefetch, Q, QuerySet, Subquery
 
+from onboarding.errors import NotFound
 from onboarding.models import ApiToken, ApplyAttempt, Cluster, Membership, ResourceStatus, Subscription, Team, Topic
 from onboarding.models.schemas import Schema, SchemaVersion
+from onboarding.permissions import is_operator
 from onboarding.platform import PlatformError
 from onboarding.platform.connection import kafka_connection_for
 from onboarding.platform.kafka_admin import KafkaAdmin
 from onboarding.routing import traffic
 from onboarding.routing.router import default_group_id
-from onboarding.services.access import is_operator
-from onboarding.services.errors import NotFound
 
 
 def in_users_teams(user, rows: QuerySet, field: str = "team_id") -> QuerySet:
@@ -159,7 +159,7 @@ def subscriptions_visible_to(user):
 
 def subscriptions_for_team(user, team: Team):
     """A team's subscriptions from both sides: what it subscribes to and who subscribes to its topics."""
-    from onboarding.services.access import can_read_team
+    from onboarding.permissions import can_read_team
 
     if not can_read_team(user, team):
         return _subscriptions().none()

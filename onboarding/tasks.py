@@ -8,14 +8,19 @@ from django.db import OperationalError, connection
 
 # Imported when the worker starts, not inside the first task, so the first reconcile after a
 # deploy does not pay for loading librdkafka and the reconcile modules.
-from onboarding.reconcile import access as access_runner
-from onboarding.reconcile import runner
-from onboarding.reconcile import schemas as schema_runner
+from onboarding import queue
+from onboarding.changes.requests import change_requests_expire
+from onboarding.notifications import deliveries
+from onboarding.platform import PlatformError
+from onboarding.platform.kafka_admin import KafkaAdmin
+from onboarding.platform.registry import Registry
+from onboarding.reconcile import access as access_reconciler
+from onboarding.reconcile import schemas as schemas_reconciler
 from onboarding.reconcile import sweep as sweep_module
-from onboarding.services import deliveries, scheduling
+from onboarding.reconcile import topics as topics_reconciler
 
 # acks_late + reject_on_worker_lost: a task whose worker dies is redelivered, and the row claims
-# (see reconcile/runner.py) make a second delivery harmless.
+# (see reconcile/claims.py) make a second delivery harmless.
 RELIABLE = {"acks_late": True, "reject_on_worker_lost": True}
 
 
@@ -25,31 +30,33 @@ RECONCILE_TASK = {"bind": True, "autoretry_for": (OperationalError,), "retry_bac
                   "retry_backoff_max": 60, "max_retries": None, **RELIABLE}
 
 
-def _run(cluster_id: int, run, clear_mark, retry_later) -> dict:
-    clear_mark()
-    report = run(cluster_id)
-    if report.retry_in is not None:
-        retry_later(cluster_id, report.retry_in)
+def _summary(report) -> dict:
     return {"run": report.run_id, "claimed": report.claimed, "ready": report.ready, "deleted": report.deleted,
             "failed": report.failed}
 
 
-@shared_task(name="onboarding.reconcile_cluster", **RECONCILE_TASK)
+def _after_run(kind: queue.Kind, cluster_id: int, report) -> dict:
+    if report.retry_in is not None:
+        queue.run_later(kind, cluster_id, report.retry_in)
+    return _summary(report)
+
+
+@shared_task(name=queue.Kind.TOPICS.task_name, **RECONCILE_TASK)
 def reconcile_cluster(self, cluster_id: int) -> dict:
-    return _run(cluster_id, runner.reconcile_cluster, lambda: scheduling.clear_queued_mark(cluster_id),
-                scheduling.reconcile_later)
+    queue.clear_mark(queue.Kind.TOPICS, cluster_id)
+    return _after_run(queue.Kind.TOPICS, cluster_id, topics_reconciler.reconcile_cluster(cluster_id))
 
 
-@shared_task(name="onboarding.reconcile_schemas", **RECONCILE_TASK)
+@shared_task(name=queue.Kind.SCHEMAS.task_name, **RECONCILE_TASK)
 def reconcile_schemas(self, cluster_id: int) -> dict:
-    return _run(cluster_id, schema_runner.reconcile_schemas,
-                lambda: scheduling.clear_queued_mark(cluster_id, schemas=True), scheduling.schemas_reconcile_later)
+    queue.clear_mark(queue.Kind.SCHEMAS, cluster_id)
+    return _after_run(queue.Kind.SCHEMAS, cluster_id, schemas_reconciler.reconcile_schemas(cluster_id))
 
 
-@shared_task(name="onboarding.reconcile_access", **RECONCILE_TASK)
+@shared_task(name=queue.Kind.ACCESS.task_name, **RECONCILE_TASK)
 def reconcile_access(self, cluster_id: int) -> dict:
-    return _run(cluster_id, access_runner.reconcile_access,
-                lambda: scheduling.clear_queued_mark(cluster_id, access=True), scheduling.access_reconcile_later)
+    queue.clear_mark(queue.Kind.ACCESS, cluster_id)
+    return _after_run(queue.Kind.ACCESS, cluster_id, access_reconciler.reconcile_access(cluster_id))
 
 
 @shared_task(name="onboarding.sweep", **RELIABLE)
@@ -72,8 +79,6 @@ def notification_sweep() -> dict:
 
 @shared_task(name="onboarding.expire_change_requests", **RELIABLE)
 def expire_change_requests() -> int:
-    from onboarding.services.changes import change_requests_expire
-
     return change_requests_expire()
 
 
@@ -83,10 +88,6 @@ def platform_probe() -> dict:
 
     Operators use it to tell a broken worker host from a broken service.
     """
-    from onboarding.platform import PlatformError
-    from onboarding.platform.kafka_admin import KafkaAdmin
-    from onboarding.platform.registry import Registry
-
     report = {"worker": f"{socket.gethostname()}:{os.getpid()}"}
     with connection.cursor() as cursor:
         cursor.execute("select current_database()")

@@ -19,8 +19,8 @@ from rest_framework.response import Response
 from rest_framework.settings import api_settings
 from rest_framework.views import exception_handler, set_rollback
 
+from onboarding.errors import Conflict, NotFound
 from onboarding.platform import PlatformError
-from onboarding.services.errors import Conflict, NotFound
 from portal.error_paths import flat_errors
 
 MISSING_ON_CLUSTER = "UNKNOWN_TOPIC_OR_PART"

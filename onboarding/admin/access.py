@@ -10,13 +10,13 @@ from django.contrib import admin
 
 from onboarding.admin.common import VIA, ReconciledDisplay, run_per_object
 from onboarding.models import ServiceAccount, Subscription
-from onboarding.services.service_account_drift import (
+from onboarding.services.service_accounts import service_account_update
+from onboarding.services.service_accounts_drift import (
     service_account_adopt,
     service_account_revert,
     subscription_adopt,
     subscription_revert,
 )
-from onboarding.services.service_accounts import service_account_update
 from onboarding.services.subscriptions import subscription_approve, subscription_reject, subscription_revoke
 
 RECONCILE_FIELDS = ("status", "generation", "observed_generation", "last_error", "failures", "next_attempt_at",

@@ -7,8 +7,8 @@ from collections.abc import Callable
 from django.contrib import admin, messages
 from django.utils.html import format_html
 
+from onboarding.errors import Conflict, PermissionDenied, ValidationError
 from onboarding.models import AuditEvent
-from onboarding.services.errors import Conflict, PermissionDenied, ValidationError
 
 VIA = AuditEvent.Via.ADMIN
 # What a service raises when it refuses a request; the admin shows these, anything else is a bug.

@@ -13,9 +13,9 @@ from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
 
 from onboarding.admin.common import REFUSALS, VIA, ReadOnlyAdmin, adopt_saved, form_changes, refusal_text
+from onboarding.forms.webhooks import EVENT_CHOICES
 from onboarding.models import NotificationDelivery, Webhook
-from onboarding.services.webhooks import validate_webhook, webhook_delete, webhook_update
-from onboarding.webhook_forms import EVENT_CHOICES
+from onboarding.notifications.webhooks import validate_webhook, webhook_delete, webhook_update
 
 
 class WebhookAdminForm(forms.ModelForm):

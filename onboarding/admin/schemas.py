@@ -20,8 +20,8 @@ from onboarding.admin.common import (
 )
 from onboarding.admin.topics import ApplyAttemptInline
 from onboarding.models import Schema, SchemaVersion, SensitiveField
-from onboarding.services.schema_drift import schema_adopt, schema_revert
 from onboarding.services.schemas import _check_inputs, schema_set_compatibility
+from onboarding.services.schemas_drift import schema_adopt, schema_revert
 
 TEXT_STYLE = ("font-family: monospace; white-space: pre-wrap; max-height: 24em; overflow: auto; margin: 0; "
               "padding: 0.5em; background: var(--darkened-bg); border: 1px solid var(--hairline-color)")

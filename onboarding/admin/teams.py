@@ -12,8 +12,14 @@ from django.urls import reverse
 
 from onboarding.admin.common import REFUSALS, VIA, adopt_saved, form_changes, refusal_text, run_per_object
 from onboarding.models import Membership, Team
-from onboarding.services.notifications import team_notification_emails_set
-from onboarding.services.teams import last_owner_problem, membership_remove, membership_set, team_create, team_update
+from onboarding.services.teams import (
+    last_owner_problem,
+    membership_remove,
+    membership_set,
+    team_create,
+    team_notification_emails_set,
+    team_update,
+)
 
 OWNER = Membership.Role.OWNER
 

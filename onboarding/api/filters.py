@@ -6,7 +6,7 @@ import django_filters
 from django.db.models import Q
 
 from onboarding.models import Membership, ResourceStatus, Schema, SchemaFormat, Subscription, Topic
-from onboarding.services.access import is_operator
+from onboarding.permissions import is_operator
 
 
 class TopicFilter(django_filters.FilterSet):

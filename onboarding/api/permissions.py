@@ -5,7 +5,7 @@ from __future__ import annotations
 from rest_framework.permissions import SAFE_METHODS, BasePermission
 
 from onboarding.models import ApiToken
-from onboarding.services.access import is_operator
+from onboarding.permissions import is_operator
 
 
 class TokenScopeAllows(BasePermission):

@@ -9,8 +9,8 @@ from dataclasses import dataclass, field
 
 from django.core.exceptions import ValidationError
 
+from onboarding.errors import NotFound
 from onboarding.gitops.plan import UNCHANGED, Action, Plan
-from onboarding.services.errors import NotFound
 
 NOTE = "Applied from the team manifest."
 WAITING = "Not applied: it depends on a change that waits for an approval."
@@ -154,7 +154,7 @@ class Applier:
     # Subscriptions
     def create_subscription(self, action: Action):
         from onboarding import selectors
-        from onboarding.services.manifest_checks import account_name
+        from onboarding.gitops.checks import account_name
         from onboarding.services.subscriptions import subscription_request
 
         spec = action.desired
@@ -188,7 +188,7 @@ def _where(action: Action) -> str:
 
 
 def _at(action: Action, exc: ValidationError) -> dict[str, list[str]]:
-    from onboarding.services.manifest_checks import at
+    from onboarding.gitops.checks import at
 
     if not hasattr(exc, "error_dict"):
         return {_where(action): exc.messages}

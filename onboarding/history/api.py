@@ -8,11 +8,11 @@ from rest_framework import exceptions
 from rest_framework.views import APIView
 
 from onboarding.api.pagination import PortalPagination
+from onboarding.errors import NotFound
 from onboarding.history import present
 from onboarding.history.forms import ApiTrailFilterForm
 from onboarding.history.selectors import trail_for
 from onboarding.history.views import export_response
-from onboarding.services.errors import NotFound
 
 
 class AuditTrailView(APIView):

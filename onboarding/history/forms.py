@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from django import forms
 
+from onboarding.errors import NotFound
 from onboarding.history.selectors import EVENTS, RESOURCE_TYPES, TrailFilter
 from onboarding.models import Team
-from onboarding.services.errors import NotFound
 
 
 class TrailFilterForm(forms.Form):

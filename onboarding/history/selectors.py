@@ -14,10 +14,10 @@ from datetime import datetime
 
 from django.db.models import Exists, OuterRef, Q, QuerySet
 
+from onboarding.errors import NotFound
 from onboarding.history.models import PEEK, TRACKED_EVENT_MODELS, AuditTrail
 from onboarding.models import AuditEvent, Schema, Team, Topic
-from onboarding.services.access import can_read_team, is_operator
-from onboarding.services.errors import NotFound
+from onboarding.permissions import can_read_team, is_operator
 
 # resource_type (the model name, as in AuditEvent.resource_type) -> the label events name their object by
 # (the tracking proxy's, e.g. history.TrackedTopic), and back.

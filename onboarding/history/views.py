@@ -7,11 +7,11 @@ from django.http import StreamingHttpResponse
 from django.shortcuts import render
 from django.utils import timezone
 
+from onboarding.errors import NotFound
 from onboarding.history import present
 from onboarding.history.forms import TrailFilterForm
 from onboarding.history.selectors import RESOURCE_TYPES, TrailFilter, trail_for
 from onboarding.selectors import team_with_slug
-from onboarding.services.errors import NotFound
 from onboarding.views.common import form_status, portal_view
 
 PAGE_SIZE = 50

@@ -12,7 +12,7 @@ from django.urls import reverse
 
 from onboarding.lineage.layout import LineageLayout, LineageNode, layout_lineage
 from onboarding.models import Subscription, Topic
-from onboarding.services.access import can_read_team
+from onboarding.permissions import can_read_team
 from onboarding.services.classification import classification_of
 
 PRIVATE = "a private topic"

@@ -1,7 +1,7 @@
 from onboarding.models.access import ServiceAccount, Subscription
 from onboarding.models.apply import ApplyAttempt
 from onboarding.models.audit import AuditEvent
-from onboarding.models.catalog import CatalogEntry, SchemaField
+from onboarding.models.catalogue import CatalogEntry, SchemaField
 from onboarding.models.changes import GATED_OPERATIONS, ChangePolicy, ChangeRequest
 from onboarding.models.clusters import Cluster, TopicPolicy
 from onboarding.models.notifications import NotificationDelivery, NotificationEvent, Webhook

@@ -25,7 +25,7 @@ from onboarding.platform.kafka_acls import KafkaAcls
 from onboarding.reconcile import access_plan, claims
 from onboarding.reconcile.access_plan import AccountInput, DirectAccessInput
 from onboarding.reconcile.claims import RunReport
-from onboarding.reconcile.planner import DesiredTopic
+from onboarding.reconcile.topics_plan import DesiredTopic
 from onboarding.routing.rules import Rule
 
 log = logging.getLogger(__name__)

@@ -6,13 +6,13 @@ from __future__ import annotations
 from django.db import transaction
 
 from onboarding.models import Cluster, ResourceStatus, ServiceAccount, Subscription
+from onboarding.outbox import notify_drift
 from onboarding.platform.connection import kafka_connection_for
 from onboarding.platform.kafka_acls import KafkaAcls
 from onboarding.reconcile import access_plan
 from onboarding.reconcile.access import desired_acls
 from onboarding.reconcile.access_plan import DirectAccessInput
-from onboarding.reconcile.drift import DriftReport
-from onboarding.services.notifications import notify_drift
+from onboarding.reconcile.topics_drift import DriftReport
 
 SETTLED = [ResourceStatus.READY, ResourceStatus.DRIFTED]
 

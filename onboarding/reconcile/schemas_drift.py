@@ -10,10 +10,10 @@ from django.db import transaction
 from django.utils import timezone
 
 from onboarding.models import ApplyAttempt, Cluster, ResourceStatus, Schema, SchemaVersion
+from onboarding.outbox import notify_drift
 from onboarding.platform.connection import registry_connection_for
 from onboarding.platform.registry import Registry
-from onboarding.reconcile.drift import DriftReport
-from onboarding.services.notifications import notify_drift
+from onboarding.reconcile.topics_drift import DriftReport
 
 
 def check_schema_drift(cluster_id: int) -> DriftReport:

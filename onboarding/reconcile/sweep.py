@@ -18,17 +18,17 @@ from onboarding.platform.connection import registry_connection_for
 from onboarding.platform.registry import Registry
 from onboarding.reconcile.access import due_accounts, due_subscriptions
 from onboarding.reconcile.access_drift import check_access_drift
-from onboarding.reconcile.drift import check_drift
-from onboarding.reconcile.runner import due_topics
 from onboarding.reconcile.schemas import due_schemas
 from onboarding.reconcile.schemas_drift import check_schema_drift
+from onboarding.reconcile.topics import due_topics
+from onboarding.reconcile.topics_drift import check_drift
 
 log = logging.getLogger(__name__)
 
 
 def sweep() -> dict:
     """Return what was queued and checked, per cluster name."""
-    from onboarding.services.scheduling import access_reconcile_later, reconcile_later, schemas_reconcile_later
+    from onboarding.queue import access_reconcile_later, reconcile_later, schemas_reconcile_later
 
     summary = {}
     now = timezone.now()
@@ -71,7 +71,7 @@ def remove_stale_probes(clusters) -> dict[str, list[str] | str]:
 
 
 def _check_topics(cluster: Cluster, now) -> dict | str:
-    from onboarding.services.scheduling import reconcile_later
+    from onboarding.queue import reconcile_later
 
     try:
         report = check_drift(cluster.pk)
@@ -85,13 +85,13 @@ def _check_topics(cluster: Cluster, now) -> dict | str:
 
 
 def _check_schemas(cluster: Cluster) -> dict | str:
-    from onboarding.services.scheduling import schemas_reconcile_later
+    from onboarding.queue import schemas_reconcile_later
 
     return _check(cluster, "schema", check_schema_drift, schemas_reconcile_later)
 
 
 def _check_access(cluster: Cluster) -> dict | str:
-    from onboarding.services.scheduling import access_reconcile_later
+    from onboarding.queue import access_reconcile_later
 
     return _check(cluster, "access", check_access_drift, access_reconcile_later)
 

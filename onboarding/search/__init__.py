@@ -1,7 +1,7 @@
 """The catalogue: find any topic by its name, description, tags, owners or schema fields.
 
 ``catalogue_search`` is the one read path for the catalogue page and ``GET /api/v1/search/``; the
-documents it searches are kept current by onboarding/services/catalog.py.
+documents it searches are kept current by onboarding/services/catalogue.py.
 """
 
 from __future__ import annotations

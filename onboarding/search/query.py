@@ -28,8 +28,8 @@ from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 
 from onboarding.models import Membership, ResourceStatus, SchemaField, Topic
-from onboarding.services.access import is_operator
-from onboarding.services.catalog import SEARCH_CONFIG
+from onboarding.permissions import is_operator
+from onboarding.services.catalogue import SEARCH_CONFIG
 
 MAX_QUERY = 200
 MAX_PAGE_SIZE = 100

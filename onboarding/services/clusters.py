@@ -7,10 +7,10 @@ import copy
 from django.db import transaction
 
 from onboarding import policies
+from onboarding.audit import audit_record
+from onboarding.errors import PermissionDenied
 from onboarding.models import AuditEvent, Cluster, TopicPolicy
-from onboarding.services.access import is_operator
-from onboarding.services.audit import audit_record
-from onboarding.services.errors import PermissionDenied
+from onboarding.permissions import is_operator
 
 
 def cluster_create(*, actor, name: str, environment: str, bootstrap_servers: str, registry_url: str = "",

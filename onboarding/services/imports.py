@@ -12,19 +12,19 @@ from dataclasses import dataclass, field
 from django.db import transaction
 from django.utils import timezone
 
+from onboarding.audit import audit_record
+from onboarding.errors import PermissionDenied, ValidationError
 from onboarding.models import AuditEvent, Cluster, Compatibility, ResourceStatus, Schema, SchemaVersion, Team, Topic
+from onboarding.permissions import is_operator
 from onboarding.platform.connection import kafka_connection_for, registry_connection_for
 from onboarding.platform.errors import PlatformError
 from onboarding.platform.kafka_admin import KafkaAdmin
 from onboarding.platform.registry import SYNTAX_PROBE_PREFIX, Registry
-from onboarding.reconcile.planner import ObservedTopic
+from onboarding.queue import reconcile_soon, schemas_reconcile_soon
+from onboarding.reconcile.topics_plan import ObservedTopic
 from onboarding.schemas.validation import fingerprint
-from onboarding.services.access import is_operator
-from onboarding.services.audit import audit_record
-from onboarding.services.catalog import catalog_refresh
-from onboarding.services.errors import PermissionDenied, ValidationError
-from onboarding.services.scheduling import reconcile_soon, schemas_reconcile_soon
-from onboarding.services.schema_drift import schema_snapshot
+from onboarding.services.catalogue import catalog_refresh
+from onboarding.services.schemas_drift import schema_snapshot
 from onboarding.services.topics import policy_for, topic_snapshot
 
 IMPORTED_VERSION_NOTE = "Imported from the registry."

@@ -13,17 +13,17 @@ from dataclasses import dataclass, field
 from django.db import transaction
 from django.db.models import Max
 
+from onboarding.audit import audit_record
+from onboarding.changes.requests import gate
+from onboarding.errors import PermissionDenied, ValidationError
 from onboarding.models import AuditEvent, ChangeRequest, Compatibility, ResourceStatus, Schema, SchemaVersion, Topic
+from onboarding.permissions import can_write_team
 from onboarding.platform import PlatformError
 from onboarding.platform.connection import registry_connection_for
 from onboarding.platform.registry import Registry
 from onboarding.schemas.diff import Change, diff_schemas, explain_incompatibility
 from onboarding.schemas.validation import check_schema_text, fingerprint
-from onboarding.services.access import can_write_team
-from onboarding.services.audit import audit_record
-from onboarding.services.catalog import catalog_refresh
-from onboarding.services.changes import gate
-from onboarding.services.errors import PermissionDenied, ValidationError
+from onboarding.services.catalogue import catalog_refresh
 from onboarding.services.topics import policy_for
 from portal.observability.tracing import service_span
 
@@ -230,6 +230,6 @@ def _mark_for_apply(schema: Schema) -> None:
 
 
 def _schedule(cluster_id: int) -> None:
-    from onboarding.services.scheduling import schemas_reconcile_soon
+    from onboarding.queue import schemas_reconcile_soon
 
     schemas_reconcile_soon(cluster_id)

@@ -12,12 +12,12 @@ from functools import lru_cache
 
 from django.db import transaction
 
+from onboarding.audit import audit_record
+from onboarding.errors import NotFound, PermissionDenied, ValidationError
 from onboarding.models import AuditEvent, ResourceStatus, Schema, SensitiveField
+from onboarding.permissions import can_write_team
 from onboarding.schemas._common import suggest
 from onboarding.schemas.field_paths import field_paths
-from onboarding.services.access import can_write_team
-from onboarding.services.audit import audit_record
-from onboarding.services.errors import NotFound, PermissionDenied, ValidationError
 
 Classification = SensitiveField.Classification
 

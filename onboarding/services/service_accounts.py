@@ -12,13 +12,13 @@ import secrets
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from onboarding.audit import audit_record
+from onboarding.changes.requests import gate
+from onboarding.crypto import decrypt_secret, encrypt_secret
+from onboarding.errors import PermissionDenied, ValidationError
 from onboarding.models import AuditEvent, ChangeRequest, Cluster, ResourceStatus, ServiceAccount, Subscription, Team
-from onboarding.services.access import can_write_team
-from onboarding.services.audit import audit_record
-from onboarding.services.changes import gate
-from onboarding.services.encryption import decrypt_secret, encrypt_secret
-from onboarding.services.errors import PermissionDenied, ValidationError
-from onboarding.services.scheduling import access_reconcile_soon
+from onboarding.permissions import can_write_team
+from onboarding.queue import access_reconcile_soon
 from portal.observability.tracing import service_span
 
 # Changing the label makes every waiting secret unreadable: the accounts would need a rotation.

@@ -9,12 +9,12 @@ from __future__ import annotations
 from django.db import transaction
 from django.utils import timezone
 
+from onboarding.audit import audit_record
+from onboarding.changes.requests import approval_needed, gate
+from onboarding.errors import NotFound, PermissionDenied, ValidationError
 from onboarding.models import ChangeRequest, ResourceStatus, ServiceAccount, Subscription, Team, Topic
+from onboarding.permissions import can_read_team, can_write_team, is_team_owner
 from onboarding.routing.filters import FilterError, FilterEvaluationError, compile_filter, test_filter
-from onboarding.services.access import can_read_team, can_write_team, is_team_owner
-from onboarding.services.audit import audit_record
-from onboarding.services.changes import approval_needed, gate
-from onboarding.services.errors import NotFound, PermissionDenied, ValidationError
 from onboarding.services.topics import policy_for, topic_create, topic_create_errors
 from portal.observability.tracing import service_span
 
@@ -36,7 +36,7 @@ def subscription_snapshot(sub: Subscription) -> dict:
 def _schedule(cluster_id: int) -> None:
     # The access reconciler may not be deployed yet; then the periodic sweep finds the pending rows.
     try:
-        from onboarding.services.scheduling import access_reconcile_soon
+        from onboarding.queue import access_reconcile_soon
     except ImportError:
         return
     access_reconcile_soon(cluster_id)

@@ -6,16 +6,18 @@ someone can always manage the team's members without an operator.
 
 from __future__ import annotations
 
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.core.validators import validate_email
 from django.db import transaction
 
+from onboarding.audit import audit_record
+from onboarding.errors import PermissionDenied, ValidationError
 from onboarding.models import AuditEvent, Membership, Team
-from onboarding.services.access import is_operator, is_team_owner
-from onboarding.services.audit import audit_record
-from onboarding.services.catalog import catalog_refresh_team
-from onboarding.services.errors import PermissionDenied, ValidationError
-from onboarding.services.notifications import notification_emails_checked
+from onboarding.permissions import is_operator, is_team_owner
+from onboarding.services.catalogue import catalog_refresh_team
 
 OWNER = Membership.Role.OWNER
+MAX_EMAILS = 20
 
 
 def team_create(*, actor, slug: str, name: str, description: str = "", contacts: str = "",
@@ -143,3 +145,36 @@ def membership_remove(*, actor, membership: Membership, via: str, note: str = ""
         audit_record(actor=actor, via=via, action="membership.remove", obj=current, team=team,
                      before={"user": current.user.get_username(), "role": current.role}, note=note)
         current.delete()
+
+
+def notification_emails_checked(emails: list[str]) -> tuple[list[str], list[str]]:
+    """The addresses trimmed, lower-cased and without repeats, and what is wrong with them."""
+    cleaned = list(dict.fromkeys(e.strip().lower() for e in emails if e and e.strip()))
+    problems = []
+    for address in cleaned:
+        try:
+            validate_email(address)
+        except DjangoValidationError:
+            problems.append(f"{address!r} is not a valid e-mail address.")
+    if len(cleaned) > MAX_EMAILS:
+        problems.append(f"At most {MAX_EMAILS} addresses; use a mailing list for more.")
+    return cleaned, problems
+
+
+def team_notification_emails_set(*, actor, team: Team, emails: list[str],
+                                 via: str = AuditEvent.Via.SYSTEM) -> Team:
+    """Replace the addresses that get an e-mail for every event of the team (owners and operators)."""
+    if actor is not None and not is_team_owner(actor, team):
+        raise PermissionDenied("Only the team's owners or platform operators change its notifications.")
+    cleaned, problems = notification_emails_checked(emails)
+    if problems:
+        raise ValidationError({"notification_emails": problems})
+    with transaction.atomic():
+        current = Team.objects.select_for_update().get(pk=team.pk)
+        before = list(current.notification_emails)
+        if before != cleaned:
+            current.notification_emails = cleaned
+            current.save(update_fields=["notification_emails"])
+            audit_record(actor=actor, via=via, action="team.notification_emails", obj=current, team=current,
+                         before={"notification_emails": before}, after={"notification_emails": cleaned})
+    return current

@@ -16,10 +16,10 @@ from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.utils import timezone
 
+from onboarding.audit import audit_record
+from onboarding.errors import PermissionDenied, ValidationError
 from onboarding.models import ApiToken, Membership, Team
-from onboarding.services.access import is_operator, is_team_owner
-from onboarding.services.audit import audit_record
-from onboarding.services.errors import PermissionDenied, ValidationError
+from onboarding.permissions import is_operator, is_team_owner
 
 NAME_LENGTH = ApiToken._meta.get_field("name").max_length
 AUTOMATION_SUFFIX = "-automation"

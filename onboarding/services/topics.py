@@ -8,14 +8,14 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from onboarding import policies
+from onboarding.audit import audit_record
+from onboarding.changes.requests import gate
+from onboarding.errors import Conflict, PermissionDenied, ValidationError
 from onboarding.models import ApplyAttempt, AuditEvent, ChangeRequest, Cluster, ResourceStatus, Team, Topic, TopicPolicy
+from onboarding.permissions import can_write_team, is_operator
 from onboarding.platform.cluster_size import broker_count
-from onboarding.services.access import can_write_team, is_operator
-from onboarding.services.audit import audit_record
-from onboarding.services.catalog import catalog_refresh
-from onboarding.services.changes import gate
-from onboarding.services.errors import Conflict, PermissionDenied, ValidationError
-from onboarding.services.scheduling import reconcile_soon, schemas_reconcile_soon
+from onboarding.queue import reconcile_soon, schemas_reconcile_soon
+from onboarding.services.catalogue import catalog_refresh
 from onboarding.services.topic_policy import broker_limit, policy_for, replication_choices
 from portal.observability.tracing import service_span
 

@@ -10,13 +10,13 @@ from dataclasses import dataclass, field
 
 from django.db import IntegrityError, transaction
 
+from onboarding.audit import audit_event
+from onboarding.changes.requests import approval_needed, change_request_open
+from onboarding.errors import PermissionDenied, ValidationError
 from onboarding.models import AuditEvent, ChangeRequest, Cluster, ResourceStatus, Team, Topic
-from onboarding.services.access import can_write_team
-from onboarding.services.audit import audit_event
-from onboarding.services.catalog import catalog_refresh
-from onboarding.services.changes import approval_needed, change_request_open
-from onboarding.services.errors import PermissionDenied, ValidationError
-from onboarding.services.scheduling import reconcile_soon
+from onboarding.permissions import can_write_team
+from onboarding.queue import reconcile_soon
+from onboarding.services.catalogue import catalog_refresh
 from onboarding.services.topics import _normalized, policy_for, topic_create_errors, topic_snapshot
 
 BATCH = 100

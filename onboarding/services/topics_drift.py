@@ -10,12 +10,12 @@ from __future__ import annotations
 from django.db import transaction
 from django.utils import timezone
 
+from onboarding.audit import audit_record
+from onboarding.errors import PermissionDenied, ValidationError
 from onboarding.models import AuditEvent, ResourceStatus, Topic
-from onboarding.reconcile.planner import unrevertable
-from onboarding.services.access import is_operator, is_team_owner
-from onboarding.services.audit import audit_record
-from onboarding.services.errors import PermissionDenied, ValidationError
-from onboarding.services.scheduling import reconcile_soon
+from onboarding.permissions import is_operator, is_team_owner
+from onboarding.queue import reconcile_soon
+from onboarding.reconcile.topics_plan import unrevertable
 from onboarding.services.topics import _locked, topic_snapshot
 
 

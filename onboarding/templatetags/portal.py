@@ -2,8 +2,8 @@
 
 from django import template
 
+from onboarding import permissions as access
 from onboarding import policies
-from onboarding.services import access
 
 register = template.Library()
 

@@ -40,14 +40,14 @@ from onboarding.views.subscriptions import (
 )
 from onboarding.views.teams import member_remove_view, member_role_view, team_detail, team_list, team_members
 from onboarding.views.tokens import team_token_list, token_list, token_revoke_view
-from onboarding.views.topic_fields import sensitive_field_view
-from onboarding.views.topic_forms import (
+from onboarding.views.topic_edit import (
     topic_create_view,
     topic_delete_view,
     topic_edit_validate,
     topic_edit_view,
     topic_validate,
 )
+from onboarding.views.topic_fields import sensitive_field_view
 from onboarding.views.topics import topic_adopt_view, topic_detail, topic_list, topic_revert_view
 from onboarding.views.webhooks import (
     webhook_delete_view,

@@ -11,18 +11,18 @@ from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from onboarding import selectors
-from onboarding.change_forms import ChangeDecisionForm, PromoteForm
-from onboarding.models import AuditEvent, ChangeRequest
-from onboarding.services.access import can_write_team
-from onboarding.services.change_plans import config_diff_lines
-from onboarding.services.changes import (
+from onboarding.changes.plans import config_diff_lines
+from onboarding.changes.promotion import next_environment, topic_promote
+from onboarding.changes.requests import (
     can_approve,
     change_request_approve,
     change_request_refresh,
     change_request_reject,
 )
-from onboarding.services.errors import PermissionDenied, ValidationError
-from onboarding.services.promotion import next_environment, topic_promote
+from onboarding.errors import PermissionDenied, ValidationError
+from onboarding.forms.changes import ChangeDecisionForm, PromoteForm
+from onboarding.models import AuditEvent, ChangeRequest
+from onboarding.permissions import can_write_team
 from onboarding.views.common import after_post, form_status, portal_view, show_refusal
 
 BROWSER = AuditEvent.Via.BROWSER

@@ -9,7 +9,7 @@ from django.contrib.auth.views import redirect_to_login
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
 
-from onboarding.services.errors import NotFound, PermissionDenied, ValidationError
+from onboarding.errors import NotFound, PermissionDenied, ValidationError
 
 
 def portal_view(view):

@@ -8,8 +8,8 @@ from django.db.models import Count
 from django.shortcuts import render
 
 from onboarding.models import Membership, ResourceStatus, Topic
+from onboarding.permissions import can_write_team, is_operator
 from onboarding.selectors import pending_approvals_for, teams_of
-from onboarding.services.access import can_write_team, is_operator
 from onboarding.views.common import portal_view
 from onboarding.views.subscriptions import subscriptions_of_teams
 

@@ -7,11 +7,11 @@ from django.shortcuts import render
 from django.urls import reverse
 from django.utils.http import urlencode
 
-from onboarding.forms import ImportForm
+from onboarding.errors import PermissionDenied, ValidationError
+from onboarding.forms.topics import ImportForm
 from onboarding.models import AuditEvent, Cluster
+from onboarding.permissions import is_operator
 from onboarding.platform import PlatformError
-from onboarding.services.access import is_operator
-from onboarding.services.errors import PermissionDenied, ValidationError
 from onboarding.services.imports import topics_import, unmanaged_topics
 from onboarding.views.common import after_post, htmx_target, portal_view
 

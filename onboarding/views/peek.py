@@ -5,11 +5,11 @@ from __future__ import annotations
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
+from onboarding.errors import ValidationError
 from onboarding.models import AuditEvent
+from onboarding.peek.service import DEFAULT_LIMIT, MAX_LIMIT, topic_peek
 from onboarding.platform import PlatformError
 from onboarding.selectors import topic_for
-from onboarding.services.errors import ValidationError
-from onboarding.services.peek import DEFAULT_LIMIT, MAX_LIMIT, topic_peek
 from onboarding.views.common import portal_view
 
 

@@ -15,12 +15,12 @@ from django.shortcuts import render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
+from onboarding.errors import NotFound, PermissionDenied, ValidationError
+from onboarding.forms.schemas import CompareForm, CompatibilityForm, EventForm, SchemaEditorForm
 from onboarding.models import AuditEvent, ChangeRequest, ResourceStatus, Schema, Topic
-from onboarding.schema_forms import CompareForm, CompatibilityForm, EventForm, SchemaEditorForm
+from onboarding.permissions import can_read_team, can_write_team
 from onboarding.schemas.events import check_event
 from onboarding.selectors import topic_for
-from onboarding.services.access import can_read_team, can_write_team
-from onboarding.services.errors import NotFound, PermissionDenied, ValidationError
 from onboarding.services.schemas import schema_check, schema_diff, schema_set_compatibility, schema_version_submit
 from onboarding.services.topics import policy_for
 from onboarding.views.changes import to_change_request

@@ -14,23 +14,23 @@ from django.urls import reverse
 from django.utils.cache import add_never_cache_headers
 from django.views.decorators.http import require_POST
 
+from onboarding.errors import NotFound, PermissionDenied, ValidationError
+from onboarding.forms.subscriptions import ServiceAccountCreateForm
 from onboarding.models import AuditEvent, ChangeRequest, ResourceStatus, Team
+from onboarding.permissions import can_read_team, can_write_team, is_operator, is_team_owner
 from onboarding.selectors import service_account_for
 from onboarding.services import client_settings as clients
-from onboarding.services.access import can_read_team, can_write_team, is_operator, is_team_owner
-from onboarding.services.errors import NotFound, PermissionDenied, ValidationError
-from onboarding.services.service_account_drift import (
-    can_revert,
-    has_drift,
-    service_account_adopt,
-    service_account_revert,
-)
 from onboarding.services.service_accounts import (
     service_account_create,
     service_account_delete,
     service_account_rotate,
 )
-from onboarding.subscription_forms import ServiceAccountCreateForm
+from onboarding.services.service_accounts_drift import (
+    can_revert,
+    has_drift,
+    service_account_adopt,
+    service_account_revert,
+)
 from onboarding.views.changes import to_change_request
 from onboarding.views.common import after_post, drift_decision, form_status, portal_view
 

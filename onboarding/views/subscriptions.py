@@ -13,7 +13,10 @@ from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
+from onboarding.errors import PermissionDenied, ValidationError
+from onboarding.forms.subscriptions import DecisionForm, FilterEditForm, FilterTestForm, SubscribeForm
 from onboarding.models import AuditEvent, ChangeRequest, Subscription
+from onboarding.permissions import can_write_team, is_operator, is_team_owner
 from onboarding.selectors import (
     pending_approvals_for,
     service_accounts_visible_to,
@@ -24,9 +27,7 @@ from onboarding.selectors import (
     topic_for,
     writable_teams_of,
 )
-from onboarding.services.access import can_write_team, is_operator, is_team_owner
-from onboarding.services.errors import PermissionDenied, ValidationError
-from onboarding.services.service_account_drift import subscription_adopt, subscription_revert
+from onboarding.services.service_accounts_drift import subscription_adopt, subscription_revert
 from onboarding.services.subscriptions import (
     subscription_approve,
     subscription_filter_test,
@@ -35,7 +36,6 @@ from onboarding.services.subscriptions import (
     subscription_revoke,
     subscription_update_filter,
 )
-from onboarding.subscription_forms import DecisionForm, FilterEditForm, FilterTestForm, SubscribeForm
 from onboarding.views.changes import to_change_request
 from onboarding.views.common import after_post, drift_decision, form_status, htmx_target, portal_view, show_refusal
 

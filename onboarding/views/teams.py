@@ -12,10 +12,10 @@ from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from onboarding import selectors
-from onboarding.identity_forms import MemberAddForm, MemberRoleForm
+from onboarding.errors import NotFound, PermissionDenied, ValidationError
+from onboarding.forms.identity import MemberAddForm, MemberRoleForm
 from onboarding.models import AuditEvent, Membership, Team
-from onboarding.services.access import can_read_team, is_team_owner
-from onboarding.services.errors import NotFound, PermissionDenied, ValidationError
+from onboarding.permissions import can_read_team, is_team_owner
 from onboarding.services.teams import membership_remove, membership_set
 from onboarding.views.common import after_post, form_status, portal_view
 

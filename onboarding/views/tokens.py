@@ -14,10 +14,10 @@ from django.utils.cache import add_never_cache_headers
 from django.views.decorators.http import require_POST
 
 from onboarding import selectors
-from onboarding.identity_forms import TokenCreateForm
+from onboarding.errors import NotFound, PermissionDenied, ValidationError
+from onboarding.forms.identity import TokenCreateForm
 from onboarding.models import AuditEvent, Team
-from onboarding.services.access import can_read_team, is_team_owner
-from onboarding.services.errors import NotFound, PermissionDenied, ValidationError
+from onboarding.permissions import can_read_team, is_team_owner
 from onboarding.services.tokens import team_token_create, token_create, token_revoke
 from onboarding.views.common import after_post, form_status, portal_view
 

@@ -11,14 +11,14 @@ from django.shortcuts import render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
-from onboarding.forms import ServiceErrorsForm
+from onboarding.errors import NotFound, PermissionDenied, ValidationError
+from onboarding.forms.topics import ServiceErrorsForm
 from onboarding.lineage.nodes import may_see
 from onboarding.models import AuditEvent, Schema, SensitiveField, Topic
+from onboarding.permissions import can_write_team
 from onboarding.schemas.field_paths import schema_fields
 from onboarding.selectors import topic_for, topic_schemas_with_fields
-from onboarding.services.access import can_write_team
 from onboarding.services.classification import classification_of
-from onboarding.services.errors import NotFound, PermissionDenied, ValidationError
 from onboarding.services.sensitivity import sensitive_field_clear, sensitive_field_set
 from onboarding.views.common import after_post, portal_view
 

@@ -7,8 +7,11 @@ from django.shortcuts import render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
+from onboarding.changes.promotion import next_environment
 from onboarding.lineage.nodes import lineage_of, may_see
 from onboarding.models import AuditEvent, ResourceStatus, Subscription
+from onboarding.peek.service import DEFAULT_LIMIT, MAX_LIMIT, may_peek
+from onboarding.permissions import can_read_team, can_write_team, is_team_owner
 from onboarding.selectors import (
     topic_attempts,
     topic_for,
@@ -18,9 +21,6 @@ from onboarding.selectors import (
     topics_visible_to,
     writable_teams_of,
 )
-from onboarding.services.access import can_read_team, can_write_team, is_team_owner
-from onboarding.services.peek import DEFAULT_LIMIT, MAX_LIMIT, may_peek
-from onboarding.services.promotion import next_environment
 from onboarding.services.topics_drift import has_drift, revert_refusals, topic_adopt, topic_revert
 from onboarding.views.common import drift_decision, htmx_target, portal_view
 from onboarding.views.filters import TopicFilter

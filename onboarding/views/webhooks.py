@@ -13,14 +13,14 @@ from django.shortcuts import render
 from django.urls import reverse
 from django.utils.cache import add_never_cache_headers
 
+from onboarding.errors import NotFound, PermissionDenied, ValidationError
+from onboarding.forms.webhooks import NotificationEmailsForm, WebhookCreateForm
 from onboarding.models import AuditEvent, Team
+from onboarding.notifications.webhooks import webhook_create, webhook_delete, webhook_rotate_secret, webhook_send_test
+from onboarding.permissions import can_read_team, is_team_owner
 from onboarding.selectors import webhook_for
-from onboarding.services.access import can_read_team, is_team_owner
-from onboarding.services.errors import NotFound, PermissionDenied, ValidationError
-from onboarding.services.notifications import team_notification_emails_set
-from onboarding.services.webhooks import webhook_create, webhook_delete, webhook_rotate_secret, webhook_send_test
+from onboarding.services.teams import team_notification_emails_set
 from onboarding.views.common import after_post, form_status, portal_view
-from onboarding.webhook_forms import NotificationEmailsForm, WebhookCreateForm
 
 BROWSER = AuditEvent.Via.BROWSER
 RECENT_DELIVERIES = 30

@@ -42,7 +42,7 @@ from django.test.utils import CaptureQueriesContext, setup_test_environment  # n
 from onboarding.models import Cluster, Membership, Schema, SchemaVersion, Team, Topic  # noqa: E402
 from onboarding.search import SearchFilters, catalogue_search  # noqa: E402
 from onboarding.search.query import EXACT, NAME_SIMILARITY, PREFIX, TEXT_RANK, WEIGHTS, search_page  # noqa: E402
-from onboarding.services.catalog import SEARCH_CONFIG, catalog_rebuild  # noqa: E402
+from onboarding.services.catalogue import SEARCH_CONFIG, catalogue_rebuild  # noqa: E402
 from onboarding.views import catalogue as catalogue_views  # noqa: E402
 
 WORDS = ("order payment refund invoice patient admission discharge ward lab result claim insurer ledger account "
@@ -237,7 +237,7 @@ def main():
         if user is None:
             user, seeded = seed(args.topics, args.schemas)
             started = time.perf_counter()
-            indexed = catalog_rebuild()
+            indexed = catalogue_rebuild()
             rebuild = time.perf_counter() - started
             with connection.cursor() as cursor:
                 cursor.execute("ANALYZE")

@@ -22,8 +22,8 @@ from django.http import QueryDict
 from django.test import Client
 
 from onboarding.models import ResourceStatus
+from onboarding.permissions import is_operator
 from onboarding.selectors import topics_visible_to
-from onboarding.services.access import is_operator
 from onboarding.views.filters import TopicFilter
 
 SIZES = (25, 100)

@@ -33,7 +33,7 @@ from django.contrib.auth import get_user_model  # noqa: E402
 from django.utils import timezone  # noqa: E402
 
 from onboarding.models import ApplyAttempt, Cluster, ResourceStatus, Team, Topic, TopicPolicy  # noqa: E402
-from onboarding.reconcile.drift import check_drift  # noqa: E402
+from onboarding.reconcile.topics_drift import check_drift  # noqa: E402
 from onboarding.services.clusters import cluster_create  # noqa: E402
 from onboarding.services.teams import team_create  # noqa: E402
 from onboarding.services.topics import topic_create  # noqa: E402

@@ -4,8 +4,8 @@ import pytest
 from django.utils import timezone
 from playwright.sync_api import expect
 
+from onboarding import queue
 from onboarding.models import ChangeRequest, Topic
-from onboarding.services import scheduling
 from onboarding.services.topics import topic_create
 from tests.fixtures.actors import PASSWORD
 from tests.fixtures.browser import log_in
@@ -16,7 +16,7 @@ pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 @pytest.fixture(autouse=True)
 def no_reconcile(monkeypatch):
     """No worker runs here: the deletion is checked on the desired state, not on the shared broker."""
-    monkeypatch.setattr(scheduling, "_enqueue", lambda *args, **kwargs: None)
+    monkeypatch.setattr(queue, "_enqueue", lambda *args, **kwargs: None)
 
 
 def test_alice_requests_a_delete_and_olivia_approves_it_with_a_comment(page, browser, live_server, alice, operator,

@@ -9,11 +9,11 @@ from confluent_kafka import Producer
 from django.conf import settings
 from playwright.sync_api import expect
 
+from onboarding import queue
 from onboarding.models import ResourceStatus
-from onboarding.reconcile.runner import reconcile_cluster
 from onboarding.reconcile.schemas import reconcile_schemas
+from onboarding.reconcile.topics import reconcile_cluster
 from onboarding.routing.decode import encode_avro
-from onboarding.services import scheduling
 from onboarding.services.schemas import schema_version_submit
 from tests.fixtures.actors import PASSWORD
 from tests.fixtures.browser import log_in
@@ -31,7 +31,7 @@ PATIENT = {"type": "record", "name": "Billed", "namespace": "payments.e2e", "fie
 @pytest.fixture(autouse=True)
 def no_queued_runs(monkeypatch):
     """No worker runs here: the test applies what it needs in this process."""
-    monkeypatch.setattr(scheduling, "_enqueue", lambda *args, **kwargs: None)
+    monkeypatch.setattr(queue, "_enqueue", lambda *args, **kwargs: None)
 
 
 def test_lineage_tagging_and_peek_in_the_browser(page, live_server, alice, cluster, lineage_world,  # noqa: F811

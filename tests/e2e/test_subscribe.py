@@ -5,8 +5,8 @@ import re
 import pytest
 from playwright.sync_api import expect
 
+from onboarding import queue
 from onboarding.models import Subscription, Topic
-from onboarding.services import scheduling
 from onboarding.services.service_accounts import service_account_create
 from onboarding.services.topics import topic_create
 from tests.fixtures.actors import PASSWORD
@@ -18,7 +18,7 @@ pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 @pytest.fixture(autouse=True)
 def no_reconcile(monkeypatch):
     """No worker runs here: keep the queued reconcile runs out of the shared broker."""
-    monkeypatch.setattr(scheduling, "_enqueue", lambda *args, **kwargs: None)
+    monkeypatch.setattr(queue, "_enqueue", lambda *args, **kwargs: None)
 
 
 def test_a_routed_subscription_is_requested_tested_and_approved(page, browser, live_server, alice, carol, cluster,

@@ -5,7 +5,7 @@ import json
 import pytest
 
 from onboarding.models import ApplyAttempt, ResourceStatus, Schema
-from onboarding.services.scheduling import schemas_reconcile_soon
+from onboarding.queue import schemas_reconcile_soon
 from tests.fixtures.schemas import ORDER_V1, ORDER_V2
 from tests.fixtures.waiting import wait_for, wait_for_status
 
@@ -39,8 +39,8 @@ def test_schemas_wait_out_a_registry_outage_and_become_ready_with_no_one_acting(
 
 def test_a_version_submitted_while_the_registry_is_down_is_refused_and_nothing_is_stored(
         cluster, payments, alice, topic_name, service_control):
+    from onboarding.errors import ValidationError
     from onboarding.models import SchemaVersion
-    from onboarding.services.errors import ValidationError
     from onboarding.services.schemas import schema_version_submit
     from onboarding.services.topics import topic_create
 

@@ -1,8 +1,8 @@
 """The pure parts of change plans: the steps a reviewer reads, computed from desired and observed topics."""
 
+from onboarding.changes.plans import DEFAULT, acl_step, config_diff_lines, topic_step
 from onboarding.reconcile.access_plan import team_acls
-from onboarding.reconcile.planner import DesiredTopic, ObservedTopic
-from onboarding.services.change_plans import DEFAULT, acl_step, config_diff_lines, topic_step
+from onboarding.reconcile.topics_plan import DesiredTopic, ObservedTopic
 
 
 def test_a_new_topic_is_planned_as_one_create_with_its_configs():

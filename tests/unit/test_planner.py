@@ -1,6 +1,6 @@
 """The planner turns desired + observed state into batched actions, without I/O."""
 
-from onboarding.reconcile.planner import DesiredTopic, ObservedTopic, drift, plan, plan_topic
+from onboarding.reconcile.topics_plan import DesiredTopic, ObservedTopic, drift, plan, plan_topic
 
 ORDERS = DesiredTopic("payments.orders", 6, 3, {"retention.ms": "86400000", "cleanup.policy": "delete"})
 

@@ -5,7 +5,7 @@ import hmac
 
 import pytest
 
-from onboarding.services import webhook_rules as rules
+from onboarding.notifications import rules
 
 
 @pytest.mark.parametrize("url", ["https://hooks.example.org/portal", "http://10.1.2.3:8080/x", "http://[::1]:9/"])

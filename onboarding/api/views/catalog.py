@@ -23,8 +23,7 @@ from onboarding.api.serializers.teams import TeamCreateSerializer, TeamUpdateSer
 from onboarding.api.serializers.webhooks import NotificationEmailsSerializer
 from onboarding.models import AuditEvent, Cluster, Team
 from onboarding.services.imports import topics_import, unmanaged_topics
-from onboarding.services.notifications import team_notification_emails_set
-from onboarding.services.teams import team_create, team_update
+from onboarding.services.teams import team_create, team_notification_emails_set, team_update
 
 OPERATORS_ONLY = [*api_settings.DEFAULT_PERMISSION_CLASSES, IsOperator]
 

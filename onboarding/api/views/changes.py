@@ -11,8 +11,8 @@ from rest_framework.reverse import reverse
 from onboarding import selectors
 from onboarding.api import schema
 from onboarding.api.serializers.changes import ChangeDecisionSerializer, ChangeRequestSerializer
+from onboarding.changes.requests import change_request_approve, change_request_refresh, change_request_reject
 from onboarding.models import AuditEvent, ChangeRequest
-from onboarding.services.changes import change_request_approve, change_request_refresh, change_request_reject
 
 VIA = AuditEvent.Via.API
 WRITE_ERRORS = {400: schema.ERRORS, 403: schema.FORBIDDEN, 404: schema.NOT_FOUND}

@@ -15,9 +15,9 @@ from onboarding.api.serializers.lineage import (
     SensitiveFieldSerializer,
     SensitiveFieldSetSerializer,
 )
+from onboarding.errors import ValidationError
 from onboarding.models import AuditEvent
-from onboarding.services.errors import ValidationError
-from onboarding.services.peek import topic_peek
+from onboarding.peek.service import topic_peek
 from onboarding.services.sensitivity import sensitive_field_clear, sensitive_field_set, sensitive_fields_replace
 
 VIA = AuditEvent.Via.API

@@ -13,16 +13,16 @@ from rest_framework.views import APIView
 from onboarding import selectors
 from onboarding.api import schema
 from onboarding.api.permissions import TokenScopeAllows
+from onboarding.errors import NotFound, ValidationError
 from onboarding.gitops.manifest import ManifestError
-from onboarding.models import AuditEvent
-from onboarding.services.errors import NotFound, ValidationError
-from onboarding.services.manifests import (
+from onboarding.gitops.service import (
     manifest_apply,
     manifest_document,
     manifest_export,
     manifest_plan,
     read_request,
 )
+from onboarding.models import AuditEvent
 
 YAML = "application/yaml"
 TRUE = {"1", "true", "yes", "on"}

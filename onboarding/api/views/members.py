@@ -16,9 +16,9 @@ from onboarding import selectors
 from onboarding.api import schema
 from onboarding.api.serializers.catalog import MemberSerializer
 from onboarding.api.serializers.teams import MemberAddSerializer, MemberRoleSerializer
-from onboarding.identity_forms import active_user_named
+from onboarding.errors import ValidationError
+from onboarding.forms.identity import active_user_named
 from onboarding.models import AuditEvent, Membership, Team
-from onboarding.services.errors import ValidationError
 from onboarding.services.teams import membership_remove, membership_set
 
 VIA = AuditEvent.Via.API

@@ -30,9 +30,9 @@ from onboarding.api.serializers.schemas import (
     TryEventSerializer,
 )
 from onboarding.api.views.changes import change_request_accepted
+from onboarding.errors import ValidationError
 from onboarding.models import AuditEvent, ChangeRequest, ResourceStatus, Schema
 from onboarding.schemas.events import check_event
-from onboarding.services.errors import ValidationError
 from onboarding.services.schemas import schema_check, schema_diff, schema_set_compatibility, schema_version_submit
 
 VIA = AuditEvent.Via.API

@@ -18,13 +18,13 @@ from onboarding.api.serializers.service_accounts import (
 )
 from onboarding.api.views.changes import change_request_accepted
 from onboarding.models import AuditEvent, ChangeRequest, ServiceAccount
-from onboarding.services.service_account_drift import service_account_adopt, service_account_revert
 from onboarding.services.service_accounts import (
     service_account_create,
     service_account_delete,
     service_account_rotate,
     service_account_update,
 )
+from onboarding.services.service_accounts_drift import service_account_adopt, service_account_revert
 
 VIA = AuditEvent.Via.API
 WRITE_ERRORS = {400: schema.ERRORS, 403: schema.FORBIDDEN, 404: schema.NOT_FOUND}

@@ -20,9 +20,9 @@ from onboarding.api.serializers.subscriptions import (
     SubscriptionSerializer,
 )
 from onboarding.api.views.changes import change_request_accepted
+from onboarding.errors import NotFound
 from onboarding.models import AuditEvent, ChangeRequest, ServiceAccount, Subscription, Topic
-from onboarding.services.errors import NotFound
-from onboarding.services.service_account_drift import subscription_adopt, subscription_revert
+from onboarding.services.service_accounts_drift import subscription_adopt, subscription_revert
 from onboarding.services.subscriptions import (
     subscription_approve,
     subscription_filter_test,

@@ -12,7 +12,7 @@ from onboarding.api import schema
 from onboarding.api.responses import created
 from onboarding.api.serializers.tokens import ApiTokenCreateSerializer, ApiTokenSecretSerializer, ApiTokenSerializer
 from onboarding.models import ApiToken, AuditEvent
-from onboarding.services.access import can_read_team
+from onboarding.permissions import can_read_team
 from onboarding.services.tokens import team_token_create, token_create, token_revoke
 
 VIA = AuditEvent.Via.API

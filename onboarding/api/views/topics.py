@@ -20,10 +20,10 @@ from onboarding.api.serializers import (
 )
 from onboarding.api.serializers.changes import ChangeRequestSerializer, TopicPromoteSerializer
 from onboarding.api.views.changes import change_request_accepted
+from onboarding.changes.promotion import topic_promote
+from onboarding.errors import Conflict, PermissionDenied
 from onboarding.models import AuditEvent, ChangeRequest, ResourceStatus, Topic
-from onboarding.services.access import can_read_team
-from onboarding.services.errors import Conflict, PermissionDenied
-from onboarding.services.promotion import topic_promote
+from onboarding.permissions import can_read_team
 from onboarding.services.topics import topic_create, topic_delete, topic_update
 from onboarding.services.topics_drift import topic_adopt, topic_revert
 from portal.api_errors import PreconditionFailed

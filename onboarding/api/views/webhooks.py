@@ -22,14 +22,14 @@ from onboarding.api.serializers.webhooks import (
     WebhookUpdateSerializer,
 )
 from onboarding.models import AuditEvent, NotificationDelivery, Webhook
-from onboarding.services.access import can_read_team
-from onboarding.services.webhooks import (
+from onboarding.notifications.webhooks import (
     webhook_create,
     webhook_delete,
     webhook_rotate_secret,
     webhook_send_test,
     webhook_update,
 )
+from onboarding.permissions import can_read_team
 
 VIA = AuditEvent.Via.API
 WRITE_ERRORS = {400: schema.ERRORS, 403: schema.FORBIDDEN, 404: schema.NOT_FOUND}

@@ -9,8 +9,8 @@ from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
+from onboarding.errors import ValidationError
 from onboarding.models import ApiToken, AuditEvent, Team
-from onboarding.services.errors import ValidationError
 from onboarding.services.tokens import team_token_create, token_create
 
 

@@ -10,13 +10,13 @@ from functools import cached_property
 from confluent_kafka.admin import AdminClient, NewTopic
 from django.conf import settings
 
+from onboarding.changes.requests import change_policy_for, change_request_open
 from onboarding.models import ApiToken, AuditEvent, ChangeRequest, Cluster, Topic, Webhook
-from onboarding.services.changes import change_policy_for, change_request_open
+from onboarding.notifications.webhooks import webhook_create, webhook_send_test
 from onboarding.services.clusters import cluster_create
 from onboarding.services.sensitivity import sensitive_field_set
 from onboarding.services.tokens import team_token_create
 from onboarding.services.topics import topic_create
-from onboarding.services.webhooks import webhook_create, webhook_send_test
 from tests.fixtures.waiting import wait_for
 
 SYSTEM = AuditEvent.Via.SYSTEM

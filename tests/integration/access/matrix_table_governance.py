@@ -17,8 +17,8 @@ Choices the table encodes on purpose:
 
 from __future__ import annotations
 
+from onboarding.gitops.service import manifest_document
 from onboarding.models import Membership
-from onboarding.services.manifests import manifest_document
 from tests.integration.access.matrix_support import row, unique
 
 # ------------------------------------------------------------------------------------------------ bodies

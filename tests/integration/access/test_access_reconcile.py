@@ -6,12 +6,12 @@ import pytest
 from confluent_kafka.admin import AclBindingFilter, AclOperation, AclPermissionType, ResourcePatternType, ResourceType
 from django.conf import settings
 
+from onboarding.errors import ValidationError
 from onboarding.models import AuditEvent, Cluster, ResourceStatus, Subscription, Topic
 from onboarding.platform.kafka_acls import KafkaAcls
-from onboarding.reconcile import runner
+from onboarding.reconcile import topics as topic_reconciler
 from onboarding.reconcile.access_drift import check_access_drift
 from onboarding.routing.rules import RulesTableReader
-from onboarding.services.errors import ValidationError
 from onboarding.services.service_accounts import (
     service_account_create,
     service_account_delete,
@@ -31,7 +31,7 @@ def _name(stem):
 def _payments_topic(cluster, payments, alice, topic_name):
     topic = topic_create(actor=alice, cluster=cluster, team=payments, name=topic_name("acc"), partitions=1,
                          replication_factor=1)
-    runner.reconcile_cluster(cluster.pk)
+    topic_reconciler.reconcile_cluster(cluster.pk)
     topic.refresh_from_db()
     assert topic.status == ResourceStatus.READY, topic.last_error
     return topic
@@ -93,7 +93,7 @@ def test_an_account_that_only_produces_reads_its_teams_topics_once_allowed(
 
 
 def test_an_outsider_cannot_create_a_service_account_for_a_team(cluster, payments, carol):
-    from onboarding.services.errors import PermissionDenied
+    from onboarding.errors import PermissionDenied
 
     with pytest.raises(PermissionDenied):
         service_account_create(actor=carol, cluster=cluster, team=payments, name="intruder")

@@ -17,7 +17,7 @@ from rest_framework.test import APIClient
 
 from onboarding.models import ApiToken, AuditEvent, ResourceStatus, ServiceAccount
 from onboarding.platform.kafka_acls import KafkaAcls
-from onboarding.reconcile import runner
+from onboarding.reconcile import topics as topic_reconciler
 from onboarding.reconcile.access import reconcile_access
 from onboarding.reconcile.access_drift import check_access_drift
 from onboarding.services.service_accounts import service_account_create
@@ -32,7 +32,7 @@ pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("
 def _topic(cluster, team, actor, prefix):
     topic = topic_create(actor=actor, cluster=cluster, team=team, name=f"{prefix}.d-{uuid.uuid4().hex[:8]}",
                          partitions=1, replication_factor=1)
-    runner.reconcile_cluster(cluster.pk)
+    topic_reconciler.reconcile_cluster(cluster.pk)
     topic.refresh_from_db()
     assert topic.status == ResourceStatus.READY, topic.last_error
     return topic
@@ -118,8 +118,8 @@ def test_adopt_keeps_the_clusters_acls_and_revert_puts_the_standard_set_back(
 
 def test_operators_revert_acl_drift_from_the_admin_and_outsiders_cannot_decide(
         client, cluster, payments, alice, carol, kafka_admin, operator):
-    from onboarding.services.errors import PermissionDenied
-    from onboarding.services.service_account_drift import service_account_adopt
+    from onboarding.errors import PermissionDenied
+    from onboarding.services.service_accounts_drift import service_account_adopt
 
     sa, _ = service_account_create(actor=alice, cluster=cluster, team=payments, name="admin-drift")
     apply(cluster, sa)

@@ -11,7 +11,7 @@ from django.conf import settings
 from rest_framework.test import APIClient
 
 from onboarding.models import ApiToken, ResourceStatus
-from onboarding.reconcile import runner
+from onboarding.reconcile import topics as topic_reconciler
 from onboarding.services.topics import topic_create
 from tests.fixtures.actors import PASSWORD
 from tests.fixtures.waiting import wait_for
@@ -40,7 +40,7 @@ def _properties(text: str) -> dict[str, str]:
 def _topic(cluster, payments, alice):
     topic = topic_create(actor=alice, cluster=cluster, team=payments, name=f"payments.cs-{uuid.uuid4().hex[:8]}",
                          partitions=1, replication_factor=1)
-    runner.reconcile_cluster(cluster.pk)
+    topic_reconciler.reconcile_cluster(cluster.pk)
     topic.refresh_from_db()
     assert topic.status == ResourceStatus.READY, topic.last_error
     return topic

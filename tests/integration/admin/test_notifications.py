@@ -4,8 +4,8 @@ import pytest
 from django.urls import reverse
 
 from onboarding.models import AuditEvent, NotificationDelivery, Webhook
-from onboarding.services.notifications import notify
-from onboarding.services.webhooks import webhook_create
+from onboarding.notifications.webhooks import webhook_create
+from onboarding.outbox import notify
 from tests.integration.admin.forms import changeform_data, form_errors
 
 pytestmark = pytest.mark.django_db

@@ -31,9 +31,9 @@ from schemathesis.specs.openapi.checks import (
 
 from onboarding.api.throttling import SharedUserRateThrottle
 from onboarding.models import ApiToken, AuditEvent, Schema, Subscription
+from onboarding.notifications.webhooks import webhook_create
 from onboarding.services.service_accounts import service_account_create
 from onboarding.services.subscriptions import subscription_request
-from onboarding.services.webhooks import webhook_create
 from tests.fixtures.schemas import add_version
 from tests.integration.subscriptions.helpers import make_topic
 

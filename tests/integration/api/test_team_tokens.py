@@ -12,8 +12,8 @@ from django.utils import timezone
 from rest_framework.test import APIClient
 from rest_framework.throttling import UserRateThrottle
 
+from onboarding.errors import ValidationError
 from onboarding.models import ApiToken, AuditEvent, Membership, Team, Topic
-from onboarding.services.errors import ValidationError
 from onboarding.services.teams import membership_remove, membership_set
 from onboarding.services.tokens import team_token_create, token_create, token_revoke
 from tests.fixtures.actors import PASSWORD

@@ -3,8 +3,8 @@ yes/no with the service's wording, and kept through a change request."""
 
 import pytest
 
+from onboarding.changes.requests import change_request_approve
 from onboarding.models import ChangeRequest, Topic
-from onboarding.services.changes import change_request_approve
 from onboarding.services.topics import APPROVAL_NOT_BOOL, topic_create, topic_update
 from tests.integration.api.conftest import TOPICS, new_name, topic_url
 
@@ -39,7 +39,7 @@ def test_a_value_that_is_not_yes_or_no_is_a_field_error_in_the_services_words(cl
 
 
 def test_the_service_refuses_a_value_that_is_not_a_boolean(cluster, payments, alice):
-    from onboarding.services.errors import ValidationError
+    from onboarding.errors import ValidationError
 
     with pytest.raises(ValidationError) as refused:
         topic_create(actor=alice, cluster=cluster, team=payments, name=new_name(), partitions=1,

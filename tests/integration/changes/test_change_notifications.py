@@ -5,10 +5,10 @@ import json
 
 import pytest
 
+from onboarding.changes.requests import change_request_approve, change_request_reject
 from onboarding.models import AuditEvent, NotificationDelivery
-from onboarding.services.changes import change_request_approve, change_request_reject
+from onboarding.notifications.webhooks import webhook_create
 from onboarding.services.topics import topic_create
-from onboarding.services.webhooks import webhook_create
 from tests.fixtures.waiting import wait_for
 
 pytestmark = pytest.mark.django_db(transaction=True)

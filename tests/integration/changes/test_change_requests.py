@@ -8,14 +8,14 @@ from confluent_kafka import Consumer, Producer
 from django.conf import settings
 from django.utils import timezone
 
-from onboarding.models import AuditEvent, ChangeRequest, ResourceStatus, Topic
-from onboarding.services.changes import (
+from onboarding.changes.requests import (
     change_request_approve,
     change_request_refresh,
     change_request_reject,
     change_requests_expire,
 )
-from onboarding.services.errors import NotFound, PermissionDenied, ValidationError
+from onboarding.errors import NotFound, PermissionDenied, ValidationError
+from onboarding.models import AuditEvent, ChangeRequest, ResourceStatus, Topic
 from onboarding.services.topics import topic_create, topic_delete, topic_update
 from tests.fixtures.topics import broker_topic
 from tests.fixtures.waiting import wait_for, wait_for_status

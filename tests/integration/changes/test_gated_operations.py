@@ -5,8 +5,8 @@ import json
 import pytest
 
 from onboarding import tasks
+from onboarding.changes.requests import change_request_approve
 from onboarding.models import AuditEvent, ChangeRequest, ServiceAccount, Subscription
-from onboarding.services.changes import change_request_approve
 from onboarding.services.schemas import schema_set_compatibility, schema_version_submit
 from onboarding.services.service_accounts import service_account_create
 from onboarding.services.subscriptions import subscription_request

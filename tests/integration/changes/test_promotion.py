@@ -7,10 +7,10 @@ import pytest
 import requests
 from confluent_kafka.admin import AdminClient
 
+from onboarding.changes.promotion import topic_promote
+from onboarding.changes.requests import change_request_approve
+from onboarding.errors import ValidationError
 from onboarding.models import AuditEvent, ChangeRequest, Schema, Subscription, Topic
-from onboarding.services.changes import change_request_approve
-from onboarding.services.errors import ValidationError
-from onboarding.services.promotion import topic_promote
 from onboarding.services.schemas import schema_version_submit
 from onboarding.services.service_accounts import service_account_create
 from onboarding.services.subscriptions import subscription_request

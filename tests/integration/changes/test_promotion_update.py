@@ -8,10 +8,10 @@ import pytest
 import requests
 from confluent_kafka.admin import AdminClient
 
+from onboarding.changes.promotion import topic_promote
+from onboarding.changes.requests import change_request_approve
+from onboarding.errors import ValidationError
 from onboarding.models import ChangeRequest, Schema, Topic
-from onboarding.services.changes import change_request_approve
-from onboarding.services.errors import ValidationError
-from onboarding.services.promotion import topic_promote
 from onboarding.services.schemas import schema_version_submit
 from onboarding.services.topics import topic_create, topic_update
 from tests.fixtures.schemas import ORDER_V2

@@ -3,8 +3,8 @@
 import pytest
 import yaml
 
+from onboarding.gitops.service import manifest_export
 from onboarding.models import AuditEvent, Topic
-from onboarding.services.manifests import manifest_export
 from tests.integration.gitops.conftest import MANIFEST, counts
 
 pytestmark = pytest.mark.django_db

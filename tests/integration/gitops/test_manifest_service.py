@@ -3,9 +3,9 @@
 import pytest
 import yaml
 
+from onboarding.errors import NotFound, PermissionDenied, ValidationError
+from onboarding.gitops.service import manifest_apply, manifest_export, manifest_plan
 from onboarding.models import AuditEvent, Subscription, Topic
-from onboarding.services.errors import NotFound, PermissionDenied, ValidationError
-from onboarding.services.manifests import manifest_apply, manifest_export, manifest_plan
 from onboarding.services.topics import topic_create
 from tests.integration.gitops.conftest import ORDER, counts
 
@@ -215,8 +215,8 @@ def test_a_subscription_whose_source_turned_private_still_plans_unchanged(alice,
 
 def test_on_a_gated_cluster_apply_opens_change_requests_and_applying_after_approval_converges(
         alice, otto, resources, names, gated):
+    from onboarding.changes.requests import change_request_approve
     from onboarding.models import ChangeRequest
-    from onboarding.services.changes import change_request_approve
 
     gated(resources.topic.cluster, "topic.create", "topic.update")
     wanted = document(resources)

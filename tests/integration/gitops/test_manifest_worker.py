@@ -4,8 +4,8 @@ a second apply changes nothing, and export -> delete -> apply -> export gives ba
 import pytest
 import yaml
 
+from onboarding.gitops.service import manifest_apply, manifest_export, manifest_plan
 from onboarding.models import AuditEvent, Schema, ServiceAccount, Subscription, Topic
-from onboarding.services.manifests import manifest_apply, manifest_export, manifest_plan
 from onboarding.services.service_accounts import service_account_delete
 from onboarding.services.subscriptions import subscription_revoke
 from onboarding.services.topics import topic_delete

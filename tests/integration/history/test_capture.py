@@ -59,10 +59,10 @@ def test_granting_the_operator_role_is_recorded_without_the_password(alice):
 
 def test_a_change_request_and_its_decision_are_recorded_and_webhook_secrets_are_not(cluster, payments, alice, otto,
                                                                                    gated):
+    from onboarding.changes.requests import change_request_reject
     from onboarding.history.models import ChangeRequestEvent, WebhookEvent
-    from onboarding.services.changes import change_request_reject
+    from onboarding.notifications.webhooks import webhook_create
     from onboarding.services.topics import topic_create
-    from onboarding.services.webhooks import webhook_create
 
     gated(cluster, "topic.create")
     cr = topic_create(actor=alice, cluster=cluster, team=payments, name="payments.reviewed", partitions=1,

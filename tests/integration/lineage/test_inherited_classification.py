@@ -8,7 +8,7 @@ import pytest
 
 from onboarding.models import AuditEvent, Subscription
 from onboarding.reconcile.access import reconcile_access
-from onboarding.reconcile.runner import reconcile_cluster
+from onboarding.reconcile.topics import reconcile_cluster
 from onboarding.routing.decode import encode_avro
 from onboarding.services.sensitivity import sensitive_field_set
 from onboarding.services.service_accounts import service_account_create

@@ -10,8 +10,8 @@ from django.conf import settings
 from django.urls import reverse
 
 from onboarding.models import AuditEvent, ResourceStatus, Subscription, Topic
-from onboarding.reconcile.runner import reconcile_cluster
 from onboarding.reconcile.schemas import reconcile_schemas
+from onboarding.reconcile.topics import reconcile_cluster
 from onboarding.routing.decode import encode_avro
 from onboarding.services.clusters import cluster_create
 from onboarding.services.schemas import schema_version_submit

@@ -10,10 +10,11 @@ import pytest
 from django.utils import timezone
 
 from onboarding.models import Cluster, NotificationDelivery, ResourceStatus, Topic
+from onboarding.notifications.webhooks import webhook_create
+from onboarding.outbox import notify
 from onboarding.reconcile.sweep import sweep
-from onboarding.services.notifications import notify, team_notification_emails_set
+from onboarding.services.teams import team_notification_emails_set
 from onboarding.services.topics import topic_create
-from onboarding.services.webhooks import webhook_create
 from tests.fixtures.receivers import free_port
 from tests.fixtures.waiting import wait_for, wait_for_status
 from tests.fixtures.workers import FAST_RECOVERY

@@ -3,8 +3,8 @@
 import pytest
 
 from onboarding.models import NotificationDelivery, ResourceStatus
+from onboarding.notifications.webhooks import webhook_create
 from onboarding.reconcile.schemas_drift import check_schema_drift
-from onboarding.services.webhooks import webhook_create
 from tests.fixtures.schemas import ORDER_V1, apply_now
 
 pytestmark = pytest.mark.django_db(transaction=True)

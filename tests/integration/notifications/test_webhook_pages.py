@@ -4,7 +4,7 @@ members read; outsiders get 404. Form errors carry the same text as the API's.""
 import pytest
 
 from onboarding.models import NotificationDelivery, Webhook
-from onboarding.services.webhooks import webhook_create, webhook_secret
+from onboarding.notifications.webhooks import webhook_create, webhook_secret
 from tests.integration.notifications.conftest import WEBHOOKS
 
 pytestmark = pytest.mark.django_db

@@ -3,7 +3,7 @@
 import pytest
 
 from onboarding.models import AuditEvent, NotificationDelivery, Webhook
-from onboarding.services.webhooks import webhook_create, webhook_secret
+from onboarding.notifications.webhooks import webhook_create, webhook_secret
 from tests.integration.notifications.conftest import WEBHOOKS
 
 pytestmark = pytest.mark.django_db

@@ -4,6 +4,8 @@ import pytest
 from django.test import Client
 from prometheus_client.parser import text_string_to_metric_families
 
+from onboarding import queue
+
 
 def scrape(client: Client | None = None, **headers) -> dict[tuple, float]:
     """/metrics as {(sample name, sorted label pairs): value}."""
@@ -21,11 +23,10 @@ def samples(text: str) -> dict[tuple, float]:
 def reconciles_held(cluster):
     """Changes of ``cluster`` queue no reconcile task (the marks say one is queued already), so a worker
     started by another test never races this test for the rows or for the database flush at its end."""
-    from onboarding.services import scheduling
 
-    keys = [key.format(cluster_id=cluster.pk) for key in (scheduling.QUEUED_KEY, scheduling.SCHEMAS_QUEUED_KEY,
-                                                          scheduling.ACCESS_QUEUED_KEY)]
+    keys = [key.format(cluster_id=cluster.pk) for key in (queue.QUEUED_KEY, queue.SCHEMAS_QUEUED_KEY,
+                                                          queue.ACCESS_QUEUED_KEY)]
     for key in keys:
-        scheduling._redis().set(key, 1, ex=120)
+        queue._redis().set(key, 1, ex=120)
     yield
-    scheduling._redis().delete(*keys)
+    queue._redis().delete(*keys)

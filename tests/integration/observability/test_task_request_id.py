@@ -4,7 +4,7 @@ import pytest
 from rest_framework.test import APIClient
 
 from onboarding.models import ApiToken, ResourceStatus, Topic
-from onboarding.services.scheduling import clear_queued_mark
+from onboarding.queue import clear_queued_mark
 from tests.fixtures.waiting import wait_for, wait_for_status
 from tests.integration.api.conftest import TOPICS
 

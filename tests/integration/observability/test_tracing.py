@@ -10,8 +10,8 @@ from rest_framework.test import APIClient
 from onboarding.models import ApiToken, ResourceStatus, Topic
 from onboarding.platform.kafka_admin import KafkaAdmin
 from onboarding.platform.registry import Registry
-from onboarding.reconcile.runner import reconcile_cluster
-from onboarding.services.scheduling import clear_queued_mark
+from onboarding.queue import clear_queued_mark
+from onboarding.reconcile.topics import reconcile_cluster
 from onboarding.services.topics import topic_create
 from tests.fixtures.tracing import span_id_of, trace_id_of
 from tests.fixtures.waiting import wait_for_status

@@ -14,8 +14,8 @@ from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import (
     ExportTraceServiceResponse,
 )
 
+from onboarding import queue
 from onboarding.models import ResourceStatus
-from onboarding.services import scheduling
 from onboarding.services.topics import topic_create
 from onboarding.tasks import reconcile_cluster
 from tests.fixtures.waiting import wait_for, wait_for_status
@@ -80,7 +80,7 @@ def test_the_worker_continues_the_publishers_trace_down_to_the_admin_calls(spans
                                                                            cluster, payments, alice, topic_name):
     _, exported = otlp_receiver
     # A queued mark keeps the service from queuing its own task on the shared queue; this test sends it.
-    scheduling._redis().set(scheduling.QUEUED_KEY.format(cluster_id=cluster.pk), 1, ex=60)
+    queue._redis().set(queue.QUEUED_KEY.format(cluster_id=cluster.pk), 1, ex=60)
     topic = topic_create(actor=alice, cluster=cluster, team=payments, name=topic_name("worker-traced"),
                          partitions=1, replication_factor=1)
     with trace.get_tracer("test").start_as_current_span("request") as origin:

@@ -8,7 +8,7 @@ import pytest
 
 from onboarding.models import Subscription
 from onboarding.reconcile.access import reconcile_access
-from onboarding.reconcile.runner import reconcile_cluster
+from onboarding.reconcile.topics import reconcile_cluster
 from onboarding.routing import traffic
 from onboarding.routing.decode import encode_avro
 from onboarding.selectors import subscription_lag, subscription_traffic

@@ -8,10 +8,10 @@ import uuid
 import pytest
 from confluent_kafka import Consumer, KafkaError
 
+from onboarding.errors import ValidationError
 from onboarding.models import Subscription
 from onboarding.reconcile.access import reconcile_access
-from onboarding.reconcile.runner import reconcile_cluster
-from onboarding.services.errors import ValidationError
+from onboarding.reconcile.topics import reconcile_cluster
 from onboarding.services.service_accounts import service_account_create, service_account_update
 from onboarding.services.subscriptions import subscription_request
 from onboarding.services.topics import topic_create

@@ -5,11 +5,11 @@ import json
 
 import pytest
 
+from onboarding.errors import PermissionDenied, ValidationError
 from onboarding.models import AuditEvent, Cluster, ResourceStatus, Schema
 from onboarding.reconcile.schemas_drift import check_schema_drift
 from onboarding.reconcile.sweep import sweep
-from onboarding.services.errors import PermissionDenied, ValidationError
-from onboarding.services.schema_drift import schema_adopt, schema_revert
+from onboarding.services.schemas_drift import schema_adopt, schema_revert
 from tests.fixtures.schemas import ORDER_V1, ORDER_V2, apply_now
 from tests.fixtures.waiting import wait_for_status
 

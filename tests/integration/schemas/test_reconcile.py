@@ -9,7 +9,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from onboarding.models import ApplyAttempt, ResourceStatus, Schema, SchemaVersion
-from onboarding.services.scheduling import schemas_reconcile_soon
+from onboarding.queue import schemas_reconcile_soon
 from tests.fixtures.schemas import ORDER_V1, ORDER_V2, ORDER_V3_BREAKING, add_version, apply_now, request_deletion
 from tests.fixtures.waiting import wait_for_status
 

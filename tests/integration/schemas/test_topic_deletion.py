@@ -2,8 +2,8 @@
 
 import pytest
 
+from onboarding.errors import ValidationError
 from onboarding.models import ResourceStatus
-from onboarding.services.errors import ValidationError
 from onboarding.services.schemas import schema_version_submit
 from onboarding.services.topics import topic_create, topic_delete
 from tests.fixtures.waiting import wait_for_status

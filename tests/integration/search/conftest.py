@@ -8,7 +8,7 @@ import pytest
 from django.conf import settings
 
 from onboarding.models import Schema, SchemaVersion
-from onboarding.services.catalog import catalog_refresh
+from onboarding.services.catalogue import catalog_refresh
 from onboarding.services.clusters import cluster_create
 from onboarding.services.topics import topic_create
 from tests.integration.api.conftest import api_as  # noqa: F401 - shared fixtures

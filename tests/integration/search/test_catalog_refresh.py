@@ -8,7 +8,7 @@ from django.core.management import call_command
 
 from onboarding.models import AuditEvent, CatalogEntry, SchemaField
 from onboarding.search import catalogue_search
-from onboarding.services.catalog import catalog_refresh
+from onboarding.services.catalogue import catalog_refresh
 from onboarding.services.schemas import schema_version_submit
 from onboarding.services.teams import team_update
 from onboarding.services.topics import topic_update
@@ -72,7 +72,7 @@ def test_rebuild_restores_missing_entries_and_drops_stale_ones(make_topic, alice
     SchemaField.objects.all().delete()
     assert names(alice, "ward") == []
 
-    call_command("catalog_rebuild", stdout=io.StringIO())
+    call_command("catalogue_rebuild", stdout=io.StringIO())
 
     assert names(alice, "ward") == ["payments.kept"]
     assert SchemaField.objects.filter(schema__topic=kept).count() == 4

@@ -9,7 +9,7 @@ from django.test.utils import CaptureQueriesContext
 
 from onboarding.models import Schema, SchemaVersion
 from onboarding.search import catalogue_search
-from onboarding.services.catalog import catalog_refresh
+from onboarding.services.catalogue import catalog_refresh
 from onboarding.services.topics_bulk import TopicRequest, topics_create_many
 from onboarding.views import catalogue as catalogue_views
 from onboarding.views import topics as topic_views

@@ -3,9 +3,9 @@
 import pytest
 from django.contrib.auth.models import AnonymousUser
 
+from onboarding.errors import PermissionDenied, ValidationError
 from onboarding.models import AuditEvent, Cluster, TopicPolicy
 from onboarding.services.clusters import cluster_update, policy_update
-from onboarding.services.errors import PermissionDenied, ValidationError
 
 pytestmark = pytest.mark.django_db
 VIA = AuditEvent.Via.ADMIN

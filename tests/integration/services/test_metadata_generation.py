@@ -3,11 +3,11 @@ change based on the old one is refused, and the reconciler has nothing to do for
 
 import pytest
 
+from onboarding.errors import Conflict
 from onboarding.models import ResourceStatus, ServiceAccount, Topic
 from onboarding.reconcile import claims
-from onboarding.reconcile.runner import claim, due_topics
+from onboarding.reconcile.topics import claim, due_topics
 from onboarding.services import topics as topic_services
-from onboarding.services.errors import Conflict
 from onboarding.services.service_accounts import service_account_update
 from onboarding.services.topics import topic_update
 from tests.integration.admin.conftest import make_topic

@@ -3,8 +3,8 @@
 import pytest
 from django.contrib.auth import get_user_model
 
+from onboarding.errors import PermissionDenied, ValidationError
 from onboarding.models import AuditEvent, Membership, Team
-from onboarding.services.errors import PermissionDenied, ValidationError
 from onboarding.services.teams import membership_remove, membership_set, team_create, team_update
 
 pytestmark = pytest.mark.django_db

@@ -3,8 +3,8 @@ in the service, the browser and the API, for personal and team tokens."""
 
 import pytest
 
+from onboarding.errors import ValidationError
 from onboarding.models import ApiToken, AuditEvent
-from onboarding.services.errors import ValidationError
 from onboarding.services.tokens import CONTROL_CHARACTERS, team_token_create, token_create
 from tests.integration.api.conftest import api_as  # noqa: F401  (fixtures)
 from tests.integration.views.conftest import client_for  # noqa: F401

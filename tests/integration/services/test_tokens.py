@@ -7,8 +7,8 @@ from django.contrib.auth import get_user_model
 from django.core.management import call_command
 from django.utils import timezone
 
+from onboarding.errors import PermissionDenied, ValidationError
 from onboarding.models import ApiToken, AuditEvent
-from onboarding.services.errors import PermissionDenied, ValidationError
 from onboarding.services.tokens import token_create, token_revoke
 
 pytestmark = pytest.mark.django_db

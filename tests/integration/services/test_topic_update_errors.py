@@ -3,8 +3,8 @@
 import pytest
 from django.utils import timezone
 
+from onboarding.errors import Conflict, ValidationError
 from onboarding.models import AuditEvent, ResourceStatus, Topic
-from onboarding.services.errors import Conflict, ValidationError
 from onboarding.services.topics import topic_update, topic_update_errors
 from tests.integration.admin.conftest import make_topic
 

@@ -3,8 +3,8 @@
 import pytest
 from django.contrib.auth import get_user_model
 
+from onboarding.errors import PermissionDenied, ValidationError
 from onboarding.models import AuditEvent, Membership, ResourceStatus, Subscription, Topic
-from onboarding.services.errors import PermissionDenied, ValidationError
 from onboarding.services.subscriptions import (
     AUTO_APPROVED,
     subscription_approve,

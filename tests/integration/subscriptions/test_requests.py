@@ -2,8 +2,8 @@
 
 import pytest
 
+from onboarding.errors import NotFound, PermissionDenied, ValidationError
 from onboarding.models import AuditEvent, ResourceStatus, Subscription, Topic
-from onboarding.services.errors import NotFound, PermissionDenied, ValidationError
 from onboarding.services.subscriptions import (
     subscription_filter_test,
     subscription_request,

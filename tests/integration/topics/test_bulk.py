@@ -2,8 +2,8 @@
 
 import pytest
 
+from onboarding.errors import PermissionDenied, ValidationError
 from onboarding.models import ApplyAttempt, AuditEvent, ResourceStatus, Topic
-from onboarding.services.errors import PermissionDenied, ValidationError
 from onboarding.services.topics_bulk import TopicRequest, topics_create_many
 from tests.fixtures.waiting import wait_for
 

@@ -9,10 +9,10 @@ from confluent_kafka.admin import NewPartitions
 from django.utils import timezone
 from rest_framework.test import APIClient
 
+from onboarding.errors import ValidationError
 from onboarding.models import ApiToken, AuditEvent, Cluster, ResourceStatus, Topic
-from onboarding.reconcile import runner
-from onboarding.reconcile.drift import check_drift
-from onboarding.services.errors import ValidationError
+from onboarding.reconcile import topics as topic_reconciler
+from onboarding.reconcile.topics_drift import check_drift
 from onboarding.services.topics import topic_create
 from onboarding.services.topics_drift import topic_adopt, topic_revert
 from tests.fixtures.actors import PASSWORD
@@ -25,7 +25,7 @@ SHRINK = "Kafka cannot shrink partitions"
 
 def _ready(cluster, payments, alice, name) -> Topic:
     topic = topic_create(actor=alice, cluster=cluster, team=payments, name=name, partitions=2, replication_factor=1)
-    runner.reconcile_cluster(cluster.pk)
+    topic_reconciler.reconcile_cluster(cluster.pk)
     topic.refresh_from_db()
     assert topic.status == ResourceStatus.READY, topic.last_error
     Topic.objects.filter(pk=topic.pk).update(ready_at=timezone.now() - timedelta(hours=1))  # past the grace
@@ -74,7 +74,7 @@ def test_a_topic_whose_revert_failed_on_shrinking_can_still_be_adopted(
     check_drift(cluster.pk)
     # How such topics were left before revert was refused: the revert ran, failed, the drift still shown.
     Topic.objects.filter(pk=topic.pk).update(status=ResourceStatus.PENDING)
-    runner.reconcile_cluster(cluster.pk)
+    topic_reconciler.reconcile_cluster(cluster.pk)
     topic.refresh_from_db()
     assert topic.status == ResourceStatus.FAILED and topic.drift is not None
 

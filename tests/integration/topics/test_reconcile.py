@@ -6,7 +6,7 @@ import pytest
 from django.db import connection
 
 from onboarding.models import ApplyAttempt, AuditEvent, ResourceStatus, Topic
-from onboarding.reconcile.runner import reconcile_cluster
+from onboarding.reconcile.topics import reconcile_cluster
 from onboarding.services.topics import topic_create, topic_delete, topic_update
 from tests.fixtures.topics import broker_topic
 from tests.fixtures.waiting import wait_for, wait_for_status
@@ -67,7 +67,7 @@ def test_a_burst_of_topics_is_applied_in_few_batched_runs(celery_worker, kafka_a
 
 
 def test_a_stale_generation_is_refused_not_overwritten(cluster, payments, alice, bob, topic_name):
-    from onboarding.services.errors import Conflict
+    from onboarding.errors import Conflict
 
     topic = topic_create(actor=alice, cluster=cluster, team=payments, name=topic_name(), partitions=1,
                          replication_factor=1)

@@ -9,12 +9,12 @@ from __future__ import annotations
 import re
 
 from onboarding import selectors
+from onboarding.gitops.export import TeamState
 from onboarding.gitops.manifest import subscription_key, topic_key
 from onboarding.gitops.plan import CREATE, DELETE, UPDATE, Plan
 from onboarding.models import Cluster, ResourceStatus, Subscription, Team
 from onboarding.routing.filters import FilterError, compile_filter
 from onboarding.schemas.validation import check_schema_text
-from onboarding.services.manifest_state import TeamState
 from onboarding.services.topics import policy_for, topic_create_errors, topic_update_errors
 
 ACCOUNT_NAME = re.compile(r"^[a-z][a-z0-9-]*$")

@@ -11,11 +11,11 @@ from django.db import transaction
 from django.utils import timezone
 
 from onboarding.models import ApplyAttempt, Cluster, ResourceStatus, Topic
+from onboarding.outbox import notify_drift
 from onboarding.platform.connection import kafka_connection_for
 from onboarding.platform.kafka_admin import KafkaAdmin
-from onboarding.reconcile.planner import drift, unrevertable
-from onboarding.reconcile.runner import desired_of
-from onboarding.services.notifications import notify_drift
+from onboarding.reconcile.topics import desired_of
+from onboarding.reconcile.topics_plan import drift, unrevertable
 
 # A topic created moments ago may be missing from a broker's metadata cache for a short while.
 METADATA_GRACE_SECONDS = 30

@@ -1,6 +1,6 @@
 """Browser forms for API tokens and team members: they shape input, the services decide.
 
-As in ``onboarding.forms``, no service rule is repeated here: a service's ValidationError goes back
+As in ``onboarding.forms.topics``, no service rule is repeated here: a service's ValidationError goes back
 next to the field it names, with the service's own text.
 """
 

@@ -18,7 +18,7 @@ from onboarding.platform.connection import kafka_connection_for
 from onboarding.platform.kafka_admin import KafkaAdmin
 from onboarding.reconcile import claims
 from onboarding.reconcile.claims import DUE_STATUSES, RunReport, backoff_seconds
-from onboarding.reconcile.planner import DesiredTopic, plan
+from onboarding.reconcile.topics_plan import DesiredTopic, plan
 
 log = logging.getLogger(__name__)
 __all__ = ["DUE_STATUSES", "RunReport", "backoff_seconds", "claim", "due_topics", "reconcile_cluster"]

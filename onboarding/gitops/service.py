@@ -12,14 +12,14 @@ from dataclasses import dataclass, field
 
 from django.db import transaction
 
+from onboarding.errors import NotFound, PermissionDenied, ValidationError
 from onboarding.gitops import manifest as manifests
 from onboarding.gitops.apply import Applier
+from onboarding.gitops.checks import account_name, clusters_named, manifest_errors
+from onboarding.gitops.export import team_state
 from onboarding.gitops.plan import Plan, plan
 from onboarding.models import AuditEvent, Team
-from onboarding.services.access import can_read_team, can_write_team
-from onboarding.services.errors import NotFound, PermissionDenied, ValidationError
-from onboarding.services.manifest_checks import account_name, clusters_named, manifest_errors
-from onboarding.services.manifest_state import team_state
+from onboarding.permissions import can_read_team, can_write_team
 
 
 @dataclass

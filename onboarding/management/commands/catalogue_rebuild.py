@@ -1,4 +1,4 @@
-"""``manage.py catalog_rebuild [--batch N]``: rebuild every topic's catalogue search entry."""
+"""``manage.py catalogue_rebuild [--batch N]``: rebuild every topic's catalogue search entry."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import time
 
 from django.core.management.base import BaseCommand
 
-from onboarding.services.catalog import REBUILD_BATCH, catalog_rebuild
+from onboarding.services.catalogue import REBUILD_BATCH, catalogue_rebuild
 
 
 class Command(BaseCommand):
@@ -23,5 +23,5 @@ class Command(BaseCommand):
 
     def handle(self, *args, batch: int, **options):
         started = time.perf_counter()
-        count = catalog_rebuild(batch=batch)
+        count = catalogue_rebuild(batch=batch)
         self.stdout.write(f"Indexed {count} topics in {time.perf_counter() - started:.1f} s.")

@@ -1,9 +1,10 @@
-"""Notifications: ``notify`` records one delivery per destination of a team (its subscribed webhooks and
-its e-mail recipients) in the caller's transaction; a worker sends them once it commits.
+"""The notification outbox: ``notify`` records one delivery row per destination of a team (its subscribed
+webhooks and its e-mail recipients) in the caller's transaction; a worker sends them once it commits.
 
-Other parts of the portal call ``notify`` where an event happens (change requests, drift); nothing
-is sent if their transaction rolls back. If the broker is down when the transaction commits, the
-rows wait in Postgres and the notification sweep sends them.
+Any layer reports an event here (change requests, drift found by a reconciler, team changes): it writes
+rows and schedules their delivery by task name, and calls nothing above it. Nothing is sent if the
+caller's transaction rolls back. If the broker is down when the transaction commits, the rows wait in
+Postgres and the notification sweep (``notifications/deliveries.py``) sends them.
 """
 
 from __future__ import annotations
@@ -11,19 +12,15 @@ from __future__ import annotations
 import json
 import logging
 
-from django.core.exceptions import ValidationError as DjangoValidationError
 from django.core.serializers.json import DjangoJSONEncoder
-from django.core.validators import validate_email
 from django.db import transaction
 from django.utils import timezone
 
-from onboarding.models import AuditEvent, NotificationDelivery, NotificationEvent, Team, Webhook
-from onboarding.services.access import is_team_owner
-from onboarding.services.audit import audit_record
-from onboarding.services.errors import PermissionDenied, ValidationError
+from onboarding import queue
+from onboarding.models import NotificationDelivery, NotificationEvent, Team, Webhook
 
 log = logging.getLogger(__name__)
-MAX_EMAILS = 20
+DELIVER_TASK = "onboarding.deliver_notification"
 Channel = NotificationDelivery.Channel
 
 
@@ -38,7 +35,7 @@ def notify(*, event: str, team: Team, subject: str, payload: dict) -> None:
     emails = Team.objects.filter(pk=team.pk).values_list("notification_emails", flat=True).first() or []
     rows = [_row(team, event, subject, payload, Channel.WEBHOOK, hook.url, webhook=hook) for hook in hooks]
     rows += [_row(team, event, subject, payload, Channel.EMAIL, address) for address in emails]
-    queue(rows, team=team)
+    record(rows, team=team)
 
 
 def _row(team: Team, event: str, subject: str, payload: dict, channel: str, recipient: str,
@@ -49,7 +46,7 @@ def _row(team: Team, event: str, subject: str, payload: dict, channel: str, reci
                                 subject=subject[:200], payload=plain, next_attempt_at=timezone.now())
 
 
-def queue(rows: list[NotificationDelivery], *, team: Team) -> list[NotificationDelivery]:
+def record(rows: list[NotificationDelivery], *, team: Team) -> list[NotificationDelivery]:
     """Insert the deliveries, fix their bodies (which carry their ids) and send them after commit."""
     if not rows:
         return rows
@@ -81,14 +78,9 @@ def email_body(row: NotificationDelivery, team: Team) -> str:
 
 def send_soon(ids: list[int]) -> None:
     """Hand the deliveries to workers; a broker outage is logged, the sweep sends them later."""
-    from onboarding.tasks import deliver_notification
-
     for delivery_id in ids:
-        try:
-            deliver_notification.apply_async((delivery_id,))
-        except Exception as exc:  # noqa: BLE001 - the broker being down must never fail the caller's change
-            log.warning("could not queue delivery %s (%s); the notification sweep sends it", delivery_id, exc)
-            return
+        if not queue.send(DELIVER_TASK, (delivery_id,)):
+            return  # the broker is down: the notification sweep sends the rest
 
 
 def notify_drift(*, team: Team, resource_type: str, resource_id: int, name: str, cluster: str, drift: dict,
@@ -100,36 +92,3 @@ def notify_drift(*, team: Team, resource_type: str, resource_id: int, name: str,
            subject=f"Drift on {cluster}: {resource_type} {name} changed outside the portal",
            payload={"resource": {"type": resource_type, "id": resource_id, "name": name}, "cluster": cluster,
                     "drift": drift, "description": f"{description} {then}", "reaction": reaction})
-
-
-def notification_emails_checked(emails: list[str]) -> tuple[list[str], list[str]]:
-    """The addresses trimmed, lower-cased and without repeats, and what is wrong with them."""
-    cleaned = list(dict.fromkeys(e.strip().lower() for e in emails if e and e.strip()))
-    problems = []
-    for address in cleaned:
-        try:
-            validate_email(address)
-        except DjangoValidationError:
-            problems.append(f"{address!r} is not a valid e-mail address.")
-    if len(cleaned) > MAX_EMAILS:
-        problems.append(f"At most {MAX_EMAILS} addresses; use a mailing list for more.")
-    return cleaned, problems
-
-
-def team_notification_emails_set(*, actor, team: Team, emails: list[str],
-                                 via: str = AuditEvent.Via.SYSTEM) -> Team:
-    """Replace the addresses that get an e-mail for every event of the team (owners and operators)."""
-    if actor is not None and not is_team_owner(actor, team):
-        raise PermissionDenied("Only the team's owners or platform operators change its notifications.")
-    cleaned, problems = notification_emails_checked(emails)
-    if problems:
-        raise ValidationError({"notification_emails": problems})
-    with transaction.atomic():
-        current = Team.objects.select_for_update().get(pk=team.pk)
-        before = list(current.notification_emails)
-        if before != cleaned:
-            current.notification_emails = cleaned
-            current.save(update_fields=["notification_emails"])
-            audit_record(actor=actor, via=via, action="team.notification_emails", obj=current, team=current,
-                         before={"notification_emails": before}, after={"notification_emails": cleaned})
-    return current

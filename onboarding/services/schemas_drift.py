@@ -7,12 +7,12 @@ import hashlib
 from django.db import transaction
 from django.utils import timezone
 
+from onboarding.audit import audit_record
+from onboarding.errors import PermissionDenied, ValidationError
 from onboarding.models import AuditEvent, ResourceStatus, Schema, SchemaVersion
-from onboarding.services.access import is_team_owner
-from onboarding.services.audit import audit_record
-from onboarding.services.catalog import catalog_refresh
-from onboarding.services.errors import PermissionDenied, ValidationError
-from onboarding.services.scheduling import schemas_reconcile_soon
+from onboarding.permissions import is_team_owner
+from onboarding.queue import schemas_reconcile_soon
+from onboarding.services.catalogue import catalog_refresh
 
 ADOPTED_NOTE = "Adopted from the Schema Registry: registered outside the portal as registry version {version}."
 

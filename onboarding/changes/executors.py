@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from onboarding.errors import ValidationError
 from onboarding.models import (
     ChangeRequest,
     Cluster,
@@ -18,7 +19,6 @@ from onboarding.models import (
     Team,
     Topic,
 )
-from onboarding.services.errors import ValidationError
 
 
 def _topic(payload: dict) -> Topic:
@@ -103,7 +103,7 @@ def _subscription_request(actor, p, via, cr):
 
 
 def _subscription_promote(actor, p, via, cr):
-    from onboarding.services.promotion import subscription_promote
+    from onboarding.changes.promotion import subscription_promote
 
     return subscription_promote(actor=actor, original=Subscription.objects.get(pk=p["subscription"]),
                                 source=_topic(p), service_account=ServiceAccount.objects.get(pk=p["service_account"]),

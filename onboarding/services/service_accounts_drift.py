@@ -14,13 +14,13 @@ from __future__ import annotations
 from django.db import transaction
 from django.utils import timezone
 
+from onboarding.audit import audit_record
+from onboarding.errors import PermissionDenied, ValidationError
 from onboarding.models import AuditEvent, ResourceStatus, ServiceAccount, Subscription
+from onboarding.permissions import is_operator, is_team_owner
+from onboarding.queue import access_reconcile_soon
 from onboarding.reconcile import access_plan
 from onboarding.reconcile.access import desired_acls
-from onboarding.services.access import is_operator, is_team_owner
-from onboarding.services.audit import audit_record
-from onboarding.services.errors import PermissionDenied, ValidationError
-from onboarding.services.scheduling import access_reconcile_soon
 from onboarding.services.service_accounts import service_account_snapshot
 
 # A failed revert keeps its drift record: the decision can still be taken again or the other way.

@@ -12,13 +12,13 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from onboarding.audit import audit_record
+from onboarding.crypto import decrypt_secret, encrypt_secret
+from onboarding.errors import PermissionDenied, ValidationError
 from onboarding.models import AuditEvent, NotificationDelivery, NotificationEvent, Team, Webhook
-from onboarding.services import webhook_rules as rules
-from onboarding.services.access import is_team_owner
-from onboarding.services.audit import audit_record
-from onboarding.services.encryption import decrypt_secret, encrypt_secret
-from onboarding.services.errors import PermissionDenied, ValidationError
-from onboarding.services.notifications import queue
+from onboarding.notifications import rules
+from onboarding.outbox import record
+from onboarding.permissions import is_team_owner
 
 # Changing the label makes every stored signing secret unreadable: the webhooks would need a rotation.
 SECRET_PURPOSE = b"portal/webhook-signing-secret/v1"
@@ -145,5 +145,5 @@ def webhook_send_test(*, actor, webhook: Webhook) -> NotificationDelivery:
             event=NotificationEvent.WEBHOOK_TEST, subject=f"Test event for webhook {webhook.name}",
             payload={"description": f"A test event sent by {who}.", "webhook": webhook.name},
             next_attempt_at=timezone.now())
-        queue([row], team=webhook.team)
+        record([row], team=webhook.team)
     return row

@@ -7,11 +7,11 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
-from onboarding.forms import DeleteConfirmForm, TopicCreateForm, TopicEditForm, with_policy_defaults
+from onboarding.errors import Conflict, PermissionDenied, ValidationError
+from onboarding.forms.topics import DeleteConfirmForm, TopicCreateForm, TopicEditForm, with_policy_defaults
 from onboarding.models import AuditEvent, ChangeRequest, ResourceStatus, Topic
+from onboarding.permissions import can_write_team
 from onboarding.selectors import topic_for, writable_teams_of
-from onboarding.services.access import can_write_team
-from onboarding.services.errors import Conflict, PermissionDenied, ValidationError
 from onboarding.services.topics import (
     topic_create,
     topic_create_errors,

@@ -3,7 +3,7 @@
 The services that change what the catalogue shows call ``catalog_refresh`` inside their own transaction,
 so a search never sees a topic without its entry, nor an entry older than its topic. It works on many
 topics at once with a fixed number of statements (a bulk registration of a thousand topics costs the
-same handful of queries as one), and ``catalog_rebuild`` runs it over every topic in batches.
+same handful of queries as one), and ``catalogue_rebuild`` runs it over every topic in batches.
 """
 
 from __future__ import annotations
@@ -67,8 +67,8 @@ def _upsert(cursor, entries: list[dict]) -> None:
     cursor.execute(_UPSERT.format(table=table), {"config": SEARCH_CONFIG, **columns})
 
 
-def catalog_rebuild(*, batch: int = REBUILD_BATCH) -> int:
-    """Every topic's entry, rebuilt in batches (``manage.py catalog_rebuild``); stale entries go too."""
+def catalogue_rebuild(*, batch: int = REBUILD_BATCH) -> int:
+    """Every topic's entry, rebuilt in batches (``manage.py catalogue_rebuild``); stale entries go too."""
     CatalogEntry.objects.exclude(topic__in=Topic.objects.exclude(status=ResourceStatus.DELETED)).delete()
     ids = list(Topic.objects.exclude(status=ResourceStatus.DELETED).order_by("pk").values_list("pk", flat=True))
     done = 0

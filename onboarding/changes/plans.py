@@ -16,7 +16,7 @@ from onboarding.models import Cluster, ResourceStatus, Schema, ServiceAccount, S
 from onboarding.platform import PlatformError
 from onboarding.platform.connection import kafka_connection_for, registry_connection_for
 from onboarding.reconcile import access_plan
-from onboarding.reconcile.planner import DesiredTopic, ObservedTopic, plan_topic
+from onboarding.reconcile.topics_plan import DesiredTopic, ObservedTopic, plan_topic
 from onboarding.schemas.diff import diff_schemas
 
 THROUGHPUT_WINDOW_MINUTES = 15

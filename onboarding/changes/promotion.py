@@ -10,6 +10,10 @@ from django.db import transaction
 from django.utils import timezone
 
 from onboarding import policies
+from onboarding.audit import audit_record
+from onboarding.changes.promotion_update import already_subscribed, schema_changes, topic_update_change
+from onboarding.changes.requests import approval_needed, change_request_apply_unreviewed, change_request_open
+from onboarding.errors import PermissionDenied, ValidationError
 from onboarding.models import (
     AuditEvent,
     ChangeRequest,
@@ -19,12 +23,8 @@ from onboarding.models import (
     Subscription,
     Topic,
 )
-from onboarding.services.access import can_write_team
-from onboarding.services.audit import audit_record
-from onboarding.services.changes import approval_needed, change_request_apply_unreviewed, change_request_open
-from onboarding.services.errors import PermissionDenied, ValidationError
-from onboarding.services.promotion_update import already_subscribed, schema_changes, topic_update_change
-from onboarding.services.scheduling import access_reconcile_soon
+from onboarding.permissions import can_write_team
+from onboarding.queue import access_reconcile_soon
 from onboarding.services.subscriptions import subscription_snapshot
 from onboarding.services.topics import topic_create_errors, topic_update_errors
 

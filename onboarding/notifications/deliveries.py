@@ -23,8 +23,10 @@ from django.core.mail import send_mail
 from django.db.models import F
 from django.utils import timezone
 
+from onboarding import queue
 from onboarding.models import NotificationDelivery
-from onboarding.services import webhook_rules as rules
+from onboarding.notifications import rules
+from onboarding.outbox import DELIVER_TASK
 
 log = logging.getLogger(__name__)
 Status = NotificationDelivery.Status
@@ -88,16 +90,12 @@ def _record(row: NotificationDelivery, outcome: Outcome) -> str:
 
 
 def _retry_later(delivery_id: int, seconds: int) -> None:
-    from onboarding.tasks import deliver_notification
-
-    try:
-        deliver_notification.apply_async((delivery_id,), countdown=seconds)
-    except Exception as exc:  # noqa: BLE001 - the sweep retries when the broker is back
-        log.warning("could not queue the retry of delivery %s (%s); the sweep sends it", delivery_id, exc)
+    # A broker outage is logged by queue.send; the sweep retries when the broker is back.
+    queue.send(DELIVER_TASK, (delivery_id,), countdown=seconds)
 
 
 def _send_webhook(row: NotificationDelivery) -> Outcome:
-    from onboarding.services.webhooks import webhook_secret
+    from onboarding.notifications.webhooks import webhook_secret
 
     webhook = row.webhook
     if webhook is None:
@@ -169,15 +167,10 @@ def due_deliveries():
 
 def sweep() -> dict:
     """Queue every due delivery (lost tasks, broker outages, expired leases); the claim makes extras harmless."""
-    from onboarding.tasks import deliver_notification
-
     ids = list(due_deliveries().order_by("next_attempt_at").values_list("pk", flat=True)[:SWEEP_BATCH])
     queued = 0
     for delivery_id in ids:
-        try:
-            deliver_notification.apply_async((delivery_id,))
-            queued += 1
-        except Exception as exc:  # noqa: BLE001 - next sweep
-            log.warning("could not queue delivery %s: %s", delivery_id, exc)
-            break
+        if not queue.send(DELIVER_TASK, (delivery_id,)):
+            break  # the broker is down: the next sweep tries again
+        queued += 1
     return {"due": len(ids), "queued": queued}

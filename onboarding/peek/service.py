@@ -10,19 +10,19 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from onboarding.audit import audit_record
+from onboarding.errors import NotFound, PermissionDenied, ValidationError
 from onboarding.history import context as history_context
 from onboarding.history.models import record_peek
 from onboarding.models import AuditEvent, Membership, Subscription, Topic
 from onboarding.peek.events import PeekEvent, peek_event
+from onboarding.permissions import can_read_team, is_operator
 from onboarding.platform import PlatformError
 from onboarding.platform.connection import kafka_connection_for, registry_connection_for
 from onboarding.platform.kafka_peek import read_latest
 from onboarding.platform.registry import Registry
 from onboarding.routing.decode import SchemaCache
-from onboarding.services.access import can_read_team, is_operator
-from onboarding.services.audit import audit_record
 from onboarding.services.classification import classification_of, masked_paths
-from onboarding.services.errors import NotFound, PermissionDenied, ValidationError
 
 DEFAULT_LIMIT = 10
 MAX_LIMIT = 50

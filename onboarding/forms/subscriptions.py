@@ -1,6 +1,6 @@
 """Browser forms for subscriptions and service accounts: they shape input, the services decide.
 
-As in ``onboarding.forms``, nothing here repeats a service rule; a service's ValidationError is put
+As in ``onboarding.forms.topics``, nothing here repeats a service rule; a service's ValidationError is put
 back next to the field it names, with the service's own text.
 """
 
@@ -10,7 +10,7 @@ import json
 
 from django import forms
 
-from onboarding.forms import ServiceErrorsForm
+from onboarding.forms.topics import ServiceErrorsForm
 from onboarding.models import Cluster, ResourceStatus, ServiceAccount, Subscription, Team, Topic
 from onboarding.selectors import writable_teams_of
 

@@ -14,8 +14,8 @@ class CatalogEntry(models.Model):
     ``document`` is a weighted tsvector: A the topic's name, B its tags and owning team (slug, name,
     contacts), C its description and field names, D the fields' documentation (the texts themselves are
     not kept: the row stays narrow, so a search reads less). ``name_text`` and
-    ``field_names`` are plain text for trigram (typo-tolerant) matching. services/catalog.py keeps
-    entries current; ``manage.py catalog_rebuild`` rebuilds them all.
+    ``field_names`` are plain text for trigram (typo-tolerant) matching. services/catalogue.py keeps
+    entries current; ``manage.py catalogue_rebuild`` rebuilds them all.
     """
 
     topic = models.OneToOneField(Topic, on_delete=models.CASCADE, primary_key=True, related_name="catalog_entry")

@@ -15,10 +15,10 @@ from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 
+from onboarding.audit import audit_record
+from onboarding.errors import Conflict, NotFound, PermissionDenied, ValidationError
 from onboarding.models import AuditEvent, ChangePolicy, ChangeRequest, Cluster, Schema, ServiceAccount, Team, Topic
-from onboarding.services.access import can_read_team, can_write_team, is_operator, is_team_owner
-from onboarding.services.audit import audit_record
-from onboarding.services.errors import Conflict, NotFound, PermissionDenied, ValidationError
+from onboarding.permissions import can_read_team, can_write_team, is_operator, is_team_owner
 
 Status = ChangeRequest.Status
 # target_type -> model whose ``generation`` is the request's base.
@@ -70,7 +70,7 @@ def _target_generation(target_type: str, target_id: str) -> int | None:
 def change_request_open(*, actor, cluster: Cluster, team: Team, title: str, changes: list[dict], via: str,
                         target=None, plan_extra: dict | None = None) -> ChangeRequest:
     """Open a pending request: its plan against the live cluster and its impact are computed now."""
-    from onboarding.services.change_plans import impact_of, plan_of
+    from onboarding.changes.plans import impact_of, plan_of
 
     policy = change_policy_for(cluster)
     now = timezone.now()
@@ -91,7 +91,7 @@ def change_request_open(*, actor, cluster: Cluster, team: Team, title: str, chan
 
 def _announce(cr: ChangeRequest, event: str) -> None:
     """Tell the team (its webhooks and e-mail recipients) in the transaction that makes ``event`` true."""
-    from onboarding.services.notifications import notify
+    from onboarding.outbox import notify
 
     notify(event=f"change_request.{event}", team=cr.team,
            subject=f"Change request #{cr.pk} on {cr.cluster.name} {event}: {cr.title}",
@@ -173,7 +173,7 @@ def change_request_approve(*, actor, change_request: ChangeRequest, comment: str
 
 def _apply(cr: ChangeRequest, *, via: str) -> None:
     """Run every change in a savepoint: all applied, or none and the request failed with the service's words."""
-    from onboarding.services.change_executors import execute
+    from onboarding.changes.executors import execute
 
     before = change_request_snapshot(cr)
     try:
@@ -223,7 +223,7 @@ def change_request_reject(*, actor, change_request: ChangeRequest, comment: str 
 
 def change_request_refresh(*, actor, change_request: ChangeRequest, via: str) -> ChangeRequest:
     """Recompute the base, the plan and the impact of a waiting request against the live cluster."""
-    from onboarding.services.change_plans import impact_of, plan_of
+    from onboarding.changes.plans import impact_of, plan_of
 
     cr = ChangeRequest.objects.select_related("cluster", "team").get(pk=change_request.pk)
     if not can_read_team(actor, cr.team):
