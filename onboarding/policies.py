@@ -9,6 +9,8 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 
+from onboarding.choices import COMPATIBILITY_MODES
+
 KAFKA_MAX_NAME_LENGTH = 249
 KAFKA_LEGAL_NAME = re.compile(r"^[A-Za-z0-9._-]+$")
 
@@ -143,7 +145,7 @@ def check_policy_definition(policy) -> Errors:
     allowed = policy.allowed_replication_factors or []
     if allowed and policy.default_replication_factor not in allowed:
         _add(errors, "default_replication_factor", "Must be one of the allowed replication factors.")
-    modes = {"BACKWARD", "BACKWARD_TRANSITIVE", "FORWARD", "FORWARD_TRANSITIVE", "FULL", "FULL_TRANSITIVE", "NONE"}
+    modes = set(COMPATIBILITY_MODES)
     default_mode = getattr(policy, "default_compatibility", "BACKWARD")
     forbidden = set(getattr(policy, "forbidden_compatibilities", []) or [])
     if default_mode not in modes:

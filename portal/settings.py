@@ -248,7 +248,7 @@ SPECTACULAR_SETTINGS = {
     # The enum hook is drf-spectacular's default; ours documents the error answers every operation can give.
     "POSTPROCESSING_HOOKS": ["drf_spectacular.hooks.postprocess_schema_enums",
                              "onboarding.api.openapi.document_errors"],
-    "ENUM_NAME_OVERRIDES": {"StatusEnum": "onboarding.models.reconciled.ResourceStatus",
+    "ENUM_NAME_OVERRIDES": {"StatusEnum": "onboarding.choices.ResourceStatus",
                             "DeliveryStatusEnum": "onboarding.models.notifications.NotificationDelivery.Status",
                             "ChangeRequestStatusEnum": "onboarding.models.changes.ChangeRequest.Status"},
 }

@@ -15,12 +15,13 @@ from collections.abc import Mapping
 
 import yaml
 
+from onboarding.choices import COMPATIBILITY_MODES, SCHEMA_FORMATS
+
 API_VERSION = "portal/v1"
 KIND = "TeamManifest"
 WHOLE = "non_field_errors"  # the portal's error key for problems of the whole request
-FORMATS = ("AVRO", "JSON", "PROTOBUF")
-COMPATIBILITIES = ("BACKWARD", "BACKWARD_TRANSITIVE", "FORWARD", "FORWARD_TRANSITIVE", "FULL", "FULL_TRANSITIVE",
-                   "NONE")
+FORMATS = SCHEMA_FORMATS
+COMPATIBILITIES = tuple(sorted(COMPATIBILITY_MODES))
 SIDES = ("key", "value")
 REQUEST_OPTIONS = ("dry_run", "allow_deletes")
 

@@ -1,16 +1,6 @@
 from django.db import models
 
-
-class ResourceStatus(models.TextChoices):
-    """Where a resource stands between desired state (Postgres) and the real system."""
-
-    PENDING = "pending", "Pending"
-    APPLYING = "applying", "Applying"
-    READY = "ready", "Ready"
-    FAILED = "failed", "Failed"
-    DRIFTED = "drifted", "Drifted"
-    DELETING = "deleting", "Deleting"
-    DELETED = "deleted", "Deleted"
+from onboarding.choices import ResourceStatus
 
 
 class Reconciled(models.Model):

@@ -2,26 +2,9 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
+from onboarding.choices import Compatibility, SchemaFormat
 from onboarding.models.reconciled import Reconciled
 from onboarding.models.topics import Topic
-
-
-class Compatibility(models.TextChoices):
-    """Schema Registry compatibility modes (Confluent contract)."""
-
-    BACKWARD = "BACKWARD"
-    BACKWARD_TRANSITIVE = "BACKWARD_TRANSITIVE"
-    FORWARD = "FORWARD"
-    FORWARD_TRANSITIVE = "FORWARD_TRANSITIVE"
-    FULL = "FULL"
-    FULL_TRANSITIVE = "FULL_TRANSITIVE"
-    NONE = "NONE"
-
-
-class SchemaFormat(models.TextChoices):
-    AVRO = "AVRO", "Avro"
-    JSON = "JSON", "JSON Schema"
-    PROTOBUF = "PROTOBUF", "Protobuf"
 
 
 class Schema(Reconciled):

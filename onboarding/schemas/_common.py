@@ -6,11 +6,12 @@ import difflib
 import json
 
 from onboarding import json_limits
+from onboarding.choices import SCHEMA_FORMATS
 
 from ._types import SchemaProblem
 
 MAX_SCHEMA_BYTES = 1_048_576
-FORMATS = ("AVRO", "JSON", "PROTOBUF")
+FORMATS = SCHEMA_FORMATS
 TOO_DEEP = "The schema is nested too deeply to check."
 
 

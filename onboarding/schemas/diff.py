@@ -7,13 +7,15 @@ to a "not compatible" verdict.
 
 from __future__ import annotations
 
+from onboarding.choices import COMPATIBILITY_MODES
+
 from . import _avro, _avro_diff, _jsonschema, _jsonschema_diff, _protobuf, _protobuf_diff
 from ._common import TOO_DEEP, SchemaTextError, normalise_format
 from ._types import KINDS, Change, FieldInfo, SchemaProblem
 
 __all__ = ["KINDS", "MODES", "Change", "FieldInfo", "SchemaTextError", "diff_schemas", "explain_incompatibility"]
 
-MODES = ("NONE", "BACKWARD", "BACKWARD_TRANSITIVE", "FORWARD", "FORWARD_TRANSITIVE", "FULL", "FULL_TRANSITIVE")
+MODES = COMPATIBILITY_MODES
 
 _PARSE = {"AVRO": _avro.parse, "JSON": _jsonschema.parse, "PROTOBUF": _protobuf.parse}
 _DIFF = {"AVRO": _avro_diff.diff, "JSON": _jsonschema_diff.diff, "PROTOBUF": _protobuf_diff.diff}

@@ -15,6 +15,7 @@ from django.db.models import Max
 
 from onboarding.audit import audit_record
 from onboarding.changes.requests import gate
+from onboarding.choices import SCHEMA_FORMATS
 from onboarding.errors import PermissionDenied, ValidationError
 from onboarding.models import AuditEvent, ChangeRequest, Compatibility, ResourceStatus, Schema, SchemaVersion, Topic
 from onboarding.permissions import can_write_team
@@ -26,8 +27,6 @@ from onboarding.schemas.validation import check_schema_text, fingerprint
 from onboarding.services.catalogue import catalog_refresh
 from onboarding.services.topics import policy_for
 from portal.observability.tracing import service_span
-
-FORMATS = ("AVRO", "JSON", "PROTOBUF")
 
 
 @dataclass
@@ -55,7 +54,7 @@ def _check_inputs(topic: Topic, side: str, fmt: str, mode: str | None) -> dict[s
     errors: dict[str, list[str]] = {}
     if side not in Schema.Side.values:
         errors["side"] = ["Choose key or value."]
-    if fmt not in FORMATS:
+    if fmt not in SCHEMA_FORMATS:
         errors["format"] = [f"Unknown schema format {fmt!r}; choose AVRO, JSON or PROTOBUF."]
     if topic.status in (ResourceStatus.DELETED, ResourceStatus.DELETING) or topic.wants_deletion:
         errors["topic"] = ["The topic is deleted or being deleted."]

@@ -1,0 +1,44 @@
+"""Value lists the whole portal shares, each defined once.
+
+Models use them as field choices; the schema checks, the cluster policy rules, the GitOps manifest's
+JSON Schema and the services read the same lists, so a new mode or format is added in one place.
+Migrations store the values themselves, so moving a list here changes no migration.
+"""
+
+from django.db import models
+
+
+class ResourceStatus(models.TextChoices):
+    """Where a resource stands between desired state (Postgres) and the real system."""
+
+    PENDING = "pending", "Pending"
+    APPLYING = "applying", "Applying"
+    READY = "ready", "Ready"
+    FAILED = "failed", "Failed"
+    DRIFTED = "drifted", "Drifted"
+    DELETING = "deleting", "Deleting"
+    DELETED = "deleted", "Deleted"
+
+
+class Compatibility(models.TextChoices):
+    """Schema Registry compatibility modes (Confluent contract)."""
+
+    BACKWARD = "BACKWARD"
+    BACKWARD_TRANSITIVE = "BACKWARD_TRANSITIVE"
+    FORWARD = "FORWARD"
+    FORWARD_TRANSITIVE = "FORWARD_TRANSITIVE"
+    FULL = "FULL"
+    FULL_TRANSITIVE = "FULL_TRANSITIVE"
+    NONE = "NONE"
+
+
+class SchemaFormat(models.TextChoices):
+    """Schema formats, as the registry names them (``schemaType``)."""
+
+    AVRO = "AVRO", "Avro"
+    JSON = "JSON", "JSON Schema"
+    PROTOBUF = "PROTOBUF", "Protobuf"
+
+
+COMPATIBILITY_MODES: tuple[str, ...] = tuple(Compatibility.values)
+SCHEMA_FORMATS: tuple[str, ...] = tuple(SchemaFormat.values)
