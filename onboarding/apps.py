@@ -10,6 +10,9 @@ class OnboardingConfig(AppConfig):
     verbose_name = "Event platform"
 
     def ready(self):
+        # Approved change requests find their services here, so the request workflow imports none.
+        from onboarding.changes import executors  # noqa: F401 - registers the executors
+
         post_migrate.connect(fill_empty_catalogue, sender=self)
 
 

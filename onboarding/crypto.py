@@ -16,6 +16,10 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from django.conf import settings
 
+# The purpose of a service account's password while it waits to be set on the cluster: the service that
+# rotates it encrypts, the access reconciler decrypts.
+PENDING_SCRAM_PASSWORD = b"portal/service-account-pending-secret/v1"
+
 
 @lru_cache(maxsize=8)
 def _fernet(secret_key: str, purpose: bytes) -> Fernet:

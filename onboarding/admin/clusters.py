@@ -9,7 +9,8 @@ from django.utils.html import format_html
 
 from onboarding.admin.common import VIA, adopt_saved, form_changes
 from onboarding.admin.imports import import_topics_view
-from onboarding.changes.requests import change_policy_for, change_policy_update
+from onboarding.changes.gate import change_policy_for
+from onboarding.changes.requests import change_policy_update
 from onboarding.models import ChangePolicy, Cluster, TopicPolicy
 from onboarding.services.clusters import cluster_create, cluster_update, policy_update
 from onboarding.services.topics import policy_for

@@ -1,4 +1,5 @@
-"""Operation name -> the service that performs it, fed from a change request's JSON payload.
+"""Operation name -> the service that performs it, fed from a change request's JSON payload; registered in
+``changes/registry.py`` when this module is imported (the app's ``ready``).
 
 Payloads hold ids (or, for a promotion, names on the target cluster of objects created by an earlier
 change of the same request); they are resolved here, when the request is applied.
@@ -8,9 +9,10 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from onboarding.changes import registry
+from onboarding.changes.promotion import subscription_promote
 from onboarding.errors import ValidationError
 from onboarding.models import (
-    ChangeRequest,
     Cluster,
     ResourceStatus,
     Schema,
@@ -19,6 +21,10 @@ from onboarding.models import (
     Team,
     Topic,
 )
+from onboarding.services.schemas import schema_set_compatibility, schema_version_submit
+from onboarding.services.service_accounts import service_account_create, service_account_delete
+from onboarding.services.subscriptions import subscription_request
+from onboarding.services.topics import topic_create, topic_delete, topic_update
 
 
 def _topic(payload: dict) -> Topic:
@@ -33,8 +39,6 @@ def _topic(payload: dict) -> Topic:
 
 
 def _topic_create(actor, p, via, cr):
-    from onboarding.services.topics import topic_create
-
     return topic_create(actor=actor, cluster=Cluster.objects.get(pk=p["cluster"]), team=Team.objects.get(pk=p["team"]),
                         name=p["name"], partitions=p["partitions"], replication_factor=p["replication_factor"],
                         configs=p["configs"], description=p.get("description", ""), tags=p.get("tags", []),
@@ -44,37 +48,27 @@ def _topic_create(actor, p, via, cr):
 
 
 def _topic_update(actor, p, via, cr):
-    from onboarding.services.topics import topic_update
-
     fields = {k: v for k, v in p.items() if k != "topic"}
     return topic_update(actor=actor, topic=_topic(p), via=via, change_request=cr, **fields)
 
 
 def _topic_delete(actor, p, via, cr):
-    from onboarding.services.topics import topic_delete
-
     return topic_delete(actor=actor, topic=_topic(p), confirm_name=p["confirm_name"],
                         delete_schemas=p.get("delete_schemas", False), via=via, change_request=cr)
 
 
 def _schema_submit(actor, p, via, cr):
-    from onboarding.services.schemas import schema_version_submit
-
     return schema_version_submit(actor=actor, topic=_topic(p), side=p["side"], fmt=p["fmt"], text=p["text"],
                                  note=p.get("note", ""), compatibility=p.get("compatibility"), via=via,
                                  change_request=cr)
 
 
 def _schema_compatibility(actor, p, via, cr):
-    from onboarding.services.schemas import schema_set_compatibility
-
     return schema_set_compatibility(actor=actor, schema=Schema.objects.get(pk=p["schema"]),
                                     compatibility=p["compatibility"], via=via, change_request=cr)
 
 
 def _service_account_create(actor, p, via, cr):
-    from onboarding.services.service_accounts import service_account_create
-
     sa, _password = service_account_create(actor=actor, cluster=Cluster.objects.get(pk=p["cluster"]),
                                            team=Team.objects.get(pk=p["team"]), name=p["name"],
                                            description=p.get("description", ""),
@@ -85,15 +79,11 @@ def _service_account_create(actor, p, via, cr):
 
 
 def _service_account_delete(actor, p, via, cr):
-    from onboarding.services.service_accounts import service_account_delete
-
     return service_account_delete(actor=actor, sa=ServiceAccount.objects.get(pk=p["service_account"]), via=via,
                                   change_request=cr)
 
 
 def _subscription_request(actor, p, via, cr):
-    from onboarding.services.subscriptions import subscription_request
-
     return subscription_request(
         actor=actor, subscriber=Team.objects.get(pk=p["subscriber"]), source=_topic({"topic": p["source"]}),
         service_account=ServiceAccount.objects.filter(pk=p.get("service_account")).first(), mode=p["mode"],
@@ -103,8 +93,6 @@ def _subscription_request(actor, p, via, cr):
 
 
 def _subscription_promote(actor, p, via, cr):
-    from onboarding.changes.promotion import subscription_promote
-
     return subscription_promote(actor=actor, original=Subscription.objects.get(pk=p["subscription"]),
                                 source=_topic(p), service_account=ServiceAccount.objects.get(pk=p["service_account"]),
                                 destination=_destination(p), via=via, change_request=cr)
@@ -129,6 +117,5 @@ EXECUTORS: dict[str, Callable] = {
 }
 
 
-def execute(change: dict, *, actor, via: str, change_request: ChangeRequest):
-    """Run one ``{"operation", "payload"}`` through its service, the gate passed."""
-    return EXECUTORS[change["operation"]](actor, change["payload"], via, change_request)
+for _operation, _executor in EXECUTORS.items():
+    registry.register(_operation, _executor)

@@ -11,8 +11,9 @@ from django.utils import timezone
 
 from onboarding import policies
 from onboarding.audit import audit_record
+from onboarding.changes.gate import approval_needed, change_request_open
 from onboarding.changes.promotion_update import already_subscribed, schema_changes, topic_update_change
-from onboarding.changes.requests import approval_needed, change_request_apply_unreviewed, change_request_open
+from onboarding.changes.requests import change_request_apply_unreviewed
 from onboarding.errors import PermissionDenied, ValidationError
 from onboarding.models import (
     AuditEvent,

@@ -1,23 +1,21 @@
-"""Change requests: operations a cluster's policy puts behind a second person's approval.
+"""Change requests: deciding on the operations a cluster's policy puts behind a second person's approval.
 
-A gated service (topic_create, schema_version_submit...) validates everything first, then calls
-``gate``: when the cluster's ChangePolicy lists the operation, a ChangeRequest holding the operation
-and its JSON payload is opened and returned instead of the resource. Approving it runs the same
-service again (``change_request=`` the approved request, which skips the gate), attributed to the
-requester, in one transaction. Nothing reaches Kafka or the registry before that.
+``changes/gate.py`` opens them. Approving one runs the same service again (``change_request=`` the
+approved request, which skips the gate), attributed to the requester, in one transaction; the
+services are found through ``changes/registry.py``, so this module imports none of them.
 """
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 from django.db import transaction
-from django.urls import reverse
 from django.utils import timezone
 
 from onboarding.audit import audit_record
+from onboarding.changes import registry
+from onboarding.changes.gate import announce, change_policy_for, change_request_snapshot
+from onboarding.changes.plans import impact_of, plan_of
 from onboarding.errors import Conflict, NotFound, PermissionDenied, ValidationError
-from onboarding.models import AuditEvent, ChangePolicy, ChangeRequest, Cluster, Schema, ServiceAccount, Team, Topic
+from onboarding.models import AuditEvent, ChangePolicy, ChangeRequest, Schema, ServiceAccount, Topic
 from onboarding.permissions import can_read_team, can_write_team, is_operator, is_team_owner
 
 Status = ChangeRequest.Status
@@ -25,36 +23,6 @@ Status = ChangeRequest.Status
 TARGETS = {"topic": Topic, "schema": Schema, "serviceaccount": ServiceAccount}
 STALE = ("{what} changed since this request was planned (generation {base} -> {now}). Refresh the request to "
          "see the new plan, then approve it.")
-
-
-def change_policy_for(cluster: Cluster) -> ChangePolicy:
-    """The cluster's change policy; created with the defaults (nothing needs approval) on first use."""
-    policy, _ = ChangePolicy.objects.get_or_create(cluster=cluster)
-    return policy
-
-
-def approval_needed(cluster: Cluster, operation: str) -> bool:
-    return operation in change_policy_for(cluster).operations_needing_approval
-
-
-def change_request_snapshot(cr: ChangeRequest) -> dict:
-    """The audited state of a request (before/after of every transition)."""
-    return {"title": cr.title, "cluster": cr.cluster.name, "team": cr.team.slug, "operations": cr.operations,
-            "status": cr.status, "target": f"{cr.target_type}:{cr.target_id}" if cr.target_type else None,
-            "base_generation": cr.base_generation, "error": cr.error}
-
-
-def gate(*, actor, cluster: Cluster, team: Team, operation: str, payload: dict, title: str, via: str,
-         change_request: ChangeRequest | None, target=None) -> ChangeRequest | None:
-    """Called by a service once its input is valid: None lets it go on, a ChangeRequest is what it returns.
-
-    ``change_request`` is the approved request being applied (the gate is passed); ``target`` the existing
-    object the operation changes, whose generation becomes the request's base.
-    """
-    if change_request is not None or not approval_needed(cluster, operation):
-        return None
-    return change_request_open(actor=actor, cluster=cluster, team=team, title=title,
-                               changes=[{"operation": operation, "payload": payload}], target=target, via=via)
 
 
 def _target_generation(target_type: str, target_id: str) -> int | None:
@@ -65,45 +33,6 @@ def _target_generation(target_type: str, target_id: str) -> int | None:
     if row is None or row[1] == "deleted":
         return 0
     return row[0]
-
-
-def change_request_open(*, actor, cluster: Cluster, team: Team, title: str, changes: list[dict], via: str,
-                        target=None, plan_extra: dict | None = None) -> ChangeRequest:
-    """Open a pending request: its plan against the live cluster and its impact are computed now."""
-    from onboarding.changes.plans import impact_of, plan_of
-
-    policy = change_policy_for(cluster)
-    now = timezone.now()
-    cr = ChangeRequest(cluster=cluster, team=team, title=title[:300], changes=changes, requested_via=via,
-                       requested_by=actor if actor is not None and actor.is_authenticated else None,
-                       expires_at=now + timedelta(hours=policy.request_ttl_hours), refreshed_at=now)
-    if target is not None:
-        cr.target_type, cr.target_id, cr.base_generation = target._meta.model_name, str(target.pk), target.generation
-    cr.plan = {**plan_of(cluster, changes), **(plan_extra or {})}
-    cr.impact = impact_of(cluster, changes)
-    with transaction.atomic():
-        cr.save()
-        audit_record(actor=actor, via=via, action="change_request.open", obj=cr, team=team,
-                     after=change_request_snapshot(cr))
-        _announce(cr, "created")
-    return cr
-
-
-def _announce(cr: ChangeRequest, event: str) -> None:
-    """Tell the team (its webhooks and e-mail recipients) in the transaction that makes ``event`` true."""
-    from onboarding.outbox import notify
-
-    notify(event=f"change_request.{event}", team=cr.team,
-           subject=f"Change request #{cr.pk} on {cr.cluster.name} {event}: {cr.title}",
-           payload={"change_request": {
-               "id": cr.pk, "title": cr.title, "status": cr.status, "url": reverse("onboarding:change_request_detail",
-                                                                                 args=[cr.pk]),
-               "cluster": cr.cluster.name, "environment": cr.cluster.environment,
-               "operations": [change["operation"] for change in cr.changes],
-               "requested_by": cr.requested_by.get_username() if cr.requested_by else None,
-               "decided_by": cr.decided_by.get_username() if cr.decided_by else None,
-               "comment": cr.decision_comment, "error": cr.error,
-           }})
 
 
 def can_approve(user, cr: ChangeRequest) -> bool:
@@ -164,7 +93,7 @@ def change_request_approve(*, actor, change_request: ChangeRequest, comment: str
             cr.decided_by, cr.decided_at, cr.decision_comment = actor, timezone.now(), (comment or "").strip()
             audit_record(actor=actor, via=via, action="change_request.approve", obj=cr, team=cr.team,
                          before=before, note=cr.decision_comment)
-            _announce(cr, "approved")
+            announce(cr, "approved")
             _apply(cr, via=via)
     if expired:
         raise ValidationError({"__all__": ["This request expired before anyone approved it; ask again."]})
@@ -173,13 +102,11 @@ def change_request_approve(*, actor, change_request: ChangeRequest, comment: str
 
 def _apply(cr: ChangeRequest, *, via: str) -> None:
     """Run every change in a savepoint: all applied, or none and the request failed with the service's words."""
-    from onboarding.changes.executors import execute
-
     before = change_request_snapshot(cr)
     try:
         with transaction.atomic():
             for change in cr.changes:
-                execute(change, actor=cr.requested_by, via=via, change_request=cr)
+                registry.execute(change, actor=cr.requested_by, via=via, change_request=cr)
     except (ValidationError, PermissionDenied, Conflict, NotFound) as exc:
         cr.status, cr.error = Status.FAILED, _error_text(exc)
     else:
@@ -188,7 +115,7 @@ def _apply(cr: ChangeRequest, *, via: str) -> None:
     approver = cr.decided_by.get_username() if cr.decided_by else "policy: no approval needed"
     audit_record(actor=cr.requested_by, via=via, action=f"change_request.{cr.status}", obj=cr, team=cr.team,
                  before=before, after=change_request_snapshot(cr), note=f"Approved by {approver}")
-    _announce(cr, "applied" if cr.status == Status.APPLIED else "failed")
+    announce(cr, "applied" if cr.status == Status.APPLIED else "failed")
 
 
 def _error_text(exc: Exception) -> str:
@@ -217,14 +144,12 @@ def change_request_reject(*, actor, change_request: ChangeRequest, comment: str 
         cr.save()
         audit_record(actor=actor, via=via, action="change_request.reject", obj=cr, team=cr.team, before=before,
                      after=change_request_snapshot(cr), note=cr.decision_comment)
-        _announce(cr, "rejected")
+        announce(cr, "rejected")
     return cr
 
 
 def change_request_refresh(*, actor, change_request: ChangeRequest, via: str) -> ChangeRequest:
     """Recompute the base, the plan and the impact of a waiting request against the live cluster."""
-    from onboarding.changes.plans import impact_of, plan_of
-
     cr = ChangeRequest.objects.select_related("cluster", "team").get(pk=change_request.pk)
     if not can_read_team(actor, cr.team):
         raise NotFound("No such change request.")

@@ -18,6 +18,7 @@ from django.conf import settings
 from django.db.models import F, Q
 from django.utils import timezone
 
+from onboarding.crypto import PENDING_SCRAM_PASSWORD, decrypt_secret
 from onboarding.models import ApplyAttempt, Cluster, ResourceStatus, ServiceAccount, Subscription, TopicPolicy
 from onboarding.platform import PlatformError
 from onboarding.platform.connection import kafka_connection_for
@@ -113,14 +114,12 @@ def _key(row) -> str:
 
 
 def _apply_credentials(admin: KafkaAcls, accounts, run_id: str, errors: dict, actions: dict) -> None:
-    from onboarding.services.service_accounts import decrypt_pending_secret
-
     upserts, deletes = {}, []
     for sa in accounts:
         if sa.wants_deletion:
             deletes.append(sa.username)
         elif sa.pending_secret:
-            password = decrypt_pending_secret(sa)
+            password = decrypt_secret(sa.pending_secret, purpose=PENDING_SCRAM_PASSWORD)
             if password is None:
                 errors[_key(sa)] = PlatformError("The waiting password cannot be decrypted (the portal's key "
                                                  "changed): rotate the account.", retryable=False,

@@ -10,7 +10,7 @@ reader's enum default.
 
 from __future__ import annotations
 
-from ._avro import NAMED, AField, AType, describe
+from ._avro_model import NAMED, AField, AType, describe
 from ._types import Change, FieldInfo
 
 _PROMOTIONS = {("int", "long"), ("int", "float"), ("int", "double"), ("long", "float"), ("long", "double"),

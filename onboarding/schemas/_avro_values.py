@@ -7,7 +7,7 @@ this does too, although the spec asks for the first branch).
 
 from __future__ import annotations
 
-from ._avro import AType, describe
+from ._avro_model import AType, describe
 from ._common import join_path, show_value, suggest
 from ._types import EventProblem
 

@@ -14,7 +14,7 @@ from django.db import transaction
 from django.db.models import Max
 
 from onboarding.audit import audit_record
-from onboarding.changes.requests import gate
+from onboarding.changes.gate import gate
 from onboarding.choices import SCHEMA_FORMATS
 from onboarding.errors import PermissionDenied, ValidationError
 from onboarding.models import AuditEvent, ChangeRequest, Compatibility, ResourceStatus, Schema, SchemaVersion, Topic

@@ -13,8 +13,8 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from onboarding.audit import audit_record
-from onboarding.changes.requests import gate
-from onboarding.crypto import decrypt_secret, encrypt_secret
+from onboarding.changes.gate import gate
+from onboarding.crypto import PENDING_SCRAM_PASSWORD, decrypt_secret, encrypt_secret
 from onboarding.errors import PermissionDenied, ValidationError
 from onboarding.models import AuditEvent, ChangeRequest, Cluster, ResourceStatus, ServiceAccount, Subscription, Team
 from onboarding.permissions import can_write_team
@@ -22,17 +22,16 @@ from onboarding.queue import access_reconcile_soon
 from portal.observability.tracing import service_span
 
 # Changing the label makes every waiting secret unreadable: the accounts would need a rotation.
-_KEY_INFO = b"portal/service-account-pending-secret/v1"
 
 
 def _encrypt(password: str) -> bytes:
-    return encrypt_secret(password, purpose=_KEY_INFO)
+    return encrypt_secret(password, purpose=PENDING_SCRAM_PASSWORD)
 
 
 def decrypt_pending_secret(sa: ServiceAccount) -> str | None:
     """The password waiting to be set on the cluster, None if there is none or it cannot be read
     (SECRET_KEY changed since: only a rotation helps)."""
-    return decrypt_secret(sa.pending_secret, purpose=_KEY_INFO)
+    return decrypt_secret(sa.pending_secret, purpose=PENDING_SCRAM_PASSWORD)
 
 
 def _new_password() -> str:

@@ -10,7 +10,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from onboarding.audit import audit_record
-from onboarding.changes.requests import approval_needed, gate
+from onboarding.changes.gate import approval_needed, gate
 from onboarding.errors import NotFound, PermissionDenied, ValidationError
 from onboarding.models import ChangeRequest, ResourceStatus, ServiceAccount, Subscription, Team, Topic
 from onboarding.permissions import can_read_team, can_write_team, is_team_owner

@@ -9,7 +9,7 @@ from django.utils import timezone
 
 from onboarding import policies
 from onboarding.audit import audit_record
-from onboarding.changes.requests import gate
+from onboarding.changes.gate import gate
 from onboarding.errors import Conflict, PermissionDenied, ValidationError
 from onboarding.models import ApplyAttempt, AuditEvent, ChangeRequest, Cluster, ResourceStatus, Team, Topic, TopicPolicy
 from onboarding.permissions import can_write_team, is_operator

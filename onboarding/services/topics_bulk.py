@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from django.db import IntegrityError, transaction
 
 from onboarding.audit import audit_event
-from onboarding.changes.requests import approval_needed, change_request_open
+from onboarding.changes.gate import approval_needed, change_request_open
 from onboarding.errors import PermissionDenied, ValidationError
 from onboarding.models import AuditEvent, ChangeRequest, Cluster, ResourceStatus, Team, Topic
 from onboarding.permissions import can_write_team

@@ -7,7 +7,8 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand
 
-from onboarding.changes.requests import change_policy_for, change_policy_update
+from onboarding.changes.gate import change_policy_for
+from onboarding.changes.requests import change_policy_update
 from onboarding.models import GATED_OPERATIONS, AuditEvent, Cluster, Membership, Team
 from onboarding.services.clusters import cluster_create, cluster_update
 from onboarding.services.teams import membership_set, team_create

@@ -10,7 +10,7 @@ from functools import cached_property
 from confluent_kafka.admin import AdminClient, NewTopic
 from django.conf import settings
 
-from onboarding.changes.requests import change_policy_for, change_request_open
+from onboarding.changes.gate import change_policy_for, change_request_open
 from onboarding.models import ApiToken, AuditEvent, ChangeRequest, Cluster, Topic, Webhook
 from onboarding.notifications.webhooks import webhook_create, webhook_send_test
 from onboarding.services.clusters import cluster_create
