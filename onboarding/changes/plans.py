@@ -15,6 +15,8 @@ from onboarding import policies
 from onboarding.models import Cluster, ResourceStatus, Schema, ServiceAccount, Subscription, Team, Topic
 from onboarding.platform import PlatformError
 from onboarding.platform.connection import kafka_connection_for, registry_connection_for
+from onboarding.platform.kafka_admin import KafkaAdmin
+from onboarding.platform.registry import Registry
 from onboarding.reconcile import access_plan
 from onboarding.reconcile.topics_plan import DesiredTopic, ObservedTopic, plan_topic
 from onboarding.schemas.diff import diff_schemas
@@ -67,8 +69,6 @@ def _timeout() -> float:
 
 
 def _observed(cluster: Cluster, names: list[str]) -> tuple[dict[str, ObservedTopic], str]:
-    from onboarding.platform.kafka_admin import KafkaAdmin
-
     if not names:
         return {}, ""
     try:
@@ -156,8 +156,6 @@ def _existing_topic_step(operation: str, topic: Topic, p: dict, observed: Observ
 
 
 def _registry_mode(cluster: Cluster, subject: str) -> str | None:
-    from onboarding.platform.registry import Registry
-
     try:
         return Registry.shared(registry_connection_for(cluster)).get_compatibility(subject)
     except PlatformError:
@@ -232,8 +230,6 @@ def _impacted_topics(changes: list[dict]) -> list[Topic]:
 
 def impact_of(cluster: Cluster, changes: list[dict]) -> dict:
     """Who reads the topics the request touches: subscribers, consumer groups with lag, recent traffic."""
-    from onboarding.platform.kafka_admin import KafkaAdmin
-
     topics = _impacted_topics(changes)
     result = {"topics": [], "kafka_error": "", "window_minutes": THROUGHPUT_WINDOW_MINUTES}
     admin = None

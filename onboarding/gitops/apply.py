@@ -10,7 +10,13 @@ from dataclasses import dataclass, field
 from django.core.exceptions import ValidationError
 
 from onboarding.errors import NotFound
+from onboarding.gitops.checks import account_name, at
 from onboarding.gitops.plan import UNCHANGED, Action, Plan
+from onboarding.models import ChangeRequest
+from onboarding.services.schemas import schema_set_compatibility, schema_version_submit
+from onboarding.services.service_accounts import service_account_create, service_account_delete, service_account_update
+from onboarding.services.subscriptions import subscription_request, subscription_revoke, subscription_update_filter
+from onboarding.services.topics import topic_create, topic_delete, topic_update
 
 NOTE = "Applied from the team manifest."
 WAITING = "Not applied: it depends on a change that waits for an approval."
@@ -33,10 +39,6 @@ class Outcome:
 
 def is_change_request(value) -> bool:
     """Services may answer with a ChangeRequest (the cluster's policy wants an approval) instead of the row."""
-    try:
-        from onboarding.models import ChangeRequest
-    except ImportError:
-        return type(value).__name__ == "ChangeRequest"
     return isinstance(value, ChangeRequest)
 
 
@@ -77,8 +79,6 @@ class Applier:
 
     # Service accounts
     def create_service_account(self, action: Action):
-        from onboarding.services.service_accounts import service_account_create
-
         spec = action.desired
         result = service_account_create(**self._common(), cluster=self.clusters[spec["cluster"]], team=self.team,
                                         name=spec["name"], description=spec["description"] or "")
@@ -87,20 +87,14 @@ class Applier:
         return result
 
     def update_service_account(self, action: Action):
-        from onboarding.services.service_accounts import service_account_update
-
         return service_account_update(**self._common(), sa=self.accounts[action.key],
                                       description=action.desired["description"])
 
     def delete_service_account(self, action: Action):
-        from onboarding.services.service_accounts import service_account_delete
-
         return service_account_delete(**self._common(), sa=self.accounts[action.key])
 
     # Topics
     def create_topic(self, action: Action):
-        from onboarding.services.topics import topic_create
-
         spec = action.desired
         optional = {name: spec[name] for name in ("partitions", "replication_factor", "configs", "description",
                                                   "tags", "visibility", "subscriptions_need_approval")
@@ -112,22 +106,16 @@ class Applier:
         return topic
 
     def update_topic(self, action: Action):
-        from onboarding.services.topics import topic_update
-
         topic = self.topics[action.key]
         changes = {name: change["new"] for name, change in action.changes.items()}
         return topic_update(**self._common(), topic=topic, expected_generation=topic.generation, **changes)
 
     def delete_topic(self, action: Action):
-        from onboarding.services.topics import topic_delete
-
         topic = self.topics[action.key]
         return topic_delete(**self._common(), topic=topic, confirm_name=topic.name, delete_schemas=True)
 
     # Schemas
     def create_schema(self, action: Action):
-        from onboarding.services.schemas import schema_version_submit
-
         spec, topic = action.desired, self.topics.get(action.key[:2])
         if topic is None:
             return WAITS
@@ -137,8 +125,6 @@ class Applier:
     def update_schema(self, action: Action):
         """A new text is checked under the subject's current mode, then the mode changes: relaxing the mode
         for a breaking version takes two applies (the mode must be on the registry before the check)."""
-        from onboarding.services.schemas import schema_set_compatibility, schema_version_submit
-
         spec, result = action.desired, None
         schema = self.state.schemas[action.key]
         if "schema" in action.changes:
@@ -154,9 +140,6 @@ class Applier:
     # Subscriptions
     def create_subscription(self, action: Action):
         from onboarding import selectors
-        from onboarding.gitops.checks import account_name
-        from onboarding.services.subscriptions import subscription_request
-
         spec = action.desired
         cluster = self.clusters[spec["cluster"]]
         source = selectors.topics_visible_to(self.actor).filter(cluster=cluster, name=spec["source"]).first()
@@ -171,14 +154,10 @@ class Applier:
                                     destination=destination, filter=spec["filter"] or "")
 
     def update_subscription(self, action: Action):
-        from onboarding.services.subscriptions import subscription_update_filter
-
         return subscription_update_filter(**self._common(), subscription=self.state.subscriptions[action.key],
                                           filter=action.desired["filter"])
 
     def delete_subscription(self, action: Action):
-        from onboarding.services.subscriptions import subscription_revoke
-
         return subscription_revoke(**self._common(), subscription=self.state.subscriptions[action.key],
                                    comment="Removed from the team manifest.")
 
@@ -188,8 +167,6 @@ def _where(action: Action) -> str:
 
 
 def _at(action: Action, exc: ValidationError) -> dict[str, list[str]]:
-    from onboarding.gitops.checks import at
-
     if not hasattr(exc, "error_dict"):
         return {_where(action): exc.messages}
     return {at(_where(action), name): messages for name, messages in exc.message_dict.items()}

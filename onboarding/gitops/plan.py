@@ -12,6 +12,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
 from onboarding.gitops.manifest import SCHEMA_FIELDS, SIDES, account_key, subscription_key, topic_key
+from onboarding.schemas.validation import fingerprint
 
 CREATE, UPDATE, DELETE, UNCHANGED = "create", "update", "delete", "unchanged"
 TOPIC_COMPARED = ("partitions", "replication_factor", "configs", "description", "tags", "visibility",
@@ -76,8 +77,6 @@ def raw_fingerprint(text: str) -> str:
 
 def schema_fingerprint(text: str, fmt: str) -> str:
     """Canonical fingerprint (formatting does not matter); the raw digest when the text cannot be read."""
-    from onboarding.schemas.validation import fingerprint
-
     try:
         return fingerprint(text, fmt)
     except (ValueError, RecursionError):

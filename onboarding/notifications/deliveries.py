@@ -26,6 +26,7 @@ from django.utils import timezone
 from onboarding import queue
 from onboarding.models import NotificationDelivery
 from onboarding.notifications import rules
+from onboarding.notifications.webhooks import webhook_secret
 from onboarding.outbox import DELIVER_TASK
 
 log = logging.getLogger(__name__)
@@ -95,8 +96,6 @@ def _retry_later(delivery_id: int, seconds: int) -> None:
 
 
 def _send_webhook(row: NotificationDelivery) -> Outcome:
-    from onboarding.notifications.webhooks import webhook_secret
-
     webhook = row.webhook
     if webhook is None:
         return Outcome(ok=False, error="The webhook was deleted.", final=True)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from confluent_kafka import KafkaException, Producer
+from confluent_kafka import KafkaException
 from confluent_kafka.admin import (
     AclBinding,
     AclBindingFilter,
@@ -22,10 +22,10 @@ from confluent_kafka.admin import (
     UserScramCredentialUpsertion,
 )
 
+from onboarding.platform.compacted import write_compacted
 from onboarding.platform.errors import PlatformError
 from onboarding.platform.kafka_admin import KafkaAdmin, translate
-from onboarding.reconcile.access_plan import AclSpec
-from onboarding.routing.rules import Rule, rule_delete, rule_upsert
+from onboarding.platform.types import AclSpec
 from portal.observability.tracing import traced_methods
 
 __all__ = ["AclSpec", "KafkaAcls", "from_binding", "to_binding"]
@@ -121,31 +121,7 @@ class KafkaAcls(KafkaAdmin):
                 outcomes[spec] = translate(exc, action)
         return outcomes
 
-    # ------------------------------------------------------------------ routing rules
-    def write_rules(self, topic: str, upserts: Iterable[Rule],
-                    deletes: Iterable[str]) -> dict[str, PlatformError | None]:
-        """Upsert rules and write tombstones in the compacted rules topic, with the admin connection (the
-        router's rights are the admin's in this deployment). Outcome per subscription id."""
-        upserts, deletes = list(upserts), list(deletes)
-        if not upserts and not deletes:
-            return {}
-        try:
-            producer = Producer({**self.connection.client_config(), "enable.idempotence": True,
-                                 "socket.connection.setup.timeout.ms": 5000})
-        except KafkaException as exc:
-            raise translate(exc, "create producer") from None
-        outcomes: dict[str, PlatformError | None] = {}
-        writes = [(r.subscription_id, lambda r=r: rule_upsert(producer, topic, r, timeout=self.timeout + 10))
-                  for r in upserts]
-        writes += [(key, lambda key=key: rule_delete(producer, topic, key, timeout=self.timeout + 10))
-                   for key in deletes]
-        for key, write in writes:
-            try:
-                write()
-                outcomes[key] = None
-            except KafkaException as exc:
-                outcomes[key] = translate(exc, "write routing rule")
-            except TimeoutError as exc:
-                outcomes[key] = PlatformError(f"Kafka write routing rule failed: {exc}", retryable=True,
-                                              code="timeout")
-        return outcomes
+    # ------------------------------------------------------------------ data-plane tables
+    def write_compacted(self, topic: str, records: dict[str, bytes | None]) -> dict[str, PlatformError | None]:
+        """Rows of a compacted table topic, with the admin connection (the reconciler owns the tables)."""
+        return write_compacted(self.connection, topic, records, timeout=self.timeout + 10)

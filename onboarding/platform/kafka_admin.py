@@ -21,7 +21,7 @@ from django.conf import settings
 
 from onboarding.platform.connection import KafkaConnection, default_kafka_connection
 from onboarding.platform.errors import PlatformError
-from onboarding.reconcile.topics_plan import DesiredTopic, ObservedTopic
+from onboarding.platform.types import DesiredTopic, ObservedTopic
 from portal.observability.tracing import traced_methods
 
 # Errors where the same request can succeed later without anyone changing it.

@@ -192,7 +192,9 @@ def _apply_rules(admin: KafkaAcls, cluster: Cluster, routed, errors: dict, actio
         admin.await_metadata(present={n for n, e in created.items() if e is None}, absent=set())
     rules = [Rule(subscription_id=str(s.pk), source_topic=s.source.name, destination_topic=s.destination.name,
                   filter=s.filter or None, dead_letter_topic=s.dead_letter_topic) for s in upserts]
-    outcomes = admin.write_rules(topic, rules, [str(s.pk) for s in deletes])
+    records: dict[str, bytes | None] = {rule.subscription_id: rule.encode() for rule in rules}
+    records.update({str(s.pk): None for s in deletes})  # tombstones
+    outcomes = admin.write_compacted(topic, records)
     for sub in upserts + deletes:
         error = outcomes.get(str(sub.pk))
         if error is not None:

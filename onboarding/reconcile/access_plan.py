@@ -13,26 +13,9 @@ that are now desired ("accepted") and standard ACLs the account no longer gets (
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 
-
-@dataclass(frozen=True, order=True)
-class AclSpec:
-    """One ACL binding, in Kafka's own words (``TOPIC``, ``PREFIXED``, ``READ``...)."""
-
-    resource_type: str
-    name: str
-    pattern: str  # LITERAL | PREFIXED
-    principal: str
-    operation: str
-    permission: str = "ALLOW"
-    host: str = "*"
-
-    def as_dict(self) -> dict:
-        return asdict(self)
-
-    def label(self) -> str:
-        return f"{self.permission} {self.operation} on {self.pattern} {self.resource_type} {self.name}"
+from onboarding.platform.types import AclSpec
 
 
 @dataclass(frozen=True)

@@ -16,6 +16,7 @@ from onboarding.models import Cluster
 from onboarding.platform import PlatformError
 from onboarding.platform.connection import registry_connection_for
 from onboarding.platform.registry import Registry
+from onboarding.queue import access_reconcile_later, reconcile_later, schemas_reconcile_later
 from onboarding.reconcile.access import due_accounts, due_subscriptions
 from onboarding.reconcile.access_drift import check_access_drift
 from onboarding.reconcile.schemas import due_schemas
@@ -28,8 +29,6 @@ log = logging.getLogger(__name__)
 
 def sweep() -> dict:
     """Return what was queued and checked, per cluster name."""
-    from onboarding.queue import access_reconcile_later, reconcile_later, schemas_reconcile_later
-
     summary = {}
     now = timezone.now()
     for cluster in Cluster.objects.filter(is_active=True):
@@ -71,8 +70,6 @@ def remove_stale_probes(clusters) -> dict[str, list[str] | str]:
 
 
 def _check_topics(cluster: Cluster, now) -> dict | str:
-    from onboarding.queue import reconcile_later
-
     try:
         report = check_drift(cluster.pk)
     except PlatformError as exc:
@@ -85,14 +82,10 @@ def _check_topics(cluster: Cluster, now) -> dict | str:
 
 
 def _check_schemas(cluster: Cluster) -> dict | str:
-    from onboarding.queue import schemas_reconcile_later
-
     return _check(cluster, "schema", check_schema_drift, schemas_reconcile_later)
 
 
 def _check_access(cluster: Cluster) -> dict | str:
-    from onboarding.queue import access_reconcile_later
-
     return _check(cluster, "access", check_access_drift, access_reconcile_later)
 
 

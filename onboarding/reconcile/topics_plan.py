@@ -9,26 +9,9 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
+from onboarding.platform.types import DesiredTopic, ObservedTopic
 
-@dataclass(frozen=True)
-class DesiredTopic:
-    name: str
-    partitions: int
-    replication_factor: int
-    configs: Mapping[str, str]
-    present: bool = True  # False while the topic is being deleted
-
-
-@dataclass(frozen=True)
-class ObservedTopic:
-    name: str
-    partitions: int
-    replication_factor: int
-    configs: Mapping[str, str]  # only the configs set on the topic itself, not broker defaults
-
-    def as_dict(self) -> dict:
-        return {"partitions": self.partitions, "replication_factor": self.replication_factor,
-                "configs": dict(self.configs)}
+__all__ = ["DesiredTopic", "ObservedTopic", "Plan", "TopicPlan", "drift", "plan", "plan_topic", "unrevertable"]
 
 
 @dataclass

@@ -23,7 +23,9 @@ from confluent_kafka import Consumer, KafkaException, Producer, TopicPartition
 from django.conf import settings
 from opentelemetry.trace import SpanKind
 
+from onboarding.platform.connection import default_kafka_connection
 from onboarding.platform.errors import PlatformError
+from onboarding.platform.registry import Registry
 from onboarding.routing import metrics, traffic
 from onboarding.routing.decode import DecodeError, SchemaCache, decode_value
 from onboarding.routing.filters import FilterEvaluationError
@@ -38,7 +40,7 @@ _COMMIT_ATTEMPTS = 5
 
 
 def default_rules_topic() -> str:
-    # The same setting the access reconciler writes rules to (portal/settings.py reads it from the environment).
+    # The one setting the access reconciler writes rules to (declared in portal/settings.py).
     return settings.ROUTER_RULES_TOPIC
 
 
@@ -47,8 +49,6 @@ def default_group_id() -> str:
 
 
 def default_kafka_config() -> dict:
-    from onboarding.platform.connection import default_kafka_connection
-
     return default_kafka_connection().client_config()
 
 
@@ -82,8 +82,6 @@ class Router:
     # ---------------------------------------------------------------------------------------- lifecycle
     def start(self, catch_up_timeout: float = 30.0) -> None:
         if self._registry is None:
-            from onboarding.platform.registry import Registry
-
             self._registry = Registry()
         self.schemas = SchemaCache(self._registry)
         self.rules = RulesTableReader(self.rules_topic, self.kafka_config)

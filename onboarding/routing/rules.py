@@ -70,6 +70,10 @@ class Rule:
     def to_json(self) -> dict:
         return {name: getattr(self, name) for name in _FIELDS}
 
+    def encode(self) -> bytes:
+        """The record value in the rules topic (keyed by subscription id)."""
+        return json.dumps(self.to_json()).encode("utf-8")
+
 
 class RulesTable:
     """Latest value per key of the rules topic; tombstones (and unreadable records) delete."""
@@ -195,7 +199,7 @@ def _produce_and_wait(producer, topic: str, key: str, value: bytes | None, timeo
 
 def rule_upsert(producer, topic: str, rule: Rule, *, timeout: float = 30.0) -> None:
     """Write (or replace) a rule and wait until the broker has it."""
-    _produce_and_wait(producer, topic, rule.subscription_id, json.dumps(rule.to_json()).encode("utf-8"), timeout)
+    _produce_and_wait(producer, topic, rule.subscription_id, rule.encode(), timeout)
 
 
 def rule_delete(producer, topic: str, subscription_id: str, *, timeout: float = 30.0) -> None:

@@ -23,6 +23,10 @@ import json
 import re
 from dataclasses import dataclass
 
+from onboarding.schemas import _avro
+from onboarding.schemas._avro import describe
+from onboarding.schemas._protobuf import parse
+
 MAX_FIELDS = 2_000  # per schema: a generated schema with more adds noise, not findability
 MAX_DEPTH = 32
 _WORD_SPLIT = re.compile(r"[^A-Za-z0-9]+")
@@ -50,7 +54,6 @@ def schema_fields(text: str, fmt: str) -> list[FieldInfo]:
     out: list[FieldInfo] = []
     try:
         if fmt == "AVRO":
-            from onboarding.schemas import _avro
 
             top, _, _ = _avro.read(json.loads(text))
             _avro_walk(top, "", 0, (), out)
@@ -116,8 +119,6 @@ def _avro_walk(t, prefix: str, depth: int, open_records: tuple[str, ...], out: l
 
 def _avro_type(t) -> str:
     """``_avro.describe``, but a union reads ``null|record Address`` like JSON Schema's list of types."""
-    from onboarding.schemas._avro import describe
-
     return "|".join(describe(b) for b in t.branches) if t.kind == "union" else describe(t)
 
 
@@ -199,8 +200,6 @@ def _json_type(written, resolved) -> str:
 # -------------------------------------------------------------------------------------------- Protobuf
 
 def _protobuf_fields(text: str, out: list[FieldInfo]) -> None:
-    from onboarding.schemas._protobuf import parse
-
     pfile = parse(text)
     if pfile.top:
         _proto_message(pfile, pfile.top[0], "", 0, (), out)

@@ -22,6 +22,7 @@ from onboarding.permissions import can_write_team
 from onboarding.platform import PlatformError
 from onboarding.platform.connection import registry_connection_for
 from onboarding.platform.registry import Registry
+from onboarding.queue import schemas_reconcile_soon
 from onboarding.schemas.diff import Change, diff_schemas, explain_incompatibility
 from onboarding.schemas.validation import check_schema_text, fingerprint
 from onboarding.services.catalogue import catalog_refresh
@@ -229,6 +230,4 @@ def _mark_for_apply(schema: Schema) -> None:
 
 
 def _schedule(cluster_id: int) -> None:
-    from onboarding.queue import schemas_reconcile_soon
-
     schemas_reconcile_soon(cluster_id)

@@ -14,6 +14,7 @@ from onboarding.changes.gate import approval_needed, gate
 from onboarding.errors import NotFound, PermissionDenied, ValidationError
 from onboarding.models import ChangeRequest, ResourceStatus, ServiceAccount, Subscription, Team, Topic
 from onboarding.permissions import can_read_team, can_write_team, is_team_owner
+from onboarding.queue import access_reconcile_soon
 from onboarding.routing.filters import FilterError, FilterEvaluationError, compile_filter, test_filter
 from onboarding.services.topics import policy_for, topic_create, topic_create_errors
 from portal.observability.tracing import service_span
@@ -34,11 +35,6 @@ def subscription_snapshot(sub: Subscription) -> dict:
 
 
 def _schedule(cluster_id: int) -> None:
-    # The access reconciler may not be deployed yet; then the periodic sweep finds the pending rows.
-    try:
-        from onboarding.queue import access_reconcile_soon
-    except ImportError:
-        return
     access_reconcile_soon(cluster_id)
 
 

@@ -283,11 +283,6 @@ def _mark_for_apply(topic: Topic) -> None:
     topic.last_error = ""
 
 
-def topic_dependants(topic: Topic) -> list[str]:
-    """Resources that would break if the topic went away (subscriptions, schemas)."""
-    return []
-
-
 @service_span
 def topic_delete(*, actor, topic: Topic, confirm_name: str, delete_schemas: bool = False,
                  via: str = AuditEvent.Via.SYSTEM, change_request: ChangeRequest | None = None,
@@ -302,9 +297,6 @@ def topic_delete(*, actor, topic: Topic, confirm_name: str, delete_schemas: bool
         raise PermissionDenied("Only owners and members of the team can delete its topics.")
     if confirm_name != topic.name:
         raise ValidationError({"confirm_name": [f"Type the topic's name, {topic.name}, to confirm."]})
-    dependants = topic_dependants(topic)
-    if dependants:
-        raise ValidationError({"__all__": ["The topic is still used by: " + ", ".join(dependants) + "."]})
     schemas = list(topic.schemas.exclude(status=ResourceStatus.DELETED))
     if schemas and not delete_schemas:
         subjects = ", ".join(s.subject for s in schemas)

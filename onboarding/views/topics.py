@@ -8,6 +8,8 @@ from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from onboarding.changes.promotion import next_environment
+from onboarding.filtersets import TopicFilterSet
+from onboarding.forms.filtersets import TopicFilterForm
 from onboarding.lineage.nodes import lineage_of, may_see
 from onboarding.models import AuditEvent, ResourceStatus, Subscription
 from onboarding.peek.service import DEFAULT_LIMIT, MAX_LIMIT, may_peek
@@ -18,12 +20,12 @@ from onboarding.selectors import (
     topic_producers,
     topic_readers,
     topic_routed_sources,
+    topic_table_rows,
     topics_visible_to,
     writable_teams_of,
 )
 from onboarding.services.topics_drift import has_drift, revert_refusals, topic_adopt, topic_revert
 from onboarding.views.common import drift_decision, htmx_target, portal_view
-from onboarding.views.filters import TopicFilter
 from onboarding.views.schemas import schema_cards
 from onboarding.views.subscriptions import may_subscribe
 from onboarding.views.topic_fields import fields_context
@@ -47,13 +49,14 @@ def topic_list(request):
     """Search and filters re-render only the table when htmx asks for it (hx-target=topic-table)."""
     wants_deleted = request.GET.get("status") == ResourceStatus.DELETED
     topics = topics_visible_to(request.user, include_deleted=wants_deleted)
-    topic_filter = TopicFilter(request.GET, queryset=topics)
+    filter_form = TopicFilterForm(request.GET, topics=topics)
     page_size = page_size_of(request.GET.get("page_size"))
-    page = Paginator(topic_filter.table_rows(), page_size).get_page(request.GET.get("page"))
-    context = {"filter": topic_filter, "page": page, "section": "topics",
+    rows = topic_table_rows(TopicFilterSet(request.GET, queryset=topics).qs)
+    page = Paginator(rows, page_size).get_page(request.GET.get("page"))
+    context = {"filter_form": filter_form, "page": page, "section": "topics",
                "page_size": page_size if "page_size" in request.GET else None,
                "can_create": writable_teams_of(request.user).exists(),
-               "filtered": any(request.GET.get(k) for k in topic_filter.form.fields)}
+               "filtered": any(request.GET.get(k) for k in filter_form.fields)}
     if htmx_target(request) == "topic-table":
         return render(request, "onboarding/partials/_topic_table.html", context)
     return render(request, "onboarding/topic_list.html", context)

@@ -6,7 +6,7 @@ For a few filters and page sizes 25 and 100, as an operator (sees every topic) a
   condition) in two hand-written statements, checked to return the same ids as the portal;
 - raw+f: raw plus what the filter form offers (the visible topics' distinct tags, the teams, the clusters);
 - page: the count and the rows of the filtered queryset the view pages (FilterSet built beforehand);
-- select: what the view computes before rendering (topics_visible_to, TopicFilter with its choices of tags,
+- select: what the view computes before rendering (topics_visible_to, TopicFilterForm with its choices of tags,
   teams and clusters, Paginator count and rows);
 - view: GET /topics/ through the test client (HTML rendered);
 with the ratios to raw SQL (goal <= 3) and the query count of select and view per page size (must be equal).
@@ -21,10 +21,10 @@ from django.db import connection
 from django.http import QueryDict
 from django.test import Client
 
+from onboarding.filtersets import TopicFilterSet
 from onboarding.models import ResourceStatus
 from onboarding.permissions import is_operator
-from onboarding.selectors import topics_visible_to
-from onboarding.views.filters import TopicFilter
+from onboarding.selectors import topic_table_rows, topics_visible_to
 
 SIZES = (25, 100)
 # Realistic requests: the first page, one team's topics (not one of the member's), a word typed in the search
@@ -99,7 +99,7 @@ def _query(params: dict, size: int | None = None) -> QueryDict:
 def portal_queryset(user, params: dict):
     """The filtered, ordered queryset the view pages (the FilterSet is built here, outside the timing)."""
     topics = topics_visible_to(user, include_deleted=params.get("status") == ResourceStatus.DELETED)
-    return TopicFilter(_query(params), queryset=topics).table_rows()
+    return topic_table_rows(TopicFilterSet(_query(params), queryset=topics).qs)
 
 
 def page_of(queryset, size: int) -> tuple[int, tuple[int, ...]]:

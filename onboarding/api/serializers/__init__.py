@@ -1,6 +1,7 @@
 """Serializers shape API input and output; every rule is checked by the services they feed."""
 
-from onboarding.api.serializers.catalog import ClusterSerializer, TeamSerializer
+from onboarding.api.serializers.clusters import ClusterSerializer
+from onboarding.api.serializers.teams import TeamSerializer
 from onboarding.api.serializers.topics import (
     AttemptSerializer,
     ImportSerializer,

@@ -1,4 +1,5 @@
-"""Writing teams and members: shapes only; the services check every rule, with the admin's and the pages' words.
+"""Teams and members: how they read, and (shapes only) how they are written; the services check every rule,
+with the admin's and the pages' words.
 
 Text fields accept blanks here so the model's own message ("This field cannot be blank.") is the one shown.
 """
@@ -7,7 +8,7 @@ from __future__ import annotations
 
 from rest_framework import serializers
 
-from onboarding.models import Membership
+from onboarding.models import Membership, Team
 
 ROLE_CHOICE = {"invalid_choice": "Select a valid choice. {input} is not one of the available choices."}
 
@@ -40,3 +41,28 @@ class MemberAddSerializer(serializers.Serializer):
 
 class MemberRoleSerializer(serializers.Serializer):
     role = serializers.ChoiceField(choices=Membership.Role.choices, error_messages=ROLE_CHOICE)
+
+
+class MemberSerializer(serializers.ModelSerializer):
+    """A person in a team, their role, and where it came from (``manual``: granted in the portal;
+    ``sso``: from a single sign-on group, kept in step with the person's groups at each sign-in)."""
+
+    username = serializers.CharField(source="user.username", read_only=True)
+
+    class Meta:
+        model = Membership
+        fields = ["username", "role", "source"]
+        read_only_fields = fields
+
+
+class TeamSerializer(serializers.ModelSerializer):
+    """A team, its contacts and its members."""
+
+    url = serializers.HyperlinkedIdentityField(view_name="api:team-detail")
+    members = MemberSerializer(source="memberships", many=True, read_only=True)
+
+    class Meta:
+        model = Team
+        fields = ["id", "url", "slug", "name", "description", "contacts", "notification_emails", "members",
+                  "created_at"]
+        read_only_fields = fields

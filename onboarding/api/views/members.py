@@ -14,8 +14,7 @@ from rest_framework.views import APIView
 
 from onboarding import selectors
 from onboarding.api import schema
-from onboarding.api.serializers.catalog import MemberSerializer
-from onboarding.api.serializers.teams import MemberAddSerializer, MemberRoleSerializer
+from onboarding.api.serializers.teams import MemberAddSerializer, MemberRoleSerializer, MemberSerializer
 from onboarding.errors import ValidationError
 from onboarding.forms.identity import active_user_named
 from onboarding.models import AuditEvent, Membership, Team

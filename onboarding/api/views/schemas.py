@@ -16,7 +16,6 @@ from rest_framework.response import Response
 
 from onboarding import selectors
 from onboarding.api import schema
-from onboarding.api.filters import SchemaFilter
 from onboarding.api.responses import created
 from onboarding.api.serializers.schemas import (
     CompatibilitySerializer,
@@ -31,6 +30,7 @@ from onboarding.api.serializers.schemas import (
 )
 from onboarding.api.views.changes import change_request_accepted
 from onboarding.errors import ValidationError
+from onboarding.filtersets import SchemaFilterSet
 from onboarding.models import AuditEvent, ChangeRequest, ResourceStatus, Schema
 from onboarding.schemas.events import check_event
 from onboarding.services.schemas import schema_check, schema_diff, schema_set_compatibility, schema_version_submit
@@ -64,7 +64,7 @@ class SchemaViewSet(viewsets.GenericViewSet):
     """Schemas of topics, one subject per side (``<topic>-key``, ``<topic>-value``), with their versions."""
 
     serializer_class = SchemaSerializer
-    filterset_class = SchemaFilter
+    filterset_class = SchemaFilterSet
     lookup_value_converter = "int"
     http_method_names = ["get", "post", "patch", "head", "options"]
     queryset = Schema.objects.none()  # documents the model for the schema; reads go through selectors

@@ -9,7 +9,6 @@ from rest_framework.response import Response
 
 from onboarding import selectors
 from onboarding.api import schema
-from onboarding.api.filters import SubscriptionFilter
 from onboarding.api.responses import created
 from onboarding.api.serializers.subscriptions import (
     DecisionSerializer,
@@ -21,6 +20,7 @@ from onboarding.api.serializers.subscriptions import (
 )
 from onboarding.api.views.changes import change_request_accepted
 from onboarding.errors import NotFound
+from onboarding.filtersets import SubscriptionFilterSet
 from onboarding.models import AuditEvent, ChangeRequest, ServiceAccount, Subscription, Topic
 from onboarding.services.service_accounts_drift import subscription_adopt, subscription_revert
 from onboarding.services.subscriptions import (
@@ -59,7 +59,7 @@ class SubscriptionViewSet(viewsets.GenericViewSet):
     Approval (``decision``) and apply status (``status``) are separate: only approved ones are applied."""
 
     serializer_class = SubscriptionSerializer
-    filterset_class = SubscriptionFilter
+    filterset_class = SubscriptionFilterSet
     lookup_value_converter = "int"
     queryset = Subscription.objects.none()  # documents the model for the schema; reads go through selectors
     http_method_names = ["get", "post", "patch", "head", "options"]

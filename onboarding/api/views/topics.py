@@ -9,7 +9,6 @@ from rest_framework.response import Response
 
 from onboarding import selectors
 from onboarding.api import schema
-from onboarding.api.filters import TopicFilter
 from onboarding.api.responses import created
 from onboarding.api.serializers import (
     AttemptSerializer,
@@ -22,6 +21,7 @@ from onboarding.api.serializers.changes import ChangeRequestSerializer, TopicPro
 from onboarding.api.views.changes import change_request_accepted
 from onboarding.changes.promotion import topic_promote
 from onboarding.errors import Conflict, PermissionDenied
+from onboarding.filtersets import TopicFilterSet
 from onboarding.models import AuditEvent, ChangeRequest, ResourceStatus, Topic
 from onboarding.permissions import can_read_team
 from onboarding.services.topics import topic_create, topic_delete, topic_update
@@ -58,7 +58,7 @@ class TopicViewSet(viewsets.GenericViewSet):
     pending (or deleting), and a worker applies it to the cluster shortly after."""
 
     serializer_class = TopicSerializer
-    filterset_class = TopicFilter
+    filterset_class = TopicFilterSet
     lookup_value_converter = "int"
     queryset = Topic.objects.none()  # documents the model for the schema; reads go through selectors
 

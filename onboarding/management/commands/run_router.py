@@ -3,28 +3,13 @@
 import signal
 import threading
 
-from confluent_kafka import KafkaError, KafkaException
-from confluent_kafka.admin import AdminClient, NewTopic
 from django.conf import settings
 from django.core.management.base import BaseCommand
 
+from onboarding.platform.compacted import ensure_compacted_topic
+from onboarding.platform.connection import default_kafka_connection
 from onboarding.routing import metrics
-from onboarding.routing.router import Router, default_group_id, default_kafka_config, default_rules_topic
-
-
-def ensure_rules_topic(kafka_config: dict, topic: str, timeout: float = 30.0) -> None:
-    """Create the compacted, single-partition rules topic unless it exists (topics are not auto-created).
-
-    One partition keeps every rule change in one total order; compaction keeps only the latest
-    value per subscription, so reading the topic from the beginning stays cheap forever.
-    """
-    admin = AdminClient(kafka_config)
-    new = NewTopic(topic, num_partitions=1, replication_factor=-1, config={"cleanup.policy": "compact"})
-    try:
-        admin.create_topics([new], operation_timeout=timeout)[topic].result(timeout)
-    except KafkaException as exc:
-        if exc.args[0].code() != KafkaError.TOPIC_ALREADY_EXISTS:
-            raise
+from onboarding.routing.router import Router, default_group_id, default_rules_topic
 
 
 class Command(BaseCommand):
@@ -42,9 +27,9 @@ class Command(BaseCommand):
         configure_tracing("portal-router", instrument=("requests",))  # spans of registry lookups too
         if settings.ROUTER_METRICS_PORT:
             metrics.serve(settings.ROUTER_METRICS_PORT)
-        kafka_config = default_kafka_config()
+        connection = default_kafka_connection()
         rules_topic = options["rules_topic"] or default_rules_topic()
-        ensure_rules_topic(kafka_config, rules_topic)
+        ensure_compacted_topic(connection, rules_topic)
 
         stop = threading.Event()
 
@@ -56,6 +41,6 @@ class Command(BaseCommand):
         signal.signal(signal.SIGTERM, request_stop)
         signal.signal(signal.SIGINT, request_stop)
         router = Router(group_id=options["group"] or default_group_id(), rules_topic=rules_topic,
-                        kafka_config=kafka_config)
+                        kafka_config=connection.client_config())
         router.run(stop)
         self.stdout.write(f"router stopped; counters {dict(router.counters)}")

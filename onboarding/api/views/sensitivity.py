@@ -1,30 +1,27 @@
-"""/api/v1/schemas/<id>/sensitive-fields/ (tags of a schema's fields) and /api/v1/topics/<id>/peek/ (last events)."""
+"""/api/v1/topics/<id>/sensitive-fields/: the fields of a topic's events tagged PHI, PII, secret or confidential."""
 
 from __future__ import annotations
 
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from onboarding import selectors
 from onboarding.api import schema
-from onboarding.api.serializers.lineage import (
-    PeekSerializer,
+from onboarding.api.serializers.sensitivity import (
     SensitiveFieldInputSerializer,
     SensitiveFieldSerializer,
     SensitiveFieldSetSerializer,
 )
 from onboarding.errors import ValidationError
 from onboarding.models import AuditEvent
-from onboarding.peek.service import topic_peek
 from onboarding.services.sensitivity import sensitive_field_clear, sensitive_field_set, sensitive_fields_replace
+from portal.error_paths import flat_errors
 
 VIA = AuditEvent.Via.API
 PATH = OpenApiParameter("path", str, OpenApiParameter.QUERY, required=True,
                         description="The tagged field's path, e.g. patient.ssn or visits[].code.")
-LIMIT = OpenApiParameter("limit", int, OpenApiParameter.QUERY, required=False,
-                         description="How many of the latest events (default 10, at most 50).")
 
 
 class SensitiveFieldsView(APIView):
@@ -73,36 +70,7 @@ class SensitiveFieldsView(APIView):
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
-class TopicPeekView(APIView):
-    """The last events of a topic, decoded and masked; every call is recorded in the audit log."""
-
-    @extend_schema(summary="Peek at a topic's last events", parameters=[LIMIT],
-                   responses={200: PeekSerializer, 400: schema.ERRORS, 403: schema.FORBIDDEN, 404: schema.NOT_FOUND,
-                              409: OpenApiResponse(schema.DETAIL, description="The topic is not on the cluster "
-                                                                              "(yet): nothing to read."),
-                              503: OpenApiResponse(schema.DETAIL, description="Kafka or the registry did not "
-                                                                              "answer.")})
-    def get(self, request, pk: int):
-        topic = selectors.topic_for(request.user, pk)
-        result = topic_peek(actor=request.user, topic=topic, limit=request.query_params.get("limit"), via=VIA)
-        return Response(PeekSerializer(result).data)
-
-
 def _validated(serializer) -> dict:
     if not serializer.is_valid():
-        raise ValidationError(_flat(serializer.errors))
+        raise ValidationError(flat_errors(serializer.errors))
     return serializer.validated_data
-
-
-def _flat(errors, prefix: str = "") -> dict[str, list[str]]:
-    """DRF's nested errors (``{"fields": [{}, {"path": [...]}]}``) keyed by path: ``fields[1].path``."""
-    flat: dict[str, list[str]] = {}
-    if isinstance(errors, dict):
-        for key, value in errors.items():
-            flat.update(_flat(value, f"{prefix}.{key}" if prefix else str(key)))
-    elif isinstance(errors, list) and errors and all(isinstance(e, dict | list) for e in errors):
-        for index, value in enumerate(errors):
-            flat.update(_flat(value, f"{prefix}[{index}]"))
-    elif errors:
-        flat[prefix or "non_field_errors"] = [str(m) for m in errors]
-    return flat

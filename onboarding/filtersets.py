@@ -1,4 +1,9 @@
-"""Query filters of the topic, schema and subscription lists (django-filter)."""
+"""The query filters of the topic, schema and subscription lists (django-filter): one filterset per list,
+used by the API (``filterset_class``) and the browser pages alike, so a filter means the same in both.
+
+How the pages draw their filters (selects with the values that exist) is presentation, in
+``forms/filtersets.py``; what a filter selects is decided here only.
+"""
 
 from __future__ import annotations
 
@@ -9,7 +14,7 @@ from onboarding.models import Membership, ResourceStatus, Schema, SchemaFormat, 
 from onboarding.permissions import is_operator
 
 
-class TopicFilter(django_filters.FilterSet):
+class TopicFilterSet(django_filters.FilterSet):
     """``?team=<slug>&cluster=<name>&status=<status>&tag=<tag>&visibility=<v>&q=<text>``."""
 
     team = django_filters.CharFilter(field_name="team__slug", help_text="Owning team's slug.")
@@ -34,7 +39,7 @@ class TopicFilter(django_filters.FilterSet):
         return queryset
 
 
-class SchemaFilter(django_filters.FilterSet):
+class SchemaFilterSet(django_filters.FilterSet):
     """``?topic=<id>&team=<slug>&format=<format>&status=<status>&side=<side>``."""
 
     topic = django_filters.NumberFilter(field_name="topic_id", help_text="The topic's id.")
@@ -49,7 +54,7 @@ class SchemaFilter(django_filters.FilterSet):
         fields = ["topic", "team", "format", "status", "side"]
 
 
-class SubscriptionFilter(django_filters.FilterSet):
+class SubscriptionFilterSet(django_filters.FilterSet):
     """``?team=<slug>&side=subscriber|source&decision=<decision>&mode=<mode>``.
 
     ``team`` alone matches either side; with ``side`` only that side. ``side`` alone means the

@@ -1,35 +1,10 @@
-"""Teams and clusters, read-only: what a team needs to know before it asks for a topic."""
+"""Clusters and their topic policies."""
 
 from __future__ import annotations
 
 from rest_framework import serializers
 
-from onboarding.models import Cluster, Membership, Team, TopicPolicy
-
-
-class MemberSerializer(serializers.ModelSerializer):
-    """A person in a team, their role, and where it came from (``manual``: granted in the portal;
-    ``sso``: from a single sign-on group, kept in step with the person's groups at each sign-in)."""
-
-    username = serializers.CharField(source="user.username", read_only=True)
-
-    class Meta:
-        model = Membership
-        fields = ["username", "role", "source"]
-        read_only_fields = fields
-
-
-class TeamSerializer(serializers.ModelSerializer):
-    """A team, its contacts and its members."""
-
-    url = serializers.HyperlinkedIdentityField(view_name="api:team-detail")
-    members = MemberSerializer(source="memberships", many=True, read_only=True)
-
-    class Meta:
-        model = Team
-        fields = ["id", "url", "slug", "name", "description", "contacts", "notification_emails", "members",
-                  "created_at"]
-        read_only_fields = fields
+from onboarding.models import Cluster, TopicPolicy
 
 
 class TopicPolicySerializer(serializers.ModelSerializer):
