@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from django.http import JsonResponse
 from django.shortcuts import render
+from django_guid import get_guid
 
 API_PREFIX = "/api/"
 NULL_MESSAGE = "Null characters are not allowed."
@@ -37,7 +38,7 @@ class BadRequestsMiddleware:
             return render(request, "400.html", {"reason": f"{name}: {NULL_MESSAGE}"}, status=400)
         response = self.get_response(request)
         if is_api and response.status_code >= 500 and not _is_json(response):
-            request_id = getattr(request, "request_id", None)
+            request_id = get_guid()
             return JsonResponse({"detail": "The server failed to answer this request; it has been logged"
                                            + (f" (request id {request_id})." if request_id else ".")},
                                 status=response.status_code)

@@ -4,15 +4,13 @@ import os
 
 from celery import Celery, signals
 
-from portal import request_id
-
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "portal.settings")
 
 app = Celery("portal")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
-# Tasks log under the request id of the request that scheduled them (a header of the task message).
-request_id.connect_celery_signals()
+# Tasks log under the request id of the request that scheduled them (a header of the task message): django-guid's
+# CeleryIntegration (DJANGO_GUID in settings) connects its signals when Django starts.
 
 
 @signals.worker_process_init.connect(weak=False)

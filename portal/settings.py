@@ -9,6 +9,7 @@ import re
 from pathlib import Path
 
 import pghistory
+from django_guid.integrations import CeleryIntegration
 
 from portal.env import (
     ConfigError,
@@ -56,6 +57,7 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",  # Swagger UI and ReDoc assets served locally, no CDN
     "pgtrigger",
     "pghistory",
+    "django_guid",
     "django_prometheus",
     "onboarding",
     "onboarding.history",  # after onboarding: its event models snapshot onboarding's
@@ -64,7 +66,9 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     # First and last, so request metrics time everything in between.
     "django_prometheus.middleware.PrometheusBeforeMiddleware",
+    # Drops a malformed X-Request-ID and writes the access log line; django-guid then sets the request id.
     "portal.request_id.RequestIdMiddleware",
+    "django_guid.middleware.guid_middleware",
     # Inside the request id: refuses NUL characters in query strings; API 500s answer JSON, never HTML.
     "portal.bad_requests.BadRequestsMiddleware",
     # Before host validation and the HTTPS redirect: kubelets and Prometheus come by pod IP over HTTP.
@@ -122,6 +126,18 @@ PGHISTORY_CONTEXT_FIELD = pghistory.ContextJSONField()
 PGHISTORY_CONTEXT_ID_FIELD = pghistory.ContextUUIDField()
 # The time of the write itself, not of the transaction's start: events of one transaction stay in order.
 PGHISTORY_CREATED_AT_FUNCTION = "CLOCK_TIMESTAMP()"
+
+# ---------------------------------------------------------------------------- request id (django-guid)
+# One id per request, in the X-Request-ID response header, the log lines (portal.observability.logging), the
+# history context and the headers of the Celery tasks the request schedules (their log lines show it too).
+DJANGO_GUID = {
+    "GUID_HEADER_NAME": "X-Request-ID",  # read from the caller, answered, and the task message header
+    # django-guid's check accepts UUIDs only; callers send ids like ci-run-42.step-7. portal.request_id's
+    # middleware, just outside django-guid's, removes a malformed one, so what reaches django-guid is kept.
+    "VALIDATE_GUID": False,
+    "EXPOSE_HEADER": False,  # no Access-Control-Expose-Headers: the portal has no cross-origin callers
+    "INTEGRATIONS": [CeleryIntegration()],  # a task without the header (beat, shell) gets a new id
+}
 
 # ---------------------------------------------------------------------------- auth
 LOGIN_URL = "login"

@@ -8,23 +8,12 @@ authentication calls ``attribute_to`` to put the token's user into the already o
 
 from __future__ import annotations
 
-import re
 import uuid
 from contextlib import contextmanager
 
 import pghistory
 import pghistory.runtime
-
-REQUEST_ID_HEADER = "X-Request-ID"
-# A caller's id is reused only when it is a plain token: it ends up in logs, exports and headers.
-WELL_FORMED_REQUEST_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:-]{7,127}")
-
-
-def request_id_for(incoming: str | None) -> str:
-    """The caller's X-Request-ID when well-formed, else a new one."""
-    if incoming and WELL_FORMED_REQUEST_ID.fullmatch(incoming):
-        return incoming
-    return uuid.uuid4().hex
+from django_guid import get_guid
 
 
 def via_for(path: str) -> str:
@@ -71,24 +60,20 @@ def opened(**metadata):
 
 
 class RequestHistoryContext:
-    """Middleware: one history context per request, and the request id echoed in the response."""
+    """Middleware: one history context per request, carrying the request's id."""
 
     def __init__(self, get_response):
         self.get_response = get_response
 
     def __call__(self, request):
-        # portal.request_id's middleware (outermost) has usually chosen the id already: logs, history and
-        # the response must all show the same one.
-        request.request_id = getattr(request, "request_id", None) or request_id_for(
-            request.headers.get(REQUEST_ID_HEADER))
         metadata = {
             **user_fields(getattr(request, "user", None)),
             "via": via_for(request.path),
-            "request_id": request.request_id,
+            # django-guid's middleware (outermost, settings.DJANGO_GUID) chose it and answers it in X-Request-ID:
+            # logs, history and the response show the same one.
+            "request_id": get_guid(),
             "method": request.method,
             "path": request.path,
         }
         with pghistory.context(**metadata):
-            response = self.get_response(request)
-        response[REQUEST_ID_HEADER] = request.request_id
-        return response
+            return self.get_response(request)

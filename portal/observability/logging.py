@@ -9,21 +9,24 @@ from __future__ import annotations
 
 import logging
 
-from portal.request_id import current_request_id
+from django_guid.log_filters import CorrelationId
 
 TEXT_FORMAT = "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"
 JSON_FIELDS = "%(levelname)s %(name)s %(message)s %(request_id)s %(trace_id)s %(span_id)s"
 
 
-class ContextFilter(logging.Filter):
-    """Stamps every record with the current request id and, while a span is recording, its trace ids."""
+class ContextFilter(CorrelationId):
+    """Stamps every record with the current request id (django-guid's, as ``request_id``) and, while a span is
+    recording, its trace ids."""
 
     def __init__(self, placeholder: str | None = None):
-        super().__init__()
+        super().__init__(correlation_id_field="request_id")
         self.placeholder = placeholder  # what a record outside any request shows: '-' in text, null in JSON
 
     def filter(self, record: logging.LogRecord) -> bool:
-        record.request_id = current_request_id() or self.placeholder
+        super().filter(record)
+        if record.request_id is None:
+            record.request_id = self.placeholder
         record.trace_id, record.span_id = _trace_ids()
         return True
 
@@ -56,4 +59,6 @@ def logging_config(*, fmt: str, level: str) -> dict:
         "formatters": {"portal": formatter},
         "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "portal", "filters": ["context"]}},
         "root": {"handlers": ["console"], "level": level},
+        # django-guid says at INFO that it found or generated an id, for every request and task.
+        "loggers": {"django_guid": {"level": "WARNING"}},
     }

@@ -62,8 +62,8 @@ def test_an_api_request_its_service_and_the_task_it_queues_share_one_trace(spans
     (headers,) = [h for task, h in published_headers if task == "onboarding.reconcile_cluster"]
     version, trace_id, parent_id, _flags = headers["traceparent"].split("-")
     assert (trace_id, parent_id) == (trace_id_of(publish), span_id_of(publish))
-    # The worker logs under the id of the request that scheduled the task.
-    assert headers["portal_request_id"] == response.headers["X-Request-ID"]
+    # The worker logs under the id of the request that scheduled the task (django-guid's task header).
+    assert headers["X-Request-ID"] == response.headers["X-Request-ID"]
 
 
 def test_without_tracing_no_span_is_recorded_and_no_trace_header_is_sent(published_headers, celery_worker, alice,
@@ -71,7 +71,7 @@ def test_without_tracing_no_span_is_recorded_and_no_trace_header_is_sent(publish
     response = _create_topic_through_the_api(alice, cluster, topic_name("api"))
     (headers,) = [h for task, h in published_headers if task == "onboarding.reconcile_cluster"]
     assert "traceparent" not in headers
-    assert headers["portal_request_id"] == response.headers["X-Request-ID"]
+    assert headers["X-Request-ID"] == response.headers["X-Request-ID"]
 
 
 def test_a_reconcile_run_inside_a_task_span_traces_each_admin_call(spans, cluster, reconciles_held, payments, alice,
