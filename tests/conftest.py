@@ -10,6 +10,8 @@ import uuid
 
 import pytest
 
+from tests.tiers import mark_tiers
+
 # Playwright's sync API runs an event loop in the test thread; Django refuses ORM calls from a
 # thread with a running loop unless told that this is deliberate.
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
@@ -17,6 +19,7 @@ os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 pytest_plugins = [
     "tests.fixtures.services",
     "tests.fixtures.actors",
+    "tests.fixtures.clients",
     "tests.fixtures.topics",
     "tests.fixtures.schemas",
     "tests.fixtures.browser",
@@ -32,3 +35,8 @@ pytest_plugins = [
 def unique():
     """A short random suffix so tests never collide on broker or registry names."""
     return uuid.uuid4().hex[:10]
+
+
+def pytest_collection_modifyitems(config, items):
+    """Mark each test by the services it needs (tests/tiers.py)."""
+    mark_tiers(items, str(config.rootpath / "tests"))

@@ -5,9 +5,8 @@ import uuid
 
 import pytest
 from confluent_kafka import KafkaException
-from rest_framework.test import APIClient
 
-from onboarding.models import ApiToken, Topic
+from onboarding.models import Topic
 from onboarding.services.topics import topic_create
 
 TOPICS = "/api/v1/topics/"
@@ -20,19 +19,6 @@ def new_name(team: str = "payments") -> str:
 
 def topic_url(topic_or_id) -> str:
     return f"{TOPICS}{getattr(topic_or_id, 'pk', topic_or_id)}/"
-
-
-@pytest.fixture
-def api_as():
-    """``api_as(user, scope="write")``: a DRF test client sending a freshly made bearer token."""
-
-    def make(user, scope: str = ApiToken.Scope.WRITE) -> APIClient:
-        _, plain = ApiToken.new(user=user, name="tests", scope=scope)
-        client = APIClient()
-        client.credentials(HTTP_AUTHORIZATION=f"Bearer {plain}")
-        return client
-
-    return make
 
 
 @pytest.fixture

@@ -19,7 +19,7 @@ from onboarding.services.schemas import schema_version_submit
 from onboarding.services.service_accounts import service_account_create
 from onboarding.services.subscriptions import subscription_request
 from onboarding.services.topics import topic_create
-from tests.integration.api.conftest import api_as, subjects  # noqa: F401 - shared fixtures
+from tests.integration.api.conftest import subjects  # noqa: F401 - shared fixtures
 
 ORDER = ('{"type": "record", "name": "Order", "namespace": "payments.test", '
          '"fields": [{"name": "id", "type": "string"}, {"name": "amount", "type": "long"}]}')

@@ -6,7 +6,6 @@ from onboarding.history.models import TopicEvent
 from onboarding.services.topics import topic_create
 from tests.fixtures.actors import PASSWORD
 from tests.integration.admin.conftest import make_topic  # noqa: F401 - re-exported for the tests
-from tests.integration.api.conftest import api_as  # noqa: F401 - the bearer-token client fixture
 
 
 @pytest.fixture

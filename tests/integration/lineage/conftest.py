@@ -11,8 +11,6 @@ from onboarding.services.subscriptions import subscription_request
 from onboarding.services.teams import membership_set, team_create
 from onboarding.services.topics import topic_create
 from tests.fixtures.actors import _user
-from tests.integration.api.conftest import api_as  # noqa: F401  (shared fixtures)
-from tests.integration.views.conftest import client_for  # noqa: F401
 
 SVG = "{http://www.w3.org/2000/svg}"
 VIA = AuditEvent.Via.SYSTEM

@@ -11,8 +11,6 @@ from onboarding.models import Schema, SchemaVersion
 from onboarding.services.catalogue import catalog_refresh
 from onboarding.services.clusters import cluster_create
 from onboarding.services.topics import topic_create
-from tests.integration.api.conftest import api_as  # noqa: F401 - shared fixtures
-from tests.integration.views.conftest import client_for  # noqa: F401
 
 PATIENT_ADMISSION = {
     "type": "record", "name": "Admission", "namespace": "clinical.catalogue",

@@ -6,8 +6,6 @@ import pytest
 from onboarding.errors import ValidationError
 from onboarding.models import ApiToken, AuditEvent
 from onboarding.services.tokens import CONTROL_CHARACTERS, team_token_create, token_create
-from tests.integration.api.conftest import api_as  # noqa: F401  (fixtures)
-from tests.integration.views.conftest import client_for  # noqa: F401
 
 pytestmark = pytest.mark.django_db
 VIA = AuditEvent.Via.API

@@ -9,8 +9,7 @@ from onboarding.platform.cluster_size import broker_count
 from onboarding.services.clusters import cluster_create
 from onboarding.services.topics import replication_choices, topic_create, topic_create_errors, topic_delete
 from tests.integration.admin.conftest import make_topic
-from tests.integration.api.conftest import TOPICS, api_as, new_name  # noqa: F401  (fixture)
-from tests.integration.views.conftest import client_for  # noqa: F401
+from tests.integration.api.conftest import TOPICS, new_name
 
 pytestmark = pytest.mark.django_db
 

@@ -1,23 +1,9 @@
 """Topics of the payments team in the states the pages care about, and a test client per actor."""
 
 import pytest
-from django.test import Client
 
 from onboarding.models import ResourceStatus, Topic
 from onboarding.services.topics import topic_create
-from tests.fixtures.actors import PASSWORD
-
-
-@pytest.fixture
-def client_for(db):
-    """A logged-in Django test client for the given user."""
-
-    def make(user) -> Client:
-        client = Client()
-        assert client.login(username=user.username, password=PASSWORD)
-        return client
-
-    return make
 
 
 @pytest.fixture
