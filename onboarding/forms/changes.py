@@ -7,10 +7,6 @@ import json
 from django import forms
 
 
-class ChangeDecisionForm(forms.Form):
-    comment = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2}))
-
-
 class PromoteForm(forms.Form):
     """What the next environment gets; prefilled with this topic's sizes and configs."""
 

@@ -14,24 +14,13 @@ from django.contrib.auth import get_user_model
 from django.core.validators import ProhibitNullCharactersValidator
 from django.utils import timezone
 
+from onboarding.forms.base import ServiceErrorsForm
 from onboarding.models import ApiToken, Membership
 
 CODE = {"class": "mono", "spellcheck": "false", "autocomplete": "off"}
 
 
-class ServiceErrors:
-    """Mixin: a service's ``{field: [messages]}`` shown beside the fields (or above the form)."""
-
-    service_fields: dict[str, str] = {}
-
-    def add_service_errors(self, errors: dict[str, list[str]]) -> None:
-        for key, messages in errors.items():
-            field = self.service_fields.get(key, key)
-            for message in messages:
-                self.add_error(field if field in self.fields else None, message)
-
-
-class TokenCreateForm(ServiceErrors, forms.Form):
+class TokenCreateForm(ServiceErrorsForm):
     name = forms.CharField(required=False, help_text="What the token is for, e.g. 'payments CI'.")
     # Django refuses a NUL with its own words; the service's (about every control character) should be the one.
     name.validators = [v for v in name.validators if not isinstance(v, ProhibitNullCharactersValidator)]
@@ -57,7 +46,7 @@ def active_user_named(username: str):
     return user
 
 
-class MemberAddForm(ServiceErrors, forms.Form):
+class MemberAddForm(ServiceErrorsForm):
     username = forms.CharField(widget=forms.TextInput(attrs=CODE))
     role = forms.ChoiceField(choices=Membership.Role.choices, initial=Membership.Role.MEMBER)
 
@@ -65,5 +54,5 @@ class MemberAddForm(ServiceErrors, forms.Form):
         return active_user_named(self.cleaned_data["username"])
 
 
-class MemberRoleForm(ServiceErrors, forms.Form):
+class MemberRoleForm(ServiceErrorsForm):
     role = forms.ChoiceField(choices=Membership.Role.choices)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from django import forms
 
-from onboarding.forms.topics import ServiceErrorsForm
+from onboarding.forms.base import ServiceErrorsForm
 from onboarding.models import Compatibility, Schema, SchemaFormat, TopicPolicy
 
 # Bounds on what a browser sends: a request body above DATA_UPLOAD_MAX_MEMORY_SIZE (1 MB) is refused by

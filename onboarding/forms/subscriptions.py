@@ -10,7 +10,7 @@ import json
 
 from django import forms
 
-from onboarding.forms.topics import ServiceErrorsForm
+from onboarding.forms.base import ServiceErrorsForm
 from onboarding.models import Cluster, ResourceStatus, ServiceAccount, Subscription, Team, Topic
 from onboarding.selectors import writable_teams_of
 
@@ -104,10 +104,6 @@ class FilterTestForm(forms.Form):
         if not isinstance(headers, dict):
             raise forms.ValidationError("The headers must be a JSON object of names to text.")
         return headers
-
-
-class DecisionForm(forms.Form):
-    comment = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2}))
 
 
 class ServiceAccountCreateForm(ServiceErrorsForm):

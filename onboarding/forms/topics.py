@@ -8,83 +8,19 @@ the browser and the API show the same text.
 from __future__ import annotations
 
 from django import forms
-from django.core.exceptions import NON_FIELD_ERRORS
 
 from onboarding import policies
+from onboarding.forms.base import ServiceErrorsForm
 from onboarding.models import Cluster, Team, Topic, TopicPolicy
 from onboarding.selectors import writable_teams_of
 from onboarding.services.topics import MAX_DESCRIPTION, MAX_TAGS, policy_for, replication_choices
 
-CONFIG_PREFIX = "cfg_"
 APPROVAL_LIMIT = ("Public topics: other teams' subscriptions wait for your team's approval instead of starting at "
                   "once. Private topics always need it.")
 
 
-def config_field_name(key: str) -> str:
-    return CONFIG_PREFIX + key.replace(".", "_")
-
-
 def split_tags(text: str) -> list[str]:
     return [tag.strip() for tag in (text or "").split(",") if tag.strip()]
-
-
-class ServiceErrorsForm(forms.Form):
-    """A form that can carry a service's ValidationError dict and per-config inputs."""
-
-    config_rules: dict[str, dict] = {}
-
-    def add_config_fields(self, rules: dict[str, dict], initial: dict) -> None:
-        self.config_rules = dict(sorted(rules.items()))
-        for key, rule in self.config_rules.items():
-            name = config_field_name(key)
-            if "choices" in rule:
-                choices = [("", "(cluster default)")] + [(c, c) for c in rule["choices"]]
-                current = initial.get(key, "")
-                if current and current not in rule["choices"]:
-                    # Set before the policy narrowed: show it, or saving the form would silently drop it.
-                    choices.append((current, f"{current} (current, no longer allowed)"))
-                field = forms.ChoiceField(required=False, label=key, choices=choices)
-            else:
-                # Text, not a number input: the browser must not swallow a bad value before the service explains it.
-                field = forms.CharField(required=False, label=key,
-                                        widget=forms.TextInput(attrs={"inputmode": "numeric", "placeholder":
-                                                                      "cluster default"}))
-            field.initial = initial.get(key, "")
-            field.rule = rule
-            self.fields[name] = field
-
-    def config_values(self) -> dict[str, str]:
-        """Only the configs the user filled in; an empty input means 'leave it to the cluster'."""
-        values = {}
-        for key in self.config_rules:
-            raw = self.data.get(self.add_prefix(config_field_name(key)), "") if self.is_bound else ""
-            if str(raw).strip():
-                values[key] = str(raw).strip()
-        return values
-
-    def config_boundfields(self):
-        return [self[config_field_name(key)] for key in self.config_rules]
-
-    def add_service_errors(self, errors: dict[str, list[str]], *, skip_failed: bool = False) -> None:
-        """Put a service's messages next to the fields they concern.
-
-        Config messages start with the config key ('retention.ms: must be ...'), so they go beside
-        that key's input. ``skip_failed`` keeps the parser's message when a field did not even parse.
-        """
-        for key, messages in errors.items():
-            for message in messages:
-                field = self._field_for(key, message)
-                if skip_failed and field in self.errors and field != NON_FIELD_ERRORS:
-                    continue
-                self.add_error(field, message)
-
-    def _field_for(self, key: str, message: str) -> str | None:
-        if key == "configs":
-            config_key = message.split(":", 1)[0]
-            if config_key in self.config_rules:
-                return config_field_name(config_key)
-            return None
-        return key if key in self.fields else None
 
 
 class TopicCreateForm(ServiceErrorsForm):

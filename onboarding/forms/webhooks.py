@@ -10,7 +10,7 @@ import re
 
 from django import forms
 
-from onboarding.forms.topics import ServiceErrorsForm
+from onboarding.forms.base import ServiceErrorsForm
 from onboarding.models.notifications import SUBSCRIBABLE_EVENTS, NotificationEvent
 
 EVENT_CHOICES = [(value, NotificationEvent(value).label) for value in SUBSCRIBABLE_EVENTS]

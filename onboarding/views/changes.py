@@ -20,7 +20,8 @@ from onboarding.changes.requests import (
     change_request_reject,
 )
 from onboarding.errors import PermissionDenied, ValidationError
-from onboarding.forms.changes import ChangeDecisionForm, PromoteForm
+from onboarding.forms.base import DecisionForm
+from onboarding.forms.changes import PromoteForm
 from onboarding.models import AuditEvent, ChangeRequest
 from onboarding.permissions import can_write_team
 from onboarding.views.common import after_post, form_status, portal_view, show_refusal
@@ -55,13 +56,13 @@ def change_request_detail(request, pk: int):
     return render(request, "onboarding/change_request_detail.html", {
         "section": "changes", "cr": cr, "steps": steps, "can_decide": cr.is_pending and can_approve(request.user, cr),
         "can_refresh": cr.is_pending and can_write_team(request.user, cr.team),
-        "is_requester": cr.requested_by_id == request.user.pk, "decision_form": ChangeDecisionForm(),
+        "is_requester": cr.requested_by_id == request.user.pk, "decision_form": DecisionForm(),
     })
 
 
 def _act(request, pk: int, service, done: str):
     cr = selectors.change_request_for(request.user, pk)
-    form = ChangeDecisionForm(request.POST)
+    form = DecisionForm(request.POST)
     form.is_valid()
     try:
         cr = service(actor=request.user, change_request=cr, comment=form.cleaned_data.get("comment", ""), via=BROWSER)

@@ -14,7 +14,8 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
 from onboarding.errors import PermissionDenied, ValidationError
-from onboarding.forms.subscriptions import DecisionForm, FilterEditForm, FilterTestForm, SubscribeForm
+from onboarding.forms.base import DecisionForm
+from onboarding.forms.subscriptions import FilterEditForm, FilterTestForm, SubscribeForm
 from onboarding.models import AuditEvent, ChangeRequest, Subscription
 from onboarding.permissions import can_write_team, is_operator, is_team_owner
 from onboarding.selectors import (

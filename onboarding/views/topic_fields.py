@@ -12,7 +12,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from onboarding.errors import NotFound, PermissionDenied, ValidationError
-from onboarding.forms.topics import ServiceErrorsForm
+from onboarding.forms.base import ServiceErrorsForm
 from onboarding.lineage.nodes import may_see
 from onboarding.models import AuditEvent, Schema, SensitiveField, Topic
 from onboarding.permissions import can_write_team
