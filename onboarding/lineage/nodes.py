@@ -13,7 +13,7 @@ from django.urls import reverse
 from onboarding.lineage.layout import LineageLayout, LineageNode, layout_lineage
 from onboarding.models import Subscription, Topic
 from onboarding.permissions import can_read_team
-from onboarding.services.classification import classification_of
+from onboarding.selectors.classification import classification_of
 
 PRIVATE = "a private topic"
 

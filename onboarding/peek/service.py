@@ -22,7 +22,7 @@ from onboarding.platform.connection import kafka_connection_for, registry_connec
 from onboarding.platform.kafka_peek import read_latest
 from onboarding.platform.registry import Registry
 from onboarding.routing.decode import SchemaCache
-from onboarding.services.classification import classification_of, masked_paths
+from onboarding.selectors.classification import classification_of, masked_paths
 
 DEFAULT_LIMIT = 10
 MAX_LIMIT = 50

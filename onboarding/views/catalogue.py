@@ -11,7 +11,7 @@ from django.shortcuts import render
 
 from onboarding.lineage.nodes import may_see
 from onboarding.search import FACETS, SearchFilters, catalogue_search
-from onboarding.services.classification import classifications
+from onboarding.selectors.classification import classifications
 from onboarding.views.common import htmx_target, portal_view
 
 PAGE_SIZE = 25

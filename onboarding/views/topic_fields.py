@@ -18,7 +18,7 @@ from onboarding.models import AuditEvent, Schema, SensitiveField, Topic
 from onboarding.permissions import can_write_team
 from onboarding.schemas.field_paths import schema_fields
 from onboarding.selectors import topic_for, topic_schemas_with_fields
-from onboarding.services.classification import classification_of
+from onboarding.selectors.classification import classification_of
 from onboarding.services.sensitivity import sensitive_field_clear, sensitive_field_set
 from onboarding.views.common import after_post, portal_view
 

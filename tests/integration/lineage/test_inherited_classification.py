@@ -73,7 +73,7 @@ def test_a_routed_copy_is_masked_as_its_source_and_says_where_its_classification
 def test_a_copy_of_a_copy_inherits_from_the_first_source_and_a_private_source_stays_unnamed(
         client_for, alice, carol, rita, cluster, payments, clinical):
     from onboarding.models import Schema, SensitiveField, Topic
-    from onboarding.services.classification import classification_of
+    from onboarding.selectors.classification import classification_of
 
     def topic(actor, team, stem, **fields):
         return topic_create(actor=actor, cluster=cluster, team=team, name=f"{team.slug}.{stem}-{uuid.uuid4().hex[:6]}",

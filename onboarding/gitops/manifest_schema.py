@@ -1,0 +1,81 @@
+"""The shape of a team's GitOps manifest as a JSON Schema (Draft 2020-12), kept as a plain dict.
+
+``manifest.validate`` checks documents against it with ``jsonschema`` and words each error for the person who
+wrote the manifest. Field order here is the order ``render`` writes and the order unknown-field hints list.
+Value lists come from ``onboarding.choices``. What a schema cannot say stays in ``manifest``: the same resource
+twice (resources are keyed by cluster and name, not compared whole), and that a whole number is not written
+``3.0`` (JSON Schema counts 3.0 as an integer).
+"""
+
+from __future__ import annotations
+
+from onboarding.choices import COMPATIBILITY_MODES, SCHEMA_FORMATS, SchemaFormat
+
+API_VERSION = "portal/v1"
+KIND = "TeamManifest"
+SIDES = ("key", "value")
+# The models' Topic.Visibility and Subscription.Mode values; onboarding.choices does not hold these two lists,
+# so they are spelled here and a unit test holds them equal to the models.
+VISIBILITIES = ("public", "private")
+MODES = ("direct", "routed")
+
+NAME = {"type": "string", "pattern": r"\S"}  # required text: present, not null, not blank
+TEXT = {"type": ["string", "null"]}  # optional fields accept null: "left out, not managed"
+WHOLE_NUMBER = {"type": ["integer", "null"]}
+FLAG = {"type": ["boolean", "null"]}
+
+
+def choice(values, **annotations) -> dict:
+    """One of ``values``, or null (left out)."""
+    return {"type": ["string", "null"], "enum": [*values, None], **annotations}
+
+
+def record(properties: dict, *, required: tuple[str, ...]) -> dict:
+    """A mapping of known fields; unknown fields are refused."""
+    return {"type": "object", "additionalProperties": False, "required": list(required), "properties": properties}
+
+
+TOPIC = record({
+    "cluster": NAME,
+    "name": NAME,
+    "partitions": WHOLE_NUMBER,
+    "replication_factor": WHOLE_NUMBER,
+    "configs": {"type": ["object", "null"], "additionalProperties": {"type": ["string", "number", "boolean"]}},
+    "description": TEXT,
+    "tags": {"type": ["array", "null"], "items": {"type": "string"}},
+    "visibility": choice(VISIBILITIES),
+    "subscriptions_need_approval": FLAG,
+    "schemas": {"type": ["object", "null"], "additionalProperties": False,
+                "properties": {side: {"$ref": "#/$defs/schema"} for side in SIDES}},
+}, required=("cluster", "name"))
+SCHEMA_ENTRY = record({  # a topic's key or value schema
+    "format": choice(SCHEMA_FORMATS, default=SchemaFormat.AVRO.value),
+    "compatibility": choice(sorted(COMPATIBILITY_MODES)),
+    "schema": NAME,
+}, required=("schema",))
+SERVICE_ACCOUNT = record({"cluster": NAME, "name": NAME, "description": TEXT}, required=("cluster", "name"))
+SUBSCRIPTION = record({
+    "cluster": NAME,
+    "source": NAME,
+    "mode": choice(MODES),
+    "filter": TEXT,
+    "service_account": NAME,
+    "destination": TEXT,
+    "reason": TEXT,
+}, required=("cluster", "source", "service_account"))
+
+MANIFEST_SCHEMA = {
+    "$schema": "https://json-schema.org/draft/2020-12/schema",
+    "title": "Team manifest",
+    "description": "A team's topics, schemas, service accounts and subscriptions, declared in one document.",
+    **record({
+        "apiVersion": {"const": API_VERSION},
+        "kind": {"const": KIND},
+        "team": {"type": "string", "minLength": 1, "description": "The team's slug."},
+        "topics": {"type": ["array", "null"], "items": {"$ref": "#/$defs/topic"}},
+        "service_accounts": {"type": ["array", "null"], "items": {"$ref": "#/$defs/service_account"}},
+        "subscriptions": {"type": ["array", "null"], "items": {"$ref": "#/$defs/subscription"}},
+    }, required=("apiVersion", "kind", "team")),
+    "$defs": {"topic": TOPIC, "schema": SCHEMA_ENTRY, "service_account": SERVICE_ACCOUNT,
+              "subscription": SUBSCRIPTION},
+}
