@@ -27,7 +27,7 @@ class CatalogEntry(models.Model):
     refreshed_at = models.DateTimeField(auto_now=True)
 
     class Meta:
-        verbose_name_plural = "catalog entries"
+        verbose_name_plural = "catalogue entries"
         indexes = [
             GinIndex(fields=["document"], name="catalog_document_gin"),
             GinIndex(fields=["name_text"], name="catalog_name_trgm", opclasses=["gin_trgm_ops"]),

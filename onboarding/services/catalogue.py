@@ -1,6 +1,6 @@
 """Keeps the catalogue's search documents (CatalogEntry, SchemaField) in step with topics, schemas and teams.
 
-The services that change what the catalogue shows call ``catalog_refresh`` inside their own transaction,
+The services that change what the catalogue shows call ``catalogue_refresh`` inside their own transaction,
 so a search never sees a topic without its entry, nor an entry older than its topic. It works on many
 topics at once with a fixed number of statements (a bulk registration of a thousand topics costs the
 same handful of queries as one), and ``catalogue_rebuild`` runs it over every topic in batches.
@@ -37,7 +37,7 @@ ON CONFLICT (topic_id) DO UPDATE SET name_text = EXCLUDED.name_text, field_names
 """
 
 
-def catalog_refresh(topic_ids: Iterable[int]) -> int:
+def catalogue_refresh(topic_ids: Iterable[int]) -> int:
     """Rebuild the catalogue entries of these topics from the database as it is now; returns how many
     live topics were indexed. Deleted or missing topics lose their entry. Call it in the transaction that
     changed them (it opens its own savepoint otherwise)."""
@@ -73,13 +73,13 @@ def catalogue_rebuild(*, batch: int = REBUILD_BATCH) -> int:
     ids = list(Topic.objects.exclude(status=ResourceStatus.DELETED).order_by("pk").values_list("pk", flat=True))
     done = 0
     for start in range(0, len(ids), batch):
-        done += catalog_refresh(ids[start:start + batch])
+        done += catalogue_refresh(ids[start:start + batch])
     return done
 
 
-def catalog_refresh_team(team_id: int) -> int:
+def catalogue_refresh_team(team_id: int) -> int:
     """A team's name or contacts changed: the entries of all its topics carry them."""
-    return catalog_refresh(Topic.objects.filter(team_id=team_id).values_list("pk", flat=True))
+    return catalogue_refresh(Topic.objects.filter(team_id=team_id).values_list("pk", flat=True))
 
 
 def _schema_fields(topic_ids: set[int]) -> tuple[dict[int, list[FieldInfo]], dict[int, list[str]]]:

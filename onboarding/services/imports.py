@@ -23,7 +23,7 @@ from onboarding.platform.registry import SYNTAX_PROBE_PREFIX, Registry
 from onboarding.queue import reconcile_soon, schemas_reconcile_soon
 from onboarding.reconcile.topics_plan import ObservedTopic
 from onboarding.schemas.validation import fingerprint
-from onboarding.services.catalogue import catalog_refresh
+from onboarding.services.catalogue import catalogue_refresh
 from onboarding.services.schemas_drift import schema_snapshot
 from onboarding.services.topics import policy_for, topic_snapshot
 
@@ -110,7 +110,7 @@ def topics_import(*, actor, cluster: Cluster, team: Team, names: list[str],
             imported.append(topic)
             for subject in subjects.get(name, []):
                 imported.schemas.append(_import_schema(actor, via, topic, subject))
-        catalog_refresh([topic.pk for topic in imported])
+        catalogue_refresh([topic.pk for topic in imported])
     reconcile_soon(cluster.pk)
     if imported.schemas:
         schemas_reconcile_soon(cluster.pk)

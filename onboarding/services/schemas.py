@@ -25,7 +25,7 @@ from onboarding.platform.registry import Registry
 from onboarding.queue import schemas_reconcile_soon
 from onboarding.schemas.diff import Change, diff_schemas, explain_incompatibility
 from onboarding.schemas.validation import check_schema_text, fingerprint
-from onboarding.services.catalogue import catalog_refresh
+from onboarding.services.catalogue import catalogue_refresh
 from onboarding.services.topics import policy_for
 from portal.observability.tracing import service_span
 
@@ -180,7 +180,7 @@ def schema_version_submit(*, actor, topic: Topic, side: str, fmt: str, text: str
         audit_record(actor=actor, via=via, action="schema.version.create", obj=schema, team=topic.team,
                      after={"subject": schema.subject, "version": number, "format": fmt, "mode": check.mode,
                             "changes": [c.describe() for c in check.changes], "note": note})
-        catalog_refresh([topic.pk])
+        catalogue_refresh([topic.pk])
     _schedule(topic.cluster_id)
     return version
 

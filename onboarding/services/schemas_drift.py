@@ -12,7 +12,7 @@ from onboarding.errors import PermissionDenied, ValidationError
 from onboarding.models import AuditEvent, ResourceStatus, Schema, SchemaVersion
 from onboarding.permissions import is_team_owner
 from onboarding.queue import schemas_reconcile_soon
-from onboarding.services.catalogue import catalog_refresh
+from onboarding.services.catalogue import catalogue_refresh
 
 ADOPTED_NOTE = "Adopted from the Schema Registry: registered outside the portal as registry version {version}."
 
@@ -83,7 +83,7 @@ def schema_adopt(*, actor, schema: Schema, via: str = AuditEvent.Via.SYSTEM) -> 
         schema.save()
         audit_record(actor=actor, via=via, action="schema.drift.adopt", obj=schema, team=schema.topic.team,
                      before=before, after=schema_snapshot(schema))
-        catalog_refresh([schema.topic_id])  # adopted versions may bring new fields
+        catalogue_refresh([schema.topic_id])  # adopted versions may bring new fields
         if needs_apply:
             schemas_reconcile_soon(schema.topic.cluster_id)
     return schema

@@ -14,7 +14,7 @@ from onboarding.audit import audit_record
 from onboarding.errors import PermissionDenied, ValidationError
 from onboarding.models import AuditEvent, Membership, Team
 from onboarding.permissions import is_operator, is_team_owner
-from onboarding.services.catalogue import catalog_refresh_team
+from onboarding.services.catalogue import catalogue_refresh_team
 
 OWNER = Membership.Role.OWNER
 MAX_EMAILS = 20
@@ -62,7 +62,7 @@ def team_update(*, actor, team: Team, via: str, name: str | None = None, descrip
             current.save()
             audit_record(actor=actor, via=via, action="team.update", obj=current, team=current,
                          before=before, after=after)
-            catalog_refresh_team(current.pk)
+            catalogue_refresh_team(current.pk)
     return current
 
 

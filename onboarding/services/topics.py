@@ -15,7 +15,7 @@ from onboarding.models import ApplyAttempt, AuditEvent, ChangeRequest, Cluster, 
 from onboarding.permissions import can_write_team, is_operator
 from onboarding.platform.cluster_size import broker_count
 from onboarding.queue import reconcile_soon, schemas_reconcile_soon
-from onboarding.services.catalogue import catalog_refresh
+from onboarding.services.catalogue import catalogue_refresh
 from onboarding.services.topic_policy import broker_limit, policy_for, replication_choices
 from portal.observability.tracing import service_span
 
@@ -105,7 +105,7 @@ def topic_create(
             topic.save()
             audit_record(actor=actor, via=via, action="topic.create", obj=topic, team=team,
                          after=topic_snapshot(topic))
-            catalog_refresh([topic.pk])
+            catalogue_refresh([topic.pk])
     except IntegrityError:
         # Two requests raced for the same name; the constraint decided.
         raise ValidationError({"name": ["A topic with this name already exists on this cluster."]}) from None
@@ -264,7 +264,7 @@ def topic_update(
         if edited:
             audit_record(actor=actor, via=via, action="topic.update", obj=topic, team=topic.team,
                          before=before, after=after)
-            catalog_refresh([topic.pk])
+            catalogue_refresh([topic.pk])
     if kafka_changed:
         reconcile_soon(topic.cluster_id)
     return topic

@@ -16,7 +16,7 @@ from onboarding.errors import PermissionDenied, ValidationError
 from onboarding.models import AuditEvent, ChangeRequest, Cluster, ResourceStatus, Team, Topic
 from onboarding.permissions import can_write_team
 from onboarding.queue import reconcile_soon
-from onboarding.services.catalogue import catalog_refresh
+from onboarding.services.catalogue import catalogue_refresh
 from onboarding.services.topics import _normalized, policy_for, topic_create_errors, topic_snapshot
 
 BATCH = 100
@@ -86,7 +86,7 @@ def topics_create_many(*, actor, cluster: Cluster, team: Team, requests: list[To
             AuditEvent.objects.bulk_create([
                 audit_event(actor=actor, via=via, action="topic.create", obj=topic, team=team,
                             after=topic_snapshot(topic)) for topic in topics], batch_size=BATCH)
-            catalog_refresh([topic.pk for topic in topics])
+            catalogue_refresh([topic.pk for topic in topics])
     except IntegrityError:
         raise ValidationError({"topics": ["Another change registered one of these names meanwhile; retry."]}) from None
     reconcile_soon(cluster.pk)

@@ -8,7 +8,7 @@ import pytest
 from django.conf import settings
 
 from onboarding.models import Schema, SchemaVersion
-from onboarding.services.catalogue import catalog_refresh
+from onboarding.services.catalogue import catalogue_refresh
 from onboarding.services.clusters import cluster_create
 from onboarding.services.topics import topic_create
 
@@ -31,7 +31,7 @@ def stored_schema(topic, document, fmt: str = "AVRO", side: str = "value") -> Sc
     schema = Schema.objects.create(topic=topic, side=side, format=fmt)
     SchemaVersion.objects.create(schema=schema, number=1, text=text,
                                  fingerprint=hashlib.sha256(text.encode()).hexdigest())
-    catalog_refresh([topic.pk])
+    catalogue_refresh([topic.pk])
     return schema
 
 

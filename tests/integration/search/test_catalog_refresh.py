@@ -8,7 +8,7 @@ from django.core.management import call_command
 
 from onboarding.models import AuditEvent, CatalogEntry, SchemaField
 from onboarding.search import catalogue_search
-from onboarding.services.catalogue import catalog_refresh
+from onboarding.services.catalogue import catalogue_refresh
 from onboarding.services.schemas import schema_version_submit
 from onboarding.services.teams import team_update
 from onboarding.services.topics import topic_update
@@ -83,6 +83,6 @@ def test_refreshing_a_deleted_topic_removes_its_entry(make_topic):
     topic.status = "deleted"
     topic.save()
 
-    catalog_refresh([topic.pk])
+    catalogue_refresh([topic.pk])
 
     assert not CatalogEntry.objects.filter(topic=topic).exists()

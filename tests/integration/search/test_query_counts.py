@@ -9,7 +9,7 @@ from django.test.utils import CaptureQueriesContext
 
 from onboarding.models import Schema, SchemaVersion
 from onboarding.search import catalogue_search
-from onboarding.services.catalogue import catalog_refresh
+from onboarding.services.catalogue import catalogue_refresh
 from onboarding.services.topics_bulk import TopicRequest, topics_create_many
 from onboarding.views import catalogue as catalogue_views
 from onboarding.views import topics as topic_views
@@ -32,7 +32,7 @@ def many_topics(alice, cluster, payments):
     SchemaVersion.objects.bulk_create([SchemaVersion(schema=s, number=1, text=text,
                                                      fingerprint=hashlib.sha256(text.encode()).hexdigest())
                                        for s in schemas])
-    catalog_refresh([t.pk for t in topics])
+    catalogue_refresh([t.pk for t in topics])
     return topics
 
 
