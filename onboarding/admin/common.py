@@ -8,7 +8,7 @@ from django.contrib import admin, messages
 from django.utils.html import format_html
 
 from onboarding.errors import Conflict, PermissionDenied, ValidationError
-from onboarding.models import AuditEvent
+from onboarding.models import AuditEvent, ChangeRequest
 
 VIA = AuditEvent.Via.ADMIN
 # What a service raises when it refuses a request; the admin shows these, anything else is a bug.
@@ -19,8 +19,6 @@ def change_request_message(model_admin, request, outcome) -> bool:
     """If a service answered with a change request (the cluster's policy holds the change for approval), say
     where it waits and return True."""
     from django.urls import reverse
-
-    from onboarding.models import ChangeRequest
 
     if not isinstance(outcome, ChangeRequest):
         return False

@@ -3,6 +3,8 @@ from django.core.exceptions import ValidationError
 from django.core.validators import MinValueValidator, RegexValidator
 from django.db import models
 
+from onboarding.policies import check_policy_definition
+
 SECRET_REFERENCE = RegexValidator(
     r"^((env:[A-Za-z_][A-Za-z0-9_]*)|(file:/.+))?$",
     "Name where the secret lives, env:VARIABLE or file:/path; never the secret itself.",
@@ -97,8 +99,6 @@ class TopicPolicy(models.Model):
         return f"Topic policy of {self.cluster.name}"
 
     def clean(self):
-        from onboarding.policies import check_policy_definition
-
         errors = check_policy_definition(self)
         if errors:
             raise ValidationError(errors)
