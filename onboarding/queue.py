@@ -111,7 +111,3 @@ def access_reconcile_soon(cluster_id: int) -> None:
 
 def access_reconcile_later(cluster_id: int, seconds: float) -> None:
     run_later(Kind.ACCESS, cluster_id, seconds)
-
-
-def clear_queued_mark(cluster_id: int, *, schemas: bool = False, access: bool = False) -> None:
-    clear_mark(Kind.ACCESS if access else Kind.SCHEMAS if schemas else Kind.TOPICS, cluster_id)

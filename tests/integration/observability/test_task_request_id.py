@@ -4,7 +4,7 @@ import pytest
 from rest_framework.test import APIClient
 
 from onboarding.models import ApiToken, ResourceStatus, Topic
-from onboarding.queue import clear_queued_mark
+from onboarding.queue import Kind, clear_mark
 from tests.fixtures.waiting import wait_for, wait_for_status
 from tests.integration.api.conftest import TOPICS
 
@@ -16,7 +16,7 @@ def test_the_worker_logs_the_reconcile_under_the_id_of_the_api_request(celery_wo
     _, token = ApiToken.new(user=alice, name="tests", scope=ApiToken.Scope.WRITE)
     client = APIClient()
     client.credentials(HTTP_AUTHORIZATION=f"Bearer {token}")
-    clear_queued_mark(cluster.pk)
+    clear_mark(Kind.TOPICS, cluster.pk)
     name, request_id = topic_name("request-id"), f"ci-req-{unique}"  # unique: the worker log outlives runs
     response = client.post(TOPICS, {"cluster": cluster.name, "team": "payments", "name": name, "partitions": 1,
                                     "replication_factor": 1}, format="json", headers={"X-Request-ID": request_id})

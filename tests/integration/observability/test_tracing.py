@@ -10,7 +10,7 @@ from rest_framework.test import APIClient
 from onboarding.models import ApiToken, ResourceStatus, Topic
 from onboarding.platform.kafka_admin import KafkaAdmin
 from onboarding.platform.registry import Registry
-from onboarding.queue import clear_queued_mark
+from onboarding.queue import Kind, clear_mark
 from onboarding.reconcile.topics import reconcile_cluster
 from onboarding.services.topics import topic_create
 from tests.fixtures.tracing import span_id_of, trace_id_of
@@ -38,7 +38,7 @@ def _create_topic_through_the_api(user, cluster, name):
     _, token = ApiToken.new(user=user, name="tests", scope=ApiToken.Scope.WRITE)
     client = APIClient()
     client.credentials(HTTP_AUTHORIZATION=f"Bearer {token}")
-    clear_queued_mark(cluster.pk)  # so the change queues a task now rather than joining a queued run
+    clear_mark(Kind.TOPICS, cluster.pk)  # so the change queues a task now rather than joining a queued run
     response = client.post(TOPICS, {"cluster": cluster.name, "team": "payments", "name": name, "partitions": 1,
                                     "replication_factor": 1}, format="json")
     assert response.status_code == 201, response.content
