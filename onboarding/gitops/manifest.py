@@ -1,29 +1,32 @@
 """A team's declarative manifest: parse (YAML or JSON), validate the shape with precise paths, render.
 
 Pure functions, no database: references to clusters, topics and accounts are checked by the service.
-A validated manifest is a plain dict in the document's shape; optional fields a person left out are
-``None`` there, which the planner reads as "not managed by this manifest" (so a hand-written partial
-manifest does not reset them). Rendering writes every field, in a fixed order, so an export is
-byte-identical across runs.
+The shape is the JSON Schema in ``manifest_schema``; ``validate`` checks it with ``jsonschema`` and words
+each error at its manifest path (``topics[2].partitions``). A validated manifest is a plain dict in the
+document's shape; optional fields a person left out are ``None`` there, which the planner reads as "not
+managed by this manifest" (so a hand-written partial manifest does not reset them). Rendering writes every
+field, in a fixed order, so an export is byte-identical across runs.
 """
 
 from __future__ import annotations
 
 import difflib
 import json
-from collections.abc import Mapping
+import math
+from collections.abc import Iterator, Mapping
 
 import yaml
+from jsonschema import Draft202012Validator, validators
 
-from onboarding.choices import COMPATIBILITY_MODES, SCHEMA_FORMATS
+from onboarding.gitops.manifest_schema import API_VERSION, KIND, MANIFEST_SCHEMA, SCHEMA_ENTRY, SIDES
 
-API_VERSION = "portal/v1"
-KIND = "TeamManifest"
 WHOLE = "non_field_errors"  # the portal's error key for problems of the whole request
-FORMATS = SCHEMA_FORMATS
-COMPATIBILITIES = tuple(sorted(COMPATIBILITY_MODES))
-SIDES = ("key", "value")
 REQUEST_OPTIONS = ("dry_run", "allow_deletes")
+DEFS = MANIFEST_SCHEMA["$defs"]
+
+NOT_A_MAPPING = "The manifest must be a mapping with apiVersion, kind, team and resources."
+REQUIRED = "This field is required."
+TYPE_MESSAGES = {"string": "Must be text.", "integer": "Must be a whole number.", "boolean": "Must be true or false."}
 
 
 class ManifestError(Exception):
@@ -32,26 +35,6 @@ class ManifestError(Exception):
     def __init__(self, errors: dict[str, list[str]]):
         super().__init__("; ".join(f"{path}: {' '.join(msgs)}" for path, msgs in errors.items()))
         self.errors = errors
-
-
-# Field -> (type, required, choices). Types: "str", "int", "bool", "configs", "tags", "schemas".
-TOPIC_FIELDS = {
-    "cluster": ("str", True, None), "name": ("str", True, None), "partitions": ("int", False, None),
-    "replication_factor": ("int", False, None), "configs": ("configs", False, None),
-    "description": ("str", False, None), "tags": ("tags", False, None),
-    "visibility": ("str", False, ("public", "private")), "subscriptions_need_approval": ("bool", False, None),
-    "schemas": ("schemas", False, None),
-}
-SCHEMA_FIELDS = {"format": ("str", False, FORMATS), "compatibility": ("str", False, COMPATIBILITIES),
-                 "schema": ("str", True, None)}
-ACCOUNT_FIELDS = {"cluster": ("str", True, None), "name": ("str", True, None), "description": ("str", False, None)}
-SUBSCRIPTION_FIELDS = {
-    "cluster": ("str", True, None), "source": ("str", True, None), "mode": ("str", False, ("direct", "routed")),
-    "filter": ("str", False, None), "service_account": ("str", True, None), "destination": ("str", False, None),
-    "reason": ("str", False, None),
-}
-TOP_FIELDS = ("apiVersion", "kind", "team", "topics", "service_accounts", "subscriptions")
-SECTIONS = {"topics": TOPIC_FIELDS, "service_accounts": ACCOUNT_FIELDS, "subscriptions": SUBSCRIPTION_FIELDS}
 
 
 def topic_key(topic: Mapping) -> tuple:
@@ -68,6 +51,20 @@ def subscription_key(sub: Mapping) -> tuple:
 
 
 KEYS = {"topics": topic_key, "service_accounts": account_key, "subscriptions": subscription_key}
+
+
+def _deref(node):
+    return DEFS[node["$ref"].removeprefix("#/$defs/")] if isinstance(node, dict) and "$ref" in node else node
+
+
+SECTIONS = {section: _deref(MANIFEST_SCHEMA["properties"][section]["items"]) for section in KEYS}
+RECORDS = (MANIFEST_SCHEMA, *DEFS.values())  # mappings of named fields: the document, a resource, a schema entry
+TOP_MESSAGES = {"apiVersion": f"Use apiVersion: {API_VERSION}.", "kind": f"Use kind: {KIND}.",
+                "team": "Name the team by its slug.", **dict.fromkeys(SECTIONS, "Must be a list.")}
+# JSON Schema counts 3.0 as an integer; a manifest's whole numbers are written without a fraction (nor as true).
+_TYPES = Draft202012Validator.TYPE_CHECKER.redefine(
+    "integer", lambda _checker, value: isinstance(value, int) and not isinstance(value, bool))
+VALIDATOR = validators.extend(Draft202012Validator, type_checker=_TYPES)(MANIFEST_SCHEMA)
 
 
 def load(text: str | bytes, content_type: str = "") -> dict:
@@ -99,7 +96,7 @@ def load(text: str | bytes, content_type: str = "") -> dict:
         except RecursionError:
             raise ManifestError({WHOLE: ["The manifest is nested too deeply."]}) from None
     if not isinstance(document, dict):
-        raise ManifestError({WHOLE: ["The manifest must be a mapping with apiVersion, kind, team and resources."]})
+        raise ManifestError({WHOLE: [NOT_A_MAPPING]})
     return document
 
 
@@ -111,106 +108,160 @@ def split_options(document: dict) -> tuple[dict, dict]:
 
 def validate(document: Mapping) -> dict:
     """The manifest with every optional field present (``None`` when left out); ManifestError otherwise."""
-    errors: dict[str, list[str]] = {}
-    _unknown(errors, "", document, TOP_FIELDS)
-    if document.get("apiVersion") != API_VERSION:
-        errors["apiVersion"] = [f"Use apiVersion: {API_VERSION}."]
-    if document.get("kind") != KIND:
-        errors["kind"] = [f"Use kind: {KIND}."]
-    team = document.get("team")
-    if not isinstance(team, str) or not team:
-        errors["team"] = ["Name the team by its slug."]
-    result = {"apiVersion": API_VERSION, "kind": KIND, "team": team}
-    for section, fields in SECTIONS.items():
-        items = document.get(section)
-        if items is None:
-            result[section] = []
-            continue
-        if not isinstance(items, list):
-            errors[section] = ["Must be a list."]
-            result[section] = []
-            continue
-        result[section] = [_item(errors, f"{section}[{i}]", item, fields) for i, item in enumerate(items)]
-        _duplicates(errors, section, result[section])
-    if errors:
+    found = _schema_problems(document)
+    if isinstance(document, dict):
+        found += _duplicates(document)
+    if found:
+        errors: dict[str, list[str]] = {}
+        for _, path, message in sorted(found, key=lambda problem: problem[0]):
+            errors.setdefault(path, [message])
         raise ManifestError(errors)
+    result = {"apiVersion": API_VERSION, "kind": KIND, "team": document["team"]}
+    for section, schema in SECTIONS.items():
+        result[section] = [_filled(item, schema) for item in document.get(section) or []]
     return result
 
 
-def _unknown(errors: dict, prefix: str, item: Mapping, allowed) -> None:
-    for field in item:
-        if field not in allowed:
-            close = difflib.get_close_matches(str(field), allowed, n=1)
-            hint = f"; did you mean {close[0]}?" if close else f"; use {', '.join(allowed)}."
-            errors[f"{prefix}{field}"] = [f"unknown field{hint}"]
-
-
-def _item(errors: dict, path: str, item, fields: dict) -> dict:
-    if not isinstance(item, dict):
-        errors[path] = ["Must be a mapping of fields."]
-        return {}
-    _unknown(errors, f"{path}.", item, fields)
+def _filled(item: Mapping, schema: dict) -> dict:
+    """Every field of the record: its value, else the schema's default, else None."""
     result = {}
-    for field, (kind, required, choices) in fields.items():
+    for field, spec in schema["properties"].items():
         value = item.get(field)
-        where = f"{path}.{field}"
         if value is None:
-            if required:
-                errors[where] = ["This field is required."]
-            result[field] = None
-            continue
-        problem = _type_problem(kind, value)
-        if problem:
-            errors[where] = [problem]
-        elif choices and value not in choices:
-            errors[where] = [f"Choose one of {', '.join(choices)}."]
-        elif kind == "str" and required and not value.strip():
-            errors[where] = ["This field is required."]
-        if kind == "schemas" and not problem:
-            value = {side: _schema(errors, f"{where}.{side}", spec) for side, spec in value.items()}
+            value = spec.get("default")
+        elif field == "schemas":
+            value = {side: _filled(entry, SCHEMA_ENTRY) for side, entry in value.items()}
         result[field] = value
     return result
 
 
-def _type_problem(kind: str, value) -> str:
-    if kind == "str" and not isinstance(value, str):
-        return "Must be text."
-    if kind == "int" and (isinstance(value, bool) or not isinstance(value, int)):
-        return "Must be a whole number."
-    if kind == "bool" and not isinstance(value, bool):
-        return "Must be true or false."
-    if kind == "tags" and not (isinstance(value, list) and all(isinstance(t, str) for t in value)):
-        return "Must be a list of words."
-    if kind == "configs":
-        if not isinstance(value, dict):
-            return "Must be a mapping of config names to values."
-        if not all(isinstance(v, (str, int, float, bool)) for v in value.values()):
-            return "Config values must be text, numbers or true/false."
-    if kind == "schemas":
-        if not isinstance(value, dict):
-            return "Must be a mapping with key and/or value."
-        if set(value) - set(SIDES):
-            return f"Only key and value; not {', '.join(sorted(map(str, set(value) - set(SIDES))))}."
-    return ""
+Problem = tuple[tuple, str, str]  # (position in the document, path, message)
 
 
-def _schema(errors: dict, path: str, spec) -> dict:
-    result = _item(errors, path, spec, SCHEMA_FIELDS)
-    if result and result.get("format") is None:
-        result["format"] = "AVRO"
-    return result
+def _schema_problems(document) -> list[Problem]:
+    """Each schema error in the portal's words, one message per path. A type error comes before other
+    errors at the same place (text that is not text is not also "not a choice"), and a field refused as a
+    whole (``schemas`` with an unknown side) hides what is inside it."""
+    found: dict[tuple, tuple[str, str]] = {}
+    for error in sorted(VALIDATOR.iter_errors(document), key=lambda error: error.validator != "type"):
+        for where, path, message in _worded(error):
+            found.setdefault(where, (path, message))
+    return [(_position(where, document), path, message) for where, (path, message) in found.items()
+            if not any(where[:n] in found for n in range(len(where)))]
 
 
-def _duplicates(errors: dict, section: str, items: list[dict]) -> None:
-    seen: dict[tuple, int] = {}
-    for index, item in enumerate(items):
-        if not item or any(item.get(f) is None for f, (_, required, _) in SECTIONS[section].items() if required):
-            continue
-        key = KEYS[section](item)
-        if key in seen:
-            errors[f"{section}[{index}]"] = [f"Duplicate of {section}[{seen[key]}]."]
+def _path(where: tuple) -> str:
+    text = ""
+    for part in where:
+        text += f"[{part}]" if isinstance(part, int) else f".{part}" if text else str(part)
+    return text
+
+
+def _nodes(where: tuple) -> list:
+    """The schema of each value along ``where``: the document's first, the value's own last."""
+    nodes = [MANIFEST_SCHEMA]
+    for part in where:
+        node = nodes[-1] if isinstance(nodes[-1], dict) else {}
+        if isinstance(part, int) and "items" in node:
+            nodes.append(_deref(node["items"]))
         else:
-            seen[key] = index
+            nodes.append(_deref(node.get("properties", {}).get(part, node.get("additionalProperties"))))
+    return nodes
+
+
+def _position(where: tuple, document) -> tuple:
+    """Document order: list items by index, a resource's fields in schema order after its unknown fields,
+    other mappings (a topic's schemas) as written."""
+    position, value = [], document
+    for part, node in zip(where, _nodes(where), strict=False):
+        if isinstance(value, list):
+            position.append(part)
+        elif _is_record(node):
+            fields = list(node["properties"])
+            position.append(fields.index(part) if part in fields else -1)
+        else:
+            position.append(list(value).index(part))
+        value = value[part] if isinstance(value, list) else value.get(part)  # a missing field ends a path
+    return tuple(position)
+
+
+def _is_record(node) -> bool:
+    return any(node is record for record in RECORDS)
+
+
+def _worded(error) -> Iterator[tuple[tuple, str, str]]:
+    """(where, path, message) for one ``jsonschema`` error."""
+    where = tuple(error.absolute_path)
+    nodes = _nodes(where)
+    depth = max(n for n, node in enumerate(nodes) if _is_record(node))
+    record, rest, keyword = where[:depth], where[depth:], error.validator
+    if not rest:  # the document, a resource or a schema entry as a whole
+        if keyword == "type":
+            yield record, _path(record) or WHOLE, "Must be a mapping of fields." if record else NOT_A_MAPPING
+        elif keyword == "additionalProperties":
+            known = tuple(error.schema["properties"])
+            for field in (field for field in error.instance if field not in known):
+                path = f"{_path(record)}.{field}" if record else f"{field}"
+                yield (*record, field), path, _unknown(field, known)
+        elif keyword == "required":
+            for field in error.validator_value:
+                if field not in error.instance:
+                    yield (*record, field), _path((*record, field)), REQUIRED if record else TOP_MESSAGES[field]
+        else:
+            yield record, _path(record) or WHOLE, error.message
+        return
+    where = (*record, rest[0])
+    yield where, _path(where), _field_message(error, rest) if record else TOP_MESSAGES[rest[0]]
+
+
+def _unknown(field, known: tuple[str, ...]) -> str:
+    close = difflib.get_close_matches(str(field), known, n=1)
+    return f"unknown field; did you mean {close[0]}?" if close else f"unknown field; use {', '.join(known)}."
+
+
+def _field_message(error, rest: tuple) -> str:
+    """The message for a field (``rest[0]``) of a record, for an error at or inside its value."""
+    field, keyword, instance = rest[0], error.validator, error.instance
+    if field == "tags":
+        return "Must be a list of words."
+    if field == "configs":
+        if len(rest) == 1:
+            return "Must be a mapping of config names to values."
+        return "Config values must be text, numbers or true/false."
+    if field == "schemas" and keyword == "type":
+        return "Must be a mapping with key and/or value."
+    if field == "schemas" and keyword == "additionalProperties":
+        return f"Only key and value; not {', '.join(sorted(map(str, set(instance) - set(SIDES))))}."
+    if keyword == "type":
+        declared = [kind for kind in (error.validator_value if isinstance(error.validator_value, list)
+                                      else [error.validator_value]) if kind != "null"]
+        return REQUIRED if instance is None else TYPE_MESSAGES.get(declared[0], error.message)
+    if keyword == "enum":
+        return f"Choose one of {', '.join(str(v) for v in error.validator_value if v is not None)}."
+    if keyword == "pattern":  # a required name that is blank
+        return REQUIRED
+    return error.message
+
+
+def _duplicates(document: Mapping) -> list[Problem]:
+    """The same resource twice in a section (resources are keyed by cluster and name, not compared whole)."""
+    found = []
+    for section, schema in SECTIONS.items():
+        items = document.get(section)
+        if not isinstance(items, list):
+            continue
+        seen: dict[tuple, int] = {}
+        for index, item in enumerate(items):
+            if not isinstance(item, dict) or any(item.get(field) is None for field in schema["required"]):
+                continue
+            try:
+                first = seen.setdefault(KEYS[section](item), index)
+            except TypeError:  # a list or mapping where text belongs: refused by the schema already
+                continue
+            if first != index:
+                found.append(((*_position((section,), document), math.inf, index), f"{section}[{index}]",
+                              f"Duplicate of {section}[{first}]."))
+    return found
 
 
 def sort_key(section: str, item: Mapping) -> tuple:
@@ -233,22 +284,22 @@ _Dumper.add_representer(str, _represent_str)
 def ordered(manifest: Mapping) -> dict:
     """The manifest in render order: fixed field order, lists sorted, fields left out (None) dropped."""
     result = {"apiVersion": API_VERSION, "kind": KIND, "team": manifest["team"]}
-    for section, fields in SECTIONS.items():
+    for section, schema in SECTIONS.items():
         items = sorted(manifest.get(section) or [], key=lambda item, s=section: sort_key(s, item))
-        result[section] = [_ordered_item(item, fields) for item in items]
+        result[section] = [_ordered_item(item, schema) for item in items]
     return result
 
 
-def _ordered_item(item: Mapping, fields: dict) -> dict:
+def _ordered_item(item: Mapping, schema: dict) -> dict:
     result = {}
-    for field, (kind, _, _) in fields.items():
+    for field in schema["properties"]:
         value = item.get(field)
         if value is None:
             continue
-        if kind == "configs":
+        if field == "configs":
             value = {key: value[key] for key in sorted(value)}
-        elif kind == "schemas":
-            value = {side: _ordered_item(value[side], SCHEMA_FIELDS) for side in SIDES if side in value}
+        elif field == "schemas":
+            value = {side: _ordered_item(value[side], SCHEMA_ENTRY) for side in SIDES if side in value}
         result[field] = value
     return result
 

@@ -11,7 +11,8 @@ import hashlib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
-from onboarding.gitops.manifest import SCHEMA_FIELDS, SIDES, account_key, subscription_key, topic_key
+from onboarding.gitops.manifest import SIDES, account_key, subscription_key, topic_key
+from onboarding.gitops.manifest_schema import SCHEMA_ENTRY
 from onboarding.schemas.validation import fingerprint
 
 CREATE, UPDATE, DELETE, UNCHANGED = "create", "update", "delete", "unchanged"
@@ -121,7 +122,7 @@ def _schema_action(key: tuple, path: str, desired: dict, current: Mapping | None
                    fingerprint: Callable[[str, str], str]) -> Action:
     if current is None:
         return Action(CREATE, "schema", key, path, desired)
-    changes = _changes(desired, current, [f for f in SCHEMA_FIELDS if f != "schema"])
+    changes = _changes(desired, current, [f for f in SCHEMA_ENTRY["properties"] if f != "schema"])
     if fingerprint(desired["schema"], desired["format"]) != fingerprint(current["schema"], current["format"]):
         changes["schema"] = {"old": current["schema"], "new": desired["schema"]}
     return Action(UPDATE if changes else UNCHANGED, "schema", key, path, desired, changes)
