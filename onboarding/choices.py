@@ -40,5 +40,15 @@ class SchemaFormat(models.TextChoices):
     PROTOBUF = "PROTOBUF", "Protobuf"
 
 
+class TopicVisibility(models.TextChoices):
+    PUBLIC = "public", "Public: every team can find it and subscribe"
+    PRIVATE = "private", "Private: visible to its team only"
+
+
+class SubscriptionMode(models.TextChoices):
+    DIRECT = "direct", "Direct read access"
+    ROUTED = "routed", "Routed copies into our topic"
+
+
 COMPATIBILITY_MODES: tuple[str, ...] = tuple(Compatibility.values)
 SCHEMA_FORMATS: tuple[str, ...] = tuple(SchemaFormat.values)

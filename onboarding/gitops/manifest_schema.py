@@ -9,15 +9,13 @@ twice (resources are keyed by cluster and name, not compared whole), and that a 
 
 from __future__ import annotations
 
-from onboarding.choices import COMPATIBILITY_MODES, SCHEMA_FORMATS, SchemaFormat
+from onboarding.choices import COMPATIBILITY_MODES, SCHEMA_FORMATS, SchemaFormat, SubscriptionMode, TopicVisibility
 
 API_VERSION = "portal/v1"
 KIND = "TeamManifest"
 SIDES = ("key", "value")
-# The models' Topic.Visibility and Subscription.Mode values; onboarding.choices does not hold these two lists,
-# so they are spelled here and a unit test holds them equal to the models.
-VISIBILITIES = ("public", "private")
-MODES = ("direct", "routed")
+VISIBILITIES = tuple(TopicVisibility.values)
+MODES = tuple(SubscriptionMode.values)
 
 NAME = {"type": "string", "pattern": r"\S"}  # required text: present, not null, not blank
 TEXT = {"type": ["string", "null"]}  # optional fields accept null: "left out, not managed"

@@ -3,6 +3,7 @@ from django.core.validators import RegexValidator
 from django.db import models
 from django.db.models import Q
 
+from onboarding.choices import SubscriptionMode
 from onboarding.models.clusters import Cluster
 from onboarding.models.reconciled import Reconciled
 from onboarding.models.teams import Team
@@ -51,9 +52,7 @@ class Subscription(Reconciled):
     """Team B's access to team A's topic: direct READ access, or routed copies of matching events
     into B's own topic. Approval state is separate from apply status (``status``)."""
 
-    class Mode(models.TextChoices):
-        DIRECT = "direct", "Direct read access"
-        ROUTED = "routed", "Routed copies into our topic"
+    Mode = SubscriptionMode
 
     class Decision(models.TextChoices):
         REQUESTED = "requested", "Waiting for approval"

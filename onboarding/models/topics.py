@@ -2,6 +2,7 @@ from django.contrib.postgres.fields import ArrayField
 from django.db import models
 from django.db.models import Q
 
+from onboarding.choices import TopicVisibility
 from onboarding.models.clusters import Cluster
 from onboarding.models.reconciled import Reconciled, ResourceStatus
 from onboarding.models.teams import Team
@@ -10,9 +11,7 @@ from onboarding.models.teams import Team
 class Topic(Reconciled):
     """A Kafka topic as the owning team wants it; the topic reconciler makes the cluster match."""
 
-    class Visibility(models.TextChoices):
-        PUBLIC = "public", "Public: every team can find it and subscribe"
-        PRIVATE = "private", "Private: visible to its team only"
+    Visibility = TopicVisibility
 
     class DriftReaction(models.TextChoices):
         CLUSTER_DEFAULT = "", "Cluster default"
