@@ -36,7 +36,7 @@ def write_compacted(connection: KafkaConnection, topic: str, records: Mapping[st
     outcomes: dict[str, PlatformError | None] = {}
     for key, value in records.items():
         try:
-            _produce_and_wait(producer, topic, key, value, timeout)
+            produce_and_wait(producer, topic, key, value, timeout)
             outcomes[key] = None
         except KafkaException as exc:
             outcomes[key] = translate(exc, f"write {topic}")
@@ -45,7 +45,8 @@ def write_compacted(connection: KafkaConnection, topic: str, records: Mapping[st
     return outcomes
 
 
-def _produce_and_wait(producer: Producer, topic: str, key: str, value: bytes | None, timeout: float) -> None:
+def produce_and_wait(producer: Producer, topic: str, key: str, value: bytes | None, timeout: float) -> None:
+    """One keyed record (None: a tombstone) through the caller's producer, delivered or raised."""
     errors = []
     producer.produce(topic, key=key.encode("utf-8"), value=value,
                      on_delivery=lambda err, _msg: errors.append(err) if err else None)

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 
 from confluent_kafka import OFFSET_BEGINNING, Consumer, KafkaError, KafkaException, TopicPartition
 
+from onboarding.platform.compacted import produce_and_wait
 from onboarding.routing.filters import FilterError, compile_filter
 
 logger = logging.getLogger(__name__)
@@ -187,21 +188,11 @@ class RulesTableReader:
         self._consumer.close()
 
 
-def _produce_and_wait(producer, topic: str, key: str, value: bytes | None, timeout: float) -> None:
-    errors = []
-    producer.produce(topic, key=key.encode("utf-8"), value=value,
-                     on_delivery=lambda err, _msg: errors.append(err) if err else None)
-    if producer.flush(timeout) > 0:
-        raise TimeoutError(f"rule {key!r} not delivered to {topic!r} within {timeout}s")
-    if errors:
-        raise KafkaException(errors[0])
-
-
 def rule_upsert(producer, topic: str, rule: Rule, *, timeout: float = 30.0) -> None:
     """Write (or replace) a rule and wait until the broker has it."""
-    _produce_and_wait(producer, topic, rule.subscription_id, rule.encode(), timeout)
+    produce_and_wait(producer, topic, rule.subscription_id, rule.encode(), timeout)
 
 
 def rule_delete(producer, topic: str, subscription_id: str, *, timeout: float = 30.0) -> None:
     """Write the tombstone that removes a rule (compaction later drops it entirely)."""
-    _produce_and_wait(producer, topic, subscription_id, None, timeout)
+    produce_and_wait(producer, topic, subscription_id, None, timeout)
