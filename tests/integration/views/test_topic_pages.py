@@ -140,3 +140,14 @@ def test_the_dashboard_counts_the_teams_topics_by_status(client_for, alice, many
     assert "29 pending" in html and "1 failed" in html
     assert "payments@example.org" in html and "Owner" in html
     assert "clinical.labs" not in html
+
+
+@pytest.mark.parametrize("query", ["q=card payments", "q=payments card&tag=cards", "q=t0 settlements&team=payments",
+                                   "status=failed", "visibility=public&team=clinical", "team=clinical&q=LABS"])
+def test_the_page_and_the_api_filter_a_list_alike(client_for, api_as, alice, many, query):
+    """One filterset serves both: the words of ``q`` must all match, in the page as in the API."""
+    page = listed(client_for(alice).get(reverse("onboarding:topic_list") + "?" + query + "&page_size=100"))
+    api = api_as(alice).get("/api/v1/topics/?" + query + "&page_size=100").json()["results"]
+
+    assert page == sorted(topic["name"] for topic in api)
+    assert page  # each query selects something, so the comparison says something
