@@ -134,6 +134,12 @@ class Registry:
                 "schema": data["schema"], "schemaType": data.get("schemaType") or "AVRO",
                 "references": data.get("references") or []}
 
+    def schema_by_id(self, schema_id: int) -> dict:
+        """The schema registered under this global id, whatever its subject (40403 when there is none)."""
+        data = self.request("GET", f"/schemas/ids/{int(schema_id)}")
+        return {"id": int(schema_id), "schema": data["schema"], "schemaType": data.get("schemaType") or "AVRO",
+                "references": data.get("references") or []}
+
     def lookup(self, subject: str, text: str, fmt: str) -> dict | None:
         """The registered version of this schema under the subject (id, version), or None."""
         data = self._request_or(None, {SUBJECT_NOT_FOUND, SCHEMA_NOT_FOUND, SUBJECT_SOFT_DELETED}, "POST",
