@@ -1,0 +1,459 @@
+"""The gateway's REST produce API, compatible with Confluent REST Proxy v3 (an ASGI app built with Starlette).
+
+* ``GET /v3/clusters``, ``GET /v3/clusters/{cluster_id}``: the one Kafka cluster, so v3 clients can find its id;
+* ``POST /v3/clusters/{cluster_id}/topics/{topic}/records``: one record and its delivery report, or a stream of
+  records (chunked, concatenated JSON) answered with one report per record, in order, one JSON object a line;
+* ``POST …/records:batch``: ``{"entries": [{"id", …record}]}`` answered 207 with successes and failures by id.
+
+Every answer that is not a delivery report is Confluent's ``{"error_code", "message"}``; payload problems add
+``errors``, a map from each field's path to what is wrong there, where Confluent gives one message.
+Authorisation is the grants table (``Authorization: Bearer pep_<key id>_<secret>``); the gateway never reads
+Postgres.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import json
+import logging
+import re
+import time
+import uuid
+from collections.abc import AsyncIterator, Awaitable
+from dataclasses import dataclass
+
+from anyio import from_thread
+from opentelemetry import propagate
+from opentelemetry.trace import SpanKind
+from starlette.applications import Starlette
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import ClientDisconnect, Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from onboarding.gateway.grants import Grant, GrantsTable
+from onboarding.gateway.record_error import RecordError
+from onboarding.gateway.records import encode_record
+from onboarding.gateway.server import DeliveryFailed, DeliveryProducer
+from onboarding.gateway.stream import iter_records
+from onboarding.platform.errors import PlatformError
+from portal.observability import tracing
+from portal.request_id import well_formed
+
+logger = logging.getLogger(__name__)
+access_log = logging.getLogger("onboarding.gateway.access")
+
+MAX_BODY_BYTES = 8 * 1024 * 1024  # one request that is not a stream; larger ones are refused with 413
+MAX_RECORD_BYTES = 1024 * 1024  # one record of a stream (Kafka's default max.message.bytes is about this)
+MAX_BATCH_ENTRIES = 1000
+MAX_IN_FLIGHT = 1000  # records of one stream produced but not yet reported: reading pauses beyond this
+RETRY_AFTER_SECONDS = "1"
+_TRACEPARENT = re.compile(r"[0-9a-f]{2}-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}")
+
+
+# --------------------------------------------------------------------------------------------------- errors
+class Refusal(Exception):
+    """An answer other than a delivery report: Confluent's error body, with our ``errors`` map when known."""
+
+    def __init__(self, status: int, error_code: int, message: str, *, errors: dict | None = None,
+                 headers: dict | None = None):
+        super().__init__(message)
+        self.status, self.error_code, self.message = status, error_code, message
+        self.errors, self.headers = errors, headers or {}
+
+    def body(self) -> dict:
+        body = {"error_code": self.error_code, "message": self.message}
+        if self.errors is not None:
+            body["errors"] = self.errors
+        return body
+
+    def response(self) -> JSONResponse:
+        return JSONResponse(self.body(), status_code=self.status, headers=self.headers)
+
+
+def _unauthorized() -> Refusal:
+    # One answer for unknown, wrong, expired and revoked tokens: a caller learns nothing about which.
+    return Refusal(401, 40101, "Unauthorized: a valid gateway token is required (Authorization: Bearer pep_…).",
+                   headers={"WWW-Authenticate": 'Bearer realm="event-gateway"'})
+
+
+# ------------------------------------------------------------------------------------------------ the app
+@dataclass
+class Gateway:
+    """What the routes share: the grants (followed by table.GrantsReader), the producer, the schema cache."""
+
+    grants: GrantsTable
+    producer: DeliveryProducer
+    schemas: object  # writer_schemas.RegistrySchemas (or anything encode_record accepts)
+    validate: bool = True
+
+
+def create_app(*, gateway: Gateway):
+    """The ASGI app: Starlette's routes behind the request-id middleware."""
+    routes = [
+        Route("/v3/clusters", _clusters, methods=["GET"]),
+        Route("/v3/clusters/{cluster_id}", _cluster, methods=["GET"]),
+        Route("/v3/clusters/{cluster_id}/topics/{topic}/records", _produce, methods=["POST"]),
+        Route("/v3/clusters/{cluster_id}/topics/{topic}/records:batch", _produce_batch, methods=["POST"]),
+    ]
+    app = Starlette(routes=routes, exception_handlers={Refusal: _refused, 404: _not_found, 405: _not_allowed})
+    app.state.gateway = gateway
+    return RequestIdMiddleware(app)
+
+
+async def _refused(request: Request, exc: Exception) -> Response:
+    return exc.response()
+
+
+async def _not_found(request: Request, exc: Exception) -> Response:
+    return Refusal(404, 404, f"No such endpoint: {request.method} {request.url.path}").response()
+
+
+async def _not_allowed(request: Request, exc: Exception) -> Response:
+    return Refusal(405, 405, f"Method {request.method} not allowed here").response()
+
+
+class RequestIdMiddleware:
+    """Answers ``X-Request-ID`` (the caller's when well formed, as the portal's rule says, else a new one) and
+    writes the access log line with it. Plain ASGI, so a streamed answer is not buffered."""
+
+    def __init__(self, app):
+        self.app = app
+        self.state = app.state
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+        given = dict(scope["headers"]).get(b"x-request-id", b"").decode("latin-1")
+        request_id = given if well_formed(given) else uuid.uuid4().hex
+        scope.setdefault("state", {})["request_id"] = request_id
+        started, status = time.monotonic(), [0]
+
+        async def send_with_id(message):
+            if message["type"] == "http.response.start":
+                status[0] = message["status"]
+                message["headers"] = [*message.get("headers", []), (b"x-request-id", request_id.encode())]
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_with_id)
+        finally:
+            access_log.info("%s %s %s", scope["method"], scope["path"], status[0], extra={
+                "method": scope["method"], "path": scope["path"], "status": status[0], "request_id": request_id,
+                "duration_ms": round((time.monotonic() - started) * 1000, 1)})
+
+
+# --------------------------------------------------------------------------------------------- clusters
+def _authenticate(request: Request) -> Grant:
+    scheme, _, token = request.headers.get("authorization", "").partition(" ")
+    grant = request.app.state.gateway.grants.authenticate(token.strip()) if scheme.lower() == "bearer" else None
+    if grant is None:
+        raise _unauthorized()
+    return grant
+
+
+def _cluster_body(request: Request, cluster_id: str) -> dict:
+    base = f"{str(request.base_url).rstrip('/')}/v3/clusters/{cluster_id}"
+    return {"kind": "KafkaCluster", "metadata": {"self": base, "resource_name": f"crn:///kafka={cluster_id}"},
+            "cluster_id": cluster_id, "topics": {"related": f"{base}/topics"}}
+
+
+def _check_cluster(request: Request, cluster_id: str) -> None:
+    if cluster_id != request.app.state.gateway.producer.cluster_id:
+        raise Refusal(404, 40401, f"Cluster {cluster_id} cannot be found.")
+
+
+async def _clusters(request: Request) -> Response:
+    _authenticate(request)
+    cluster_id = request.app.state.gateway.producer.cluster_id
+    return JSONResponse({"kind": "KafkaClusterList", "metadata": {"self": str(request.url), "next": None},
+                         "data": [_cluster_body(request, cluster_id)]})
+
+
+async def _cluster(request: Request) -> Response:
+    _authenticate(request)
+    _check_cluster(request, request.path_params["cluster_id"])
+    return JSONResponse(_cluster_body(request, request.path_params["cluster_id"]))
+
+
+# ---------------------------------------------------------------------------------------------- produce
+class _Target:
+    """One authorised produce request: where records go, and how each becomes a delivery report."""
+
+    def __init__(self, request: Request, *, partitions: int):
+        self.gateway: Gateway = request.app.state.gateway
+        self.cluster_id = request.path_params["cluster_id"]
+        self.topic = request.path_params["topic"]
+        self.partitions = partitions
+        self.trace_headers = _trace_headers(request, self.topic)
+
+    async def submit(self, body: object) -> Awaitable[dict]:
+        """Encode and enqueue one record; the awaitable gives its report (a success or its own error).
+
+        Records are enqueued one after another, so the producer keeps their order; only the waits for the
+        broker's acknowledgements overlap.
+        """
+        try:
+            record = await run_in_threadpool(self._encode, body)  # may ask the registry: not on the loop
+            self._check_partition(record.partition)
+            headers = list(record.headers)
+            names = {name for name, _ in headers}
+            headers += [(name, value) for name, value in self.trace_headers if name not in names]
+            delivery = self.gateway.producer.produce(
+                topic=self.topic, key=record.key, value=record.value, headers=headers,
+                partition=record.partition, timestamp_ms=record.timestamp_ms)
+        except Refusal as exc:
+            return _done(exc.body())
+        except BufferError:
+            return _done(Refusal(429, 42901, "The gateway's producer queue is full; retry shortly.").body())
+        except Exception as exc:  # noqa: BLE001 - one record's failure is that record's report, never a 500
+            return _done(_failure(exc).body())
+        return asyncio.ensure_future(self._report(delivery, record))
+
+    def _encode(self, body: object):
+        return encode_record(body, topic=self.topic, schemas=self.gateway.schemas, validate=self.gateway.validate)
+
+    def _check_partition(self, partition: int | None) -> None:
+        if partition is not None and not 0 <= partition < self.partitions:
+            raise Refusal(404, 40402, f"Partition {partition} of topic {self.topic} cannot be found.",
+                          errors={"partition_id": [f"the topic has partitions 0 to {self.partitions - 1}"]})
+
+    async def _report(self, delivery: asyncio.Future, record) -> dict:
+        try:
+            done = await delivery
+        except DeliveryFailed as exc:
+            return _failure(exc).body()
+        return {"error_code": 200, "cluster_id": self.cluster_id, "topic_name": self.topic,
+                "partition_id": done.partition, "offset": done.offset, "timestamp": _iso(done.timestamp_ms),
+                "key": _part(record.key_type, record.key_size, record.key),
+                "value": _part(record.value_type, record.value_size, record.value)}
+
+
+def _failure(exc: Exception) -> Refusal:
+    """The report of a record that could not be produced, by what went wrong."""
+    if isinstance(exc, RecordError):
+        return Refusal(_status(exc.code), exc.code, "The record cannot be produced: " + str(exc), errors=exc.errors)
+    if isinstance(exc, PlatformError):  # the schema registry: not the record's fault
+        return Refusal(503, 50301, f"The schema registry is unavailable: {exc}")
+    if isinstance(exc, DeliveryFailed):
+        if exc.retriable:
+            return Refusal(503, 50301, f"Kafka did not accept the record in time: {exc}")
+        return Refusal(400, 40002, f"Kafka refused the record: {exc}")
+    if isinstance(exc, (ValueError, TypeError)) or type(exc).__name__ == "KafkaException":
+        # librdkafka checks some things itself at produce() time (e.g. a record over message.max.bytes).
+        return Refusal(400, 40002, f"Kafka refused the record: {exc}")
+    logger.exception("gateway: unexpected failure producing a record")
+    return Refusal(500, 50001, "Internal error while producing the record.")
+
+
+def _status(error_code: int) -> int:
+    """The HTTP status of a Confluent error code: its first three digits (40101 -> 401; 400 is itself)."""
+    return error_code if error_code < 1000 else error_code // 100
+
+
+def _done(report: dict) -> asyncio.Future:
+    future = asyncio.get_running_loop().create_future()
+    future.set_result(report)
+    return future
+
+
+def _part(kind: str | None, size: int, data: bytes | None) -> dict | None:
+    return None if data is None else {"type": kind, "size": size}
+
+
+def _iso(timestamp_ms: int | None) -> str | None:
+    if timestamp_ms is None:
+        return None
+    moment = dt.datetime.fromtimestamp(timestamp_ms / 1000, tz=dt.UTC)
+    return moment.isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def _trace_headers(request: Request, topic: str) -> list[tuple[str, bytes]]:
+    """The W3C trace context for the records' headers, so the consumers and the router join the caller's trace.
+
+    Without tracing in this process the caller's ``traceparent`` is passed through as it is (when well formed);
+    with it, a PRODUCER span of the gateway sits between the caller and the records.
+    """
+    incoming = {}
+    traceparent = request.headers.get("traceparent", "").strip()
+    if _TRACEPARENT.fullmatch(traceparent):
+        incoming["traceparent"] = traceparent
+        if request.headers.get("tracestate"):
+            incoming["tracestate"] = request.headers["tracestate"][:512]
+    if not tracing.enabled():
+        return [(name, value.encode("ascii", errors="replace")) for name, value in incoming.items()]
+    with tracing.tracer.start_as_current_span(f"{topic} publish", context=propagate.extract(incoming),
+                                              kind=SpanKind.PRODUCER, attributes={
+                                                  "messaging.system": "kafka",
+                                                  "messaging.destination.name": topic}):
+        return [(name, value.encode("ascii", errors="replace") if isinstance(value, str) else value)
+                for name, value in tracing.headers_with_context([])]
+
+
+async def _authorised_target(request: Request) -> _Target:
+    """401, 404 cluster, 403, 404 topic, in that order: who may not publish here learns nothing of the topic."""
+    grant = _authenticate(request)
+    _check_cluster(request, request.path_params["cluster_id"])
+    topic = request.path_params["topic"]
+    if not grant.may_produce(topic):
+        raise Refusal(403, 40301, f"Token {grant.principal} of team {grant.team} may not produce to {topic}.")
+    try:
+        partitions = await run_in_threadpool(request.app.state.gateway.producer.partitions, topic)
+    except DeliveryFailed as exc:
+        raise Refusal(503, 50301, f"Kafka metadata is unavailable: {exc}") from None
+    if partitions is None:
+        raise Refusal(404, 40403, f"Topic {topic} cannot be found.")
+    return _Target(request, partitions=partitions)
+
+
+async def _produce(request: Request) -> Response:
+    target = await _authorised_target(request)
+    if "content-length" in request.headers:
+        # A whole body: one record is answered as one report (its status is the report's).
+        items = await run_in_threadpool(lambda body: list(iter_records([body])), await _read_body(request))
+        if len(items) == 1 and not isinstance(items[0], RecordError):
+            report = await (await target.submit(items[0]))
+            status = _status(report["error_code"])
+            headers = {"Retry-After": RETRY_AFTER_SECONDS} if status == 429 else None
+            return JSONResponse(report, status_code=status, headers=headers)
+        if len(items) == 1:
+            return _failure(items[0]).response()
+        if not items:
+            raise Refusal(400, 400, "The request body holds no record.", errors={"$": ["no JSON object found"]})
+        source = _from_list(items)
+    else:
+        source = _streamed_records(request.stream())
+    return _ReportStream(_reports(target, source))
+
+
+async def _produce_batch(request: Request) -> Response:
+    target = await _authorised_target(request)
+    entries = _batch_entries(await _read_body(request))
+    pending = []
+    for entry in entries:  # enqueued in order; the acknowledgements are awaited together
+        record = {name: value for name, value in entry.items() if name != "id"}
+        pending.append((entry["id"], await target.submit(record)))
+    successes, failures = [], []
+    for entry_id, report in pending:
+        report = await report
+        if report["error_code"] == 200:
+            successes.append({"id": entry_id, **report})
+        else:
+            failures.append({"id": entry_id, **report})
+    return JSONResponse({"successes": successes, "failures": failures}, status_code=207)
+
+
+def _batch_entries(body: bytes) -> list[dict]:
+    try:
+        document = json.loads(body)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise Refusal(400, 400, f"The request body is not JSON: {exc}", errors={"$": [str(exc)]}) from None
+    entries = document.get("entries") if isinstance(document, dict) else None
+    if not isinstance(entries, list) or not entries:
+        raise Refusal(400, 400, "A batch is {\"entries\": [{\"id\": …, …record}]}.",
+                      errors={"entries": ["a non-empty list of records, each with an id"]})
+    if len(entries) > MAX_BATCH_ENTRIES:
+        raise Refusal(400, 400, f"A batch holds at most {MAX_BATCH_ENTRIES} entries.",
+                      errors={"entries": [f"{len(entries)} entries; at most {MAX_BATCH_ENTRIES}"]})
+    errors: dict[str, list[str]] = {}
+    seen: set[str] = set()
+    for index, entry in enumerate(entries):
+        entry_id = entry.get("id") if isinstance(entry, dict) else None
+        if not isinstance(entry_id, str) or not entry_id:
+            errors[f"entries[{index}].id"] = ["every entry needs a non-empty string id"]
+        elif entry_id in seen:
+            errors[f"entries[{index}].id"] = [f"id {entry_id!r} is used by an earlier entry"]
+        else:
+            seen.add(entry_id)
+    if errors:  # ids are how failures are reported: without them, nothing could be answered per entry
+        raise Refusal(400, 400, "Every batch entry needs its own id.", errors=errors)
+    return entries
+
+
+async def _read_body(request: Request) -> bytes:
+    try:
+        length = int(request.headers.get("content-length", "0"))
+    except ValueError:
+        length = MAX_BODY_BYTES + 1
+    if length > MAX_BODY_BYTES:
+        raise Refusal(413, 41301, f"The request body is larger than {MAX_BODY_BYTES} bytes; stream it instead.")
+    return await request.body()
+
+
+# --------------------------------------------------------------------------------------------- streaming
+_END = object()
+
+
+async def _streamed_records(chunks: AsyncIterator[bytes]) -> AsyncIterator[object]:
+    """stream.iter_records over the request's chunks as they arrive.
+
+    iter_records is a plain iterator over plain chunks; each step runs in a worker thread, which fetches the
+    next chunk back on the event loop when the parser asks for one (anyio.from_thread).
+    """
+
+    async def next_chunk() -> bytes | None:
+        try:
+            return await chunks.__anext__()
+        except StopAsyncIteration:
+            return None
+
+    def pull():
+        while (chunk := from_thread.run(next_chunk)) is not None:
+            yield chunk
+
+    records = iter_records(pull())
+    while (item := await run_in_threadpool(next, records, _END)) is not _END:
+        yield item
+
+
+async def _from_list(items: list) -> AsyncIterator[object]:
+    for item in items:
+        yield item
+
+
+async def _reports(target: _Target, source: AsyncIterator[object]) -> AsyncIterator[bytes]:
+    """One line per record, in the records' order, each written as soon as it and those before it are done.
+
+    A reader task keeps producing while earlier records wait for their acknowledgements; the bounded queue
+    stops it reading the request when MAX_IN_FLIGHT records are still unreported.
+    """
+    queue: asyncio.Queue = asyncio.Queue(maxsize=MAX_IN_FLIGHT)
+
+    async def read() -> None:
+        try:
+            async for item in source:
+                await queue.put(_done(_failure(item).body()) if isinstance(item, RecordError)
+                                else await target.submit(item))
+        except ClientDisconnect:
+            pass
+        except Exception as exc:  # noqa: BLE001 - reported as the stream's last line, not as a broken answer
+            await queue.put(_done(_failure(exc).body()))
+        finally:
+            await queue.put(None)
+
+    reader = asyncio.ensure_future(read())
+    try:
+        while (pending := await queue.get()) is not None:
+            yield (json.dumps(await pending, separators=(",", ":")) + "\n").encode("utf-8")
+    finally:
+        reader.cancel()
+
+
+class _ReportStream(Response):
+    """A streamed answer that only sends. Starlette's StreamingResponse also listens for a disconnect with
+    ``receive()`` on servers before ASGI 2.4 (uvicorn), which would take request chunks from the reader."""
+
+    media_type = "application/json"
+
+    def __init__(self, lines: AsyncIterator[bytes]):
+        self.lines = lines
+        self.status_code = 200
+        self.background = None
+        self.init_headers(None)
+
+    async def __call__(self, scope, receive, send) -> None:
+        await send({"type": "http.response.start", "status": self.status_code, "headers": self.raw_headers})
+        async for line in self.lines:
+            await send({"type": "http.response.body", "body": line, "more_body": True})
+        await send({"type": "http.response.body", "body": b"", "more_body": False})

@@ -1,0 +1,81 @@
+"""Run the event gateway: `python manage.py run_gateway [--host H] [--port P] [--grants-topic T]`."""
+
+import contextlib
+import logging
+import os
+import signal
+
+import uvicorn
+from django.conf import settings
+from django.core.management.base import BaseCommand
+
+from onboarding.gateway.app import Gateway, create_app
+from onboarding.gateway.server import DeliveryProducer
+from onboarding.gateway.table import GrantsReader, default_grants_topic
+from onboarding.gateway.writer_schemas import RegistrySchemas
+from onboarding.platform.compacted import ensure_compacted_topic
+from onboarding.platform.connection import default_kafka_connection
+from onboarding.platform.registry import Registry
+
+logger = logging.getLogger(__name__)
+
+
+def _setting(name: str, default: str) -> str:
+    # GATEWAY_HOST / GATEWAY_PORT belong in portal/settings.py; until declared there, the environment.
+    return str(getattr(settings, name, None) or os.environ.get(name) or default)
+
+
+class _Server(uvicorn.Server):
+    """uvicorn re-raises a captured SIGTERM once it has stopped, which would end the process before the
+    producer is flushed; here the signal only asks the server to stop, and the command then cleans up."""
+
+    @contextlib.contextmanager
+    def capture_signals(self):
+        previous = {sig: signal.signal(sig, self.handle_exit) for sig in (signal.SIGTERM, signal.SIGINT)}
+        try:
+            yield
+        finally:
+            for sig, handler in previous.items():
+                signal.signal(sig, handler)
+
+
+class Command(BaseCommand):
+    help = "Serve the REST produce API (Confluent REST Proxy v3 paths) until SIGTERM/SIGINT, then flush."
+    # The data plane needs Kafka and the registry only; skipping the checks keeps it independent of the database.
+    requires_system_checks = []
+
+    def add_arguments(self, parser):
+        parser.add_argument("--host", default=None, help="address to listen on (default GATEWAY_HOST, 127.0.0.1)")
+        parser.add_argument("--port", type=int, default=None, help="port (default GATEWAY_PORT, 8090)")
+        parser.add_argument("--grants-topic", default=None, help="compacted topic holding the gateway grants")
+
+    def handle(self, *args, **options):
+        from portal.observability.tracing import configure_tracing
+
+        configure_tracing("portal-gateway", instrument=("requests",))  # spans of registry lookups too
+        # The admin principal for now: a gateway principal with exactly the ACLs its grants need comes next.
+        connection = default_kafka_connection()
+        grants_topic = options["grants_topic"] or default_grants_topic()
+        ensure_compacted_topic(connection, grants_topic)
+        reader = GrantsReader(topic=grants_topic, kafka_config=connection.client_config())
+        producer = DeliveryProducer(kafka_config=connection.client_config())
+        registry = Registry()
+        try:
+            reader.start()  # every existing grant is known before the first request is accepted
+            producer.start()
+            app = create_app(gateway=Gateway(grants=reader.table, producer=producer,
+                                             schemas=RegistrySchemas(registry)))
+            host = options["host"] or _setting("GATEWAY_HOST", "127.0.0.1")
+            port = options["port"] or int(_setting("GATEWAY_PORT", "8090"))
+            # On SIGTERM/SIGINT uvicorn stops accepting, lets the requests in flight finish (their records are
+            # awaited), then returns here, where the producer is flushed.
+            server = _Server(uvicorn.Config(app, host=host, port=port, lifespan="off", log_config=None,
+                                                   access_log=False, timeout_graceful_shutdown=30))
+            self.stdout.write(f"gateway listening on http://{host}:{port} (grants from {grants_topic}, "
+                              f"cluster {producer.cluster_id})")
+            server.run()
+        finally:
+            undelivered = producer.close(timeout=30)
+            reader.stop()
+            registry.close()
+        self.stdout.write(f"gateway stopped; {undelivered} records undelivered")
