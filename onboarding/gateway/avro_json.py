@@ -11,12 +11,20 @@ fit is left for fastavro to refuse (when the portal's checks were skipped) rathe
 
 from __future__ import annotations
 
+import weakref
+
 from onboarding.schemas._avro_model import NAMED, AType
 from onboarding.schemas._avro_values import check_value
+
+# Types whose JSON form is already what fastavro writes (no bytes, fixed or union anywhere inside), so a value of
+# one passes untouched: most of a typical event, walked once per schema instead of once per record.
+_PLAIN: weakref.WeakKeyDictionary[AType, bool] = weakref.WeakKeyDictionary()
 
 
 def to_datum(t: AType, value: object, *, default: bool = False) -> object:
     """``value`` (Avro JSON, or a field default when ``default``) as fastavro's writer takes it for type ``t``."""
+    if _plain(t):
+        return value
     kind = t.kind
     if kind == "union":
         return _union(t, value, default)
@@ -40,12 +48,38 @@ def to_datum(t: AType, value: object, *, default: bool = False) -> object:
     return value
 
 
+def _plain(t: AType, visiting: frozenset = frozenset()) -> bool:
+    known = _PLAIN.get(t)
+    if known is not None:
+        return known
+    if t in visiting:
+        return True  # a recursive record: plain unless something else in it is not
+    inside = visiting | {t}
+    if t.kind in ("bytes", "fixed", "union"):
+        plain = False
+    elif t.kind == "record":
+        plain = all(_plain(field.type, inside) for field in t.fields)
+    elif t.kind in ("array", "map"):
+        plain = _plain(t.items, inside)
+    else:
+        plain = True
+    if not visiting:
+        _PLAIN[t] = plain  # only answers reached from the top are final (a cycle assumed plain above)
+    return plain
+
+
 def _branch_name(branch: AType) -> str:
     # fastavro names a union branch by its full name (named types) or by its kind (everything else).
     return branch.fullname if branch.kind in NAMED else branch.kind
 
 
 def _union(t: AType, value: object, default: bool) -> object:
+    if value is None:
+        return None
+    if not isinstance(value, dict) and all(_plain(branch) for branch in t.branches):
+        # Not a wrapped value, and no branch needs converting: fastavro picks the first branch it fits, as the
+        # portal's check does.
+        return value
     if not default and isinstance(value, dict) and len(value) == 1:
         ((key, inner),) = value.items()
         for branch in t.branches:

@@ -368,3 +368,19 @@ def test_an_oversized_record_stops_the_stream():
 def test_stream_records_go_straight_into_the_encoder(schemas):
     records = [encode(r, schemas) for r in iter_records([b'{"value":{"type":"STRING","data":"x"}}'])]
     assert records[0].value == b"x"
+
+
+def test_recursive_avro_types_and_defaults_fastavro_fills_in(schemas, registry):
+    node = {"type": "record", "name": "Node", "namespace": "clinic", "fields": [
+        {"name": "label", "type": "string"}, {"name": "unit", "type": "string", "default": "mmHg"},
+        {"name": "next", "type": ["null", "Node"], "default": None}]}
+    registry.register("chain-value", node)
+    data = {"label": "a", "next": {"label": "b", "next": {"clinic.Node": {"label": "c", "unit": "bpm"}}}}
+    record = encode_record({"value": {"type": "AVRO", "data": data}}, topic="chain", schemas=schemas)
+    assert read_avro(record.value, node)[1] == {"label": "a", "unit": "mmHg", "next": {
+        "label": "b", "unit": "mmHg", "next": {"label": "c", "unit": "bpm", "next": None}}}
+    plain = {"type": "record", "name": "Reading", "fields": [
+        {"name": "value", "type": "double"}, {"name": "unit", "type": "string", "default": "mmHg"}]}
+    registry.register("readings-value", plain)
+    record = encode_record({"value": {"type": "AVRO", "data": {"value": 120}}}, topic="readings", schemas=schemas)
+    assert read_avro(record.value, plain)[1] == {"value": 120.0, "unit": "mmHg"}
