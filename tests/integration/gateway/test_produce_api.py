@@ -264,3 +264,28 @@ def test_a_revoked_token_is_refused_once_its_tombstone_is_read(gateway, team, ma
 
     wait_for(lambda: gateway.post(url, headers=team.headers, json={"value": {"data": 2}}).status_code == 401,
              timeout=30, interval=0.1, message="the revoked token to be refused")
+
+
+ORDER = {"type": "record", "name": "Order", "namespace": "gateway.api",
+         "fields": [{"name": "id", "type": "string"}, {"name": "amount", "type": "long"}]}
+
+
+def test_an_avro_value_is_validated_then_produced_in_the_wire_format(gateway, team, make_topic, registry,
+                                                                      registry_subjects):
+    topic = make_topic(f"payments.gw-avro-{uuid.uuid4().hex[:8]}")
+    registry_subjects.append(f"{topic}-value")
+    schema_id = registry.register(f"{topic}-value", ORDER, schemaType="AVRO")
+    url = records_url(gateway, topic)
+
+    bad = gateway.post(url, headers=team.headers, json={"value": {"type": "AVRO", "data": {"id": "o-1",
+                                                                                         "amount": "ten"}}})
+    assert (bad.status_code, bad.json()["error_code"]) == (422, 42206)
+    assert any(path.startswith("value.data.amount") for path in bad.json()["errors"]), bad.json()
+    good = gateway.post(url, headers=team.headers, json={"value": {"type": "AVRO", "data": {"id": "o-1",
+                                                                                          "amount": 10}}})
+
+    assert good.status_code == 200, good.text
+    assert good.json()["value"]["type"] == "AVRO"
+    [message] = read_back(topic, 0, good.json()["offset"])
+    assert message.value()[:5] == b"\x00" + schema_id.to_bytes(4, "big")  # the one record produced is the good one
+    assert good.json()["offset"] == 0
