@@ -371,6 +371,8 @@ for _network in METRICS_ALLOWED_IPS:
 # writes the rules where the router reads them.
 ROUTER_RULES_TOPIC = env_str("ROUTER_RULES_TOPIC", "_portal.routing-rules")
 ROUTER_GROUP_ID = env_str("ROUTER_GROUP_ID", "portal-router")
+# The gateway's grants table (one row per team token); the access reconciler writes it where the gateway reads it.
+GATEWAY_GRANTS_TOPIC = env_str("GATEWAY_GRANTS_TOPIC", "_portal.gateway-grants")
 # How long a killed router's open transaction (holding back read_committed readers) and its group membership
 # linger; tests shorten them.
 ROUTER_TRANSACTION_TIMEOUT_MS = env_int("ROUTER_TRANSACTION_TIMEOUT_MS", 60000, minimum=1000)

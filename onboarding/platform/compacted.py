@@ -4,13 +4,16 @@ grants, mappings and aggregation definitions to come).
 The adapter knows keys and bytes only; each table's format lives with the process that reads it, and the
 reconciler that writes the table encodes the rows. One partition keeps every change in one total order;
 compaction keeps only the latest value per key, so reading a table from the beginning stays cheap forever.
+A reconciler reads its table back (``read_compacted``) to write only the rows that changed.
 """
 
 from __future__ import annotations
 
+import time
+import uuid
 from collections.abc import Mapping
 
-from confluent_kafka import KafkaError, KafkaException, Producer
+from confluent_kafka import Consumer, KafkaError, KafkaException, Producer, TopicPartition
 from confluent_kafka.admin import AdminClient, NewTopic
 
 from onboarding.platform.connection import KafkaConnection
@@ -69,3 +72,80 @@ def ensure_compacted_topic(connection: KafkaConnection, topic: str, *, timeout: 
     except KafkaException as exc:
         if exc.args[0].code() != KafkaError.TOPIC_ALREADY_EXISTS:
             raise translate(exc, "create topic") from None
+
+
+def read_compacted(connection: KafkaConnection, topic: str, *, timeout: float = 30.0) -> dict[str, bytes]:
+    """The table as it stands: the latest value per key, read from the beginning to the end offsets seen
+    at the start (a tombstone removes its key; records written meanwhile wait for the next read).
+
+    The consumer is assigned the partitions itself and never joins or commits to a group (``group.id`` is
+    a throwaway name librdkafka wants), so a read leaves no trace on the cluster. An absent topic, a
+    timeout or a broker error raises PlatformError.
+    """
+    consumer = Consumer({
+        **connection.client_config(),
+        "group.id": f"_portal-table-{uuid.uuid4().hex}",
+        "enable.auto.commit": False,
+        "enable.auto.offset.store": False,
+        "enable.partition.eof": True,
+        "isolation.level": "read_committed",
+        "socket.connection.setup.timeout.ms": 5000,
+    })
+    try:
+        return _read_table(consumer, topic, timeout)
+    except KafkaException as exc:
+        raise translate(exc, f"read {topic}") from None
+    finally:
+        consumer.close()
+
+
+def _read_table(consumer: Consumer, topic: str, timeout: float) -> dict[str, bytes]:
+    deadline = time.monotonic() + timeout
+    described = consumer.list_topics(topic=topic, timeout=timeout).topics.get(topic)
+    if described is None or described.error is not None or not described.partitions:
+        # The writer creates its table before reading it, so absence is a moment of metadata lag.
+        raise PlatformError(f"The table topic {topic} is not on the cluster (yet).", retryable=True,
+                            code="UNKNOWN_TOPIC_OR_PART")
+    ends, assignments = {}, []
+    for partition in sorted(described.partitions):
+        low, high = consumer.get_watermark_offsets(TopicPartition(topic, partition), timeout=_left(deadline))
+        if high > low:
+            ends[partition] = high
+            assignments.append(TopicPartition(topic, partition, low))
+    table: dict[str, bytes] = {}
+    if not assignments:
+        return table
+    consumer.assign(assignments)
+    pending = set(ends)
+    while pending:
+        if time.monotonic() >= deadline:
+            raise PlatformError(f"Kafka did not send the table {topic} within {timeout:.0f} seconds.",
+                                retryable=True, code="_TIMED_OUT")
+        message = consumer.poll(min(1.0, _left(deadline)))
+        if message is None:
+            continue
+        error = message.error()
+        if error is not None:
+            if error.code() != KafkaError._PARTITION_EOF:
+                raise KafkaException(error)
+            # The end (for read_committed, the last stable offset): compaction or transaction markers may
+            # leave no record at end - 1.
+            pending.discard(message.partition())
+            continue
+        partition, offset = message.partition(), message.offset()
+        if partition not in pending or offset >= ends[partition]:
+            pending.discard(partition)  # past the end seen at the start: the next read has it
+            continue
+        if message.key() is not None:
+            key = message.key().decode("utf-8", errors="replace")
+            if message.value() is None:
+                table.pop(key, None)
+            else:
+                table[key] = message.value()
+        if offset + 1 >= ends[partition]:
+            pending.discard(partition)
+    return table
+
+
+def _left(deadline: float) -> float:
+    return max(0.1, deadline - time.monotonic())

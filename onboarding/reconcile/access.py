@@ -5,7 +5,8 @@ One run per cluster, one AdminClient, one request per kind (credentials, describ
 delete ACLs). ACLs are computed for whole principals: every principal touched by a claimed row gets
 exactly the ACLs the desired state gives it, so a missed change is corrected by the next run.
 Service accounts keep status and last_error only (ApplyAttempt needs a topic); subscription
-attempts are recorded against the source topic.
+attempts are recorded against the source topic. Every run then converges the gateway's grants
+table (reconcile/gateway.py).
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from onboarding.models import ApplyAttempt, Cluster, ResourceStatus, ServiceAcco
 from onboarding.platform import PlatformError
 from onboarding.platform.connection import kafka_connection_for
 from onboarding.platform.kafka_acls import KafkaAcls
-from onboarding.reconcile import access_plan, claims
+from onboarding.reconcile import access_plan, claims, gateway
 from onboarding.reconcile.access_plan import AccountInput, DirectAccessInput
 from onboarding.reconcile.claims import RunReport
 from onboarding.reconcile.topics_plan import DesiredTopic
@@ -82,17 +83,27 @@ def reconcile_access(cluster_id: int) -> RunReport:
     subs = claims.claim(due_subscriptions(cluster_id), report.run_id,
                         related=("source", "destination", "service_account", "subscriber"))
     report.claimed = len(accounts) + len(subs)
-    if not report.claimed:
+    cluster = Cluster.objects.filter(pk=cluster_id).first()
+    if cluster is None:
         return report
+    admin = _apply_claimed(cluster, accounts, subs, report) if report.claimed else None
+    # Every run also converges the gateway's grants (a token change claims no row here); its failure is
+    # logged and retried, never charged to the accounts and subscriptions recorded above.
+    gateway.converge(report, cluster, admin, replication_factor=_replication_factor)
+    return report
+
+
+def _apply_claimed(cluster: Cluster, accounts, subs, report: RunReport) -> KafkaAcls | None:
+    """Apply and record the claimed rows; the run's adapter, for the grants (None if it could not be made)."""
     started, clock = timezone.now(), time.monotonic()
-    cluster = Cluster.objects.get(pk=cluster_id)
     errors: dict[str, PlatformError] = {}
     actions: dict[str, list[str]] = {}
+    admin = None
     try:
         admin = KafkaAcls(kafka_connection_for(cluster))
         _apply_credentials(admin, accounts, report.run_id, errors, actions)
         principals = {sa.principal for sa in accounts} | {s.service_account.principal for s in subs}
-        acl_errors, acl_actions = _apply_acls(admin, cluster_id, principals)
+        acl_errors, acl_actions = _apply_acls(admin, cluster.pk, principals)
         for key, principal in [(_key(sa), sa.principal) for sa in accounts] + [
                 (_key(s), s.service_account.principal) for s in subs]:
             actions.setdefault(key, []).extend(acl_actions.get(principal, []))
@@ -106,7 +117,7 @@ def reconcile_access(cluster_id: int) -> RunReport:
             errors.setdefault(_key(row), exc)
     duration_ms = int((time.monotonic() - clock) * 1000)
     _record(accounts, subs, errors, actions, report, started, duration_ms)
-    return report
+    return admin
 
 
 def _key(row) -> str:

@@ -4,6 +4,10 @@ A team token acts as the team's automation account ``<team>-automation``: a real
 member role, with no usable password, made here the first time the team gets a token. Roles and
 object checks therefore apply to team tokens exactly as to people, and the token keeps working
 when the person who made it leaves the company.
+
+Team tokens also open the event gateway: every cluster's access run writes their grants table, so
+creating or revoking one schedules an access run of every cluster (expiry needs none: the gateway
+refuses an expired grant itself).
 """
 
 from __future__ import annotations
@@ -18,8 +22,9 @@ from django.utils import timezone
 
 from onboarding.audit import audit_record
 from onboarding.errors import PermissionDenied, ValidationError
-from onboarding.models import ApiToken, Membership, Team
+from onboarding.models import ApiToken, Cluster, Membership, Team
 from onboarding.permissions import is_operator, is_team_owner
+from onboarding.queue import access_reconcile_soon
 
 NAME_LENGTH = ApiToken._meta.get_field("name").max_length
 AUTOMATION_SUFFIX = "-automation"
@@ -102,7 +107,14 @@ def team_token_create(*, actor, team: Team, name: str, scope: str, expires_at: d
         token, plain = ApiToken.new(user=bot, team=team, name=name, scope=scope, expires_at=expires_at,
                                     created_by=actor if actor is not None and actor.is_authenticated else None)
         audit_record(actor=actor, via=via, action="apitoken.create", obj=token, team=team, after=_snapshot(token))
+        _schedule_grants()
     return token, plain
+
+
+def _schedule_grants() -> None:
+    """An access run of every cluster after commit: each writes the gateway's grants table for its cluster."""
+    for cluster_id in Cluster.objects.filter(is_active=True).values_list("pk", flat=True):
+        access_reconcile_soon(cluster_id)
 
 
 def _automation_account(*, team: Team, actor, via: str):
@@ -147,6 +159,8 @@ def token_revoke(*, actor, token: ApiToken, via: str) -> bool:
         token.revoked_at = now
         audit_record(actor=actor, via=via, action="apitoken.revoke", obj=token, team=token.team,
                      before={**before, "revoked_at": None}, after=_snapshot(token))
+        if token.team_id is not None:
+            _schedule_grants()  # the tombstone reaches the gateways within seconds
     return True
 
 
