@@ -92,6 +92,7 @@ class Gateway:
 def create_app(*, gateway: Gateway):
     """The ASGI app: Starlette's routes behind the request-id middleware."""
     routes = [
+        Route("/healthz", _healthz, methods=["GET"]),
         Route("/v3/clusters", _clusters, methods=["GET"]),
         Route("/v3/clusters/{cluster_id}", _cluster, methods=["GET"]),
         Route("/v3/clusters/{cluster_id}/topics/{topic}/records", _produce, methods=["POST"]),
@@ -100,6 +101,11 @@ def create_app(*, gateway: Gateway):
     app = Starlette(routes=routes, exception_handlers={Refusal: _refused, 404: _not_found, 405: _not_allowed})
     app.state.gateway = gateway
     return RequestIdMiddleware(app)
+
+
+async def _healthz(request: Request) -> Response:
+    """Liveness for probes and process supervisors: the process answers and knows how many grants it holds."""
+    return JSONResponse({"status": "ok", "grants": len(request.app.state.gateway.grants)})
 
 
 async def _refused(request: Request, exc: Exception) -> Response:

@@ -289,3 +289,9 @@ def test_an_avro_value_is_validated_then_produced_in_the_wire_format(gateway, te
     [message] = read_back(topic, 0, good.json()["offset"])
     assert message.value()[:5] == b"\x00" + schema_id.to_bytes(4, "big")  # the one record produced is the good one
     assert good.json()["offset"] == 0
+
+
+def test_the_liveness_probe_answers_without_a_token(gateway):
+    answer = gateway.get("/healthz")
+
+    assert answer.status_code == 200 and answer.json()["status"] == "ok"
