@@ -10,10 +10,12 @@ until the next run (the gateway refuses it by its ``expires_at``), so expiry nee
 from __future__ import annotations
 
 import logging
+import zlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from django.conf import settings
+from django.db import connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 
@@ -30,6 +32,7 @@ from onboarding.reconcile.gateway_plan import DirectSubscriptionInput, TokenInpu
 
 log = logging.getLogger(__name__)
 ERROR_KEY = "gateway-grants"
+LOCK_CLASS = zlib.crc32(b"onboarding.gateway-grants") & 0x7FFFFFFF  # the advisory lock's first key; cluster id second
 
 
 @dataclass
@@ -76,9 +79,15 @@ def sync_grants(cluster: Cluster, admin: KafkaAcls, *,
         if created.get(topic):
             raise created[topic]
         admin.await_metadata(present={topic}, absent=set())
-    observed = read_compacted(admin.connection, topic, timeout=admin.timeout + 10)
-    upserts, tombstones = gateway_plan.diff(desired_grants(cluster.pk), observed)
-    outcomes = admin.write_compacted(topic, {**upserts, **dict.fromkeys(tombstones)})
+    with transaction.atomic():
+        # One writer per cluster's table from reading the state to writing the rows: a run that read a token
+        # before its revocation must not write the token's row after the run that wrote (or skipped) its tombstone.
+        # Read committed: the state below is read after the lock is held.
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", [LOCK_CLASS, cluster.pk])
+        observed = read_compacted(admin.connection, topic, timeout=admin.timeout + 10)
+        upserts, tombstones = gateway_plan.diff(desired_grants(cluster.pk), observed)
+        outcomes = admin.write_compacted(topic, {**upserts, **dict.fromkeys(tombstones)})
     report = GrantsReport(topic, errors={key: error for key, error in outcomes.items() if error is not None})
     report.written = sorted(key for key in upserts if key not in report.errors)
     report.tombstoned = [key for key in tombstones if key not in report.errors]

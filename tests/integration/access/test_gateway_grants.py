@@ -16,7 +16,7 @@ from onboarding.platform.connection import kafka_connection_for
 from onboarding.reconcile import topics as topic_reconciler
 from onboarding.reconcile.access import reconcile_access
 from onboarding.services.service_accounts import service_account_create
-from onboarding.services.subscriptions import subscription_approve, subscription_request
+from onboarding.services.subscriptions import subscription_approve, subscription_request, subscription_revoke
 from onboarding.services.tokens import team_token_create, token_create, token_revoke
 from onboarding.services.topics import topic_create
 from tests.fixtures.topics import broker_topic
@@ -91,7 +91,7 @@ def test_a_read_token_may_only_read_and_a_personal_token_gets_no_row(cluster, pa
     assert grant.scope == "read" and not grant.may_produce("payments.orders") and grant.may_consume("payments.x")
 
 
-def test_an_approved_direct_subscription_lets_the_subscribers_tokens_read_the_topic(
+def test_an_approved_direct_subscription_lets_the_subscribers_tokens_read_the_topic_until_revoked(
         cluster, payments, clinical, alice, carol, topic_name, grants_topic):
     topic = topic_create(actor=alice, cluster=cluster, team=payments, name=topic_name("grant"), partitions=1,
                          replication_factor=1)
@@ -115,6 +115,11 @@ def test_an_approved_direct_subscription_lets_the_subscribers_tokens_read_the_to
     assert clinical_grant.consume_topics == (topic.name,) and clinical_grant.may_consume(topic.name)
     assert not clinical_grant.may_produce(topic.name)
     assert Grant.decode(rows[f"token:{payments_token.key_id}"]).consume_topics == ()
+
+    subscription_revoke(actor=carol, subscription=sub, comment="done", via="api")
+    assert apply(cluster, sub).status == ResourceStatus.DELETED, sub.last_error
+
+    assert Grant.decode(_table(cluster, grants_topic)[f"token:{clinical_token.key_id}"]).consume_topics == ()
 
 
 def test_a_run_with_nothing_changed_writes_nothing(cluster, payments, alice, grants_topic):
