@@ -31,6 +31,21 @@ pytest_plugins = [
 ]
 
 
+# The suite's access runs converge the gateway's grants table to the test database's tokens: in a table of
+# their own, so they never tombstone the grants of a developer's `scripts/dev up` on the same broker. The
+# environment carries it to the workers the suite starts; the override, to this process's settings.
+TEST_TABLES = {"GATEWAY_GRANTS_TOPIC": "_portal.gateway-grants.tests"}
+os.environ.update(TEST_TABLES)
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _tables_of_the_suite():
+    from django.test import override_settings
+
+    with override_settings(**TEST_TABLES):
+        yield
+
+
 @pytest.fixture
 def unique():
     """A short random suffix so tests never collide on broker or registry names."""

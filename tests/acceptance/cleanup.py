@@ -22,13 +22,13 @@ ENVIRONMENTS = (("KAFKA_BOOTSTRAP_SERVERS", "SCHEMA_REGISTRY_URL"),
                 ("KAFKA_PROD_BOOTSTRAP_SERVERS", "SCHEMA_REGISTRY_PROD_URL"))
 
 
-def remove_run_leftovers(marker: str, rules_topic: str) -> list[str]:
+def remove_run_leftovers(marker: str, *tables: str) -> list[str]:
     """Delete what carries `marker`; returns the problems met (cleanup never fails a run)."""
     problems: list[str] = []
     for kafka_variable, registry_variable in ENVIRONMENTS:
         bootstrap, registry = os.environ.get(kafka_variable), os.environ.get(registry_variable)
         if bootstrap:
-            problems += _broker(AdminClient({"bootstrap.servers": bootstrap}), marker, rules_topic)
+            problems += _broker(AdminClient({"bootstrap.servers": bootstrap}), marker, tables)
         if registry:
             problems += _registry(registry, marker)
     return problems
@@ -42,9 +42,9 @@ def _settle(futures, problems: list[str]) -> None:
             problems.append(f"{what}: {exc}")
 
 
-def _broker(admin: AdminClient, marker: str, rules_topic: str) -> list[str]:
+def _broker(admin: AdminClient, marker: str, tables: tuple[str, ...]) -> list[str]:
     problems: list[str] = []
-    topics = [n for n in admin.list_topics(timeout=10).topics if marker in n or n == rules_topic]
+    topics = [n for n in admin.list_topics(timeout=10).topics if marker in n or n in tables]
     if topics:
         _settle(admin.delete_topics(topics, operation_timeout=30), problems)
     users = [u for u in admin.describe_user_scram_credentials().result(30) if marker in u]

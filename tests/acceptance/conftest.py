@@ -46,7 +46,7 @@ def stack():
         yield portal
     finally:
         portal.stop()
-        for problem in remove_run_leftovers(f"acc{run}", portal.rules_topic):
+        for problem in remove_run_leftovers(f"acc{run}", portal.rules_topic, portal.grants_topic):
             print(f"acceptance cleanup: {problem}")
 
 

@@ -171,7 +171,8 @@ class Server:
 
 
 class AcceptanceStack:
-    """The database, the four processes of the README and gunicorn; `start()` returns when all are ready."""
+    """The database, the processes of the README (web, worker, beat, router, gateway) and gunicorn; `start()`
+    returns when all are ready."""
 
     def __init__(self, run: str):
         self.run = run
@@ -180,6 +181,7 @@ class AcceptanceStack:
         self.broker = redis_url(self.redis_db)
         self.rules_topic = f"_portal.routing-rules.acceptance-{run}"
         self.router_group = f"portal-router-acceptance-{run}"
+        self.grants_topic = f"_portal.gateway-grants.acceptance-{run}"
         self.static_root = REPO / ".stack" / "acceptance" / run / "staticfiles"
         self.processes: list[Process] = []
         self.log_dir = LOG_DIR
@@ -188,6 +190,7 @@ class AcceptanceStack:
         self.worker_rules_topic = ""  # where the worker publishes routing rules, probed at start
         self.runserver: Server | None = None
         self.gunicorn: Server | None = None
+        self.gateway_url = ""
         self.env = self._development_env()
 
     def _development_env(self) -> dict[str, str]:
@@ -203,6 +206,7 @@ class AcceptanceStack:
             "PYTHONUNBUFFERED": "1",
             "ROUTER_RULES_TOPIC": self.rules_topic,
             "ROUTER_GROUP_ID": self.router_group,
+            "GATEWAY_GRANTS_TOPIC": self.grants_topic,
         })
         return env
 
@@ -242,7 +246,7 @@ class AcceptanceStack:
             raise RuntimeError(f"the worker would publish routing rules to {self.worker_rules_topic!r}, "
                                f"not to ROUTER_RULES_TOPIC={self.rules_topic}")
 
-        web_port, gunicorn_port, router_metrics = free_port(), free_port(), free_port()
+        web_port, gunicorn_port, router_metrics, gateway_port = free_port(), free_port(), free_port(), free_port()
         hostname = f"acceptance-{self.run}@{socket.gethostname()}"
         runserver = self._spawn("runserver", [PYTHON, "manage.py", "runserver", f"127.0.0.1:{web_port}"], self.env)
         worker = self._spawn("worker", [PYTHON, "-m", "celery", "-A", "portal", "worker", "--loglevel=INFO",
@@ -251,6 +255,7 @@ class AcceptanceStack:
                              str(self.static_root.parent / "celerybeat-schedule")], self.env)
         router = self._spawn("router", [PYTHON, "manage.py", "run_router"],
                              {**self.env, "ROUTER_METRICS_PORT": str(router_metrics)})
+        gateway = self._spawn("gateway", [PYTHON, "manage.py", "run_gateway", "--port", str(gateway_port)], self.env)
         # scripts/entrypoint web, bound to loopback only.
         gunicorn = self._spawn("gunicorn", [
             PYTHON, "-m", "gunicorn", "portal.wsgi", "--config", "python:portal.gunicorn_conf",
@@ -263,6 +268,8 @@ class AcceptanceStack:
         wait_ready(gunicorn, f"{self.gunicorn.url}/readyz", headers=self.gunicorn.headers)
         wait_worker(worker, self.broker, hostname)
         wait_ready(router, f"http://127.0.0.1:{router_metrics}/metrics")
+        self.gateway_url = f"http://127.0.0.1:{gateway_port}"
+        wait_ready(gateway, f"{self.gateway_url}/healthz")
 
     def _spawn(self, name: str, command: list[str], env: dict[str, str]) -> Process:
         process = Process(name, command, env)
