@@ -373,6 +373,9 @@ ROUTER_RULES_TOPIC = env_str("ROUTER_RULES_TOPIC", "_portal.routing-rules")
 ROUTER_GROUP_ID = env_str("ROUTER_GROUP_ID", "portal-router")
 # The gateway's grants table (one row per team token); the access reconciler writes it where the gateway reads it.
 GATEWAY_GRANTS_TOPIC = env_str("GATEWAY_GRANTS_TOPIC", "_portal.gateway-grants")
+# Where `manage.py run_gateway` listens (the image's entrypoint binds 0.0.0.0).
+GATEWAY_HOST = env_str("GATEWAY_HOST", "127.0.0.1")
+GATEWAY_PORT = env_int("GATEWAY_PORT", 8090, minimum=1)
 # How long a killed router's open transaction (holding back read_committed readers) and its group membership
 # linger; tests shorten them.
 ROUTER_TRANSACTION_TIMEOUT_MS = env_int("ROUTER_TRANSACTION_TIMEOUT_MS", 60000, minimum=1000)

@@ -24,8 +24,8 @@ POLL_SECONDS = 0.2  # how long a revocation may wait for the next poll, at most 
 
 
 def default_grants_topic() -> str:
-    # GATEWAY_GRANTS_TOPIC is being declared in portal/settings.py; until then, the documented default.
-    return getattr(settings, "GATEWAY_GRANTS_TOPIC", "_portal.gateway-grants")
+    # The one setting the access reconciler writes the grants to (portal/settings.py).
+    return settings.GATEWAY_GRANTS_TOPIC
 
 
 class GrantsReader:

@@ -2,7 +2,6 @@
 
 import contextlib
 import logging
-import os
 import signal
 
 import uvicorn
@@ -18,11 +17,6 @@ from onboarding.platform.connection import default_kafka_connection
 from onboarding.platform.registry import Registry
 
 logger = logging.getLogger(__name__)
-
-
-def _setting(name: str, default: str) -> str:
-    # GATEWAY_HOST / GATEWAY_PORT belong in portal/settings.py; until declared there, the environment.
-    return str(getattr(settings, name, None) or os.environ.get(name) or default)
 
 
 class _Server(uvicorn.Server):
@@ -65,8 +59,8 @@ class Command(BaseCommand):
             producer.start()
             app = create_app(gateway=Gateway(grants=reader.table, producer=producer,
                                              schemas=RegistrySchemas(registry)))
-            host = options["host"] or _setting("GATEWAY_HOST", "127.0.0.1")
-            port = options["port"] or int(_setting("GATEWAY_PORT", "8090"))
+            host = options["host"] or settings.GATEWAY_HOST
+            port = options["port"] or settings.GATEWAY_PORT
             # On SIGTERM/SIGINT uvicorn stops accepting, lets the requests in flight finish (their records are
             # awaited), then returns here, where the producer is flushed.
             server = _Server(uvicorn.Config(app, host=host, port=port, lifespan="off", log_config=None,
