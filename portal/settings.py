@@ -376,6 +376,8 @@ GATEWAY_GRANTS_TOPIC = env_str("GATEWAY_GRANTS_TOPIC", "_portal.gateway-grants")
 # Where `manage.py run_gateway` listens (the image's entrypoint binds 0.0.0.0).
 GATEWAY_HOST = env_str("GATEWAY_HOST", "127.0.0.1")
 GATEWAY_PORT = env_int("GATEWAY_PORT", 8090, minimum=1)
+# Where teams reach the gateway (its ingress in production); the topic page's commands name it.
+GATEWAY_PUBLIC_URL = env_str("GATEWAY_PUBLIC_URL", f"http://127.0.0.1:{GATEWAY_PORT}")
 # How long a killed router's open transaction (holding back read_committed readers) and its group membership
 # linger; tests shorten them.
 ROUTER_TRANSACTION_TIMEOUT_MS = env_int("ROUTER_TRANSACTION_TIMEOUT_MS", 60000, minimum=1000)
