@@ -376,6 +376,11 @@ GATEWAY_GRANTS_TOPIC = env_str("GATEWAY_GRANTS_TOPIC", "_portal.gateway-grants")
 # Where `manage.py run_gateway` listens (the image's entrypoint binds 0.0.0.0).
 GATEWAY_HOST = env_str("GATEWAY_HOST", "127.0.0.1")
 GATEWAY_PORT = env_int("GATEWAY_PORT", 8090, minimum=1)
+# The key every gateway replica signs and checks consume cursors with (one for all replicas); when empty, a key
+# derived from DJANGO_SECRET_KEY.
+GATEWAY_CURSOR_SECRET = env_str("GATEWAY_CURSOR_SECRET", "")
+# The gateway's gRPC port (EventGateway, reflection, health) on GATEWAY_HOST; 0 serves no gRPC.
+GATEWAY_GRPC_PORT = env_int("GATEWAY_GRPC_PORT", 8091, minimum=0)
 # Where teams reach the gateway (its ingress in production); the topic page's commands name it.
 GATEWAY_PUBLIC_URL = env_str("GATEWAY_PUBLIC_URL", f"http://127.0.0.1:{GATEWAY_PORT}")
 # How long a killed router's open transaction (holding back read_committed readers) and its group membership
