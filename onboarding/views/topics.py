@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.core.paginator import Paginator
 from django.shortcuts import render
 from django.urls import reverse
@@ -26,6 +27,7 @@ from onboarding.selectors import (
 )
 from onboarding.services.topics_drift import has_drift, revert_refusals, topic_adopt, topic_revert
 from onboarding.views.common import drift_decision, htmx_target, portal_view
+from onboarding.views.gateway_help import publish_commands
 from onboarding.views.schemas import schema_cards
 from onboarding.views.subscriptions import may_subscribe
 from onboarding.views.topic_fields import fields_context
@@ -94,7 +96,15 @@ def topic_detail(request, pk: int):
         "lineage": lineage_of(request.user, topic, producers=producers, sources=topic_routed_sources(topic),
                               readers=readers),
         "can_peek": may_peek(request.user, topic), "peek_limit": DEFAULT_LIMIT, "max_peek": MAX_LIMIT,
+        "gateway_commands": gateway_commands(request.user, topic),
     })
+
+
+def gateway_commands(user, topic) -> dict[str, str] | None:
+    """How the team publishes through the gateway: for its writers, once the topic is on the cluster."""
+    if not can_write_team(user, topic.team) or topic.status == ResourceStatus.DELETED:
+        return None
+    return publish_commands(topic=topic.name, team=topic.team.slug, gateway_url=settings.GATEWAY_PUBLIC_URL)
 
 
 def routed_destinations(user, readers: list[Subscription]) -> list[Subscription]:

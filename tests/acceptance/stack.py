@@ -190,7 +190,9 @@ class AcceptanceStack:
         self.worker_rules_topic = ""  # where the worker publishes routing rules, probed at start
         self.runserver: Server | None = None
         self.gunicorn: Server | None = None
-        self.gateway_url = ""
+        # Chosen now: the portal's pages name the gateway's address (GATEWAY_PUBLIC_URL).
+        self.gateway_port = free_port()
+        self.gateway_url = f"http://127.0.0.1:{self.gateway_port}"
         self.env = self._development_env()
 
     def _development_env(self) -> dict[str, str]:
@@ -207,6 +209,7 @@ class AcceptanceStack:
             "ROUTER_RULES_TOPIC": self.rules_topic,
             "ROUTER_GROUP_ID": self.router_group,
             "GATEWAY_GRANTS_TOPIC": self.grants_topic,
+            "GATEWAY_PUBLIC_URL": self.gateway_url,
         })
         return env
 
@@ -246,7 +249,7 @@ class AcceptanceStack:
             raise RuntimeError(f"the worker would publish routing rules to {self.worker_rules_topic!r}, "
                                f"not to ROUTER_RULES_TOPIC={self.rules_topic}")
 
-        web_port, gunicorn_port, router_metrics, gateway_port = free_port(), free_port(), free_port(), free_port()
+        web_port, gunicorn_port, router_metrics = free_port(), free_port(), free_port()
         hostname = f"acceptance-{self.run}@{socket.gethostname()}"
         runserver = self._spawn("runserver", [PYTHON, "manage.py", "runserver", f"127.0.0.1:{web_port}"], self.env)
         worker = self._spawn("worker", [PYTHON, "-m", "celery", "-A", "portal", "worker", "--loglevel=INFO",
@@ -255,7 +258,8 @@ class AcceptanceStack:
                              str(self.static_root.parent / "celerybeat-schedule")], self.env)
         router = self._spawn("router", [PYTHON, "manage.py", "run_router"],
                              {**self.env, "ROUTER_METRICS_PORT": str(router_metrics)})
-        gateway = self._spawn("gateway", [PYTHON, "manage.py", "run_gateway", "--port", str(gateway_port)], self.env)
+        gateway = self._spawn("gateway", [PYTHON, "manage.py", "run_gateway", "--port", str(self.gateway_port)],
+                              self.env)
         # scripts/entrypoint web, bound to loopback only.
         gunicorn = self._spawn("gunicorn", [
             PYTHON, "-m", "gunicorn", "portal.wsgi", "--config", "python:portal.gunicorn_conf",
@@ -268,7 +272,6 @@ class AcceptanceStack:
         wait_ready(gunicorn, f"{self.gunicorn.url}/readyz", headers=self.gunicorn.headers)
         wait_worker(worker, self.broker, hostname)
         wait_ready(router, f"http://127.0.0.1:{router_metrics}/metrics")
-        self.gateway_url = f"http://127.0.0.1:{gateway_port}"
         wait_ready(gateway, f"{self.gateway_url}/healthz")
 
     def _spawn(self, name: str, command: list[str], env: dict[str, str]) -> Process:

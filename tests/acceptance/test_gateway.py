@@ -2,11 +2,18 @@
 through the gateway's REST API (Confluent REST Proxy v3), the team's own service account reads the events on
 the SASL listener, another team's topic is refused, and a revoked token stops working within seconds."""
 
+import html
+import json
+import os
+import re
+import subprocess
+
 import pytest
 import requests
 
 from tests.acceptance import kafka, steps
-from tests.acceptance.http import wait_for
+from tests.acceptance.conftest import PASSWORDS
+from tests.acceptance.http import Browser, wait_for
 
 
 class Gateway:
@@ -73,3 +80,21 @@ def test_a_revoked_team_token_is_refused_within_seconds(as_user, run, stack):
 
     wait_for(lambda: client.produce(cluster_id, f"payments.{run}-gateway", {"value": {"type": "JSON", "data": {}}})
              .status_code == 401, timeout=30, message="the gateway to refuse the revoked token")
+
+
+def test_the_commands_on_the_topic_page_publish_as_pasted(as_user, run, servers, gateway, team_token):
+    """What a team lead copies from the topic page, run in a shell with the team's token, publishes."""
+    topic = steps.topic(as_user("alice"), name=f"payments.{run}-pasted", team="payments")
+    page = Browser(servers["runserver"]).log_in("alice", PASSWORDS["alice"]).page(f"/topics/{topic['id']}/").text
+    commands = {name: html.unescape(re.search(rf'data-testid="gateway-{name}">([^<]+)</pre>', page).group(1))
+                for name in ("discover", "publish", "batch")}
+
+    done = subprocess.run(["bash", "-c", f"set -eo pipefail\n{commands['discover']}\n{commands['publish']}\n"
+                                         f"echo\n{commands['batch']}"],
+                          env={**os.environ, "TEAM_TOKEN": team_token["token"]}, capture_output=True, text=True,
+                          timeout=60)
+
+    assert done.returncode == 0, done.stderr
+    single, batch = (json.loads(line) for line in done.stdout.strip().splitlines())
+    assert single["error_code"] == 200 and single["topic_name"] == topic["name"]
+    assert len(batch["successes"]) == 2 and batch["failures"] == []

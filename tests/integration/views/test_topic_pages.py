@@ -151,3 +151,20 @@ def test_the_page_and_the_api_filter_a_list_alike(client_for, api_as, alice, man
 
     assert page == sorted(topic["name"] for topic in api)
     assert page  # each query selects something, so the comparison says something
+
+
+def test_the_teams_writers_see_how_to_publish_through_the_gateway(client_for, alice, bob, public_topic, settings):
+    settings.GATEWAY_PUBLIC_URL = "https://gateway.example.org"
+    for writer in (alice, bob):
+        page = client_for(writer).get(reverse("onboarding:topic_detail", args=[public_topic.pk])).content.decode()
+
+        assert 'data-testid="gateway"' in page
+        assert "https://gateway.example.org/v3/clusters/$CLUSTER/topics/payments.orders/records" in page
+        assert "Bearer $TEAM_TOKEN" in page
+
+
+def test_viewers_and_other_teams_get_no_publishing_commands(client_for, carol, vera, public_topic):
+    for reader in (carol, vera):
+        page = client_for(reader).get(reverse("onboarding:topic_detail", args=[public_topic.pk])).content.decode()
+
+        assert 'data-testid="gateway"' not in page
