@@ -21,6 +21,8 @@ COPY onboarding ./onboarding
 COPY templates ./templates
 COPY static ./static
 COPY scripts/entrypoint ./scripts/entrypoint
+# The gateway's gRPC stubs are build output (never committed): generated here from gateway.proto
+RUN python -m onboarding.gateway.proto.build --force
 
 # collectstatic needs settings; these build-time values never reach a running container.
 RUN DJANGO_SECRET_KEY=build-only-build-only-build-only-build-only \

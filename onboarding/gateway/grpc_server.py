@@ -1,0 +1,282 @@
+"""The gateway's gRPC API (gateway.proto, ``portal.gateway.v1.EventGateway``), with reflection and health.
+
+A ``grpc.aio`` server on the same event loop as the REST app, sharing its parts (app.Gateway): the grants table,
+the one DeliveryProducer whose delivery reports complete asyncio futures, the registry's schema cache. A proto
+Record is converted to the REST v3 record and encoded by the same ``encode_record`` (grpc_records.py).
+
+* ``Publish``: a batch for one topic; any invalid record fails the whole call with INVALID_ARGUMENT and every
+  violation (google.rpc.BadRequest), and nothing is produced;
+* ``PublishStream``: one result per record, in order; reading stops while MAX_IN_FLIGHT records are unacknowledged.
+
+The stubs are generated from the .proto when this module is imported, if they are stale (proto/build.py).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import re
+
+import grpc
+from google.rpc import code_pb2, status_pb2
+from grpc_health.v1 import health, health_pb2, health_pb2_grpc
+from grpc_reflection.v1alpha import reflection
+from grpc_status import rpc_status
+from opentelemetry import propagate
+from opentelemetry.trace import SpanKind
+
+from onboarding.gateway.app import Gateway
+from onboarding.gateway.grants import Grant
+from onboarding.gateway.grpc_records import encode, invalid, status
+from onboarding.gateway.proto.build import load_stubs
+from onboarding.gateway.record_error import RecordError
+from onboarding.gateway.server import Delivery, DeliveryFailed
+from onboarding.platform.errors import PlatformError
+from portal.observability import tracing
+
+gateway_pb2, gateway_pb2_grpc = load_stubs()
+
+logger = logging.getLogger(__name__)
+SERVICE_NAME = gateway_pb2.DESCRIPTOR.services_by_name["EventGateway"].full_name  # portal.gateway.v1.EventGateway
+MAX_RECORDS = 1000  # records of one Publish call (the REST batch's limit)
+MAX_IN_FLIGHT = 1000  # records of one PublishStream produced but not yet acknowledged: reading pauses beyond this
+MAX_MESSAGE_BYTES = 8 * 1024 * 1024  # one request message (the REST body's limit)
+_TRACEPARENT = re.compile(r"[0-9a-f]{2}-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}")
+_UNAUTHENTICATED = "a valid gateway token is required (metadata authorization: Bearer pep_…)"
+
+
+class _Refused(Exception):
+    """The call (Publish) or the request's records (PublishStream) are answered with this status."""
+
+    def __init__(self, answer: status_pb2.Status):
+        super().__init__(answer.message)
+        self.status = answer
+
+
+class EventGatewayServicer(gateway_pb2_grpc.EventGatewayServicer):
+    def __init__(self, gateway: Gateway):
+        self.gateway = gateway
+
+    # ----------------------------------------------------------------------------------------- checks
+    def _grant(self, context) -> Grant:
+        metadata = dict(context.invocation_metadata() or ())
+        scheme, _, token = str(metadata.get("authorization", "")).partition(" ")
+        grant = self.gateway.grants.authenticate(token.strip()) if scheme.lower() == "bearer" else None
+        if grant is None:
+            # One answer for unknown, wrong, expired and revoked tokens: a caller learns nothing about which.
+            raise _Refused(status(code_pb2.UNAUTHENTICATED, _UNAUTHENTICATED))
+        return grant
+
+    async def _partitions(self, grant: Grant, topic: str) -> int:
+        """PERMISSION_DENIED before NOT_FOUND: who may not publish here learns nothing of the topic."""
+        if not topic:
+            raise _Refused(invalid({"topic": ["the topic to publish to is required"]}, message="No topic given"))
+        if not grant.may_produce(topic):
+            raise _Refused(status(code_pb2.PERMISSION_DENIED,
+                                  f"Token {grant.principal} of team {grant.team} may not produce to {topic}."))
+        try:
+            partitions = await asyncio.to_thread(self.gateway.producer.partitions, topic)
+        except DeliveryFailed as exc:
+            raise _Refused(status(code_pb2.UNAVAILABLE, f"Kafka metadata is unavailable: {exc}")) from None
+        if partitions is None:
+            raise _Refused(status(code_pb2.NOT_FOUND, f"Topic {topic} cannot be found."))
+        return partitions
+
+    def _encode_all(self, records, *, topic: str, partitions: int) -> list:
+        """Each record encoded, or its RecordError (paths relative to the record); runs in a worker thread."""
+        results = []
+        for record in records:
+            try:
+                encoded = encode(record, topic=topic, schemas=self.gateway.schemas, validate=self.gateway.validate)
+                if encoded.partition is not None and encoded.partition >= partitions:
+                    raise RecordError({"partition_id": [f"the topic has partitions 0 to {partitions - 1}"]})
+                results.append(encoded)
+            except RecordError as exc:
+                results.append(exc)
+        return results
+
+    def _produce(self, record, *, topic: str, trace_headers: list) -> asyncio.Future:
+        """Enqueue one encoded record (raises BufferError when the producer's queue is full)."""
+        headers = list(record.headers)
+        names = {name for name, _ in headers}
+        headers += [(name, value) for name, value in trace_headers if name not in names]
+        return self.gateway.producer.produce(topic=topic, key=record.key, value=record.value, headers=headers,
+                                             partition=record.partition, timestamp_ms=record.timestamp_ms)
+
+    # ---------------------------------------------------------------------------------------- Publish
+    async def Publish(self, request, context):
+        try:
+            grant = self._grant(context)
+            partitions = await self._partitions(grant, request.topic)
+            if not request.records or len(request.records) > MAX_RECORDS:
+                raise _Refused(invalid({"records": [f"from 1 to {MAX_RECORDS} records, got {len(request.records)}"]},
+                                       message="A Publish call holds 1 to 1000 records"))
+            encoded = await asyncio.to_thread(self._encode_all, request.records, topic=request.topic,
+                                              partitions=partitions)
+        except _Refused as exc:
+            await context.abort_with_status(rpc_status.to_status(exc.status))
+        except PlatformError as exc:  # the schema registry: not the records' fault, and worth a retry
+            await context.abort(grpc.StatusCode.UNAVAILABLE, f"The schema registry is unavailable: {exc}")
+        errors = {f"records[{index}].{path}": messages for index, item in enumerate(encoded)
+                  if isinstance(item, RecordError) for path, messages in item.errors.items()}
+        if errors:  # all or nothing: no record of a batch with an invalid one is produced
+            bad = sum(isinstance(item, RecordError) for item in encoded)
+            await context.abort_with_status(rpc_status.to_status(invalid(
+                errors, message=f"{bad} of {len(encoded)} records cannot be produced; none was")))
+        trace_headers = _trace_headers(context, request.topic)
+        pending: list[asyncio.Future] = []
+        full = False
+        for record in encoded:  # enqueued in order; the acknowledgements are awaited together
+            if full:  # no later record may overtake a refused one
+                pending.append(_done(_queue_full()))
+                continue
+            try:
+                pending.append(self._produce(record, topic=request.topic, trace_headers=trace_headers))
+            except BufferError:
+                if not pending:
+                    await context.abort(grpc.StatusCode.RESOURCE_EXHAUSTED, _queue_full().message)
+                full = True
+                pending.append(_done(_queue_full()))
+            except Exception as exc:  # noqa: BLE001 - librdkafka's own checks at produce(): that record's result
+                pending.append(_done(_failure(exc)))
+        return gateway_pb2.PublishResponse(results=[await _result(index, future)
+                                                    for index, future in enumerate(pending)])
+
+    # ---------------------------------------------------------------------------------- PublishStream
+    async def PublishStream(self, request_iterator, context):
+        try:
+            self._grant(context)
+        except _Refused as exc:
+            await context.abort_with_status(rpc_status.to_status(exc.status))
+        queue: asyncio.Queue = asyncio.Queue(maxsize=MAX_IN_FLIGHT)
+
+        async def read() -> None:
+            sequence = 0
+            try:
+                async for request in request_iterator:
+                    for future in await self._stream_request(request, context):
+                        await queue.put((sequence, future))  # waits while MAX_IN_FLIGHT are unacknowledged
+                        sequence += 1
+            except asyncio.CancelledError:
+                raise
+            except Exception:  # the client went away mid-stream, or a bug: the results so far are still answered
+                logger.exception("gateway gRPC: reading a PublishStream failed")
+            finally:
+                await queue.put(None)
+
+        reader = asyncio.ensure_future(read())
+        try:
+            while (item := await queue.get()) is not None:
+                yield await _result(*item)
+        finally:
+            reader.cancel()
+
+    async def _stream_request(self, request, context) -> list[asyncio.Future]:
+        """One future per record of one stream request, each giving a Delivery or an error status."""
+        try:
+            grant = self._grant(context)  # again for each request: a revoked token stops a stream within seconds
+            partitions = await self._partitions(grant, request.topic)
+            encoded = await asyncio.to_thread(self._encode_all, request.records, topic=request.topic,
+                                              partitions=partitions)
+        except _Refused as exc:
+            return [_done(exc.status) for _ in request.records]
+        except PlatformError as exc:
+            answer = status(code_pb2.UNAVAILABLE, f"The schema registry is unavailable: {exc}")
+            return [_done(answer) for _ in request.records]
+        trace_headers = _trace_headers(context, request.topic)
+        futures = []
+        for index, item in enumerate(encoded):
+            if isinstance(item, RecordError):
+                futures.append(_done(invalid(item.errors, prefix=f"records[{index}].",
+                                             message=f"The record cannot be produced: {item}")))
+                continue
+            try:
+                futures.append(self._produce(item, topic=request.topic, trace_headers=trace_headers))
+            except BufferError:
+                futures.append(_done(_queue_full()))
+            except Exception as exc:  # noqa: BLE001 - that record's result, never a broken stream
+                futures.append(_done(_failure(exc)))
+        return futures
+
+
+# ------------------------------------------------------------------------------------------------ results
+def _done(answer: status_pb2.Status) -> asyncio.Future:
+    future = asyncio.get_running_loop().create_future()
+    future.set_result(answer)
+    return future
+
+
+def _queue_full() -> status_pb2.Status:
+    return status(code_pb2.RESOURCE_EXHAUSTED, "The gateway's producer queue is full; retry shortly.")
+
+
+def _failure(exc: Exception) -> status_pb2.Status:
+    if isinstance(exc, DeliveryFailed):
+        if exc.retriable:
+            return status(code_pb2.UNAVAILABLE, f"Kafka did not accept the record in time: {exc}")
+        return status(code_pb2.INVALID_ARGUMENT, f"Kafka refused the record: {exc}")
+    if isinstance(exc, (ValueError, TypeError)) or type(exc).__name__ == "KafkaException":
+        return status(code_pb2.INVALID_ARGUMENT, f"Kafka refused the record: {exc}")
+    logger.error("gateway gRPC: unexpected failure producing a record", exc_info=exc)
+    return status(code_pb2.INTERNAL, "Internal error while producing the record.")
+
+
+async def _result(sequence: int, future: asyncio.Future):
+    try:
+        outcome = await future
+    except DeliveryFailed as exc:
+        outcome = _failure(exc)
+    if isinstance(outcome, status_pb2.Status):
+        return gateway_pb2.PublishResult(sequence=sequence, error=outcome)
+    assert isinstance(outcome, Delivery)
+    delivery = gateway_pb2.Delivery(partition=outcome.partition, offset=outcome.offset)
+    if outcome.timestamp_ms is not None:
+        delivery.timestamp.FromMilliseconds(outcome.timestamp_ms)
+    return gateway_pb2.PublishResult(sequence=sequence, delivery=delivery)
+
+
+def _trace_headers(context, topic: str) -> list[tuple[str, bytes]]:
+    """The caller's W3C trace context (``traceparent`` metadata) for the records' headers, as the REST API does."""
+    metadata = dict(context.invocation_metadata() or ())
+    incoming = {}
+    traceparent = str(metadata.get("traceparent", "")).strip()
+    if _TRACEPARENT.fullmatch(traceparent):
+        incoming["traceparent"] = traceparent
+        if metadata.get("tracestate"):
+            incoming["tracestate"] = str(metadata["tracestate"])[:512]
+    if not tracing.enabled():
+        return [(name, value.encode("ascii", errors="replace")) for name, value in incoming.items()]
+    with tracing.tracer.start_as_current_span(f"{topic} publish", context=propagate.extract(incoming),
+                                              kind=SpanKind.PRODUCER, attributes={
+                                                  "messaging.system": "kafka", "messaging.destination.name": topic,
+                                                  "rpc.system": "grpc"}):
+        return [(name, value.encode("ascii", errors="replace") if isinstance(value, str) else value)
+                for name, value in tracing.headers_with_context([])]
+
+
+# ------------------------------------------------------------------------------------------------- server
+class GrpcServer:
+    """The running grpc.aio server: EventGateway, reflection and health, on one port."""
+
+    def __init__(self, server: grpc.aio.Server, health_servicer, port: int):
+        self.server, self.health, self.port = server, health_servicer, port
+
+    async def stop(self, grace: float | None = 30.0) -> None:
+        """Health answers NOT_SERVING, new calls are refused, calls in flight get ``grace`` seconds to finish."""
+        await self.health.enter_graceful_shutdown()
+        await self.server.stop(grace)
+
+
+async def start_grpc_server(gateway: Gateway, *, host: str, port: int) -> GrpcServer:
+    """Bind (port 0: any free port, see ``.port``) and start serving; call it on the loop that will run it."""
+    server = grpc.aio.server(options=[("grpc.max_receive_message_length", MAX_MESSAGE_BYTES)])
+    gateway_pb2_grpc.add_EventGatewayServicer_to_server(EventGatewayServicer(gateway), server)
+    health_servicer = health.aio.HealthServicer()
+    health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
+    reflection.enable_server_reflection((SERVICE_NAME, health.SERVICE_NAME, reflection.SERVICE_NAME), server)
+    address = f"[{host}]:{port}" if ":" in host and not host.startswith("[") else f"{host}:{port}"
+    bound = server.add_insecure_port(address)
+    await server.start()
+    for name in ("", SERVICE_NAME):
+        await health_servicer.set(name, health_pb2.HealthCheckResponse.SERVING)
+    return GrpcServer(server, health_servicer, bound)
