@@ -3,7 +3,9 @@
 * ``GET /v3/clusters``, ``GET /v3/clusters/{cluster_id}``: the one Kafka cluster, so v3 clients can find its id;
 * ``POST /v3/clusters/{cluster_id}/topics/{topic}/records``: one record and its delivery report, or a stream of
   records (chunked, concatenated JSON) answered with one report per record, in order, one JSON object a line;
-* ``POST …/records:batch``: ``{"entries": [{"id", …record}]}`` answered 207 with successes and failures by id.
+* ``POST …/records:batch``: ``{"entries": [{"id", …record}]}`` answered 207 with successes and failures by id;
+* ``GET …/topics/{topic}/events``, ``POST …/events:commit``, ``GET …/events:stream`` (Server-Sent Events):
+  stateless consume by signed cursor (consume.py).
 
 Every answer that is not a delivery report is Confluent's ``{"error_code", "message"}``; payload problems add
 ``errors``, a map from each field's path to what is wrong there, where Confluent gives one message.
@@ -29,9 +31,11 @@ from opentelemetry.trace import SpanKind
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import ClientDisconnect, Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
 
+from onboarding.gateway import consume
+from onboarding.gateway.cursor import CursorError
 from onboarding.gateway.grants import Grant, GrantsTable
 from onboarding.gateway.record_error import RecordError
 from onboarding.gateway.records import encode_record
@@ -89,17 +93,22 @@ class Gateway:
     validate: bool = True
 
 
-def create_app(*, gateway: Gateway):
-    """The ASGI app: Starlette's routes behind the request-id middleware."""
+def create_app(*, gateway: Gateway, events: consume.EventReader | None = None):
+    """The ASGI app: Starlette's routes behind the request-id middleware (``events``: the consume side, by
+    default from settings)."""
     routes = [
         Route("/healthz", _healthz, methods=["GET"]),
         Route("/v3/clusters", _clusters, methods=["GET"]),
         Route("/v3/clusters/{cluster_id}", _cluster, methods=["GET"]),
         Route("/v3/clusters/{cluster_id}/topics/{topic}/records", _produce, methods=["POST"]),
         Route("/v3/clusters/{cluster_id}/topics/{topic}/records:batch", _produce_batch, methods=["POST"]),
+        Route("/v3/clusters/{cluster_id}/topics/{topic}/events", _consume, methods=["GET"]),
+        Route("/v3/clusters/{cluster_id}/topics/{topic}/events:commit", _commit, methods=["POST"]),
+        Route("/v3/clusters/{cluster_id}/topics/{topic}/events:stream", _stream, methods=["GET"]),
     ]
     app = Starlette(routes=routes, exception_handlers={Refusal: _refused, 404: _not_found, 405: _not_allowed})
     app.state.gateway = gateway
+    app.state.events = events or consume.EventReader.from_settings()
     return RequestIdMiddleware(app)
 
 
@@ -463,3 +472,92 @@ class _ReportStream(Response):
         async for line in self.lines:
             await send({"type": "http.response.body", "body": line, "more_body": True})
         await send({"type": "http.response.body", "body": b"", "more_body": False})
+
+
+# ---------------------------------------------------------------------------------------------- consume
+def _consume_target(request: Request, group: object) -> tuple[consume.EventReader, str, str]:
+    """401, 404 cluster, 403, then the group: the caller's name forced under its team's prefix."""
+    grant = _authenticate(request)
+    _check_cluster(request, request.path_params["cluster_id"])
+    topic = request.path_params["topic"]
+    if not grant.may_consume(topic):
+        raise Refusal(403, 40301, f"Token {grant.principal} of team {grant.team} may not consume from {topic}.")
+    if not isinstance(group, str) or not group.strip() or len(group) > 200:
+        raise Refusal(400, 400, "A consumer group name is required.",
+                      errors={"group": ["a group name of 1 to 200 characters"]})
+    return request.app.state.events, topic, grant.group(group.strip())
+
+
+def _given(events: consume.EventReader, cursor: object, topic: str, group: str, field: str) -> dict | None:
+    if cursor is None or cursor == "":
+        return None
+    try:
+        return events.offsets(cursor, topic=topic, group=group)
+    except CursorError as exc:
+        raise Refusal(400, 400, f"The cursor cannot be used here: {exc}", errors={field: [str(exc)]}) from None
+
+
+def _bounded(request: Request, name: str, default: int, low: int, high: int) -> int:
+    raw = request.query_params.get(name)
+    try:
+        value = default if raw in (None, "") else int(raw)
+    except ValueError:
+        value = low - 1
+    if not low <= value <= high:
+        raise Refusal(400, 400, f"{name} must be a whole number from {low} to {high}.",
+                      errors={name: [f"a whole number from {low} to {high}"]})
+    return value
+
+
+async def _kafka(events: consume.EventReader, function, *args):
+    try:
+        return await events.run(function, *args)
+    except (consume.ConsumeUnavailable, PlatformError) as exc:
+        raise Refusal(503, 50301, f"Kafka or the schema registry is unavailable: {exc}") from None
+
+
+async def _consume(request: Request) -> Response:
+    """A page of decoded events and the signed cursor after them; never commits (a lost answer loses nothing)."""
+    events, topic, group = _consume_target(request, request.query_params.get("group"))
+    given = _given(events, request.query_params.get("cursor"), topic, group, "cursor")
+    max_events = _bounded(request, "max", consume.DEFAULT_MAX_EVENTS, 1, consume.MAX_EVENTS)
+    wait_ms = _bounded(request, "wait_ms", 0, 0, consume.MAX_WAIT_MS)
+    page = await _kafka(events, lambda: events.read(topic, group, given, max_events=max_events, wait_ms=wait_ms))
+    if page is None:
+        raise Refusal(404, 40403, f"Topic {topic} cannot be found.")
+    return JSONResponse({"events": page.events, "cursor": events.cursor(topic, group, page.offsets)})
+
+
+async def _commit(request: Request) -> Response:
+    """Commit a cursor's offsets for the caller's (prefixed) group: what a native consumer of it resumes from."""
+    _authenticate(request)
+    try:
+        body = json.loads(await _read_body(request))
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise Refusal(400, 400, f"The request body is not JSON: {exc}", errors={"$": [str(exc)]}) from None
+    if not isinstance(body, dict):
+        raise Refusal(400, 400, 'A commit is {"group": ..., "cursor": ...}.', errors={"$": ["a JSON object"]})
+    events, topic, group = _consume_target(request, body.get("group"))
+    given = _given(events, body.get("cursor"), topic, group, "cursor")
+    if given is None:
+        raise Refusal(400, 400, "A commit needs the cursor to commit.", errors={"cursor": ["required"]})
+    try:
+        committed = await _kafka(events, events.commit, topic, group, given)
+    except consume.CommitRefused as exc:
+        raise Refusal(409, 40901, f"Kafka refused the commit for group {group}: {exc}") from None
+    if committed is None:
+        raise Refusal(404, 40403, f"Topic {topic} cannot be found.")
+    return JSONResponse({"group": group, "committed": {str(p): o for p, o in sorted(committed.items())}})
+
+
+async def _stream(request: Request) -> Response:
+    """Server-Sent Events from the Last-Event-ID (a cursor), else the cursor parameter, else the group's offsets."""
+    events, topic, group = _consume_target(request, request.query_params.get("group"))
+    if request.headers.get("last-event-id"):
+        given = _given(events, request.headers["last-event-id"], topic, group, "Last-Event-ID")
+    else:
+        given = _given(events, request.query_params.get("cursor"), topic, group, "cursor")
+    if await _kafka(events, events.partitions, topic) is None:
+        raise Refusal(404, 40403, f"Topic {topic} cannot be found.")
+    return StreamingResponse(consume.sse_stream(events, topic, group, given), media_type="text/event-stream",
+                             headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
