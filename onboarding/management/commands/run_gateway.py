@@ -1,5 +1,9 @@
-"""Run the event gateway: `python manage.py run_gateway [--host H] [--port P] [--grants-topic T]`."""
+"""Run the event gateway: `python manage.py run_gateway [--host H] [--port P] [--grpc-port G] [--grants-topic T]`.
 
+The REST app (uvicorn) and the gRPC server (grpc.aio) run on one event loop and share one producer.
+"""
+
+import asyncio
 import contextlib
 import logging
 import signal
@@ -9,6 +13,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand
 
 from onboarding.gateway.app import Gateway, create_app
+from onboarding.gateway.grpc_server import start_grpc_server
 from onboarding.gateway.server import DeliveryProducer
 from onboarding.gateway.table import GrantsReader, default_grants_topic
 from onboarding.gateway.writer_schemas import RegistrySchemas
@@ -41,6 +46,8 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("--host", default=None, help="address to listen on (default GATEWAY_HOST, 127.0.0.1)")
         parser.add_argument("--port", type=int, default=None, help="port (default GATEWAY_PORT, 8090)")
+        parser.add_argument("--grpc-port", type=int, default=None,
+                            help="gRPC port (default GATEWAY_GRPC_PORT, 8091; 0 serves no gRPC)")
         parser.add_argument("--grants-topic", default=None, help="compacted topic holding the gateway grants")
 
     def handle(self, *args, **options):
@@ -57,19 +64,34 @@ class Command(BaseCommand):
         try:
             reader.start()  # every existing grant is known before the first request is accepted
             producer.start()
-            app = create_app(gateway=Gateway(grants=reader.table, producer=producer,
-                                             schemas=RegistrySchemas(registry)))
+            gateway = Gateway(grants=reader.table, producer=producer, schemas=RegistrySchemas(registry))
+            app = create_app(gateway=gateway)
             host = options["host"] or settings.GATEWAY_HOST
             port = options["port"] or settings.GATEWAY_PORT
+            grpc_port = settings.GATEWAY_GRPC_PORT if options["grpc_port"] is None else options["grpc_port"]
             # On SIGTERM/SIGINT uvicorn stops accepting, lets the requests in flight finish (their records are
             # awaited), then returns here, where the producer is flushed.
             server = _Server(uvicorn.Config(app, host=host, port=port, lifespan="off", log_config=None,
                                                    access_log=False, timeout_graceful_shutdown=30))
             self.stdout.write(f"gateway listening on http://{host}:{port} (grants from {grants_topic}, "
                               f"cluster {producer.cluster_id})")
-            server.run()
+            asyncio.run(self._serve(server, gateway, host=host, grpc_port=grpc_port))
         finally:
             undelivered = producer.close(timeout=30)
             reader.stop()
             registry.close()
         self.stdout.write(f"gateway stopped; {undelivered} records undelivered")
+
+    async def _serve(self, server: _Server, gateway: Gateway, *, host: str, grpc_port: int) -> None:
+        """uvicorn and the gRPC server on one loop; on SIGTERM uvicorn returns, then gRPC stops (calls in flight
+        get their grace period), and only then does handle() flush the producer."""
+        grpc_server = None
+        if grpc_port:
+            grpc_server = await start_grpc_server(gateway, host=host, port=grpc_port)
+            self.stdout.write(f"gateway gRPC listening on {host}:{grpc_server.port} (portal.gateway.v1.EventGateway, "
+                              "reflection, health)")
+        try:
+            await server.serve()
+        finally:
+            if grpc_server is not None:
+                await grpc_server.stop(grace=30)
