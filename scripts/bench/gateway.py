@@ -1,0 +1,614 @@
+"""Benchmark: the event gateway's REST produce paths against a raw confluent-kafka producer, in one run.
+
+  scripts/dev bench gateway [--records 3000] [--single 300] [--threads 4]
+
+The gateway runs as a real process (``manage.py run_gateway --port <free> --grants-topic <this run's>``), so
+uvicorn and HTTP parsing are measured; the bench's own grant (a made-up team token) is a row of a per-run
+grants topic. Validation off is the same command with ``Gateway(validate=False)`` (its own option when it has
+one). The client is ``requests`` with keep-alive sessions.
+
+Measured, at 1 KB and 10 KB values, for JSON Schema and Avro values (schemas registered under this run's
+subjects), with validation on and off:
+
+* single: one record per POST, sequentially, and from --threads client threads (--single records each way);
+* stream: chunked POSTs of 500 records each (a generator body), one report line per record (--records records);
+* batch: ``records:batch`` with 100 and 500 entries a request (--records records).
+
+Baseline: a raw confluent-kafka producer loop on the same broker, the gateway's producer settings (idempotent,
+acks=all, linger.ms, murmur2_random), a topic with the same settings, the values already encoded; plus a raw
+produce-and-flush of one record at a time, the floor for a single record's latency. Latency is per request
+(one record, one batch, one stream) and per record for the raw producer. Prints the table, the goals of the
+gateway issue (stream and batch >= 0.7x raw; single-record p99 < 20 ms) and, where one is missed, where the
+time goes (the gateway's phases timed in this process: parsing, encoding, thread hops, producing; the rest is
+HTTP and the event loop). Deletes its topics and subjects at the end.
+"""
+
+import argparse
+import asyncio
+import functools
+import hashlib
+import json
+import logging
+import os
+import secrets
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import uuid
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(REPO))
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "portal.settings")
+
+import django  # noqa: E402
+
+django.setup()
+
+import requests  # noqa: E402
+from confluent_kafka import Producer  # noqa: E402
+from confluent_kafka.admin import AdminClient, NewTopic  # noqa: E402
+from starlette.concurrency import run_in_threadpool  # noqa: E402
+
+from onboarding.gateway.grants import Grant  # noqa: E402
+from onboarding.gateway.records import encode_record  # noqa: E402
+from onboarding.gateway.server import PRODUCER_DEFAULTS  # noqa: E402
+from onboarding.gateway.stream import iter_records  # noqa: E402
+from onboarding.gateway.writer_schemas import RegistrySchemas  # noqa: E402
+from onboarding.platform.compacted import COMPACTED, write_compacted  # noqa: E402
+from onboarding.platform.connection import default_kafka_connection  # noqa: E402
+from onboarding.platform.registry import Registry  # noqa: E402
+
+PARTITIONS = 3
+SIZES = {"1KB": 1000, "10KB": 10000}
+STREAM_RECORDS = 500  # records per streamed request (requests sends the whole body before reading the answer)
+STREAM_CHUNK = 32 * 1024  # bytes per chunk of a streamed body
+BATCHES = (100, 500)
+GOAL_RATIO, GOAL_P99_MS = 0.7, 20.0
+
+AVRO = {"type": "record", "name": "BenchEvent", "namespace": "bench.gateway", "fields": [
+    {"name": "id", "type": "long"}, {"name": "ward", "type": "string"}, {"name": "amount", "type": "double"},
+    {"name": "tags", "type": {"type": "array", "items": "string"}}, {"name": "note", "type": "string"}]}
+JSON_SCHEMA = {"$schema": "http://json-schema.org/draft-07/schema#", "type": "object",
+               "properties": {"id": {"type": "integer", "minimum": 0}, "ward": {"type": "string", "maxLength": 32},
+                              "amount": {"type": "number"}, "tags": {"type": "array", "items": {"type": "string"}},
+                              "note": {"type": "string"}},
+               "required": ["id", "ward", "amount", "tags", "note"], "additionalProperties": False}
+FORMATS = {"json": ("JSONSCHEMA", "JSON", JSON_SCHEMA), "avro": ("AVRO", "AVRO", AVRO)}
+
+# run_gateway with Gateway(validate=False), for as long as the command has no option of its own for it.
+UNVALIDATED = """
+import functools, os, sys
+sys.path.insert(0, os.getcwd())
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "portal.settings")
+import django
+django.setup()
+from django.core.management import call_command
+from onboarding.gateway.app import Gateway
+from onboarding.management.commands import run_gateway
+run_gateway.Gateway = functools.partial(Gateway, validate=False)
+call_command("run_gateway", *sys.argv[1:])
+"""
+
+
+# ------------------------------------------------------------------------------------------- pure helpers
+def percentile(values, q: float) -> float:
+    """The nearest-rank percentile (q in 0..100) of a non-empty list."""
+    ordered = sorted(values)
+    rank = max(1, -(-len(ordered) * q // 100))  # ceil(n * q / 100), at least the first
+    return ordered[int(min(rank, len(ordered))) - 1]
+
+
+def format_table(header: list[str], rows: list[list[str]]) -> str:
+    """Columns padded to their widest cell; the first two left-aligned, numbers right-aligned."""
+    widths = [max(len(str(row[i])) for row in [header, *rows]) for i in range(len(header))]
+
+    def line(cells):
+        left = (0, 1, 2, 3, len(widths) - 1)
+        return "  ".join(str(c).ljust(w) if i in left else str(c).rjust(w)
+                         for i, (c, w) in enumerate(zip(cells, widths, strict=True))).rstrip()
+
+    return "\n".join([line(header), line(["-" * w for w in widths]), *(line(r) for r in rows)])
+
+
+def event(i: int, size: int) -> dict:
+    """A value whose compact JSON is about ``size`` bytes."""
+    base = {"id": i, "ward": "ICU", "amount": 12.5, "tags": ["bench", "gateway"], "note": ""}
+    pad = size - len(json.dumps(base, separators=(",", ":")))
+    return {**base, "note": "x" * max(0, pad)}
+
+
+# ---------------------------------------------------------------------------------------------- the stack
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def unvalidated_option() -> str | None:
+    """run_gateway's own switch for validation off, if it has one by now."""
+    from onboarding.management.commands.run_gateway import Command
+
+    parser = Command().create_parser("manage.py", "run_gateway")
+    for action in parser._actions:
+        for option in action.option_strings:
+            if option in ("--no-validate", "--no-validation", "--skip-validation", "--unvalidated"):
+                return option
+    return None
+
+
+class GatewayProcess:
+    def __init__(self, grants_topic: str, *, validate: bool, log_dir: str):
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        arguments = ["--port", str(self.port), "--grants-topic", grants_topic]
+        if validate:
+            command = [sys.executable, "manage.py", "run_gateway", *arguments]
+        elif option := unvalidated_option():
+            command = [sys.executable, "manage.py", "run_gateway", *arguments, option]
+        else:
+            command = [sys.executable, "-c", UNVALIDATED, *arguments]
+        self.log_path = Path(log_dir) / f"gateway-{'on' if validate else 'off'}.log"
+        self.log = open(self.log_path, "wb")  # noqa: SIM115 - closed in stop()
+        self.process = subprocess.Popen(command, cwd=REPO, stdout=self.log, stderr=subprocess.STDOUT)
+        deadline = time.monotonic() + 90
+        while True:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"the gateway exited ({self.process.returncode}): "
+                                   f"{self.log_path.read_text()[-2000:]}")
+            try:
+                if requests.get(f"{self.url}/healthz", timeout=1).status_code == 200:
+                    break
+            except requests.ConnectionError:
+                pass
+            if time.monotonic() > deadline:
+                self.stop()
+                raise RuntimeError("the gateway did not answer /healthz within 90 s")
+            time.sleep(0.2)
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                self.process.wait(40)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait(10)
+        self.log.close()
+
+
+# ---------------------------------------------------------------------------------------------- measuring
+class Result:
+    def __init__(self, records: int, elapsed: float, latencies_ms: list[float], unit: str):
+        self.records, self.elapsed, self.latencies, self.unit = records, elapsed, latencies_ms, unit
+
+    @property
+    def rate(self) -> float:
+        return self.records / self.elapsed
+
+
+def raw_loop(config: dict, topic: str, keys: list[bytes], values: list[bytes], count: int) -> Result:
+    """Produce as fast as librdkafka takes them; latency per record from produce() to its delivery report."""
+    producer = Producer({**config, **PRODUCER_DEFAULTS})
+    producer.produce(topic, key=b"warm", value=values[0])
+    producer.flush(30)
+    sent, done = [0.0] * count, [0.0] * count
+
+    def delivered(index, error, message):
+        if error is not None:
+            raise RuntimeError(f"raw producer: {error}")
+        done[index] = time.perf_counter()
+
+    started = time.perf_counter()
+    for i in range(count):
+        sent[i] = time.perf_counter()
+        while True:
+            try:
+                producer.produce(topic, key=keys[i % len(keys)], value=values[i % len(values)],
+                                 on_delivery=functools.partial(delivered, i))
+                break
+            except BufferError:
+                producer.poll(0.01)
+        producer.poll(0)
+    producer.flush(60)
+    elapsed = time.perf_counter() - started
+    return Result(count, elapsed, [(d - s) * 1000 for s, d in zip(sent, done, strict=True)], "record")
+
+
+def raw_one_at_a_time(config: dict, topic: str, keys: list[bytes], values: list[bytes], count: int) -> Result:
+    producer = Producer({**config, **PRODUCER_DEFAULTS})
+    producer.produce(topic, key=b"warm", value=values[0])
+    producer.flush(30)
+    latencies = []
+    started = time.perf_counter()
+    for i in range(count):
+        t0 = time.perf_counter()
+        producer.produce(topic, key=keys[i % len(keys)], value=values[i % len(values)])
+        producer.flush(30)
+        latencies.append((time.perf_counter() - t0) * 1000)
+    return Result(count, time.perf_counter() - started, latencies, "record")
+
+
+def _check(response: requests.Response, expected: int) -> None:
+    if response.status_code != expected:
+        raise RuntimeError(f"gateway answered {response.status_code}: {response.text[:500]}")
+
+
+def single(url: str, headers: dict, bodies: list[bytes], count: int, threads: int) -> Result:
+    latencies: list[float] = []
+    lock = threading.Lock()
+
+    def worker(share: int, offset: int):
+        mine = []
+        with requests.Session() as session:
+            for i in range(share):
+                t0 = time.perf_counter()
+                response = session.post(url, data=bodies[(offset + i) % len(bodies)], headers=headers)
+                mine.append((time.perf_counter() - t0) * 1000)
+                _check(response, 200)
+        with lock:
+            latencies.extend(mine)
+
+    shares = [count // threads + (1 if t < count % threads else 0) for t in range(threads)]
+    started = time.perf_counter()
+    if threads == 1:
+        worker(count, 0)
+    else:
+        pool = [threading.Thread(target=worker, args=(s, t * 1000)) for t, s in enumerate(shares)]
+        for thread in pool:
+            thread.start()
+        for thread in pool:
+            thread.join()
+    elapsed = time.perf_counter() - started
+    if len(latencies) != count:
+        raise RuntimeError("a client thread failed (see above)")
+    return Result(count, elapsed, latencies, "request")
+
+
+def stream(session: requests.Session, url: str, headers: dict, chunks: list[bytes], per_stream: int,
+           count: int) -> Result:
+    latencies = []
+    streams = max(1, count // per_stream)
+    started = time.perf_counter()
+    for _ in range(streams):
+        t0 = time.perf_counter()
+        response = session.post(url, data=iter(chunks), headers=headers, stream=True)  # chunked: no length
+        _check(response, 200)
+        reports = 0
+        for line in response.iter_lines():
+            if line:
+                report = json.loads(line)
+                if report.get("error_code") != 200:
+                    raise RuntimeError(f"stream record refused: {line[:500]!r}")
+                reports += 1
+        if reports != per_stream:
+            raise RuntimeError(f"{reports} reports for a stream of {per_stream} records")
+        latencies.append((time.perf_counter() - t0) * 1000)
+    return Result(streams * per_stream, time.perf_counter() - started, latencies, f"stream of {per_stream}")
+
+
+def batch(session: requests.Session, url: str, headers: dict, body: bytes, entries: int, count: int) -> Result:
+    latencies = []
+    requests_ = max(1, count // entries)
+    started = time.perf_counter()
+    for _ in range(requests_):
+        t0 = time.perf_counter()
+        response = session.post(url, data=body, headers=headers)
+        latencies.append((time.perf_counter() - t0) * 1000)
+        _check(response, 207)
+        answer = response.json()
+        if answer["failures"] or len(answer["successes"]) != entries:
+            raise RuntimeError(f"batch failures: {json.dumps(answer['failures'])[:500]}")
+    return Result(requests_ * entries, time.perf_counter() - started, latencies, f"batch of {entries}")
+
+
+# --------------------------------------------------------------------------------------- where time goes
+def per_record_us(function, items, minimum_seconds: float = 0.3) -> float:
+    """Microseconds per item of ``function(item)`` over the items, repeated for at least minimum_seconds."""
+    done, started = 0, time.perf_counter()
+    while True:
+        for item in items:
+            function(item)
+        done += len(items)
+        if time.perf_counter() - started >= minimum_seconds:
+            return (time.perf_counter() - started) / done * 1e6
+
+
+def thread_hop_us() -> float:
+    """One run_in_threadpool round trip from the event loop, as the gateway makes per record."""
+
+    async def hops(n):
+        started = time.perf_counter()
+        for _ in range(n):
+            await run_in_threadpool(int)
+        return (time.perf_counter() - started) / n * 1e6
+
+    return asyncio.run(hops(3000))
+
+
+class InProcessApp:
+    """The gateway's ASGI app in this process (no uvicorn, no socket): what the app itself costs per record."""
+
+    def __init__(self, grants_topic: str, config: dict, registry: Registry):
+        from onboarding.gateway.app import Gateway, create_app
+        from onboarding.gateway.server import DeliveryProducer
+        from onboarding.gateway.table import GrantsReader
+
+        logging.getLogger("onboarding.gateway.access").setLevel(logging.WARNING)  # one line a request otherwise
+        self.reader = GrantsReader(topic=grants_topic, kafka_config=config)
+        self.reader.start()
+        self.producer = DeliveryProducer(kafka_config=config)
+        self.producer.start()
+        schemas = RegistrySchemas(registry)
+        self.apps = {validate: create_app(gateway=Gateway(grants=self.reader.table, producer=self.producer,
+                                                          schemas=schemas, validate=validate))
+                     for validate in (True, False)}
+
+    async def call(self, validate: bool, path: str, headers: dict, chunks: list[bytes], length: bool) -> int:
+        raw_headers = [(k.lower().encode(), v.encode()) for k, v in headers.items()]
+        if length:
+            raw_headers.append((b"content-length", str(sum(map(len, chunks))).encode()))
+        scope = {"type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": "POST",
+                 "scheme": "http", "path": path, "raw_path": path.encode(), "query_string": b"", "root_path": "",
+                 "headers": raw_headers, "client": ("127.0.0.1", 1), "server": ("127.0.0.1", 80)}
+        pending = list(chunks)
+        finished = asyncio.Event()
+        status = [0]
+
+        async def receive():
+            if pending:
+                return {"type": "http.request", "body": pending.pop(0), "more_body": bool(pending)}
+            await finished.wait()
+            return {"type": "http.disconnect"}
+
+        async def send(message):
+            if message["type"] == "http.response.start":
+                status[0] = message["status"]
+            elif not message.get("more_body"):
+                finished.set()
+
+        await self.apps[validate](scope, receive, send)
+        return status[0]
+
+    def us_per_record(self, validate: bool, path: str, headers: dict, chunks: list[bytes], length: bool,
+                      records: int, seconds: float = 0.6) -> float:
+        async def measure():
+            done, started = 0, time.perf_counter()
+            while time.perf_counter() - started < seconds:
+                status = await self.call(validate, path, headers, chunks, length)
+                if status not in (200, 207):
+                    raise RuntimeError(f"in-process app answered {status}")
+                done += records
+            return (time.perf_counter() - started) / done * 1e6
+
+        return asyncio.run(measure())
+
+    def close(self):
+        self.producer.close(timeout=30)
+        self.reader.stop()
+
+
+def profile_line(app: InProcessApp, *args, seconds: float = 2.0) -> str:
+    """The event loop thread's top functions (own time) while the app serves the request over and over."""
+    import cProfile
+    import pstats
+
+    profile = cProfile.Profile()
+    profile.enable()
+    app.us_per_record(*args, seconds=seconds)
+    profile.disable()
+    stats = pstats.Stats(profile).stats
+    total = sum(entry[2] for entry in stats.values())
+    top = sorted(stats.items(), key=lambda item: item[1][2], reverse=True)[:5]
+    return ", ".join(f"{Path(file).name}:{name} {own / total:.0%}" for (file, _, name), (_, _, own, _, _) in top)
+
+
+# ------------------------------------------------------------------------------------------------- the run
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--records", type=int, default=3000, help="records per stream and batch measurement")
+    parser.add_argument("--single", type=int, default=300, help="records per single-record measurement")
+    parser.add_argument("--threads", type=int, default=4, help="client threads of the concurrent single path")
+    options = parser.parse_args()
+    bench_started = time.perf_counter()
+
+    run = uuid.uuid4().hex[:8]
+    connection = default_kafka_connection()
+    config = connection.client_config()
+    admin = AdminClient(config)
+    registry = Registry()
+    prefix = f"bench.gateway-{run}."
+    topics = {name: f"{prefix}{name}" for name in ("raw", *FORMATS)}
+    grants_topic = f"_portal.gateway-grants-bench-{run}"
+    subjects = [f"{topics[name]}-value" for name in FORMATS]
+    gateways: list[GatewayProcess] = []
+    log_dir = tempfile.mkdtemp(prefix="bench-gateway-")
+    try:
+        new = [NewTopic(t, PARTITIONS, 1) for t in topics.values()]
+        new.append(NewTopic(grants_topic, 1, 1, config=COMPACTED))
+        for future in admin.create_topics(new).values():
+            future.result(30)
+        for name, (_, registry_type, document) in FORMATS.items():
+            registry.register(f"{topics[name]}-value", json.dumps(document), registry_type)
+
+        key_id, secret = uuid.uuid4().hex[:12], secrets.token_urlsafe(24)
+        grant = Grant(key_id=key_id, secret_sha256=hashlib.sha256(secret.encode()).hexdigest(), team="bench",
+                      principal=f"pep_{key_id}", scope="write", produce_prefixes=(prefix,),
+                      consume_prefixes=(prefix,), group_prefix=prefix)
+        outcome = write_compacted(connection, grants_topic, {grant.key: grant.encode()})
+        if outcome[grant.key] is not None:
+            raise RuntimeError(f"the bench's grant was not written: {outcome[grant.key]}")
+        auth = {"Authorization": f"Bearer pep_{key_id}_{secret}"}
+        json_headers = {**auth, "Content-Type": "application/json"}
+
+        # What the clients send, built before any clock starts.
+        keys = [f"k-{i}".encode() for i in range(STREAM_RECORDS)]
+        payloads: dict[tuple[str, str], dict] = {}
+        for name, (rest_type, _, _) in FORMATS.items():
+            for size_name, size in SIZES.items():
+                records = [{"key": {"type": "STRING", "data": f"k-{i}"},
+                            "value": {"type": rest_type, "data": event(i, size)}} for i in range(STREAM_RECORDS)]
+                lines = [json.dumps(r, separators=(",", ":")).encode() + b"\n" for r in records]
+                chunks, current = [], b""
+                for line in lines:
+                    current += line
+                    if len(current) >= STREAM_CHUNK:
+                        chunks.append(current)
+                        current = b""
+                chunks += [current] if current else []
+                batches = {n: json.dumps({"entries": [{"id": str(i), **records[i % len(records)]} for i in range(n)]},
+                                         separators=(",", ":")).encode() for n in BATCHES}
+                payloads[name, size_name] = {"records": records, "lines": lines, "chunks": chunks, "batches": batches}
+
+        # Baseline: the raw producer, values as the JSON Schema wire format would carry them (5-byte header).
+        raw: dict[str, Result] = {}
+        raw_single: dict[str, Result] = {}
+        for size_name, size in SIZES.items():
+            values = [b"\x00\x00\x00\x00\x01" + json.dumps(event(i, size), separators=(",", ":")).encode()
+                      for i in range(STREAM_RECORDS)]
+            raw[size_name] = raw_loop(config, topics["raw"], keys, values, options.records * 3)
+            raw_single[size_name] = raw_one_at_a_time(config, topics["raw"], keys, values, options.single)
+
+        results: list[tuple[str, str, str, str, Result]] = []
+        for validate in (True, False):
+            gateway = GatewayProcess(grants_topic, validate=validate, log_dir=log_dir)
+            gateways.append(gateway)
+            session = requests.Session()
+            cluster = session.get(f"{gateway.url}/v3/clusters", headers=auth).json()["data"][0]["cluster_id"]
+            # Prove the switch: a JSON Schema value that breaks the schema is refused only with validation on.
+            url = f"{gateway.url}/v3/clusters/{cluster}/topics/{topics['json']}/records"
+            bad = {"value": {"type": "JSONSCHEMA", "data": {**event(0, 100), "ward": "x" * 40}}}
+            status = session.post(url, json=bad, headers=auth).status_code
+            if (status == 200) == validate:
+                raise RuntimeError(f"validation {'on' if validate else 'off'}, yet a bad value was answered {status}")
+            label = "on" if validate else "off"
+            for name in FORMATS:
+                url = f"{gateway.url}/v3/clusters/{cluster}/topics/{topics[name]}/records"
+                for size_name in SIZES:
+                    data = payloads[name, size_name]
+                    bodies = [line.rstrip(b"\n") for line in data["lines"]]
+                    single(url, json_headers, bodies, 20, 1)  # warm: schema cache, topic metadata, connections
+                    cells = [
+                        ("single, sequential", single(url, json_headers, bodies, options.single, 1)),
+                        (f"single, {options.threads} threads",
+                         single(url, json_headers, bodies, options.single, options.threads)),
+                        ("stream", stream(session, url, json_headers, data["chunks"], STREAM_RECORDS,
+                                          options.records)),
+                        *((f"batch {n}", batch(session, f"{url}:batch", json_headers, data["batches"][n], n,
+                                               options.records)) for n in BATCHES),
+                    ]
+                    results += [(path, size_name, name, label, result) for path, result in cells]
+            session.close()
+            gateway.stop()
+
+        # ------------------------------------------------------------------------------------ the table
+        header = ["path", "size", "values", "valid.", "records/s", "x raw", "p50 ms", "p99 ms", "latency of"]
+        rows = []
+        for size_name in SIZES:
+            for label, result in (("raw producer loop", raw[size_name]),
+                                  ("raw, one at a time", raw_single[size_name])):
+                rows.append([label, size_name, "bytes", "-", f"{result.rate:.0f}",
+                             f"{result.rate / raw[size_name].rate:.2f}", f"{percentile(result.latencies, 50):.1f}",
+                             f"{percentile(result.latencies, 99):.1f}", result.unit])
+        for path, size_name, name, label, result in results:
+            rows.append([path, size_name, name, label, f"{result.rate:.0f}", f"{result.rate / raw[size_name].rate:.2f}",
+                         f"{percentile(result.latencies, 50):.1f}", f"{percentile(result.latencies, 99):.1f}",
+                         result.unit])
+        print(f"\ngateway bench: {options.records} records per stream/batch cell, {options.single} per single "
+              f"cell, raw loop {options.records * 3} records; {PARTITIONS} partitions; {os.cpu_count()} CPUs "
+              "shared by client, gateway and broker")
+        print(format_table(header, rows))
+
+        # ------------------------------------------------------------------------------------ the goals
+        def ratio(item):
+            return item[4].rate / raw[item[1]].rate
+
+        print("\ngoals")
+        missed = []
+        for goal, chosen in (("stream >= 0.7x raw", [r for r in results if r[0] == "stream"]),
+                             ("batch >= 0.7x raw", [r for r in results if r[0].startswith("batch")])):
+            failing = [r for r in chosen if ratio(r) < GOAL_RATIO]
+            worst = min(chosen, key=ratio)
+            print(f"  {goal:28} {'met' if not failing else 'NOT met'}: {len(chosen) - len(failing)} of {len(chosen)} "
+                  f"cells (worst {ratio(worst):.2f}: {worst[0]}, {worst[1]}, {worst[2]}, validation {worst[3]})")
+            missed += failing
+        singles = [r for r in results if r[0].startswith("single")]
+        slow = [r for r in singles if percentile(r[4].latencies, 99) >= GOAL_P99_MS]
+        worst = max(singles, key=lambda r: percentile(r[4].latencies, 99))
+        print(f"  {'single-record p99 < 20 ms':28} {'met' if not slow else 'NOT met'}: {len(singles) - len(slow)} of "
+              f"{len(singles)} cells (worst {percentile(worst[4].latencies, 99):.1f} ms: {worst[0]}, {worst[1]}, "
+              f"{worst[2]}, validation {worst[3]})")
+
+        # ------------------------------------------------------------------------- where the time goes
+        if missed or slow:
+            print("\nwhere the time goes (per record, microseconds; phases timed in this process)")
+            hop = thread_hop_us()
+            schemas = RegistrySchemas(registry)
+            app = InProcessApp(grants_topic, config, registry)
+            cluster = app.producer.cluster_id
+            explained = set()
+            for path, size_name, name, label, result in missed:
+                kind = "stream" if path == "stream" else "batch"
+                if (kind, size_name, name, label) in explained:
+                    continue
+                explained.add((kind, size_name, name, label))
+                data = payloads[name, size_name]
+                path_of = f"/v3/clusters/{cluster}/topics/{topics[name]}/records"
+                if kind == "stream":
+                    parse = per_record_us(lambda chunks: list(iter_records(chunks)), [data["chunks"]]) / STREAM_RECORDS
+                    hops = 2  # next() of the parser and encode_record, each in a worker thread
+                    in_app = app.us_per_record(label == "on", path_of, json_headers, data["chunks"], False,
+                                               STREAM_RECORDS)
+                else:
+                    body = data["batches"][BATCHES[-1]]
+                    parse = per_record_us(json.loads, [body]) / BATCHES[-1]
+                    hops = 1  # encode_record in a worker thread
+                    in_app = app.us_per_record(label == "on", f"{path_of}:batch", json_headers, [body], True,
+                                               BATCHES[-1])
+                encode = per_record_us(functools.partial(encode_record, topic=topics[name], schemas=schemas,
+                                                         validate=label == "on"), data["records"])
+                produce = 1e6 / raw[size_name].rate
+                total = 1e6 / result.rate
+                loop_rest = in_app - parse - encode - produce - hops * hop
+                print(f"  {kind}, {size_name}, {name}, validation {label}: {total:.0f} = app {in_app:.0f} (parse "
+                      f"{parse:.0f}, encode {encode:.0f}, {hops} thread hop(s) {hops * hop:.0f}, produce "
+                      f"{produce:.0f}, Starlette/asyncio/reports {loop_rest:.0f}) + uvicorn/h11/socket and the "
+                      f"client on the same CPUs {total - in_app:.0f}")
+            if missed:
+                first = missed[0]
+                data = payloads[first[2], first[1]]
+                path_of = f"/v3/clusters/{cluster}/topics/{topics[first[2]]}/records:batch"
+                print(f"  profile of the in-process app's event loop thread, batch {BATCHES[-1]}, {first[1]}, "
+                      f"{first[2]}, validation {first[3]}, 2 s: "
+                      + profile_line(app, first[3] == "on", path_of, json_headers, [data["batches"][BATCHES[-1]]],
+                                     True, BATCHES[-1]))
+            app.close()
+            for path, size_name, name, label, result in slow:
+                print(f"  {path}, {size_name}, {name}, validation {label}: p50 {percentile(result.latencies, 50):.1f} "
+                      f"ms, p99 {percentile(result.latencies, 99):.1f} ms; raw produce+flush of one record p50 "
+                      f"{percentile(raw_single[size_name].latencies, 50):.1f}, p99 "
+                      f"{percentile(raw_single[size_name].latencies, 99):.1f} ms")
+        print(f"\nbench took {time.perf_counter() - bench_started:.0f} s")
+    finally:
+        for gateway in gateways:
+            gateway.stop()
+        for future in admin.delete_topics([*topics.values(), grants_topic], operation_timeout=30).values():
+            try:
+                future.result(30)
+            except Exception as exc:  # noqa: BLE001 - a topic that was never made
+                print(f"cleanup: {exc}", file=sys.stderr)
+        for subject in subjects:
+            try:
+                registry.delete_subject(subject, permanent=False)
+                registry.delete_subject(subject, permanent=True)
+            except Exception as exc:  # noqa: BLE001
+                print(f"cleanup: {subject}: {exc}", file=sys.stderr)
+        registry.close()
+
+
+if __name__ == "__main__":
+    main()
