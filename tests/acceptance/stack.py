@@ -258,8 +258,8 @@ class AcceptanceStack:
                              str(self.static_root.parent / "celerybeat-schedule")], self.env)
         router = self._spawn("router", [PYTHON, "manage.py", "run_router"],
                              {**self.env, "ROUTER_METRICS_PORT": str(router_metrics)})
-        gateway = self._spawn("gateway", [PYTHON, "manage.py", "run_gateway", "--port", str(self.gateway_port)],
-                              self.env)
+        gateway = self._spawn("gateway", [PYTHON, "manage.py", "run_gateway", "--port", str(self.gateway_port),
+                                           "--grpc-port", str(free_port())], self.env)
         # scripts/entrypoint web, bound to loopback only.
         gunicorn = self._spawn("gunicorn", [
             PYTHON, "-m", "gunicorn", "portal.wsgi", "--config", "python:portal.gunicorn_conf",
