@@ -7,7 +7,9 @@ import secrets
 import uuid
 
 import pytest
+from confluent_kafka import Consumer, TopicPartition
 from confluent_kafka.admin import NewTopic
+from django.conf import settings
 from starlette.testclient import TestClient
 
 from onboarding.gateway.app import Gateway, create_app
@@ -36,6 +38,11 @@ class Team:
     @property
     def headers(self) -> dict:
         return {"Authorization": f"Bearer {self.bearer}"}
+
+    @property
+    def metadata(self) -> tuple:
+        """The same token as gRPC call metadata."""
+        return (("authorization", f"Bearer {self.bearer}"),)
 
 
 @pytest.fixture
@@ -90,3 +97,16 @@ def running_gateway(grants_topic: str):
 def gateway(team):
     with running_gateway(team.grants_topic) as client:
         yield client
+
+
+def read_back(topic: str, partition: int, offset: int, count: int = 1) -> list:
+    consumer = Consumer({"bootstrap.servers": settings.KAFKA_BOOTSTRAP_SERVERS, "group.id": uuid.uuid4().hex,
+                         "enable.auto.commit": False})
+    consumer.assign([TopicPartition(topic, partition, offset)])
+    found = []
+    try:
+        wait_for(lambda: found.extend(m for m in consumer.consume(count, timeout=1) if m.error() is None)
+                 or len(found) >= count, timeout=30, message=f"{count} records from {topic}[{partition}]@{offset}")
+    finally:
+        consumer.close()
+    return found[:count]

@@ -6,16 +6,13 @@ The client is a plain grpc channel; records are read back with a confluent-kafka
 """
 
 import asyncio
-import hashlib
 import json
-import secrets
 import threading
 import uuid
 
 import grpc
 import pytest
 from confluent_kafka import Consumer, TopicPartition
-from confluent_kafka.admin import NewTopic
 from django.conf import settings
 from google.rpc import code_pb2, error_details_pb2
 from grpc_health.v1 import health_pb2, health_pb2_grpc
@@ -23,61 +20,16 @@ from grpc_reflection.v1alpha import reflection_pb2, reflection_pb2_grpc
 from grpc_status import rpc_status
 
 from onboarding.gateway.app import Gateway
-from onboarding.gateway.grants import Grant
 from onboarding.gateway.grpc_server import gateway_pb2, gateway_pb2_grpc, start_grpc_server
 from onboarding.gateway.server import DeliveryProducer
 from onboarding.gateway.table import GrantsReader
 from onboarding.gateway.writer_schemas import RegistrySchemas
-from onboarding.platform.compacted import COMPACTED, write_compacted
 from onboarding.platform.connection import default_kafka_connection
 from onboarding.platform.registry import Registry
-from tests.fixtures.waiting import wait_for
+from tests.integration.gateway.conftest import read_back
 
 ORDER = {"type": "record", "name": "Order", "namespace": "gateway.grpc",
          "fields": [{"name": "id", "type": "string"}, {"name": "amount", "type": "long"}]}
-
-
-class Team:
-    """A made-up team token whose grant is a row of the test's grants topic."""
-
-    def __init__(self, name: str):
-        self.key_id = uuid.uuid4().hex[:12]
-        secret = secrets.token_urlsafe(24)
-        self.bearer = f"pep_{self.key_id}_{secret}"
-        self.grant = Grant(key_id=self.key_id, secret_sha256=hashlib.sha256(secret.encode()).hexdigest(),
-                           team=name, principal=f"pep_{self.key_id}", scope="write",
-                           produce_prefixes=(f"{name}.",), consume_prefixes=(f"{name}.",), group_prefix=f"{name}.")
-
-    @property
-    def metadata(self) -> tuple:
-        return (("authorization", f"Bearer {self.bearer}"),)
-
-
-@pytest.fixture
-def make_topic(kafka_admin):
-    made = []
-
-    def make(name: str, partitions: int = 1, config: dict | None = None) -> str:
-        kafka_admin.create_topics([NewTopic(name, num_partitions=partitions, replication_factor=1,
-                                            config=config or {})])[name].result(30)
-        made.append(name)
-        wait_for(lambda: name in kafka_admin.list_topics(timeout=10).topics, timeout=30, message=f"{name} to exist")
-        return name
-
-    yield make
-    if made:
-        for future in kafka_admin.delete_topics(made, operation_timeout=30).values():
-            future.result(30)
-
-
-@pytest.fixture
-def team(make_topic):
-    grants_topic = make_topic(f"_portal.gateway-grants-test-{uuid.uuid4().hex[:8]}", config=COMPACTED)
-    payments = Team("payments")
-    assert write_compacted(default_kafka_connection(), grants_topic, {payments.grant.key: payments.grant.encode()}) \
-        == {payments.grant.key: None}
-    payments.grants_topic = grants_topic
-    return payments
 
 
 @pytest.fixture
@@ -105,19 +57,6 @@ def channel(team):
         producer.close(timeout=10)
         reader.stop()
         registry.close()
-
-
-def read_back(topic: str, partition: int, offset: int, count: int = 1) -> list:
-    consumer = Consumer({"bootstrap.servers": settings.KAFKA_BOOTSTRAP_SERVERS, "group.id": uuid.uuid4().hex,
-                         "enable.auto.commit": False})
-    consumer.assign([TopicPartition(topic, partition, offset)])
-    found = []
-    try:
-        wait_for(lambda: found.extend(m for m in consumer.consume(count, timeout=1) if m.error() is None)
-                 or len(found) >= count, timeout=30, message=f"{count} records from {topic}[{partition}]@{offset}")
-    finally:
-        consumer.close()
-    return found[:count]
 
 
 def end_offsets(topic: str, partitions: int = 1) -> list[int]:

@@ -8,12 +8,10 @@ import base64
 import json
 import uuid
 
-from confluent_kafka import Consumer, TopicPartition
-from django.conf import settings
-
 from onboarding.platform.compacted import write_compacted
 from onboarding.platform.connection import default_kafka_connection
 from tests.fixtures.waiting import wait_for
+from tests.integration.gateway.conftest import read_back
 
 TRACEPARENT = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"
 
@@ -46,19 +44,6 @@ def murmur2_partition(key: bytes, partitions: int) -> int:
 
 def records_url(client, topic: str) -> str:
     return f"/v3/clusters/{client.cluster_id}/topics/{topic}/records"
-
-
-def read_back(topic: str, partition: int, offset: int, count: int = 1) -> list:
-    consumer = Consumer({"bootstrap.servers": settings.KAFKA_BOOTSTRAP_SERVERS, "group.id": uuid.uuid4().hex,
-                         "enable.auto.commit": False})
-    consumer.assign([TopicPartition(topic, partition, offset)])
-    found = []
-    try:
-        wait_for(lambda: found.extend(m for m in consumer.consume(count, timeout=1) if m.error() is None)
-                 or len(found) >= count, timeout=30, message=f"{count} records from {topic}[{partition}]@{offset}")
-    finally:
-        consumer.close()
-    return found[:count]
 
 
 def test_a_v3_client_discovers_the_one_cluster(gateway, team):
