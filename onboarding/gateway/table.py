@@ -12,12 +12,12 @@ from __future__ import annotations
 import logging
 import threading
 import time
-import uuid
 
-from confluent_kafka import OFFSET_BEGINNING, Consumer, KafkaError, KafkaException, TopicPartition
+from confluent_kafka import KafkaException
 from django.conf import settings
 
 from onboarding.gateway.grants import GrantsTable
+from onboarding.platform.compacted import CompactedTableReader
 
 logger = logging.getLogger(__name__)
 POLL_SECONDS = 0.2  # how long a revocation may wait for the next poll, at most (plus the broker's fetch time)
@@ -34,18 +34,9 @@ class GrantsReader:
     def __init__(self, *, topic: str, kafka_config: dict, table: GrantsTable | None = None):
         self.topic = topic
         self.table = table or GrantsTable()
-        self._consumer = Consumer({
-            **kafka_config,
-            # librdkafka wants a group id, but with assign() it never joins nor commits to it.
-            "group.id": f"portal-gateway-grants-{uuid.uuid4().hex}",
-            "enable.auto.commit": False,
-            "isolation.level": "read_committed",
-            "enable.partition.eof": True,
-            # A tombstone must arrive quickly: do not let the broker hold a fetch for its default 500 ms.
-            "fetch.wait.max.ms": 100,
-        })
-        self._partitions: list[int] = []
-        self._eof: set[int] = set()
+        # A tombstone must arrive quickly: do not let the broker hold a fetch for its default 500 ms.
+        self._reader = CompactedTableReader(topic, kafka_config, apply=self._apply, what="grants",
+                                            extra_config={"fetch.wait.max.ms": 100})
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self.last_poll = 0.0  # monotonic time of the last completed poll: the liveness probe's proof
@@ -63,28 +54,13 @@ class GrantsReader:
         self._stop.set()
         if self._thread is not None:
             self._thread.join(timeout=5)
-        self._consumer.close()
+        self._reader.close()
 
     def catch_up(self, *, timeout: float = 30.0) -> None:
-        """Read until the end of every partition as of now (the end-of-partition event proves it)."""
-        deadline = time.monotonic() + timeout
-        if not self._partitions:
-            self._assign(timeout)
-        while len(self._eof) < len(self._partitions):
-            remaining = deadline - time.monotonic()
-            if remaining <= 0:
-                raise TimeoutError(f"grants topic {self.topic!r} not read to its end within {timeout}s")
-            self._consume(min(remaining, 1.0))
+        """Read until the end of every partition as of now."""
+        self._reader.catch_up(timeout)
 
     # -------------------------------------------------------------------------------------------- reading
-    def _assign(self, timeout: float) -> None:
-        metadata = self._consumer.list_topics(self.topic, timeout=timeout)
-        topic = metadata.topics.get(self.topic)
-        if topic is None or topic.error is not None or not topic.partitions:
-            raise RuntimeError(f"grants topic {self.topic!r} is not available: {topic.error if topic else 'absent'}")
-        self._partitions = sorted(topic.partitions)
-        self._consumer.assign([TopicPartition(self.topic, p, OFFSET_BEGINNING) for p in self._partitions])
-
     def _follow(self) -> None:
         while not self._stop.is_set():
             try:
@@ -96,18 +72,13 @@ class GrantsReader:
                 return
 
     def _consume(self, timeout: float) -> None:
-        for message in self._consumer.consume(num_messages=500, timeout=timeout):
-            error = message.error()
-            if error is None:
-                key = message.key()
-                if key is None:
-                    logger.warning("grants record without key at %s@%s ignored", self.topic, message.offset())
-                    continue
-                self.table.apply(key.decode("utf-8", errors="replace"), message.value())
-            elif error.code() == KafkaError._PARTITION_EOF:
-                self._eof.add(message.partition())
-            elif error.fatal():
-                raise KafkaException(error)
-            else:
-                logger.warning("grants topic %s: %s", self.topic, error)
+        self._reader.consume(timeout)
         self.last_poll = time.monotonic()
+
+    def _apply(self, message) -> bool:
+        key = message.key()
+        if key is None:
+            logger.warning("grants record without key at %s@%s ignored", self.topic, message.offset())
+            return False
+        self.table.apply(key.decode("utf-8", errors="replace"), message.value())
+        return True

@@ -9,16 +9,19 @@ A reconciler reads its table back (``read_compacted``) to write only the rows th
 
 from __future__ import annotations
 
+import logging
 import time
 import uuid
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 
-from confluent_kafka import Consumer, KafkaError, KafkaException, Producer, TopicPartition
+from confluent_kafka import OFFSET_BEGINNING, Consumer, KafkaError, KafkaException, Message, Producer, TopicPartition
 from confluent_kafka.admin import AdminClient, NewTopic
 
 from onboarding.platform.connection import KafkaConnection
 from onboarding.platform.errors import PlatformError
 from onboarding.platform.kafka_admin import translate
+
+logger = logging.getLogger(__name__)
 
 COMPACTED = {"cleanup.policy": "compact"}
 
@@ -149,3 +152,65 @@ def _read_table(consumer: Consumer, topic: str, timeout: float) -> dict[str, byt
 
 def _left(deadline: float) -> float:
     return max(0.1, deadline - time.monotonic())
+
+
+class CompactedTableReader:
+    """Reads a compacted table topic from the beginning, then follows it; ``apply(message)`` gets each record.
+
+    It has its own consumer without group membership (manual assignment, nothing committed): every reader
+    of a data-plane table must see every row, so readers cannot share the topic's partitions as a group would.
+    ``apply`` answers whether the record changed the reader's table.
+    """
+
+    def __init__(self, topic: str, kafka_config: dict, *, apply: Callable[[Message], bool], what: str,
+                 extra_config: dict | None = None):
+        self.topic, self.what, self._apply = topic, what, apply
+        self._consumer = Consumer({
+            **kafka_config,
+            # librdkafka wants a group id, but with assign() it never joins nor commits to it.
+            "group.id": f"portal-table-reader-{uuid.uuid4().hex}",
+            "enable.auto.commit": False,
+            "isolation.level": "read_committed",
+            "enable.partition.eof": True,
+            **(extra_config or {}),
+        })
+        self._partitions: list[int] = []
+        self._eof: set[int] = set()
+
+    def catch_up(self, timeout: float = 30.0) -> None:
+        """Read until the end of every partition as of now (the end-of-partition event proves it)."""
+        deadline = time.monotonic() + timeout
+        if not self._partitions:
+            self._assign(timeout)
+        while len(self._eof) < len(self._partitions):
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                raise TimeoutError(f"{self.what} topic {self.topic!r} not read to its end within {timeout}s")
+            self.consume(min(remaining, 1.0))
+
+    def consume(self, timeout: float) -> bool:
+        """Apply the records written since the last call; True if any changed the table."""
+        changed = False
+        for message in self._consumer.consume(num_messages=500, timeout=timeout):
+            error = message.error()
+            if error is None:
+                changed = self._apply(message) or changed
+            elif error.code() == KafkaError._PARTITION_EOF:
+                self._eof.add(message.partition())
+            elif error.fatal():
+                raise KafkaException(error)
+            else:
+                logger.warning("%s topic %s: %s", self.what, self.topic, error)
+        return changed
+
+    def close(self) -> None:
+        self._consumer.close()
+
+    def _assign(self, timeout: float) -> None:
+        metadata = self._consumer.list_topics(self.topic, timeout=timeout)
+        topic = metadata.topics.get(self.topic)
+        if topic is None or topic.error is not None or not topic.partitions:
+            raise RuntimeError(f"{self.what} topic {self.topic!r} is not available: "
+                               f"{topic.error if topic else 'absent'}")
+        self._partitions = sorted(topic.partitions)
+        self._consumer.assign([TopicPartition(self.topic, p, OFFSET_BEGINNING) for p in self._partitions])

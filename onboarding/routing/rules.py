@@ -10,13 +10,9 @@ from __future__ import annotations
 
 import json
 import logging
-import time
-import uuid
 from dataclasses import dataclass, field
 
-from confluent_kafka import OFFSET_BEGINNING, Consumer, KafkaError, KafkaException, TopicPartition
-
-from onboarding.platform.compacted import produce_and_wait
+from onboarding.platform.compacted import CompactedTableReader, produce_and_wait
 from onboarding.routing.filters import FilterError, compile_filter
 
 logger = logging.getLogger(__name__)
@@ -126,66 +122,24 @@ class RulesTable:
 
 
 class RulesTableReader:
-    """Reads the rules topic from the beginning into a RulesTable, then follows it.
-
-    It has its own consumer without group membership (manual assignment, nothing committed): every
-    router must see every rule, so they cannot share the topic's partitions as a group would.
-    """
+    """Reads the rules topic from the beginning into a RulesTable, then follows it (every router sees every
+    rule: see platform.compacted.CompactedTableReader)."""
 
     def __init__(self, topic: str, kafka_config: dict, table: RulesTable | None = None):
         self.topic = topic
         self.table = table or RulesTable()
-        self._consumer = Consumer({
-            **kafka_config,
-            # librdkafka wants a group id, but with assign() it never joins nor commits to it.
-            "group.id": f"portal-rules-reader-{uuid.uuid4().hex}",
-            "enable.auto.commit": False,
-            "isolation.level": "read_committed",
-            "enable.partition.eof": True,
-        })
-        self._partitions: list[int] = []
-        self._eof: set[int] = set()
-
-    def _assign(self, timeout: float) -> None:
-        metadata = self._consumer.list_topics(self.topic, timeout=timeout)
-        topic = metadata.topics.get(self.topic)
-        if topic is None or topic.error is not None or not topic.partitions:
-            raise RuntimeError(f"rules topic {self.topic!r} is not available: {topic.error if topic else 'absent'}")
-        self._partitions = sorted(topic.partitions)
-        self._consumer.assign([TopicPartition(self.topic, p, OFFSET_BEGINNING) for p in self._partitions])
+        self._reader = CompactedTableReader(topic, kafka_config, apply=self.table.apply, what="rules")
 
     def catch_up(self, timeout: float = 30.0) -> RulesTable:
-        """Read until the end of every partition as of now (the end-of-partition event proves it)."""
-        deadline = time.monotonic() + timeout
-        if not self._partitions:
-            self._assign(timeout)
-        while len(self._eof) < len(self._partitions):
-            remaining = deadline - time.monotonic()
-            if remaining <= 0:
-                raise TimeoutError(f"rules topic {self.topic!r} not read to its end within {timeout}s")
-            self._consume(min(remaining, 1.0))
+        self._reader.catch_up(timeout)
         return self.table
 
     def poll_changes(self, timeout: float = 0) -> bool:
         """Apply rules written since the last call; True if any rule changed."""
-        return self._consume(timeout)
-
-    def _consume(self, timeout: float) -> bool:
-        changed = False
-        for message in self._consumer.consume(num_messages=500, timeout=timeout):
-            error = message.error()
-            if error is None:
-                changed = self.table.apply(message) or changed
-            elif error.code() == KafkaError._PARTITION_EOF:
-                self._eof.add(message.partition())
-            elif error.fatal():
-                raise KafkaException(error)
-            else:
-                logger.warning("rules topic %s: %s", self.topic, error)
-        return changed
+        return self._reader.consume(timeout)
 
     def close(self) -> None:
-        self._consumer.close()
+        self._reader.close()
 
 
 def rule_upsert(producer, topic: str, rule: Rule, *, timeout: float = 30.0) -> None:
