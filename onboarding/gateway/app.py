@@ -5,7 +5,7 @@
   records (chunked, concatenated JSON) answered with one report per record, in order, one JSON object a line;
 * ``POST …/records:batch``: ``{"entries": [{"id", …record}]}`` answered 207 with successes and failures by id;
 * ``GET …/topics/{topic}/events``, ``POST …/events:commit``, ``GET …/events:stream`` (Server-Sent Events):
-  stateless consume by signed cursor (consume.py).
+  stateless consume by signed cursor (consume_routes.py, consume.py).
 
 Every answer that is not a delivery report is Confluent's ``{"error_code", "message"}``; payload problems add
 ``errors``, a map from each field's path to what is wrong there, where Confluent gives one message.
@@ -31,12 +31,12 @@ from opentelemetry.trace import SpanKind
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import ClientDisconnect, Request
-from starlette.responses import JSONResponse, Response, StreamingResponse
+from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from onboarding.gateway import consume
-from onboarding.gateway.cursor import CursorError
-from onboarding.gateway.grants import Grant, GrantsTable
+from onboarding.gateway import consume, consume_routes
+from onboarding.gateway.grants import GrantsTable
+from onboarding.gateway.http import Refusal, authenticate, check_cluster, json_body, read_body
 from onboarding.gateway.record_error import RecordError
 from onboarding.gateway.records import encode_record
 from onboarding.gateway.server import DeliveryFailed, DeliveryProducer
@@ -48,38 +48,11 @@ from portal.request_id import well_formed
 logger = logging.getLogger(__name__)
 access_log = logging.getLogger("onboarding.gateway.access")
 
-MAX_BODY_BYTES = 8 * 1024 * 1024  # one request that is not a stream; larger ones are refused with 413
 MAX_RECORD_BYTES = 1024 * 1024  # one record of a stream (Kafka's default max.message.bytes is about this)
 MAX_BATCH_ENTRIES = 1000
 MAX_IN_FLIGHT = 1000  # records of one stream produced but not yet reported: reading pauses beyond this
 RETRY_AFTER_SECONDS = "1"
 _TRACEPARENT = re.compile(r"[0-9a-f]{2}-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}")
-
-
-# --------------------------------------------------------------------------------------------------- errors
-class Refusal(Exception):
-    """An answer other than a delivery report: Confluent's error body, with our ``errors`` map when known."""
-
-    def __init__(self, status: int, error_code: int, message: str, *, errors: dict | None = None,
-                 headers: dict | None = None):
-        super().__init__(message)
-        self.status, self.error_code, self.message = status, error_code, message
-        self.errors, self.headers = errors, headers or {}
-
-    def body(self) -> dict:
-        body = {"error_code": self.error_code, "message": self.message}
-        if self.errors is not None:
-            body["errors"] = self.errors
-        return body
-
-    def response(self) -> JSONResponse:
-        return JSONResponse(self.body(), status_code=self.status, headers=self.headers)
-
-
-def _unauthorized() -> Refusal:
-    # One answer for unknown, wrong, expired and revoked tokens: a caller learns nothing about which.
-    return Refusal(401, 40101, "Unauthorized: a valid gateway token is required (Authorization: Bearer pep_…).",
-                   headers={"WWW-Authenticate": 'Bearer realm="event-gateway"'})
 
 
 # ------------------------------------------------------------------------------------------------ the app
@@ -102,9 +75,9 @@ def create_app(*, gateway: Gateway, events: consume.EventReader | None = None):
         Route("/v3/clusters/{cluster_id}", _cluster, methods=["GET"]),
         Route("/v3/clusters/{cluster_id}/topics/{topic}/records", _produce, methods=["POST"]),
         Route("/v3/clusters/{cluster_id}/topics/{topic}/records:batch", _produce_batch, methods=["POST"]),
-        Route("/v3/clusters/{cluster_id}/topics/{topic}/events", _consume, methods=["GET"]),
-        Route("/v3/clusters/{cluster_id}/topics/{topic}/events:commit", _commit, methods=["POST"]),
-        Route("/v3/clusters/{cluster_id}/topics/{topic}/events:stream", _stream, methods=["GET"]),
+        Route("/v3/clusters/{cluster_id}/topics/{topic}/events", consume_routes.read_events, methods=["GET"]),
+        Route("/v3/clusters/{cluster_id}/topics/{topic}/events:commit", consume_routes.commit_cursor, methods=["POST"]),
+        Route("/v3/clusters/{cluster_id}/topics/{topic}/events:stream", consume_routes.stream_events, methods=["GET"]),
     ]
     app = Starlette(routes=routes, exception_handlers={Refusal: _refused, 404: _not_found, 405: _not_allowed})
     app.state.gateway = gateway
@@ -160,35 +133,22 @@ class RequestIdMiddleware:
 
 
 # --------------------------------------------------------------------------------------------- clusters
-def _authenticate(request: Request) -> Grant:
-    scheme, _, token = request.headers.get("authorization", "").partition(" ")
-    grant = request.app.state.gateway.grants.authenticate(token.strip()) if scheme.lower() == "bearer" else None
-    if grant is None:
-        raise _unauthorized()
-    return grant
-
-
 def _cluster_body(request: Request, cluster_id: str) -> dict:
     base = f"{str(request.base_url).rstrip('/')}/v3/clusters/{cluster_id}"
     return {"kind": "KafkaCluster", "metadata": {"self": base, "resource_name": f"crn:///kafka={cluster_id}"},
             "cluster_id": cluster_id, "topics": {"related": f"{base}/topics"}}
 
 
-def _check_cluster(request: Request, cluster_id: str) -> None:
-    if cluster_id != request.app.state.gateway.producer.cluster_id:
-        raise Refusal(404, 40401, f"Cluster {cluster_id} cannot be found.")
-
-
 async def _clusters(request: Request) -> Response:
-    _authenticate(request)
+    authenticate(request)
     cluster_id = request.app.state.gateway.producer.cluster_id
     return JSONResponse({"kind": "KafkaClusterList", "metadata": {"self": str(request.url), "next": None},
                          "data": [_cluster_body(request, cluster_id)]})
 
 
 async def _cluster(request: Request) -> Response:
-    _authenticate(request)
-    _check_cluster(request, request.path_params["cluster_id"])
+    authenticate(request)
+    check_cluster(request, request.path_params["cluster_id"])
     return JSONResponse(_cluster_body(request, request.path_params["cluster_id"]))
 
 
@@ -330,8 +290,8 @@ def _trace_headers(request: Request, topic: str) -> list[tuple[str, bytes]]:
 
 async def _authorised_target(request: Request) -> _Target:
     """401, 404 cluster, 403, 404 topic, in that order: who may not publish here learns nothing of the topic."""
-    grant = _authenticate(request)
-    _check_cluster(request, request.path_params["cluster_id"])
+    grant = authenticate(request)
+    check_cluster(request, request.path_params["cluster_id"])
     topic = request.path_params["topic"]
     if not grant.may_produce(topic):
         raise Refusal(403, 40301, f"Token {grant.principal} of team {grant.team} may not produce to {topic}.")
@@ -348,7 +308,7 @@ async def _produce(request: Request) -> Response:
     target = await _authorised_target(request)
     if "content-length" in request.headers:
         # A whole body: one record is answered as one report (its status is the report's).
-        items = await run_in_threadpool(lambda body: list(iter_records([body])), await _read_body(request))
+        items = await run_in_threadpool(lambda body: list(iter_records([body])), await read_body(request))
         if len(items) == 1 and not isinstance(items[0], RecordError):
             report = await (await target.submit(items[0]))
             status = _status(report["error_code"])
@@ -366,7 +326,7 @@ async def _produce(request: Request) -> Response:
 
 async def _produce_batch(request: Request) -> Response:
     target = await _authorised_target(request)
-    entries = _batch_entries(await _read_body(request))
+    entries = _batch_entries(await read_body(request))
     records = [{name: value for name, value in entry.items() if name != "id"} for entry in entries]
     reports = await target.submit_many(records)  # enqueued in order; the acknowledgements are awaited together
     successes, failures = [], []
@@ -380,10 +340,7 @@ async def _produce_batch(request: Request) -> Response:
 
 
 def _batch_entries(body: bytes) -> list[dict]:
-    try:
-        document = json.loads(body)
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise Refusal(400, 400, f"The request body is not JSON: {exc}", errors={"$": [str(exc)]}) from None
+    document = json_body(body)
     entries = document.get("entries") if isinstance(document, dict) else None
     if not isinstance(entries, list) or not entries:
         raise Refusal(400, 400, "A batch is {\"entries\": [{\"id\": …, …record}]}.",
@@ -404,16 +361,6 @@ def _batch_entries(body: bytes) -> list[dict]:
     if errors:  # ids are how failures are reported: without them, nothing could be answered per entry
         raise Refusal(400, 400, "Every batch entry needs its own id.", errors=errors)
     return entries
-
-
-async def _read_body(request: Request) -> bytes:
-    try:
-        length = int(request.headers.get("content-length", "0"))
-    except ValueError:
-        length = MAX_BODY_BYTES + 1
-    if length > MAX_BODY_BYTES:
-        raise Refusal(413, 41301, f"The request body is larger than {MAX_BODY_BYTES} bytes; stream it instead.")
-    return await request.body()
 
 
 # --------------------------------------------------------------------------------------------- streaming
@@ -492,92 +439,3 @@ class _ReportStream(Response):
         async for line in self.lines:
             await send({"type": "http.response.body", "body": line, "more_body": True})
         await send({"type": "http.response.body", "body": b"", "more_body": False})
-
-
-# ---------------------------------------------------------------------------------------------- consume
-def _consume_target(request: Request, group: object) -> tuple[consume.EventReader, str, str]:
-    """401, 404 cluster, 403, then the group: the caller's name forced under its team's prefix."""
-    grant = _authenticate(request)
-    _check_cluster(request, request.path_params["cluster_id"])
-    topic = request.path_params["topic"]
-    if not grant.may_consume(topic):
-        raise Refusal(403, 40301, f"Token {grant.principal} of team {grant.team} may not consume from {topic}.")
-    if not isinstance(group, str) or not group.strip() or len(group) > 200:
-        raise Refusal(400, 400, "A consumer group name is required.",
-                      errors={"group": ["a group name of 1 to 200 characters"]})
-    return request.app.state.events, topic, grant.group(group.strip())
-
-
-def _given(events: consume.EventReader, cursor: object, topic: str, group: str, field: str) -> dict | None:
-    if cursor is None or cursor == "":
-        return None
-    try:
-        return events.offsets(cursor, topic=topic, group=group)
-    except CursorError as exc:
-        raise Refusal(400, 400, f"The cursor cannot be used here: {exc}", errors={field: [str(exc)]}) from None
-
-
-def _bounded(request: Request, name: str, default: int, low: int, high: int) -> int:
-    raw = request.query_params.get(name)
-    try:
-        value = default if raw in (None, "") else int(raw)
-    except ValueError:
-        value = low - 1
-    if not low <= value <= high:
-        raise Refusal(400, 400, f"{name} must be a whole number from {low} to {high}.",
-                      errors={name: [f"a whole number from {low} to {high}"]})
-    return value
-
-
-async def _kafka(events: consume.EventReader, function, *args):
-    try:
-        return await events.run(function, *args)
-    except (consume.ConsumeUnavailable, PlatformError) as exc:
-        raise Refusal(503, 50301, f"Kafka or the schema registry is unavailable: {exc}") from None
-
-
-async def _consume(request: Request) -> Response:
-    """A page of decoded events and the signed cursor after them; never commits (a lost answer loses nothing)."""
-    events, topic, group = _consume_target(request, request.query_params.get("group"))
-    given = _given(events, request.query_params.get("cursor"), topic, group, "cursor")
-    max_events = _bounded(request, "max", consume.DEFAULT_MAX_EVENTS, 1, consume.MAX_EVENTS)
-    wait_ms = _bounded(request, "wait_ms", 0, 0, consume.MAX_WAIT_MS)
-    page = await _kafka(events, lambda: events.read(topic, group, given, max_events=max_events, wait_ms=wait_ms))
-    if page is None:
-        raise Refusal(404, 40403, f"Topic {topic} cannot be found.")
-    return JSONResponse({"events": page.events, "cursor": events.cursor(topic, group, page.offsets)})
-
-
-async def _commit(request: Request) -> Response:
-    """Commit a cursor's offsets for the caller's (prefixed) group: what a native consumer of it resumes from."""
-    _authenticate(request)
-    try:
-        body = json.loads(await _read_body(request))
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise Refusal(400, 400, f"The request body is not JSON: {exc}", errors={"$": [str(exc)]}) from None
-    if not isinstance(body, dict):
-        raise Refusal(400, 400, 'A commit is {"group": ..., "cursor": ...}.', errors={"$": ["a JSON object"]})
-    events, topic, group = _consume_target(request, body.get("group"))
-    given = _given(events, body.get("cursor"), topic, group, "cursor")
-    if given is None:
-        raise Refusal(400, 400, "A commit needs the cursor to commit.", errors={"cursor": ["required"]})
-    try:
-        committed = await _kafka(events, events.commit, topic, group, given)
-    except consume.CommitRefused as exc:
-        raise Refusal(409, 40901, f"Kafka refused the commit for group {group}: {exc}") from None
-    if committed is None:
-        raise Refusal(404, 40403, f"Topic {topic} cannot be found.")
-    return JSONResponse({"group": group, "committed": {str(p): o for p, o in sorted(committed.items())}})
-
-
-async def _stream(request: Request) -> Response:
-    """Server-Sent Events from the Last-Event-ID (a cursor), else the cursor parameter, else the group's offsets."""
-    events, topic, group = _consume_target(request, request.query_params.get("group"))
-    if request.headers.get("last-event-id"):
-        given = _given(events, request.headers["last-event-id"], topic, group, "Last-Event-ID")
-    else:
-        given = _given(events, request.query_params.get("cursor"), topic, group, "cursor")
-    if await _kafka(events, events.partitions, topic) is None:
-        raise Refusal(404, 40403, f"Topic {topic} cannot be found.")
-    return StreamingResponse(consume.sse_stream(events, topic, group, given), media_type="text/event-stream",
-                             headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
