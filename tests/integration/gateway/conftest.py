@@ -8,7 +8,6 @@ import uuid
 
 import pytest
 from confluent_kafka import Consumer, TopicPartition
-from confluent_kafka.admin import NewTopic
 from django.conf import settings
 from starlette.testclient import TestClient
 
@@ -44,22 +43,6 @@ class Team:
         """The same token as gRPC call metadata."""
         return (("authorization", f"Bearer {self.bearer}"),)
 
-
-@pytest.fixture
-def make_topic(kafka_admin):
-    made = []
-
-    def make(name: str, partitions: int = 1, config: dict | None = None) -> str:
-        kafka_admin.create_topics([NewTopic(name, num_partitions=partitions, replication_factor=1,
-                                            config=config or {})])[name].result(30)
-        made.append(name)
-        wait_for(lambda: name in kafka_admin.list_topics(timeout=10).topics, timeout=30, message=f"{name} to exist")
-        return name
-
-    yield make
-    if made:
-        for future in kafka_admin.delete_topics(made, operation_timeout=30).values():
-            future.result(30)
 
 
 @pytest.fixture

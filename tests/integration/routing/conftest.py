@@ -13,7 +13,6 @@ from pathlib import Path
 
 import pytest
 from confluent_kafka import OFFSET_BEGINNING, Consumer, Producer, TopicPartition
-from confluent_kafka.admin import NewTopic
 from django.conf import settings
 
 from onboarding.routing.rules import Rule, rule_delete, rule_upsert
@@ -26,23 +25,14 @@ TRACEPARENT = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"
 
 
 @pytest.fixture
-def routing_topics(kafka_admin):
+def routing_topics(make_topic):
     """make(stem, partitions=1, compact=False) -> a unique `routing.<stem>-<hex8>` topic, deleted afterwards."""
-    made = []
 
     def make(stem: str, partitions: int = 1, compact: bool = False) -> str:
-        name = f"routing.{stem}-{uuid.uuid4().hex[:8]}"
-        config = {"cleanup.policy": "compact"} if compact else {}
-        kafka_admin.create_topics([NewTopic(name, num_partitions=partitions, replication_factor=1,
-                                            config=config)])[name].result(30)
-        made.append(name)
-        wait_for(lambda: name in kafka_admin.list_topics(timeout=10).topics, timeout=10, message=f"{name} to exist")
-        return name
+        return make_topic(f"routing.{stem}-{uuid.uuid4().hex[:8]}", partitions,
+                          {"cleanup.policy": "compact"} if compact else None)
 
-    yield make
-    if made:
-        for future in kafka_admin.delete_topics(made, operation_timeout=30).values():
-            future.result(30)
+    return make
 
 
 @pytest.fixture
