@@ -9,7 +9,7 @@ import json
 import time
 import uuid
 
-from confluent_kafka import Consumer, KafkaError, KafkaException, Producer
+from confluent_kafka import OFFSET_BEGINNING, Consumer, KafkaError, KafkaException, Producer, TopicPartition
 from confluent_kafka.admin import AdminClient
 
 
@@ -70,6 +70,38 @@ def consume(config: dict, topic: str, *, group: str, expect: int, timeout: float
                             "value": json.loads(message.value()) if message.value() else None,
                             "headers": {k: v.decode() for k, v in (message.headers() or [])},
                             "partition": message.partition(), "offset": message.offset()})
+    finally:
+        consumer.close()
+    return records
+
+
+def read_to_end(config: dict, topic: str, *, group: str, timeout: float = 60) -> list[dict]:
+    """Every record `topic` holds, each partition read from its beginning to its end as of now (so nothing that
+    should not be there can hide behind a wait); raw bytes as {key, value, headers, partition, offset,
+    timestamp_ms}. Partitions are assigned, so `group` is neither joined nor committed."""
+    consumer = Consumer({**config, "group.id": group, "enable.auto.commit": False, "enable.partition.eof": True,
+                         "isolation.level": "read_committed"})
+    records: list[dict] = []
+    try:
+        partitions = consumer.list_topics(topic, timeout=15).topics[topic].partitions
+        consumer.assign([TopicPartition(topic, p, OFFSET_BEGINNING) for p in partitions])
+        ended: set[int] = set()
+        deadline = time.monotonic() + timeout
+        while len(ended) < len(partitions):
+            assert time.monotonic() < deadline, f"{topic}: partitions {sorted(ended)} of {len(partitions)} read to " \
+                                                f"their end within {timeout}s"
+            message = consumer.poll(0.5)
+            if message is None:
+                continue
+            if message.error():
+                if message.error().code() != KafkaError._PARTITION_EOF:
+                    raise KafkaException(message.error())
+                ended.add(message.partition())
+                continue
+            ended.discard(message.partition())
+            records.append({"key": message.key(), "value": message.value(), "headers": message.headers() or [],
+                            "partition": message.partition(), "offset": message.offset(),
+                            "timestamp_ms": message.timestamp()[1]})
     finally:
         consumer.close()
     return records

@@ -29,7 +29,8 @@ from tests.fixtures.workers import FAST_ROUTER_ENV
 from tests.fixtures.workers import FAST_TIMINGS as WORKER_TIMINGS
 
 REPO = Path(__file__).resolve().parents[2]
-LOG_DIR = REPO / ".stack" / "logs" / "acceptance"
+# ACCEPTANCE_LOG_DIR gives a run logs of its own: start() empties the directory, and the log check reads it.
+LOG_DIR = Path(os.environ.get("ACCEPTANCE_LOG_DIR") or REPO / ".stack" / "logs" / "acceptance")
 PYTHON = sys.executable
 
 # Retries, claim leases and sweeps within seconds, and a router whose transactions and sessions are short, so
@@ -101,6 +102,13 @@ class Process:
     def check_alive(self) -> None:
         if self.popen is None or self.popen.poll() is not None:
             raise RuntimeError(f"{self.name} exited with {self.popen and self.popen.returncode}; see {self.log_path}")
+
+    def kill(self) -> None:
+        """SIGKILL the process group, as a crash or the OOM killer would: none of its shutdown code runs."""
+        if self.popen is None or self.popen.poll() is not None:
+            return
+        os.killpg(self.popen.pid, signal.SIGKILL)
+        self.popen.wait(10)
 
     def stop(self) -> None:
         if self.popen is None or self.popen.poll() is not None:
@@ -272,6 +280,20 @@ class AcceptanceStack:
         wait_ready(gunicorn, f"{self.gunicorn.url}/readyz", headers=self.gunicorn.headers)
         wait_worker(worker, self.broker, hostname)
         wait_ready(router, f"http://127.0.0.1:{router_metrics}/metrics")
+        wait_ready(gateway, f"{self.gateway_url}/healthz")
+
+    def process(self, name: str) -> Process:
+        return next(process for process in self.processes if process.name == name)
+
+    def restart_gateway(self, *, kill: bool = True) -> None:
+        """Kill the gateway (SIGKILL; SIGTERM with kill=False) and start it again with the same command, ports
+        and settings, as a supervisor would; returns when it serves again (its grants are read before that)."""
+        gateway = self.process("gateway")
+        if kill:
+            gateway.kill()
+        else:
+            gateway.stop()
+        gateway.start()
         wait_ready(gateway, f"{self.gateway_url}/healthz")
 
     def _spawn(self, name: str, command: list[str], env: dict[str, str]) -> Process:
