@@ -6,9 +6,9 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 
-from onboarding.peek.masking import mask
 from onboarding.platform.kafka_peek import RawRecord
 from onboarding.routing.decode import MAGIC_BYTE, DecodeError, SchemaCache, decode_value
+from onboarding.schemas.masking import mask
 
 HIDDEN = "[not shown: it could not be decoded and this side has sensitive fields]"
 PREVIEW = 200

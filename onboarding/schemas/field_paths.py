@@ -3,7 +3,7 @@ sensitive-field tags point at, what masking follows in decoded events, and what 
 
 Pure code (no database, no network). A path is dotted from the top of the event (``patient.birth_date``);
 ``[]`` stands for every item of an array (``visits[].code``) and ``{}`` for every value of a map
-(``labels{}``). The same convention is used by ``onboarding.peek.masking``, so a tagged path masks the
+(``labels{}``). The same convention is used by ``onboarding.schemas.masking``, so a tagged path masks the
 value it names in a decoded event.
 
 - Avro is read through the resolved model of ``_avro.read``, so a field whose type names a record defined

@@ -1,4 +1,5 @@
-"""Masking of sensitive fields in decoded events. Pure: no I/O.
+"""Masking of sensitive fields in decoded events. Pure: no I/O, no rows, so peek and the data plane's gateway
+share this one implementation (the gateway may not import the portal's peek).
 
 Paths follow ``onboarding.schemas.field_paths``: dotted names from the top of the event, ``[]`` for every
 item of an array, ``{}`` for every value of a map. A masked value is replaced whatever its type (a nested

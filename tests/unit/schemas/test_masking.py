@@ -1,6 +1,6 @@
 """Masking sensitive fields in decoded events: nested records, arrays, unions, maps, missing fields."""
 
-from onboarding.peek.masking import mask, path_tokens
+from onboarding.schemas.masking import mask, path_tokens
 
 
 def test_path_tokens_split_names_items_and_map_values():
