@@ -20,9 +20,10 @@ import datetime as dt
 import json
 import logging
 import re
+import threading
 import time
 import uuid
-from collections.abc import AsyncIterator, Awaitable
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
 from anyio import from_thread
@@ -39,7 +40,7 @@ from onboarding.gateway.grants import GrantsTable
 from onboarding.gateway.http import Refusal, authenticate, check_cluster, json_body, read_body
 from onboarding.gateway.record_error import RecordError
 from onboarding.gateway.records import encode_record
-from onboarding.gateway.server import DeliveryFailed, DeliveryProducer
+from onboarding.gateway.server import DeliveryFailed, DeliveryProducer, PendingBatch, QueueFull
 from onboarding.gateway.stream import iter_records
 from onboarding.platform.errors import PlatformError
 from portal.observability import tracing
@@ -154,7 +155,12 @@ async def _cluster(request: Request) -> Response:
 
 # ---------------------------------------------------------------------------------------------- produce
 class _Target:
-    """One authorised produce request: where records go, and how each becomes a delivery report."""
+    """One authorised produce request: where records go, and how each becomes a delivery report.
+
+    Records are encoded AND enqueued in a worker thread (encoding may ask the registry, and one trip per batch
+    costs less than the loop's share of a record), in order, into one PendingBatch: the event loop is woken once
+    per batch, when the broker has acknowledged all of it, and then writes the reports.
+    """
 
     def __init__(self, request: Request, *, partitions: int):
         self.gateway: Gateway = request.app.state.gateway
@@ -162,69 +168,88 @@ class _Target:
         self.topic = request.path_params["topic"]
         self.partitions = partitions
         self.trace_headers = _trace_headers(request, self.topic)
+        self.loop = asyncio.get_running_loop()
 
-    async def submit(self, body: object) -> Awaitable[dict]:
-        """Encode and enqueue one record; the awaitable gives its report (a success or its own error).
+    def new_batch(self) -> _Batch:
+        return _Batch(self.loop)
 
-        Records are enqueued one after another, so the producer keeps their order; only the waits for the
-        broker's acknowledgements overlap.
-        """
-        return (await self.submit_many([body]))[0]
+    async def produce(self, bodies: list[object]) -> list[dict]:
+        """The report of each record of ``bodies`` (decoded JSON, or a RecordError from parsing), in order."""
+        batch = self.new_batch()
+        slots = await run_in_threadpool(self.enqueue_all, bodies, batch)
+        batch.seal()
+        await batch.done
+        return self.reports(slots, batch)
 
-    async def submit_many(self, bodies: list[object]) -> list[Awaitable[dict]]:
-        """Encode a whole batch in one trip to a worker thread, then enqueue its records in order.
-
-        Encoding may ask the registry, so it stays off the event loop; one trip per batch rather than per
-        record, because the hop costs more than encoding a record does.
-        """
-        encoded = await run_in_threadpool(self._encode_all, bodies)  # may ask the registry: not on the loop
-        return [self._enqueue(item) for item in encoded]
-
-    def _encode_all(self, bodies: list[object]) -> list:
-        encoded = []
+    def enqueue_all(self, bodies: list[object], batch: PendingBatch, *, after_full: bool = False) -> list:
+        """Encode and enqueue each record into ``batch`` (in a worker thread); each record's slot is its index in
+        the batch or the Refusal answering it. Once the queue stayed full, later records are refused too, so
+        none overtakes a refused one."""
+        slots, full = [], after_full
         for body in bodies:
-            try:
-                encoded.append(self._encode(body))
-            except Exception as exc:  # noqa: BLE001 - one record's failure becomes that record's report
-                encoded.append(exc)
-        return encoded
+            if full:
+                slots.append(_queue_full())
+                continue
+            slot = self.enqueue(body, batch)
+            full = isinstance(slot, Refusal) and slot.error_code == QUEUE_FULL_CODE
+            slots.append(slot)
+        return slots
 
-    def _enqueue(self, record) -> Awaitable[dict]:
-        if isinstance(record, Exception):
-            return _done(_failure(record).body())
+    def enqueue(self, body: object, batch: PendingBatch) -> int | Refusal:
+        if isinstance(body, RecordError):
+            return _failure(body)
         try:
+            record = encode_record(body, topic=self.topic, schemas=self.gateway.schemas,
+                                   validate=self.gateway.validate)
             self._check_partition(record.partition)
-            headers = list(record.headers)
-            names = {name for name, _ in headers}
-            headers += [(name, value) for name, value in self.trace_headers if name not in names]
-            delivery = self.gateway.producer.produce(
-                topic=self.topic, key=record.key, value=record.value, headers=headers,
+            headers = record.headers
+            if self.trace_headers:
+                names = {name for name, _ in headers}
+                headers = [*headers, *((name, value) for name, value in self.trace_headers if name not in names)]
+            index = self.gateway.producer.enqueue(
+                batch, topic=self.topic, key=record.key, value=record.value, headers=headers,
                 partition=record.partition, timestamp_ms=record.timestamp_ms)
         except Refusal as exc:
-            return _done(exc.body())
-        except BufferError:
-            return _done(Refusal(429, 42901, "The gateway's producer queue is full; retry shortly.").body())
+            return exc
+        except QueueFull:
+            return _queue_full()
         except Exception as exc:  # noqa: BLE001 - one record's failure is that record's report, never a 500
-            return _done(_failure(exc).body())
-        return asyncio.ensure_future(self._report(delivery, record))
+            return _failure(exc)
+        batch.records.append(record)  # the report names the record's types and sizes
+        return index
 
-    def _encode(self, body: object):
-        return encode_record(body, topic=self.topic, schemas=self.gateway.schemas, validate=self.gateway.validate)
+    def reports(self, slots: list, batch: PendingBatch) -> list[dict]:
+        return [slot.body() if isinstance(slot, Refusal) else self._report(batch.outcomes[slot], batch.records[slot])
+                for slot in slots]
 
     def _check_partition(self, partition: int | None) -> None:
         if partition is not None and not 0 <= partition < self.partitions:
             raise Refusal(404, 40402, f"Partition {partition} of topic {self.topic} cannot be found.",
                           errors={"partition_id": [f"the topic has partitions 0 to {self.partitions - 1}"]})
 
-    async def _report(self, delivery: asyncio.Future, record) -> dict:
-        try:
-            done = await delivery
-        except DeliveryFailed as exc:
-            return _failure(exc).body()
+    def _report(self, outcome, record) -> dict:
+        if isinstance(outcome, DeliveryFailed):
+            return _failure(outcome).body()
         return {"error_code": 200, "cluster_id": self.cluster_id, "topic_name": self.topic,
-                "partition_id": done.partition, "offset": done.offset, "timestamp": _iso(done.timestamp_ms),
+                "partition_id": outcome.partition, "offset": outcome.offset, "timestamp": _iso(outcome.timestamp_ms),
                 "key": _part(record.key_type, record.key_size, record.key),
                 "value": _part(record.value_type, record.value_size, record.value)}
+
+
+class _Batch(PendingBatch):
+    """A PendingBatch that keeps each enqueued record, whose types and sizes its report gives."""
+
+    def __init__(self, loop):
+        super().__init__(loop)
+        self.records: list = []
+
+
+QUEUE_FULL_CODE = 42901
+
+
+def _queue_full() -> Refusal:
+    return Refusal(429, QUEUE_FULL_CODE, "The gateway's producer queue is full; retry shortly.",
+                   headers={"Retry-After": RETRY_AFTER_SECONDS})
 
 
 def _failure(exc: Exception) -> Refusal:
@@ -247,12 +272,6 @@ def _failure(exc: Exception) -> Refusal:
 def _status(error_code: int) -> int:
     """The HTTP status of a Confluent error code: its first three digits (40101 -> 401; 400 is itself)."""
     return error_code if error_code < 1000 else error_code // 100
-
-
-def _done(report: dict) -> asyncio.Future:
-    future = asyncio.get_running_loop().create_future()
-    future.set_result(report)
-    return future
 
 
 def _part(kind: str | None, size: int, data: bytes | None) -> dict | None:
@@ -306,36 +325,49 @@ async def _authorised_target(request: Request) -> _Target:
 
 async def _produce(request: Request) -> Response:
     target = await _authorised_target(request)
-    if "content-length" in request.headers:
-        # A whole body: one record is answered as one report (its status is the report's).
-        items = await run_in_threadpool(lambda body: list(iter_records([body])), await read_body(request))
-        if len(items) == 1 and not isinstance(items[0], RecordError):
-            report = await (await target.submit(items[0]))
-            status = _status(report["error_code"])
-            headers = {"Retry-After": RETRY_AFTER_SECONDS} if status == 429 else None
-            return JSONResponse(report, status_code=status, headers=headers)
-        if len(items) == 1:
-            return _failure(items[0]).response()
-        if not items:
-            raise Refusal(400, 400, "The request body holds no record.", errors={"$": ["no JSON object found"]})
-        source = _from_list(items)
-    else:
-        source = _streamed_records(request.stream())
-    return _ReportStream(_reports(target, source))
+    if "content-length" not in request.headers:
+        return _ReportStream(_streamed_reports(target, request.stream()))
+    # A whole body: one record is answered as one report (its status is the report's); several, one a line.
+    body = await read_body(request)
+    batch = target.new_batch()
+
+    def parse_and_enqueue():
+        items = list(iter_records([body]))
+        return len(items), target.enqueue_all(items, batch)
+
+    try:
+        count, slots = await run_in_threadpool(parse_and_enqueue)
+    finally:
+        batch.seal()
+    if count == 0:
+        raise Refusal(400, 400, "The request body holds no record.", errors={"$": ["no JSON object found"]})
+    await batch.done
+    reports = target.reports(slots, batch)
+    if count == 1:
+        status = _status(reports[0]["error_code"])
+        headers = {"Retry-After": RETRY_AFTER_SECONDS} if status == 429 else None
+        return JSONResponse(reports[0], status_code=status, headers=headers)
+    return _ReportStream(_lines_of(reports))
 
 
 async def _produce_batch(request: Request) -> Response:
     target = await _authorised_target(request)
-    entries = _batch_entries(await read_body(request))
-    records = [{name: value for name, value in entry.items() if name != "id"} for entry in entries]
-    reports = await target.submit_many(records)  # enqueued in order; the acknowledgements are awaited together
+    body = await read_body(request)
+    batch = target.new_batch()
+
+    def parse_and_enqueue():
+        entries = _batch_entries(body)
+        records = [{name: value for name, value in entry.items() if name != "id"} for entry in entries]
+        return [entry["id"] for entry in entries], target.enqueue_all(records, batch)
+
+    try:
+        ids, slots = await run_in_threadpool(parse_and_enqueue)
+    finally:
+        batch.seal()
+    await batch.done  # enqueued in order; the acknowledgements are awaited together
     successes, failures = [], []
-    for entry_id, report in zip((entry["id"] for entry in entries), reports, strict=True):
-        report = await report
-        if report["error_code"] == 200:
-            successes.append({"id": entry_id, **report})
-        else:
-            failures.append({"id": entry_id, **report})
+    for entry_id, report in zip(ids, target.reports(slots, batch), strict=True):
+        (successes if report["error_code"] == 200 else failures).append({"id": entry_id, **report})
     return JSONResponse({"successes": successes, "failures": failures}, status_code=207)
 
 
@@ -364,15 +396,29 @@ def _batch_entries(body: bytes) -> list[dict]:
 
 
 # --------------------------------------------------------------------------------------------- streaming
-_END = object()
+MAX_GROUP = 500  # records of a stream answered together at most (a chunk's records usually make one group)
 
 
-async def _streamed_records(chunks: AsyncIterator[bytes]) -> AsyncIterator[object]:
-    """stream.iter_records over the request's chunks as they arrive.
+async def _lines_of(reports: list[dict]) -> AsyncIterator[bytes]:
+    yield "".join(_line(report) for report in reports).encode("utf-8")
 
-    iter_records is a plain iterator over plain chunks; each step runs in a worker thread, which fetches the
-    next chunk back on the event loop when the parser asks for one (anyio.from_thread).
+
+def _line(report: dict) -> str:
+    return json.dumps(report, separators=(",", ":")) + "\n"
+
+
+async def _streamed_reports(target: _Target, chunks: AsyncIterator[bytes]) -> AsyncIterator[bytes]:
+    """One line per record, in the records' order, written as soon as it and those before it are acknowledged.
+
+    A worker thread reads the request (each chunk fetched back on the event loop with anyio.from_thread), parses
+    its records (stream.iter_records), encodes and enqueues them; the records between two chunk fetches form a
+    group, one PendingBatch, handed to this generator, which writes the group's lines once it is acknowledged.
+    So the loop is woken once per group, not once per record. The worker stops reading the request while
+    MAX_IN_FLIGHT records are enqueued but not yet answered (HTTP flow control does the rest).
     """
+    groups: asyncio.Queue = asyncio.Queue()
+    room = threading.Semaphore(MAX_IN_FLIGHT)
+    stopped = threading.Event()
 
     async def next_chunk() -> bytes | None:
         try:
@@ -380,46 +426,60 @@ async def _streamed_records(chunks: AsyncIterator[bytes]) -> AsyncIterator[objec
         except StopAsyncIteration:
             return None
 
-    def pull():
-        while (chunk := from_thread.run(next_chunk)) is not None:
-            yield chunk
+    def hand_over(batch: _Batch, slots: list) -> None:
+        batch.seal()
+        if slots:
+            from_thread.run_sync(groups.put_nowait, (batch, slots))
 
-    records = iter_records(pull())
-    while (item := await run_in_threadpool(next, records, _END)) is not _END:
-        yield item
+    def work() -> None:
+        state = {"batch": target.new_batch(), "slots": [], "full": False}
 
+        def flush() -> None:
+            hand_over(state["batch"], state["slots"])
+            state["batch"], state["slots"] = target.new_batch(), []
 
-async def _from_list(items: list) -> AsyncIterator[object]:
-    for item in items:
-        yield item
+        def pull():
+            while True:
+                flush()  # the records of the chunks so far are all enqueued: answer them as a group
+                chunk = from_thread.run(next_chunk)
+                if chunk is None:
+                    return
+                yield chunk
 
-
-async def _reports(target: _Target, source: AsyncIterator[object]) -> AsyncIterator[bytes]:
-    """One line per record, in the records' order, each written as soon as it and those before it are done.
-
-    A reader task keeps producing while earlier records wait for their acknowledgements; the bounded queue
-    stops it reading the request when MAX_IN_FLIGHT records are still unreported.
-    """
-    queue: asyncio.Queue = asyncio.Queue(maxsize=MAX_IN_FLIGHT)
-
-    async def read() -> None:
         try:
-            async for item in source:
-                await queue.put(_done(_failure(item).body()) if isinstance(item, RecordError)
-                                else await target.submit(item))
+            for item in iter_records(pull()):
+                while not room.acquire(timeout=0.5):
+                    if stopped.is_set():
+                        return
+                if stopped.is_set():
+                    return
+                slots = target.enqueue_all([item], state["batch"], after_full=state["full"])
+                state["full"] = state["full"] or (isinstance(slots[0], Refusal)
+                                                  and slots[0].error_code == QUEUE_FULL_CODE)
+                state["slots"] += slots
+                if len(state["slots"]) >= MAX_GROUP:
+                    flush()
+            flush()
         except ClientDisconnect:
             pass
-        except Exception as exc:  # noqa: BLE001 - reported as the stream's last line, not as a broken answer
-            await queue.put(_done(_failure(exc).body()))
+        except Exception as exc:  # noqa: BLE001 - answered as the stream's last line, not as a broken answer
+            flush()
+            hand_over(target.new_batch(), [_failure(exc)])
         finally:
-            await queue.put(None)
+            if not stopped.is_set():
+                from_thread.run_sync(groups.put_nowait, None)
 
-    reader = asyncio.ensure_future(read())
+    worker = asyncio.ensure_future(run_in_threadpool(work))
     try:
-        while (pending := await queue.get()) is not None:
-            yield (json.dumps(await pending, separators=(",", ":")) + "\n").encode("utf-8")
+        while (group := await groups.get()) is not None:
+            batch, slots = group
+            await batch.done
+            lines = "".join(_line(report) for report in target.reports(slots, batch))
+            room.release(len(slots))
+            yield lines.encode("utf-8")
+        await worker
     finally:
-        reader.cancel()
+        stopped.set()
 
 
 class _ReportStream(Response):

@@ -1,7 +1,14 @@
 """The gateway's side of Kafka: one shared producer per process whose delivery reports complete asyncio futures.
 
-The HTTP event loop must never wait on librdkafka, so ``produce()`` only enqueues and a daemon thread polls the
-producer; each delivery callback hands its outcome back to the loop that asked with ``call_soon_threadsafe``.
+The HTTP event loop must never wait on librdkafka, so producing only enqueues and a daemon thread polls the
+producer. Two ways in:
+
+* ``produce()`` (on the loop): one record, one future; each delivery callback hands its outcome back to the loop
+  with ``call_soon_threadsafe``. Fine for a record at a time; per record, the future, the callback's trip into
+  the loop and the task awaiting it cost far more than producing does.
+* ``enqueue(batch, …)`` (from any thread, typically the worker thread that also encoded the records): the
+  callbacks only write each outcome into the PendingBatch's list, and the loop is woken ONCE, when the batch's
+  last record is settled. This is what batches and streams use.
 Topic metadata (does it exist, how many partitions) is cached briefly, because producing to a topic that does
 not exist would only fail after ``message.timeout.ms`` (topics are not auto-created on this platform).
 """
@@ -9,6 +16,7 @@ not exist would only fail after ``message.timeout.ms`` (topics are not auto-crea
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import threading
 import time
@@ -32,6 +40,9 @@ PRODUCER_DEFAULTS = {
 }
 
 
+QUEUE_WAIT_SECONDS = 1.0  # how long enqueue() waits for room in a full local queue before giving up (-> 429)
+
+
 @dataclass(frozen=True)
 class Delivery:
     """Where the broker put one record."""
@@ -48,6 +59,59 @@ class DeliveryFailed(Exception):
         super().__init__(error.str())
         self.code = error.code()
         self.retriable = error.retriable()
+
+
+class QueueFull(Exception):
+    """The producer's local queue stayed full for QUEUE_WAIT_SECONDS: the caller answers 429 / RESOURCE_EXHAUSTED."""
+
+
+class PendingBatch:
+    """The delivery outcomes of records enqueued together, and one future for all of them.
+
+    ``outcomes[i]`` is the i-th enqueued record's Delivery or DeliveryFailed once settled. ``done`` completes on
+    the event loop when every enqueued record is settled AND ``seal()`` was called: the seal stops it completing
+    while records are still being added (an early record may be acknowledged before the last is enqueued).
+    """
+
+    def __init__(self, loop: asyncio.AbstractEventLoop):
+        self.loop = loop
+        self.outcomes: list[Delivery | DeliveryFailed | None] = []
+        self.done: asyncio.Future = loop.create_future()
+        self._unsettled = 1  # the seal
+        self._lock = threading.Lock()
+
+    def __len__(self) -> int:
+        return len(self.outcomes)
+
+    def _slot(self) -> int:
+        with self._lock:
+            self._unsettled += 1
+        self.outcomes.append(None)
+        return len(self.outcomes) - 1
+
+    def _unslot(self) -> None:
+        """The last slot's record was not enqueued after all."""
+        self.outcomes.pop()
+        self._release()
+
+    def _settle(self, index: int, error, message) -> None:  # the producer's delivery callback (polling thread)
+        self.outcomes[index] = (DeliveryFailed(error) if error is not None else
+                                Delivery(message.partition(), message.offset(), _timestamp(message)))
+        self._release()
+
+    def seal(self) -> None:
+        """No more records: ``done`` completes once those enqueued are settled (at once if there are none)."""
+        self._release()
+
+    def _release(self) -> None:
+        with self._lock:
+            self._unsettled -= 1
+            last = self._unsettled == 0
+        if last:
+            try:
+                self.loop.call_soon_threadsafe(_resolve, self.done)
+            except RuntimeError:  # the loop is gone (shutdown): nobody waits for this batch any more
+                pass
 
 
 class DeliveryProducer:
@@ -104,6 +168,38 @@ class DeliveryProducer:
         self._producer.produce(topic, **arguments)
         return future
 
+    def enqueue(self, batch: PendingBatch, *, topic: str, key: bytes | None, value: bytes | None,
+                headers: list[tuple[str, bytes]], partition: int | None = None,
+                timestamp_ms: int | None = None) -> int:
+        """Enqueue one record into ``batch`` (from any thread); returns its index in ``batch.outcomes``.
+
+        A full local queue is waited on for up to QUEUE_WAIT_SECONDS (the polling thread drains it as the broker
+        acknowledges), so a burst slows its sender down instead of failing; then QueueFull. librdkafka's own
+        checks (a record over message.max.bytes...) raise as they do in ``produce()``.
+        """
+        index = batch._slot()
+        arguments = {"key": key, "value": value, "headers": headers,
+                     "on_delivery": functools.partial(batch._settle, index)}
+        if partition is not None:
+            arguments["partition"] = partition
+        if timestamp_ms is not None:
+            arguments["timestamp"] = timestamp_ms
+        deadline = None
+        while True:
+            try:
+                self._producer.produce(topic, **arguments)
+                return index
+            except BufferError:
+                now = time.monotonic()
+                deadline = deadline or now + QUEUE_WAIT_SECONDS
+                if now >= deadline:
+                    batch._unslot()
+                    raise QueueFull() from None
+                time.sleep(0.005)
+            except BaseException:
+                batch._unslot()
+                raise
+
     # -------------------------------------------------------------------------------------------- metadata
     def partitions(self, topic: str, *, timeout: float = 5.0) -> int | None:
         """How many partitions ``topic`` has, or None when it does not exist (blocking: call it in a thread)."""
@@ -133,6 +229,11 @@ def _settle(future: asyncio.Future, outcome: Delivery | DeliveryFailed) -> None:
         future.set_exception(outcome)
     else:
         future.set_result(outcome)
+
+
+def _resolve(future: asyncio.Future) -> None:
+    if not future.done():
+        future.set_result(None)
 
 
 def _timestamp(message) -> int | None:
