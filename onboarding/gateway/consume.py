@@ -154,14 +154,20 @@ class EventReader:
             return chosen
 
     def follow(self, topic: str, group: str, given: dict[int, int] | None, stop: threading.Event,
-               emit: Callable[[dict, dict[int, int]], bool]) -> None:
-        """Hand every event, with the offsets after it, to ``emit`` until ``stop`` is set or ``emit`` says no."""
+               emit: Callable[[dict, dict[int, int]], bool], room: Callable[[], int] | None = None) -> None:
+        """Hand every event, with the offsets after it, to ``emit`` until ``stop`` is set or ``emit`` says no.
+
+        ``room`` (gRPC Consume's credits) is asked before each read how many events ``emit`` may take now (it
+        may wait a little for more); none are read while it answers 0, so a caller holds no more than that."""
         with self._consumer(group) as consumer:
             position = _Position.open(consumer, topic, group, given)
             if position is None:
                 return
             while not stop.is_set():
-                for message in position.poll(100, 0.5):
+                count = 100 if room is None else min(100, room())
+                if count <= 0:
+                    continue
+                for message in position.poll(count, 0.5):
                     if not emit(self.event(message), dict(position.offsets)):
                         return
 
