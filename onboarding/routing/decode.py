@@ -4,7 +4,11 @@ Two shapes of value are understood:
 
 * the Schema Registry wire format: magic byte 0, the writer schema's id as 4 big-endian bytes, then
   the payload. Avro payloads are read with the writer schema fetched from the registry by id;
-  JSON Schema payloads are JSON; Protobuf is not supported yet.
+  JSON Schema payloads are JSON; Protobuf payloads start with the message indexes that say which
+  message of the schema it is, and are read with the schema compiled (references included) by
+  ``protobuf_schemas.py``, then written as the proto3 JSON mapping with the .proto field names
+  (``order_id``, not ``orderId``) and every field, defaults included, so a filter on ``status ==
+  'NEW'`` (an enum's zero value) matches. As in that mapping, 64-bit integers come out as text.
 * plain JSON (UTF-8, optionally with a byte-order mark).
 
 Decoded values are plain JSON-like Python (dict, list, str, int, float, bool, None), whatever the
@@ -34,8 +38,11 @@ from functools import lru_cache
 from urllib.parse import quote
 
 import fastavro
+from google.protobuf import json_format
+from google.protobuf.message import DecodeError as ProtobufDecodeError
 
 from onboarding.platform.errors import PlatformError
+from onboarding.routing.protobuf_schemas import ProtobufSchema, ProtobufSchemaError, compile_schema, read_indexes
 
 MAGIC_BYTE = 0
 _HEADER = struct.Struct(">BI")
@@ -58,6 +65,7 @@ class WriterSchema:
     schema_type: str  # AVRO, JSON or PROTOBUF
     text: str
     avro: object = None  # fastavro's parsed schema, for AVRO
+    protobuf: ProtobufSchema | None = None  # the compiled file, for PROTOBUF
     problem: str | None = None  # why the schema cannot be used, when it cannot
 
 
@@ -68,8 +76,8 @@ class SchemaCache:
     ``onboarding.platform.registry.Registry``: all registry I/O goes through it), or a callable
     ``fetch(schema_id)`` returning the schema text (Avro) or the registry's answer as a dict
     (``{"schema": ..., "schemaType": ..., "references": [...]}``), and None for an unknown id.
-    Schema references (Avro named types from other subjects) are resolved only with a ``request``
-    source.
+    Schema references (Avro named types and Protobuf imports from other subjects) are resolved only
+    with a ``request`` source.
 
     Ids the registry does not know are remembered for ``unknown_ttl`` seconds, so a topic full of
     foreign wire-format events does not send one registry request per event. Safe to share between
@@ -151,6 +159,8 @@ class SchemaCache:
         schema_type = (answer.get("schemaType") or "AVRO").upper()
         if not isinstance(text, str):
             return WriterSchema(schema_id, schema_type, "", problem=f"the registry sent no text for schema {schema_id}")
+        if schema_type == "PROTOBUF":
+            return self._build_protobuf(schema_id, text, answer.get("references") or [])
         if schema_type != "AVRO":
             return WriterSchema(schema_id, schema_type, text)
         try:
@@ -164,6 +174,23 @@ class SchemaCache:
                                 problem=f"schema {schema_id} from the registry cannot be read as Avro: {exc}")
         return WriterSchema(schema_id, schema_type, text, avro=parsed)
 
+    def _build_protobuf(self, schema_id: int, text: str, references: list) -> WriterSchema:
+        try:
+            if references and self._request is None:
+                raise DecodeError("the schema has references, which a fetch function cannot resolve")
+            compiled = compile_schema(text, references, self._reference, schema_id=schema_id)
+        except (DecodeError, ProtobufSchemaError) as exc:
+            return WriterSchema(schema_id, "PROTOBUF", text, problem=str(exc))
+        return WriterSchema(schema_id, "PROTOBUF", text, protobuf=compiled)
+
+    def _reference(self, subject: str, version) -> dict:
+        try:
+            return self._request("GET", f"/subjects/{quote(str(subject), safe='')}/versions/{version}")
+        except PlatformError as exc:
+            if exc.code in _SCHEMA_NOT_FOUND_CODES | {"40401", "40402"}:
+                raise DecodeError(f"referenced schema {subject} version {version} is not in the registry") from None
+            raise
+
     def _parse_references(self, references: list, named: dict, *, depth: int) -> None:
         """Parse referenced schemas (depth first) into ``named``, so the referring schema can use their types."""
         if not references:
@@ -174,12 +201,7 @@ class SchemaCache:
             raise DecodeError("the schema has references, which a fetch function cannot resolve")
         for reference in references:
             subject, version = reference.get("subject"), reference.get("version")
-            try:
-                data = self._request("GET", f"/subjects/{quote(str(subject), safe='')}/versions/{version}")
-            except PlatformError as exc:
-                if exc.code in _SCHEMA_NOT_FOUND_CODES | {"40401", "40402"}:
-                    raise DecodeError(f"referenced schema {subject} version {version} is not in the registry") from None
-                raise
+            data = self._reference(subject, version)
             self._parse_references(data.get("references") or [], named, depth=depth + 1)
             fastavro.parse_schema(json.loads(data["schema"]), named_schemas=named)
 
@@ -240,7 +262,7 @@ def _decode_wire_format(raw: bytes, schemas: SchemaCache):
             raise DecodeError(f"JSON payload of schema {schema_id} is not valid JSON at line {exc.lineno}, "
                               f"column {exc.colno}: {exc.msg}") from None
     if schema.schema_type == "PROTOBUF":
-        raise DecodeError("Protobuf values cannot be decoded for filtering yet")
+        return _decode_protobuf(schema, payload)
     raise DecodeError(f"schema {schema_id} is of type {schema.schema_type}, which cannot be decoded for filtering")
 
 
@@ -259,6 +281,26 @@ def _decode_avro(schema: WriterSchema, payload: bytes):
         raise DecodeError(f"Avro payload does not match schema {schema.schema_id}: {left} bytes left over "
                           f"after reading {buffer.tell()} of {len(payload)}")
     return _plain(value)
+
+
+def _decode_protobuf(schema: WriterSchema, payload: bytes):
+    try:
+        indexes, start = read_indexes(payload)
+        message_class = schema.protobuf.message_class(indexes)
+    except (ValueError, ProtobufSchemaError) as exc:  # ProtobufSchemaError is a ValueError; both say why
+        raise DecodeError(f"Protobuf payload does not match schema {schema.schema_id}: {exc}") from None
+    message = message_class()
+    try:
+        message.ParseFromString(payload[start:])
+    except ProtobufDecodeError as exc:
+        raise DecodeError(f"Protobuf payload does not match schema {schema.schema_id} (message "
+                          f"{message_class.DESCRIPTOR.full_name}): {exc}") from None
+    try:
+        return json_format.MessageToDict(message, preserving_proto_field_name=True,
+                                         always_print_fields_with_no_presence=True)
+    except Exception as exc:  # an Any of a type the schema does not import, a Timestamp out of range...
+        raise DecodeError(f"Protobuf message of schema {schema.schema_id} has no JSON form: "
+                          f"{exc.__class__.__name__}: {exc}") from None
 
 
 def _decode_plain_json(raw: bytes):

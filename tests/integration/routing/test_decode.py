@@ -117,11 +117,14 @@ def test_a_json_schema_wire_format_value_is_json_after_the_header(register, sche
         decode_value(raw[:-1], schemas)
 
 
-def test_protobuf_values_are_not_decoded_yet(register, schemas):
+def test_a_protobuf_value_is_its_proto3_json_after_the_header_and_message_indexes(register, schemas):
     schema_id = register(PROTO, "PROTOBUF")
-    raw = b"\x00" + struct.pack(">I", schema_id) + b"\x00\x0a\x03ICU"
-    with pytest.raises(DecodeError, match="^Protobuf values cannot be decoded for filtering yet$"):
-        decode_value(raw, schemas)
+    raw = b"\x00" + struct.pack(">I", schema_id) + b"\x00\x0a\x03ICU"  # indexes [0], then ward = "ICU"
+    assert decode_value(raw, schemas) == {"ward": "ICU"}
+    assert compile_filter("value.ward == 'ICU'").matches(value=decode_value(raw, schemas))
+    with pytest.raises(DecodeError, match=f"^Protobuf payload does not match schema {schema_id}: the schema has "
+                                          r"no message at index path \[3\]$"):
+        decode_value(raw[:5] + b"\x02\x06" + raw[6:], schemas)
 
 
 def test_plain_json_values_need_no_registry(registry, schemas):
