@@ -27,6 +27,7 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
 from anyio import from_thread
+from django.conf import settings
 from opentelemetry import propagate
 from opentelemetry.trace import SpanKind
 from starlette.applications import Starlette
@@ -38,10 +39,12 @@ from starlette.routing import Route
 from onboarding.gateway import consume, consume_routes
 from onboarding.gateway.grants import GrantsTable
 from onboarding.gateway.http import Refusal, authenticate, check_cluster, json_body, read_body
-from onboarding.gateway.record_error import RecordError
+from onboarding.gateway.record_error import INVALID_PAYLOAD, RecordError
 from onboarding.gateway.records import encode_record
-from onboarding.gateway.server import DeliveryFailed, DeliveryProducer, PendingBatch, QueueFull
+from onboarding.gateway.server import Delivery, DeliveryFailed, DeliveryProducer, PendingBatch, QueueFull
 from onboarding.gateway.stream import iter_records
+from onboarding.gateway.transactions import Record as TransactionRecord
+from onboarding.gateway.transactions import TransactionalProducers, TransactionFailed, TransactionsBusy
 from onboarding.platform.errors import PlatformError
 from portal.observability import tracing
 from portal.request_id import well_formed
@@ -65,6 +68,7 @@ class Gateway:
     producer: DeliveryProducer
     schemas: object  # writer_schemas.RegistrySchemas (or anything encode_record accepts)
     validate: bool = True
+    transactions: TransactionalProducers | None = None  # atomic batches; by default made from the producer's config
 
 
 def create_app(*, gateway: Gateway, events: consume.EventReader | None = None):
@@ -202,12 +206,8 @@ class _Target:
             record = encode_record(body, topic=self.topic, schemas=self.gateway.schemas,
                                    validate=self.gateway.validate)
             self._check_partition(record.partition)
-            headers = record.headers
-            if self.trace_headers:
-                names = {name for name, _ in headers}
-                headers = [*headers, *((name, value) for name, value in self.trace_headers if name not in names)]
             index = self.gateway.producer.enqueue(
-                batch, topic=self.topic, key=record.key, value=record.value, headers=headers,
+                batch, topic=self.topic, key=record.key, value=record.value, headers=self._headers(record),
                 partition=record.partition, timestamp_ms=record.timestamp_ms)
         except Refusal as exc:
             return exc
@@ -218,8 +218,47 @@ class _Target:
         batch.records.append(record)  # the report names the record's types and sizes
         return index
 
+    def produce_atomically(self, bodies: list[object]) -> list:
+        """All of ``bodies`` in one transaction, or none (in a worker thread); the slots hold each record's
+        Delivery. An invalid record refuses the whole batch with every entry's problems, as gRPC Publish does."""
+        records, errors = [], {}
+        for index, body in enumerate(bodies):
+            try:
+                record = encode_record(body, topic=self.topic, schemas=self.gateway.schemas,
+                                       validate=self.gateway.validate)
+                self._check_partition(record.partition)
+                records.append(record)
+            except RecordError as exc:
+                errors.update({f"entries[{index}].{path}": messages for path, messages in exc.errors.items()})
+            except Refusal as exc:
+                errors.update({f"entries[{index}].{path}": messages for path, messages in (exc.errors or {}).items()})
+        if errors:
+            raise Refusal(422, INVALID_PAYLOAD, f"An atomic batch is produced whole or not at all; "
+                          f"{len(bodies) - len(records)} of {len(bodies)} entries cannot be produced, so none was.",
+                          errors=errors)
+        try:
+            deliveries = _transactions(self.gateway).produce_atomically(self.topic, [
+                TransactionRecord(record.key, record.value, self._headers(record), record.partition,
+                                  record.timestamp_ms) for record in records])
+        except TransactionsBusy:
+            raise Refusal(429, QUEUE_FULL_CODE, "Every transactional producer of the gateway is busy; retry shortly.",
+                          headers={"Retry-After": RETRY_AFTER_SECONDS}) from None
+        except TransactionFailed as exc:
+            if exc.retriable:
+                raise Refusal(503, 50301, f"The batch was not produced ({exc}); retry it.",
+                              headers={"Retry-After": RETRY_AFTER_SECONDS}) from None
+            raise Refusal(500, 50002, f"The batch was not produced: {exc}") from None
+        return [_Produced(delivery, record) for delivery, record in zip(deliveries, records, strict=True)]
+
+    def _headers(self, record) -> list:
+        if not self.trace_headers:
+            return record.headers
+        names = {name for name, _ in record.headers}
+        return [*record.headers, *((name, value) for name, value in self.trace_headers if name not in names)]
+
     def reports(self, slots: list, batch: PendingBatch) -> list[dict]:
-        return [slot.body() if isinstance(slot, Refusal) else self._report(batch.outcomes[slot], batch.records[slot])
+        return [self._report(slot.delivery, slot.record) if isinstance(slot, _Produced) else
+                slot.body() if isinstance(slot, Refusal) else self._report(batch.outcomes[slot], batch.records[slot])
                 for slot in slots]
 
     def _check_partition(self, partition: int | None) -> None:
@@ -234,6 +273,27 @@ class _Target:
                 "partition_id": outcome.partition, "offset": outcome.offset, "timestamp": _iso(outcome.timestamp_ms),
                 "key": _part(record.key_type, record.key_size, record.key),
                 "value": _part(record.value_type, record.value_size, record.value)}
+
+
+_MAKING = threading.Lock()
+
+
+def _transactions(gateway: Gateway) -> TransactionalProducers:
+    """The gateway's pool of transactional producers, made on the first atomic batch."""
+    with _MAKING:
+        if gateway.transactions is None:
+            gateway.transactions = TransactionalProducers(
+                kafka_config=gateway.producer.kafka_config,
+                prefix=getattr(settings, "GATEWAY_TRANSACTIONAL_ID_PREFIX", "portal-gateway-"))
+        return gateway.transactions
+
+
+@dataclass(frozen=True)
+class _Produced:
+    """A record of an atomic batch, delivered (its transaction is committed)."""
+
+    delivery: Delivery
+    record: object
 
 
 class _Batch(PendingBatch):
@@ -356,9 +416,13 @@ async def _produce_batch(request: Request) -> Response:
     batch = target.new_batch()
 
     def parse_and_enqueue():
-        entries = _batch_entries(body)
+        document = json_body(body)
+        entries = _batch_entries(document)
         records = [{name: value for name, value in entry.items() if name != "id"} for entry in entries]
-        return [entry["id"] for entry in entries], target.enqueue_all(records, batch)
+        ids = [entry["id"] for entry in entries]
+        if _atomic(document):
+            return ids, target.produce_atomically(records)
+        return ids, target.enqueue_all(records, batch)
 
     try:
         ids, slots = await run_in_threadpool(parse_and_enqueue)
@@ -371,9 +435,20 @@ async def _produce_batch(request: Request) -> Response:
     return JSONResponse({"successes": successes, "failures": failures}, status_code=207)
 
 
-def _batch_entries(body: bytes) -> list[dict]:
-    document = json_body(body)
+def _atomic(document: dict) -> bool:
+    atomic = document.get("atomic", False)
+    if not isinstance(atomic, bool):
+        raise Refusal(400, 400, "atomic is true or false.", errors={"atomic": [f"expected true or false, got "
+                                                                              f"{json.dumps(atomic)[:40]}"]})
+    return atomic
+
+
+def _batch_entries(document: object) -> list[dict]:
     entries = document.get("entries") if isinstance(document, dict) else None
+    unknown = sorted(set(document) - {"entries", "atomic"}) if isinstance(document, dict) else []
+    if unknown:
+        raise Refusal(400, 400, "A batch has entries and, optionally, atomic.",
+                      errors={name: ["unknown field; a batch has entries and atomic"] for name in unknown})
     if not isinstance(entries, list) or not entries:
         raise Refusal(400, 400, "A batch is {\"entries\": [{\"id\": …, …record}]}.",
                       errors={"entries": ["a non-empty list of records, each with an id"]})

@@ -96,7 +96,7 @@ class PendingBatch:
 
     def _settle(self, index: int, error, message) -> None:  # the producer's delivery callback (polling thread)
         self.outcomes[index] = (DeliveryFailed(error) if error is not None else
-                                Delivery(message.partition(), message.offset(), _timestamp(message)))
+                                Delivery(message.partition(), message.offset(), message_timestamp(message)))
         self._release()
 
     def seal(self) -> None:
@@ -118,6 +118,7 @@ class DeliveryProducer:
     """The process's producer: ``produce()`` returns an asyncio future of the record's Delivery."""
 
     def __init__(self, *, kafka_config: dict, overrides: dict | None = None):
+        self.kafka_config = kafka_config  # for the transactional producers of atomic batches (transactions.py)
         self._producer = Producer({**kafka_config, **PRODUCER_DEFAULTS, **(overrides or {})})
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._poll, name="gateway-deliveries", daemon=True)
@@ -154,7 +155,7 @@ class DeliveryProducer:
 
         def delivered(error, message) -> None:  # runs in the polling thread
             outcome = (DeliveryFailed(error) if error is not None else
-                       Delivery(message.partition(), message.offset(), _timestamp(message)))
+                       Delivery(message.partition(), message.offset(), message_timestamp(message)))
             try:
                 loop.call_soon_threadsafe(_settle, future, outcome)
             except RuntimeError:  # the loop is gone (its request was abandoned at shutdown): nobody waits
@@ -236,6 +237,6 @@ def _resolve(future: asyncio.Future) -> None:
         future.set_result(None)
 
 
-def _timestamp(message) -> int | None:
+def message_timestamp(message) -> int | None:
     kind, value = message.timestamp()
     return value if kind != 0 else None  # 0: TIMESTAMP_NOT_AVAILABLE
