@@ -1,0 +1,239 @@
+"""Publishing schema'd events through the event gateway as a team does: the schema registered through the
+portal's API, events sent with the team's token over REST (one record, a chunked stream, a batch), and read back
+by the team's own service account with a native Kafka client on the SASL listener, decoded with the registry as
+any consumer of the topic decodes them. A Confluent REST Proxy v3 client's documented request works unchanged.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import struct
+
+import pytest
+import requests
+from confluent_kafka.schema_registry import SchemaRegistryClient
+from confluent_kafka.schema_registry.avro import AvroDeserializer
+from confluent_kafka.schema_registry.json_schema import JSONDeserializer
+from confluent_kafka.serialization import MessageField, SerializationContext
+
+from tests.acceptance import kafka, steps
+from tests.acceptance.gateway_rest import RestGateway, concatenated_json
+from tests.acceptance.http import wait_for
+
+ORDER_AVRO = {
+    "type": "record", "name": "Order", "namespace": "acceptance.gateway",
+    "fields": [
+        {"name": "id", "type": "string"},
+        {"name": "amount", "type": "long"},
+        {"name": "note", "type": ["null", "string"], "default": None},
+        {"name": "customer", "type": {"type": "record", "name": "Customer", "fields": [
+            {"name": "name", "type": "string"},
+            {"name": "address", "type": {"type": "record", "name": "Address", "fields": [
+                {"name": "city", "type": "string"},
+                {"name": "zip", "type": "string"}]}}]}},
+        {"name": "lines", "type": {"type": "array", "items": {"type": "record", "name": "Line", "fields": [
+            {"name": "sku", "type": "string"},
+            {"name": "qty", "type": "int"}]}}},
+    ],
+}
+_ADDRESS = {"type": "object", "additionalProperties": False, "required": ["city", "zip"],
+            "properties": {"city": {"type": "string"}, "zip": {"type": "string"}}}
+_LINE = {"type": "object", "additionalProperties": False, "required": ["sku", "qty"],
+         "properties": {"sku": {"type": "string"}, "qty": {"type": "integer"}}}
+ORDER_JSON_SCHEMA = {
+    "$schema": "http://json-schema.org/draft-07/schema#", "title": "Order", "type": "object",
+    "additionalProperties": False, "required": ["id", "amount", "customer", "lines"],
+    "properties": {
+        "id": {"type": "string"},
+        "amount": {"type": "integer"},
+        "note": {"type": ["string", "null"]},
+        "customer": {"type": "object", "additionalProperties": False, "required": ["name", "address"],
+                     "properties": {"name": {"type": "string"}, "address": _ADDRESS}},
+        "lines": {"type": "array", "items": _LINE},
+    },
+}
+SCHEMAS = {"AVRO": ("AVRO", ORDER_AVRO), "JSONSCHEMA": ("JSON", ORDER_JSON_SCHEMA)}
+# The wrong type sits four levels down: the second line's quantity is text.
+WRONG_PATH = "value.data.lines[1].qty"
+
+
+def order(number: int) -> dict:
+    """The order as the reader gets it back (Avro's union branch unwrapped)."""
+    return {"id": f"order-{number}", "amount": 100 * number + 1, "note": "gift" if number % 2 else None,
+            "customer": {"name": f"Customer {number}", "address": {"city": "Lyon", "zip": f"690{number:02d}"}},
+            "lines": [{"sku": "A-1", "qty": 1}, {"sku": "B-2", "qty": number + 2}]}
+
+
+def written(kind: str, number: int) -> dict:
+    """The order as the writer sends it: Avro's JSON encoding names a union's branch."""
+    data = order(number)
+    if kind == "AVRO" and data["note"] is not None:
+        data["note"] = {"string": data["note"]}
+    return data
+
+
+def malformed(kind: str, number: int) -> dict:
+    data = written(kind, number)
+    data["lines"][1]["qty"] = "two"
+    return data
+
+
+def record(kind: str, data: dict) -> dict:
+    return {"key": {"type": "STRING", "data": data["id"]}, "value": {"type": kind, "data": data}}
+
+
+@pytest.fixture(scope="module")
+def team_token(as_user, run) -> dict:
+    return as_user("alice").created("tokens/", {"name": f"{run} gateway publish", "scope": "write",
+                                                "team": "payments"})
+
+
+@pytest.fixture(scope="module")
+def gateway(stack, team_token) -> RestGateway:
+    client = RestGateway(stack.gateway_url, team_token["token"])
+    # The worker's access run writes the token's grant; the gateway follows the grants table.
+    wait_for(client.cluster_id, timeout=60, message="the gateway to accept the new team token")
+    return client
+
+
+@pytest.fixture(scope="module")
+def team_account(as_user, run) -> dict:
+    """The team's own service account: what reads the topic back, on the SASL listener."""
+    return steps.service_account(as_user("alice"), team="payments", name=f"{run}-gwpublish")
+
+
+@pytest.mark.parametrize("kind", ["AVRO", "JSONSCHEMA"])
+def test_schema_events_published_one_streamed_and_batched_are_read_back_in_the_wire_format(
+        kind, as_user, run, gateway, team_account, registry_url):
+    alice, registry = as_user("alice"), SchemaRegistryClient({"url": registry_url})
+    made = steps.topic(alice, name=f"payments.{run}-gwpub-{kind.lower()}", team="payments", partitions=2)
+    topic = made["name"]
+    portal_format, schema = SCHEMAS[kind]
+    created = alice.created("schemas/", {"topic": made["id"], "side": "value", "format": portal_format,
+                                         "schema": json.dumps(schema)})
+    registered = alice.wait_status(f"schemas/{created['id']}/")
+    schema_id = registered["versions"][-1]["registry_id"]
+    assert schema_id == registry.get_latest_version(f"{topic}-value").schema_id
+
+    single = gateway.produce(topic, record(kind, written(kind, 0)))
+    assert single.status_code == 200, single.text
+    assert single.json()["value"]["type"] == kind
+
+    # A stream: records cut across chunks, a malformed one in the middle answered on its own line.
+    body = b"".join(json.dumps(r).encode() + b"\n" for r in (
+        record(kind, written(kind, 1)), record(kind, malformed(kind, 90)), record(kind, written(kind, 2)),
+        record(kind, written(kind, 3))))
+    answer, reports = gateway.produce_stream(topic, (body[i:i + 97] for i in range(0, len(body), 97)))
+    assert answer.status_code == 200, answer.text
+    assert [r["error_code"] for r in reports] == [200, 42206, 200, 200], reports
+    assert WRONG_PATH in reports[1]["errors"], reports[1]
+
+    batch = gateway.produce_batch(topic, [{"id": f"e{n}", **record(kind, written(kind, n))} for n in (4, 5)]
+                                  + [{"id": "bad", **record(kind, malformed(kind, 91))},
+                                     {"id": "e6", **record(kind, written(kind, 6))}])
+    assert batch.status_code == 207, batch.text
+    assert sorted(s["id"] for s in batch.json()["successes"]) == ["e4", "e5", "e6"], batch.text
+    [failure] = batch.json()["failures"]
+    assert failure["id"] == "bad" and failure["error_code"] == 42206 and WRONG_PATH in failure["errors"], failure
+
+    refused = gateway.produce(topic, record(kind, malformed(kind, 92)))
+    assert refused.status_code == 422 and refused.json()["error_code"] == 42206, refused.text
+    assert WRONG_PATH in refused.json()["errors"], refused.text
+
+    # Everything the topic holds, read to its end by the team's own account: the seven events, nothing else.
+    records = kafka.read_to_end(kafka.client_config(team_account), topic, group=f"payments.{run}-gwpub")
+    deserialize = (AvroDeserializer(registry) if kind == "AVRO"
+                   else JSONDeserializer(None, schema_registry_client=registry))
+    context = SerializationContext(topic, MessageField.VALUE)
+    by_key = {}
+    for found in records:
+        assert found["value"][0] == 0, f"not the Confluent wire format: {found['value'][:8]!r}"
+        assert struct.unpack(">I", found["value"][1:5])[0] == schema_id
+        by_key[found["key"].decode()] = deserialize(found["value"], context)
+    assert len(records) == 7, [r["key"] for r in records]
+    assert by_key == {f"order-{n}": order(n) for n in range(7)}
+
+
+# Confluent's REST Proxy v3 reference (the produce example `binary_and_json`, and its delivery report), verbatim:
+# POST /v3/clusters/{cluster_id}/topics/{topic_name}/records, Content-Type: application/json.
+CONFLUENT_EXAMPLE = """{
+  "partition_id": 1,
+  "headers": [
+    {
+      "name": "Header-1",
+      "value": "SGVhZGVyLTE="
+    },
+    {
+      "name": "Header-2",
+      "value": "SGVhZGVyLTI="
+    }
+  ],
+  "key": {
+    "type": "BINARY",
+    "data": "Zm9vYmFy"
+  },
+  "value": {
+    "type": "JSON",
+    "data": {
+      "foo": "bar"
+    }
+  },
+  "timestamp": "2021-02-05T19:14:42Z"
+}"""
+# The `string` example of the same reference: a record may be a value alone.
+CONFLUENT_STRING_EXAMPLE = """{
+  "value": {
+    "type": "STRING",
+    "data": "My message"
+  }
+}"""
+DOCUMENTED_REPORT_FIELDS = {"error_code", "cluster_id", "topic_name", "partition_id", "offset", "timestamp", "key",
+                            "value"}
+
+
+def test_a_rest_proxy_v3_client_publishes_as_confluent_documents_it(as_user, run, gateway, team_account):
+    topic = steps.topic(as_user("alice"), name=f"payments.{run}-gwconfluent", team="payments", partitions=2)["name"]
+    cluster_id = gateway.cluster_id()
+
+    answer = _post_as_documented(gateway, cluster_id, topic, CONFLUENT_EXAMPLE)
+    assert answer.status_code == 200, answer.text
+    report = answer.json()
+    assert DOCUMENTED_REPORT_FIELDS <= set(report), report
+    assert (report["error_code"], report["cluster_id"], report["topic_name"], report["partition_id"]) == \
+        (200, cluster_id, topic, 1)
+    assert isinstance(report["offset"], int)
+    assert _instant(report["timestamp"]) == dt.datetime(2021, 2, 5, 19, 14, 42, tzinfo=dt.UTC)
+    assert report["key"] == {"type": "BINARY", "size": len(b"foobar")}
+    assert report["value"]["type"] == "JSON" and report["value"]["size"] > 0
+
+    # Streaming mode as documented: Transfer-Encoding: chunked, records as concatenated JSON, one delivery report
+    # per record in the same order. The chunks cut the records anywhere, as a network does.
+    stream = (CONFLUENT_EXAMPLE + CONFLUENT_STRING_EXAMPLE + CONFLUENT_EXAMPLE).encode()
+    streamed, reports = gateway.produce_stream(topic, (stream[i:i + 64] for i in range(0, len(stream), 64)))
+    assert streamed.status_code == 200, streamed.text
+    assert [r["error_code"] for r in reports] == [200, 200, 200], streamed.text
+    assert all(DOCUMENTED_REPORT_FIELDS <= set(r) and r["topic_name"] == topic for r in reports), reports
+    assert [r["partition_id"] for r in reports][::2] == [1, 1]
+    assert [r["value"]["type"] for r in reports] == ["JSON", "STRING", "JSON"]
+    assert concatenated_json(streamed.text) == reports
+
+    records = kafka.read_to_end(kafka.client_config(team_account), topic, group=f"payments.{run}-gwconfluent")
+    assert len(records) == 4, records
+    documented = [r for r in records if r["key"] is not None]
+    assert len(documented) == 3
+    for found in documented:
+        assert (found["partition"], found["key"], json.loads(found["value"])) == (1, b"foobar", {"foo": "bar"})
+        assert found["headers"][:2] == [("Header-1", b"Header-1"), ("Header-2", b"Header-2")]
+        assert found["timestamp_ms"] == 1612552482000
+    assert [r["value"] for r in records if r["key"] is None] == [b"My message"]
+    assert {(r["partition"], r["offset"]) for r in documented} >= {(1, report["offset"])}
+
+
+def _post_as_documented(gateway: RestGateway, cluster_id: str, topic: str, body: str) -> requests.Response:
+    return requests.post(f"{gateway.url}/v3/clusters/{cluster_id}/topics/{topic}/records", data=body.encode(),
+                         headers={**gateway.headers, "Content-Type": "application/json"}, timeout=30)
+
+
+def _instant(text: str) -> dt.datetime:
+    return dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
