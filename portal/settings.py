@@ -383,6 +383,22 @@ GATEWAY_CURSOR_SECRET = env_str("GATEWAY_CURSOR_SECRET", "")
 GATEWAY_GRPC_PORT = env_int("GATEWAY_GRPC_PORT", 8091, minimum=0)
 # Where teams reach the gateway (its ingress in production); the topic page's commands name it.
 GATEWAY_PUBLIC_URL = env_str("GATEWAY_PUBLIC_URL", f"http://127.0.0.1:{GATEWAY_PORT}")
+# The gateway's own Kafka principal: `run_gateway` connects as this SCRAM user on the cluster's SASL listener,
+# never with the admin connection above, and Kafka refuses it whatever the portal's grants do not allow. The
+# access reconciler (one principal per cluster) sets this credential and the principal's ACLs on every access
+# run; without a username it manages no gateway principal and `run_gateway` refuses to start.
+GATEWAY_KAFKA_BOOTSTRAP_SERVERS = env_host_ports("GATEWAY_KAFKA_BOOTSTRAP_SERVERS", "")
+GATEWAY_KAFKA_SECURITY_PROTOCOL = env_str("GATEWAY_KAFKA_SECURITY_PROTOCOL", "SASL_PLAINTEXT",
+                                          choices=("SASL_PLAINTEXT", "SASL_SSL"))
+# Only SCRAM: the reconciler must be able to set the credential through Kafka's admin API.
+GATEWAY_KAFKA_SASL_MECHANISM = env_str("GATEWAY_KAFKA_SASL_MECHANISM", "SCRAM-SHA-512",
+                                       choices=("SCRAM-SHA-256", "SCRAM-SHA-512"))
+GATEWAY_KAFKA_USERNAME = env_str("GATEWAY_KAFKA_USERNAME", "")
+GATEWAY_KAFKA_PASSWORD = env_str("GATEWAY_KAFKA_PASSWORD", "")
+if bool(GATEWAY_KAFKA_USERNAME) != bool(GATEWAY_KAFKA_PASSWORD):
+    raise ConfigError("GATEWAY_KAFKA_USERNAME and GATEWAY_KAFKA_PASSWORD must be set together.")
+# The transactional ids of the gateway's atomic batches start with this; its principal may use only those.
+GATEWAY_TRANSACTIONAL_ID_PREFIX = env_str("GATEWAY_TRANSACTIONAL_ID_PREFIX", "portal-gateway-")
 # How long a killed router's open transaction (holding back read_committed readers) and its group membership
 # linger; tests shorten them.
 ROUTER_TRANSACTION_TIMEOUT_MS = env_int("ROUTER_TRANSACTION_TIMEOUT_MS", 60000, minimum=1000)

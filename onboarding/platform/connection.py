@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
 
 from onboarding.platform.errors import PlatformError
 
@@ -52,6 +53,23 @@ def default_kafka_connection() -> KafkaConnection:
         sasl_mechanism=settings.KAFKA_SASL_MECHANISM,
         sasl_username=settings.KAFKA_SASL_USERNAME,
         sasl_password=settings.KAFKA_SASL_PASSWORD,
+        ssl_ca_location=settings.KAFKA_SSL_CA_LOCATION,
+    )
+
+
+def gateway_kafka_connection() -> KafkaConnection:
+    """The event gateway's own principal on the cluster's SASL listener (settings GATEWAY_KAFKA_*), never the
+    admin connection; ImproperlyConfigured when the deployment does not give the gateway one."""
+    missing = [name for name in ("GATEWAY_KAFKA_BOOTSTRAP_SERVERS", "GATEWAY_KAFKA_USERNAME", "GATEWAY_KAFKA_PASSWORD")
+               if not getattr(settings, name)]
+    if missing:
+        raise ImproperlyConfigured(f"The gateway connects to Kafka as its own principal: set {', '.join(missing)}.")
+    return KafkaConnection(
+        bootstrap_servers=settings.GATEWAY_KAFKA_BOOTSTRAP_SERVERS,
+        security_protocol=settings.GATEWAY_KAFKA_SECURITY_PROTOCOL,
+        sasl_mechanism=settings.GATEWAY_KAFKA_SASL_MECHANISM,
+        sasl_username=settings.GATEWAY_KAFKA_USERNAME,
+        sasl_password=settings.GATEWAY_KAFKA_PASSWORD,
         ssl_ca_location=settings.KAFKA_SSL_CA_LOCATION,
     )
 

@@ -84,6 +84,23 @@ class KafkaAcls(KafkaAdmin):
                 outcomes[user] = None if error.code == "RESOURCE_NOT_FOUND" else error
         return outcomes
 
+    def scram_users(self, usernames: Iterable[str]) -> set[str]:
+        """Which of ``usernames`` have a SCRAM credential on the cluster (one request)."""
+        usernames = sorted(set(usernames))
+        if not usernames:
+            return set()
+        futures = self.client.describe_user_scram_credentials(usernames, request_timeout=self.timeout)
+        found = set()
+        for user, future in futures.items():
+            try:
+                if future.result(self.timeout + 5).scram_credential_infos:
+                    found.add(user)
+            except KafkaException as exc:
+                error = translate(exc, "describe SCRAM credentials")
+                if error.code != "RESOURCE_NOT_FOUND":
+                    raise error from None
+        return found
+
     # ------------------------------------------------------------------ ACLs
     def describe_acls(self, principal: str | None = None) -> set[AclSpec]:
         """Every ACL of ``principal`` (of everyone when None), in one request."""

@@ -6,7 +6,7 @@ delete ACLs). ACLs are computed for whole principals: every principal touched by
 exactly the ACLs the desired state gives it, so a missed change is corrected by the next run.
 Service accounts keep status and last_error only (ApplyAttempt needs a topic); subscription
 attempts are recorded against the source topic. Every run then converges the gateway's grants
-table (reconcile/gateway.py).
+table (reconcile/gateway.py) and its principal's credential and ACLs (reconcile/gateway_access.py).
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ from onboarding.models import ApplyAttempt, Cluster, ResourceStatus, ServiceAcco
 from onboarding.platform import PlatformError
 from onboarding.platform.connection import kafka_connection_for
 from onboarding.platform.kafka_acls import KafkaAcls
-from onboarding.reconcile import access_plan, claims, gateway
+from onboarding.reconcile import access_plan, claims, gateway, gateway_access
 from onboarding.reconcile.access_plan import AccountInput, DirectAccessInput
 from onboarding.reconcile.claims import RunReport
 from onboarding.reconcile.topics_plan import DesiredTopic
@@ -87,9 +87,13 @@ def reconcile_access(cluster_id: int) -> RunReport:
     if cluster is None:
         return report
     admin = _apply_claimed(cluster, accounts, subs, report) if report.claimed else None
-    # Every run also converges the gateway's grants (a token change claims no row here); its failure is
-    # logged and retried, never charged to the accounts and subscriptions recorded above.
-    gateway.converge(report, cluster, admin, replication_factor=_replication_factor)
+    # Every run also converges the gateway's grants (a token change claims no row here), and the gateway
+    # principal's ACLs around them: rights a new grant needs before its row, rights no grant needs after the
+    # tombstones. Failures are logged and retried, never charged to the accounts and subscriptions above.
+    principal = gateway_access.widen(report, cluster, admin)
+    gateway.converge(report, cluster, admin or (principal.admin if principal else None),
+                     replication_factor=_replication_factor)
+    gateway_access.narrow(report, cluster, principal)
     return report
 
 
