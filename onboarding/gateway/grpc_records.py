@@ -1,5 +1,9 @@
 """A gRPC ``Record`` (gateway.proto) as the REST v3 record dict, so both APIs share ``records.encode_record``.
 
+A schema'd key or value (``SchemaData``: AVRO, JSONSCHEMA or PROTOBUF) carries its event as JSON text, as REST
+does: for Protobuf the message's proto3 JSON mapping, written as the schema's first message (SchemaData has no
+field naming another; REST's ``message`` does).
+
 Problems of the conversion itself (JSON text that is not JSON) are reported under the same paths as the
 encoder's (``value.data``), and merged with whatever the encoder finds in the rest of the record.
 """
@@ -14,7 +18,8 @@ from google.rpc import code_pb2, error_details_pb2, status_pb2
 from onboarding.gateway.record_error import INVALID_PAYLOAD, RecordError
 from onboarding.gateway.records import ProducibleRecord, encode_record
 
-_SCHEMA_TYPES = {1: "AVRO", 2: "JSONSCHEMA"}  # SchemaData.Type; 0 (unspecified): the registered schema's type
+# SchemaData.Type; 0 (unspecified): the registered schema's type
+_SCHEMA_TYPES = {1: "AVRO", 2: "JSONSCHEMA", 3: "PROTOBUF"}
 
 
 def record_body(record) -> tuple[dict, dict[str, list[str]]]:

@@ -16,7 +16,13 @@ Types of a key or value:
 * JSON: ``data`` is any JSON, produced compactly;
 * AVRO, JSONSCHEMA: checked with the portal's own schema checks (``onboarding/schemas/``), then written in the
   Confluent wire format (magic byte, schema id, Avro binary or the JSON document's UTF-8 bytes);
-* PROTOBUF: refused for now (the field error says so): encoding needs a descriptor built from the .proto text.
+* PROTOBUF: ``data`` is the message's proto3 JSON mapping (the .proto or the JSON field names; 64-bit integers as
+  numbers or text; enums by name or number; well-known types such as Timestamp in their JSON form), checked and
+  built by protobuf's own ``json_format`` against the registered .proto and the files it imports (its
+  ``references``), every problem under its path (``value.data.items[2].sku``); unknown fields are errors. Written
+  in Confluent's Protobuf wire format: magic byte, schema id, the message indexes, the serialized message. The
+  message is the file's first one, as Confluent's serializers and REST Proxy choose, unless ``message`` names
+  another of the file (``Order.Item`` or ``shop.Order.Item``), a field of this gateway's only.
 
 Without ``type``: the registered schema's type when the field names a schema (``subject``, ``schema_id``,
 ``schema_version`` or ``subject_name_strategy``), otherwise JSON. Confluent infers a type from the data in that
@@ -38,9 +44,11 @@ from dataclasses import dataclass
 
 from onboarding.gateway import wire
 from onboarding.gateway.avro_json import to_datum
+from onboarding.gateway.protobuf_json import serialize, to_message
 from onboarding.gateway.record_error import BAD_REQUEST, INVALID_PAYLOAD, SCHEMA_NOT_FOUND, RecordError
 from onboarding.gateway.stream import iter_records
 from onboarding.gateway.writer_schemas import RegistrySchemas, SchemaNotFound, WriterSchema
+from onboarding.routing.protobuf_schemas import ProtobufSchemaError, encode_indexes
 from onboarding.schemas import _jsonschema
 from onboarding.schemas._avro_values import check_value
 from onboarding.schemas._common import show_value
@@ -54,7 +62,7 @@ _PLAIN_TYPES = ("BINARY", "JSON", "STRING")
 _REGISTRY_TYPES = {"AVRO": "AVRO", "JSONSCHEMA": "JSON", "PROTOBUF": "PROTOBUF"}
 _REST_TYPES = {registry: rest for rest, registry in _REGISTRY_TYPES.items()}
 _SCHEMA_FIELDS = ("subject", "schema_id", "schema_version", "subject_name_strategy")
-_PART_FIELDS = ("type", "data", *_SCHEMA_FIELDS)
+_PART_FIELDS = ("type", "data", *_SCHEMA_FIELDS, "message")
 _RECORD_FIELDS = ("partition_id", "headers", "key", "value", "timestamp")
 
 _RFC3339 = re.compile(r"(\d{4}-\d{2}-\d{2})[Tt ](\d{2}:\d{2}:\d{2})(?:\.(\d+))?([Zz]|[+-]\d{2}:\d{2})\Z")
@@ -209,10 +217,12 @@ def _encode_part(spec: object, *, side: str, topic: str, schemas: RegistrySchema
         hint = f" (did you mean {close[0]!r}?)" if close else ""
         problems.add(f"{side}.type", f"unknown type {show_value(declared)}{hint}; use one of {', '.join(TYPES)}")
         return None, None
-    named = [name for name in _SCHEMA_FIELDS if spec.get(name) is not None]
+    # A Protobuf message name makes the part schema'd too, so it is never silently dropped from a JSON value.
+    named = [name for name in (*_SCHEMA_FIELDS, "message") if spec.get(name) is not None]
     if declared in _PLAIN_TYPES:
         for name in named:
             problems.add(f"{side}.{name}", f"{declared} data has no schema; leave {name} out")
+    message = spec.get("message")
     if "data" not in spec:
         problems.add(f"{side}.data", 'missing; write "data": null for a null ' + side)
         return None, None
@@ -231,8 +241,8 @@ def _encode_part(spec: object, *, side: str, topic: str, schemas: RegistrySchema
     if rest_type is None:
         problems.add(side, f"schema {schema.schema_id} is of type {schema.schema_type}, which the gateway cannot write")
         return None, None
-    if rest_type == "PROTOBUF":
-        problems.add(f"{side}.type", "PROTOBUF is not supported by this gateway yet")
+    if message is not None and rest_type != "PROTOBUF":
+        problems.add(f"{side}.message", f"names a Protobuf message; schema {schema.schema_id} is {rest_type}")
         return None, rest_type
     if schema.problem:
         problems.add(side, schema.problem)
@@ -241,6 +251,8 @@ def _encode_part(spec: object, *, side: str, topic: str, schemas: RegistrySchema
         return None, rest_type
     if rest_type == "AVRO":
         return _avro(schema, data, f"{side}.data", validate, problems), rest_type
+    if rest_type == "PROTOBUF":
+        return _protobuf(schema, message, data, side, problems), rest_type
     return _json_schema(schema, data, f"{side}.data", validate, problems), rest_type
 
 
@@ -337,3 +349,27 @@ def _json_schema(schema: WriterSchema, data: object, path: str, validate: bool, 
             return None
     payload = _json_bytes(data, path, problems, ascii_only=False)
     return None if payload is None else wire.frame(schema_id=schema.schema_id, payload=payload)
+
+
+def _protobuf(schema: WriterSchema, message: object, data: object, side: str, problems: _Problems) -> bytes | None:
+    """Checked and built in one step: json_format is both the check and the encoder, so ``validate`` has no say."""
+    if message is not None and (not isinstance(message, str) or not message):
+        problems.add(f"{side}.message", f"expected a message name such as Order or shop.Order, got "
+                                        f"{show_value(message)}")
+        return None
+    try:
+        indexes, message_class = schema.protobuf.find(message) if message else schema.protobuf.first()
+    except ProtobufSchemaError as exc:
+        problems.add(f"{side}.message" if message else side, f"{exc} (schema {schema.schema_id})")
+        return None
+    built, found = to_message(message_class, data)
+    if built is None:
+        for path, problem in found:
+            problems.add(_event_path(f"{side}.data", path), problem)
+        return None
+    try:
+        payload = serialize(built)
+    except ValueError as exc:
+        problems.add(f"{side}.data", f"cannot be written with Protobuf schema {schema.schema_id}: {exc}")
+        return None
+    return wire.frame(schema_id=schema.schema_id, payload=encode_indexes(indexes) + payload)

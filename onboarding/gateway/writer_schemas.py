@@ -2,8 +2,10 @@
 
 ``routing/decode.py``'s SchemaCache is keyed by id only and prepares what a reader needs (fastavro's parsed
 schema). A producer also asks by subject and "latest", and validates with the portal's own checks
-(``onboarding/schemas/``), which need the schema in their own model too. So this is a cache of its own in the
-same style (an LRU behind a lock, fetches outside it, unknown answers remembered for a while):
+(``onboarding/schemas/``), which need the schema in their own model too; a Protobuf schema is compiled with its
+references into message classes (``routing/protobuf_schemas.py``, the module the reading side uses too). So this
+is a cache of its own in the same style (an LRU behind a lock, fetches outside it, unknown answers remembered for a
+while):
 
 * by id, for as long as it stays in the LRU: a registered id never changes its schema;
 * by subject and version number, the same (a version keeps its id);
@@ -28,6 +30,7 @@ import fastavro
 from cachetools import LRUCache, TTLCache
 
 from onboarding.platform.errors import PlatformError
+from onboarding.routing.protobuf_schemas import ProtobufSchema, ProtobufSchemaError, compile_schema
 
 # The Avro reader's builder, not its ``read()``: referenced schemas (other subjects) must be built into the same
 # named-type table before the schema that uses them, which ``read()`` (one document) cannot do.
@@ -61,6 +64,7 @@ class WriterSchema:
     avro: object = None  # fastavro's parsed schema (named types from references included)
     avro_model: AType | None = None  # the portal's model of it, for onboarding.schemas' value checks
     json_schema: object = None  # the decoded JSON Schema document
+    protobuf: ProtobufSchema | None = None  # the compiled .proto file (references included)
     problem: str | None = None  # why the schema cannot be used, when it cannot
 
 
@@ -151,6 +155,8 @@ class RegistrySchemas:
             return WriterSchema(schema_id, schema_type, text, problem=f"schema {schema_id} is not JSON: {exc}")
         if schema_type == "JSON":
             return WriterSchema(schema_id, schema_type, text, json_schema=document)
+        if schema_type == "PROTOBUF":
+            return self._prepare_protobuf(schema_id, text, answer.get("references") or [])
         if schema_type != "AVRO":
             return WriterSchema(schema_id, schema_type, text)
         named: dict = {}
@@ -169,19 +175,31 @@ class RegistrySchemas:
                                 problem=f"schema {schema_id} cannot be read as Avro: {exc.__class__.__name__}: {exc}")
         return WriterSchema(schema_id, schema_type, text, avro=parsed, avro_model=model)
 
+    def _prepare_protobuf(self, schema_id: int, text: str, references: list) -> WriterSchema:
+        try:
+            compiled = compile_schema(text, references, self._reference, schema_id=schema_id)
+        except SchemaNotFound as exc:
+            return WriterSchema(schema_id, "PROTOBUF", text,
+                                problem=f"schema {schema_id} refers to a schema that is gone: {exc}")
+        except ProtobufSchemaError as exc:
+            return WriterSchema(schema_id, "PROTOBUF", text, problem=str(exc))
+        return WriterSchema(schema_id, "PROTOBUF", text, protobuf=compiled)
+
+    def _reference(self, subject: str, version) -> dict:
+        try:
+            return self._registry.get_version(subject, version)
+        except PlatformError as exc:
+            missing = _not_found(exc, subject, version)
+            if missing is not None:
+                raise missing from None
+            raise
+
     def _add_references(self, references: list, named: dict, builder: _Builder, *, depth: int) -> None:
         """Referenced schemas, depth first, into fastavro's and the model's named types (as decode.py does)."""
         if depth >= _MAX_REFERENCE_DEPTH:
             raise ValueError("schema references nest too deeply (a cycle?)")
         for reference in references:
-            subject, version = reference.get("subject"), reference.get("version")
-            try:
-                data = self._registry.get_version(subject, version)
-            except PlatformError as exc:
-                missing = _not_found(exc, subject, version)
-                if missing is not None:
-                    raise missing from None
-                raise
+            data = self._reference(reference.get("subject"), reference.get("version"))
             self._add_references(data.get("references") or [], named, builder, depth=depth + 1)
             document = json.loads(data["schema"])
             fastavro.parse_schema(document, named_schemas=named)

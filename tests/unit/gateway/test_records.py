@@ -300,10 +300,13 @@ def test_schema_fields_are_checked(schemas):
     assert set(error.errors) == {"value.schema_version", "key.subject_name_strategy"}
 
 
-def test_protobuf_is_refused_clearly(schemas, registry):
-    registry.register("proto-value", PROTO, "PROTOBUF")
-    error = errors_of({"value": {"subject": "proto-value", "data": {"ward": "ICU"}}}, schemas)
-    assert error.errors == {"value.type": ["PROTOBUF is not supported by this gateway yet"]}
+def test_a_protobuf_subject_is_written_in_the_protobuf_wire_format(schemas, registry):
+    schema_id = registry.register("proto-value", PROTO, "PROTOBUF")
+    record = encode({"value": {"subject": "proto-value", "data": {"ward": "ICU"}}}, schemas)
+    # header, message indexes [0] as the single byte 0, then field 1 (ward) = "ICU"
+    assert record.value == b"\x00" + schema_id.to_bytes(4, "big") + b"\x00" + b"\x0a\x03ICU"
+    assert record.value_type == "PROTOBUF"
+    # tests/unit/gateway/test_protobuf_records.py has the rest: indexes, paths, references
 
 
 def test_schemas_are_cached_and_latest_expires(schemas, registry, clock):
