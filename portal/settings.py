@@ -399,6 +399,9 @@ if bool(GATEWAY_KAFKA_USERNAME) != bool(GATEWAY_KAFKA_PASSWORD):
     raise ConfigError("GATEWAY_KAFKA_USERNAME and GATEWAY_KAFKA_PASSWORD must be set together.")
 # The transactional ids of the gateway's atomic batches start with this; its principal may use only those.
 GATEWAY_TRANSACTIONAL_ID_PREFIX = env_str("GATEWAY_TRANSACTIONAL_ID_PREFIX", "portal-gateway-")
+# Idempotency-Key answers of the gateway: kept this long, in this Redis (shared by every gateway replica).
+GATEWAY_IDEMPOTENCY_REDIS_URL = env_redis_url("GATEWAY_IDEMPOTENCY_REDIS_URL", REDIS_URL)
+GATEWAY_IDEMPOTENCY_TTL_SECONDS = env_int("GATEWAY_IDEMPOTENCY_TTL_SECONDS", 24 * 3600, minimum=60)
 # How long a killed router's open transaction (holding back read_committed readers) and its group membership
 # linger; tests shorten them.
 ROUTER_TRANSACTION_TIMEOUT_MS = env_int("ROUTER_TRANSACTION_TIMEOUT_MS", 60000, minimum=1000)

@@ -36,7 +36,7 @@ from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from onboarding.gateway import consume, consume_routes
+from onboarding.gateway import consume, consume_routes, idempotency
 from onboarding.gateway.grants import GrantsTable
 from onboarding.gateway.http import Refusal, authenticate, check_cluster, json_body, read_body
 from onboarding.gateway.record_error import INVALID_PAYLOAD, RecordError
@@ -69,6 +69,7 @@ class Gateway:
     schemas: object  # writer_schemas.RegistrySchemas (or anything encode_record accepts)
     validate: bool = True
     transactions: TransactionalProducers | None = None  # atomic batches; by default made from the producer's config
+    idempotency: idempotency.IdempotencyStore | None = None  # Idempotency-Key answers; by default from settings
 
 
 def create_app(*, gateway: Gateway, events: consume.EventReader | None = None):
@@ -166,11 +167,12 @@ class _Target:
     per batch, when the broker has acknowledged all of it, and then writes the reports.
     """
 
-    def __init__(self, request: Request, *, partitions: int):
+    def __init__(self, request: Request, *, partitions: int, key_id: str):
         self.gateway: Gateway = request.app.state.gateway
         self.cluster_id = request.path_params["cluster_id"]
         self.topic = request.path_params["topic"]
         self.partitions = partitions
+        self.key_id = key_id  # the token's, which scopes its Idempotency-Keys
         self.trace_headers = _trace_headers(request, self.topic)
         self.loop = asyncio.get_running_loop()
 
@@ -380,15 +382,23 @@ async def _authorised_target(request: Request) -> _Target:
         raise Refusal(503, 50301, f"Kafka metadata is unavailable: {exc}") from None
     if partitions is None:
         raise Refusal(404, 40403, f"Topic {topic} cannot be found.")
-    return _Target(request, partitions=partitions)
+    return _Target(request, partitions=partitions, key_id=grant.key_id)
 
 
 async def _produce(request: Request) -> Response:
     target = await _authorised_target(request)
     if "content-length" not in request.headers:
+        if idempotency.HEADER in request.headers:
+            raise Refusal(400, 40003, f"{idempotency.HEADER} is for whole requests; a stream's records are "
+                          "answered as they are produced, so send a batch to retry safely.",
+                          errors={idempotency.HEADER: ["not allowed on a streamed (chunked) request"]})
         return _ReportStream(_streamed_reports(target, request.stream()))
     # A whole body: one record is answered as one report (its status is the report's); several, one a line.
     body = await read_body(request)
+    return await _once(request, target, body, lambda: _produce_whole(target, body))
+
+
+async def _produce_whole(target: _Target, body: bytes) -> Response:
     batch = target.new_batch()
 
     def parse_and_enqueue():
@@ -407,12 +417,16 @@ async def _produce(request: Request) -> Response:
         status = _status(reports[0]["error_code"])
         headers = {"Retry-After": RETRY_AFTER_SECONDS} if status == 429 else None
         return JSONResponse(reports[0], status_code=status, headers=headers)
-    return _ReportStream(_lines_of(reports))
+    return Response("".join(_line(report) for report in reports), media_type="application/json")
 
 
 async def _produce_batch(request: Request) -> Response:
     target = await _authorised_target(request)
     body = await read_body(request)
+    return await _once(request, target, body, lambda: _produce_entries(target, body))
+
+
+async def _produce_entries(target: _Target, body: bytes) -> Response:
     batch = target.new_batch()
 
     def parse_and_enqueue():
@@ -433,6 +447,45 @@ async def _produce_batch(request: Request) -> Response:
     for entry_id, report in zip(ids, target.reports(slots, batch), strict=True):
         (successes if report["error_code"] == 200 else failures).append({"id": entry_id, **report})
     return JSONResponse({"successes": successes, "failures": failures}, status_code=207)
+
+
+async def _once(request: Request, target: _Target, body: bytes, answer) -> Response:
+    """``answer()``, once per Idempotency-Key (idempotency.py); without the header, simply ``answer()``."""
+    given = request.headers.get(idempotency.HEADER)
+    if given is None:
+        return await answer()
+    store = _idempotency(target.gateway)
+    try:
+        claimed = await store.claim(key=idempotency.check_key(given), body=body,
+                                    scope=f"{target.key_id} {request.method} {request.url.path}")
+    except idempotency.KeyProblem as exc:
+        raise Refusal(exc.status, exc.status * 100 + 3, str(exc), errors={idempotency.HEADER: [str(exc)]},
+                      headers={"Retry-After": RETRY_AFTER_SECONDS} if exc.status == 409 else None) from None
+    except idempotency.StoreUnavailable as exc:
+        raise Refusal(503, 50302, f"Requests with an {idempotency.HEADER} cannot be served now (its store is "
+                      f"unavailable: {exc}); nothing was produced.", headers={"Retry-After": RETRY_AFTER_SECONDS}) \
+            from None
+    if isinstance(claimed, idempotency.StoredAnswer):
+        return Response(claimed.body, status_code=claimed.status, media_type="application/json",
+                        headers={**claimed.headers, "Idempotent-Replayed": "true"})
+    try:
+        response = await answer()
+    except Refusal as exc:
+        response = exc.response()
+    except BaseException:
+        await store.release(claimed)
+        raise
+    await store.finish(claimed, status=response.status_code, body=bytes(response.body),
+                       headers={"Retry-After": response.headers["retry-after"]} if "retry-after" in response.headers
+                       else {})
+    return response
+
+
+def _idempotency(gateway: Gateway) -> idempotency.IdempotencyStore:
+    """The gateway's Idempotency-Key store, made on the first request that carries one."""
+    if gateway.idempotency is None:
+        gateway.idempotency = idempotency.IdempotencyStore.from_settings()
+    return gateway.idempotency
 
 
 def _atomic(document: dict) -> bool:
@@ -472,10 +525,6 @@ def _batch_entries(document: object) -> list[dict]:
 
 # --------------------------------------------------------------------------------------------- streaming
 MAX_GROUP = 500  # records of a stream answered together at most (a chunk's records usually make one group)
-
-
-async def _lines_of(reports: list[dict]) -> AsyncIterator[bytes]:
-    yield "".join(_line(report) for report in reports).encode("utf-8")
 
 
 def _line(report: dict) -> str:
