@@ -15,6 +15,13 @@ typed, as REST Proxy v3's records are: ``{"type": "AVRO" | "JSONSCHEMA", "schema
 the registry's wire format, ``{"type": "JSON", "data": ...}`` for plain JSON, and ``{"type": "BINARY", "data":
 <base64>, "undecoded": <why>}`` for anything else; null for a tombstone. Keys are ``{"type": "STRING", "data":
 <text>}`` when they are UTF-8, else BINARY (base64); header values are base64, as on the produce side.
+
+Sensitive fields are masked here, in the decoding every consume path shares (REST pages, SSE, gRPC): a read or
+a follow takes the caller's ``grants.TopicMasking`` (required, so no path can forget it) and asks it at every
+event, so a field tagged in the portal is replaced by its classification (``[PHI]``, by
+``onboarding.schemas.masking``, as peek shows it) unless the caller's grant may read the topic in clear. A
+tagged side that cannot be decoded is not shown at all (``{"type": "MASKED", "reason": ...}``): its bytes may
+hold the sensitive fields. A key is decoded like a value only when its side is tagged; else it stays as above.
 """
 
 from __future__ import annotations
@@ -29,16 +36,18 @@ import struct
 import threading
 import time
 import uuid
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Mapping
 from dataclasses import dataclass
 
 from confluent_kafka import OFFSET_BEGINNING, Consumer, KafkaError, KafkaException, TopicPartition
 from django.conf import settings
 
 from onboarding.gateway import cursor as cursors
+from onboarding.gateway.grants import TopicMasking, TopicMasks
 from onboarding.platform.connection import default_kafka_connection, default_registry_connection
 from onboarding.platform.registry import Registry
 from onboarding.routing.decode import MAGIC_BYTE, DecodeError, SchemaCache, decode_value
+from onboarding.schemas.masking import mask
 
 logger = logging.getLogger(__name__)
 
@@ -109,7 +118,7 @@ class EventReader:
             return _partitions(consumer, topic)
 
     def read(self, topic: str, group: str, given: dict[int, int] | None, *, max_events: int,
-             wait_ms: int) -> Page | None:
+             wait_ms: int, masking: TopicMasking) -> Page | None:
         """Up to ``max_events`` events from the position (None when the topic does not exist); never commits.
 
         Returns as soon as it holds ``max_events``, or has read to the end of every partition and holds some,
@@ -131,7 +140,7 @@ class EventReader:
                     break
                 limit = wait_until if position.caught_up() else give_up
                 for message in position.poll(max_events - len(events), max(0.0, min(0.2, limit - now))):
-                    events.append(self.event(message))
+                    events.append(self.event(message, masking.current()))
             return Page(events, dict(position.offsets))
 
     def commit(self, topic: str, group: str, offsets: dict[int, int]) -> dict[int, int] | None:
@@ -154,8 +163,10 @@ class EventReader:
             return chosen
 
     def follow(self, topic: str, group: str, given: dict[int, int] | None, stop: threading.Event,
-               emit: Callable[[dict, dict[int, int]], bool], room: Callable[[], int] | None = None) -> None:
-        """Hand every event, with the offsets after it, to ``emit`` until ``stop`` is set or ``emit`` says no.
+               emit: Callable[[dict, dict[int, int]], bool], room: Callable[[], int] | None = None, *,
+               masking: TopicMasking) -> None:
+        """Hand every event, with the offsets after it, to ``emit`` until ``stop`` is set or ``emit`` says no;
+        each is masked as ``masking`` says when it is read.
 
         ``room`` (gRPC Consume's credits) is asked before each read how many events ``emit`` may take now (it
         may wait a little for more); none are read while it answers 0, so a caller holds no more than that."""
@@ -168,24 +179,35 @@ class EventReader:
                 if count <= 0:
                     continue
                 for message in position.poll(count, 0.5):
-                    if not emit(self.event(message), dict(position.offsets)):
+                    if not emit(self.event(message, masking.current()), dict(position.offsets)):
                         return
 
-    def event(self, message) -> dict:
+    def event(self, message, masks: TopicMasks) -> dict:
+        """One record as the API shows it, ``masks`` applied to its decoded key and value."""
         kind, timestamp = message.timestamp()
+        raw_key, raw_value = message.key(), message.value()
+        if masks.hide_all:
+            shown_key = None if raw_key is None else _hidden(UNREADABLE_MASKS)
+            shown_value = None if raw_value is None else _hidden(UNREADABLE_MASKS)
+        else:
+            shown_key = self._value(raw_key, masks.key) if masks.key else _key(raw_key)
+            shown_value = self._value(raw_value, masks.value)
         return {"partition": message.partition(), "offset": message.offset(),
-                "timestamp": _iso(timestamp) if kind != 0 else None,
-                "key": _key(message.key()), "value": self._value(message.value()),
+                "timestamp": _iso(timestamp) if kind != 0 else None, "key": shown_key, "value": shown_value,
                 "headers": [{"name": name, "value": None if value is None else _b64(value)}
                             for name, value in message.headers() or ()]}
 
-    def _value(self, raw: bytes | None) -> dict | None:
+    def _value(self, raw: bytes | None, paths: Mapping[str, str]) -> dict | None:
+        """A decoded side, typed, with ``paths`` (path -> classification) masked."""
         if raw is None:
             return None
         try:
             data = decode_value(raw, self.schemas)  # a registry that cannot be reached raises PlatformError
         except DecodeError as exc:
+            if paths:  # not even why: a decoder's message may quote the bytes
+                return _hidden("it cannot be decoded and has sensitive fields")
             return {"type": "BINARY", "data": _b64(raw), "undecoded": str(exc)}
+        data = mask(data, paths)
         if raw[0] != MAGIC_BYTE:
             return {"type": "JSON", "data": data}
         schema_id = struct.unpack_from(">I", raw, 1)[0]
@@ -293,6 +315,7 @@ _STOPPED = object()
 
 
 async def sse_stream(reader: EventReader, topic: str, group: str, given: dict[int, int] | None, *,
+                     masking: TopicMasking,
                      keepalive: float = KEEPALIVE_SECONDS) -> AsyncIterator[str]:
     """Server-Sent Events: ``id: <cursor after the event>``, ``event: record``, ``data: <event JSON>``.
 
@@ -321,7 +344,8 @@ async def sse_stream(reader: EventReader, topic: str, group: str, given: dict[in
 
     def follow() -> None:
         try:
-            reader.follow(topic, group, given, stop, lambda event, offsets: offer((event, offsets)))
+            reader.follow(topic, group, given, stop, lambda event, offsets: offer((event, offsets)),
+                          masking=masking)
         except Exception as exc:  # noqa: BLE001 - reported to the client as the stream's last event
             logger.warning("gateway SSE of %s stopped: %s", topic, exc)
             offer(exc)
@@ -351,6 +375,13 @@ async def sse_stream(reader: EventReader, topic: str, group: str, given: dict[in
 
 
 # ------------------------------------------------------------------------------------------------- helpers
+UNREADABLE_MASKS = "this gateway cannot read which fields of the topic are sensitive"
+
+
+def _hidden(reason: str) -> dict:
+    return {"type": "MASKED", "reason": f"not shown: {reason}"}
+
+
 def _b64(data: bytes) -> str:
     return base64.b64encode(data).decode("ascii")
 

@@ -8,20 +8,24 @@ from starlette.responses import JSONResponse, Response, StreamingResponse
 
 from onboarding.gateway import consume
 from onboarding.gateway.cursor import CursorError
-from onboarding.gateway.http import Refusal, authenticate, authorise, check_cluster, json_body, read_body
+from onboarding.gateway.grants import TopicMasking
+from onboarding.gateway.http import Refusal, authenticate, check_cluster, json_body, read_body
 from onboarding.platform.errors import PlatformError
 
 
-def _consume_target(request: Request, group: object) -> tuple[consume.EventReader, str, str]:
-    """401, 404 cluster, 403, then the group: the caller's name forced under its team's prefix."""
+def _consume_target(request: Request, group: object) -> tuple[consume.EventReader, str, str, TopicMasking]:
+    """401, 404 cluster, 403, then the group: the caller's name forced under its team's prefix; and what the
+    caller's reads of the topic mask."""
     grant = authenticate(request)
     check_cluster(request, request.path_params["cluster_id"])
     topic = request.path_params["topic"]
-    authorise(request, grant, "consume", topic)
+    if not grant.may_consume(topic):
+        raise Refusal(403, 40301, f"Token {grant.principal} of team {grant.team} may not consume from {topic}.")
     if not isinstance(group, str) or not group.strip() or len(group) > 200:
         raise Refusal(400, 400, "A consumer group name is required.",
                       errors={"group": ["a group name of 1 to 200 characters"]})
-    return request.app.state.events, topic, grant.group(group.strip())
+    masking = request.app.state.gateway.grants.masking(grant, topic)
+    return request.app.state.events, topic, grant.group(group.strip()), masking
 
 
 def _given(events: consume.EventReader, cursor: object, topic: str, group: str, field: str) -> dict | None:
@@ -54,11 +58,12 @@ async def _kafka(events: consume.EventReader, function, *args):
 
 async def read_events(request: Request) -> Response:
     """A page of decoded events and the signed cursor after them; never commits (a lost answer loses nothing)."""
-    events, topic, group = _consume_target(request, request.query_params.get("group"))
+    events, topic, group, masking = _consume_target(request, request.query_params.get("group"))
     given = _given(events, request.query_params.get("cursor"), topic, group, "cursor")
     max_events = _bounded(request, "max", consume.DEFAULT_MAX_EVENTS, 1, consume.MAX_EVENTS)
     wait_ms = _bounded(request, "wait_ms", 0, 0, consume.MAX_WAIT_MS)
-    page = await _kafka(events, lambda: events.read(topic, group, given, max_events=max_events, wait_ms=wait_ms))
+    page = await _kafka(events, lambda: events.read(topic, group, given, max_events=max_events, wait_ms=wait_ms,
+                                                         masking=masking))
     if page is None:
         raise Refusal(404, 40403, f"Topic {topic} cannot be found.")
     return JSONResponse({"events": page.events, "cursor": events.cursor(topic, group, page.offsets)})
@@ -70,7 +75,7 @@ async def commit_cursor(request: Request) -> Response:
     body = json_body(await read_body(request))
     if not isinstance(body, dict):
         raise Refusal(400, 400, 'A commit is {"group": ..., "cursor": ...}.', errors={"$": ["a JSON object"]})
-    events, topic, group = _consume_target(request, body.get("group"))
+    events, topic, group, _masking = _consume_target(request, body.get("group"))
     given = _given(events, body.get("cursor"), topic, group, "cursor")
     if given is None:
         raise Refusal(400, 400, "A commit needs the cursor to commit.", errors={"cursor": ["required"]})
@@ -85,12 +90,13 @@ async def commit_cursor(request: Request) -> Response:
 
 async def stream_events(request: Request) -> Response:
     """Server-Sent Events from the Last-Event-ID (a cursor), else the cursor parameter, else the group's offsets."""
-    events, topic, group = _consume_target(request, request.query_params.get("group"))
+    events, topic, group, masking = _consume_target(request, request.query_params.get("group"))
     if request.headers.get("last-event-id"):
         given = _given(events, request.headers["last-event-id"], topic, group, "Last-Event-ID")
     else:
         given = _given(events, request.query_params.get("cursor"), topic, group, "cursor")
     if await _kafka(events, events.partitions, topic) is None:
         raise Refusal(404, 40403, f"Topic {topic} cannot be found.")
-    return StreamingResponse(consume.sse_stream(events, topic, group, given), media_type="text/event-stream",
+    return StreamingResponse(consume.sse_stream(events, topic, group, given, masking=masking),
+                             media_type="text/event-stream",
                              headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})

@@ -4,6 +4,11 @@ The access reconciler writes one row per team token (key ``token:<key id>``) fro
 gateway reads the table and never reads Postgres. A revoked or expired token's row is a tombstone, so a
 gateway stops accepting it as soon as it reads the tombstone. The token's secret is never in the table:
 the row holds its SHA-256, as the portal's own token table does, and the gateway compares digests.
+
+The same table holds one row per topic with sensitive fields (key ``topic:<name>``): the paths the gateway masks
+in that topic's events on consume, with their classification, as the portal's peek masks them. A grant's
+``clear_topics`` names the topics its bearer may read unmasked. The gateway looks both up at every event, so a
+re-tagged field or a changed right applies to reads and streams already open.
 """
 
 from __future__ import annotations
@@ -12,10 +17,13 @@ import hashlib
 import hmac
 import json
 import time
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 
 TOKEN_PREFIX = "pep"
 KEY_PREFIX = "token:"
+TOPIC_KEY_PREFIX = "topic:"
+SIDES = ("key", "value")
 
 
 @dataclass(frozen=True)
@@ -30,20 +38,29 @@ class Grant:
     consume_topics: tuple[str, ...] = ()  # exact topics it may read (approved direct subscriptions)
     group_prefix: str = ""  # every consumer group it names is forced under this prefix
     expires_at: float | None = None  # epoch seconds
+    clear_topics: tuple[str, ...] = ()  # topics whose sensitive fields it may read unmasked
 
     @property
     def key(self) -> str:
         return f"{KEY_PREFIX}{self.key_id}"
 
     def encode(self) -> bytes:
-        return json.dumps(asdict(self), sort_keys=True, separators=(",", ":")).encode("utf-8")
+        data = asdict(self)
+        if not data["clear_topics"]:
+            # Left out when empty: a row without the field keeps its bytes (no rewrite of every row) and stays
+            # readable by gateways that do not know the field yet.
+            del data["clear_topics"]
+        return json.dumps(data, sort_keys=True, separators=(",", ":")).encode("utf-8")
 
     @classmethod
     def decode(cls, raw: bytes) -> Grant:
         data = json.loads(raw)
-        for name in ("produce_prefixes", "consume_prefixes", "consume_topics"):
+        for name in ("produce_prefixes", "consume_prefixes", "consume_topics", "clear_topics"):
             data[name] = tuple(data.get(name) or ())
         return cls(**data)
+
+    def may_read_clear(self, topic: str) -> bool:
+        return topic in self.clear_topics
 
     def expired(self, now: float | None = None) -> bool:
         return self.expires_at is not None and (now or time.time()) >= self.expires_at
@@ -59,9 +76,62 @@ class Grant:
         return requested if requested.startswith(self.group_prefix) else f"{self.group_prefix}{requested}"
 
 
-def denial_reason(grant: Grant, action: str) -> str:
-    """Why ``grant`` may not ``action`` ("produce", "consume") a topic: a read token never produces."""
-    return "read_only" if action == "produce" and grant.scope != "write" else "not_granted"
+@dataclass(frozen=True)
+class TopicMasks:
+    """What the gateway masks in one topic's events: per side (``key``, ``value``) the field paths
+    (``onboarding.schemas.field_paths``) and their classification, which becomes the mark (``[PHI]``).
+
+    ``hide_all``: the topic's row could not be read, so nothing of a key or value is shown.
+    """
+
+    topic: str
+    key: Mapping[str, str] = field(default_factory=dict)
+    value: Mapping[str, str] = field(default_factory=dict)
+    hide_all: bool = False
+
+    @property
+    def row_key(self) -> str:
+        return f"{TOPIC_KEY_PREFIX}{self.topic}"
+
+    def side(self, name: str) -> Mapping[str, str]:
+        return self.key if name == "key" else self.value
+
+    def __bool__(self) -> bool:
+        return self.hide_all or bool(self.key) or bool(self.value)
+
+    def encode(self) -> bytes:
+        masks = {side: dict(sorted(self.side(side).items())) for side in SIDES if self.side(side)}
+        return json.dumps({"topic": self.topic, "masks": masks}, sort_keys=True, separators=(",", ":")).encode()
+
+    @classmethod
+    def decode(cls, raw: bytes) -> TopicMasks:
+        data = json.loads(raw)
+        masks = data["masks"]
+        sides = {side: _paths(masks.get(side) or {}) for side in SIDES}
+        return cls(topic=str(data["topic"]), **sides)
+
+
+def _paths(raw: object) -> dict[str, str]:
+    if not isinstance(raw, dict) or not all(isinstance(k, str) and isinstance(v, str) for k, v in raw.items()):
+        raise ValueError("a side's masks are a map of field path to classification")
+    return dict(raw)
+
+
+NO_MASKS = TopicMasks(topic="")
+
+
+class TopicMasking:
+    """What one bearer's read of one topic masks, asked at every event: the table is followed while a read or
+    a stream runs, so a re-tag, an untag or a changed right applies from the next event on."""
+
+    def __init__(self, table: GrantsTable, grant: Grant, topic: str):
+        self._table, self._key, self.topic = table, grant.key, topic
+
+    def current(self) -> TopicMasks:
+        grant = self._table.grant(self._key)  # the grant as it is now (a revoked one reads nothing in clear)
+        if grant is not None and grant.may_read_clear(self.topic):
+            return NO_MASKS
+        return self._table.masks(self.topic)
 
 
 def split_bearer(token: str) -> tuple[str, str] | None:
@@ -78,8 +148,12 @@ class GrantsTable:
 
     def __init__(self):
         self._grants: dict[str, Grant] = {}
+        self._masks: dict[str, TopicMasks] = {}  # topic name -> its masks; topics without a row mask nothing
 
     def apply(self, key: str, value: bytes | None) -> None:
+        if key.startswith(TOPIC_KEY_PREFIX):
+            self._apply_masks(key.removeprefix(TOPIC_KEY_PREFIX), value)
+            return
         if value is None:
             self._grants.pop(key, None)
             return
@@ -88,29 +162,40 @@ class GrantsTable:
         except (ValueError, TypeError, KeyError):
             self._grants.pop(key, None)  # a row this gateway cannot read grants nothing
 
+    def _apply_masks(self, topic: str, value: bytes | None) -> None:
+        if value is None:
+            self._masks.pop(topic, None)
+            return
+        try:
+            self._masks[topic] = TopicMasks.decode(value)
+        except (ValueError, TypeError, KeyError, AttributeError):
+            # The topic has sensitive fields but which ones cannot be read: show nothing of its events rather
+            # than everything.
+            self._masks[topic] = TopicMasks(topic=topic, hide_all=True)
+
     def __len__(self) -> int:
         return len(self._grants)
 
     def all(self) -> list[Grant]:
         return list(self._grants.values())
 
+    def grant(self, key: str) -> Grant | None:
+        return self._grants.get(key)
+
+    def masks(self, topic: str) -> TopicMasks:
+        return self._masks.get(topic, NO_MASKS)
+
+    def masking(self, grant: Grant, topic: str) -> TopicMasking:
+        """What ``grant``'s reads of ``topic`` mask, followed live (consume.EventReader applies it)."""
+        return TopicMasking(self, grant, topic)
+
     def authenticate(self, bearer: str, now: float | None = None) -> Grant | None:
         """The grant of a presented token, or None: unknown, wrong secret, expired or revoked alike."""
-        return self.check(bearer, now)[0]
-
-    def check(self, bearer: str, now: float | None = None) -> tuple[Grant | None, str]:
-        """``authenticate`` with why a token is refused, for the gateway's metrics and audit (never for the
-        caller): ``malformed_token``, ``unknown_token`` (never granted, or revoked), ``expired``, ``wrong_secret``;
-        ``ok`` with the grant."""
         parts = split_bearer(bearer)
         if parts is None:
-            return None, "malformed_token"
+            return None
         grant = self._grants.get(f"{KEY_PREFIX}{parts[0]}")
-        if grant is None:
-            return None, "unknown_token"
+        if grant is None or grant.expired(now):
+            return None
         digest = hashlib.sha256(parts[1].encode("utf-8")).hexdigest()
-        if not hmac.compare_digest(digest, grant.secret_sha256):
-            return None, "wrong_secret"
-        if grant.expired(now):
-            return None, "expired"
-        return grant, "ok"
+        return grant if hmac.compare_digest(digest, grant.secret_sha256) else None

@@ -1,5 +1,6 @@
-"""Make one cluster's gateway grants table match the portal: a row per working team token, a tombstone for
-every other row. Runs as part of each access run of the cluster (``converge``).
+"""Make one cluster's gateway grants table match the portal: a row per working team token and per topic with
+sensitive fields (what the gateway masks on consume), a tombstone for every other row. Runs as part of each
+access run of the cluster (``converge``); tagging or untagging a field queues one.
 
 The table is read back and only rows whose bytes differ are written, so a run with nothing changed writes
 nothing and the gateways reading the table see no churn. Tokens are not per cluster: every cluster's table
@@ -19,8 +20,9 @@ from django.db import connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from onboarding.gateway.grants import Grant
-from onboarding.models import ApiToken, Cluster, ResourceStatus, Subscription
+from onboarding.gateway.grants import Grant, TopicMasks
+from onboarding.models import ApiToken, Cluster, ResourceStatus, Subscription, Topic
+from onboarding.models.classification import classifications, masked_paths
 from onboarding.platform import PlatformError
 from onboarding.platform.compacted import COMPACTED, read_compacted
 from onboarding.platform.connection import kafka_connection_for
@@ -60,12 +62,20 @@ def direct_subscriptions(cluster_id: int):
                                        delete_requested_at__isnull=True).exclude(status=ResourceStatus.DELETED)
 
 
-def desired_grants(cluster_id: int) -> dict[str, Grant]:
+def masked_topics(cluster_id: int) -> dict[str, dict[str, dict[str, str]]]:
+    """topic name -> side -> {path: classification} for the cluster's topics (own and inherited tags, as peek
+    masks them). A topic being deleted keeps its masks while its events may still be read."""
+    topics = dict(Topic.objects.filter(cluster_id=cluster_id).exclude(status=ResourceStatus.DELETED)
+                  .values_list("pk", "name"))
+    return {topics[pk]: masked_paths(tags) for pk, tags in classifications(topics).items() if tags}
+
+
+def desired_grants(cluster_id: int) -> dict[str, Grant | TopicMasks]:
     tokens = [TokenInput(*row) for row in working_team_tokens().values_list(
         "key_id", "key_hash", "team__slug", "scope", "expires_at")]
     direct = [DirectSubscriptionInput(*row) for row in direct_subscriptions(cluster_id).values_list(
         "subscriber__slug", "source__name")]
-    return gateway_plan.desired(tokens, direct)
+    return gateway_plan.desired(tokens, direct, masked_topics(cluster_id))
 
 
 def sync_grants(cluster: Cluster, admin: KafkaAcls, *,

@@ -5,6 +5,12 @@ topics its team holds an approved direct subscription for on the cluster; every 
 forced under ``<team>.``. The caller passes only tokens that work (a team's, neither revoked nor expired)
 and only approved, active direct subscriptions whose source is on the table's cluster: tokens are not per
 cluster, so each cluster's table gives the same token that cluster's topics.
+
+Every topic of the cluster with sensitive fields (its own tags or inherited ones, as peek masks them) gets a row
+``topic:<name>`` with its paths and their classification, which the gateway masks on consume; a topic whose
+last tag is removed loses its row (a tombstone). Who may read a topic's sensitive fields in clear follows peek,
+which masks them for every viewer (the topic's team, operators and subscribers alike): no grant gets
+``clear_topics`` from the portal today, so every token reads masked.
 """
 
 from __future__ import annotations
@@ -13,7 +19,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
-from onboarding.gateway.grants import TOKEN_PREFIX, Grant
+from onboarding.gateway.grants import TOKEN_PREFIX, Grant, TopicMasks
 
 WRITE_SCOPE = "write"
 
@@ -46,21 +52,35 @@ def grant_for(token: TokenInput, direct_topics: Iterable[str] = ()) -> Grant:
     )
 
 
-def desired(tokens: Iterable[TokenInput], direct: Iterable[DirectSubscriptionInput]) -> dict[str, Grant]:
-    """One grant per token, keyed as the table keys it (``token:<key id>``)."""
+def topic_masks(masked: Mapping[str, Mapping[str, Mapping[str, str]]]) -> dict[str, TopicMasks]:
+    """``masked``: topic name -> side -> {path: classification} (``masked_paths`` of each topic). A row per
+    topic with at least one path, keyed ``topic:<name>``."""
+    rows = {}
+    for topic, sides in masked.items():
+        masks = TopicMasks(topic=topic, key=dict(sides.get("key") or {}), value=dict(sides.get("value") or {}))
+        if masks:
+            rows[masks.row_key] = masks
+    return rows
+
+
+def desired(tokens: Iterable[TokenInput], direct: Iterable[DirectSubscriptionInput],
+            masked: Mapping[str, Mapping[str, Mapping[str, str]]] | None = None) -> dict[str, Grant | TopicMasks]:
+    """One grant per token, keyed as the table keys it (``token:<key id>``), and the masks of every topic in
+    ``masked`` that has sensitive fields (``topic:<name>``)."""
     topics: dict[str, set[str]] = {}
     for sub in direct:
         topics.setdefault(sub.subscriber_slug, set()).add(sub.source_topic)
     grants = (grant_for(token, topics.get(token.team_slug, ())) for token in tokens)
-    return {grant.key: grant for grant in grants}
+    return {**{grant.key: grant for grant in grants}, **topic_masks(masked or {})}
 
 
-def diff(wanted: Mapping[str, Grant], observed: Mapping[str, bytes]) -> tuple[dict[str, bytes], list[str]]:
+def diff(wanted: Mapping[str, Grant | TopicMasks],
+         observed: Mapping[str, bytes]) -> tuple[dict[str, bytes], list[str]]:
     """(rows to write, keys to tombstone): only rows whose bytes differ are written, so an unchanged table
     gets nothing; a row no longer wanted gets a tombstone."""
     upserts = {}
-    for key, grant in wanted.items():
-        encoded = grant.encode()
+    for key, row in wanted.items():
+        encoded = row.encode()
         if observed.get(key) != encoded:
             upserts[key] = encoded
     tombstones = sorted(key for key in observed if key not in wanted)

@@ -1,9 +1,13 @@
 """Sensitive-field services: a topic's team tags fields of its schemas (PHI, PII, secret, confidential),
-so that every place the portal shows events (peek) masks them.
+so that every place the portal shows events (peek) masks them, and so does the event gateway on consume.
 
 Tags are part of the desired state of the data's handling, so each change is audited like any other.
 A path is accepted only when it exists in the schema's latest version; browser and API get the same
 field-level error otherwise.
+
+The gateway never reads Postgres: it masks what the access run writes to its grants table. So every change of
+a tag queues an access run of the topic's cluster (routed copies, which inherit the tags, are on the same
+cluster), and a re-tagged or untagged field reaches the gateways within seconds.
 """
 
 from __future__ import annotations
@@ -16,6 +20,7 @@ from onboarding.audit import audit_record
 from onboarding.errors import NotFound, PermissionDenied, ValidationError
 from onboarding.models import AuditEvent, ResourceStatus, Schema, SensitiveField
 from onboarding.permissions import can_write_team
+from onboarding.queue import access_reconcile_soon
 from onboarding.schemas._common import suggest
 from onboarding.schemas.field_paths import field_paths
 
@@ -84,6 +89,7 @@ def sensitive_field_set(*, actor, schema: Schema, path: str, classification: str
         tag.save()
         audit_record(actor=actor, via=via, action="schema.sensitive_field.set", obj=schema, team=schema.topic.team,
                      before=before, after=_snapshot(tag))
+        access_reconcile_soon(schema.topic.cluster_id)
     return tag
 
 
@@ -99,6 +105,7 @@ def sensitive_field_clear(*, actor, schema: Schema, path: str, via: str = AuditE
         tag.delete()
         audit_record(actor=actor, via=via, action="schema.sensitive_field.clear", obj=schema,
                      team=schema.topic.team, before=before)
+        access_reconcile_soon(schema.topic.cluster_id)
 
 
 def sensitive_fields_replace(*, actor, schema: Schema, fields: list[dict],

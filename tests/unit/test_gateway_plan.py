@@ -3,7 +3,7 @@
 import hashlib
 from datetime import UTC, datetime
 
-from onboarding.gateway.grants import Grant, GrantsTable
+from onboarding.gateway.grants import Grant, GrantsTable, TopicMasks
 from onboarding.reconcile.gateway_plan import DirectSubscriptionInput, TokenInput, desired, diff
 
 SECRET = "the-secret-part"
@@ -112,3 +112,57 @@ def test_an_unreadable_row_is_replaced():
     upserts, tombstones = diff(wanted, {"token:a": b"{not json"})
 
     assert upserts == {"token:a": wanted["token:a"].encode()} and tombstones == []
+
+
+# ------------------------------------------------------------------------------ masks of sensitive fields
+LABS = {"value": {"patient.ssn": "phi", "visits[].code": "phi"}, "key": {}}
+
+
+def test_a_topic_with_sensitive_fields_gets_a_row_of_its_paths_and_classifications():
+    rows = desired([token()], [], {"clinical.labs": LABS, "payments.orders": {"key": {}, "value": {}}})
+
+    masks = rows["topic:clinical.labs"]
+    assert masks == TopicMasks(topic="clinical.labs", value={"patient.ssn": "phi", "visits[].code": "phi"})
+    assert "topic:payments.orders" not in rows  # nothing tagged: no row, so nothing to keep in step
+    assert TopicMasks.decode(masks.encode()) == masks
+
+
+def test_a_tagged_key_is_kept_with_its_side():
+    rows = desired([], [], {"clinical.labs": {"key": {"patient_id": "pii"}, "value": {}}})
+
+    assert rows["topic:clinical.labs"].key == {"patient_id": "pii"} and rows["topic:clinical.labs"].value == {}
+
+
+def test_no_token_reads_sensitive_fields_in_clear_as_peek_shows_them_to_nobody():
+    # The owning team and a direct subscriber alike: peek masks for every viewer.
+    rows = desired([token("own", team="clinical"), token("sub")],
+                   [DirectSubscriptionInput("payments", "clinical.labs")], {"clinical.labs": LABS})
+
+    assert rows["token:own"].clear_topics == () and rows["token:sub"].clear_topics == ()
+    assert b"clear_topics" not in rows["token:own"].encode()  # rows written before masking keep their bytes
+
+
+def test_the_same_tags_give_the_same_bytes_whatever_their_order():
+    one = desired([], [], {"t.a": {"value": {"b": "pii", "a": "phi"}}})["topic:t.a"].encode()
+    two = desired([], [], {"t.a": {"value": {"a": "phi", "b": "pii"}}})["topic:t.a"].encode()
+
+    assert one == two
+
+
+def test_a_retagged_field_rewrites_only_its_topics_row():
+    before = desired([token("a")], [], {"t.a": LABS, "t.b": LABS})
+    observed = {key: row.encode() for key, row in before.items()}
+    retagged = {"value": {**LABS["value"], "patient.ssn": "secret"}}
+
+    upserts, tombstones = diff(desired([token("a")], [], {"t.a": retagged, "t.b": LABS}), observed)
+
+    assert list(upserts) == ["topic:t.a"] and tombstones == []
+    assert TopicMasks.decode(upserts["topic:t.a"]).value["patient.ssn"] == "secret"
+
+
+def test_a_topic_whose_last_tag_is_removed_gets_a_tombstone_and_tokens_stay():
+    observed = {key: row.encode() for key, row in desired([token("a")], [], {"t.a": LABS}).items()}
+
+    upserts, tombstones = diff(desired([token("a")], [], {"t.a": {"key": {}, "value": {}}}), observed)
+
+    assert upserts == {} and tombstones == ["topic:t.a"]
