@@ -8,12 +8,24 @@ concatenated; one object a line is that too), Server-Sent Events line by line.
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Iterable, Iterator
 
 import requests
 
+from tests.acceptance.http import Api, wait_for
+
 TIMEOUT = 30
 _DECODER = json.JSONDecoder()
+
+
+def team_gateway(owner: Api, url: str, *, team: str, name: str) -> RestGateway:
+    """A write token of `team` made through the portal's API by one of its owners, once the gateway takes it
+    (the worker's access run writes the token's grant; the gateway follows the grants table)."""
+    token = owner.created("tokens/", {"name": name, "scope": "write", "team": team})["token"]
+    client = RestGateway(url, token)
+    wait_for(client.cluster_id, timeout=60, message=f"the gateway to accept the token {name!r}")
+    return client
 
 
 class RestGateway:
@@ -61,8 +73,10 @@ class RestGateway:
         return requests.post(self.topic_url(topic, "events:commit"), json={"group": group, "cursor": cursor},
                              headers=self.headers, timeout=TIMEOUT)
 
-    def sse(self, topic: str, group: str, count: int, *, last_event_id: str | None = None) -> list[tuple[str, dict]]:
-        """The first `count` events of an SSE stream as (id, event); then the client goes away."""
+    def sse(self, topic: str, group: str, count: int, *, last_event_id: str | None = None,
+            timeout: float = 60) -> list[tuple[str, dict]]:
+        """The first `count` events of an SSE stream as (id, event), or those that came within `timeout` seconds
+        (the stream's keepalives end the wait); then the client goes away."""
         headers = {**self.headers, "Accept": "text/event-stream",
                    **({"Last-Event-ID": last_event_id} if last_event_id else {})}
         found: list[tuple[str, dict]] = []
@@ -70,7 +84,8 @@ class RestGateway:
                           stream=True, timeout=(10, 60)) as answer:
             assert answer.status_code == 200, answer.text
             assert answer.headers["content-type"].startswith("text/event-stream"), answer.headers
-            for message in sse_messages(answer.iter_lines(chunk_size=None, decode_unicode=True)):
+            lines = _until(time.monotonic() + timeout, answer.iter_lines(chunk_size=None, decode_unicode=True))
+            for message in sse_messages(lines):
                 assert message.get("event") == "record", message
                 found.append((message["id"], json.loads(message["data"])))
                 if len(found) == count:
@@ -88,6 +103,13 @@ def concatenated_json(text: str) -> list[dict]:
             return documents
         document, position = _DECODER.raw_decode(text, position)
         documents.append(document)
+
+
+def _until(deadline: float, lines: Iterator[str]) -> Iterator[str]:
+    for line in lines:
+        if time.monotonic() > deadline:
+            return
+        yield line
 
 
 def sse_messages(lines: Iterator[str]) -> Iterator[dict]:

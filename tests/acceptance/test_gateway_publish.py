@@ -18,8 +18,7 @@ from confluent_kafka.schema_registry.json_schema import JSONDeserializer
 from confluent_kafka.serialization import MessageField, SerializationContext
 
 from tests.acceptance import kafka, steps
-from tests.acceptance.gateway_rest import RestGateway, concatenated_json
-from tests.acceptance.http import wait_for
+from tests.acceptance.gateway_rest import RestGateway, concatenated_json, team_gateway
 
 ORDER_AVRO = {
     "type": "record", "name": "Order", "namespace": "acceptance.gateway",
@@ -84,17 +83,8 @@ def record(kind: str, data: dict) -> dict:
 
 
 @pytest.fixture(scope="module")
-def team_token(as_user, run) -> dict:
-    return as_user("alice").created("tokens/", {"name": f"{run} gateway publish", "scope": "write",
-                                                "team": "payments"})
-
-
-@pytest.fixture(scope="module")
-def gateway(stack, team_token) -> RestGateway:
-    client = RestGateway(stack.gateway_url, team_token["token"])
-    # The worker's access run writes the token's grant; the gateway follows the grants table.
-    wait_for(client.cluster_id, timeout=60, message="the gateway to accept the new team token")
-    return client
+def gateway(stack, as_user, run) -> RestGateway:
+    return team_gateway(as_user("alice"), stack.gateway_url, team="payments", name=f"{run} gateway publish")
 
 
 @pytest.fixture(scope="module")
