@@ -6,7 +6,10 @@ Record is converted to the REST v3 record and encoded by the same ``encode_recor
 
 * ``Publish``: a batch for one topic; any invalid record fails the whole call with INVALID_ARGUMENT and every
   violation (google.rpc.BadRequest), and nothing is produced;
-* ``PublishStream``: one result per record, in order; reading stops while MAX_IN_FLIGHT records are unacknowledged.
+* ``PublishStream``: one result per record, in order; reading stops while MAX_IN_FLIGHT records are unacknowledged;
+* ``Consume``: events of a topic for the team's consumer group, one per credit the client granted, each with its
+  cursor; acknowledged cursors are committed. It reads through the REST consume side's EventReader (decoding,
+  cursors, commits), with reading paused while the client has no credit left (grpc_consume.py).
 
 The stubs are generated from the .proto when this module is imported, if they are stale (proto/build.py).
 """
@@ -25,8 +28,10 @@ from grpc_status import rpc_status
 from opentelemetry import propagate
 from opentelemetry.trace import SpanKind
 
+from onboarding.gateway import consume
 from onboarding.gateway.app import Gateway
 from onboarding.gateway.grants import Grant
+from onboarding.gateway.grpc_consume import Refused, consume_stream, stream_reader
 from onboarding.gateway.grpc_records import encode, invalid, status
 from onboarding.gateway.proto.build import load_stubs
 from onboarding.gateway.record_error import RecordError
@@ -54,14 +59,18 @@ class _Refused(Exception):
 
 
 class EventGatewayServicer(gateway_pb2_grpc.EventGatewayServicer):
-    def __init__(self, gateway: Gateway):
+    def __init__(self, gateway: Gateway, events: consume.EventReader):
         self.gateway = gateway
+        self.events = events  # Consume's reader (grpc_consume.stream_reader)
 
     # ----------------------------------------------------------------------------------------- checks
-    def _grant(self, context) -> Grant:
+    def _bearer(self, context) -> Grant | None:
         metadata = dict(context.invocation_metadata() or ())
         scheme, _, token = str(metadata.get("authorization", "")).partition(" ")
-        grant = self.gateway.grants.authenticate(token.strip()) if scheme.lower() == "bearer" else None
+        return self.gateway.grants.authenticate(token.strip()) if scheme.lower() == "bearer" else None
+
+    def _grant(self, context) -> Grant:
+        grant = self._bearer(context)
         if grant is None:
             # One answer for unknown, wrong, expired and revoked tokens: a caller learns nothing about which.
             raise _Refused(status(code_pb2.UNAUTHENTICATED, _UNAUTHENTICATED))
@@ -199,6 +208,18 @@ class EventGatewayServicer(gateway_pb2_grpc.EventGatewayServicer):
         return futures
 
 
+    # ---------------------------------------------------------------------------------------- Consume
+    async def Consume(self, request_iterator, context):
+        responses = consume_stream(self.events, gateway_pb2, lambda: self._bearer(context), request_iterator)
+        try:
+            async for response in responses:
+                yield response
+        except Refused as exc:
+            await context.abort_with_status(rpc_status.to_status(exc.status))
+        finally:
+            await responses.aclose()
+
+
 # ------------------------------------------------------------------------------------------------ results
 def _done(answer: status_pb2.Status) -> asyncio.Future:
     future = asyncio.get_running_loop().create_future()
@@ -267,10 +288,13 @@ class GrpcServer:
         await self.server.stop(grace)
 
 
-async def start_grpc_server(gateway: Gateway, *, host: str, port: int) -> GrpcServer:
-    """Bind (port 0: any free port, see ``.port``) and start serving; call it on the loop that will run it."""
+async def start_grpc_server(gateway: Gateway, *, host: str, port: int,
+                            events: consume.EventReader | None = None) -> GrpcServer:
+    """Bind (port 0: any free port, see ``.port``) and start serving; call it on the loop that will run it.
+    ``events``: the consume side (Consume reads through it), by default from settings."""
     server = grpc.aio.server(options=[("grpc.max_receive_message_length", MAX_MESSAGE_BYTES)])
-    gateway_pb2_grpc.add_EventGatewayServicer_to_server(EventGatewayServicer(gateway), server)
+    servicer = EventGatewayServicer(gateway, stream_reader(events or consume.EventReader.from_settings()))
+    gateway_pb2_grpc.add_EventGatewayServicer_to_server(servicer, server)
     health_servicer = health.aio.HealthServicer()
     health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
     reflection.enable_server_reflection((SERVICE_NAME, health.SERVICE_NAME, reflection.SERVICE_NAME), server)
