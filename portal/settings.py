@@ -381,6 +381,18 @@ GATEWAY_PORT = env_int("GATEWAY_PORT", 8090, minimum=1)
 GATEWAY_CURSOR_SECRET = env_str("GATEWAY_CURSOR_SECRET", "")
 # The gateway's gRPC port (EventGateway, reflection, health) on GATEWAY_HOST; 0 serves no gRPC.
 GATEWAY_GRPC_PORT = env_int("GATEWAY_GRPC_PORT", 8091, minimum=0)
+# Per-token limits of each gateway replica (token buckets per key id; 0 turns a limit off): records a second
+# and their burst, requests a second and theirs. Over a limit the gateway answers 429 (error_code 42902).
+GATEWAY_TOKEN_RECORDS_PER_SECOND = env_int("GATEWAY_TOKEN_RECORDS_PER_SECOND", 5000, minimum=0)
+GATEWAY_TOKEN_BURST = env_int("GATEWAY_TOKEN_BURST", 10000, minimum=1)
+GATEWAY_TOKEN_REQUESTS_PER_SECOND = env_int("GATEWAY_TOKEN_REQUESTS_PER_SECOND", 500, minimum=0)
+GATEWAY_TOKEN_REQUEST_BURST = env_int("GATEWAY_TOKEN_REQUEST_BURST", 1000, minimum=1)
+# Every denial of a gateway (who, what, why, the request id) is a record of this append-only topic, which the
+# worker copies into the portal's audit trail with its consumer group (task onboarding.ingest_gateway_audit).
+GATEWAY_AUDIT_TOPIC = env_str("GATEWAY_AUDIT_TOPIC", "_portal.gateway-audit")
+GATEWAY_AUDIT_GROUP = env_str("GATEWAY_AUDIT_GROUP", "portal-gateway-audit")
+GATEWAY_AUDIT_RETENTION_HOURS = env_int("GATEWAY_AUDIT_RETENTION_HOURS", 168, minimum=1)
+GATEWAY_AUDIT_INGEST_SECONDS = env_int("GATEWAY_AUDIT_INGEST_SECONDS", 15, minimum=1)
 # Where teams reach the gateway (its ingress in production); the topic page's commands name it.
 GATEWAY_PUBLIC_URL = env_str("GATEWAY_PUBLIC_URL", f"http://127.0.0.1:{GATEWAY_PORT}")
 # The gateway's own Kafka principal: `run_gateway` connects as this SCRAM user on the cluster's SASL listener,

@@ -23,8 +23,9 @@ import re
 import threading
 import time
 import uuid
+from collections import Counter
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from anyio import from_thread
 from django.conf import settings
@@ -36,9 +37,11 @@ from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from onboarding.gateway import consume, consume_routes, idempotency
+from onboarding.gateway import consume, consume_routes, idempotency, metrics, openapi
+from onboarding.gateway.audit import Auditor
 from onboarding.gateway.grants import GrantsTable
-from onboarding.gateway.http import Refusal, authenticate, check_cluster, json_body, read_body
+from onboarding.gateway.http import Refusal, admit_records, authenticate, authorise, check_cluster, json_body, read_body
+from onboarding.gateway.ratelimit import RateLimiter
 from onboarding.gateway.record_error import INVALID_PAYLOAD, RecordError
 from onboarding.gateway.records import encode_record
 from onboarding.gateway.server import Delivery, DeliveryFailed, DeliveryProducer, PendingBatch, QueueFull
@@ -70,6 +73,12 @@ class Gateway:
     validate: bool = True
     transactions: TransactionalProducers | None = None  # atomic batches; by default made from the producer's config
     idempotency: idempotency.IdempotencyStore | None = None  # Idempotency-Key answers; by default from settings
+    limiter: RateLimiter = field(default_factory=RateLimiter.from_settings)  # per token, in this replica
+    auditor: Auditor | None = None  # denials: by default through ``producer`` to GATEWAY_AUDIT_TOPIC
+
+    def __post_init__(self):
+        if self.auditor is None:
+            self.auditor = Auditor(self.producer)
 
 
 def create_app(*, gateway: Gateway, events: consume.EventReader | None = None):
@@ -77,6 +86,9 @@ def create_app(*, gateway: Gateway, events: consume.EventReader | None = None):
     default from settings)."""
     routes = [
         Route("/healthz", _healthz, methods=["GET"]),
+        Route("/metrics", metrics.serve, methods=["GET"]),
+        Route("/openapi.json", openapi.serve, methods=["GET"]),
+        Route("/docs", openapi.page, methods=["GET"]),
         Route("/v3/clusters", _clusters, methods=["GET"]),
         Route("/v3/clusters/{cluster_id}", _cluster, methods=["GET"]),
         Route("/v3/clusters/{cluster_id}/topics/{topic}/records", _produce, methods=["POST"]),
@@ -122,17 +134,25 @@ class RequestIdMiddleware:
         given = dict(scope["headers"]).get(b"x-request-id", b"").decode("latin-1")
         request_id = given if well_formed(given) else uuid.uuid4().hex
         scope.setdefault("state", {})["request_id"] = request_id
-        started, status = time.monotonic(), [0]
+        started, status, sizes = time.monotonic(), [0], [0, 0]
+
+        async def receive_counted():
+            message = await receive()
+            sizes[0] += len(message.get("body", b""))
+            return message
 
         async def send_with_id(message):
             if message["type"] == "http.response.start":
                 status[0] = message["status"]
                 message["headers"] = [*message.get("headers", []), (b"x-request-id", request_id.encode())]
+            sizes[1] += len(message.get("body", b""))
             await send(message)
 
         try:
-            await self.app(scope, receive, send_with_id)
+            await self.app(scope, receive_counted, send_with_id)
         finally:
+            metrics.observe_rest(route=metrics.route_of(scope), method=scope["method"], status=status[0],
+                                 seconds=time.monotonic() - started, received=sizes[0], sent=sizes[1])
             access_log.info("%s %s %s", scope["method"], scope["path"], status[0], extra={
                 "method": scope["method"], "path": scope["path"], "status": status[0], "request_id": request_id,
                 "duration_ms": round((time.monotonic() - started) * 1000, 1)})
@@ -172,6 +192,7 @@ class _Target:
         self.cluster_id = request.path_params["cluster_id"]
         self.topic = request.path_params["topic"]
         self.partitions = partitions
+        self.grant = request.state.grant
         self.key_id = key_id  # the token's, which scopes its Idempotency-Keys
         self.trace_headers = _trace_headers(request, self.topic)
         self.loop = asyncio.get_running_loop()
@@ -258,7 +279,19 @@ class _Target:
         names = {name for name, _ in record.headers}
         return [*record.headers, *((name, value) for name, value in self.trace_headers if name not in names)]
 
+    def admit(self, n: int) -> Refusal | None:
+        """The token's records rate limit for ``n`` more records: None, or the 429 answering them."""
+        return admit_records(self.gateway, self.grant, self.topic, n)
+
     def reports(self, slots: list, batch: PendingBatch) -> list[dict]:
+        reports = self._reports(slots, batch)
+        outcomes = Counter(metrics.outcome_of(report["error_code"]) for report in reports)
+        outcomes.pop("rate_limited", None)  # counted when refused (admit)
+        for outcome, n in outcomes.items():
+            metrics.produced(self.topic, outcome, n)
+        return reports
+
+    def _reports(self, slots: list, batch: PendingBatch) -> list[dict]:
         return [self._report(slot.delivery, slot.record) if isinstance(slot, _Produced) else
                 slot.body() if isinstance(slot, Refusal) else self._report(batch.outcomes[slot], batch.records[slot])
                 for slot in slots]
@@ -374,8 +407,7 @@ async def _authorised_target(request: Request) -> _Target:
     grant = authenticate(request)
     check_cluster(request, request.path_params["cluster_id"])
     topic = request.path_params["topic"]
-    if not grant.may_produce(topic):
-        raise Refusal(403, 40301, f"Token {grant.principal} of team {grant.team} may not produce to {topic}.")
+    authorise(request, grant, "produce", topic)
     try:
         partitions = await run_in_threadpool(request.app.state.gateway.producer.partitions, topic)
     except DeliveryFailed as exc:
@@ -403,6 +435,8 @@ async def _produce_whole(target: _Target, body: bytes) -> Response:
 
     def parse_and_enqueue():
         items = list(iter_records([body]))
+        if refused := target.admit(len(items)):
+            raise refused
         return len(items), target.enqueue_all(items, batch)
 
     try:
@@ -433,6 +467,8 @@ async def _produce_entries(target: _Target, body: bytes) -> Response:
         document = json_body(body)
         entries = _batch_entries(document)
         records = [{name: value for name, value in entry.items() if name != "id"} for entry in entries]
+        if refused := target.admit(len(records)):
+            raise refused
         ids = [entry["id"] for entry in entries]
         if _atomic(document):
             return ids, target.produce_atomically(records)
@@ -577,7 +613,8 @@ async def _streamed_reports(target: _Target, chunks: AsyncIterator[bytes]) -> As
                         return
                 if stopped.is_set():
                     return
-                slots = target.enqueue_all([item], state["batch"], after_full=state["full"])
+                refused = target.admit(1)  # a stream's record over the token's limit: that record's report
+                slots = [refused] if refused else target.enqueue_all([item], state["batch"], after_full=state["full"])
                 state["full"] = state["full"] or (isinstance(slots[0], Refusal)
                                                   and slots[0].error_code == QUEUE_FULL_CODE)
                 state["slots"] += slots

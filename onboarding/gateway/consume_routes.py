@@ -9,7 +9,7 @@ from starlette.responses import JSONResponse, Response, StreamingResponse
 from onboarding.gateway import consume
 from onboarding.gateway.cursor import CursorError
 from onboarding.gateway.grants import TopicMasking
-from onboarding.gateway.http import Refusal, authenticate, check_cluster, json_body, read_body
+from onboarding.gateway.http import Refusal, authenticate, authorise, check_cluster, json_body, read_body
 from onboarding.platform.errors import PlatformError
 
 
@@ -19,8 +19,7 @@ def _consume_target(request: Request, group: object) -> tuple[consume.EventReade
     grant = authenticate(request)
     check_cluster(request, request.path_params["cluster_id"])
     topic = request.path_params["topic"]
-    if not grant.may_consume(topic):
-        raise Refusal(403, 40301, f"Token {grant.principal} of team {grant.team} may not consume from {topic}.")
+    authorise(request, grant, "consume", topic)
     if not isinstance(group, str) or not group.strip() or len(group) > 200:
         raise Refusal(400, 400, "A consumer group name is required.",
                       errors={"group": ["a group name of 1 to 200 characters"]})

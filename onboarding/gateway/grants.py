@@ -134,6 +134,11 @@ class TopicMasking:
         return self._table.masks(self.topic)
 
 
+def denial_reason(grant: Grant, action: str) -> str:
+    """Why ``grant`` may not ``action`` ("produce", "consume") a topic: a read token never produces."""
+    return "read_only" if action == "produce" and grant.scope != "write" else "not_granted"
+
+
 def split_bearer(token: str) -> tuple[str, str] | None:
     """``pep_<key id>_<secret>`` -> (key id, secret); None when it is not shaped like a portal token."""
     prefix, _, rest = token.partition("_")
@@ -191,11 +196,21 @@ class GrantsTable:
 
     def authenticate(self, bearer: str, now: float | None = None) -> Grant | None:
         """The grant of a presented token, or None: unknown, wrong secret, expired or revoked alike."""
+        return self.check(bearer, now)[0]
+
+    def check(self, bearer: str, now: float | None = None) -> tuple[Grant | None, str]:
+        """``authenticate`` with why a token is refused, for the gateway's metrics and audit (never for the
+        caller): ``malformed_token``, ``unknown_token`` (never granted, or revoked), ``expired``, ``wrong_secret``;
+        ``ok`` with the grant."""
         parts = split_bearer(bearer)
         if parts is None:
-            return None
+            return None, "malformed_token"
         grant = self._grants.get(f"{KEY_PREFIX}{parts[0]}")
-        if grant is None or grant.expired(now):
-            return None
+        if grant is None:
+            return None, "unknown_token"
         digest = hashlib.sha256(parts[1].encode("utf-8")).hexdigest()
-        return grant if hmac.compare_digest(digest, grant.secret_sha256) else None
+        if not hmac.compare_digest(digest, grant.secret_sha256):
+            return None, "wrong_secret"
+        if grant.expired(now):
+            return None, "expired"
+        return grant, "ok"

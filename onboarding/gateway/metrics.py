@@ -7,9 +7,6 @@ cannot mint label values); never a token, a team or a request id.
 
 from __future__ import annotations
 
-import time
-
-import grpc
 from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, Counter, Histogram, generate_latest
 from starlette.requests import Request
 from starlette.responses import Response
@@ -97,99 +94,14 @@ def rate_limited(protocol: str, limit: str) -> None:
 
 
 # ------------------------------------------------------------------------------------------------------ gRPC
-class GrpcMetrics(grpc.aio.ServerInterceptor):
-    """Counts every gRPC call (status, latency, message bytes) of the services it wraps, by method name.
-
-    Reflection and health are counted too: their method names are a fixed set.
-    """
-
-    async def intercept_service(self, continuation, handler_call_details):
-        handler = await continuation(handler_call_details)
-        if handler is None:
-            return None
-        service, _, method = handler_call_details.method.lstrip("/").rpartition("/")
-        if handler.unary_unary:
-            return grpc.unary_unary_rpc_method_handler(
-                _unary(handler.unary_unary, service, method), request_deserializer=handler.request_deserializer,
-                response_serializer=handler.response_serializer)
-        if handler.stream_stream:
-            return grpc.stream_stream_rpc_method_handler(
-                _streaming(handler.stream_stream, service, method), request_deserializer=handler.request_deserializer,
-                response_serializer=handler.response_serializer)
-        if handler.unary_stream:
-            return grpc.unary_stream_rpc_method_handler(
-                _unary_stream(handler.unary_stream, service, method),
-                request_deserializer=handler.request_deserializer, response_serializer=handler.response_serializer)
-        return handler  # client streaming: no such method in these services
+def observe_grpc(*, service: str, method: str, code: str, seconds: float) -> None:
+    """One finished call (grpc_calls.CallInterceptor): the route label is the service, the method the RPC's."""
+    REQUESTS.labels(GRPC, service, method, code).inc()
+    REQUEST_SECONDS.labels(GRPC, service, method).observe(seconds)
 
 
-def _size(message) -> int:
-    return message.ByteSize() if hasattr(message, "ByteSize") else 0
-
-
-def _code(context, error: BaseException | None) -> str:
-    code = context.code() if hasattr(context, "code") else None
-    if isinstance(code, grpc.StatusCode):
-        return code.name
-    if isinstance(code, int):
-        return grpc.StatusCode(code).name if code in {c.value[0] for c in grpc.StatusCode} else str(code)
-    return "OK" if error is None else ("CANCELLED" if isinstance(error, BaseException) and
-                                       type(error).__name__ == "CancelledError" else "UNKNOWN")
-
-
-def _observe_grpc(service: str, method: str, context, error, started: float) -> None:
-    REQUESTS.labels(GRPC, service, method, _code(context, error)).inc()
-    REQUEST_SECONDS.labels(GRPC, service, method).observe(time.monotonic() - started)
-
-
-def _unary(behaviour, service, method):
-    async def wrapped(request, context):
-        started, error = time.monotonic(), None
-        BYTES_RECEIVED.labels(GRPC).inc(_size(request))
-        try:
-            response = await behaviour(request, context)
-            BYTES_SENT.labels(GRPC).inc(_size(response))
-            return response
-        except BaseException as exc:
-            error = exc
-            raise
-        finally:
-            _observe_grpc(service, method, context, error, started)
-    return wrapped
-
-
-def _unary_stream(behaviour, service, method):
-    async def wrapped(request, context):
-        started, error = time.monotonic(), None
-        BYTES_RECEIVED.labels(GRPC).inc(_size(request))
-        try:
-            async for response in behaviour(request, context):
-                BYTES_SENT.labels(GRPC).inc(_size(response))
-                yield response
-        except BaseException as exc:
-            error = exc
-            raise
-        finally:
-            _observe_grpc(service, method, context, error, started)
-    return wrapped
-
-
-def _streaming(behaviour, service, method):
-    async def wrapped(request_iterator, context):
-        started, error = time.monotonic(), None
-
-        async def counted():
-            async for request in request_iterator:
-                BYTES_RECEIVED.labels(GRPC).inc(_size(request))
-                yield request
-
-        try:
-            async for response in behaviour(counted(), context):
-                BYTES_SENT.labels(GRPC).inc(_size(response))
-                yield response
-        except BaseException as exc:
-            error = exc
-            raise
-        finally:
-            _observe_grpc(service, method, context, error, started)
-    return wrapped
+def grpc_bytes(*, received: int = 0, sent: int = 0) -> None:
+    if received:
+        BYTES_RECEIVED.labels(GRPC).inc(received)
+    if sent:
+        BYTES_SENT.labels(GRPC).inc(sent)
