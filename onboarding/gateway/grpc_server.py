@@ -28,8 +28,7 @@ from grpc_status import rpc_status
 from opentelemetry import propagate
 from opentelemetry.trace import SpanKind
 
-from onboarding.gateway import consume
-from onboarding.gateway import grpc_calls
+from onboarding.gateway import consume, grpc_calls
 from onboarding.gateway.app import Gateway
 from onboarding.gateway.grants import Grant
 from onboarding.gateway.grpc_consume import Refused, consume_stream, stream_reader
