@@ -2,7 +2,7 @@
 
 The client's first request opens the stream (topic, group, optional cursor) and grants credits; later requests
 grant more and acknowledge cursors. It reads through the REST consume side's EventReader (``follow``, ``commit``,
-the same decoding and cursors), so both APIs hand out the same events and positions:
+the same decoding, masking of sensitive fields and cursors), so both APIs hand out the same events and positions:
 
 * a follower thread per stream runs ``EventReader.follow`` with ``room`` = the credits left: it reads no more
   events than it may send, and none while no credit is left (its consumer also prefetches little, PREFETCH), so
@@ -29,9 +29,9 @@ from collections.abc import AsyncIterator, Callable
 from google.rpc import code_pb2, status_pb2
 from prometheus_client import Gauge
 
-from onboarding.gateway import consume
+from onboarding.gateway import consume, metrics
 from onboarding.gateway.cursor import CursorError
-from onboarding.gateway.grants import Grant
+from onboarding.gateway.grants import Grant, TopicMasking
 from onboarding.gateway.grpc_records import invalid, status
 from onboarding.platform.errors import PlatformError
 
@@ -136,8 +136,9 @@ _CLIENT_DONE = object()
 
 
 async def consume_stream(reader: consume.EventReader, pb2, authenticate: Callable[[], Grant | None],
-                         requests: AsyncIterator) -> AsyncIterator:
-    """The responses of one Consume call (``pb2``: the generated gateway_pb2); raises Refused to end it."""
+                         masking: Callable[[Grant, str], TopicMasking], requests: AsyncIterator) -> AsyncIterator:
+    """The responses of one Consume call (``pb2``: the generated gateway_pb2); raises Refused to end it.
+    ``authenticate``: the call's grant, or None; ``masking``: what a grant's reads of a topic mask."""
     grant = _authenticated(authenticate)
     first = await anext(aiter(requests), None)
     if first is None:
@@ -165,7 +166,7 @@ async def consume_stream(reader: consume.EventReader, pb2, authenticate: Callabl
 
     def follow() -> None:
         try:
-            reader.follow(topic, group, given, stop, emit, room=window.room)
+            reader.follow(topic, group, given, stop, emit, room=window.room, masking=masking(grant, topic))
         except Exception as exc:  # noqa: BLE001 - ends the call with UNAVAILABLE, the client resumes by cursor
             logger.warning("gateway gRPC Consume of %s stopped: %s", topic, exc)
             offer(exc)
@@ -215,6 +216,7 @@ async def consume_stream(reader: consume.EventReader, pb2, authenticate: Callabl
                 event, offsets = item
                 yield pb2.ConsumeResponse(event=_event(pb2, event, reader.cursor(topic, group, offsets)))
                 window.written()
+                metrics.consumed(topic, "grpc")
             else:
                 yield pb2.ConsumeResponse(acknowledgement=item)
     finally:
@@ -299,13 +301,16 @@ def _event(pb2, event: dict, cursor: str):
                                         for header in event["headers"]])
     if event["timestamp"]:
         answer.timestamp.FromDatetime(dt.datetime.fromisoformat(event["timestamp"].replace("Z", "+00:00")))
-    if event["key"] is not None:
-        answer.key.CopyFrom(_data(pb2, event["key"]))
-    value = event["value"]
-    if value is not None:
-        answer.value.CopyFrom(_data(pb2, value))
-        if value.get("undecoded"):
-            answer.undecoded = value["undecoded"]
+    for side in ("key", "value"):
+        part = event[side]
+        if part is None:
+            continue
+        if part.get("type") == "MASKED":  # a side with sensitive fields that could not be decoded: not shown
+            setattr(answer, f"{side}_hidden", part.get("reason") or "not shown")
+            continue
+        getattr(answer, side).CopyFrom(_data(pb2, part))
+        if side == "value" and part.get("undecoded"):
+            answer.undecoded = part["undecoded"]
     return answer
 
 
@@ -318,6 +323,6 @@ def _data(pb2, part: dict):
     text = json.dumps(part["data"], separators=(",", ":"), ensure_ascii=False)
     if kind == "JSON":
         return pb2.Data(json=text)
-    types = pb2.SchemaData.Type  # AVRO, JSONSCHEMA (and whatever the registry's types the enum names)
+    types = pb2.SchemaData.Type  # AVRO, JSONSCHEMA, PROTOBUF (a type the enum does not name: unspecified)
     schema_type = types.Value(kind) if kind in types.keys() else types.Value("TYPE_UNSPECIFIED")
     return pb2.Data(schema=pb2.SchemaData(type=schema_type, schema_id=part.get("schema_id", 0), data=text))
