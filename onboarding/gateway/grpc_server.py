@@ -28,7 +28,7 @@ from grpc_status import rpc_status
 from opentelemetry import propagate
 from opentelemetry.trace import SpanKind
 
-from onboarding.gateway import consume
+from onboarding.gateway import consume, grpc_calls
 from onboarding.gateway.app import Gateway
 from onboarding.gateway.grants import Grant
 from onboarding.gateway.grpc_consume import Refused, consume_stream, stream_reader
@@ -71,6 +71,9 @@ class EventGatewayServicer(gateway_pb2_grpc.EventGatewayServicer):
 
     def _grant(self, context) -> Grant:
         grant = self._bearer(context)
+        grant, refusal = grpc_calls.guard(self.gateway, context, grant)  # counted, a denial audited; rate limit
+        if refusal is not None:
+            raise _Refused(refusal)
         if grant is None:
             # One answer for unknown, wrong, expired and revoked tokens: a caller learns nothing about which.
             raise _Refused(status(code_pb2.UNAUTHENTICATED, _UNAUTHENTICATED))
@@ -80,7 +83,7 @@ class EventGatewayServicer(gateway_pb2_grpc.EventGatewayServicer):
         """PERMISSION_DENIED before NOT_FOUND: who may not publish here learns nothing of the topic."""
         if not topic:
             raise _Refused(invalid({"topic": ["the topic to publish to is required"]}, message="No topic given"))
-        if not grant.may_produce(topic):
+        if not grpc_calls.authorised(self.gateway, grant, "produce", topic):
             raise _Refused(status(code_pb2.PERMISSION_DENIED,
                                   f"Token {grant.principal} of team {grant.team} may not produce to {topic}."))
         try:
@@ -120,6 +123,8 @@ class EventGatewayServicer(gateway_pb2_grpc.EventGatewayServicer):
             if not request.records or len(request.records) > MAX_RECORDS:
                 raise _Refused(invalid({"records": [f"from 1 to {MAX_RECORDS} records, got {len(request.records)}"]},
                                        message="A Publish call holds 1 to 1000 records"))
+            if refusal := grpc_calls.admit_records(self.gateway, grant, request.topic, len(request.records)):
+                raise _Refused(refusal)
             encoded = await asyncio.to_thread(self._encode_all, request.records, topic=request.topic,
                                               partitions=partitions)
         except _Refused as exc:
@@ -185,6 +190,8 @@ class EventGatewayServicer(gateway_pb2_grpc.EventGatewayServicer):
         try:
             grant = self._grant(context)  # again for each request: a revoked token stops a stream within seconds
             partitions = await self._partitions(grant, request.topic)
+            if refusal := grpc_calls.admit_records(self.gateway, grant, request.topic, len(request.records)):
+                raise _Refused(refusal)  # this request's records are answered with it; the stream goes on
             encoded = await asyncio.to_thread(self._encode_all, request.records, topic=request.topic,
                                               partitions=partitions)
         except _Refused as exc:
@@ -293,7 +300,8 @@ async def start_grpc_server(gateway: Gateway, *, host: str, port: int,
                             events: consume.EventReader | None = None) -> GrpcServer:
     """Bind (port 0: any free port, see ``.port``) and start serving; call it on the loop that will run it.
     ``events``: the consume side (Consume reads through it), by default from settings."""
-    server = grpc.aio.server(options=[("grpc.max_receive_message_length", MAX_MESSAGE_BYTES)])
+    server = grpc.aio.server(options=[("grpc.max_receive_message_length", MAX_MESSAGE_BYTES)],
+                             interceptors=[grpc_calls.CallInterceptor()])
     servicer = EventGatewayServicer(gateway, stream_reader(events or consume.EventReader.from_settings()))
     gateway_pb2_grpc.add_EventGatewayServicer_to_server(servicer, server)
     health_servicer = health.aio.HealthServicer()
