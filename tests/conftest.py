@@ -6,6 +6,7 @@ process, and the browser is Debian's chromium.
 """
 
 import os
+import secrets
 import uuid
 
 import pytest
@@ -35,6 +36,13 @@ pytest_plugins = [
 # their own, so they never tombstone the grants of a developer's `scripts/dev up` on the same broker. The
 # environment carries it to the workers the suite starts; the override, to this process's settings.
 TEST_TABLES = {"GATEWAY_GRANTS_TOPIC": "_portal.gateway-grants.tests"}
+# The suite's gateway principal, which its access runs provision and its gateways connect as: one per test
+# database, so two runs on one broker never narrow each other's ACLs; a new password per run, set by the run.
+TEST_TABLES.update({
+    "GATEWAY_KAFKA_USERNAME": f"portal-gateway.{os.environ.get('DJANGO_TEST_DATABASE_NAME') or 'tests'}",
+    "GATEWAY_KAFKA_PASSWORD": secrets.token_urlsafe(24),
+    "GATEWAY_KAFKA_BOOTSTRAP_SERVERS": os.environ.get("KAFKA_SASL_BOOTSTRAP_SERVERS", ""),
+})
 os.environ.update(TEST_TABLES)
 
 

@@ -218,6 +218,11 @@ class AcceptanceStack:
             "ROUTER_GROUP_ID": self.router_group,
             "GATEWAY_GRANTS_TOPIC": self.grants_topic,
             "GATEWAY_PUBLIC_URL": self.gateway_url,
+            # The gateway's own principal, as `scripts/dev up` gives it: the run's worker provisions it, the
+            # gateway connects as it. Named with the run's marker, so the clean-up removes it and its ACLs.
+            "GATEWAY_KAFKA_USERNAME": f"portal-gateway.acc{self.run}",
+            "GATEWAY_KAFKA_PASSWORD": secrets.token_urlsafe(24),
+            "GATEWAY_KAFKA_BOOTSTRAP_SERVERS": os.environ["KAFKA_SASL_BOOTSTRAP_SERVERS"],
         })
         return env
 

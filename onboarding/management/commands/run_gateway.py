@@ -1,6 +1,9 @@
-"""Run the event gateway: `python manage.py run_gateway [--host H] [--port P] [--grpc-port G] [--grants-topic T]`.
+"""Run the event gateway: `python manage.py run_gateway [--host H] [--port P] [--grpc-port G] [--grants-topic T]
+[--start-timeout S]`.
 
-The REST app (uvicorn) and the gRPC server (grpc.aio) run on one event loop and share one producer.
+The REST app (uvicorn) and the gRPC server (grpc.aio) run on one event loop and share one producer. Every Kafka
+client of the process (grants reader, producer, consume side) connects as the gateway's own principal
+(settings GATEWAY_KAFKA_*), which the access reconciler provisions with exactly the ACLs its grants need.
 """
 
 import asyncio
@@ -10,15 +13,16 @@ import signal
 
 import uvicorn
 from django.conf import settings
-from django.core.management.base import BaseCommand
+from django.core.exceptions import ImproperlyConfigured
+from django.core.management.base import BaseCommand, CommandError
 
 from onboarding.gateway.app import Gateway, create_app
 from onboarding.gateway.grpc_server import start_grpc_server
+from onboarding.gateway.principal import NotProvisioned, event_reader, start_grants_reader
 from onboarding.gateway.server import DeliveryProducer
-from onboarding.gateway.table import GrantsReader, default_grants_topic
+from onboarding.gateway.table import default_grants_topic
 from onboarding.gateway.writer_schemas import RegistrySchemas
-from onboarding.platform.compacted import ensure_compacted_topic
-from onboarding.platform.connection import default_kafka_connection
+from onboarding.platform.connection import gateway_kafka_connection
 from onboarding.platform.registry import Registry
 
 logger = logging.getLogger(__name__)
@@ -49,23 +53,33 @@ class Command(BaseCommand):
         parser.add_argument("--grpc-port", type=int, default=None,
                             help="gRPC port (default GATEWAY_GRPC_PORT, 8091; 0 serves no gRPC)")
         parser.add_argument("--grants-topic", default=None, help="compacted topic holding the gateway grants")
+        parser.add_argument("--start-timeout", type=float, default=300.0,
+                            help="seconds to wait for the access run to provision the gateway principal (300)")
 
     def handle(self, *args, **options):
         from portal.observability.tracing import configure_tracing
 
         configure_tracing("portal-gateway", instrument=("requests",))  # spans of registry lookups too
-        # The admin principal for now: a gateway principal with exactly the ACLs its grants need comes next.
-        connection = default_kafka_connection()
+        # The gateway's own principal, never the admin connection: Kafka refuses it whatever no grant allows.
+        try:
+            connection = gateway_kafka_connection()
+        except ImproperlyConfigured as exc:
+            raise CommandError(str(exc)) from None
+        config = connection.client_config()
         grants_topic = options["grants_topic"] or default_grants_topic()
-        ensure_compacted_topic(connection, grants_topic)
-        reader = GrantsReader(topic=grants_topic, kafka_config=connection.client_config())
-        producer = DeliveryProducer(kafka_config=connection.client_config())
+        # The access run creates the grants topic and the principal's credential and ACLs; until it has, wait.
+        # Every existing grant is known before the first request is accepted.
+        try:
+            reader = start_grants_reader(grants_topic, config, timeout=options["start_timeout"],
+                                         username=connection.sasl_username)
+        except NotProvisioned as exc:
+            raise CommandError(str(exc)) from None
+        producer = DeliveryProducer(kafka_config=config)
         registry = Registry()
         try:
-            reader.start()  # every existing grant is known before the first request is accepted
             producer.start()
             gateway = Gateway(grants=reader.table, producer=producer, schemas=RegistrySchemas(registry))
-            app = create_app(gateway=gateway)
+            app = create_app(gateway=gateway, events=event_reader(config))
             host = options["host"] or settings.GATEWAY_HOST
             port = options["port"] or settings.GATEWAY_PORT
             grpc_port = settings.GATEWAY_GRPC_PORT if options["grpc_port"] is None else options["grpc_port"]

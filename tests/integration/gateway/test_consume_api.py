@@ -5,10 +5,8 @@ import json
 import threading
 import uuid
 
-from onboarding.platform.compacted import write_compacted
-from onboarding.platform.connection import default_kafka_connection
 from tests.fixtures.waiting import wait_for
-from tests.integration.gateway.conftest import Team, running_gateway
+from tests.integration.gateway.conftest import Team, running_gateway, write_grants
 
 
 def url(client, topic: str, tail: str = "events") -> str:
@@ -102,7 +100,7 @@ def test_another_teams_topic_is_refused_and_a_direct_subscription_allowed(gatewa
 
     shipping = Team("shipping")
     subscribed = Team("payments", consume_topics=(theirs,))
-    assert write_compacted(default_kafka_connection(), team.grants_topic, {
+    assert write_grants(team.grants_topic, {
         shipping.grant.key: shipping.grant.encode(), subscribed.grant.key: subscribed.grant.encode()}) \
         == {shipping.grant.key: None, subscribed.grant.key: None}
     wait_for(lambda: gateway.get(url(gateway, theirs), headers=subscribed.headers,

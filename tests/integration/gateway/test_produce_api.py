@@ -8,10 +8,8 @@ import base64
 import json
 import uuid
 
-from onboarding.platform.compacted import write_compacted
-from onboarding.platform.connection import default_kafka_connection
 from tests.fixtures.waiting import wait_for
-from tests.integration.gateway.conftest import read_back
+from tests.integration.gateway.conftest import read_back, write_grants
 
 TRACEPARENT = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"
 
@@ -170,8 +168,7 @@ def test_a_revoked_token_is_refused_once_its_tombstone_is_read(gateway, team, ma
     url = records_url(gateway, topic)
     assert gateway.post(url, headers=team.headers, json={"value": {"data": 1}}).status_code == 200
 
-    assert write_compacted(default_kafka_connection(), team.grants_topic, {team.grant.key: None}) \
-        == {team.grant.key: None}
+    assert write_grants(team.grants_topic, {team.grant.key: None}) == {team.grant.key: None}
 
     wait_for(lambda: gateway.post(url, headers=team.headers, json={"value": {"data": 2}}).status_code == 401,
              timeout=30, interval=0.1, message="the revoked token to be refused")
