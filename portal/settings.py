@@ -393,6 +393,8 @@ GATEWAY_AUDIT_TOPIC = env_str("GATEWAY_AUDIT_TOPIC", "_portal.gateway-audit")
 GATEWAY_AUDIT_GROUP = env_str("GATEWAY_AUDIT_GROUP", "portal-gateway-audit")
 GATEWAY_AUDIT_RETENTION_HOURS = env_int("GATEWAY_AUDIT_RETENTION_HOURS", 168, minimum=1)
 GATEWAY_AUDIT_INGEST_SECONDS = env_int("GATEWAY_AUDIT_INGEST_SECONDS", 15, minimum=1)
+CELERY_BEAT_SCHEDULE["gateway-audit-ingest"] = {"task": "onboarding.ingest_gateway_audit",
+                                                  "schedule": float(GATEWAY_AUDIT_INGEST_SECONDS)}
 # Where teams reach the gateway (its ingress in production); the topic page's commands name it.
 GATEWAY_PUBLIC_URL = env_str("GATEWAY_PUBLIC_URL", f"http://127.0.0.1:{GATEWAY_PORT}")
 # The gateway's own Kafka principal: `run_gateway` connects as this SCRAM user on the cluster's SASL listener,

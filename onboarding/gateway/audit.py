@@ -22,7 +22,7 @@ import socket
 import time
 from dataclasses import asdict, dataclass
 
-from confluent_kafka import Consumer, KafkaError, KafkaException, TopicPartition
+from confluent_kafka import OFFSET_BEGINNING, Consumer, KafkaError, KafkaException, TopicPartition
 from confluent_kafka.admin import AdminClient, NewTopic
 from django.conf import settings
 
@@ -83,8 +83,10 @@ class Auditor:
         self.topic = topic if topic is not None else settings.GATEWAY_AUDIT_TOPIC
 
     def deny(self, denial: Denial) -> None:
-        audit_log.warning("gateway denied %s %s: %s", denial.action, denial.topic or denial.route, denial.reason,
-                          extra={"audit": asdict(denial), "request_id": denial.request_id})
+        # The request id is in the message: the log filter of the portal sets the record's own request_id from
+        # the context of a Django request, which a gateway call does not have.
+        audit_log.warning("gateway denied %s %s: %s (request %s)", denial.action, denial.topic or denial.route,
+                          denial.reason, denial.request_id, extra={"audit": asdict(denial)})
         if not self.topic or self.producer is None:
             return
         try:
@@ -125,38 +127,53 @@ def ensure_audit_topic(connection: KafkaConnection, topic: str, *, timeout: floa
 
 
 class AuditTopicReader:
-    """The portal's side: batches of denials read with a committed consumer group, committed only after the
+    """The portal's side: batches of denials from the committed offsets of ``group``, committed only after the
     caller has stored them (``commit``), so a crash between the two reads them again (the ingest is idempotent).
+
+    The partitions are assigned, not subscribed: no group membership, so no rebalance wait on every run; two runs
+    at once may read the same records, which the idempotent ingest makes harmless.
     """
 
-    def __init__(self, connection: KafkaConnection, *, topic: str, group: str):
-        self.topic = topic
+    def __init__(self, connection: KafkaConnection, *, topic: str, group: str, timeout: float = 10.0):
+        self.topic, self.timeout = topic, timeout
         self._consumer = Consumer({**connection.client_config(), "group.id": group, "enable.auto.commit": False,
-                                   "auto.offset.reset": "earliest", "enable.partition.eof": True,
-                                   "isolation.level": "read_committed"})
-        self._consumer.subscribe([topic])
+                                   "enable.auto.offset.store": False, "auto.offset.reset": "earliest",
+                                   "enable.partition.eof": True, "isolation.level": "read_committed"})
         self._positions: dict[int, int] = {}
+        self._assigned: set[int] = set()
+        self._at_end: set[int] = set()
 
-    def read(self, *, max_records: int = 500, timeout: float = 10.0) -> list[Denial]:
-        """Up to ``max_records`` denials; fewer once every assigned partition is at its end. Unreadable records
-        are logged and skipped (and committed with the rest): a malformed record must not stop the trail."""
+    def _assign(self) -> None:
+        try:
+            metadata = self._consumer.list_topics(self.topic, timeout=self.timeout)
+            found = metadata.topics.get(self.topic)
+            if found is None or found.error is not None:
+                return  # no audit topic (yet): nothing was denied through it
+            partitions = [TopicPartition(self.topic, p) for p in sorted(found.partitions)]
+            committed = self._consumer.committed(partitions, timeout=self.timeout)
+        except KafkaException as exc:
+            raise translate(exc, f"read {self.topic}") from None
+        self._consumer.assign([TopicPartition(self.topic, tp.partition, tp.offset if tp.offset >= 0
+                                              else OFFSET_BEGINNING) for tp in committed])
+        self._assigned = {tp.partition for tp in committed}
+
+    def read(self, *, max_records: int = 500) -> list[Denial]:
+        """Up to ``max_records`` denials; fewer once every partition is at its end. Unreadable records are
+        logged and skipped (and committed with the rest): a malformed record must not stop the trail."""
+        if not self._assigned:
+            self._assign()
         denials: list[Denial] = []
-        at_end: set[int] = set()
-        deadline = time.monotonic() + timeout
-        while len(denials) < max_records and time.monotonic() < deadline:
+        deadline = time.monotonic() + self.timeout
+        while self._assigned - self._at_end and len(denials) < max_records and time.monotonic() < deadline:
             message = self._consumer.poll(min(1.0, max(0.0, deadline - time.monotonic())))
             if message is None:
-                if self._consumer.assignment() and len(at_end) >= len(self._consumer.assignment()):
-                    break
                 continue
             if message.error() is not None:
                 if message.error().code() == KafkaError._PARTITION_EOF:
-                    at_end.add(message.partition())
-                    if len(at_end) >= len(self._consumer.assignment()):
-                        break
+                    self._at_end.add(message.partition())
                     continue
                 raise translate(KafkaException(message.error()), f"read {self.topic}")
-            at_end.discard(message.partition())
+            self._at_end.discard(message.partition())
             self._positions[message.partition()] = message.offset() + 1
             try:
                 denials.append(Denial.decode(message.value() or b""))
@@ -164,6 +181,10 @@ class AuditTopicReader:
                 logger.warning("gateway audit record %s[%d]@%d skipped: %s", self.topic, message.partition(),
                                message.offset(), exc)
         return denials
+
+    @property
+    def caught_up(self) -> bool:
+        return self._assigned <= self._at_end
 
     def commit(self) -> None:
         if self._positions:

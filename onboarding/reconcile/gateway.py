@@ -20,6 +20,7 @@ from django.db import connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from onboarding.gateway.audit import audit_topic_config
 from onboarding.gateway.grants import Grant, TopicMasks
 from onboarding.models import ApiToken, Cluster, ResourceStatus, Subscription, Topic
 from onboarding.models.classification import classifications, masked_paths
@@ -84,11 +85,18 @@ def sync_grants(cluster: Cluster, admin: KafkaAcls, *,
     and write the difference. Raises PlatformError when the table cannot be created or read; a row that
     cannot be written is in the report's errors."""
     topic = grants_topic()
-    if topic not in admin.list_topic_names():
-        created = admin.create_topics([DesiredTopic(topic, 1, replication_factor(cluster, admin), COMPACTED)])
-        if created.get(topic):
-            raise created[topic]
-        admin.await_metadata(present={topic}, absent=set())
+    wanted = {topic: COMPACTED}
+    if settings.GATEWAY_AUDIT_TOPIC:  # the gateway's denials: a normal topic, deleted after its retention
+        wanted[settings.GATEWAY_AUDIT_TOPIC] = audit_topic_config()
+    existing = admin.list_topic_names()
+    missing = {name: config for name, config in wanted.items() if name not in existing}
+    if missing:
+        factor = replication_factor(cluster, admin)
+        created = admin.create_topics([DesiredTopic(name, 1, factor, config) for name, config in missing.items()])
+        for name in missing:
+            if created.get(name):
+                raise created[name]
+        admin.await_metadata(present=set(missing), absent=set())
     with transaction.atomic():
         # One writer per cluster's table from reading the state to writing the rows: a run that read a token
         # before its revocation must not write the token's row after the run that wrote (or skipped) its tombstone.

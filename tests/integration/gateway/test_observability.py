@@ -1,0 +1,148 @@
+"""The gateway's metrics, its audited denials and its per-token rate limits, on the real broker.
+
+/metrics is read over HTTP as Prometheus scrapes it; a denial's record is read back from the audit topic and
+copied into the portal's audit trail by the worker's ingest (the same function the beat task runs).
+"""
+
+import json
+import uuid
+
+import pytest
+from prometheus_client.parser import text_string_to_metric_families
+
+from onboarding.gateway.audit import AuditTopicReader
+from onboarding.models import AuditEvent
+from onboarding.platform.connection import default_kafka_connection
+from onboarding.reconcile import gateway_audit
+from tests.fixtures.waiting import wait_for
+from tests.integration.gateway.conftest import running_gateway
+
+RECORDS = "/v3/clusters/{cluster_id}/topics/{topic}/records"
+
+
+def records_url(client, topic: str, tail: str = "records") -> str:
+    return f"/v3/clusters/{client.cluster_id}/topics/{topic}/{tail}"
+
+
+def sample(client, name: str, **labels) -> float:
+    """One sample of the gateway's /metrics, as Prometheus reads it (0 when the series does not exist yet)."""
+    answer = client.get("/metrics")
+    assert answer.status_code == 200 and answer.headers["content-type"].startswith("text/plain")
+    for family in text_string_to_metric_families(answer.text):
+        for found in family.samples:
+            if found.name == name and all(found.labels.get(key) == value for key, value in labels.items()):
+                return found.value
+    return 0.0
+
+
+@pytest.fixture
+def audit_topic(make_topic, settings):
+    """A fresh audit topic for the gateway of this test (set before the team's grants give the gateway
+    principal its ACLs, which include the audit topic)."""
+    settings.GATEWAY_AUDIT_TOPIC = make_topic(f"_portal.gateway-audit-test-{uuid.uuid4().hex[:8]}")
+    return settings.GATEWAY_AUDIT_TOPIC
+
+
+def test_metrics_count_a_produce_and_a_denial(audit_topic, team, make_topic):
+    topic = make_topic(f"payments.observed-{uuid.uuid4().hex[:8]}")
+    with running_gateway(team.grants_topic) as gateway:
+        delivered = {"topic": topic, "outcome": "delivered"}
+        produced = sample(gateway, "portal_gateway_records_produced_total", **delivered)
+        answered = sample(gateway, "portal_gateway_requests_total", protocol="rest", route=RECORDS, method="POST",
+                          status="200")
+        wrong = {"protocol": "rest", "action": "authenticate", "outcome": "denied", "reason": "wrong_secret"}
+        denied = sample(gateway, "portal_gateway_grant_decisions_total", **wrong)
+        allowed = sample(gateway, "portal_gateway_grant_decisions_total", protocol="rest", action="produce",
+                         outcome="allowed", reason="ok")
+
+        answer = gateway.post(records_url(gateway, topic), headers=team.headers, json={"value": {"data": {"n": 1}}})
+        assert answer.status_code == 200, answer.text
+        bad_token = f"{team.bearer.rsplit('_', 1)[0]}_not-the-secret"
+        refused = gateway.post(records_url(gateway, topic), headers={"Authorization": f"Bearer {bad_token}"},
+                               json={"value": {"data": {"n": 2}}})
+        assert refused.status_code == 401
+
+        assert sample(gateway, "portal_gateway_records_produced_total", **delivered) == produced + 1
+        assert sample(gateway, "portal_gateway_requests_total", protocol="rest", route=RECORDS, method="POST",
+                      status="200") == answered + 1
+        assert sample(gateway, "portal_gateway_grant_decisions_total", **wrong) == denied + 1
+        assert sample(gateway, "portal_gateway_grant_decisions_total", protocol="rest", action="produce",
+                      outcome="allowed", reason="ok") == allowed + 1
+        assert sample(gateway, "portal_gateway_request_duration_seconds_count", protocol="rest", route=RECORDS,
+                      method="POST") >= 2
+        assert sample(gateway, "portal_gateway_received_bytes_total", protocol="rest") > 0
+        # No label holds the token or the raw path: a caller cannot mint series.
+        assert team.key_id not in gateway.get("/metrics").text
+
+
+def _audit_records(topic: str, request_id: str) -> list:
+    reader = AuditTopicReader(default_kafka_connection(), topic=topic, group=f"test-{uuid.uuid4().hex}")
+    try:
+        return [denial for denial in reader.read() if denial.request_id == request_id]
+    finally:
+        reader.close()
+
+
+@pytest.mark.django_db
+def test_a_denial_is_audited_with_its_request_id_and_ingested_into_the_audit_trail(audit_topic, team, caplog):
+    request_id = f"audit-test-{uuid.uuid4().hex}"
+    with running_gateway(team.grants_topic) as gateway:
+        answer = gateway.post(records_url(gateway, "orders.placed"), headers={**team.headers,
+                                                                              "X-Request-ID": request_id},
+                              json={"value": {"data": {"n": 1}}})
+        assert answer.status_code == 403 and answer.headers["x-request-id"] == request_id
+        logged = [record for record in caplog.records if record.name == "onboarding.gateway.audit"]
+        assert [record.audit["reason"] for record in logged if record.audit["request_id"] == request_id] == [
+            "not_granted"]
+        assert request_id in logged[-1].getMessage()
+        found = wait_for(lambda: _audit_records(audit_topic, request_id), timeout=30,
+                         message=f"the audit record of {request_id}")
+    denial = found[0]
+    assert (denial.protocol, denial.action, denial.reason, denial.status) == ("rest", "produce", "not_granted", "403")
+    assert (denial.key_id, denial.principal, denial.team, denial.topic) == (
+        team.key_id, team.grant.principal, "payments", "orders.placed")
+
+    group = f"test-ingest-{uuid.uuid4().hex[:8]}"
+    report = gateway_audit.ingest(topic=audit_topic, group=group)
+    assert report.stored >= 1 and report.caught_up
+    stored = AuditEvent.objects.get(action="gateway.denied", request_id=request_id)
+    assert (stored.actor_name, stored.via, stored.resource_id, stored.resource_name) == (
+        team.grant.principal, "system", team.key_id, "orders.placed")
+    assert stored.after["reason"] == "not_granted" and stored.after["at"] == denial.at
+    assert "not_granted" in stored.note
+
+    # Idempotent: the group's committed offsets skip it, and a reader from the start stores nothing twice.
+    assert gateway_audit.ingest(topic=audit_topic, group=group).read == 0
+    assert gateway_audit.ingest(topic=audit_topic, group=f"{group}-again").stored == 0
+    assert AuditEvent.objects.filter(action="gateway.denied", request_id=request_id).count() == 1
+
+
+def test_a_token_over_its_records_limit_gets_429_with_retry_after(audit_topic, team, make_topic, settings):
+    settings.GATEWAY_TOKEN_RECORDS_PER_SECOND = 1
+    settings.GATEWAY_TOKEN_BURST = 2
+    topic = make_topic(f"payments.limited-{uuid.uuid4().hex[:8]}")
+    with running_gateway(team.grants_topic) as gateway:
+        limited = sample(gateway, "portal_gateway_rate_limited_total", protocol="rest", limit="records")
+        # From a full bucket a batch may exceed the burst; the 8 records over it are paid back at 1 a second.
+        batch = gateway.post(records_url(gateway, topic, "records:batch"), headers=team.headers,
+                             json={"entries": [{"id": str(n), "value": {"data": {"n": n}}} for n in range(10)]})
+        assert batch.status_code == 207 and len(batch.json()["successes"]) == 10, batch.text
+
+        answer = gateway.post(records_url(gateway, topic), headers=team.headers, json={"value": {"data": {"n": 10}}})
+        assert answer.status_code == 429, answer.text
+        assert answer.json()["error_code"] == 42902
+        assert int(answer.headers["Retry-After"]) >= 1
+        assert sample(gateway, "portal_gateway_rate_limited_total", protocol="rest", limit="records") == limited + 1
+
+        # Another token's bucket is its own.
+        other = gateway.get("/v3/clusters", headers=team.headers)
+        assert other.status_code == 200
+
+
+def test_the_openapi_document_is_served_without_a_token(audit_topic, team):
+    with running_gateway(team.grants_topic) as gateway:
+        answer = gateway.get("/openapi.json")
+        assert answer.status_code == 200
+        document = json.loads(answer.text)
+        assert document["openapi"].startswith("3.") and RECORDS.replace("{topic}", "{topic}") in document["paths"]
+        assert gateway.get("/docs").status_code == 200
