@@ -52,3 +52,46 @@ class SubscriptionMode(models.TextChoices):
 
 COMPATIBILITY_MODES: tuple[str, ...] = tuple(Compatibility.values)
 SCHEMA_FORMATS: tuple[str, ...] = tuple(SchemaFormat.values)
+
+
+class WindowType(models.TextChoices):
+    """Aggregation windows (docs/aggregations.md): which of size, advance and gap each one uses."""
+
+    TUMBLING = "tumbling", "Tumbling (fixed, non-overlapping)"
+    HOPPING = "hopping", "Hopping (fixed size, overlapping by advance)"
+    SLIDING = "sliding", "Sliding (events within size of each other)"
+    SESSION = "session", "Session (closed after a gap without events)"
+
+
+class TimeSource(models.TextChoices):
+    RECORD = "record", "The Kafka record timestamp"
+    FIELD = "field", "A field of the event"
+
+
+class MeasureOp(models.TextChoices):
+    COUNT = "count", "Count"
+    SUM = "sum", "Sum"
+    MIN = "min", "Minimum"
+    MAX = "max", "Maximum"
+    AVG = "avg", "Average"
+    COUNT_DISTINCT = "count_distinct", "Count distinct"
+    FIRST = "first", "First"
+    LAST = "last", "Last"
+
+
+class EmitMode(models.TextChoices):
+    ON_UPDATE = "on_update", "On every update"
+    ON_CLOSE = "on_close", "Once, when the window closes"
+
+
+class LateHandling(models.TextChoices):
+    DROP = "drop", "Drop (counted)"
+    DEAD_LETTER = "dead_letter", "Send to the dead-letter topic"
+
+
+class StartFrom(models.TextChoices):
+    EARLIEST = "earliest", "Earliest: reprocess the source's retained history"
+    LATEST = "latest", "Latest: only new events"
+
+
+MEASURE_OPS: tuple[str, ...] = tuple(MeasureOp.values)

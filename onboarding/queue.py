@@ -32,6 +32,8 @@ class Kind(enum.Enum):
     SCHEMAS = ("onboarding.reconcile_schemas", "portal:schemas-queued:{cluster_id}")
     # Service accounts and subscriptions (SCRAM users, ACLs, routing rules): their own run and mark.
     ACCESS = ("onboarding.reconcile_access", "portal:access-queued:{cluster_id}")
+    # Aggregation definitions (the engine's definitions table and output schemas): their own run and mark.
+    AGGREGATIONS = ("onboarding.reconcile_aggregations", "portal:aggregations-queued:{cluster_id}")
 
     def __init__(self, task_name: str, queued_key: str):
         self.task_name = task_name
@@ -111,3 +113,11 @@ def access_reconcile_soon(cluster_id: int) -> None:
 
 def access_reconcile_later(cluster_id: int, seconds: float) -> None:
     run_later(Kind.ACCESS, cluster_id, seconds)
+
+
+def aggregations_reconcile_soon(cluster_id: int) -> None:
+    run_soon(Kind.AGGREGATIONS, cluster_id)
+
+
+def aggregations_reconcile_later(cluster_id: int, seconds: float) -> None:
+    run_later(Kind.AGGREGATIONS, cluster_id, seconds)

@@ -13,6 +13,7 @@ from onboarding.changes import registry
 from onboarding.changes.promotion import subscription_promote
 from onboarding.errors import ValidationError
 from onboarding.models import (
+    Aggregation,
     Cluster,
     ResourceStatus,
     Schema,
@@ -21,6 +22,7 @@ from onboarding.models import (
     Team,
     Topic,
 )
+from onboarding.services import aggregations
 from onboarding.services.schemas import schema_set_compatibility, schema_version_submit
 from onboarding.services.service_accounts import service_account_create, service_account_delete
 from onboarding.services.subscriptions import subscription_request
@@ -104,6 +106,23 @@ def _destination(p: dict) -> Topic | None:
     return _topic({"cluster": p["cluster"], "topic_name": p["destination_name"]})
 
 
+def _aggregation_create(actor, p, via, cr):
+    values = aggregations.values_from_payload({k: v for k, v in p.items() if k not in ("team", "name")})
+    return aggregations.aggregation_create(actor=actor, team=Team.objects.get(pk=p["team"]), name=p["name"],
+                                           via=via, change_request=cr, **values)
+
+
+def _aggregation_update(actor, p, via, cr):
+    values = aggregations.values_from_payload({k: v for k, v in p.items() if k != "aggregation"})
+    return aggregations.aggregation_update(actor=actor, aggregation=Aggregation.objects.get(pk=p["aggregation"]),
+                                           via=via, change_request=cr, **values)
+
+
+def _aggregation_delete(actor, p, via, cr):
+    return aggregations.aggregation_delete(actor=actor, aggregation=Aggregation.objects.get(pk=p["aggregation"]),
+                                           via=via, change_request=cr)
+
+
 EXECUTORS: dict[str, Callable] = {
     "topic.create": _topic_create,
     "topic.update": _topic_update,
@@ -114,6 +133,9 @@ EXECUTORS: dict[str, Callable] = {
     "service_account.delete": _service_account_delete,
     "subscription.request": _subscription_request,
     "subscription.promote": _subscription_promote,
+    "aggregation.create": _aggregation_create,
+    "aggregation.update": _aggregation_update,
+    "aggregation.delete": _aggregation_delete,
 }
 
 

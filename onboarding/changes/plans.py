@@ -12,7 +12,16 @@ import time
 from django.conf import settings
 
 from onboarding import policies
-from onboarding.models import Cluster, ResourceStatus, Schema, ServiceAccount, Subscription, Team, Topic
+from onboarding.models import (
+    Aggregation,
+    Cluster,
+    ResourceStatus,
+    Schema,
+    ServiceAccount,
+    Subscription,
+    Team,
+    Topic,
+)
 from onboarding.platform import PlatformError
 from onboarding.platform.connection import kafka_connection_for, registry_connection_for
 from onboarding.platform.kafka_admin import KafkaAdmin
@@ -130,6 +139,8 @@ def _step(cluster: Cluster, operation: str, p: dict, observed: dict) -> dict:
                 "actions": [f"set compatibility {live} -> {p['compatibility']}"], "details": {}}
     if operation in ("service_account.create", "service_account.delete"):
         return _account_step(cluster, operation, p)
+    if operation.startswith("aggregation."):
+        return _aggregation_step(operation, p)
     return _subscription_step(cluster, operation, p)
 
 
@@ -193,6 +204,28 @@ def _account_step(cluster: Cluster, operation: str, p: dict) -> dict:
     step = acl_step(operation, f"Delete service account {sa.username}", specs, "delete")
     step["actions"].insert(0, f"remove the SCRAM credential of {sa.username}")
     return step
+
+
+def _aggregation_step(operation: str, p: dict) -> dict:
+    """The definitions-table row the aggregation reconciler will write (or tombstone)."""
+    if operation == "aggregation.create":
+        team = Team.objects.get(pk=p["team"])
+        definition = f"{team.slug}.{p['name']}"
+        summary = f"Define aggregation {definition}"
+        actions = [f"write definition {definition} (version 1) to the engine's definitions table",
+                   f"results into {p.get('output_topic')}"]
+    else:
+        agg = Aggregation.objects.select_related("team").get(pk=p["aggregation"])
+        definition = agg.definition_id
+        if operation == "aggregation.delete":
+            summary = f"Delete aggregation {definition}"
+            actions = [f"tombstone definition {definition}: the engine stops it and deletes its internal topics"]
+        else:
+            summary = f"Change aggregation {definition}"
+            changed = sorted(k for k in p if k != "aggregation")
+            actions = [f"rewrite definition {definition}: {', '.join(changed)}"]
+    return {"operation": operation, "summary": summary, "actions": actions, "problems": [],
+            "details": {"definition": definition}}
 
 
 def _subscription_step(cluster: Cluster, operation: str, p: dict) -> dict:

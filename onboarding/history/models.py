@@ -21,6 +21,7 @@ from django.contrib.auth import get_user_model
 from django.db import models
 
 from onboarding.models import (
+    Aggregation,
     ApiToken,
     ChangePolicy,
     ChangeRequest,
@@ -93,6 +94,8 @@ SchemaVersionEvent = _event_model(SchemaVersion, exclude=("registry_id", "regist
 ServiceAccountEvent = _event_model(ServiceAccount,
                                    exclude=(*RECONCILE_STATUS_FIELDS, "pending_secret", "secret_set_at"))
 SubscriptionEvent = _event_model(Subscription, exclude=RECONCILE_STATUS_FIELDS)
+# The output schema's registry id is the reconciler's to set, like the other status columns.
+AggregationEvent = _event_model(Aggregation, exclude=(*RECONCILE_STATUS_FIELDS, "output_schema_id"))
 ApiTokenEvent = _event_model(ApiToken, exclude=("key_hash", "last_used_at"))
 # Who may sign in and who is an operator (is_staff/is_superuser); never the password hash or last_login.
 UserEvent = _event_model(get_user_model(), fields=["id", "username", "first_name", "last_name", "email",
@@ -108,7 +111,7 @@ SensitiveFieldEvent = _event_model(SensitiveField, exclude=("tagged_at",))
 TRACKED_EVENT_MODELS = (
     TeamEvent, MembershipEvent, ClusterEvent, TopicPolicyEvent, TopicEvent, SchemaEvent, SchemaVersionEvent,
     ServiceAccountEvent, SubscriptionEvent, ApiTokenEvent, UserEvent, ChangePolicyEvent, ChangeRequestEvent,
-    WebhookEvent, SensitiveFieldEvent,
+    WebhookEvent, SensitiveFieldEvent, AggregationEvent,
 )
 
 

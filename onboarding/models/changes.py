@@ -10,6 +10,7 @@ from onboarding.models.teams import Team
 GATED_OPERATIONS = (
     "topic.create", "topic.update", "topic.delete", "schema.submit", "schema.compatibility",
     "service_account.create", "service_account.delete", "subscription.request",
+    "aggregation.create", "aggregation.update", "aggregation.delete",
 )
 
 

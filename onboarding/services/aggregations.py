@@ -1,0 +1,381 @@
+"""Aggregation services: a team defines, changes and deletes windowed aggregations of a topic it may read.
+
+The one write path for aggregations (the form, the API, the admin and the GitOps apply call these). Every
+refusal is a field-level ValidationError, so the form and the API show the same words beside the same
+field. Durations come in as ``"15m"``, ``"1h"``, ``"30s"`` or milliseconds and are stored in milliseconds.
+A change of anything that shapes results (``RESULT_SHAPING_FIELDS``) is a new ``version``: the engine
+then starts a new application with fresh state. Each write queues the aggregation reconcile of the
+cluster; a cluster whose change policy gates ``aggregation.create/update/delete`` gets a ChangeRequest.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+
+from django.db import transaction
+from django.utils import timezone
+
+from onboarding import aggregation_rules as rules
+from onboarding import policies
+from onboarding.audit import audit_record
+from onboarding.changes.gate import gate
+from onboarding.choices import EmitMode, LateHandling, StartFrom, TimeSource, WindowType
+from onboarding.errors import Conflict, PermissionDenied, ValidationError
+from onboarding.models import Aggregation, AuditEvent, ChangeRequest, ResourceStatus, Subscription, Team, Topic
+from onboarding.models.aggregations import RESULT_SHAPING_FIELDS
+from onboarding.permissions import can_write_team
+from onboarding.queue import aggregations_reconcile_soon
+from onboarding.schemas.field_paths import field_paths
+from onboarding.services.topic_policy import policy_for
+from portal.observability.tracing import service_span
+
+GONE = "This aggregation is deleted or being deleted."
+NO_ACCESS = "Choose a topic your team owns or holds an approved subscription to."
+_NAME = re.compile(r"[a-z][a-z0-9-]*")
+NAME_RULE = "Use lowercase letters, digits and '-', starting with a letter (at most 100 characters)."
+# The definition fields a caller sets (durations by their input names), in the order the form shows them.
+EDITABLE = ("description", "source", "filter", "group_by", "window_type", "size", "advance", "gap", "grace",
+            "time_source", "time_field", "measures", "emit", "late", "output_topic", "start_from")
+_DURATIONS = {"size": "size_ms", "advance": "advance_ms", "gap": "gap_ms", "grace": "grace_ms"}
+
+
+def aggregation_snapshot(agg: Aggregation) -> dict:
+    """The desired state of an aggregation as it is audited (before/after)."""
+    return {
+        "id": agg.definition_id, "cluster": agg.cluster.name, "source": agg.source.name,
+        "description": agg.description, "filter": agg.filter, "group_by": agg.group_by,
+        "window": {"type": agg.window_type, "size_ms": agg.size_ms, "advance_ms": agg.advance_ms,
+                   "gap_ms": agg.gap_ms, "grace_ms": agg.grace_ms},
+        "time": {"source": agg.time_source, "field": agg.time_field or None},
+        "measures": agg.measures, "emit": agg.emit, "late": agg.late, "output_topic": agg.output_topic,
+        "start_from": agg.start_from, "version": agg.version, "generation": agg.generation,
+    }
+
+
+# ----------------------------------------------------------------------------------------------- validation
+
+def can_aggregate(team: Team, source: Topic) -> bool:
+    """The team owns the topic or holds an approved subscription to it (of any mode): what it may read."""
+    if source.team_id == team.pk:
+        return True
+    return Subscription.objects.filter(subscriber=team, source=source, decision=Subscription.Decision.APPROVED,
+                                       delete_requested_at__isnull=True).exclude(status=ResourceStatus.DELETED
+                                                                                 ).exists()
+
+
+def source_field_paths(source: Topic) -> set[str] | None:
+    """The field paths of the source's latest registered value schema; None when it has none (nothing to
+    check against: plain JSON events)."""
+    version = (source.schemas.filter(side="value").exclude(status=ResourceStatus.DELETED)
+               .values_list("versions__text", "format", "versions__number").order_by("-versions__number").first())
+    if not version or version[0] is None:
+        return None
+    return field_paths(version[0], version[1]) or None
+
+
+def retention_ms(source: Topic) -> int | None:
+    """The retention the portal holds for the source (its ``retention.ms`` config); None when the portal
+    sets none (the broker's default applies, which the portal does not know) or it is unlimited (-1)."""
+    raw = (source.configs or {}).get("retention.ms")
+    try:
+        value = int(raw)
+    except (TypeError, ValueError):
+        return None
+    return value if value >= 0 else None
+
+
+def _durations(values: dict, errors: dict) -> dict:
+    out = {}
+    for name, column in _DURATIONS.items():
+        try:
+            out[column] = rules.parse_duration(values.get(name))
+        except rules.DurationError as exc:
+            errors[name] = [str(exc)]
+            out[column] = None
+    if out["grace_ms"] is None and "grace" not in errors:
+        out["grace_ms"] = 0
+    return out
+
+
+def _schema_path_errors(expression: str, paths: set[str] | None, what: str) -> list[str]:
+    path = rules.value_field_path(expression)
+    if paths is None or path is None or path in paths:
+        return []
+    return [f"The source's value schema has no field {path} ({what} {expression})."]
+
+
+def _choice(errors: dict, field: str, value, choices) -> None:
+    if value not in choices.values:
+        errors[field] = [f"Choose one of {', '.join(choices.values)}."]
+
+
+def _validate(*, team: Team, values: dict, current: Aggregation | None) -> tuple[dict, dict]:
+    """Every problem of the whole definition ``values`` (input names), and the row fields it becomes."""
+    errors: dict[str, list[str]] = {}
+    fields: dict = {}
+    source = values.get("source")
+    if not isinstance(source, Topic):
+        errors["source"] = ["Choose the topic to aggregate."]
+    elif not can_aggregate(team, source):
+        # The same words whether the topic is private or merely not subscribed, so nothing leaks.
+        errors["source"] = [NO_ACCESS]
+    elif not source.is_live or source.wants_deletion:
+        errors["source"] = ["This topic is deleted or being deleted."]
+    elif current is not None and source.cluster_id != current.cluster_id:
+        errors["source"] = [f"The source must stay on {current.cluster.name}, the aggregation's cluster."]
+    source_ok = "source" not in errors
+    fields["source"] = source if source_ok else None
+
+    for field in ("filter", "group_by", "time_field", "description", "output_topic"):
+        raw = values.get(field)
+        if raw is not None and not isinstance(raw, str):
+            errors[field] = ["Enter text."]
+            raw = ""
+        fields[field] = (raw or "").strip()
+    for field in ("filter", "group_by"):
+        if fields[field] and (problems := rules.expression_errors(fields[field])):
+            errors[field] = problems
+
+    fields["window_type"] = values.get("window_type") or WindowType.TUMBLING
+    fields.update(_durations(values, errors))
+    if "window_type" not in errors:
+        window = rules.Window(fields["window_type"], fields["size_ms"], fields["advance_ms"], fields["gap_ms"],
+                              fields["grace_ms"] if fields["grace_ms"] is not None else 0)
+        for field, problems in rules.window_errors(window).items():
+            errors.setdefault(field, problems)
+    if source_ok and "grace" not in errors and (limit := retention_ms(source)) is not None \
+            and fields["grace_ms"] > limit:
+        errors["grace"] = [f"The grace period may not exceed the source's retention "
+                           f"({rules.format_duration(limit)}): late events would already be gone."]
+
+    fields["time_source"] = values.get("time_source") or TimeSource.RECORD
+    _choice(errors, "time_source", fields["time_source"], TimeSource)
+    if fields["time_source"] == TimeSource.FIELD:
+        if not fields["time_field"]:
+            errors["time_field"] = ["Name the field that holds the event time (a JMESPath such as value.at)."]
+        elif problems := rules.expression_errors(fields["time_field"]):
+            errors["time_field"] = problems
+    elif fields["time_field"]:
+        errors["time_field"] = ["Only a time source of 'field' reads a time field; leave it empty."]
+
+    fields["measures"], problems = rules.normalize_measures(values.get("measures"))
+    if problems:
+        errors["measures"] = problems
+
+    for field, choices, default in (("emit", EmitMode, EmitMode.ON_UPDATE), ("late", LateHandling, LateHandling.DROP),
+                                    ("start_from", StartFrom, StartFrom.EARLIEST)):
+        fields[field] = values.get(field) or default
+        _choice(errors, field, fields[field], choices)
+
+    if source_ok:
+        paths = source_field_paths(source)
+        for field, what in (("group_by", "group by"), ("time_field", "time field")):
+            if field not in errors and (problems := _schema_path_errors(fields[field], paths, what)):
+                errors[field] = problems
+        if "measures" not in errors:
+            problems = [text for m in fields["measures"] if m.get("field")
+                        for text in _schema_path_errors(m["field"], paths, f"measure {m['name']}:")]
+            if problems:
+                errors["measures"] = problems
+    _output_errors(errors, team=team, source=source if source_ok else None, output=fields["output_topic"],
+                   current=current)
+    if len(fields["description"]) > 2000:
+        errors["description"] = ["At most 2000 characters."]
+    return errors, fields
+
+
+def _output_errors(errors: dict, *, team: Team, source: Topic | None, output: str,
+                   current: Aggregation | None) -> None:
+    """The output topic follows the cluster's topic naming (so it is in the team's namespace), and its
+    dead-letter topic ``<output>.late`` must be a legal name too."""
+    if source is None and current is None:
+        return
+    cluster = source.cluster if source is not None else current.cluster
+    pattern = policy_for(cluster).name_pattern
+    if problems := policies.check_name(output, team_slug=team.slug, pattern=pattern):
+        errors["output_topic"] = problems
+        return
+    if problems := policies.check_name(f"{output}.late", team_slug=team.slug, pattern=pattern):
+        errors["output_topic"] = [f"Its dead-letter topic {output}.late would be refused: {problems[0]}"]
+        return
+    if source is not None and output == source.name:
+        errors["output_topic"] = ["The output must be another topic than the source."]
+        return
+    taken = Aggregation.objects.filter(cluster=cluster, output_topic=output).exclude(status=ResourceStatus.DELETED)
+    if current is not None:
+        taken = taken.exclude(pk=current.pk)
+    if taken.exists():
+        errors["output_topic"] = ["Another aggregation already writes to this topic."]
+    elif Topic.objects.filter(cluster=cluster, name=output).exclude(status=ResourceStatus.DELETED).exists():
+        # The engine owns its output (and registers the output schema): another producer's topic would mix
+        # results with foreign events.
+        errors["output_topic"] = ["A topic with this name exists already; choose a new name for the results."]
+
+
+def _name_errors(name, *, team: Team, cluster, current: Aggregation | None = None) -> list[str]:
+    if not isinstance(name, str) or not name:
+        return ["Enter a name."]
+    if len(name) > 100 or not _NAME.fullmatch(name):
+        return [NAME_RULE]
+    taken = Aggregation.objects.filter(cluster=cluster, team=team, name=name).exclude(status=ResourceStatus.DELETED)
+    if taken.exists():
+        return ["This team already has an aggregation with this name on this cluster."]
+    return []
+
+
+def _raise_if(errors: dict) -> None:
+    if errors:
+        raise ValidationError(errors)
+
+
+def _payload(values: dict) -> dict:
+    """The JSON a change request keeps for the operation (ids for rows), read back by the executor."""
+    out = {}
+    for key, value in values.items():
+        out[key] = value.pk if isinstance(value, (Topic, Team)) else value
+    return json.loads(json.dumps(out))
+
+
+def values_from_payload(payload: dict) -> dict:
+    """The inverse of ``_payload`` for the executors: the source topic's row back from its id."""
+    values = dict(payload)
+    if values.get("source") is not None:
+        values["source"] = Topic.objects.select_related("cluster", "team").get(pk=values["source"])
+    return values
+
+
+def _mark_for_apply(agg: Aggregation) -> None:
+    agg.generation += 1
+    agg.status = ResourceStatus.PENDING
+    agg.failures, agg.next_attempt_at, agg.last_error = 0, None, ""
+
+
+# ----------------------------------------------------------------------------------------------- services
+
+@service_span
+def aggregation_create(*, actor, team: Team, name: str, source: Topic | None, output_topic: str, measures,
+                       window_type: str = WindowType.TUMBLING, size=None, advance=None, gap=None, grace=None,
+                       description: str = "", filter: str = "", group_by: str = "",
+                       time_source: str = TimeSource.RECORD, time_field: str = "", emit: str = EmitMode.ON_UPDATE,
+                       late: str = LateHandling.DROP, start_from: str = StartFrom.EARLIEST,
+                       via: str = AuditEvent.Via.SYSTEM, change_request: ChangeRequest | None = None,
+                       ) -> Aggregation | ChangeRequest:
+    """Define an aggregation of ``source`` for ``team``; its cluster is the source's."""
+    if not can_write_team(actor, team):
+        raise PermissionDenied("Only owners and members of the team can define its aggregations.")
+    values = {"description": description, "source": source, "filter": filter, "group_by": group_by,
+              "window_type": window_type, "size": size, "advance": advance, "gap": gap, "grace": grace,
+              "time_source": time_source, "time_field": time_field, "measures": measures, "emit": emit,
+              "late": late, "output_topic": output_topic, "start_from": start_from}
+    errors, fields = _validate(team=team, values=values, current=None)
+    name = name.strip() if isinstance(name, str) else name
+    if isinstance(source, Topic) and (problems := _name_errors(name, team=team, cluster=source.cluster)):
+        errors["name"] = problems
+    _raise_if(errors)
+    cluster = source.cluster
+    if opened := gate(actor=actor, cluster=cluster, team=team, operation="aggregation.create",
+                      payload={"team": team.pk, "name": name, **_payload(values)}, via=via,
+                      title=f"Define aggregation {team.slug}.{name} of {source.name}", change_request=change_request):
+        return opened
+    with transaction.atomic():
+        # Serialize definitions of one team so two identical names cannot both pass the check above.
+        Team.objects.select_for_update().filter(pk=team.pk).first()
+        if problems := _name_errors(name, team=team, cluster=cluster):
+            raise ValidationError({"name": problems})
+        agg = Aggregation(cluster=cluster, team=team, name=name, status=ResourceStatus.PENDING,
+                          **{k: v for k, v in fields.items()})
+        agg.save()
+        audit_record(actor=actor, via=via, action="aggregation.create", obj=agg, team=team,
+                     after=aggregation_snapshot(agg))
+    aggregations_reconcile_soon(cluster.pk)
+    return agg
+
+
+def _locked(agg: Aggregation, expected_generation: int | None) -> Aggregation:
+    current = (Aggregation.objects.select_for_update(of=("self",))
+               .select_related("cluster", "team", "source__cluster", "source__team").get(pk=agg.pk))
+    if expected_generation is not None and current.generation != expected_generation:
+        raise Conflict(f"The aggregation changed since you loaded it (now at generation {current.generation}, "
+                       f"you had {expected_generation}). Reload it and apply your change again.",
+                       current_generation=current.generation)
+    if current.status == ResourceStatus.DELETED or current.wants_deletion:
+        raise ValidationError({"__all__": [GONE]})
+    return current
+
+
+def current_values(agg: Aggregation) -> dict:
+    """The aggregation as service input (durations in milliseconds): what an update starts from."""
+    return {"description": agg.description, "source": agg.source, "filter": agg.filter, "group_by": agg.group_by,
+            "window_type": agg.window_type, "size": agg.size_ms, "advance": agg.advance_ms, "gap": agg.gap_ms,
+            "grace": agg.grace_ms, "time_source": agg.time_source, "time_field": agg.time_field,
+            "measures": agg.measures, "emit": agg.emit, "late": agg.late, "output_topic": agg.output_topic,
+            "start_from": agg.start_from}
+
+
+@service_span
+def aggregation_update(*, actor, aggregation: Aggregation, expected_generation: int | None = None,
+                       via: str = AuditEvent.Via.SYSTEM, change_request: ChangeRequest | None = None,
+                       **changes) -> Aggregation | ChangeRequest:
+    """Change any of ``EDITABLE`` (the name and team stay). A change of a result-shaping field is a new
+    version; a description alone moves only the generation; nothing changed writes nothing."""
+    unknown = sorted(set(changes) - set(EDITABLE))
+    if unknown:
+        raise ValidationError({key: ["This field cannot be changed."] for key in unknown})
+    if not can_write_team(actor, aggregation.team):
+        raise PermissionDenied("Only owners and members of the team can change its aggregations.")
+    with transaction.atomic():
+        agg = _locked(aggregation, expected_generation)
+        values = {**current_values(agg), **changes}
+        errors, fields = _validate(team=agg.team, values=values, current=agg)
+        _raise_if(errors)
+        changed = {k for k, v in fields.items() if getattr(agg, k) != v}
+        if not changed:
+            return agg
+        if opened := gate(actor=actor, cluster=agg.cluster, team=agg.team, operation="aggregation.update",
+                          payload={"aggregation": agg.pk, **_payload({k: values[k] for k in changes})}, via=via,
+                          title=f"Change aggregation {agg.definition_id}", target=agg,
+                          change_request=change_request):
+            return opened
+        before = aggregation_snapshot(agg)
+        for key, value in fields.items():
+            setattr(agg, key, value)
+        reshaped = {("source_id" if k == "source" else k) for k in changed} & set(RESULT_SHAPING_FIELDS)
+        if reshaped:
+            agg.version += 1
+        if changed - {"description"}:
+            _mark_for_apply(agg)
+        else:
+            agg.bump_generation_in_place()
+        agg.save()
+        audit_record(actor=actor, via=via, action="aggregation.update", obj=agg, team=agg.team, before=before,
+                     after=aggregation_snapshot(agg),
+                     note=f"New version {agg.version}: {', '.join(sorted(reshaped))} changed" if reshaped else "")
+    aggregations_reconcile_soon(agg.cluster_id)
+    return agg
+
+
+@service_span
+def aggregation_delete(*, actor, aggregation: Aggregation, via: str = AuditEvent.Via.SYSTEM,
+                       change_request: ChangeRequest | None = None) -> Aggregation | ChangeRequest:
+    """Stop the aggregation: the reconciler writes its tombstone (the engine stops the topology and deletes
+    its internal topics); the record is kept with status deleted. The output topic stays with its results."""
+    if not can_write_team(actor, aggregation.team):
+        raise PermissionDenied("Only owners and members of the team can delete its aggregations.")
+    if aggregation.status == ResourceStatus.DELETED or aggregation.wants_deletion:
+        raise ValidationError({"__all__": [GONE]})
+    if opened := gate(actor=actor, cluster=aggregation.cluster, team=aggregation.team,
+                      operation="aggregation.delete", payload={"aggregation": aggregation.pk}, via=via,
+                      title=f"Delete aggregation {aggregation.definition_id}", target=aggregation,
+                      change_request=change_request):
+        return opened
+    with transaction.atomic():
+        agg = _locked(aggregation, None)
+        before = aggregation_snapshot(agg)
+        _mark_for_apply(agg)
+        agg.status = ResourceStatus.DELETING
+        agg.delete_requested_at = timezone.now()
+        agg.save()
+        audit_record(actor=actor, via=via, action="aggregation.delete", obj=agg, team=agg.team, before=before)
+    aggregations_reconcile_soon(agg.cluster_id)
+    return agg
