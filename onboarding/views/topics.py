@@ -27,7 +27,7 @@ from onboarding.selectors import (
 )
 from onboarding.services.topics_drift import has_drift, revert_refusals, topic_adopt, topic_revert
 from onboarding.views.common import drift_decision, htmx_target, portal_view
-from onboarding.views.gateway_help import publish_commands
+from onboarding.views.gateway_help import grpc_commands, publish_commands
 from onboarding.views.schemas import schema_cards
 from onboarding.views.subscriptions import may_subscribe
 from onboarding.views.topic_fields import fields_context
@@ -104,7 +104,8 @@ def gateway_commands(user, topic) -> dict[str, str] | None:
     """How the team publishes through the gateway: for its writers, once the topic is on the cluster."""
     if not can_write_team(user, topic.team) or topic.status == ResourceStatus.DELETED:
         return None
-    return publish_commands(topic=topic.name, team=topic.team.slug, gateway_url=settings.GATEWAY_PUBLIC_URL)
+    return {**publish_commands(topic=topic.name, team=topic.team.slug, gateway_url=settings.GATEWAY_PUBLIC_URL),
+            **grpc_commands(topic=topic.name, team=topic.team.slug, grpc_url=settings.GATEWAY_PUBLIC_GRPC_URL)}
 
 
 def routed_destinations(user, readers: list[Subscription]) -> list[Subscription]:

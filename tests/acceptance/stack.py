@@ -201,6 +201,7 @@ class AcceptanceStack:
         # Chosen now: the portal's pages name the gateway's address (GATEWAY_PUBLIC_URL).
         self.gateway_port = free_port()
         self.gateway_url = f"http://127.0.0.1:{self.gateway_port}"
+        self.gateway_grpc_port = free_port()  # and its gRPC address (GATEWAY_PUBLIC_GRPC_URL)
         self.env = self._development_env()
 
     def _development_env(self) -> dict[str, str]:
@@ -218,6 +219,7 @@ class AcceptanceStack:
             "ROUTER_GROUP_ID": self.router_group,
             "GATEWAY_GRANTS_TOPIC": self.grants_topic,
             "GATEWAY_PUBLIC_URL": self.gateway_url,
+            "GATEWAY_PUBLIC_GRPC_URL": f"grpc://127.0.0.1:{self.gateway_grpc_port}",
             # The gateway's own principal, as `scripts/dev up` gives it: the run's worker provisions it, the
             # gateway connects as it. Named with the run's marker, so the clean-up removes it and its ACLs.
             "GATEWAY_KAFKA_USERNAME": f"portal-gateway.acc{self.run}",
@@ -272,7 +274,7 @@ class AcceptanceStack:
         router = self._spawn("router", [PYTHON, "manage.py", "run_router"],
                              {**self.env, "ROUTER_METRICS_PORT": str(router_metrics)})
         gateway = self._spawn("gateway", [PYTHON, "manage.py", "run_gateway", "--port", str(self.gateway_port),
-                                           "--grpc-port", str(free_port())], self.env)
+                                           "--grpc-port", str(self.gateway_grpc_port)], self.env)
         # scripts/entrypoint web, bound to loopback only.
         gunicorn = self._spawn("gunicorn", [
             PYTHON, "-m", "gunicorn", "portal.wsgi", "--config", "python:portal.gunicorn_conf",
