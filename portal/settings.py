@@ -397,6 +397,9 @@ CELERY_BEAT_SCHEDULE["gateway-audit-ingest"] = {"task": "onboarding.ingest_gatew
                                                   "schedule": float(GATEWAY_AUDIT_INGEST_SECONDS)}
 # Where teams reach the gateway (its ingress in production); the topic page's commands name it.
 GATEWAY_PUBLIC_URL = env_str("GATEWAY_PUBLIC_URL", f"http://127.0.0.1:{GATEWAY_PORT}")
+# Where teams reach the gateway's gRPC API: grpc://host:port (plaintext) or grpcs://host:port (TLS, its ingress in
+# production); the topic page's grpcurl commands name it.
+GATEWAY_PUBLIC_GRPC_URL = env_str("GATEWAY_PUBLIC_GRPC_URL", f"grpc://127.0.0.1:{GATEWAY_GRPC_PORT}")
 # The gateway's own Kafka principal: `run_gateway` connects as this SCRAM user on the cluster's SASL listener,
 # never with the admin connection above, and Kafka refuses it whatever the portal's grants do not allow. The
 # access reconciler (one principal per cluster) sets this credential and the principal's ACLs on every access
