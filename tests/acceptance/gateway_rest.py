@@ -7,6 +7,8 @@ concatenated; one object a line is that too), Server-Sent Events line by line.
 
 from __future__ import annotations
 
+import contextlib
+import itertools
 import json
 import time
 from collections.abc import Iterable, Iterator
@@ -77,20 +79,28 @@ class RestGateway:
             timeout: float = 60) -> list[tuple[str, dict]]:
         """The first `count` events of an SSE stream as (id, event), or those that came within `timeout` seconds
         (the stream's keepalives end the wait); then the client goes away."""
+        with self.sse_stream(topic, group, last_event_id=last_event_id, timeout=timeout) as events:
+            return list(itertools.islice(events, count))
+
+    @contextlib.contextmanager
+    def sse_stream(self, topic: str, group: str, *, last_event_id: str | None = None,
+                   timeout: float = 60) -> Iterator[Iterator[tuple[str, dict]]]:
+        """An open SSE stream: its events as (id, event) while it lasts (at most `timeout` seconds); leaving the
+        block closes the connection."""
         headers = {**self.headers, "Accept": "text/event-stream",
                    **({"Last-Event-ID": last_event_id} if last_event_id else {})}
-        found: list[tuple[str, dict]] = []
         with requests.get(self.topic_url(topic, "events:stream"), params={"group": group}, headers=headers,
                           stream=True, timeout=(10, 60)) as answer:
             assert answer.status_code == 200, answer.text
             assert answer.headers["content-type"].startswith("text/event-stream"), answer.headers
             lines = _until(time.monotonic() + timeout, answer.iter_lines(chunk_size=None, decode_unicode=True))
-            for message in sse_messages(lines):
-                assert message.get("event") == "record", message
-                found.append((message["id"], json.loads(message["data"])))
-                if len(found) == count:
-                    break
-        return found
+            yield _records(sse_messages(lines))
+
+
+def _records(messages: Iterator[dict]) -> Iterator[tuple[str, dict]]:
+    for message in messages:
+        assert message.get("event") == "record", message
+        yield message["id"], json.loads(message["data"])
 
 
 def concatenated_json(text: str) -> list[dict]:
