@@ -6,7 +6,7 @@ from __future__ import annotations
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
 
-from onboarding.gateway import consume
+from onboarding.gateway import consume, metrics
 from onboarding.gateway.cursor import CursorError
 from onboarding.gateway.grants import TopicMasking
 from onboarding.gateway.http import Refusal, authenticate, authorise, check_cluster, json_body, read_body
@@ -65,6 +65,7 @@ async def read_events(request: Request) -> Response:
                                                          masking=masking))
     if page is None:
         raise Refusal(404, 40403, f"Topic {topic} cannot be found.")
+    metrics.consumed(topic, "page", len(page.events))
     return JSONResponse({"events": page.events, "cursor": events.cursor(topic, group, page.offsets)})
 
 

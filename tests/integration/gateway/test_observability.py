@@ -1,18 +1,32 @@
 """The gateway's metrics, its audited denials and its per-token rate limits, on the real broker.
 
 /metrics is read over HTTP as Prometheus scrapes it; a denial's record is read back from the audit topic and
-copied into the portal's audit trail by the worker's ingest (the same function the beat task runs).
+copied into the portal's audit trail by the worker's ingest (the same function the beat task runs). gRPC is
+served on a free port by a loop in a thread, as in test_grpc_publish.py.
 """
 
+import asyncio
+import contextlib
 import json
+import threading
 import uuid
 
+import grpc
 import pytest
+from google.rpc import error_details_pb2
+from grpc_status import rpc_status
+from prometheus_client import REGISTRY
 from prometheus_client.parser import text_string_to_metric_families
 
+from onboarding.gateway.app import Gateway
 from onboarding.gateway.audit import AuditTopicReader
+from onboarding.gateway.grpc_server import gateway_pb2, gateway_pb2_grpc, start_grpc_server
+from onboarding.gateway.server import DeliveryProducer
+from onboarding.gateway.table import GrantsReader
+from onboarding.gateway.writer_schemas import RegistrySchemas
 from onboarding.models import AuditEvent
 from onboarding.platform.connection import default_kafka_connection
+from onboarding.platform.registry import Registry
 from onboarding.reconcile import gateway_audit
 from tests.fixtures.waiting import wait_for
 from tests.integration.gateway.conftest import running_gateway
@@ -146,3 +160,74 @@ def test_the_openapi_document_is_served_without_a_token(audit_topic, team):
         document = json.loads(answer.text)
         assert document["openapi"].startswith("3.") and RECORDS.replace("{topic}", "{topic}") in document["paths"]
         assert gateway.get("/docs").status_code == 200
+
+
+# ---------------------------------------------------------------------------------------------------- gRPC
+@contextlib.contextmanager
+def grpc_gateway(grants_topic: str):
+    """The gRPC gateway on a free port, served by a loop in a thread of this process; a client channel to it."""
+    config = default_kafka_connection().client_config()
+    reader = GrantsReader(topic=grants_topic, kafka_config=config)
+    reader.start()
+    producer = DeliveryProducer(kafka_config=config)
+    producer.start()
+    registry = Registry()
+    gateway = Gateway(grants=reader.table, producer=producer, schemas=RegistrySchemas(registry))
+    loop = asyncio.new_event_loop()
+    thread = threading.Thread(target=loop.run_forever, name="grpc-observability-test", daemon=True)
+    thread.start()
+    server = asyncio.run_coroutine_threadsafe(start_grpc_server(gateway, host="127.0.0.1", port=0), loop).result(30)
+    try:
+        with grpc.insecure_channel(f"127.0.0.1:{server.port}") as channel:
+            yield gateway_pb2_grpc.EventGatewayStub(channel)
+    finally:
+        asyncio.run_coroutine_threadsafe(server.stop(5), loop).result(30)
+        loop.call_soon_threadsafe(loop.stop)
+        thread.join(10)
+        loop.close()
+        producer.close(timeout=10)
+        reader.stop()
+        registry.close()
+
+
+def _publish(stub, topic: str, n: int, metadata) -> tuple:
+    request = gateway_pb2.PublishRequest(topic=topic, records=[
+        gateway_pb2.Record(value=gateway_pb2.Data(json=json.dumps({"n": i}))) for i in range(n)])
+    return stub.Publish.with_call(request, metadata=metadata, timeout=30)
+
+
+def test_grpc_answers_a_limit_with_retry_info_and_audits_a_denial_with_its_request_id(audit_topic, team, make_topic,
+                                                                                      settings):
+    settings.GATEWAY_TOKEN_RECORDS_PER_SECOND = 1
+    settings.GATEWAY_TOKEN_BURST = 2
+    topic = make_topic(f"payments.grpc-limited-{uuid.uuid4().hex[:8]}")
+    exhausted = {"protocol": "grpc", "route": "portal.gateway.v1.EventGateway", "method": "Publish",
+                 "status": "RESOURCE_EXHAUSTED"}
+    before = REGISTRY.get_sample_value("portal_gateway_requests_total", exhausted) or 0
+    with grpc_gateway(team.grants_topic) as stub:
+        answer, call = _publish(stub, topic, 10, team.metadata)  # more than the burst, from a full bucket
+        assert len(answer.results) == 10 and all(result.HasField("delivery") for result in answer.results)
+        assert dict(call.trailing_metadata())["x-request-id"]  # a new id when the caller sends none
+
+        request_id = f"grpc-limit-{uuid.uuid4().hex}"
+        with pytest.raises(grpc.RpcError) as refused:
+            _publish(stub, topic, 1, (*team.metadata, ("x-request-id", request_id)))
+        assert refused.value.code() == grpc.StatusCode.RESOURCE_EXHAUSTED
+        assert dict(refused.value.trailing_metadata())["x-request-id"] == request_id
+        retry = error_details_pb2.RetryInfo()
+        details = rpc_status.from_call(refused.value).details
+        assert [detail.Unpack(retry) for detail in details] == [True] and retry.retry_delay.seconds >= 1
+        # The server counts a call as its handler returns, which may be just after the client has its answer.
+        wait_for(lambda: REGISTRY.get_sample_value("portal_gateway_requests_total", exhausted) == before + 1,
+                 timeout=10, message="the refused call to be counted")
+
+        denied_id = f"grpc-denied-{uuid.uuid4().hex}"
+        with pytest.raises(grpc.RpcError) as unauthenticated:
+            _publish(stub, topic, 1, (("authorization", "Bearer pep_nosuchkey_secret"), ("x-request-id", denied_id)))
+        assert unauthenticated.value.code() == grpc.StatusCode.UNAUTHENTICATED
+        assert dict(unauthenticated.value.trailing_metadata())["x-request-id"] == denied_id
+    denial = wait_for(lambda: _audit_records(audit_topic, denied_id), timeout=30,
+                      message=f"the audit record of {denied_id}")[0]
+    assert (denial.protocol, denial.route, denial.action, denial.reason, denial.key_id, denial.status) == (
+        "grpc", "portal.gateway.v1.EventGateway/Publish", "authenticate", "unknown_token", "nosuchkey",
+        "UNAUTHENTICATED")
