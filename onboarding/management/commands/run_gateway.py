@@ -17,6 +17,7 @@ from django.core.exceptions import ImproperlyConfigured
 from django.core.management.base import BaseCommand, CommandError
 
 from onboarding.gateway.app import Gateway, create_app
+from onboarding.gateway.consume import EventReader
 from onboarding.gateway.grpc_server import start_grpc_server
 from onboarding.gateway.principal import NotProvisioned, event_reader, start_grants_reader
 from onboarding.gateway.server import DeliveryProducer
@@ -79,7 +80,9 @@ class Command(BaseCommand):
         try:
             producer.start()
             gateway = Gateway(grants=reader.table, producer=producer, schemas=RegistrySchemas(registry))
-            app = create_app(gateway=gateway, events=event_reader(config))
+            # One consume side for REST and gRPC, as the gateway principal too (its default is the admin's).
+            events = event_reader(config)
+            app = create_app(gateway=gateway, events=events)
             host = options["host"] or settings.GATEWAY_HOST
             port = options["port"] or settings.GATEWAY_PORT
             grpc_port = settings.GATEWAY_GRPC_PORT if options["grpc_port"] is None else options["grpc_port"]
@@ -89,19 +92,20 @@ class Command(BaseCommand):
                                                    access_log=False, timeout_graceful_shutdown=30))
             self.stdout.write(f"gateway listening on http://{host}:{port} (grants from {grants_topic}, "
                               f"cluster {producer.cluster_id})")
-            asyncio.run(self._serve(server, gateway, host=host, grpc_port=grpc_port))
+            asyncio.run(self._serve(server, gateway, events, host=host, grpc_port=grpc_port))
         finally:
             undelivered = producer.close(timeout=30)
             reader.stop()
             registry.close()
         self.stdout.write(f"gateway stopped; {undelivered} records undelivered")
 
-    async def _serve(self, server: _Server, gateway: Gateway, *, host: str, grpc_port: int) -> None:
+    async def _serve(self, server: _Server, gateway: Gateway, events: EventReader, *, host: str,
+                     grpc_port: int) -> None:
         """uvicorn and the gRPC server on one loop; on SIGTERM uvicorn returns, then gRPC stops (calls in flight
         get their grace period), and only then does handle() flush the producer."""
         grpc_server = None
         if grpc_port:
-            grpc_server = await start_grpc_server(gateway, host=host, port=grpc_port)
+            grpc_server = await start_grpc_server(gateway, host=host, port=grpc_port, events=events)
             self.stdout.write(f"gateway gRPC listening on {host}:{grpc_server.port} (portal.gateway.v1.EventGateway, "
                               "reflection, health)")
         try:
