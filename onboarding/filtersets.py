@@ -10,7 +10,7 @@ from __future__ import annotations
 import django_filters
 from django.db.models import Q
 
-from onboarding.models import Membership, ResourceStatus, Schema, SchemaFormat, Subscription, Topic
+from onboarding.models import Aggregation, Membership, ResourceStatus, Schema, SchemaFormat, Subscription, Topic
 from onboarding.permissions import is_operator
 
 
@@ -92,3 +92,24 @@ class SubscriptionFilterSet(django_filters.FilterSet):
         if side == "source":
             return queryset.filter(source)
         return queryset.filter(subscriber | source)
+
+
+class AggregationFilterSet(django_filters.FilterSet):
+    """``?team=<slug>&cluster=<name>&source=<topic id>&status=<status>&window_type=<type>&q=<text>``."""
+
+    team = django_filters.CharFilter(field_name="team__slug", help_text="Owning team's slug.")
+    cluster = django_filters.CharFilter(field_name="cluster__name", help_text="Cluster name.")
+    source = django_filters.NumberFilter(field_name="source_id", help_text="Id of the source topic.")
+    status = django_filters.ChoiceFilter(choices=ResourceStatus.choices,
+                                         help_text="Deleted aggregations are listed only when asked for.")
+    window_type = django_filters.ChoiceFilter(choices=Aggregation.WindowType.choices)
+    q = django_filters.CharFilter(method="filter_text", help_text="Words in the name or the description.")
+
+    class Meta:
+        model = Aggregation
+        fields = ["team", "cluster", "source", "status", "window_type", "q"]
+
+    def filter_text(self, queryset, name, value):
+        for word in value.split():
+            queryset = queryset.filter(Q(name__icontains=word) | Q(description__icontains=word))
+        return queryset

@@ -28,6 +28,7 @@ router.register("subscriptions", views.SubscriptionViewSet, basename="subscripti
 router.register("webhooks", views.WebhookViewSet, basename="webhook")
 router.register("notification-deliveries", views.DeliveryViewSet, basename="notification-delivery")
 router.register("change-requests", views.ChangeRequestViewSet, basename="change-request")
+router.register("aggregations", views.AggregationViewSet, basename="aggregation")
 
 urlpatterns = [
     # Teams are looked up by id in the router; the manifest is addressed by the team's slug.

@@ -4,6 +4,13 @@ The package re-exports every selector, so callers write ``selectors.topic_for(..
 """
 
 from onboarding.selectors.accounts import service_account_for, service_accounts_visible_to
+from onboarding.selectors.aggregations import (
+    aggregation_for,
+    aggregation_sources_for,
+    aggregations_of_source,
+    aggregations_of_team,
+    aggregations_visible_to,
+)
 from onboarding.selectors.changes import change_request_for, change_requests_awaiting, change_requests_visible_to
 from onboarding.selectors.notifications import deliveries_visible_to, webhook_for, webhooks_visible_to
 from onboarding.selectors.schemas import schema_for, schema_version, schemas_visible_to
@@ -42,6 +49,11 @@ from onboarding.selectors.topics import (
 from onboarding.selectors.traffic import subscription_lag, subscription_traffic
 
 __all__ = [
+    "aggregation_for",
+    "aggregation_sources_for",
+    "aggregations_of_source",
+    "aggregations_of_team",
+    "aggregations_visible_to",
     "api_token_with_key_id",
     "change_request_for",
     "change_requests_awaiting",

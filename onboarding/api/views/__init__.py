@@ -1,5 +1,6 @@
 """API views, one module per resource."""
 
+from onboarding.api.views.aggregations import AggregationViewSet
 from onboarding.api.views.changes import ChangeRequestViewSet
 from onboarding.api.views.clusters import ClusterViewSet
 from onboarding.api.views.fallback import endpoint_not_found
@@ -15,7 +16,7 @@ from onboarding.api.views.topics import TopicViewSet
 from onboarding.api.views.webhooks import DeliveryViewSet, WebhookViewSet
 
 __all__ = [
-    "ApiTokenViewSet", "ChangeRequestViewSet", "ClusterViewSet", "DeliveryViewSet", "SchemaViewSet",
-    "SensitiveFieldsView", "ServiceAccountViewSet", "SubscriptionViewSet", "TeamManifestView", "TeamViewSet",
-    "TopicPeekView", "TopicViewSet", "WebhookViewSet", "endpoint_not_found",
+    "AggregationViewSet", "ApiTokenViewSet", "ChangeRequestViewSet", "ClusterViewSet", "DeliveryViewSet",
+    "SchemaViewSet", "SensitiveFieldsView", "ServiceAccountViewSet", "SubscriptionViewSet", "TeamManifestView",
+    "TeamViewSet", "TopicPeekView", "TopicViewSet", "WebhookViewSet", "endpoint_not_found",
 ]
