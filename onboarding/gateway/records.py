@@ -342,7 +342,7 @@ def _avro(schema: WriterSchema, data: object, path: str, validate: bool, problem
 
 def _json_schema(schema: WriterSchema, data: object, path: str, validate: bool, problems: _Problems) -> bytes | None:
     if validate:
-        found = _jsonschema.check_event(schema.json_schema, data)
+        found = _jsonschema.check_event(schema.json_schema, data, validator=schema.json_validator)
         if found:
             for problem in found:
                 problems.add(_event_path(path, problem.path), problem.message)

@@ -34,6 +34,7 @@ from onboarding.routing.protobuf_schemas import ProtobufSchema, ProtobufSchemaEr
 
 # The Avro reader's builder, not its ``read()``: referenced schemas (other subjects) must be built into the same
 # named-type table before the schema that uses them, which ``read()`` (one document) cannot do.
+from onboarding.schemas import _jsonschema
 from onboarding.schemas._avro import _Builder
 from onboarding.schemas._avro_model import AType
 
@@ -64,6 +65,7 @@ class WriterSchema:
     avro: object = None  # fastavro's parsed schema (named types from references included)
     avro_model: AType | None = None  # the portal's model of it, for onboarding.schemas' value checks
     json_schema: object = None  # the decoded JSON Schema document
+    json_validator: object = None  # its event validator, built once (schemas._jsonschema.event_validator)
     protobuf: ProtobufSchema | None = None  # the compiled .proto file (references included)
     problem: str | None = None  # why the schema cannot be used, when it cannot
 
@@ -154,7 +156,8 @@ class RegistrySchemas:
         except ValueError as exc:
             return WriterSchema(schema_id, schema_type, text, problem=f"schema {schema_id} is not JSON: {exc}")
         if schema_type == "JSON":
-            return WriterSchema(schema_id, schema_type, text, json_schema=document)
+            return WriterSchema(schema_id, schema_type, text, json_schema=document,
+                                json_validator=_jsonschema.event_validator(document))
         if schema_type == "PROTOBUF":
             return self._prepare_protobuf(schema_id, text, answer.get("references") or [])
         if schema_type != "AVRO":

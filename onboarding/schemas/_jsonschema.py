@@ -102,12 +102,22 @@ def canonical(text: str) -> str:
     return json.dumps(parse(text), sort_keys=True, separators=(",", ":"), ensure_ascii=False)
 
 
-def check_event(schema: object, event: object) -> list[EventProblem]:
-    """Every validation error of the event, required-property errors placed at the missing property."""
+def event_validator(schema: object):
+    """The validator of events of ``schema``: build it once per schema where events are checked in bulk (the
+    gateway keeps it with the writer schema), because building one costs about as much as a check."""
     cls = validator_class(schema) or Draft202012Validator
-    validator = cls(schema, format_checker=cls.FORMAT_CHECKER)
+    return cls(schema, format_checker=cls.FORMAT_CHECKER)
+
+
+def check_event(schema: object, event: object, *, validator=None) -> list[EventProblem]:
+    """Every validation error of the event, required-property errors placed at the missing property.
+
+    ``validator``: ``event_validator(schema)``, when the caller keeps one."""
+    validator = validator or event_validator(schema)
     problems = []
     try:
+        if validator.is_valid(event):  # the common case: one pass that builds no error objects
+            return []
         errors = list(validator.iter_errors(event))
     except Unresolvable as exc:
         return [EventProblem("$", f"the schema refers to something that can't be resolved here: {exc}")]
