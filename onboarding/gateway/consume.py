@@ -36,7 +36,7 @@ import struct
 import threading
 import time
 import uuid
-from collections.abc import AsyncIterator, Callable, Mapping
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 
 from confluent_kafka import OFFSET_BEGINNING, Consumer, KafkaError, KafkaException, TopicPartition
@@ -47,7 +47,6 @@ from onboarding.gateway.grants import TopicMasking, TopicMasks
 from onboarding.platform.connection import default_kafka_connection, default_registry_connection
 from onboarding.platform.registry import Registry
 from onboarding.routing.decode import MAGIC_BYTE, DecodeError, SchemaCache, decode_value
-from onboarding.schemas.masking import mask
 
 logger = logging.getLogger(__name__)
 
@@ -190,24 +189,24 @@ class EventReader:
             shown_key = None if raw_key is None else _hidden(UNREADABLE_MASKS)
             shown_value = None if raw_value is None else _hidden(UNREADABLE_MASKS)
         else:
-            shown_key = self._value(raw_key, masks.key) if masks.key else _key(raw_key)
-            shown_value = self._value(raw_value, masks.value)
+            shown_key = self._value(raw_key, masks, "key") if masks.key else _key(raw_key)
+            shown_value = self._value(raw_value, masks, "value")
         return {"partition": message.partition(), "offset": message.offset(),
                 "timestamp": _iso(timestamp) if kind != 0 else None, "key": shown_key, "value": shown_value,
                 "headers": [{"name": name, "value": None if value is None else _b64(value)}
                             for name, value in message.headers() or ()]}
 
-    def _value(self, raw: bytes | None, paths: Mapping[str, str]) -> dict | None:
-        """A decoded side, typed, with ``paths`` (path -> classification) masked."""
+    def _value(self, raw: bytes | None, masks: TopicMasks, side: str) -> dict | None:
+        """A decoded side, typed, with its tagged paths masked."""
         if raw is None:
             return None
         try:
             data = decode_value(raw, self.schemas)  # a registry that cannot be reached raises PlatformError
         except DecodeError as exc:
-            if paths:  # not even why: a decoder's message may quote the bytes
+            if masks.side(side):  # not even why: a decoder's message may quote the bytes
                 return _hidden("it cannot be decoded and has sensitive fields")
             return {"type": "BINARY", "data": _b64(raw), "undecoded": str(exc)}
-        data = mask(data, paths)
+        data = masks.maskers[side].mask_own(data)  # freshly decoded: masked without a copy
         if raw[0] != MAGIC_BYTE:
             return {"type": "JSON", "data": data}
         schema_id = struct.unpack_from(">I", raw, 1)[0]

@@ -60,6 +60,18 @@ def mask(value, paths: Mapping[str, str | None]):
     return _apply(copy.deepcopy(value), _trie(paths))
 
 
+class Masker:
+    """``paths`` prepared once for many events (the gateway masks every event of a topic alike)."""
+
+    def __init__(self, paths: Mapping[str, str | None]):
+        self._root = _trie(paths) if paths else None
+
+    def mask_own(self, value):
+        """``value`` masked in place and returned: for a value the caller just decoded and nobody else holds, so
+        no copy is needed."""
+        return value if self._root is None else _apply(value, self._root)
+
+
 def _apply(value, node: _Node):
     if isinstance(value, list):
         items = node.children.get(ITEMS)

@@ -1,6 +1,6 @@
 """Masking sensitive fields in decoded events: nested records, arrays, unions, maps, missing fields."""
 
-from onboarding.schemas.masking import mask, path_tokens
+from onboarding.schemas.masking import Masker, mask, path_tokens
 
 
 def test_path_tokens_split_names_items_and_map_values():
@@ -68,3 +68,15 @@ def test_no_tags_return_the_value_itself():
     event = {"a": 1}
 
     assert mask(event, {}) is event
+
+
+def test_a_masker_prepared_once_masks_many_values_like_mask_does_in_place():
+    paths = {"patient.ssn": "phi", "visits[].code": "pii"}
+    masker = Masker(paths)
+    events = [{"patient": {"ssn": f"s{i}", "name": "Ann"}, "visits": [{"code": f"c{i}"}]} for i in range(3)]
+    expected = [mask(event, paths) for event in events]
+
+    masked = [masker.mask_own(event) for event in events]
+
+    assert masked == expected and events == expected  # in place: the caller's own fresh values
+    assert Masker({}).mask_own(events[0]) is events[0]
