@@ -1,8 +1,8 @@
 """The gateway's gRPC API (gateway.proto, ``portal.gateway.v1.EventGateway``), with reflection and health.
 
 A ``grpc.aio`` server on the same event loop as the REST app, sharing its parts (app.Gateway): the grants table,
-the one DeliveryProducer whose delivery reports complete asyncio futures, the registry's schema cache. A proto
-Record is converted to the REST v3 record and encoded by the same ``encode_record`` (grpc_records.py).
+the one DeliveryProducer (a request's records are encoded and enqueued into one PendingBatch in a worker thread,
+and the loop is woken once when the batch is acknowledged), the registry's schema cache. A proto Record is converted to the REST v3 record and encoded by the same ``encode_record`` (grpc_records.py).
 
 * ``Publish``: a batch for one topic; any invalid record fails the whole call with INVALID_ARGUMENT and every
   violation (google.rpc.BadRequest), and nothing is produced;
@@ -35,7 +35,7 @@ from onboarding.gateway.grpc_consume import Refused, consume_stream, stream_read
 from onboarding.gateway.grpc_records import encode, invalid, status
 from onboarding.gateway.proto.build import load_stubs
 from onboarding.gateway.record_error import RecordError
-from onboarding.gateway.server import Delivery, DeliveryFailed
+from onboarding.gateway.server import DeliveryFailed, PendingBatch, QueueFull
 from onboarding.platform.errors import PlatformError
 from portal.observability import tracing
 
@@ -107,13 +107,38 @@ class EventGatewayServicer(gateway_pb2_grpc.EventGatewayServicer):
                 results.append(exc)
         return results
 
-    def _produce(self, record, *, topic: str, trace_headers: list) -> asyncio.Future:
-        """Enqueue one encoded record (raises BufferError when the producer's queue is full)."""
-        headers = list(record.headers)
-        names = {name for name, _ in headers}
-        headers += [(name, value) for name, value in trace_headers if name not in names]
-        return self.gateway.producer.produce(topic=topic, key=record.key, value=record.value, headers=headers,
-                                             partition=record.partition, timestamp_ms=record.timestamp_ms)
+    def _encode_and_enqueue(self, records, *, topic: str, partitions: int, trace_headers: list,
+                            batch: PendingBatch, all_or_nothing: bool) -> tuple[list, list | None]:
+        """Encode every record, then enqueue them in order into ``batch``, in one worker-thread trip; each
+        record's slot is its index in the batch or the Status answering it. With ``all_or_nothing``, an invalid
+        record means nothing is enqueued (the slots are None). Once the queue stayed full, later records are
+        refused too, so none overtakes a refused one."""
+        encoded = self._encode_all(records, topic=topic, partitions=partitions)
+        if all_or_nothing and any(isinstance(item, RecordError) for item in encoded):
+            return encoded, None
+        slots, full = [], False
+        for index, item in enumerate(encoded):
+            if isinstance(item, RecordError):
+                slots.append(invalid(item.errors, prefix=f"records[{index}].",
+                                     message=f"The record cannot be produced: {item}"))
+                continue
+            if full:
+                slots.append(_queue_full())
+                continue
+            headers = item.headers
+            if trace_headers:
+                names = {name for name, _ in headers}
+                headers = [*headers, *((name, value) for name, value in trace_headers if name not in names)]
+            try:
+                slots.append(self.gateway.producer.enqueue(
+                    batch, topic=topic, key=item.key, value=item.value, headers=headers, partition=item.partition,
+                    timestamp_ms=item.timestamp_ms))
+            except QueueFull:
+                full = True
+                slots.append(_queue_full())
+            except Exception as exc:  # noqa: BLE001 - librdkafka's own checks at produce(): that record's result
+                slots.append(_failure(exc))
+        return encoded, slots
 
     # ---------------------------------------------------------------------------------------- Publish
     async def Publish(self, request, context):
@@ -125,36 +150,27 @@ class EventGatewayServicer(gateway_pb2_grpc.EventGatewayServicer):
                                        message="A Publish call holds 1 to 1000 records"))
             if refusal := grpc_calls.admit_records(self.gateway, grant, request.topic, len(request.records)):
                 raise _Refused(refusal)
-            encoded = await asyncio.to_thread(self._encode_all, request.records, topic=request.topic,
-                                              partitions=partitions)
+            batch = PendingBatch(asyncio.get_running_loop())
+            try:
+                encoded, slots = await asyncio.to_thread(
+                    self._encode_and_enqueue, request.records, topic=request.topic, partitions=partitions,
+                    trace_headers=_trace_headers(context, request.topic), batch=batch, all_or_nothing=True)
+            finally:
+                batch.seal()
         except _Refused as exc:
             await context.abort_with_status(rpc_status.to_status(exc.status))
         except PlatformError as exc:  # the schema registry: not the records' fault, and worth a retry
             await context.abort(grpc.StatusCode.UNAVAILABLE, f"The schema registry is unavailable: {exc}")
-        errors = {f"records[{index}].{path}": messages for index, item in enumerate(encoded)
-                  if isinstance(item, RecordError) for path, messages in item.errors.items()}
-        if errors:  # all or nothing: no record of a batch with an invalid one is produced
+        if slots is None:  # all or nothing: no record of a batch with an invalid one is produced
+            errors = {f"records[{index}].{path}": messages for index, item in enumerate(encoded)
+                      if isinstance(item, RecordError) for path, messages in item.errors.items()}
             bad = sum(isinstance(item, RecordError) for item in encoded)
             await context.abort_with_status(rpc_status.to_status(invalid(
                 errors, message=f"{bad} of {len(encoded)} records cannot be produced; none was")))
-        trace_headers = _trace_headers(context, request.topic)
-        pending: list[asyncio.Future] = []
-        full = False
-        for record in encoded:  # enqueued in order; the acknowledgements are awaited together
-            if full:  # no later record may overtake a refused one
-                pending.append(_done(_queue_full()))
-                continue
-            try:
-                pending.append(self._produce(record, topic=request.topic, trace_headers=trace_headers))
-            except BufferError:
-                if not pending:
-                    await context.abort(grpc.StatusCode.RESOURCE_EXHAUSTED, _queue_full().message)
-                full = True
-                pending.append(_done(_queue_full()))
-            except Exception as exc:  # noqa: BLE001 - librdkafka's own checks at produce(): that record's result
-                pending.append(_done(_failure(exc)))
-        return gateway_pb2.PublishResponse(results=[await _result(index, future)
-                                                    for index, future in enumerate(pending)])
+        if not len(batch) and slots and slots[0].code == code_pb2.RESOURCE_EXHAUSTED:
+            await context.abort(grpc.StatusCode.RESOURCE_EXHAUSTED, _queue_full().message)
+        await batch.done  # enqueued in order; the acknowledgements are awaited together
+        return gateway_pb2.PublishResponse(results=[_result(index, slot, batch) for index, slot in enumerate(slots)])
 
     # ---------------------------------------------------------------------------------- PublishStream
     async def PublishStream(self, request_iterator, context):
@@ -168,8 +184,9 @@ class EventGatewayServicer(gateway_pb2_grpc.EventGatewayServicer):
             sequence = 0
             try:
                 async for request in request_iterator:
-                    for future in await self._stream_request(request, context):
-                        await queue.put((sequence, future))  # waits while MAX_IN_FLIGHT are unacknowledged
+                    slots, batch = await self._stream_request(request, context)
+                    for slot in slots:
+                        await queue.put((sequence, slot, batch))  # waits while MAX_IN_FLIGHT are unanswered
                         sequence += 1
             except asyncio.CancelledError:
                 raise
@@ -181,44 +198,42 @@ class EventGatewayServicer(gateway_pb2_grpc.EventGatewayServicer):
         reader = asyncio.ensure_future(read())
         try:
             while (item := await queue.get()) is not None:
-                yield await _result(*item)
+                sequence, slot, batch = item
+                await batch.done  # at once for the later records of a request already acknowledged
+                yield _result(sequence, slot, batch)
         finally:
             reader.cancel()
 
-    async def _stream_request(self, request, context) -> list[asyncio.Future]:
-        """One future per record of one stream request, each giving a Delivery or an error status."""
+    async def _stream_request(self, request, context) -> tuple[list, PendingBatch]:
+        """The slots of one stream request's records (see _encode_and_enqueue) and the batch they are in."""
+        batch = PendingBatch(asyncio.get_running_loop())
         try:
             grant = self._grant(context)  # again for each request: a revoked token stops a stream within seconds
             partitions = await self._partitions(grant, request.topic)
             if refusal := grpc_calls.admit_records(self.gateway, grant, request.topic, len(request.records)):
                 raise _Refused(refusal)  # this request's records are answered with it; the stream goes on
-            encoded = await asyncio.to_thread(self._encode_all, request.records, topic=request.topic,
-                                              partitions=partitions)
+            _, slots = await asyncio.to_thread(
+                self._encode_and_enqueue, request.records, topic=request.topic, partitions=partitions,
+                trace_headers=_trace_headers(context, request.topic), batch=batch, all_or_nothing=False)
         except _Refused as exc:
-            return [_done(exc.status) for _ in request.records]
+            slots = [exc.status for _ in request.records]
         except PlatformError as exc:
-            answer = status(code_pb2.UNAVAILABLE, f"The schema registry is unavailable: {exc}")
-            return [_done(answer) for _ in request.records]
-        trace_headers = _trace_headers(context, request.topic)
-        futures = []
-        for index, item in enumerate(encoded):
-            if isinstance(item, RecordError):
-                futures.append(_done(invalid(item.errors, prefix=f"records[{index}].",
-                                             message=f"The record cannot be produced: {item}")))
-                continue
-            try:
-                futures.append(self._produce(item, topic=request.topic, trace_headers=trace_headers))
-            except BufferError:
-                futures.append(_done(_queue_full()))
-            except Exception as exc:  # noqa: BLE001 - that record's result, never a broken stream
-                futures.append(_done(_failure(exc)))
-        return futures
-
+            slots = [status(code_pb2.UNAVAILABLE, f"The schema registry is unavailable: {exc}")
+                     for _ in request.records]
+        finally:
+            batch.seal()
+        return slots, batch
 
     # ---------------------------------------------------------------------------------------- Consume
     async def Consume(self, request_iterator, context):
-        responses = consume_stream(self.events, gateway_pb2, lambda: self._bearer(context),
-                                   self.gateway.grants.masking, request_iterator)
+        try:
+            grant = self._grant(context)  # counted, a denial audited, one request of the token's rate limit
+        except _Refused as exc:
+            await context.abort_with_status(rpc_status.to_status(exc.status))
+        responses = consume_stream(
+            self.events, gateway_pb2, request_iterator, grant=grant, authenticate=lambda: self._bearer(context),
+            authorise=lambda topic: grpc_calls.authorised(self.gateway, grant, "consume", topic),
+            masking=self.gateway.grants.masking)
         try:
             async for response in responses:
                 yield response
@@ -229,12 +244,6 @@ class EventGatewayServicer(gateway_pb2_grpc.EventGatewayServicer):
 
 
 # ------------------------------------------------------------------------------------------------ results
-def _done(answer: status_pb2.Status) -> asyncio.Future:
-    future = asyncio.get_running_loop().create_future()
-    future.set_result(answer)
-    return future
-
-
 def _queue_full() -> status_pb2.Status:
     return status(code_pb2.RESOURCE_EXHAUSTED, "The gateway's producer queue is full; retry shortly.")
 
@@ -250,14 +259,13 @@ def _failure(exc: Exception) -> status_pb2.Status:
     return status(code_pb2.INTERNAL, "Internal error while producing the record.")
 
 
-async def _result(sequence: int, future: asyncio.Future):
-    try:
-        outcome = await future
-    except DeliveryFailed as exc:
-        outcome = _failure(exc)
+def _result(sequence: int, slot, batch: PendingBatch):
+    """The PublishResult of a record: its slot is an index into the (settled) batch or the Status answering it."""
+    outcome = batch.outcomes[slot] if isinstance(slot, int) else slot
+    if isinstance(outcome, DeliveryFailed):
+        outcome = _failure(outcome)
     if isinstance(outcome, status_pb2.Status):
         return gateway_pb2.PublishResult(sequence=sequence, error=outcome)
-    assert isinstance(outcome, Delivery)
     delivery = gateway_pb2.Delivery(partition=outcome.partition, offset=outcome.offset)
     if outcome.timestamp_ms is not None:
         delivery.timestamp.FromMilliseconds(outcome.timestamp_ms)
