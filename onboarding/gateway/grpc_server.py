@@ -2,7 +2,8 @@
 
 A ``grpc.aio`` server on the same event loop as the REST app, sharing its parts (app.Gateway): the grants table,
 the one DeliveryProducer (a request's records are encoded and enqueued into one PendingBatch in a worker thread,
-and the loop is woken once when the batch is acknowledged), the registry's schema cache. A proto Record is converted to the REST v3 record and encoded by the same ``encode_record`` (grpc_records.py).
+and the loop is woken once when the batch is acknowledged), the registry's schema cache. A proto Record is
+converted to the REST v3 record and encoded by the same ``encode_record`` (grpc_records.py).
 
 * ``Publish``: a batch for one topic; any invalid record fails the whole call with INVALID_ARGUMENT and every
   violation (google.rpc.BadRequest), and nothing is produced;
