@@ -135,18 +135,22 @@ _STOPPED = object()
 _CLIENT_DONE = object()
 
 
-async def consume_stream(reader: consume.EventReader, pb2, authenticate: Callable[[], Grant | None],
-                         masking: Callable[[Grant, str], TopicMasking], requests: AsyncIterator) -> AsyncIterator:
+async def consume_stream(reader: consume.EventReader, pb2, requests: AsyncIterator, *, grant: Grant,
+                         authenticate: Callable[[], Grant | None], authorise: Callable[[str], bool],
+                         masking: Callable[[Grant, str], TopicMasking]) -> AsyncIterator:
     """The responses of one Consume call (``pb2``: the generated gateway_pb2); raises Refused to end it.
-    ``authenticate``: the call's grant, or None; ``masking``: what a grant's reads of a topic mask."""
-    grant = _authenticated(authenticate)
+
+    ``grant``: the call's, checked by the caller; ``authenticate``: the token's grant now, or None (asked again
+    at every request); ``authorise``: whether the grant may consume a topic; ``masking``: what a grant's reads
+    of a topic mask.
+    """
     first = await anext(aiter(requests), None)
     if first is None:
         return
     if not first.HasField("open"):
         raise Refused(invalid({"open": ["the first request opens the stream: set open.topic and open.group"]},
                               message="The first request must open the stream"))
-    topic, group, given = await _opened(reader, grant, first.open)
+    topic, group, given = await _opened(reader, grant, authorise, first.open)
     window = CreditWindow(topic=topic, group=group, credits=0)
     _grant(window, first.credits)
     loop = asyncio.get_running_loop()
@@ -238,13 +242,14 @@ def _authenticated(authenticate: Callable[[], Grant | None]) -> Grant:
     return grant
 
 
-async def _opened(reader: consume.EventReader, grant: Grant, opening) -> tuple[str, str, dict[int, int] | None]:
+async def _opened(reader: consume.EventReader, grant: Grant, authorise: Callable[[str], bool],
+                  opening) -> tuple[str, str, dict[int, int] | None]:
     """(topic, the team-prefixed group, the cursor's offsets): INVALID_ARGUMENT, PERMISSION_DENIED before
     NOT_FOUND (who may not read a topic learns nothing of it), as REST consume answers."""
     topic, requested = opening.topic, opening.group.strip()
     if not topic:
         raise Refused(invalid({"open.topic": ["the topic to consume is required"]}, message="No topic given"))
-    if not grant.may_consume(topic):
+    if not authorise(topic):
         raise Refused(status(code_pb2.PERMISSION_DENIED,
                              f"Token {grant.principal} of team {grant.team} may not consume from {topic}."))
     if not requested or len(opening.group) > MAX_GROUP_CHARS:

@@ -20,7 +20,7 @@ from confluent_kafka import Producer
 from google.rpc import code_pb2, error_details_pb2
 from grpc_status import rpc_status
 
-from onboarding.gateway import grpc_consume
+from onboarding.gateway import grpc_consume, metrics
 from onboarding.gateway.app import Gateway
 from onboarding.gateway.grants import TopicMasks
 from onboarding.gateway.grpc_server import gateway_pb2, gateway_pb2_grpc, start_grpc_server
@@ -229,7 +229,10 @@ def test_refusals_are_statuses_with_the_field_at_fault(stub, team, make_topic):
             list(stub.Consume(iter([first, *later]), metadata=metadata, timeout=CALL_DEADLINE))
         return caught.value
 
+    denials = metrics.GRANT_DECISIONS.labels(metrics.GRPC, "consume", "denied", "not_granted")
+    counted = denials._value.get()
     assert refused(topic=other).code() == grpc.StatusCode.PERMISSION_DENIED  # another team's topic
+    assert denials._value.get() == counted + 1  # the gateway's decision metrics count it, as over REST
     assert refused(topic=f"payments.missing-{uuid.uuid4().hex[:6]}").code() == grpc.StatusCode.NOT_FOUND
     assert refused((("authorization", "Bearer pep_nope_nope"),)).code() == grpc.StatusCode.UNAUTHENTICATED
     bad_cursor = refused(cursor="not-a-cursor")
