@@ -10,6 +10,7 @@ from types import SimpleNamespace
 
 import pytest
 import redis
+from confluent_kafka import Consumer, TopicPartition
 from django.conf import settings
 
 from onboarding import queue
@@ -52,6 +53,14 @@ def tagged_world(alice, cluster, payments, topic_name, subjects, grants_topic): 
         yield world
 
 
+def end_offset(topic: str) -> int:
+    consumer = Consumer({"bootstrap.servers": settings.KAFKA_BOOTSTRAP_SERVERS, "group.id": "unused"})
+    try:
+        return consumer.get_watermark_offsets(TopicPartition(topic, 0), timeout=10)[1]
+    finally:
+        consumer.close()
+
+
 def url(world, tail: str = "events") -> str:
     return f"/v3/clusters/{world.gateway.cluster_id}/topics/{world.topic}/{tail}"
 
@@ -86,6 +95,9 @@ def test_a_field_tagged_in_the_portal_is_masked_on_consume_and_unmasked_once_unt
     assert all(p["name"].startswith("Patient ") for p in patients(world))  # untagged fields stay
     rows = read_compacted(default_kafka_connection(), settings.GATEWAY_GRANTS_TOPIC, timeout=20)
     assert TopicMasks.decode(rows[f"topic:{world.topic}"]).value == {"patient.ssn": "phi"}
+    end = end_offset(settings.GATEWAY_GRANTS_TOPIC)
+    reconcile_access(cluster.pk)
+    assert end_offset(settings.GATEWAY_GRANTS_TOPIC) == end  # the same tags: the row is not written again
 
     sensitive_field_clear(actor=alice, schema=world.schema, path="patient.ssn", via="api")
     reconcile_access(cluster.pk)
