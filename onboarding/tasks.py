@@ -15,7 +15,8 @@ from onboarding.platform import PlatformError
 from onboarding.platform.kafka_admin import KafkaAdmin
 from onboarding.platform.registry import Registry
 from onboarding.reconcile import access as access_reconciler
-from onboarding.reconcile import gateway_audit
+from onboarding.reconcile import aggregations as aggregations_reconciler
+from onboarding.reconcile import aggregations_status, gateway_audit
 from onboarding.reconcile import schemas as schemas_reconciler
 from onboarding.reconcile import sweep as sweep_module
 from onboarding.reconcile import topics as topics_reconciler
@@ -58,6 +59,19 @@ def reconcile_schemas(self, cluster_id: int) -> dict:
 def reconcile_access(self, cluster_id: int) -> dict:
     queue.clear_mark(queue.Kind.ACCESS, cluster_id)
     return _after_run(queue.Kind.ACCESS, cluster_id, access_reconciler.reconcile_access(cluster_id))
+
+
+@shared_task(name=queue.Kind.AGGREGATIONS.task_name, **RECONCILE_TASK)
+def reconcile_aggregations(self, cluster_id: int) -> dict:
+    queue.clear_mark(queue.Kind.AGGREGATIONS, cluster_id)
+    return _after_run(queue.Kind.AGGREGATIONS, cluster_id, aggregations_reconciler.reconcile_aggregations(cluster_id))
+
+
+# Beat runs it every AGGREGATIONS_STATUS_SECONDS; a table that cannot be read is simply the next run's work.
+@shared_task(name="onboarding.aggregations_status", **RELIABLE)
+def aggregations_status_refresh() -> dict:
+    report = aggregations_status.refresh()
+    return {"checked": report.checked, "changed": report.changed, "errors": report.errors}
 
 
 @shared_task(name="onboarding.sweep", **RELIABLE)

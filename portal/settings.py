@@ -425,3 +425,26 @@ ROUTER_TRANSACTION_TIMEOUT_MS = env_int("ROUTER_TRANSACTION_TIMEOUT_MS", 60000, 
 ROUTER_SESSION_TIMEOUT_MS = env_int("ROUTER_SESSION_TIMEOUT_MS", 45000, minimum=1000)
 # The router's own /metrics port (prometheus_client's HTTP server); 0 turns it off.
 ROUTER_METRICS_PORT = env_int("ROUTER_METRICS_PORT", 0, minimum=0)
+
+# --- Aggregations (docs/aggregations.md): the portal writes definitions for the engine (`aggregator/`) and reads
+# its status back; the engine connects as its own SCRAM principal, whose credential and ACLs the access run keeps.
+AGGREGATIONS_TOPIC = env_str("AGGREGATIONS_TOPIC", "_portal.aggregations")
+AGGREGATIONS_STATUS_TOPIC = env_str("AGGREGATIONS_STATUS_TOPIC", "_portal.aggregations-status")
+# Every Kafka Streams application of the engine is <prefix><team>.<name>.v<version>; its principal may use
+# topics, groups and transactional ids under it only.
+AGGREGATOR_APPLICATION_PREFIX = env_str("AGGREGATOR_APPLICATION_PREFIX", "portal-agg.")
+AGGREGATOR_URL = env_http_url("AGGREGATOR_URL", "http://127.0.0.1:8095")
+AGGREGATOR_PREVIEW_TIMEOUT_SECONDS = env_int("AGGREGATOR_PREVIEW_TIMEOUT_SECONDS", 20, minimum=1)
+AGGREGATOR_KAFKA_BOOTSTRAP_SERVERS = env_host_ports("AGGREGATOR_KAFKA_BOOTSTRAP_SERVERS", "")
+# Only SCRAM: the reconciler sets the credential through Kafka's admin API.
+AGGREGATOR_KAFKA_SASL_MECHANISM = env_str("AGGREGATOR_KAFKA_SASL_MECHANISM", "SCRAM-SHA-512",
+                                          choices=("SCRAM-SHA-256", "SCRAM-SHA-512"))
+AGGREGATOR_KAFKA_USERNAME = env_str("AGGREGATOR_KAFKA_USERNAME", "")
+AGGREGATOR_KAFKA_PASSWORD = env_str("AGGREGATOR_KAFKA_PASSWORD", "")
+if bool(AGGREGATOR_KAFKA_USERNAME) != bool(AGGREGATOR_KAFKA_PASSWORD):
+    raise ConfigError("AGGREGATOR_KAFKA_USERNAME and AGGREGATOR_KAFKA_PASSWORD must be set together.")
+# Beat reads the engine's status table this often; a version no live instance runs after the grace is drifted.
+AGGREGATIONS_STATUS_SECONDS = env_int("AGGREGATIONS_STATUS_SECONDS", 10, minimum=1)
+AGGREGATIONS_DRIFT_GRACE_SECONDS = env_int("AGGREGATIONS_DRIFT_GRACE_SECONDS", 120, minimum=0)
+CELERY_BEAT_SCHEDULE["aggregations-status"] = {"task": "onboarding.aggregations_status",
+                                                "schedule": float(AGGREGATIONS_STATUS_SECONDS)}

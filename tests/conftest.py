@@ -36,6 +36,9 @@ pytest_plugins = [
 # their own, so they never tombstone the grants of a developer's `scripts/dev up` on the same broker. The
 # environment carries it to the workers the suite starts; the override, to this process's settings.
 TEST_TABLES = {"GATEWAY_GRANTS_TOPIC": "_portal.gateway-grants.tests"}
+# The same for the aggregation engine's tables: the suite's runs never tombstone a developer's definitions.
+TEST_TABLES.update({"AGGREGATIONS_TOPIC": "_portal.aggregations.tests",
+                    "AGGREGATIONS_STATUS_TOPIC": "_portal.aggregations-status.tests"})
 # The suite's gateway principal, which its access runs provision and its gateways connect as: one per test
 # database, so two runs on one broker never narrow each other's ACLs; a new password per run, set by the run.
 TEST_TABLES.update({

@@ -1,4 +1,5 @@
 from onboarding.models.access import ServiceAccount, Subscription
+from onboarding.models.aggregation_runtime import AggregationRuntime
 from onboarding.models.aggregations import Aggregation
 from onboarding.models.apply import ApplyAttempt
 from onboarding.models.audit import AuditEvent
@@ -14,8 +15,8 @@ from onboarding.models.tokens import ApiToken
 from onboarding.models.topics import Topic
 
 __all__ = [
-    "GATED_OPERATIONS", "Aggregation", "ApiToken", "ApplyAttempt", "AuditEvent", "CatalogEntry", "ChangePolicy",
-    "ChangeRequest", "Cluster", "Compatibility", "Membership", "NotificationDelivery", "NotificationEvent",
-    "ResourceStatus", "Schema", "SchemaField", "SchemaFormat", "SchemaVersion", "SensitiveField", "ServiceAccount",
-    "Subscription", "Team", "Topic", "TopicPolicy", "Webhook",
+    "GATED_OPERATIONS", "Aggregation", "AggregationRuntime", "ApiToken", "ApplyAttempt", "AuditEvent",
+    "CatalogEntry", "ChangePolicy", "ChangeRequest", "Cluster", "Compatibility", "Membership",
+    "NotificationDelivery", "NotificationEvent", "ResourceStatus", "Schema", "SchemaField", "SchemaFormat",
+    "SchemaVersion", "SensitiveField", "ServiceAccount", "Subscription", "Team", "Topic", "TopicPolicy", "Webhook",
 ]

@@ -6,7 +6,8 @@ delete ACLs). ACLs are computed for whole principals: every principal touched by
 exactly the ACLs the desired state gives it, so a missed change is corrected by the next run.
 Service accounts keep status and last_error only (ApplyAttempt needs a topic); subscription
 attempts are recorded against the source topic. Every run then converges the gateway's grants
-table (reconcile/gateway.py) and its principal's credential and ACLs (reconcile/gateway_access.py).
+table (reconcile/gateway.py) and its principal's credential and ACLs (reconcile/gateway_access.py), and the
+aggregation engine's principal (reconcile/aggregator_access.py).
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ from onboarding.models import ApplyAttempt, Cluster, ResourceStatus, ServiceAcco
 from onboarding.platform import PlatformError
 from onboarding.platform.connection import kafka_connection_for
 from onboarding.platform.kafka_acls import KafkaAcls
-from onboarding.reconcile import access_plan, claims, gateway, gateway_access
+from onboarding.reconcile import access_plan, aggregator_access, claims, gateway, gateway_access
 from onboarding.reconcile.access_plan import AccountInput, DirectAccessInput
 from onboarding.reconcile.claims import RunReport
 from onboarding.reconcile.topics_plan import DesiredTopic
@@ -94,6 +95,10 @@ def reconcile_access(cluster_id: int) -> RunReport:
     gateway.converge(report, cluster, admin or (principal.admin if principal else None),
                      replication_factor=_replication_factor)
     gateway_access.narrow(report, cluster, principal)
+    # The aggregation engine's principal: its credential and the ACLs of the live definitions (the aggregations
+    # run keeps them too, around its table writes; here a changed secret or drift is put right).
+    engine = aggregator_access.widen(report, cluster, admin or (principal.admin if principal else None))
+    aggregator_access.narrow(report, cluster, engine)
     return report
 
 

@@ -16,9 +16,15 @@ from onboarding.models import Cluster
 from onboarding.platform import PlatformError
 from onboarding.platform.connection import registry_connection_for
 from onboarding.platform.registry import Registry
-from onboarding.queue import access_reconcile_later, reconcile_later, schemas_reconcile_later
+from onboarding.queue import (
+    access_reconcile_later,
+    aggregations_reconcile_later,
+    reconcile_later,
+    schemas_reconcile_later,
+)
 from onboarding.reconcile.access import due_accounts, due_subscriptions
 from onboarding.reconcile.access_drift import check_access_drift
+from onboarding.reconcile.aggregations import due_aggregations
 from onboarding.reconcile.schemas import due_schemas
 from onboarding.reconcile.schemas_drift import check_schema_drift
 from onboarding.reconcile.topics import due_topics
@@ -42,6 +48,9 @@ def sweep() -> dict:
         if due_accounts(cluster.pk).exists() or due_subscriptions(cluster.pk).exists():
             access_reconcile_later(cluster.pk, 0)
             entry["access"] = "queued"
+        if due_aggregations(cluster.pk).exists():
+            aggregations_reconcile_later(cluster.pk, 0)
+            entry["aggregations"] = "queued"
         interval = timedelta(seconds=cluster.reconcile_interval_seconds)
         if cluster.last_checked_at is None or now - cluster.last_checked_at >= interval:
             entry["drift_check"] = _check_topics(cluster, now)

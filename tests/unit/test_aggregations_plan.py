@@ -8,6 +8,7 @@ import pytest
 
 from onboarding.platform.types import AclSpec
 from onboarding.reconcile import aggregations_plan as plan
+from onboarding.reconcile import aggregations_status_plan as status_plan
 from onboarding.reconcile.aggregator_acls import DefinitionTopics, planned
 
 CLAIMS = plan.Spec(
@@ -138,3 +139,47 @@ def test_engine_acls_are_exactly_what_the_definitions_need():
     no_definitions = planned(ENGINE, [], definitions_topic="_portal.aggregations",
                              status_topic="_portal.aggregations-status", application_prefix="")
     assert all(spec.name.startswith("_portal.aggregations") for spec in no_definitions)
+
+
+NOW = 1_800_000_000_000
+
+
+def instance(name="i1", version=2, state="RUNNING", error=None, age_ms=0, records_in=1, lag=None):
+    return status_plan.InstanceRow(id="t.a", instance=name, version=version, state=state, error=error,
+                                   updated_ms=NOW - age_ms, metrics={"records_in": records_in, "lag": lag})
+
+
+def judge(*rows, behind_since_ms=None, grace_ms=60_000):
+    return status_plan.verdict(rows, version=2, now_ms=NOW, behind_since_ms=behind_since_ms, grace_ms=grace_ms)
+
+
+def test_status_rows_are_parsed_by_definition_and_unreadable_ones_skipped():
+    rows = status_plan.parse({"t.a@i1": plan.encode({"id": "t.a", "version": 2, "instance": "i1", "state": "RUNNING",
+                                                     "error": None, "updated_ms": NOW, "metrics": {"lag": 3}}),
+                              "t.a@i2": b"not json", "t.b@i1": plan.encode({"id": "t.b"})})
+    assert list(rows) == ["t.a"] and rows["t.a"][0].metrics["lag"] == 3
+
+
+def test_ready_when_every_live_instance_runs_the_current_version():
+    verdict = judge(instance("i1", records_in=4, lag=1), instance("i2", records_in=6, lag=2),
+                    instance("dead", state="ERROR", age_ms=61_000))
+    assert verdict.state == status_plan.READY
+    assert verdict.metrics["records_in"] == 10 and verdict.metrics["lag"] == 3
+    assert [row.instance for row in verdict.instances] == ["i1", "i2"]
+
+
+def test_an_error_of_the_current_version_fails_it_with_the_error():
+    verdict = judge(instance("i1"), instance("i2", state="ERROR", error="bad record"))
+    assert (verdict.state, verdict.reason) == (status_plan.FAILED, "i2: bad record")
+    assert judge(instance("i1", version=1, state="ERROR")).state != status_plan.FAILED  # an old version's error
+
+
+@pytest.mark.parametrize("rows", [(), (instance(version=1),), (instance(), instance("i2", version=1))])
+def test_behind_waits_for_the_grace_then_drifts(rows):
+    assert judge(*rows).state == status_plan.WAITING
+    assert judge(*rows, behind_since_ms=NOW - 60_000).state == status_plan.WAITING
+    assert judge(*rows, behind_since_ms=NOW - 60_001).state == status_plan.DRIFTED
+
+
+def test_a_rebalance_of_the_current_version_is_waiting_never_drifted():
+    assert judge(instance(state="REBALANCING"), behind_since_ms=0).state == status_plan.WAITING
