@@ -27,7 +27,7 @@ public final class InMemorySchemaSource implements SchemaSource {
     public RegisteredSchema byId(int id) throws SchemaLookupException {
         RegisteredSchema schema = byId.get(id);
         if (schema == null) {
-            throw new SchemaLookupException("no schema " + id);
+            throw new SchemaLookupException("no schema " + id, true);
         }
         return schema;
     }
@@ -36,7 +36,7 @@ public final class InMemorySchemaSource implements SchemaSource {
     public RegisteredSchema bySubjectVersion(String subject, int version) throws SchemaLookupException {
         RegisteredSchema schema = bySubject.get(subject + "/" + version);
         if (schema == null) {
-            throw new SchemaLookupException("no schema " + subject + "/" + version);
+            throw new SchemaLookupException("no schema " + subject + "/" + version, true);
         }
         return schema;
     }

@@ -63,7 +63,7 @@ public final class RegistrySchemaSource implements SchemaSource {
             HttpResponse<byte[]> response = http.send(request, HttpResponse.BodyHandlers.ofByteArray());
             if (response.statusCode() != 200) {
                 throw new SchemaLookupException("registry answered " + response.statusCode() + " for " + path + ": "
-                        + new String(response.body(), StandardCharsets.UTF_8));
+                        + new String(response.body(), StandardCharsets.UTF_8), response.statusCode() == 404);
             }
             return JSON.readTree(response.body());
         } catch (IOException e) {

@@ -88,7 +88,15 @@ public final class WireFormatDecoder {
         if (cached != null) {
             return cached;
         }
-        SchemaSource.RegisteredSchema registered = schemas.byId(id);
+        SchemaSource.RegisteredSchema registered;
+        try {
+            registered = schemas.byId(id);
+        } catch (SchemaLookupException e) {
+            if (e.notFound()) {
+                throw new DecodeException("schema " + id + " is not in the registry", e);
+            }
+            throw e;
+        }
         Object reader;
         switch (registered.type()) {
             case "AVRO" -> reader = new GenericDatumReader<>(avroSchema(id, registered));
