@@ -86,8 +86,11 @@ class Router:
         self.schemas = SchemaCache(self._registry)
         self.rules = RulesTableReader(self.rules_topic, self.kafka_config)
         self.rules.catch_up(catch_up_timeout)
+        # murmur2_random: a routed keyed event lands on the partition a Java producer of the destination would
+        # choose (librdkafka's default, consistent_random, hashes differently), so per-key order holds across both.
         self.producer = Producer({**self.kafka_config, "transactional.id": self.transactional_id,
-                                  "transaction.timeout.ms": self.transaction_timeout_ms})
+                                  "transaction.timeout.ms": self.transaction_timeout_ms,
+                                  "partitioner": "murmur2_random"})
         self.producer.init_transactions(30)
         self.consumer = Consumer({**self.kafka_config, "group.id": self.group_id, "enable.auto.commit": False,
                                   "isolation.level": "read_committed", "auto.offset.reset": "earliest",

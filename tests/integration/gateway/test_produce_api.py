@@ -8,36 +8,11 @@ import base64
 import json
 import uuid
 
+from tests.fixtures.partitioning import murmur2_partition
 from tests.fixtures.waiting import wait_for
 from tests.integration.gateway.conftest import read_back, write_grants
 
 TRACEPARENT = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"
-
-
-def murmur2_partition(key: bytes, partitions: int) -> int:
-    """Java's DefaultPartitioner for a keyed record: murmur2 (seed 0x9747b28c), positive, modulo partitions."""
-    m, r, mask = 0x5BD1E995, 24, 0xFFFFFFFF
-    h = (0x9747B28C ^ len(key)) & mask
-    whole = len(key) // 4 * 4
-    for i in range(0, whole, 4):
-        k = int.from_bytes(key[i:i + 4], "little")
-        k = (k * m) & mask
-        k ^= k >> r
-        k = (k * m) & mask
-        h = (h * m) & mask
-        h ^= k
-    rest = key[whole:]
-    if len(rest) == 3:
-        h ^= rest[2] << 16
-    if len(rest) >= 2:
-        h ^= rest[1] << 8
-    if len(rest) >= 1:
-        h ^= rest[0]
-        h = (h * m) & mask
-    h ^= h >> 13
-    h = (h * m) & mask
-    h ^= h >> 15
-    return (h & 0x7FFFFFFF) % partitions
 
 
 def records_url(client, topic: str) -> str:

@@ -4,6 +4,7 @@ crashes and rebalances. Destinations are always read with isolation.level=read_c
 import json
 import re
 
+from tests.fixtures.partitioning import murmur2_partition
 from tests.fixtures.waiting import wait_for
 from tests.integration.routing.conftest import (
     TRACEPARENT,
@@ -177,3 +178,19 @@ def test_f_a_changed_filter_applies_to_the_events_after_the_change(topics, produ
     produce_events(producer, topics["src"], [{"n": 2, "ward": "ICU"}, {"n": 3, "ward": "Cardio"}])
 
     assert sorted(_n(r) for r in read_committed(topics["dst"], expect=2, timeout=60)) == [0, 3]
+
+
+def test_g_a_keyed_event_lands_on_the_partition_a_java_producer_would_choose(routing_topics, producer, router_thread,
+                                                                            unique):
+    src, dst, dlq = routing_topics("src"), routing_topics("dst", partitions=5), routing_topics("dlq")
+    rules = routing_topics("rules", compact=True)
+    upsert(producer, rules, make_rule(f"sub-{unique}", src, dst, dlq))
+    produce_events(producer, src, [{"n": n} for n in range(40)])  # keys k0..k39
+
+    router_thread(f"router-{unique}", rules)
+    records = read_committed(dst, expect=40, timeout=60)
+
+    assert len(records) == 40
+    assert {record["partition"] for record in records} != {0}  # the keys spread, so the check below means something
+    assert [(record["key"], record["partition"]) for record in records if
+            record["partition"] != murmur2_partition(record["key"], 5)] == []
