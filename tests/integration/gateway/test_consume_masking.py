@@ -1,7 +1,7 @@
 """Masking on consume, end to end on the real broker, registry and database: a field tagged in the portal (through
 its service, as a user tags it) reaches the gateway through the access run's grants table, and the gateway's
 consume (pages and SSE) replaces it by its classification; a grant that may read the topic in clear sees it;
-untagging unmasks after one access run."""
+untagging unmasks after one access run; a routed copy gets its source's masks."""
 
 import dataclasses
 import json
@@ -15,11 +15,15 @@ from django.conf import settings
 
 from onboarding import queue
 from onboarding.gateway.grants import TopicMasks
+from onboarding.models import ResourceStatus, Schema, SensitiveField, Subscription, Topic
 from onboarding.platform.compacted import COMPACTED, read_compacted, write_compacted
 from onboarding.platform.connection import default_kafka_connection
 from onboarding.reconcile.access import reconcile_access
+from onboarding.reconcile.gateway import masked_topics
 from onboarding.services.sensitivity import sensitive_field_clear, sensitive_field_set
+from onboarding.services.service_accounts import service_account_create
 from onboarding.services.tokens import team_token_create
+from onboarding.services.topics import topic_create
 from tests.fixtures.waiting import wait_for
 from tests.integration.api.conftest import subjects  # noqa: F401  (fixture)
 from tests.integration.gateway.conftest import Team, running_gateway
@@ -166,3 +170,24 @@ def test_tagging_a_field_queues_an_access_run_of_the_topics_cluster(alice, clust
     marks.delete(mark)
     sensitive_field_clear(actor=alice, schema=version.schema, path="patient.ssn", via="api")
     assert marks.exists(mark), "untagging queued no access run"
+
+
+def test_a_routed_copy_is_masked_like_its_source_and_a_deleted_topic_has_no_masks(alice, carol, cluster, payments,
+                                                                                   clinical):
+    def topic(actor, team, stem):
+        return topic_create(actor=actor, cluster=cluster, team=team, name=f"{team.slug}.{stem}-{uuid.uuid4().hex[:6]}",
+                            partitions=1, replication_factor=1)
+
+    source, routed_copy = topic(alice, payments, "cards"), topic(carol, clinical, "cards-copy")
+    schema = Schema.objects.create(topic=source, side="value", format="JSON")
+    SensitiveField.objects.create(schema=schema, path="card.number", classification="secret")
+    Subscription.objects.create(subscriber=clinical, source=source, mode=Subscription.Mode.ROUTED,
+                                destination=routed_copy, reason="r", decision=Subscription.Decision.APPROVED,
+                                service_account=service_account_create(actor=carol, cluster=cluster, team=clinical,
+                                                                       name=f"c-{uuid.uuid4().hex[:6]}")[0])
+
+    masked = masked_topics(cluster.pk)
+
+    assert masked[routed_copy.name]["value"] == masked[source.name]["value"] == {"card.number": "secret"}
+    Topic.objects.filter(pk=source.pk).update(status=ResourceStatus.DELETED)
+    assert source.name not in masked_topics(cluster.pk) and routed_copy.name in masked_topics(cluster.pk)
