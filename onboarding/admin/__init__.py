@@ -9,6 +9,7 @@ from django.contrib import admin
 
 from onboarding.admin import (  # noqa: F401 - registers the ModelAdmins
     access,
+    aggregations,
     changes,
     clusters,
     notifications,

@@ -251,6 +251,20 @@ def _mark_for_apply(agg: Aggregation) -> None:
     agg.failures, agg.next_attempt_at, agg.last_error = 0, None, ""
 
 
+def aggregation_errors(*, team: Team, values: dict, name: str | None = None,
+                       current: Aggregation | None = None) -> dict[str, list[str]]:
+    """Every problem create (``name`` given) or update (``current`` given) would refuse, nothing saved: what
+    the form shows as the user types. ``values`` holds the fields of ``EDITABLE``; update fills in the rest."""
+    if current is not None:
+        values = {**current_values(current), **values}
+    errors, _ = _validate(team=team, values=values, current=current)
+    source = values.get("source")
+    if current is None and isinstance(source, Topic) and (problems := _name_errors(name, team=team,
+                                                                                    cluster=source.cluster)):
+        errors["name"] = problems
+    return errors
+
+
 # ----------------------------------------------------------------------------------------------- services
 
 @service_span

@@ -1,5 +1,14 @@
 """Browser views: each one serves its full page or, for htmx, the fragment the request targets."""
 
+from onboarding.views.aggregations import (
+    aggregation_create_view,
+    aggregation_delete_view,
+    aggregation_detail,
+    aggregation_edit_validate,
+    aggregation_edit_view,
+    aggregation_list,
+    aggregation_validate,
+)
 from onboarding.views.catalogue import catalogue_view
 from onboarding.views.changes import (
     change_request_approve_view,
@@ -58,6 +67,8 @@ from onboarding.views.webhooks import (
 )
 
 __all__ = [
+    "aggregation_create_view", "aggregation_delete_view", "aggregation_detail", "aggregation_edit_validate",
+    "aggregation_edit_view", "aggregation_list", "aggregation_validate",
     "change_request_approve_view", "change_request_detail", "change_request_list", "change_request_refresh_view",
     "change_request_reject_view", "topic_promote_view",
     "access_view", "catalogue_view", "filter_test_view", "service_account_adopt_view", "service_account_delete_view",
