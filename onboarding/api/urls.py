@@ -4,6 +4,7 @@ from django.urls import path, re_path
 from rest_framework.routers import DefaultRouter
 
 from onboarding.api import views
+from onboarding.api.views.aggregation_preview import AggregationPreviewView
 from onboarding.api.views.fallback import NOT_FOUND_NAME
 from onboarding.api.views.members import TeamMembersView, TeamMemberView
 from onboarding.api.views.search import SearchView
@@ -38,6 +39,8 @@ urlpatterns = [
     path("schemas/<int:pk>/sensitive-fields/", views.SensitiveFieldsView.as_view(), name="schema-sensitive-fields"),
     path("topics/<int:pk>/peek/", views.TopicPeekView.as_view(), name="topic-peek"),
     path("search/", SearchView.as_view(), name="search"),
+    # Before the router, whose aggregations/<pk>/ would otherwise be asked (and refuse the POST).
+    re_path(r"^aggregations/preview/?$", AggregationPreviewView.as_view(), name="aggregation-preview"),
     *router.urls,
     path("audit/", AuditTrailView.as_view(), name="audit"),
     # Last: anything else under /api/v1/ is a JSON 404.
