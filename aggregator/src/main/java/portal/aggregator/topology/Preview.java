@@ -22,6 +22,7 @@ import org.apache.kafka.streams.StreamsConfig;
 import org.apache.kafka.streams.TestInputTopic;
 import org.apache.kafka.streams.TestOutputTopic;
 import org.apache.kafka.streams.TopologyTestDriver;
+import org.apache.kafka.streams.state.BuiltInDslStoreSuppliers;
 import org.apache.kafka.streams.test.TestRecord;
 import portal.aggregator.serde.WireFormatDecoder;
 
@@ -84,6 +85,15 @@ public final class Preview {
             props.put(StreamsConfig.BOOTSTRAP_SERVERS_CONFIG, "preview:9092");
             props.put(StreamsConfig.STATE_DIR_CONFIG, stateDir.toString());
             props.put(StreamsConfig.STATESTORE_CACHE_MAX_BYTES_CONFIG, 0);
+            // on_close emits at most once per this much wall-clock time; the driver's clock stands still.
+            props.put(StreamsConfig.InternalConfig.EMIT_INTERVAL_MS_KSTREAMS_WINDOWED_AGGREGATION, 0L);
+            // The driver commits, and so flushes RocksDB, after every event: 10,000 events take minutes on
+            // RocksDB and seconds in memory. Emitting on close needs Kafka Streams' time-ordered RocksDB stores
+            // (its in-memory stores ignore the emit strategy and never emit), so on_close previews stay slow.
+            if (!d.emitOnClose) {
+                props.put(StreamsConfig.DSL_STORE_SUPPLIERS_CLASS_CONFIG,
+                        BuiltInDslStoreSuppliers.InMemoryDslStoreSuppliers.class);
+            }
             try (TopologyTestDriver driver = new TopologyTestDriver(
                     AggregationTopology.build(d, decoder, counters, OUT, LATE, true), props)) {
                 TestInputTopic<byte[], byte[]> in = driver.createInputTopic(d.sourceTopic,

@@ -46,6 +46,8 @@ final class Harness implements AutoCloseable {
         props.put(StreamsConfig.APPLICATION_ID_CONFIG, d.applicationId);
         props.put(StreamsConfig.BOOTSTRAP_SERVERS_CONFIG, "test:9092");
         props.put(StreamsConfig.STATESTORE_CACHE_MAX_BYTES_CONFIG, 0);
+        // on_close emits at most once per this much wall-clock time; the driver's clock stands still.
+        props.put(StreamsConfig.InternalConfig.EMIT_INTERVAL_MS_KSTREAMS_WINDOWED_AGGREGATION, 0L);
         props.put(StreamsConfig.PROCESSING_GUARANTEE_CONFIG, StreamsConfig.EXACTLY_ONCE_V2);
         if (inMemoryStores) {
             // TopologyTestDriver commits (and so flushes RocksDB) after every record: thousands of events
