@@ -76,19 +76,65 @@ def now_iso() -> str:
 
 
 class Auditor:
-    """Writes denials: the log line, then the topic record through ``producer`` (a server.DeliveryProducer)."""
+    """Writes denials: the log line, then the topic record through ``producer`` (a server.DeliveryProducer).
+
+    The topic is looked up before the first write and then every few minutes (in a worker thread, never on the
+    event loop): a record for a topic that does not exist would sit in the producer's queue until its timeout
+    and hold up the flush at shutdown, so while the topic is missing (before the access run created it) records
+    are dropped and counted instead. Records of denials made during a lookup wait for it, at most MAX_WAITING.
+    """
+
+    MAX_WAITING = 1000
+    RECHECK_PRESENT = 300.0  # seconds: a topic deleted later is noticed then
+    RECHECK_MISSING = 30.0
 
     def __init__(self, producer, topic: str | None = None):
         self.producer = producer
         self.topic = topic if topic is not None else settings.GATEWAY_AUDIT_TOPIC
+        self._present: bool | None = None
+        self._until = 0.0
+        self._waiting: list[Denial] = []
+        self._lookup: asyncio.Task | None = None
 
     def deny(self, denial: Denial) -> None:
+        """Log and write one denial; call it on the event loop (the REST routes and the gRPC servicer do)."""
         # The request id is in the message: the log filter of the portal sets the record's own request_id from
         # the context of a Django request, which a gateway call does not have.
         audit_log.warning("gateway denied %s %s: %s (request %s)", denial.action, denial.topic or denial.route,
                           denial.reason, denial.request_id, extra={"audit": asdict(denial)})
         if not self.topic or self.producer is None:
             return
+        if self._present is not None and time.monotonic() < self._until:
+            if self._present:
+                self._write(denial)
+            else:
+                _dropped(f"topic {self.topic} does not exist", quiet=True)  # warned at the lookup
+            return
+        if len(self._waiting) < self.MAX_WAITING:
+            self._waiting.append(denial)
+        else:
+            _dropped("too many denials wait for the audit topic's lookup", quiet=True)
+        if self._lookup is None:
+            self._lookup = asyncio.get_running_loop().create_task(self._look_up())
+
+    async def _look_up(self) -> None:
+        try:
+            present = await asyncio.to_thread(self.producer.partitions, self.topic) is not None
+        except Exception as exc:  # noqa: BLE001 - Kafka away: the records wait in the producer as others do
+            logger.warning("gateway audit topic %s not looked up: %s", self.topic, exc)
+            present = True
+        self._present = present
+        self._until = time.monotonic() + (self.RECHECK_PRESENT if present else self.RECHECK_MISSING)
+        if not present:
+            logger.warning("gateway audit topic %s does not exist: denials are logged only", self.topic)
+        waiting, self._waiting, self._lookup = self._waiting, [], None
+        for denial in waiting:
+            if present:
+                self._write(denial)
+            else:
+                _dropped(f"topic {self.topic} does not exist", quiet=True)
+
+    def _write(self, denial: Denial) -> None:
         try:
             future = self.producer.produce(topic=self.topic, key=denial.request_id.encode("utf-8"),
                                            value=denial.encode(), headers=[])
@@ -103,9 +149,9 @@ def _settled(future: asyncio.Future) -> None:
         _dropped(future.exception())
 
 
-def _dropped(exc: BaseException) -> None:
+def _dropped(why: BaseException | str, *, quiet: bool = False) -> None:
     metrics.AUDIT_DROPPED.inc()
-    logger.warning("gateway audit record not written: %s", exc)
+    logger.log(logging.DEBUG if quiet else logging.WARNING, "gateway audit record not written: %s", why)
 
 
 # -------------------------------------------------------------------------------------------- the topic

@@ -226,8 +226,8 @@ def test_grpc_answers_a_limit_with_retry_info_and_audits_a_denial_with_its_reque
             _publish(stub, topic, 1, (("authorization", "Bearer pep_nosuchkey_secret"), ("x-request-id", denied_id)))
         assert unauthenticated.value.code() == grpc.StatusCode.UNAUTHENTICATED
         assert dict(unauthenticated.value.trailing_metadata())["x-request-id"] == denied_id
-    denial = wait_for(lambda: _audit_records(audit_topic, denied_id), timeout=30,
-                      message=f"the audit record of {denied_id}")[0]
+        denial = wait_for(lambda: _audit_records(audit_topic, denied_id), timeout=30,
+                          message=f"the audit record of {denied_id}")[0]
     assert (denial.protocol, denial.route, denial.action, denial.reason, denial.key_id, denial.status) == (
         "grpc", "portal.gateway.v1.EventGateway/Publish", "authenticate", "unknown_token", "nosuchkey",
         "UNAUTHENTICATED")
