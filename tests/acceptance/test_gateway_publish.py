@@ -178,6 +178,25 @@ CONFLUENT_STRING_EXAMPLE = """{
     "data": "My message"
   }
 }"""
+# The reference's batch example (`string_batch`), for POST .../records:batch.
+CONFLUENT_BATCH_EXAMPLE = """{
+  "entries": [
+    {
+      "id": "1",
+      "value": {
+        "type": "STRING",
+        "data": "My first message"
+      }
+    },
+    {
+      "id": "2",
+      "value": {
+        "type": "STRING",
+        "data": "My second message"
+      }
+    }
+  ]
+}"""
 # The reference's `latest_schema` example, "the preferred way of using the API": no type, no schema named; the
 # latest key and value schemas of the topic's subjects are used.
 CONFLUENT_LATEST_SCHEMA_EXAMPLE = """{
@@ -246,15 +265,24 @@ def test_a_rest_proxy_v3_client_publishes_as_confluent_documents_it(as_user, run
     assert [r["value"]["type"] for r in reports] == ["JSON", "STRING", "JSON"]
     assert concatenated_json(streamed.text) == reports
 
+    # The batch endpoint with the reference's `string_batch` example: 207, a report per entry by id, in order.
+    batch = _post_as_documented(gateway, cluster_id, topic, CONFLUENT_BATCH_EXAMPLE, path="records:batch")
+    assert batch.status_code == 207, batch.text
+    assert batch.headers["content-type"].startswith("application/json"), batch.headers
+    assert [s["id"] for s in batch.json()["successes"]] == ["1", "2"] and batch.json()["failures"] == [], batch.text
+    assert all(DOCUMENTED_REPORT_FIELDS - {"error_code", "key"} <= set(s) and s["value"]["type"] == "STRING"
+               for s in batch.json()["successes"]), batch.text
+
     records = kafka.read_to_end(kafka.client_config(team_account), topic, group=f"payments.{run}-gwconfluent")
-    assert len(records) == 4, records
+    assert len(records) == 6, records
     documented = [r for r in records if r["key"] is not None]
     assert len(documented) == 3
     for found in documented:
         assert (found["partition"], found["key"], json.loads(found["value"])) == (1, b"foobar", {"foo": "bar"})
         assert found["headers"][:2] == [("Header-1", b"Header-1"), ("Header-2", b"Header-2")]
         assert found["timestamp_ms"] == 1612552482000
-    assert [r["value"] for r in records if r["key"] is None] == [b"My message"]
+    assert sorted(r["value"] for r in records if r["key"] is None) == [
+        b"My first message", b"My message", b"My second message"]
     assert {(r["partition"], r["offset"]) for r in documented} >= {(1, report["offset"])}
 
 
@@ -325,8 +353,9 @@ def test_confluents_null_and_empty_data_example_produces_a_null_key_and_value(ga
     assert answer.json()["error_code"] == 200
 
 
-def _post_as_documented(gateway: RestGateway, cluster_id: str, topic: str, body: str) -> requests.Response:
-    return requests.post(f"{gateway.url}/v3/clusters/{cluster_id}/topics/{topic}/records", data=body.encode(),
+def _post_as_documented(gateway: RestGateway, cluster_id: str, topic: str, body: str, *,
+                        path: str = "records") -> requests.Response:
+    return requests.post(f"{gateway.url}/v3/clusters/{cluster_id}/topics/{topic}/{path}", data=body.encode(),
                          headers={**gateway.headers, "Content-Type": "application/json"}, timeout=30)
 
 
