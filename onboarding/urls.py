@@ -1,6 +1,7 @@
 from django.urls import path
 
 from onboarding import views
+from onboarding.views.aggregation_preview import aggregation_form_preview_view, aggregation_preview_view
 
 app_name = "onboarding"
 
@@ -33,6 +34,9 @@ urlpatterns = [
     path("aggregations/<int:pk>/edit/", views.aggregation_edit_view, name="aggregation_edit"),
     path("aggregations/<int:pk>/edit/validate/", views.aggregation_edit_validate, name="aggregation_edit_validate"),
     path("aggregations/<int:pk>/delete/", views.aggregation_delete_view, name="aggregation_delete"),
+    path("aggregations/preview/", aggregation_form_preview_view, name="aggregation_form_preview"),
+    path("aggregations/<int:pk>/preview/", aggregation_preview_view, name="aggregation_preview"),
+    path("aggregations/<int:pk>/edit/preview/", aggregation_form_preview_view, name="aggregation_edit_preview"),
     path("subscriptions/filter-test/", views.filter_test_view, name="filter_test"),
     path("subscriptions/<int:pk>/", views.subscription_detail, name="subscription_detail"),
     path("subscriptions/<int:pk>/approve/", views.subscription_approve_view, name="subscription_approve"),
