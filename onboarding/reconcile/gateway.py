@@ -112,6 +112,17 @@ def sync_grants(cluster: Cluster, admin: KafkaAcls, *,
     return report
 
 
+def grants_behind(cluster: Cluster) -> bool:
+    """Does the table differ from what the portal's state says (a lost trigger, a row written behind the
+    portal's back)? Read only; the sweep queues an access run to converge it. Raises PlatformError."""
+    admin = KafkaAcls(kafka_connection_for(cluster))
+    if grants_topic() not in admin.list_topic_names():
+        return True
+    observed = read_compacted(admin.connection, grants_topic(), timeout=admin.timeout + 10)
+    upserts, tombstones = gateway_plan.diff(desired_grants(cluster.pk), observed)
+    return bool(upserts or tombstones)
+
+
 def converge(report: RunReport, cluster: Cluster, admin: KafkaAcls | None, *,
              replication_factor: Callable[[Cluster, KafkaAcls], int]) -> GrantsReport | None:
     """``sync_grants`` as a step of an access run (with the run's adapter, or its own when the run made none).

@@ -10,11 +10,12 @@ from django.conf import settings as django_settings
 
 from onboarding import queue
 from onboarding.gateway.grants import Grant, GrantsTable
-from onboarding.models import ResourceStatus, Subscription, Topic
-from onboarding.platform.compacted import read_compacted
+from onboarding.models import Cluster, ResourceStatus, Subscription, Topic
+from onboarding.platform.compacted import read_compacted, write_compacted
 from onboarding.platform.connection import kafka_connection_for
 from onboarding.reconcile import topics as topic_reconciler
 from onboarding.reconcile.access import reconcile_access
+from onboarding.reconcile.sweep import sweep
 from onboarding.services.service_accounts import service_account_create
 from onboarding.services.subscriptions import subscription_approve, subscription_request, subscription_revoke
 from onboarding.services.tokens import team_token_create, token_create, token_revoke
@@ -179,3 +180,27 @@ def test_creating_or_revoking_a_team_token_queues_an_access_run_of_every_cluster
     assert _runs_queued(created) == every_cluster and len(created) == 2
     assert _runs_queued(revoked) == every_cluster and len(revoked) == 2
     assert personal == [], "a personal token opens no gateway"
+
+
+def test_the_sweep_finds_a_grants_table_out_of_step_and_an_access_run_puts_it_back(
+        cluster, payments, alice, grants_topic, kafka_admin):
+    token, _ = _token(alice, payments)
+    reconcile_access(cluster.pk)
+    wanted = _table(cluster, grants_topic)
+    # A row nobody granted, written behind the portal's back (or left by a tombstone that a lost trigger never
+    # wrote): an access run is what removes it, and nothing but the sweep would queue one.
+    stray = Grant(key_id="f" * 12, secret_sha256="0" * 64, team="payments", principal="pep_" + "f" * 12,
+                  scope="write", produce_prefixes=("payments.",), consume_prefixes=("payments.",),
+                  group_prefix="payments.")
+    write_compacted(kafka_connection_for(cluster), grants_topic, {stray.key: stray.encode()})
+    Cluster.objects.filter(pk=cluster.pk).update(last_checked_at=None)
+    queue.clear_mark(queue.Kind.ACCESS, cluster.pk)
+
+    summary = sweep()
+
+    assert summary[cluster.name]["gateway_grants"] == "queued"
+    reconcile_access(cluster.pk)
+    assert _table(cluster, grants_topic) == wanted
+    Cluster.objects.filter(pk=cluster.pk).update(last_checked_at=None)
+    assert sweep()[cluster.name]["gateway_grants"] == "in step"
+    assert f"token:{token.key_id}" in wanted
