@@ -76,6 +76,19 @@ def admit_records(gateway, grant: Grant, topic: str, n: int) -> status_pb2.Statu
     return exhausted(wait, "records")
 
 
+def count_published(topic: str, results) -> None:
+    """A Publish call's results as records produced by outcome (metrics.PRODUCED, as the REST reports are)."""
+    outcomes: dict[str, int] = {}
+    for result in results:
+        outcome = "delivered" if result.HasField("delivery") else _OUTCOMES.get(result.error.code, "refused")
+        outcomes[outcome] = outcomes.get(outcome, 0) + 1
+    for outcome, n in outcomes.items():
+        metrics.produced(topic, outcome, n)
+
+
+_OUTCOMES = {code_pb2.RESOURCE_EXHAUSTED: "queue_full", code_pb2.UNAVAILABLE: "unavailable"}
+
+
 def exhausted(wait: float, limit: str) -> status_pb2.Status:
     retry = error_details_pb2.RetryInfo(retry_delay=Duration(seconds=int(retry_after_header(wait))))
     answer = status_pb2.Status(code=code_pb2.RESOURCE_EXHAUSTED,

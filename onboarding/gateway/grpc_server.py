@@ -171,7 +171,9 @@ class EventGatewayServicer(gateway_pb2_grpc.EventGatewayServicer):
         if not len(batch) and slots and slots[0].code == code_pb2.RESOURCE_EXHAUSTED:
             await context.abort(grpc.StatusCode.RESOURCE_EXHAUSTED, _queue_full().message)
         await batch.done  # enqueued in order; the acknowledgements are awaited together
-        return gateway_pb2.PublishResponse(results=[_result(index, slot, batch) for index, slot in enumerate(slots)])
+        results = [_result(index, slot, batch) for index, slot in enumerate(slots)]
+        grpc_calls.count_published(request.topic, results)
+        return gateway_pb2.PublishResponse(results=results)
 
     # ---------------------------------------------------------------------------------- PublishStream
     async def PublishStream(self, request_iterator, context):

@@ -205,8 +205,10 @@ def test_grpc_answers_a_limit_with_retry_info_and_audits_a_denial_with_its_reque
                  "status": "RESOURCE_EXHAUSTED"}
     before = REGISTRY.get_sample_value("portal_gateway_requests_total", exhausted) or 0
     with grpc_gateway(team.grants_topic) as stub:
+        delivered = {"topic": topic, "outcome": "delivered"}
         answer, call = _publish(stub, topic, 10, team.metadata)  # more than the burst, from a full bucket
         assert len(answer.results) == 10 and all(result.HasField("delivery") for result in answer.results)
+        assert REGISTRY.get_sample_value("portal_gateway_records_produced_total", delivered) == 10
         assert dict(call.trailing_metadata())["x-request-id"]  # a new id when the caller sends none
 
         request_id = f"grpc-limit-{uuid.uuid4().hex}"
