@@ -59,8 +59,9 @@ class AggregationForm(ServiceErrorsForm):
     advance = _duration("Advance", "15m (hopping)")
     gap = _duration("Gap", "30m (session)")
     grace = _duration("Grace", "0")
+    grace.initial = "0"
     time_source = forms.ChoiceField(choices=Aggregation.TimeSource.choices, widget=forms.RadioSelect,
-                                    label="Event time")
+                                    label="Event time", initial=Aggregation.TimeSource.RECORD)
     time_field = forms.CharField(required=False, label="Time field", widget=forms.TextInput(attrs=MONO))
     measures = forms.CharField(required=False, widget=forms.Textarea(attrs={**CODE, "rows": 4}),
                                help_text=MEASURES_HELP)

@@ -181,7 +181,7 @@ def window_text(agg: Aggregation) -> str:
         parts.append(f"advancing by {format_duration(agg.advance_ms)}")
     if agg.gap_ms is not None:
         parts.append(f"closed after a gap of {format_duration(agg.gap_ms)}")
-    parts.append(f"grace {format_duration(agg.grace_ms)}")
+    parts.append(f"grace {format_duration(agg.grace_ms)}" if agg.grace_ms else "no grace")
     return ", ".join(parts)
 
 
