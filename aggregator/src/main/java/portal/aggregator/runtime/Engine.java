@@ -25,6 +25,8 @@ import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.errors.AuthenticationException;
+import org.apache.kafka.common.errors.AuthorizationException;
 import org.apache.kafka.common.errors.WakeupException;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.StringDeserializer;
@@ -101,7 +103,7 @@ public final class Engine implements AutoCloseable {
         Map<String, byte[]> initial = new LinkedHashMap<>();
         try {
             while (!stopping && !reached(end)) {
-                for (ConsumerRecord<String, byte[]> r : definitions.poll(Duration.ofMillis(500))) {
+                for (ConsumerRecord<String, byte[]> r : poll()) {
                     initial.remove(r.key());
                     initial.put(r.key(), r.value());
                 }
@@ -109,7 +111,7 @@ public final class Engine implements AutoCloseable {
             LOG.info("definitions table read: {} rows", initial.size());
             initial.forEach(this::apply);
             while (!stopping) {
-                for (ConsumerRecord<String, byte[]> r : definitions.poll(Duration.ofMillis(500))) {
+                for (ConsumerRecord<String, byte[]> r : poll()) {
                     apply(r.key(), r.value());
                 }
             }
@@ -122,6 +124,28 @@ public final class Engine implements AutoCloseable {
         }
     }
 
+    /**
+     * A poll that outlives refusals: until the portal has provisioned the engine's principal (its SCRAM
+     * credential, its ACLs) Kafka refuses it, and the engine waits for that rather than exiting.
+     */
+    private Iterable<ConsumerRecord<String, byte[]>> poll() {
+        try {
+            return definitions.poll(Duration.ofMillis(500));
+        } catch (AuthenticationException | AuthorizationException e) {
+            LOG.warn("definitions topic refused ({}); retrying", e.getMessage());
+            sleep(2000);
+            return List.of();
+        }
+    }
+
+    private static void sleep(long ms) {
+        try {
+            Thread.sleep(ms);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
     private List<TopicPartition> waitForPartitions() {
         while (!stopping) {
             try {
@@ -131,6 +155,9 @@ public final class Engine implements AutoCloseable {
                 }
             } catch (org.apache.kafka.common.errors.TimeoutException e) {
                 // not there yet
+            } catch (AuthenticationException | AuthorizationException e) {
+                LOG.warn("definitions topic refused ({}); retrying", e.getMessage());
+                sleep(2000);
             }
             LOG.warn("waiting for the definitions topic {}", config.definitionsTopic());
         }

@@ -22,7 +22,7 @@ public record EngineConfig(String bootstrapServers, String securityProtocol, Str
         return new EngineConfig(
                 env.getOrDefault("AGGREGATOR_BOOTSTRAP_SERVERS", "127.0.0.1:19092"),
                 env.getOrDefault("AGGREGATOR_SECURITY_PROTOCOL", "PLAINTEXT"),
-                env.getOrDefault("AGGREGATOR_SASL_MECHANISM", "SCRAM-SHA-256"),
+                env.getOrDefault("AGGREGATOR_SASL_MECHANISM", "SCRAM-SHA-512"),
                 env.get("AGGREGATOR_USERNAME"),
                 env.get("AGGREGATOR_PASSWORD"),
                 env.getOrDefault("REGISTRY_URL", "http://127.0.0.1:18081/apis/ccompat/v7"),
