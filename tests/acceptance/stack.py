@@ -32,6 +32,9 @@ REPO = Path(__file__).resolve().parents[2]
 # ACCEPTANCE_LOG_DIR gives a run logs of its own: start() empties the directory, and the log check reads it.
 LOG_DIR = Path(os.environ.get("ACCEPTANCE_LOG_DIR") or REPO / ".stack" / "logs" / "acceptance")
 PYTHON = sys.executable
+# The aggregation engine's launcher (aggregator/, Kafka Streams); the stack starts it when it is there.
+# ACCEPTANCE_AGGREGATOR_LAUNCHER runs another build of the engine (a launcher of the same environment).
+AGGREGATOR_LAUNCHER = Path(os.environ.get("ACCEPTANCE_AGGREGATOR_LAUNCHER") or REPO / "scripts" / "aggregator")
 
 # Retries, claim leases and sweeps within seconds, and a router whose transactions and sessions are short, so
 # a reconcile or a rebalance never takes minutes (the in-process suite's timings; no test mail server here).
@@ -202,6 +205,9 @@ class AcceptanceStack:
         self.gateway_port = free_port()
         self.gateway_url = f"http://127.0.0.1:{self.gateway_port}"
         self.gateway_grpc_port = free_port()  # and its gRPC address (GATEWAY_PUBLIC_GRPC_URL)
+        # The aggregation engine (scripts/aggregator): its HTTP port (AGGREGATOR_URL, the preview), its own tables.
+        self.aggregator_port = free_port()
+        self.aggregator_url = f"http://127.0.0.1:{self.aggregator_port}"
         self.env = self._development_env()
 
     def _development_env(self) -> dict[str, str]:
@@ -225,8 +231,36 @@ class AcceptanceStack:
             "GATEWAY_KAFKA_USERNAME": f"portal-gateway.acc{self.run}",
             "GATEWAY_KAFKA_PASSWORD": secrets.token_urlsafe(24),
             "GATEWAY_KAFKA_BOOTSTRAP_SERVERS": os.environ["KAFKA_SASL_BOOTSTRAP_SERVERS"],
+            # The run's denials go to an audit topic of its own (the marker in its name: the clean-up deletes it),
+            # read by a group of its own: a developer's portal neither imports them nor loses its own to this run.
+            "GATEWAY_AUDIT_TOPIC": f"_portal.gateway-audit.acc{self.run}",
+            "GATEWAY_AUDIT_GROUP": f"portal-gateway-audit-acc{self.run}",
+        })
+        env.update({
+            # The aggregation engine's tables and principal, like the gateway's: the worker writes the definitions
+            # and provisions the principal, the engine runs as it and answers the portal's previews.
+            "AGGREGATIONS_TOPIC": f"_portal.aggregations.acceptance-{self.run}",
+            "AGGREGATIONS_STATUS_TOPIC": f"_portal.aggregations-status.acceptance-{self.run}",
+            "AGGREGATIONS_STATUS_SECONDS": "2",
+            "AGGREGATOR_URL": self.aggregator_url,
+            "AGGREGATOR_KAFKA_USERNAME": f"portal-aggregator.acc{self.run}",
+            "AGGREGATOR_KAFKA_PASSWORD": secrets.token_urlsafe(24),
+            "AGGREGATOR_KAFKA_BOOTSTRAP_SERVERS": os.environ["KAFKA_SASL_BOOTSTRAP_SERVERS"],
         })
         return env
+
+    def _aggregator_env(self) -> dict[str, str]:
+        """What scripts/aggregator reads (as `scripts/dev` exports it): the engine's principal on the SASL listener."""
+        return {**self.env,
+                "AGGREGATOR_HTTP_PORT": str(self.aggregator_port),
+                "AGGREGATOR_INSTANCE_ID": f"acceptance-{self.run}",
+                "AGGREGATOR_STATE_DIR": str(self.static_root.parent / "aggregator-state"),
+                "AGGREGATOR_BOOTSTRAP_SERVERS": self.env["AGGREGATOR_KAFKA_BOOTSTRAP_SERVERS"],
+                "AGGREGATOR_SECURITY_PROTOCOL": "SASL_PLAINTEXT",
+                "AGGREGATOR_SASL_MECHANISM": "SCRAM-SHA-512",
+                "AGGREGATOR_USERNAME": self.env["AGGREGATOR_KAFKA_USERNAME"],
+                "AGGREGATOR_PASSWORD": self.env["AGGREGATOR_KAFKA_PASSWORD"],
+                "REGISTRY_URL": self.env["SCHEMA_REGISTRY_URL"]}
 
     def _production_env(self) -> dict[str, str]:
         """The image's settings: DEBUG off, JSON logs, collected static files, behind a TLS-terminating proxy."""
@@ -275,6 +309,9 @@ class AcceptanceStack:
                              {**self.env, "ROUTER_METRICS_PORT": str(router_metrics)})
         gateway = self._spawn("gateway", [PYTHON, "manage.py", "run_gateway", "--port", str(self.gateway_port),
                                            "--grpc-port", str(self.gateway_grpc_port)], self.env)
+        # The engine, when its launcher is in the tree; it waits until the worker has provisioned its principal.
+        aggregator = (self._spawn("aggregator", [str(AGGREGATOR_LAUNCHER)], self._aggregator_env())
+                      if AGGREGATOR_LAUNCHER.exists() else None)
         # scripts/entrypoint web, bound to loopback only.
         gunicorn = self._spawn("gunicorn", [
             PYTHON, "-m", "gunicorn", "portal.wsgi", "--config", "python:portal.gunicorn_conf",
@@ -288,6 +325,16 @@ class AcceptanceStack:
         wait_worker(worker, self.broker, hostname)
         wait_ready(router, f"http://127.0.0.1:{router_metrics}/metrics")
         wait_ready(gateway, f"{self.gateway_url}/healthz")
+        if aggregator is not None:
+            self._provision_aggregator()
+            wait_ready(aggregator, f"{self.aggregator_url}/healthz", timeout=180)
+
+    def _provision_aggregator(self) -> None:
+        """An access run of every cluster: it sets the engine's credential and ACLs (and creates nothing else), so
+        the engine can connect before the first definition exists."""
+        manage(self.env, "shell", "-c", "from onboarding.models import Cluster; from onboarding.queue import "
+                                        "access_reconcile_later\nfor c in Cluster.objects.all(): "
+                                        "access_reconcile_later(c.pk, 0)", log_name="provision_aggregator")
 
     def process(self, name: str) -> Process:
         return next(process for process in self.processes if process.name == name)
