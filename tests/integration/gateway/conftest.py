@@ -1,12 +1,14 @@
 """The gateway in-process (Starlette's TestClient) with its real parts: the grants reader following a per-test
 grants topic, the shared idempotent producer, the registry's schema caches, the consume side.
 
-Every Kafka client of the gateway connects as the suite's gateway principal (GATEWAY_KAFKA_*, tests/conftest.py)
-on the SASL listener, and ``write_grants`` changes that principal's ACLs around each write of grants as the
-access run does: Kafka refuses the gateway whatever the test's grants do not allow."""
+Every Kafka client of the gateway connects as a gateway principal (GATEWAY_KAFKA_*, tests/conftest.py; these
+tests have a username of their own) on the SASL listener, and ``write_grants`` changes that principal's ACLs
+around each write of grants as the access run does: Kafka refuses the gateway whatever the test's grants do not
+allow."""
 
 import contextlib
 import hashlib
+import os
 import secrets
 import uuid
 
@@ -55,14 +57,26 @@ class Team:
 
 
 
+# The gateways of these tests connect as a principal of their own, which their own access runs and
+# write_grants provision; a worker left running by an earlier test keeps the suite's principal (its
+# environment's), so its runs never narrow these tests' ACLs to its plan.
+IN_PROCESS_USERNAME = f"{os.environ.get('GATEWAY_KAFKA_USERNAME') or 'portal-gateway.tests'}.in-process"
+
+
+@pytest.fixture(autouse=True)
+def _in_process_principal(settings):
+    settings.GATEWAY_KAFKA_USERNAME = IN_PROCESS_USERNAME
+
+
 @pytest.fixture(scope="session")
 def gateway_principal():
-    """The suite's gateway principal with its SCRAM credential, as an access run sets it; its name."""
-    username = settings.GATEWAY_KAFKA_USERNAME
+    """The tests' gateway principal with its SCRAM credential, as an access run sets it; its name."""
+    username = IN_PROCESS_USERNAME
     admin = KafkaAcls(default_kafka_connection())
     assert admin.alter_scram(upserts={username: settings.GATEWAY_KAFKA_PASSWORD},
                              mechanism=settings.GATEWAY_KAFKA_SASL_MECHANISM) == {username: None}
-    wait_for(lambda: _authenticates(gateway_kafka_connection().client_config()), timeout=30, interval=0.2,
+    config = {**gateway_kafka_connection().client_config(), "sasl.username": username}  # before the override
+    wait_for(lambda: _authenticates(config), timeout=30, interval=0.2,
              message=f"the SCRAM credential of {username} to be usable")
     return username
 
