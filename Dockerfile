@@ -1,9 +1,21 @@
-# Production image of the event platform portal. One image, four roles, chosen by command:
-#   web     gunicorn portal.wsgi            (default)
-#   worker  celery -A portal worker
-#   beat    celery -A portal beat
-#   router  python manage.py run_router
-#   migrate python manage.py migrate
+# Production image of the event platform portal. One image, its roles chosen by command:
+#   web        gunicorn portal.wsgi            (default)
+#   worker     celery -A portal worker
+#   beat       celery -A portal beat
+#   router     python manage.py run_router
+#   gateway    python manage.py run_gateway
+#   aggregator java -jar aggregator.jar     (the aggregation engine, aggregator/, Kafka Streams)
+#   migrate    python manage.py migrate
+
+# The aggregation engine's jar is build output (never committed): Maven builds it here, with its dependencies,
+# and the image below only runs it. The pom is copied first so its dependencies stay a cached layer.
+FROM maven:3.9-eclipse-temurin-17 AS aggregator
+WORKDIR /build
+COPY aggregator/pom.xml ./
+RUN mvn -B -q dependency:go-offline
+COPY aggregator/src ./src
+RUN mvn -B -q package -DskipTests
+
 FROM python:3.11-slim AS base
 
 ENV PYTHONDONTWRITEBYTECODE=1 \
@@ -21,6 +33,11 @@ COPY onboarding ./onboarding
 COPY templates ./templates
 COPY static ./static
 COPY scripts/entrypoint ./scripts/entrypoint
+# A Java 17 runtime (no JDK, no Maven) for the aggregator role, and the engine's jar.
+COPY --from=eclipse-temurin:17-jre /opt/java/openjdk /opt/java/openjdk
+ENV JAVA_HOME=/opt/java/openjdk \
+    PATH=/opt/java/openjdk/bin:$PATH
+COPY --from=aggregator /build/target/aggregator.jar ./aggregator/aggregator.jar
 # The gateway's gRPC stubs are build output (never committed): generated here from gateway.proto
 RUN python -m onboarding.gateway.proto.build --force
 
