@@ -1,5 +1,5 @@
 """Carry out a plan through the services, in dependency order (the plan's order): service accounts, topics,
-schemas, subscriptions, then deletions in reverse. The caller holds the transaction, so a refusal part-way
+schemas, subscriptions, aggregations, then deletions in reverse. The caller holds the transaction, so a refusal part-way
 leaves nothing applied; a refusal comes back as a ValidationError keyed by the resource's manifest path.
 """
 
@@ -13,6 +13,7 @@ from onboarding.errors import NotFound
 from onboarding.gitops.checks import account_name, at
 from onboarding.gitops.plan import UNCHANGED, Action, Plan
 from onboarding.models import ChangeRequest
+from onboarding.services.aggregations import aggregation_create, aggregation_delete, aggregation_update
 from onboarding.services.schemas import schema_set_compatibility, schema_version_submit
 from onboarding.services.service_accounts import service_account_create, service_account_delete, service_account_update
 from onboarding.services.subscriptions import subscription_request, subscription_revoke, subscription_update_filter
@@ -49,6 +50,7 @@ class Applier:
         self.actor, self.team, self.state, self.clusters, self.via = actor, team, state, clusters, via
         self.topics = dict(state.topics)
         self.accounts = dict(state.accounts)
+        self.waiting_topics: set[tuple] = set()  # created through a change request still waiting
 
     def run(self, plan: Plan) -> Outcome:
         outcome = Outcome()
@@ -101,7 +103,9 @@ class Applier:
                     if spec[name] is not None}
         topic = topic_create(**self._common(), cluster=self.clusters[spec["cluster"]], team=self.team,
                              name=spec["name"], **optional)
-        if not is_change_request(topic):
+        if is_change_request(topic):
+            self.waiting_topics.add(action.key)
+        else:
             self.topics[action.key] = topic
         return topic
 
@@ -160,6 +164,41 @@ class Applier:
     def delete_subscription(self, action: Action):
         return subscription_revoke(**self._common(), subscription=self.state.subscriptions[action.key],
                                    comment="Removed from the team manifest.")
+
+
+    # Aggregations
+    def _aggregation_values(self, spec: dict, fields) -> dict | _Waiting:
+        """The service's arguments for ``fields`` of the manifest entry; the source is looked up as the
+        actor sees topics (another team's private topic is "No such topic."), or waits for its creation."""
+        values = {name: spec[name] for name in fields if name != "source" and spec[name] is not None}
+        if "source" in fields:
+            from onboarding import selectors
+
+            cluster = self.clusters[spec["cluster"]]
+            source = selectors.topics_visible_to(self.actor).filter(cluster=cluster, name=spec["source"]).first()
+            if source is None:
+                if (cluster.name, spec["source"]) in self.waiting_topics:
+                    return WAITS  # a topic of this manifest whose creation waits for an approval
+                raise ValidationError({"source": ["No such topic."]})
+            values["source"] = source
+        return values
+
+    def create_aggregation(self, action: Action):
+        spec = action.desired
+        values = self._aggregation_values(spec, [f for f in spec if f not in ("cluster", "name")])
+        if values is WAITS:
+            return WAITS
+        return aggregation_create(**self._common(), team=self.team, name=spec["name"], **values)
+
+    def update_aggregation(self, action: Action):
+        agg = self.state.aggregations[action.key]
+        values = self._aggregation_values(action.desired, list(action.changes))
+        if values is WAITS:
+            return WAITS
+        return aggregation_update(**self._common(), aggregation=agg, expected_generation=agg.generation, **values)
+
+    def delete_aggregation(self, action: Action):
+        return aggregation_delete(**self._common(), aggregation=self.state.aggregations[action.key])
 
 
 def _where(action: Action) -> str:

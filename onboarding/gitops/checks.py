@@ -15,6 +15,8 @@ from onboarding.gitops.plan import CREATE, DELETE, UPDATE, Plan
 from onboarding.models import Cluster, ResourceStatus, Subscription, Team
 from onboarding.routing.filters import FilterError, compile_filter
 from onboarding.schemas.validation import check_schema_text
+from onboarding.services.aggregations import EDITABLE as AGGREGATION_FIELDS
+from onboarding.services.aggregations import aggregation_errors
 from onboarding.services.topics import policy_for, topic_create_errors, topic_update_errors
 
 ACCOUNT_NAME = re.compile(r"^[a-z][a-z0-9-]*$")
@@ -36,9 +38,11 @@ def _add(errors: dict, path: str, field_errors: dict) -> None:
         errors.setdefault(at(path, field), []).extend(messages)
 
 
+SECTIONS = ("topics", "service_accounts", "subscriptions", "aggregations")
+
+
 def clusters_named(desired: dict) -> dict[str, Cluster]:
-    names = {item["cluster"] for section in ("topics", "service_accounts", "subscriptions")
-             for item in desired[section]}
+    names = {item["cluster"] for section in SECTIONS for item in desired[section] or []}
     return {c.name: c for c in Cluster.objects.filter(name__in=names)}
 
 
@@ -48,8 +52,8 @@ def manifest_errors(*, actor, team: Team, desired: dict, state: TeamState, plan:
     if desired["team"] != team.slug:
         errors["team"] = [f"This manifest is for team {desired['team']!r}, but it was sent to {team.slug}'s "
                           "manifest."]
-    for section in ("topics", "service_accounts", "subscriptions"):
-        for index, item in enumerate(desired[section]):
+    for section in SECTIONS:
+        for index, item in enumerate(desired[section] or []):
             if item["cluster"] not in clusters:
                 errors[f"{section}[{index}].cluster"] = [f"There is no cluster named {item['cluster']!r}."]
     by_kind = {}
@@ -70,7 +74,35 @@ def manifest_errors(*, actor, team: Team, desired: dict, state: TeamState, plan:
         if sub["cluster"] in clusters:
             _subscription_errors(errors, f"subscriptions[{index}]", sub, actor, team, desired, state,
                                  clusters[sub["cluster"]])
+    for action in by_kind.get("aggregation", []):
+        if action.op in (CREATE, UPDATE) and action.desired["cluster"] in clusters:
+            _aggregation_errors(errors, action, actor, team, desired, state, clusters[action.desired["cluster"]])
     return errors
+
+
+def _aggregation_errors(errors: dict, action, actor, team: Team, desired: dict, state: TeamState,
+                        cluster: Cluster) -> None:
+    """The aggregation services' own checks, unless the source is a topic or a subscription this manifest
+    still has to create (then the apply checks it, after those)."""
+    spec = action.desired
+    source = selectors.topics_visible_to(actor).filter(cluster=cluster, name=spec["source"]).first()
+    made_here = any(t["cluster"] == cluster.name and t["name"] == spec["source"] for t in desired["topics"])
+    subscribed_here = any(s["cluster"] == cluster.name and s["source"] == spec["source"]
+                          and subscription_key(s) not in state.subscriptions for s in desired["subscriptions"])
+    if source is None:
+        if not made_here:
+            errors[f"{action.path}.source"] = ["No such topic."]
+        return
+    if subscribed_here and source.team_id != team.pk:
+        return
+    values = {name: spec[name] for name in AGGREGATION_FIELDS if spec[name] is not None}
+    values["source"] = source
+    if action.op == CREATE:
+        found = aggregation_errors(team=team, name=spec["name"], values=values)
+    else:
+        changed = {name: values[name] for name in action.changes if name in values}
+        found = aggregation_errors(team=team, values=changed, current=state.aggregations[action.key])
+    _add(errors, action.path, found)
 
 
 def _topic_errors(errors: dict, action, team: Team, cluster: Cluster, state: TeamState) -> None:

@@ -5,8 +5,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from onboarding.gitops.manifest import API_VERSION, KIND, account_key, subscription_key, topic_key
-from onboarding.models import ResourceStatus, Schema, ServiceAccount, Subscription, Team, Topic
+from onboarding.aggregation_rules import format_duration
+from onboarding.gitops.manifest import API_VERSION, KIND, account_key, aggregation_key, subscription_key, topic_key
+from onboarding.models import Aggregation, ResourceStatus, Schema, ServiceAccount, Subscription, Team, Topic
 
 LIVE_DECISIONS = (Subscription.Decision.REQUESTED, Subscription.Decision.APPROVED)
 
@@ -20,6 +21,7 @@ class TeamState:
     schemas: dict[tuple, Schema] = field(default_factory=dict)  # (cluster, topic, side)
     accounts: dict[tuple, ServiceAccount] = field(default_factory=dict)
     subscriptions: dict[tuple, Subscription] = field(default_factory=dict)
+    aggregations: dict[tuple, Aggregation] = field(default_factory=dict)
 
 
 def _live(queryset):
@@ -54,10 +56,23 @@ def subscription_entry(sub: Subscription) -> dict:
     }
 
 
+def aggregation_entry(agg: Aggregation) -> dict:
+    """Durations as the shortest exact text ("1h"), so an export reads like a hand-written manifest."""
+    return {
+        "cluster": agg.cluster.name, "name": agg.name, "description": agg.description, "source": agg.source.name,
+        "filter": agg.filter, "group_by": agg.group_by, "window_type": agg.window_type,
+        "size": format_duration(agg.size_ms) or None, "advance": format_duration(agg.advance_ms) or None,
+        "gap": format_duration(agg.gap_ms) or None, "grace": format_duration(agg.grace_ms),
+        "time_source": agg.time_source, "time_field": agg.time_field or None,
+        "measures": [{"name": m["name"], "op": m["op"], "field": m.get("field")} for m in agg.measures],
+        "emit": agg.emit, "late": agg.late, "output_topic": agg.output_topic, "start_from": agg.start_from,
+    }
+
+
 def team_state(team: Team) -> TeamState:
     """Only live resources: nothing deleted or being deleted, subscriptions requested or approved."""
     state = TeamState(manifest={"apiVersion": API_VERSION, "kind": KIND, "team": team.slug, "topics": [],
-                                "service_accounts": [], "subscriptions": []})
+                                "service_accounts": [], "subscriptions": [], "aggregations": []})
     topics = _live(Topic.objects.filter(team=team)).select_related("cluster")
     by_pk = {}
     for topic in topics:
@@ -83,4 +98,8 @@ def team_state(team: Team) -> TeamState:
         entry = subscription_entry(sub)
         state.manifest["subscriptions"].append(entry)
         state.subscriptions[subscription_key(entry)] = sub
+    for agg in _live(Aggregation.objects.filter(team=team)).select_related("cluster", "source", "team"):
+        entry = aggregation_entry(agg)
+        state.manifest["aggregations"].append(entry)
+        state.aggregations[aggregation_key(entry)] = agg
     return state

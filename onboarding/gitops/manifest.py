@@ -18,7 +18,7 @@ from collections.abc import Iterator, Mapping
 import yaml
 from jsonschema import Draft202012Validator, validators
 
-from onboarding.gitops.manifest_schema import API_VERSION, KIND, MANIFEST_SCHEMA, SCHEMA_ENTRY, SIDES
+from onboarding.gitops.manifest_schema import API_VERSION, KIND, MANIFEST_SCHEMA, MEASURE, SCHEMA_ENTRY, SIDES
 
 WHOLE = "non_field_errors"  # the portal's error key for problems of the whole request
 REQUEST_OPTIONS = ("dry_run", "allow_deletes")
@@ -50,7 +50,15 @@ def subscription_key(sub: Mapping) -> tuple:
             sub.get("destination") or "")
 
 
-KEYS = {"topics": topic_key, "service_accounts": account_key, "subscriptions": subscription_key}
+def aggregation_key(agg: Mapping) -> tuple:
+    return (agg["cluster"], agg["name"])
+
+
+KEYS = {"topics": topic_key, "service_accounts": account_key, "subscriptions": subscription_key,
+        "aggregations": aggregation_key}
+# Sections a manifest manages only when it names them: left out, the team's rows of that kind are kept as
+# they are (a manifest written before the section existed must not delete them).
+OPTIONAL_SECTIONS = ("aggregations",)
 
 
 def _deref(node):
@@ -118,6 +126,9 @@ def validate(document: Mapping) -> dict:
         raise ManifestError(errors)
     result = {"apiVersion": API_VERSION, "kind": KIND, "team": document["team"]}
     for section, schema in SECTIONS.items():
+        if section in OPTIONAL_SECTIONS and section not in document:
+            result[section] = None
+            continue
         result[section] = [_filled(item, schema) for item in document.get(section) or []]
     return result
 
@@ -131,6 +142,8 @@ def _filled(item: Mapping, schema: dict) -> dict:
             value = spec.get("default")
         elif field == "schemas":
             value = {side: _filled(entry, SCHEMA_ENTRY) for side, entry in value.items()}
+        elif field == "measures":
+            value = [_filled(entry, MEASURE) for entry in value]
         result[field] = value
     return result
 
@@ -285,6 +298,8 @@ def ordered(manifest: Mapping) -> dict:
     """The manifest in render order: fixed field order, lists sorted, fields left out (None) dropped."""
     result = {"apiVersion": API_VERSION, "kind": KIND, "team": manifest["team"]}
     for section, schema in SECTIONS.items():
+        if section in OPTIONAL_SECTIONS and manifest.get(section) is None:
+            continue  # not managed: written out, it would become "manage and keep none"
         items = sorted(manifest.get(section) or [], key=lambda item, s=section: sort_key(s, item))
         result[section] = [_ordered_item(item, schema) for item in items]
     return result
@@ -300,6 +315,8 @@ def _ordered_item(item: Mapping, schema: dict) -> dict:
             value = {key: value[key] for key in sorted(value)}
         elif field == "schemas":
             value = {side: _ordered_item(value[side], SCHEMA_ENTRY) for side in SIDES if side in value}
+        elif field == "measures":
+            value = [_ordered_item(measure, MEASURE) for measure in value]  # in the owner's order: output order
         result[field] = value
     return result
 

@@ -9,7 +9,19 @@ twice (resources are keyed by cluster and name, not compared whole), and that a 
 
 from __future__ import annotations
 
-from onboarding.choices import COMPATIBILITY_MODES, SCHEMA_FORMATS, SchemaFormat, SubscriptionMode, TopicVisibility
+from onboarding.choices import (
+    COMPATIBILITY_MODES,
+    MEASURE_OPS,
+    SCHEMA_FORMATS,
+    EmitMode,
+    LateHandling,
+    SchemaFormat,
+    StartFrom,
+    SubscriptionMode,
+    TimeSource,
+    TopicVisibility,
+    WindowType,
+)
 
 API_VERSION = "portal/v1"
 KIND = "TeamManifest"
@@ -61,11 +73,35 @@ SUBSCRIPTION = record({
     "destination": TEXT,
     "reason": TEXT,
 }, required=("cluster", "source", "service_account"))
+# Durations as the portal reads them everywhere: "15m", "1h", "30s", "500ms" or milliseconds.
+DURATION = {"type": ["string", "integer", "null"]}
+MEASURE = record({"name": NAME, "op": choice(MEASURE_OPS), "field": TEXT}, required=("name", "op"))
+AGGREGATION = record({
+    "cluster": NAME,
+    "name": NAME,
+    "description": TEXT,
+    "source": NAME,
+    "filter": TEXT,
+    "group_by": TEXT,
+    "window_type": choice(WindowType.values),
+    "size": DURATION,
+    "advance": DURATION,
+    "gap": DURATION,
+    "grace": DURATION,
+    "time_source": choice(TimeSource.values),
+    "time_field": TEXT,
+    "measures": {"type": "array", "items": {"$ref": "#/$defs/measure"}},
+    "emit": choice(EmitMode.values),
+    "late": choice(LateHandling.values),
+    "output_topic": NAME,
+    "start_from": choice(StartFrom.values),
+}, required=("cluster", "name", "source", "window_type", "measures", "output_topic"))
 
 MANIFEST_SCHEMA = {
     "$schema": "https://json-schema.org/draft/2020-12/schema",
     "title": "Team manifest",
-    "description": "A team's topics, schemas, service accounts and subscriptions, declared in one document.",
+    "description": "A team's topics, schemas, service accounts, subscriptions and aggregations, declared in one "
+                   "document.",
     **record({
         "apiVersion": {"const": API_VERSION},
         "kind": {"const": KIND},
@@ -73,7 +109,10 @@ MANIFEST_SCHEMA = {
         "topics": {"type": ["array", "null"], "items": {"$ref": "#/$defs/topic"}},
         "service_accounts": {"type": ["array", "null"], "items": {"$ref": "#/$defs/service_account"}},
         "subscriptions": {"type": ["array", "null"], "items": {"$ref": "#/$defs/subscription"}},
+        # Left out (not null, not a list): the manifest does not manage the team's aggregations, so manifests
+        # written before aggregations existed never delete the ones defined in the portal.
+        "aggregations": {"type": ["array", "null"], "items": {"$ref": "#/$defs/aggregation"}},
     }, required=("apiVersion", "kind", "team")),
     "$defs": {"topic": TOPIC, "schema": SCHEMA_ENTRY, "service_account": SERVICE_ACCOUNT,
-              "subscription": SUBSCRIPTION},
+              "subscription": SUBSCRIPTION, "aggregation": AGGREGATION, "measure": MEASURE},
 }

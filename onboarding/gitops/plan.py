@@ -11,7 +11,8 @@ import hashlib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
-from onboarding.gitops.manifest import SIDES, account_key, subscription_key, topic_key
+from onboarding.aggregation_rules import DurationError, parse_duration
+from onboarding.gitops.manifest import SIDES, account_key, aggregation_key, subscription_key, topic_key
 from onboarding.gitops.manifest_schema import SCHEMA_ENTRY
 from onboarding.schemas.validation import fingerprint
 
@@ -21,7 +22,12 @@ TOPIC_COMPARED = ("partitions", "replication_factor", "configs", "description", 
 ACCOUNT_COMPARED = ("description",)
 # A subscription's reason is read by the topic's owners when they decide; it is not changed afterwards.
 SUBSCRIPTION_COMPARED = ("filter",)
-APPLY_ORDER = ("service_account", "topic", "schema", "subscription")
+AGGREGATION_COMPARED = ("description", "source", "filter", "group_by", "window_type", "size", "advance", "gap",
+                        "grace", "time_source", "time_field", "measures", "emit", "late", "output_topic",
+                        "start_from")
+DURATIONS = ("size", "advance", "gap", "grace")
+# An aggregation reads a topic (its own, or one a subscription lets it read): after both.
+APPLY_ORDER = ("service_account", "topic", "schema", "subscription", "aggregation")
 
 
 @dataclass
@@ -93,6 +99,16 @@ def normalized_configs(configs: Mapping) -> dict[str, str]:
 
 
 def _comparable(name: str, value):
+    if name in DURATIONS:
+        try:
+            return parse_duration(value)  # "60m" and "1h" are the same window
+        except DurationError:
+            return value  # the checks refuse it; here it only differs
+    if name == "measures":
+        return [{k: v for k, v in m.items() if v not in (None, "")} if isinstance(m, Mapping) else m
+                for m in value or []]
+    if name == "time_field":
+        return value or ""
     if name == "configs":
         return normalized_configs(value)
     if name == "tags":
@@ -163,6 +179,14 @@ def plan(desired: Mapping, current: Mapping, *,
         steps.append(_action("subscription", key, f"subscriptions[{index}]", sub, subscriptions.pop(key, None),
                              SUBSCRIPTION_COMPARED))
     deletions += [Action(DELETE, "subscription", key) for key in sorted(subscriptions)]
+
+    if desired.get("aggregations") is not None:  # left out: not managed by this manifest
+        aggregations = {aggregation_key(a): a for a in current.get("aggregations") or []}
+        for index, agg in enumerate(desired["aggregations"]):
+            key = aggregation_key(agg)
+            steps.append(_action("aggregation", key, f"aggregations[{index}]", agg, aggregations.pop(key, None),
+                                 AGGREGATION_COMPARED))
+        deletions += [Action(DELETE, "aggregation", key) for key in sorted(aggregations)]
 
     steps.sort(key=lambda a: APPLY_ORDER.index(a.kind))  # stable: manifest order within a kind
     deletions.sort(key=lambda a: -APPLY_ORDER.index(a.kind))
