@@ -28,6 +28,7 @@ from onboarding.models import AuditEvent
 from onboarding.platform.connection import default_kafka_connection
 from onboarding.platform.registry import Registry
 from onboarding.reconcile import gateway_audit
+from onboarding.tasks import ingest_gateway_audit
 from tests.fixtures.waiting import wait_for
 from tests.integration.gateway.conftest import running_gateway
 
@@ -98,7 +99,8 @@ def _audit_records(topic: str, request_id: str) -> list:
 
 
 @pytest.mark.django_db
-def test_a_denial_is_audited_with_its_request_id_and_ingested_into_the_audit_trail(audit_topic, team, caplog):
+def test_a_denial_is_audited_with_its_request_id_and_ingested_into_the_audit_trail(audit_topic, team, caplog,
+                                                                                   settings):
     request_id = f"audit-test-{uuid.uuid4().hex}"
     with running_gateway(team.grants_topic) as gateway:
         answer = gateway.post(records_url(gateway, "orders.placed"), headers={**team.headers,
@@ -116,9 +118,8 @@ def test_a_denial_is_audited_with_its_request_id_and_ingested_into_the_audit_tra
     assert (denial.key_id, denial.principal, denial.team, denial.topic) == (
         team.key_id, team.grant.principal, "payments", "orders.placed")
 
-    group = f"test-ingest-{uuid.uuid4().hex[:8]}"
-    report = gateway_audit.ingest(topic=audit_topic, group=group)
-    assert report.stored >= 1 and report.caught_up
+    settings.GATEWAY_AUDIT_GROUP = group = f"test-ingest-{uuid.uuid4().hex[:8]}"
+    assert ingest_gateway_audit.apply().get() == {"read": 1, "stored": 1, "caught_up": True}  # beat's task
     stored = AuditEvent.objects.get(action="gateway.denied", request_id=request_id)
     assert (stored.actor_name, stored.via, stored.resource_id, stored.resource_name) == (
         team.grant.principal, "system", team.key_id, "orders.placed")
@@ -148,9 +149,17 @@ def test_a_token_over_its_records_limit_gets_429_with_retry_after(audit_topic, t
         assert int(answer.headers["Retry-After"]) >= 1
         assert sample(gateway, "portal_gateway_rate_limited_total", protocol="rest", limit="records") == limited + 1
 
-        # Another token's bucket is its own.
-        other = gateway.get("/v3/clusters", headers=team.headers)
-        assert other.status_code == 200
+        # A chunked stream goes on: each record over the limit is answered by its own 42902 report.
+        def chunks():
+            for n in range(3):
+                yield json.dumps({"value": {"data": {"n": n}}}).encode()
+
+        streamed = gateway.post(records_url(gateway, topic), headers=team.headers, content=chunks())
+        assert streamed.status_code == 200
+        assert [json.loads(line)["error_code"] for line in streamed.text.splitlines()] == [42902, 42902, 42902]
+
+        # The records limit is not the requests limit: the token still reads the cluster.
+        assert gateway.get("/v3/clusters", headers=team.headers).status_code == 200
 
 
 def test_the_openapi_document_is_served_without_a_token(audit_topic, team):
