@@ -5,7 +5,7 @@
 # Loopback only: the stack is for this machine's tests and developers, never for the network.
 HOST=127.0.0.1
 
-# Shared by kafka.sh and registry.sh: one Maven run fetches both distributions (see fetch_dist).
+# Shared by kafka.sh, connect.sh and registry.sh: one Maven run fetches all their distributions (see fetch_dist).
 : "${STACK_DIST_DIR:=$STACK_DIR/dist}"
 : "${JAVA:=java}"
 
@@ -52,15 +52,15 @@ apt_install() {
     # The Debian package starts its own cluster/server on the default ports; we don't use them.
 }
 
-# fetch_dist : fetch Kafka and Apicurio Registry from Maven Central into $STACK_DIST_DIR.
-# stack.d/pom.xml resolves both in one run, so this runs when either is missing; its versions must match
-# KAFKA_VERSION (kafka.sh) and APICURIO_VERSION (registry.sh).
+# fetch_dist : fetch Kafka (broker, Connect runtime, tools), the Connect plugins and Apicurio Registry from Maven
+# Central into $STACK_DIST_DIR. stack.d/pom.xml resolves all in one run, so this runs when one is missing; its
+# versions must match KAFKA_VERSION (kafka.sh), MONGO_SINK_VERSION (connect.sh) and APICURIO_VERSION (registry.sh).
 fetch_dist() {
     command -v mvn >/dev/null || die "mvn is needed to fetch Kafka/Apicurio from Maven Central"
-    say stack "fetching Kafka $KAFKA_VERSION and Apicurio Registry $APICURIO_VERSION into $STACK_DIST_DIR (mvn)"
+    say stack "fetching Kafka $KAFKA_VERSION, mongo-kafka-connect $MONGO_SINK_VERSION and Apicurio Registry $APICURIO_VERSION into $STACK_DIST_DIR (mvn)"
     (cd "$CONF_DIR" && mvn -B -q -Dstyle.color=never -Ddist.dir="$STACK_DIST_DIR" package) || die "mvn package failed"
-    if ! { kafka_dist_ready && registry_dist_ready; }; then
-        die "mvn package did not produce $KAFKA_LIBS and $APICURIO_HOME"
+    if ! { kafka_dist_ready && connect_dist_ready && registry_dist_ready; }; then
+        die "mvn package did not produce $KAFKA_LIBS, $CONNECT_PLUGINS and $APICURIO_HOME"
     fi
 }
 
