@@ -107,7 +107,12 @@ def _destination(p: dict) -> Topic | None:
 
 
 def _aggregation_create(actor, p, via, cr):
-    values = aggregations.values_from_payload({k: v for k, v in p.items() if k not in ("team", "name")})
+    # A promotion names the source on the target cluster (created earlier in the same request).
+    promoted = "topic_name" in p
+    values = aggregations.values_from_payload(
+        {k: v for k, v in p.items() if k not in ("team", "name", "cluster", "topic_name")})
+    if promoted:
+        values["source"] = _topic(p)
     return aggregations.aggregation_create(actor=actor, team=Team.objects.get(pk=p["team"]), name=p["name"],
                                            via=via, change_request=cr, **values)
 

@@ -1,4 +1,5 @@
-"""Promotion: propose a topic, its schemas and its subscriptions in the next environment.
+"""Promotion: propose a topic, its schemas, its subscriptions and its team's aggregations of it in the next
+environment.
 
 The proposal is always a ChangeRequest on the target cluster; it is applied at once when the target's
 change policy gates none of its operations, otherwise it waits for approval like any other request.
@@ -16,6 +17,7 @@ from onboarding.changes.promotion_update import already_subscribed, schema_chang
 from onboarding.changes.requests import change_request_apply_unreviewed
 from onboarding.errors import PermissionDenied, ValidationError
 from onboarding.models import (
+    Aggregation,
     AuditEvent,
     ChangeRequest,
     Cluster,
@@ -26,6 +28,7 @@ from onboarding.models import (
 )
 from onboarding.permissions import can_write_team
 from onboarding.queue import access_reconcile_soon
+from onboarding.services.aggregations import current_values
 from onboarding.services.subscriptions import subscription_snapshot
 from onboarding.services.topics import topic_create_errors, topic_update_errors
 
@@ -67,15 +70,31 @@ def _subscription_changes(topic: Topic, target: Cluster) -> tuple[list[dict], li
     return kept, skipped
 
 
+def _aggregation_changes(topic: Topic, target: Cluster) -> list[dict]:
+    """The topic's team's aggregations of it that the target lacks (by name), as ``aggregation.create`` with the
+    source named on the target; the aggregation services check them when the request is applied."""
+    present = set(_live(Aggregation.objects.filter(cluster=target, team=topic.team_id)).values_list("name",
+                                                                                                    flat=True))
+    changes = []
+    for agg in _live(topic.aggregations.filter(team=topic.team_id)).order_by("name"):
+        if agg.name in present:
+            continue
+        values = {k: v for k, v in current_values(agg).items() if k != "source"}
+        changes.append({"operation": "aggregation.create", "payload": {
+            "cluster": target.pk, "topic_name": topic.name, "team": topic.team_id, "name": agg.name, **values}})
+    return changes
+
+
 def topic_promote(*, actor, topic: Topic, via: str, overrides: dict | None = None) -> ChangeRequest:
     """Propose ``topic`` (sizes, configs, metadata, schema versions, subscriptions) in the next environment.
     ``overrides`` may adjust partitions, replication_factor and configs.
 
     A topic the next environment does not have yet is created there; one it already has (the same
     team's) is brought up to date: configs, partitions (grow only), metadata, the schema versions it
-    lacks and the subscriptions it lacks. Either way the proposal is a change request whose plan shows
-    each step before it is applied. Refused (field errors) when no next environment exists, the name
-    belongs to another team there, or the target already matches.
+    lacks and the subscriptions it lacks. The team's aggregations of the topic that the target lacks come
+    along. Either way the proposal is a change request whose plan shows each step before it is applied.
+    Refused (field errors) when no next environment exists, the name belongs to another team there, or the
+    target already matches.
     """
     if not can_write_team(actor, topic.team):
         raise PermissionDenied("Only owners and members of the team can promote its topics.")
@@ -110,6 +129,7 @@ def topic_promote(*, actor, topic: Topic, via: str, overrides: dict | None = Non
                 "compatibility": schema.compatibility}})
     kept, skipped = _subscription_changes(topic, target)
     changes += kept
+    changes += _aggregation_changes(topic, target)
     return _open(actor=actor, topic=topic, target=target, changes=changes, via=via,
                  plan_extra={"skipped": skipped, "promoted_from": topic.cluster.name})
 
@@ -124,6 +144,7 @@ def _promote_update(*, actor, topic: Topic, target: Cluster, existing: Topic, de
     changes += schema_changes(topic, existing)
     subscriptions, skipped = _subscription_changes(topic, target)
     changes += [c for c in subscriptions if not already_subscribed(existing, c)]
+    changes += _aggregation_changes(topic, target)
     if not changes:
         raise ValidationError({"__all__": [f"{topic.name} on {target.name} already matches {topic.cluster.name}: "
                                            "there is nothing to promote."]})
