@@ -106,8 +106,8 @@ public final class AggregationTopology {
                 yield windowed.aggregate(measures::init,
                         (k, e, s) -> measures.add(s, e.time, list(e)),
                         (k, a, b) -> measures.merge(a, b),
-                        Materialized.<String, ObjectNode, SessionStore<Bytes, byte[]>>as("agg")
-                                .withKeySerde(Serdes.String()).withValueSerde(Measures.STATE_SERDE))
+                        retained(d, Materialized.<String, ObjectNode, SessionStore<Bytes, byte[]>>as("agg")
+                                .withKeySerde(Serdes.String()).withValueSerde(Measures.STATE_SERDE)))
                         .toStream(Named.as("results"));
             }
             case SLIDING, TUMBLING, HOPPING -> {
@@ -120,8 +120,8 @@ public final class AggregationTopology {
                 }
                 yield windowed.aggregate(measures::init,
                         (k, e, s) -> measures.add(s, e.time, list(e)),
-                        Materialized.<String, ObjectNode, WindowStore<Bytes, byte[]>>as("agg")
-                                .withKeySerde(Serdes.String()).withValueSerde(Measures.STATE_SERDE))
+                        retained(d, Materialized.<String, ObjectNode, WindowStore<Bytes, byte[]>>as("agg")
+                                .withKeySerde(Serdes.String()).withValueSerde(Measures.STATE_SERDE)))
                         .toStream(Named.as("results"));
             }
         };
@@ -141,6 +141,23 @@ public final class AggregationTopology {
                 .to(outputTopic, Produced.with(Serdes.String(), Serdes.ByteArray()).withName("output"));
         return builder.build();
     }
+
+    /**
+     * on_close: Kafka Streams stores the event that closes a window before it emits the closed windows, and its
+     * store's default retention (size or gap, plus grace) lets that event expire them first when it jumps further
+     * ahead than that (an event an hour after a 5 s session: the session was never emitted). Windows are kept an
+     * hour longer, so a jump of up to an hour past the close still emits them.
+     */
+    private static <S extends org.apache.kafka.streams.processor.StateStore> Materialized<String, ObjectNode, S> retained(
+            Definition d, Materialized<String, ObjectNode, S> materialized) {
+        if (!d.emitOnClose) {
+            return materialized;
+        }
+        long span = d.windowType == Definition.WindowType.SESSION ? d.gapMs : d.sizeMs;
+        return materialized.withRetention(Duration.ofMillis(2 * span + d.graceMs + CLOSE_JUMP_MS));
+    }
+
+    static final long CLOSE_JUMP_MS = 3_600_000;
 
     private static TimeWindows timeWindows(Definition d) {
         TimeWindows w = TimeWindows.ofSizeAndGrace(Duration.ofMillis(d.sizeMs), Duration.ofMillis(d.graceMs));

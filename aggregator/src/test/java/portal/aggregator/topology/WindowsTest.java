@@ -144,4 +144,24 @@ class WindowsTest {
             assertEquals(List.of(), h.results()); // never a second result for a closed window
         }
     }
+
+    /** A window closed by an event far later than size + grace (the store's default retention) is still emitted. */
+    @Test
+    void onCloseEmitsWindowsThatAFarLaterEventCloses() {
+        long base = 1_767_225_600_000L;
+        for (String window : List.of(
+                "{'type':'session','size_ms':null,'advance_ms':null,'gap_ms':5000,'grace_ms':0}",
+                "{'type':'tumbling','size_ms':10000,'advance_ms':null,'gap_ms':null,'grace_ms':0}")) {
+            try (Harness h = new Harness(Harness.definition(window, COUNT_SUM, "'emit':'on_close','late':'drop'"))) {
+                h.send("p1", "{'amount':1}", base);
+                h.send("p1", "{'amount':2}", base + 3000);
+                h.send("p1", "{'amount':4}", base + 7000);
+                assertEquals(List.of(), h.results());
+                h.send("p1", "{'amount':100}", base + 20 * 60_000);
+                List<ObjectNode> results = h.results();
+                assertEquals(1, results.size(), window + " " + results);
+                assertEquals(7, results.get(0).get("total").asLong());
+            }
+        }
+    }
 }
