@@ -32,6 +32,13 @@ REPO = Path(__file__).resolve().parents[2]
 # ACCEPTANCE_LOG_DIR gives a run logs of its own: start() empties the directory, and the log check reads it.
 LOG_DIR = Path(os.environ.get("ACCEPTANCE_LOG_DIR") or REPO / ".stack" / "logs" / "acceptance")
 PYTHON = sys.executable
+# The engine principal's credential and ACLs and both engine tables, as the worker's runs make them (a shell script).
+PROVISION_AGGREGATOR = ("from onboarding.models import Cluster\n"
+                        "from onboarding.reconcile.access import reconcile_access\n"
+                        "from onboarding.reconcile.aggregations import reconcile_aggregations\n"
+                        "for cluster in Cluster.objects.filter(is_active=True):\n"
+                        "    print(cluster.name, reconcile_access(cluster.pk).errors,"
+                        " reconcile_aggregations(cluster.pk).errors)")
 # The aggregation engine's launcher (aggregator/, Kafka Streams); the stack starts it when it is there.
 # ACCEPTANCE_AGGREGATOR_LAUNCHER runs another build of the engine (a launcher of the same environment).
 AGGREGATOR_LAUNCHER = Path(os.environ.get("ACCEPTANCE_AGGREGATOR_LAUNCHER") or REPO / "scripts" / "aggregator")
@@ -309,9 +316,6 @@ class AcceptanceStack:
                              {**self.env, "ROUTER_METRICS_PORT": str(router_metrics)})
         gateway = self._spawn("gateway", [PYTHON, "manage.py", "run_gateway", "--port", str(self.gateway_port),
                                            "--grpc-port", str(self.gateway_grpc_port)], self.env)
-        # The engine, when its launcher is in the tree; it waits until the worker has provisioned its principal.
-        aggregator = (self._spawn("aggregator", [str(AGGREGATOR_LAUNCHER)], self._aggregator_env())
-                      if AGGREGATOR_LAUNCHER.exists() else None)
         # scripts/entrypoint web, bound to loopback only.
         gunicorn = self._spawn("gunicorn", [
             PYTHON, "-m", "gunicorn", "portal.wsgi", "--config", "python:portal.gunicorn_conf",
@@ -325,16 +329,16 @@ class AcceptanceStack:
         wait_worker(worker, self.broker, hostname)
         wait_ready(router, f"http://127.0.0.1:{router_metrics}/metrics")
         wait_ready(gateway, f"{self.gateway_url}/healthz")
-        if aggregator is not None:
+        if AGGREGATOR_LAUNCHER.exists():  # the engine, when its launcher is in the tree
             self._provision_aggregator()
-            wait_ready(aggregator, f"{self.aggregator_url}/healthz", timeout=180)
+            aggregator = self._spawn("aggregator", [str(AGGREGATOR_LAUNCHER)], self._aggregator_env())
+            wait_ready(aggregator, f"{self.aggregator_url}/healthz", timeout=300)  # a first start may build it
 
     def _provision_aggregator(self) -> None:
-        """An access run of every cluster: it sets the engine's credential and ACLs (and creates nothing else), so
-        the engine can connect before the first definition exists."""
-        manage(self.env, "shell", "-c", "from onboarding.models import Cluster; from onboarding.queue import "
-                                        "access_reconcile_later\nfor c in Cluster.objects.all(): "
-                                        "access_reconcile_later(c.pk, 0)", log_name="provision_aggregator")
+        """What the worker's runs do before the first definition, done at once: the engine's credential and ACLs
+        (an access run) and its two tables (an aggregations run), so the engine starts as a provisioned
+        principal, as it does in a running installation."""
+        manage(self.env, "shell", "-c", PROVISION_AGGREGATOR, log_name="provision_aggregator")
 
     def process(self, name: str) -> Process:
         return next(process for process in self.processes if process.name == name)

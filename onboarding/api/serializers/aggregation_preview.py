@@ -13,6 +13,8 @@ class AggregationPreviewSerializer(_DefinitionFields):
     the source's ``recent`` last events, read and masked as peek shows them (the read is audited)."""
 
     team = serializers.CharField(help_text="The team the definition is for; you must be an owner or member.")
+    # A create's body may be sent as it is: its name plays no part in what the engine computes.
+    name = _text(required=False, help_text="Ignored: a preview saves nothing.")
     output_topic = _text(required=False, help_text="Not needed for a preview: nothing is written.")
     aggregation = serializers.IntegerField(required=False,
                                            help_text="Id of an aggregation this definition would change (optional).")

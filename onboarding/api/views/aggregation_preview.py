@@ -38,6 +38,7 @@ class AggregationPreviewView(APIView):
             current = selectors.aggregation_for(request.user, pk)
         if errors:
             raise serializers.ValidationError(errors)
+        fields.pop("name", None)
         events, recent = fields.pop("events", None), fields.pop("recent", None)
         result = aggregation_preview(actor=request.user, team=team, values=fields, events=events, recent=recent,
                                      current=current, via=VIA)
