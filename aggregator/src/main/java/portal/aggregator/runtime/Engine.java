@@ -197,9 +197,13 @@ public final class Engine implements AutoCloseable {
         if (definition.id == null) {
             definition.id = id;
         }
-        if (old != null && definition.valid() && definition.applicationId.equals(old.definition.applicationId)
-                && !"ERROR".equals(old.state())) {
-            return; // the same version again (a re-sent row)
+        if (old != null && definition.valid() && definition.applicationId.equals(old.definition.applicationId)) {
+            // The same version again (a re-sent row): nothing to do, unless it failed, then it is tried again now
+            // (same application: its state and internal topics stay).
+            if ("ERROR".equals(old.state())) {
+                old.restart();
+            }
+            return;
         }
         RunningDefinition next = new RunningDefinition(definition, config, decoder, () -> writeStatus(id));
         running.put(id, next);
