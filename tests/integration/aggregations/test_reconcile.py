@@ -3,6 +3,7 @@ schema with its inherited tags, the definitions-table row and its tombstone; the
 written here; the engine principal's exact ACLs."""
 
 import json
+import socket
 import uuid
 
 import pytest
@@ -15,8 +16,11 @@ from onboarding.platform.kafka_acls import KafkaAcls
 from onboarding.platform.types import AclSpec
 from onboarding.reconcile import aggregations_plan as plan
 from onboarding.reconcile import topics as topic_reconciler
+from onboarding.reconcile.access import reconcile_access
+from onboarding.reconcile.access_drift import check_access_drift
 from onboarding.reconcile.aggregations import reconcile_aggregations
 from onboarding.reconcile.aggregations_status import refresh
+from onboarding.reconcile.aggregator_access import planned_acls
 from onboarding.services.aggregations import aggregation_create, aggregation_delete
 from tests.fixtures.waiting import wait_for
 from tests.integration.aggregations.helpers import definition, with_value_schema
@@ -207,3 +211,45 @@ def test_the_engine_principal_gets_exactly_the_acls_its_definitions_need(cluster
     assert reconcile_aggregations(cluster.pk).errors == {}
     wait_for(lambda: acls.describe_acls(engine_principal) == own, timeout=30,
              message="a deleted definition's rights removed")
+
+
+def test_a_registry_that_does_not_answer_fails_the_run_with_backoff_then_the_retry_applies(cluster, tables,
+                                                                                           aggregation):
+    with socket.socket() as probe:  # a port nothing listens on
+        probe.bind(("127.0.0.1", 0))
+        closed = f"http://127.0.0.1:{probe.getsockname()[1]}"
+    registry_url = cluster.registry_url
+    type(cluster).objects.filter(pk=cluster.pk).update(registry_url=closed)
+
+    report = reconcile_aggregations(cluster.pk)
+
+    agg = Aggregation.objects.get(pk=aggregation.pk)
+    assert agg.status == ResourceStatus.FAILED and agg.failures == 1 and agg.next_attempt_at is not None
+    assert report.retry_in is not None and agg.output_schema_id is None
+    assert agg.definition_id not in table(cluster, tables[0])  # no row before its schema is registered
+
+    type(cluster).objects.filter(pk=cluster.pk).update(registry_url=registry_url)
+    Aggregation.objects.filter(pk=agg.pk).update(next_attempt_at=None)  # the backoff has passed
+    assert reconcile_aggregations(cluster.pk).errors == {}
+    agg.refresh_from_db()
+    assert agg.status == ResourceStatus.APPLYING and agg.output_schema_id
+    assert table(cluster, tables[0])[agg.definition_id]["output_schema_id"] == agg.output_schema_id
+
+
+def test_the_access_run_provisions_the_engine_principal_and_reverts_its_drift(cluster, tables, aggregation,
+                                                                             engine_principal):
+    acls = KafkaAcls(kafka_connection_for(cluster))
+    source_read = AclSpec("TOPIC", aggregation.source.name, "LITERAL", engine_principal, "READ")
+
+    assert reconcile_access(cluster.pk).errors == {}
+    planned = planned_acls(cluster.pk)
+    assert source_read in planned and len(planned) == 14  # 8 of its own, 2 per topic of the definition
+    wait_for(lambda: acls.describe_acls(engine_principal) == planned, timeout=30, message="the engine's ACLs")
+    assert acls.scram_users([django_settings.AGGREGATOR_KAFKA_USERNAME])
+
+    acls.delete_acls([source_read])
+    wait_for(lambda: source_read not in acls.describe_acls(engine_principal), timeout=30, message="the deletion")
+    report = check_access_drift(cluster.pk)
+    assert f"aggregation engine principal {engine_principal}" in report.reverting
+    assert reconcile_access(cluster.pk).errors == {}
+    wait_for(lambda: acls.describe_acls(engine_principal) == planned, timeout=30, message="the drift reverted")
