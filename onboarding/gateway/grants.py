@@ -1,7 +1,9 @@
 """The gateway's grants table: who may publish and consume what, as rows of a compacted topic.
 
-The access reconciler writes one row per team token (key ``token:<key id>``) from the portal's state; the
-gateway reads the table and never reads Postgres. A revoked or expired token's row is a tombstone, so a
+The access reconciler writes one row per team token (key ``token:<key id>``) and one per service account whose
+credential is set on the table's cluster (key ``account:<username>``, the digest of its SCRAM password: the
+account's own credentials, sent as HTTP Basic, work at the gateway too) from the portal's state; the gateway
+reads the table and never reads Postgres. A revoked or expired token's row is a tombstone, so a
 gateway stops accepting it as soon as it reads the tombstone. The token's secret is never in the table:
 the row holds its SHA-256, as the portal's own token table does, and the gateway compares digests.
 
@@ -13,6 +15,8 @@ re-tagged field or a changed right applies to reads and streams already open.
 
 from __future__ import annotations
 
+import base64
+import binascii
 import hashlib
 import hmac
 import json
@@ -25,6 +29,7 @@ from onboarding.schemas.masking import Masker
 
 TOKEN_PREFIX = "pep"
 KEY_PREFIX = "token:"
+ACCOUNT_KEY_PREFIX = "account:"
 TOPIC_KEY_PREFIX = "topic:"
 SIDES = ("key", "value")
 
@@ -42,10 +47,11 @@ class Grant:
     group_prefix: str = ""  # every consumer group it names is forced under this prefix
     expires_at: float | None = None  # epoch seconds
     clear_topics: tuple[str, ...] = ()  # topics whose sensitive fields it may read unmasked
+    kind: str = "token"  # or "account": a service account's SCRAM credentials (key_id is its username)
 
     @property
     def key(self) -> str:
-        return f"{KEY_PREFIX}{self.key_id}"
+        return f"{ACCOUNT_KEY_PREFIX if self.kind == 'account' else KEY_PREFIX}{self.key_id}"
 
     def encode(self) -> bytes:
         data = asdict(self)
@@ -53,6 +59,8 @@ class Grant:
             # Left out when empty: a row without the field keeps its bytes (no rewrite of every row) and stays
             # readable by gateways that do not know the field yet.
             del data["clear_topics"]
+        if data["kind"] == "token":  # likewise: token rows keep the bytes they had before accounts had rows
+            del data["kind"]
         return json.dumps(data, sort_keys=True, separators=(",", ":")).encode("utf-8")
 
     @classmethod
@@ -77,6 +85,11 @@ class Grant:
     def group(self, requested: str) -> str:
         """The consumer group the gateway really uses: the caller's name forced under the team's prefix."""
         return requested if requested.startswith(self.group_prefix) else f"{self.group_prefix}{requested}"
+
+
+def denial_reason(grant: Grant, action: str) -> str:
+    """Why ``grant`` may not ``action`` ("produce", "consume") a topic: a read token never produces."""
+    return "read_only" if action == "produce" and grant.scope != "write" else "not_granted"
 
 
 @dataclass(frozen=True)
@@ -142,11 +155,6 @@ class TopicMasking:
         return self._table.masks(self.topic)
 
 
-def denial_reason(grant: Grant, action: str) -> str:
-    """Why ``grant`` may not ``action`` ("produce", "consume") a topic: a read token never produces."""
-    return "read_only" if action == "produce" and grant.scope != "write" else "not_granted"
-
-
 def split_bearer(token: str) -> tuple[str, str] | None:
     """``pep_<key id>_<secret>`` -> (key id, secret); None when it is not shaped like a portal token."""
     prefix, _, rest = token.partition("_")
@@ -205,6 +213,33 @@ class GrantsTable:
     def authenticate(self, bearer: str, now: float | None = None) -> Grant | None:
         """The grant of a presented token, or None: unknown, wrong secret, expired or revoked alike."""
         return self.check(bearer, now)[0]
+
+    def check_authorization(self, header: str) -> tuple[Grant | None, str]:
+        """An ``Authorization`` value (HTTP header or gRPC metadata): ``Bearer <team token>`` or ``Basic
+        <base64 of username:password>`` of a service account. The grant, or None and why (as ``check``)."""
+        scheme, _, credentials = header.partition(" ")
+        credentials = credentials.strip()
+        if not credentials:
+            return None, "missing_token"
+        if scheme.lower() == "bearer":
+            return self.check(credentials)
+        if scheme.lower() != "basic":
+            return None, "missing_token"
+        try:
+            username, colon, password = base64.b64decode(credentials, validate=True).decode("utf-8").partition(":")
+        except (binascii.Error, ValueError):
+            return None, "malformed_token"
+        return self.check_account(username, password) if colon and username else (None, "malformed_token")
+
+    def check_account(self, username: str, password: str) -> tuple[Grant | None, str]:
+        """A service account's username and password (HTTP Basic): its grant, or None and why (as ``check``)."""
+        grant = self._grants.get(f"{ACCOUNT_KEY_PREFIX}{username}")
+        if grant is None:
+            return None, "unknown_account"
+        digest = hashlib.sha256(password.encode("utf-8")).hexdigest()
+        if not hmac.compare_digest(digest, grant.secret_sha256):
+            return None, "wrong_secret"
+        return grant, "ok"
 
     def check(self, bearer: str, now: float | None = None) -> tuple[Grant | None, str]:
         """``authenticate`` with why a token is refused, for the gateway's metrics and audit (never for the

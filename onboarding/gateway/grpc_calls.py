@@ -36,18 +36,15 @@ def guard(gateway, context, grant: Grant | None) -> tuple[Grant | None, status_p
     """Count the call's authentication (a denial audited); for a grant, take one request of its token's rate
     limit. Returns the grant and, when its limit is reached, the status that answers the call."""
     metadata = dict(context.invocation_metadata() or ())
-    scheme, _, token = str(metadata.get("authorization", "")).partition(" ")
-    token = token.strip()
+    header = str(metadata.get("authorization", ""))
     if grant is not None:
         reason = "ok"
-    elif scheme.lower() != "bearer" or not token:
-        reason = "missing_token"
     else:
-        reason = gateway.grants.check(token)[1]
+        reason = gateway.grants.check_authorization(header)[1]
         reason = "unknown_token" if reason == "ok" else reason  # revoked between the two looks
     metrics.decision(metrics.GRPC, "authenticate", reason)
     if grant is None:
-        _deny(gateway, "authenticate", reason, "UNAUTHENTICATED", key_id=key_id_of(token))
+        _deny(gateway, "authenticate", reason, "UNAUTHENTICATED", key_id=key_id_of(header.partition(" ")[2].strip()))
         return None, None
     wait = gateway.limiter.request(grant.key_id)
     if wait:

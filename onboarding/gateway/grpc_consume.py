@@ -232,7 +232,8 @@ async def consume_stream(reader: consume.EventReader, pb2, requests: AsyncIterat
 
 
 # --------------------------------------------------------------------------------------------- the requests
-_UNAUTHENTICATED = "a valid gateway token is required (metadata authorization: Bearer pep_…)"
+_UNAUTHENTICATED = ("a valid team token (metadata authorization: Bearer pep_…) or a service account's "
+                    "credentials (authorization: Basic) are required")
 
 
 def _authenticated(authenticate: Callable[[], Grant | None]) -> Grant:

@@ -48,7 +48,8 @@ MAX_RECORDS = 1000  # records of one Publish call (the REST batch's limit)
 MAX_IN_FLIGHT = 1000  # records of one PublishStream produced but not yet acknowledged: reading pauses beyond this
 MAX_MESSAGE_BYTES = 8 * 1024 * 1024  # one request message (the REST body's limit)
 _TRACEPARENT = re.compile(r"[0-9a-f]{2}-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}")
-_UNAUTHENTICATED = "a valid gateway token is required (metadata authorization: Bearer pep_…)"
+_UNAUTHENTICATED = ("a valid team token (metadata authorization: Bearer pep_…) or a service account's "
+                    "credentials (authorization: Basic) are required")
 
 
 class _Refused(Exception):
@@ -67,8 +68,7 @@ class EventGatewayServicer(gateway_pb2_grpc.EventGatewayServicer):
     # ----------------------------------------------------------------------------------------- checks
     def _bearer(self, context) -> Grant | None:
         metadata = dict(context.invocation_metadata() or ())
-        scheme, _, token = str(metadata.get("authorization", "")).partition(" ")
-        return self.gateway.grants.authenticate(token.strip()) if scheme.lower() == "bearer" else None
+        return self.gateway.grants.check_authorization(str(metadata.get("authorization", "")))[0]
 
     def _grant(self, context) -> Grant:
         grant = self._bearer(context)

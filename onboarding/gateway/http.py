@@ -38,8 +38,9 @@ class Refusal(Exception):
 
 def unauthorized() -> Refusal:
     # One answer for unknown, wrong, expired and revoked tokens: a caller learns nothing about which.
-    return Refusal(401, 40101, "Unauthorized: a valid gateway token is required (Authorization: Bearer pep_…).",
-                   headers={"WWW-Authenticate": 'Bearer realm="event-gateway"'})
+    return Refusal(401, 40101, "Unauthorized: a valid team token (Authorization: Bearer pep_…) or a service "
+                   "account's credentials (Authorization: Basic) are required.",
+                   headers={"WWW-Authenticate": 'Bearer realm="event-gateway", Basic realm="event-gateway"'})
 
 
 def authenticate(request: Request) -> Grant:
@@ -48,15 +49,11 @@ def authenticate(request: Request) -> Grant:
     known = getattr(request.state, "grant", None)
     if known is not None:
         return known
-    scheme, _, token = request.headers.get("authorization", "").partition(" ")
-    token = token.strip()
-    if scheme.lower() != "bearer" or not token:
-        grant, reason = None, "missing_token"
-    else:
-        grant, reason = request.app.state.gateway.grants.check(token)
+    header = request.headers.get("authorization", "")
+    grant, reason = request.app.state.gateway.grants.check_authorization(header)
     metrics.decision(metrics.REST, "authenticate", reason)
     if grant is None:
-        deny(request, "authenticate", reason, status=401, key_id=key_id_of(token))
+        deny(request, "authenticate", reason, status=401, key_id=key_id_of(header.partition(" ")[2].strip()))
         raise unauthorized()
     wait = request.app.state.gateway.limiter.request(grant.key_id)
     if wait:

@@ -92,7 +92,8 @@ TopicEvent = _event_model(Topic, exclude=(*RECONCILE_STATUS_FIELDS, "collision_k
 SchemaEvent = _event_model(Schema, exclude=RECONCILE_STATUS_FIELDS)
 SchemaVersionEvent = _event_model(SchemaVersion, exclude=("registry_id", "registry_version", "registered_at"))
 ServiceAccountEvent = _event_model(ServiceAccount,
-                                   exclude=(*RECONCILE_STATUS_FIELDS, "pending_secret", "secret_set_at"))
+                                   exclude=(*RECONCILE_STATUS_FIELDS, "pending_secret", "secret_set_at",
+                                            "secret_sha256"))
 SubscriptionEvent = _event_model(Subscription, exclude=RECONCILE_STATUS_FIELDS)
 # The output schema's registry id is the reconciler's to set, like the other status columns.
 AggregationEvent = _event_model(Aggregation, exclude=(*RECONCILE_STATUS_FIELDS, "output_schema_id"))

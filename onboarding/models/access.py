@@ -22,6 +22,10 @@ class ServiceAccount(Reconciled):
     description = models.TextField(blank=True)
     pending_secret = models.BinaryField(null=True, blank=True, editable=False)
     secret_set_at = models.DateTimeField(null=True, blank=True)
+    # The SHA-256 of the password the reconciler last set on the cluster (a random 256-bit secret, so a fast digest
+    # is enough, as for API tokens): the event gateway accepts the account's credentials by it (HTTP Basic,
+    # through its grants table). The password itself is never kept.
+    secret_sha256 = models.CharField(max_length=64, blank=True, editable=False)
     can_consume_own_topics = models.BooleanField(
         "Can consume the team's own topics", default=True,
         help_text="READ on the team's own topics (prefix <team>.), e.g. the destinations of routed "

@@ -12,6 +12,7 @@ aggregation engine's principal (reconcile/aggregator_access.py).
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import time
 import uuid
@@ -158,8 +159,10 @@ def _apply_credentials(admin: KafkaAcls, accounts, run_id: str, errors: dict, ac
             "delete SCRAM credential" if sa.wants_deletion else "set SCRAM credential")
         if not sa.wants_deletion:
             # The secret has done its job: wipe it, unless a rotation saved a newer one meanwhile.
+            # Its digest is what the gateway's grants table checks the account's credentials by, from now on.
             ServiceAccount.objects.filter(pk=sa.pk, claim_token=run_id, generation=F("claimed_generation")).update(
-                pending_secret=None, secret_set_at=now)
+                pending_secret=None, secret_set_at=now,
+                secret_sha256=hashlib.sha256(upserts[sa.username].encode("utf-8")).hexdigest())
 
 
 def _apply_acls(admin: KafkaAcls, cluster_id: int, principals: set[str]):

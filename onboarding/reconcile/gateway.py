@@ -22,7 +22,7 @@ from django.utils import timezone
 
 from onboarding.gateway.audit import audit_topic_config
 from onboarding.gateway.grants import Grant, TopicMasks
-from onboarding.models import ApiToken, Cluster, ResourceStatus, Subscription, Topic
+from onboarding.models import ApiToken, Cluster, ResourceStatus, ServiceAccount, Subscription, Topic
 from onboarding.models.classification import classifications, masked_paths
 from onboarding.platform import PlatformError
 from onboarding.platform.compacted import COMPACTED, read_compacted
@@ -31,7 +31,7 @@ from onboarding.platform.kafka_acls import KafkaAcls
 from onboarding.platform.types import DesiredTopic
 from onboarding.reconcile import claims, gateway_plan
 from onboarding.reconcile.claims import RunReport
-from onboarding.reconcile.gateway_plan import DirectSubscriptionInput, TokenInput
+from onboarding.reconcile.gateway_plan import AccountInput, DirectSubscriptionInput, TokenInput
 
 log = logging.getLogger(__name__)
 ERROR_KEY = "gateway-grants"
@@ -71,12 +71,22 @@ def masked_topics(cluster_id: int) -> dict[str, dict[str, dict[str, str]]]:
     return {topics[pk]: masked_paths(tags) for pk, tags in classifications(topics).items() if tags}
 
 
+def credentialed_accounts(cluster_id: int):
+    """The cluster's service accounts whose password is set and known by its digest (set by an access run since
+    the digest is kept; older accounts get a row once rotated), and not being deleted. A rotation keeps the old
+    digest until the run that sets the new password on the cluster, as Kafka keeps the old credential."""
+    return ServiceAccount.objects.filter(cluster_id=cluster_id, delete_requested_at__isnull=True).exclude(
+        secret_sha256="").exclude(status=ResourceStatus.DELETED)
+
+
 def desired_grants(cluster_id: int) -> dict[str, Grant | TopicMasks]:
     tokens = [TokenInput(*row) for row in working_team_tokens().values_list(
         "key_id", "key_hash", "team__slug", "scope", "expires_at")]
     direct = [DirectSubscriptionInput(*row) for row in direct_subscriptions(cluster_id).values_list(
         "subscriber__slug", "source__name")]
-    return gateway_plan.desired(tokens, direct, masked_topics(cluster_id))
+    accounts = [AccountInput(*row) for row in credentialed_accounts(cluster_id).values_list(
+        "username", "secret_sha256", "team__slug", "can_consume_own_topics")]
+    return gateway_plan.desired(tokens, direct, masked_topics(cluster_id), accounts)
 
 
 def sync_grants(cluster: Cluster, admin: KafkaAcls, *,

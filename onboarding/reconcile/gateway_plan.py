@@ -34,6 +34,16 @@ class TokenInput:
 
 
 @dataclass(frozen=True)
+class AccountInput:
+    """A service account whose credential is set on the table's cluster."""
+
+    username: str
+    secret_sha256: str  # of the password the reconciler set
+    team_slug: str
+    consume_own: bool  # its "can consume the team's own topics"
+
+
+@dataclass(frozen=True)
 class DirectSubscriptionInput:
     subscriber_slug: str
     source_topic: str
@@ -52,6 +62,17 @@ def grant_for(token: TokenInput, direct_topics: Iterable[str] = ()) -> Grant:
     )
 
 
+def grant_for_account(account: AccountInput, direct_topics: Iterable[str] = ()) -> Grant:
+    """What the account's own ACLs allow (access_plan.team_acls and direct_acls), as a grant: publish to the team's
+    topics, read them when it may, read the team's direct subscriptions, groups under the team's prefix."""
+    prefix = f"{account.team_slug}."
+    return Grant(
+        key_id=account.username, secret_sha256=account.secret_sha256, team=account.team_slug,
+        principal=account.username, scope=WRITE_SCOPE, produce_prefixes=(prefix,),
+        consume_prefixes=(prefix,) if account.consume_own else (),
+        consume_topics=tuple(sorted(set(direct_topics))), group_prefix=prefix, kind="account")
+
+
 def topic_masks(masked: Mapping[str, Mapping[str, Mapping[str, str]]]) -> dict[str, TopicMasks]:
     """``masked``: topic name -> side -> {path: classification} (``masked_paths`` of each topic). A row per
     topic with at least one path, keyed ``topic:<name>``."""
@@ -64,13 +85,16 @@ def topic_masks(masked: Mapping[str, Mapping[str, Mapping[str, str]]]) -> dict[s
 
 
 def desired(tokens: Iterable[TokenInput], direct: Iterable[DirectSubscriptionInput],
-            masked: Mapping[str, Mapping[str, Mapping[str, str]]] | None = None) -> dict[str, Grant | TopicMasks]:
-    """One grant per token, keyed as the table keys it (``token:<key id>``), and the masks of every topic in
-    ``masked`` that has sensitive fields (``topic:<name>``)."""
+            masked: Mapping[str, Mapping[str, Mapping[str, str]]] | None = None,
+            accounts: Iterable[AccountInput] = ()) -> dict[str, Grant | TopicMasks]:
+    """One grant per token and per account, keyed as the table keys them (``token:<key id>``,
+    ``account:<username>``), and the masks of every topic in ``masked`` that has sensitive fields
+    (``topic:<name>``)."""
     topics: dict[str, set[str]] = {}
     for sub in direct:
         topics.setdefault(sub.subscriber_slug, set()).add(sub.source_topic)
-    grants = (grant_for(token, topics.get(token.team_slug, ())) for token in tokens)
+    grants = [*(grant_for(token, topics.get(token.team_slug, ())) for token in tokens),
+              *(grant_for_account(account, topics.get(account.team_slug, ())) for account in accounts)]
     return {**{grant.key: grant for grant in grants}, **topic_masks(masked or {})}
 
 

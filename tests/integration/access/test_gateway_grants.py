@@ -1,6 +1,8 @@
 """The gateway's grants table on the real broker: the access run writes a row per team token, a tombstone
 when it is revoked, the subscriber's direct topics, and nothing at all when nothing changed."""
 
+import base64
+import hashlib
 import uuid
 
 import pytest
@@ -16,7 +18,11 @@ from onboarding.platform.connection import kafka_connection_for
 from onboarding.reconcile import topics as topic_reconciler
 from onboarding.reconcile.access import reconcile_access
 from onboarding.reconcile.sweep import sweep
-from onboarding.services.service_accounts import service_account_create
+from onboarding.services.service_accounts import (
+    service_account_create,
+    service_account_delete,
+    service_account_rotate,
+)
 from onboarding.services.subscriptions import subscription_approve, subscription_request, subscription_revoke
 from onboarding.services.tokens import team_token_create, token_create, token_revoke
 from onboarding.services.topics import topic_create
@@ -204,3 +210,38 @@ def test_the_sweep_finds_a_grants_table_out_of_step_and_an_access_run_puts_it_ba
     Cluster.objects.filter(pk=cluster.pk).update(last_checked_at=None)
     assert sweep()[cluster.name]["gateway_grants"] == "in step"
     assert f"token:{token.key_id}" in wanted
+
+
+def test_a_service_accounts_credentials_work_at_the_gateway_until_rotated_or_deleted(
+        cluster, payments, alice, grants_topic):
+    sa, password = service_account_create(actor=alice, cluster=cluster, team=payments,
+                                          name=f"gw-{uuid.uuid4().hex[:6]}")
+    assert apply(cluster, sa).status == ResourceStatus.READY
+    sa.refresh_from_db()
+    assert sa.secret_sha256 == hashlib.sha256(password.encode()).hexdigest()
+    reconcile_access(cluster.pk)
+
+    table = GrantsTable()
+    for key, value in _table(cluster, grants_topic).items():
+        table.apply(key, value)
+    grant, reason = table.check_authorization(_basic(sa.username, password))
+    assert reason == "ok"
+    assert (grant.kind, grant.team, grant.produce_prefixes, grant.group_prefix) == (
+        "account", "payments", ("payments.",), "payments.")
+
+    sa, new_password = service_account_rotate(actor=alice, sa=sa)
+    apply(cluster, sa)
+    reconcile_access(cluster.pk)
+    for key, value in _table(cluster, grants_topic).items():
+        table.apply(key, value)
+    assert table.check_authorization(_basic(sa.username, password)) == (None, "wrong_secret")
+    assert table.check_authorization(_basic(sa.username, new_password))[1] == "ok"
+
+    service_account_delete(actor=alice, sa=sa)
+    apply(cluster, sa)
+    reconcile_access(cluster.pk)
+    assert f"account:{sa.username}" not in _table(cluster, grants_topic)
+
+
+def _basic(username: str, password: str) -> str:
+    return "Basic " + base64.b64encode(f"{username}:{password}".encode()).decode()
