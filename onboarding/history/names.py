@@ -27,7 +27,7 @@ _NEEDS = {
     "schema": ("topic_id",), "schemaversion": ("schema_id",), "sensitivefield": ("schema_id",),
     "subscription": ("subscriber_id", "source_id"), "membership": ("user_id", "team_id"),
     "topicpolicy": ("cluster_id",), "changepolicy": ("cluster_id",), "webhook": ("team_id",),
-    "apitoken": ("team_id", "user_id"),
+    "apitoken": ("team_id", "user_id"), "aggregation": ("team_id",),
 }
 
 
@@ -95,6 +95,8 @@ class Names:
             case "topicpolicy" | "changepolicy":
                 label = "topic policy" if kind == "topicpolicy" else "change policy"
                 return f"{label} of {self.of('cluster', data.get('cluster_id'))}"
+            case "aggregation":
+                return f"{self.of('team', data.get('team_id'))}.{data.get('name', '')}"
             case "changerequest":
                 return f"#{pk}: {data.get('title', '')}"
             case "webhook":

@@ -111,3 +111,16 @@ def test_the_admin_lists_and_shows_aggregations(client_for, operator, alice, pay
     admin = client_for(operator)
     assert "payments.per-provider" in admin.get("/admin/onboarding/aggregation/").content.decode()
     assert admin.get(f"/admin/onboarding/aggregation/{agg.pk}/change/").status_code == 200
+
+
+def test_the_history_of_an_aggregation_names_it_and_is_the_teams(client_for, alice, carol, payments,
+                                                                  payments_topic):
+    from onboarding.services.aggregations import aggregation_update
+
+    agg = aggregation_create(actor=alice, **definition(payments, payments_topic()))
+    aggregation_update(actor=alice, aggregation=agg, size="2h")
+    page = client_for(alice).get(f"/aggregations/{agg.pk}/")
+    assert f'href="/audit/aggregation/{agg.pk}/"' in page.content.decode()
+    history = client_for(alice).get(f"/audit/aggregation/{agg.pk}/").content.decode()
+    assert "payments.per-provider" in history and "aggregation.update" in history
+    assert "payments.per-provider" not in client_for(carol).get(f"/audit/aggregation/{agg.pk}/").content.decode()
