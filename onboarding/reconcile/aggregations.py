@@ -18,6 +18,7 @@ saved is lost, since the desired state stays in Postgres and the next run (or th
 from __future__ import annotations
 
 import logging
+import time
 import uuid
 import zlib
 
@@ -184,7 +185,7 @@ def _sync_table(admin: KafkaAcls, cluster: Cluster, claimed: list[Aggregation], 
         # newer run's tombstone of it. The rows are read after the lock is held.
         with connection.cursor() as cursor:
             cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", [LOCK_CLASS, cluster.pk])
-        observed = read_compacted(admin.connection, topic, timeout=admin.timeout + 10)
+        observed = _read_table(admin, topic)
         wanted, keep = desired_rows(cluster.pk, claimed, errors)
         upserts, tombstones = plan.diff(wanted, observed, keep=keep)
         outcomes = admin.write_compacted(topic, {**upserts, **dict.fromkeys(tombstones)})
@@ -195,6 +196,20 @@ def _sync_table(admin: KafkaAcls, cluster: Cluster, claimed: list[Aggregation], 
         error = outcomes.get(agg.definition_id)
         if error is not None:
             errors.setdefault(agg.pk, error)
+
+
+def _read_table(admin: KafkaAcls, topic: str, attempts: int = 4) -> dict[str, bytes]:
+    """The table as it stands. A table created moments ago may not have its partition leader yet (the broker
+    answers NOT_LEADER_OR_FOLLOWER to the offsets request): a few short retries spare the run a full backoff."""
+    failures = 0
+    while True:
+        try:
+            return read_compacted(admin.connection, topic, timeout=admin.timeout + 10)
+        except PlatformError as exc:
+            failures += 1
+            if not exc.retryable or failures >= attempts:
+                raise
+            time.sleep(0.5 * 2 ** (failures - 1))
 
 
 def _record(claimed: list[Aggregation], errors: dict, report: RunReport) -> None:
