@@ -13,7 +13,7 @@ from __future__ import annotations
 import json
 import re
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from onboarding import aggregation_rules as rules
@@ -245,6 +245,25 @@ def values_from_payload(payload: dict) -> dict:
     return values
 
 
+# The live-uniqueness constraints of the model, as the fields whose words explain them.
+_CONSTRAINT_FIELDS = {"aggregation_unique_live_name": "name", "aggregation_unique_live_output_topic": "output_topic"}
+
+
+def _save(agg: Aggregation) -> None:
+    """Save, turning a uniqueness race (two definitions committed at once with the same name or output)
+    into the field error the checks before it give, never a 500."""
+    try:
+        with transaction.atomic():
+            agg.save()
+    except IntegrityError as exc:
+        for constraint, field in _CONSTRAINT_FIELDS.items():
+            if constraint in str(exc):
+                message = next(c.violation_error_message for c in Aggregation._meta.constraints
+                               if c.name == constraint)
+                raise ValidationError({field: [message]}) from None
+        raise
+
+
 def _mark_for_apply(agg: Aggregation) -> None:
     agg.generation += 1
     agg.status = ResourceStatus.PENDING
@@ -299,7 +318,7 @@ def aggregation_create(*, actor, team: Team, name: str, source: Topic | None, ou
             raise ValidationError({"name": problems})
         agg = Aggregation(cluster=cluster, team=team, name=name, status=ResourceStatus.PENDING,
                           **{k: v for k, v in fields.items()})
-        agg.save()
+        _save(agg)
         audit_record(actor=actor, via=via, action="aggregation.create", obj=agg, team=team,
                      after=aggregation_snapshot(agg))
     aggregations_reconcile_soon(cluster.pk)
@@ -361,7 +380,7 @@ def aggregation_update(*, actor, aggregation: Aggregation, expected_generation: 
             _mark_for_apply(agg)
         else:
             agg.bump_generation_in_place()
-        agg.save()
+        _save(agg)
         audit_record(actor=actor, via=via, action="aggregation.update", obj=agg, team=agg.team, before=before,
                      after=aggregation_snapshot(agg),
                      note=f"New version {agg.version}: {', '.join(sorted(reshaped))} changed" if reshaped else "")

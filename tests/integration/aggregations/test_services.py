@@ -149,3 +149,20 @@ def test_a_gated_cluster_opens_a_change_request_applied_on_approval(alice, payme
     from onboarding.models import Aggregation
     agg = Aggregation.objects.get(team__slug="payments", name="per-provider")
     assert agg.size_ms == 3_600_000
+
+
+def test_a_uniqueness_race_lost_at_commit_is_a_field_error(alice, payments, payments_topic):
+    """Two definitions saved at once both pass the checks; the constraint decides, in the checks' words."""
+    from onboarding.models import Aggregation
+    from onboarding.services.aggregations import _save
+
+    first = aggregation_create(actor=alice, **definition(payments, payments_topic()))
+    twin = Aggregation(cluster=first.cluster, team=payments, name="other", source=first.source,
+                       output_topic=first.output_topic, size_ms=60_000, measures=first.measures)
+    with pytest.raises(ValidationError) as exc:
+        _save(twin)
+    assert errors_of(exc) == {"output_topic": ["Another aggregation already writes to this topic."]}
+    twin.output_topic, twin.name = "payments.other", first.name
+    with pytest.raises(ValidationError) as exc:
+        _save(twin)
+    assert errors_of(exc) == {"name": ["This team already has an aggregation with this name on this cluster."]}
