@@ -113,3 +113,15 @@ def test_the_endpoint_is_in_the_openapi_schema(api_as, alice):
     measures = document["components"]["schemas"]["AggregationCreateRequest"]["properties"]["measures"]
     assert measures["items"]["$ref"].endswith("/MeasureRequest")
     assert "definition_id" in document["components"]["schemas"]["Aggregation"]["properties"]
+
+
+def test_a_gated_cluster_answers_202_with_the_change_request(api_as, alice, cluster, payments_topic):
+    from onboarding.changes.gate import change_policy_for
+
+    policy = change_policy_for(cluster)
+    policy.operations_needing_approval = ["aggregation.create"]
+    policy.save()
+    answer = api_as(alice).post(AGGS, body(payments_topic()), format="json")
+    assert answer.status_code == 202, answer.content
+    assert "/api/v1/change-requests/" in answer["Location"]
+    assert not Aggregation.objects.exists()
