@@ -223,14 +223,17 @@ def _encode_part(spec: object, *, side: str, topic: str, schemas: RegistrySchema
         for name in named:
             problems.add(f"{side}.{name}", f"{declared} data has no schema; leave {name} out")
     message = spec.get("message")
-    if "data" not in spec:
-        problems.add(f"{side}.data", 'missing; write "data": null for a null ' + side)
-        return None, None
-    data = spec["data"]
-    if declared in _PLAIN_TYPES or (declared is None and not named):
-        rest_type = declared or "JSON"
-        return (None if data is None else _plain(rest_type, data, f"{side}.data", problems)), rest_type
-    schema = _writer_schema(spec, side=side, topic=topic, schemas=schemas, problems=problems)
+    data = spec.get("data")  # left out: null, as REST Proxy v3 documents
+    if declared is None and not named:
+        # Neither a type nor a schema: the subject's latest schema when the topic's side has one (REST Proxy v3's
+        # "latest schema" request), else plain JSON; so a v3 client never writes JSON into an Avro topic.
+        schema = _latest_if_any(schemas, f"{topic}-{side}")
+        if schema is None:
+            return (None if data is None else _plain("JSON", data, f"{side}.data", problems)), "JSON"
+    elif declared in _PLAIN_TYPES:
+        return (None if data is None else _plain(declared, data, f"{side}.data", problems)), declared
+    else:
+        schema = _writer_schema(spec, side=side, topic=topic, schemas=schemas, problems=problems)
     if schema is None:
         return None, declared
     rest_type = _REST_TYPES.get(schema.schema_type)
@@ -254,6 +257,14 @@ def _encode_part(spec: object, *, side: str, topic: str, schemas: RegistrySchema
     if rest_type == "PROTOBUF":
         return _protobuf(schema, message, data, side, problems), rest_type
     return _json_schema(schema, data, f"{side}.data", validate, problems), rest_type
+
+
+def _latest_if_any(schemas: RegistrySchemas, subject: str) -> WriterSchema | None:
+    """The subject's latest schema, or None when the registry has no such subject (both cached by schemas)."""
+    try:
+        return schemas.by_subject(subject, None)
+    except SchemaNotFound:
+        return None
 
 
 def _plain(rest_type: str, data: object, path: str, problems: _Problems) -> bytes | None:

@@ -286,9 +286,6 @@ def test_a_rest_proxy_v3_client_publishes_as_confluent_documents_it(as_user, run
     assert {(r["partition"], r["offset"]) for r in documented} >= {(1, report["offset"])}
 
 
-@pytest.mark.xfail(strict=True, reason="the gateway produces a part without type or schema fields as plain JSON "
-                                      "(records._encode_part), where REST Proxy v3 uses the subject's latest schema: "
-                                      "a documented v3 client writes JSON into a topic whose consumers read Avro")
 def test_confluents_preferred_example_uses_the_latest_schemas_registered_in_the_portal(
         as_user, run, gateway, team_account, registry_url):
     alice, registry = as_user("alice"), SchemaRegistryClient({"url": registry_url})
@@ -342,8 +339,6 @@ def test_confluents_schema_id_and_schema_version_example_writes_both_schemas(
         assert deserialize(found[0][side], SerializationContext(topic, field)) == expected
 
 
-@pytest.mark.xfail(strict=True, reason="the gateway refuses a key or value without data (key.data: missing), where "
-                                      "REST Proxy v3 documents that data can be omitted or null")
 def test_confluents_null_and_empty_data_example_produces_a_null_key_and_value(gateway, foo_topic):
     body = CONFLUENT_NULL_AND_EMPTY_DATA_EXAMPLE % {"key_schema_id": foo_topic["ids"]["key"]}
 

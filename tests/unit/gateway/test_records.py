@@ -110,8 +110,8 @@ def schemas(registry, clock):
     return RegistrySchemas(registry, latest_ttl=30.0, unknown_ttl=5.0, clock=clock)
 
 
-def encode(body, schemas, **kwargs):
-    return encode_record(body, topic=TOPIC, schemas=schemas, **kwargs)
+def encode(body, schemas, topic=TOPIC, **kwargs):
+    return encode_record(body, topic=topic, schemas=schemas, **kwargs)
 
 
 def errors_of(body, schemas, **kwargs) -> RecordError:
@@ -137,10 +137,22 @@ def test_binary_string_and_json_data_become_their_bytes(schemas):
     assert record.value == b'{"b":[1,2.5,null],"a":"x"}'
 
 
-def test_data_without_type_or_schema_is_produced_as_json(schemas, registry):
-    record = encode({"value": {"data": {"ward": "ICU"}}}, schemas)
+def test_data_without_type_or_schema_uses_the_subjects_latest_schema_as_rest_proxy_v3_does(schemas, registry):
+    record = encode({"key": {"data": {"patient_id": "P1"}}, "value": {"data": GOOD_VALUE}}, schemas)
+
+    value_id, key_id = registry.subjects[f"{TOPIC}-value"][-1], registry.subjects[f"{TOPIC}-key"][-1]
+    assert (record.value_type, record.value[:5]) == ("AVRO", b"\x00" + value_id.to_bytes(4, "big"))
+    assert (record.key_type, record.key) == ("JSONSCHEMA", b"\x00" + key_id.to_bytes(4, "big") + b'{"patient_id":"P1"}')
+    # ... and is checked against it: a topic with a schema never gets plain JSON by accident.
+    assert "value.data.ward" in errors_of({"value": {"data": {**GOOD_VALUE, "ward": "ER"}}}, schemas).errors
+
+
+def test_data_without_type_or_schema_is_json_where_the_topic_has_no_schema(schemas, registry):
+    record = encode({"value": {"data": {"ward": "ICU"}}}, schemas, topic="clinic.notes")
     assert (record.value, record.value_type, record.key, record.key_type) == (b'{"ward":"ICU"}', "JSON", None, None)
-    assert registry.calls == 0
+    calls = registry.calls
+    encode({"value": {"data": {"ward": "ICU"}}}, schemas, topic="clinic.notes")
+    assert registry.calls == calls  # the missing subject is remembered for a while, not asked per record
 
 
 def test_binary_padding_may_be_left_out_as_java_allows(schemas):
@@ -155,12 +167,11 @@ def test_bad_base64_is_refused_at_its_path(schemas):
     assert "base64" in error.errors["key.data"][0]
 
 
-def test_null_data_is_a_null_key_or_value_but_missing_data_is_an_error(schemas):
+def test_null_or_left_out_data_is_a_null_key_or_value(schemas):
     record = encode({"key": {"type": "STRING", "data": None}, "value": {"data": None}}, schemas)
     assert (record.key, record.value, record.value_size) == (None, None, 0)
-    error = errors_of({"key": {"type": "STRING"}, "value": {"type": "AVRO"}}, schemas)
-    assert set(error.errors) == {"key.data", "value.data"}
-    assert "missing" in error.errors["value.data"][0]
+    record = encode({"key": {"type": "STRING"}, "value": {"schema_version": 1}}, schemas)  # REST Proxy v3 allows it
+    assert (record.key, record.value, record.value_type) == (None, None, "AVRO")
 
 
 def test_headers_timestamp_and_partition_are_kept(schemas):
