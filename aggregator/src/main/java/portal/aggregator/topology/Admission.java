@@ -7,6 +7,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import org.apache.kafka.streams.processor.api.Processor;
 import org.apache.kafka.streams.processor.api.ProcessorContext;
 import org.apache.kafka.streams.processor.api.Record;
+import io.burt.jmespath.JmesPathException;
 import portal.aggregator.serde.DecodeException;
 import portal.aggregator.serde.SchemaLookupException;
 import portal.aggregator.serde.WireFormatDecoder;
@@ -47,17 +48,31 @@ final class Admission implements Processor<byte[], byte[], String, Envelope> {
         } catch (SchemaLookupException e) {
             throw new IllegalStateException("schema registry: " + e.getMessage(), e);
         }
+        Record<String, Envelope> admitted;
+        try {
+            admitted = admit(record, doc);
+        } catch (JmesPathException | IllegalArgumentException | ClassCastException e) {
+            // An expression that fails on this event (a function given the wrong type): the event is set aside
+            // with the reason; the definition goes on with the next one.
+            admitted = late(record, null, "expression failed: " + e.getMessage());
+        }
+        if (admitted != null) {
+            context.forward(admitted);
+        }
+    }
+
+    /** The record to pass on (marked late when its time cannot be read), or null when the filter refuses it. */
+    private Record<String, Envelope> admit(Record<byte[], byte[]> record, ObjectNode doc) {
         if (definition.filter != null && !Definition.JMESPATH.isTruthy(definition.filter.search(doc))) {
-            return;
+            return null;
         }
         String group = EventView.groupKey(definition.groupBy == null ? doc.get("key") : definition.groupBy.search(doc));
         long time = record.timestamp();
         if (definition.timeFromField) {
             Long fieldTime = EventView.eventTime(definition, doc);
             if (fieldTime == null || fieldTime < 0) {
-                forwardLate(record, group, "time unreadable: " + definition.timeFieldText
+                return late(record, group, "time unreadable: " + definition.timeFieldText
                         + " is not epoch milliseconds or an RFC 3339 time");
-                return;
             }
             time = fieldTime;
         }
@@ -68,14 +83,18 @@ final class Admission implements Processor<byte[], byte[], String, Envelope> {
             fields.add(v == null ? NODES.nullNode() : v);
         }
         e.fields = fields;
-        context.forward(record.withKey(group).withValue(e).withTimestamp(time));
+        return record.withKey(group).withValue(e).withTimestamp(time);
     }
 
     private void forwardLate(Record<byte[], byte[]> record, String group, String reason) {
+        context.forward(late(record, group, reason));
+    }
+
+    private Record<String, Envelope> late(Record<byte[], byte[]> record, String group, String reason) {
         Envelope e = envelope(record, record.timestamp());
         e.fields = NODES.arrayNode();
         e.lateReason = reason;
-        context.forward(record.withKey(group).withValue(e));
+        return record.withKey(group).withValue(e);
     }
 
     private Envelope envelope(Record<byte[], byte[]> record, long time) {

@@ -81,4 +81,20 @@ class LateEventsTest {
             assertEquals(List.of(), h.results());
         }
     }
+
+    @Test
+    void anExpressionFailingOnOneEventSetsThatEventAside() {
+        try (Harness h = new Harness(Harness.definition(TUMBLING, COUNT,
+                "'filter':'starts_with(value.name, \\u0027a\\u0027)','emit':'on_update','late':'dead_letter'"))) {
+            h.send("k", "{'name':42}", 1000);   // starts_with on a number: a JMESPath type error
+            h.send("k", "{'name':'ann'}", 2000);
+            h.send("k", "{'name':'bob'}", 3000);
+            List<TestRecord<byte[], byte[]>> dead = h.dead.readRecordsToList();
+            assertEquals(1, dead.size());
+            String reason = new String(dead.get(0).headers().lastHeader(AggregationTopology.LATE_REASON_HEADER).value(),
+                    StandardCharsets.UTF_8);
+            assertTrue(reason.startsWith("expression failed:"), reason);
+            assertEquals(1, h.results().size());
+        }
+    }
 }
