@@ -67,3 +67,16 @@ def test_the_metrics_of_the_engine_show_on_the_definition_page(client_for, alice
     assert 'data-testid="metric-records-in">1200<' in page
     assert 'data-testid="metric-windows-emitted">31<' in page
     assert 'data-testid="metric-late">3 ' in page and 'data-testid="metric-lag">7<' in page
+
+
+def test_the_form_pages_offer_the_preview_of_the_definition_as_typed(client_for, alice, agg):
+    client = client_for(alice)
+    new = client.get("/aggregations/new/").content.decode()
+    assert 'hx-post="/aggregations/preview/" hx-include="#aggregation-form"' in new
+    edit = client.get(f"/aggregations/{agg.pk}/edit/").content.decode()
+    assert f'hx-post="/aggregations/{agg.pk}/edit/preview/" hx-include="#aggregation-form"' in edit
+    answer = client.post(f"/aggregations/{agg.pk}/edit/preview/",
+                         {"source": agg.source_id, "window_type": "tumbling", "size": "1h", "grace": "0",
+                          "time_source": "record", "measures": "claims count", "emit": "on_update", "late": "drop",
+                          "start_from": "earliest", "events": "[1, 2]"}, **HTMX)
+    assert "The aggregation engine cannot be reached" in answer.content.decode()
