@@ -4,7 +4,7 @@ deletion, the change-request gate and the queued reconcile."""
 import pytest
 
 from onboarding.errors import Conflict, PermissionDenied, ValidationError
-from onboarding.models import AuditEvent, ChangeRequest, Subscription
+from onboarding.models import Aggregation, AuditEvent, ChangeRequest, Subscription
 from onboarding.queue import Kind, _redis
 from onboarding.services.aggregations import aggregation_create, aggregation_delete, aggregation_update
 from tests.integration.aggregations.helpers import definition, with_value_schema
@@ -166,3 +166,26 @@ def test_a_uniqueness_race_lost_at_commit_is_a_field_error(alice, payments, paym
     with pytest.raises(ValidationError) as exc:
         _save(twin)
     assert errors_of(exc) == {"name": ["This team already has an aggregation with this name on this cluster."]}
+
+
+def test_gated_changes_and_deletes_wait_then_apply_as_requested(alice, payments, operator, payments_topic, cluster):
+    from onboarding.changes.gate import change_policy_for
+    from onboarding.changes.requests import change_request_approve
+
+    agg = aggregation_create(actor=alice, **definition(payments, payments_topic()))
+    policy = change_policy_for(cluster)
+    policy.operations_needing_approval = ["aggregation.update", "aggregation.delete"]
+    policy.save()
+    opened = aggregation_update(actor=alice, aggregation=agg, size="2h", measures=[{"name": "n", "op": "count"}])
+    assert isinstance(opened, ChangeRequest) and opened.base_generation == 1
+    agg.refresh_from_db()
+    assert (agg.size_ms, agg.version) == (3_600_000, 1)
+    applied = change_request_approve(actor=operator, change_request=opened, via="browser")
+    assert applied.status == ChangeRequest.Status.APPLIED, applied.error
+    agg.refresh_from_db()
+    assert (agg.size_ms, agg.measures, agg.version) == (7_200_000, [{"name": "n", "op": "count"}], 2)
+
+    opened = aggregation_delete(actor=alice, aggregation=agg)
+    assert isinstance(opened, ChangeRequest) and not Aggregation.objects.get(pk=agg.pk).wants_deletion
+    change_request_approve(actor=operator, change_request=opened, via="browser")
+    assert Aggregation.objects.get(pk=agg.pk).status == "deleting"
