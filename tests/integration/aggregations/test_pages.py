@@ -124,3 +124,18 @@ def test_the_history_of_an_aggregation_names_it_and_is_the_teams(client_for, ali
     history = client_for(alice).get(f"/audit/aggregation/{agg.pk}/").content.decode()
     assert "payments.per-provider" in history and "aggregation.update" in history
     assert "payments.per-provider" not in client_for(carol).get(f"/audit/aggregation/{agg.pk}/").content.decode()
+
+
+def test_a_gated_definition_shows_its_change_request_page(client_for, alice, payments, payments_topic, cluster):
+    from onboarding.changes.gate import change_policy_for
+    from onboarding.models import ChangeRequest
+
+    policy = change_policy_for(cluster)
+    policy.operations_needing_approval = ["aggregation.create"]
+    policy.save()
+    answer = client_for(alice).post("/aggregations/new/", form_data(payments, payments_topic()))
+    cr = ChangeRequest.objects.get()
+    assert answer.status_code == 302 and answer["Location"].endswith(f"/{cr.pk}/")
+    page = client_for(alice).get(answer["Location"])
+    assert page.status_code == 200 and "Define aggregation payments.per-provider" in page.content.decode()
+    assert not Aggregation.objects.exists()
