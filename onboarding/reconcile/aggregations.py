@@ -152,10 +152,20 @@ def _register_schemas(cluster: Cluster, aggs: list[Aggregation], run_id: str, er
             try:
                 schema_id = registry.register(f"{agg.output_topic}-value", plan.schema_text(schema), SCHEMA_FORMAT)
             except PlatformError as exc:
-                errors[agg.pk] = exc
+                errors[agg.pk] = _explained(exc, agg)
                 continue
             agg.output_schema_id = schema_id
             Aggregation.objects.filter(pk=agg.pk, claim_token=run_id).update(output_schema_id=schema_id)
+
+
+def _explained(error: PlatformError, agg: Aggregation) -> PlatformError:
+    """A refused output schema in words the team can act on (a new version shapes results differently)."""
+    if error.code != "incompatible":
+        return error
+    return PlatformError(f"Version {agg.version} writes results the earlier versions' readers of {agg.output_topic} "
+                         f"cannot read (a measure removed or its type changed), so the registry refuses its schema. "
+                         f"Choose a new output topic, or ask an operator to relax the compatibility of "
+                         f"{agg.output_topic}-value. ({error})", retryable=False, code="incompatible")
 
 
 def desired_rows(cluster_id: int, claimed: list[Aggregation], errors: dict) -> tuple[dict[str, bytes], set[str]]:

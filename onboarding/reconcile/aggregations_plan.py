@@ -159,7 +159,10 @@ def output_schema(spec: Spec, *, tags: Mapping[str, str] | None = None) -> dict:
         "description": f"Windowed aggregation of {spec.source_topic} ({spec.window_type} windows).",
         "type": "object",
         "properties": properties,
-        "required": list(properties),
+        # The engine writes every measure, but only the window's own fields are required: a new version that
+        # adds a measure is then a compatible evolution of the subject (BACKWARD, the registry's default), as
+        # it is for readers of the topic. Removing a measure or changing its type stays incompatible.
+        "required": ["group", "window_start", "window_end"],
         "additionalProperties": False,
     }
 

@@ -21,7 +21,7 @@ from onboarding.reconcile.access_drift import check_access_drift
 from onboarding.reconcile.aggregations import reconcile_aggregations
 from onboarding.reconcile.aggregations_status import refresh
 from onboarding.reconcile.aggregator_access import planned_acls
-from onboarding.services.aggregations import aggregation_create, aggregation_delete
+from onboarding.services.aggregations import aggregation_create, aggregation_delete, aggregation_update
 from tests.fixtures.waiting import wait_for
 from tests.integration.aggregations.helpers import definition, with_value_schema
 
@@ -253,3 +253,24 @@ def test_the_access_run_provisions_the_engine_principal_and_reverts_its_drift(cl
     assert f"aggregation engine principal {engine_principal}" in report.reverting
     assert reconcile_access(cluster.pk).errors == {}
     wait_for(lambda: acls.describe_acls(engine_principal) == planned, timeout=30, message="the drift reverted")
+
+
+def test_a_new_version_may_add_a_measure_but_not_change_one_under_the_subjects_compatibility(
+        cluster, tables, aggregation, alice):
+    reconcile_aggregations(cluster.pk)
+    first = Aggregation.objects.get(pk=aggregation.pk).output_schema_id
+    measures = [*aggregation.measures, {"name": "biggest", "op": "max", "field": "value.amount"}]
+
+    added = aggregation_update(actor=alice, aggregation=Aggregation.objects.get(pk=aggregation.pk), measures=measures)
+    assert reconcile_aggregations(cluster.pk).errors == {}
+    added.refresh_from_db()
+    assert added.version == 2 and added.output_schema_id not in (None, first)
+    assert table(cluster, tables[0])[added.definition_id]["version"] == 2
+
+    retyped = [m if m["name"] != "claims" else {"name": "claims", "op": "avg", "field": "value.amount"}
+               for m in measures]
+    changed = aggregation_update(actor=alice, aggregation=added, measures=retyped)
+    reconcile_aggregations(cluster.pk)
+    changed.refresh_from_db()
+    assert changed.status == ResourceStatus.FAILED and "Choose a new output topic" in changed.last_error
+    assert table(cluster, tables[0])[changed.definition_id]["version"] == 2  # the engine keeps running version 2
