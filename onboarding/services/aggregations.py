@@ -412,3 +412,27 @@ def aggregation_delete(*, actor, aggregation: Aggregation, via: str = AuditEvent
         audit_record(actor=actor, via=via, action="aggregation.delete", obj=agg, team=agg.team, before=before)
     aggregations_reconcile_soon(agg.cluster_id)
     return agg
+
+
+def aggregations_end_with_access(*, actor, subscription: Subscription, via: str) -> list[Aggregation]:
+    """Stop the subscriber's aggregations of a topic it may no longer read (its subscription was revoked
+    and no other approved one remains): the engine reads with its own principal, so without this the team
+    would keep receiving results derived from events it lost access to. Called inside the revoke's
+    transaction, whoever revoked it (the topic's owners too); audited on each aggregation."""
+    team, source = subscription.subscriber, subscription.source
+    if source.team_id == team.pk or can_aggregate(team, source):
+        return []
+    ended = []
+    for agg in (Aggregation.objects.select_for_update(of=("self",)).select_related("cluster", "team", "source")
+                .filter(team=team, source=source, delete_requested_at__isnull=True)
+                .exclude(status=ResourceStatus.DELETED)):
+        before = aggregation_snapshot(agg)
+        _mark_for_apply(agg)
+        agg.status, agg.delete_requested_at = ResourceStatus.DELETING, timezone.now()
+        agg.save()
+        audit_record(actor=actor, via=via, action="aggregation.delete", obj=agg, team=team, before=before,
+                     note=f"Access to {source.name} ended: subscription #{subscription.pk} was revoked.")
+        ended.append(agg)
+    if ended:
+        aggregations_reconcile_soon(source.cluster_id)
+    return ended

@@ -16,6 +16,7 @@ from onboarding.models import ChangeRequest, ResourceStatus, ServiceAccount, Sub
 from onboarding.permissions import can_read_team, can_write_team, is_team_owner
 from onboarding.queue import access_reconcile_soon
 from onboarding.routing.filters import FilterError, FilterEvaluationError, compile_filter, test_filter
+from onboarding.services.aggregations import aggregations_end_with_access
 from onboarding.services.topics import policy_for, topic_create, topic_create_errors
 from portal.observability.tracing import service_span
 
@@ -297,6 +298,7 @@ def subscription_revoke(*, actor, subscription: Subscription, comment: str = "",
                      before=before, after=subscription_snapshot(sub), note=sub.decision_comment)
         if was_applied:
             _schedule(sub.source.cluster_id)
+            aggregations_end_with_access(actor=actor, subscription=sub, via=via)
     return sub
 
 

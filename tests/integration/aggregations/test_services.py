@@ -189,3 +189,33 @@ def test_gated_changes_and_deletes_wait_then_apply_as_requested(alice, payments,
     assert isinstance(opened, ChangeRequest) and not Aggregation.objects.get(pk=agg.pk).wants_deletion
     change_request_approve(actor=operator, change_request=opened, via="browser")
     assert Aggregation.objects.get(pk=agg.pk).status == "deleting"
+
+
+def test_revoking_the_subscription_stops_the_subscribers_aggregations_of_that_topic(alice, carol, payments,
+                                                                                  clinical_topic, reader):
+    from onboarding.services.subscriptions import subscription_revoke
+
+    public = clinical_topic()
+    sub = Subscription.objects.create(subscriber=payments, source=public, service_account=reader, reason="totals",
+                                      decision=Subscription.Decision.APPROVED)
+    agg = aggregation_create(actor=alice, **definition(payments, public))
+    subscription_revoke(actor=carol, subscription=sub, comment="no longer", via="browser")
+    agg.refresh_from_db()
+    assert agg.status == "deleting" and agg.wants_deletion
+    note = AuditEvent.objects.get(action="aggregation.delete", resource_id=str(agg.pk)).note
+    assert note == f"Access to {public.name} ended: subscription #{sub.pk} was revoked."
+
+
+def test_another_approved_subscription_keeps_the_aggregation(alice, carol, payments, cluster, clinical_topic,
+                                                             reader):
+    from onboarding.services.subscriptions import subscription_revoke
+    from tests.integration.subscriptions.helpers import make_account
+
+    public = clinical_topic()
+    first, _ = (Subscription.objects.create(subscriber=payments, source=public, service_account=account,
+                                            reason="totals", decision=Subscription.Decision.APPROVED)
+                for account in (reader, make_account(cluster, payments, name="second")))
+    agg = aggregation_create(actor=alice, **definition(payments, public))
+    subscription_revoke(actor=alice, subscription=first, via="browser")
+    agg.refresh_from_db()
+    assert not agg.wants_deletion
