@@ -55,3 +55,7 @@ def test_an_aggregation_is_defined_through_the_form_after_a_field_error(page, li
     agg = Aggregation.objects.get()
     assert (agg.definition_id, agg.size_ms, agg.advance_ms, agg.version) == (
         "payments.per-provider", 3_600_000, 900_000, 1)
+
+    page.get_by_role("navigation", name="Main").get_by_role("link", name="Aggregations").click()
+    expect(page.get_by_test_id("aggregation-row")).to_contain_text("hopping 1h every 15m")
+    page.screenshot(path="/tmp/aggregation_list.png", full_page=True)
