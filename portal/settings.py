@@ -325,6 +325,8 @@ if bool(SCHEMA_REGISTRY_USERNAME) != bool(SCHEMA_REGISTRY_PASSWORD):
 # promotion path. Optional: empty when unset, and seed_demo then creates no prod cluster.
 KAFKA_PROD_BOOTSTRAP_SERVERS = env_host_ports("KAFKA_PROD_BOOTSTRAP_SERVERS", "")
 SCHEMA_REGISTRY_PROD_URL = env_http_url("SCHEMA_REGISTRY_PROD_URL", "")
+# The local cluster's Kafka Connect worker (a cluster's own connect_url, set in the admin, wins); empty: none.
+CONNECT_URL = env_http_url("CONNECT_URL", "")
 
 # ---------------------------------------------------------------------------- notifications (webhooks, e-mail)
 # Failed deliveries are retried after base * 2^(attempt-1) seconds, capped at the maximum; after

@@ -6,6 +6,7 @@ from onboarding.models.audit import AuditEvent
 from onboarding.models.catalogue import CatalogEntry, SchemaField
 from onboarding.models.changes import GATED_OPERATIONS, ChangePolicy, ChangeRequest
 from onboarding.models.clusters import Cluster, TopicPolicy
+from onboarding.models.connectors import Connector
 from onboarding.models.notifications import NotificationDelivery, NotificationEvent, Webhook
 from onboarding.models.reconciled import ResourceStatus
 from onboarding.models.schemas import Compatibility, Schema, SchemaFormat, SchemaVersion
@@ -16,7 +17,7 @@ from onboarding.models.topics import Topic
 
 __all__ = [
     "GATED_OPERATIONS", "Aggregation", "AggregationRuntime", "ApiToken", "ApplyAttempt", "AuditEvent",
-    "CatalogEntry", "ChangePolicy", "ChangeRequest", "Cluster", "Compatibility", "Membership",
+    "CatalogEntry", "ChangePolicy", "ChangeRequest", "Cluster", "Connector", "Compatibility", "Membership",
     "NotificationDelivery", "NotificationEvent", "ResourceStatus", "Schema", "SchemaField", "SchemaFormat",
     "SchemaVersion", "SensitiveField", "ServiceAccount", "Subscription", "Team", "Topic", "TopicPolicy", "Webhook",
 ]

@@ -11,6 +11,7 @@ GATED_OPERATIONS = (
     "topic.create", "topic.update", "topic.delete", "schema.submit", "schema.compatibility",
     "service_account.create", "service_account.delete", "subscription.request",
     "aggregation.create", "aggregation.update", "aggregation.delete",
+    "connector.create", "connector.update", "connector.delete", "connector.offsets",
 )
 
 

@@ -47,6 +47,13 @@ class Cluster(models.Model):
                                    help_text="Confluent-compatible REST base, e.g. http://host:8081")
     registry_username_ref = models.CharField(max_length=300, blank=True, validators=[SECRET_REFERENCE])
     registry_password_ref = models.CharField(max_length=300, blank=True, validators=[SECRET_REFERENCE])
+    connect_url = models.URLField(
+        "Kafka Connect URL", max_length=300, blank=True,
+        help_text="REST base of the cluster's Connect worker, e.g. http://host:8083. Empty: the CONNECT_URL setting.")
+    connect_allowed_classes = ArrayField(
+        models.CharField(max_length=300), default=list, blank=True,
+        help_text="Connector classes teams may run here, comma-separated "
+                  "(e.g. com.mongodb.kafka.connect.MongoSinkConnector). Empty: none.")
     reconcile_interval_seconds = models.PositiveIntegerField(
         default=60, validators=[MinValueValidator(5)],
         help_text="How often ready resources are compared with the cluster to find drift.")
