@@ -150,6 +150,9 @@ public final class AggregationTopology {
      */
     private static <S extends org.apache.kafka.streams.processor.StateStore> Materialized<String, ObjectNode, S> retained(
             Definition d, Materialized<String, ObjectNode, S> materialized) {
+        // No record cache in front of the store whatever the engine's settings: on_update is one result per
+        // update, and a cache would merge updates between commits.
+        materialized = materialized.withCachingDisabled();
         if (!d.emitOnClose) {
             return materialized;
         }
