@@ -34,6 +34,8 @@ class Kind(enum.Enum):
     ACCESS = ("onboarding.reconcile_access", "portal:access-queued:{cluster_id}")
     # Aggregation definitions (the engine's definitions table and output schemas): their own run and mark.
     AGGREGATIONS = ("onboarding.reconcile_aggregations", "portal:aggregations-queued:{cluster_id}")
+    # Kafka Connect connectors (the worker's REST API and the worker principal's topic ACLs).
+    CONNECTORS = ("onboarding.reconcile_connectors", "portal:connectors-queued:{cluster_id}")
 
     def __init__(self, task_name: str, queued_key: str):
         self.task_name = task_name
@@ -121,3 +123,11 @@ def aggregations_reconcile_soon(cluster_id: int) -> None:
 
 def aggregations_reconcile_later(cluster_id: int, seconds: float) -> None:
     run_later(Kind.AGGREGATIONS, cluster_id, seconds)
+
+
+def connectors_reconcile_soon(cluster_id: int) -> None:
+    run_soon(Kind.CONNECTORS, cluster_id)
+
+
+def connectors_reconcile_later(cluster_id: int, seconds: float) -> None:
+    run_later(Kind.CONNECTORS, cluster_id, seconds)

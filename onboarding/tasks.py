@@ -17,6 +17,7 @@ from onboarding.platform.registry import Registry
 from onboarding.reconcile import access as access_reconciler
 from onboarding.reconcile import aggregations as aggregations_reconciler
 from onboarding.reconcile import aggregations_status, gateway_audit
+from onboarding.reconcile import connectors as connectors_reconciler
 from onboarding.reconcile import schemas as schemas_reconciler
 from onboarding.reconcile import sweep as sweep_module
 from onboarding.reconcile import topics as topics_reconciler
@@ -65,6 +66,12 @@ def reconcile_access(self, cluster_id: int) -> dict:
 def reconcile_aggregations(self, cluster_id: int) -> dict:
     queue.clear_mark(queue.Kind.AGGREGATIONS, cluster_id)
     return _after_run(queue.Kind.AGGREGATIONS, cluster_id, aggregations_reconciler.reconcile_aggregations(cluster_id))
+
+
+@shared_task(name=queue.Kind.CONNECTORS.task_name, **RECONCILE_TASK)
+def reconcile_connectors(self, cluster_id: int) -> dict:
+    queue.clear_mark(queue.Kind.CONNECTORS, cluster_id)
+    return _after_run(queue.Kind.CONNECTORS, cluster_id, connectors_reconciler.reconcile_connectors(cluster_id))
 
 
 # Beat runs it every AGGREGATIONS_STATUS_SECONDS; a table that cannot be read is simply the next run's work.

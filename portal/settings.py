@@ -327,6 +327,8 @@ KAFKA_PROD_BOOTSTRAP_SERVERS = env_host_ports("KAFKA_PROD_BOOTSTRAP_SERVERS", ""
 SCHEMA_REGISTRY_PROD_URL = env_http_url("SCHEMA_REGISTRY_PROD_URL", "")
 # The local cluster's Kafka Connect worker (a cluster's own connect_url, set in the admin, wins); empty: none.
 CONNECT_URL = env_http_url("CONNECT_URL", "")
+# The principal the Connect worker uses on Kafka; the connectors reconciler grants it what connectors need.
+CONNECT_KAFKA_USERNAME = env_str("CONNECT_KAFKA_USERNAME", "portal-connect")
 
 # ---------------------------------------------------------------------------- notifications (webhooks, e-mail)
 # Failed deliveries are retried after base * 2^(attempt-1) seconds, capped at the maximum; after

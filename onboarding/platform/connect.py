@@ -189,3 +189,11 @@ def _error_from(response: requests.Response) -> PlatformError:
     status = response.status_code
     return PlatformError(f"Kafka Connect answered {status}: {message}", retryable=status in _RETRYABLE_STATUSES,
                          code=str(status), detail=message)
+
+
+def connect_connection_for(cluster) -> ConnectConnection | None:
+    """The cluster's Connect worker: its own URL (admin), else the CONNECT_URL setting; None when neither."""
+    from django.conf import settings
+
+    url = (getattr(cluster, "connect_url", "") or settings.CONNECT_URL or "").rstrip("/")
+    return ConnectConnection(url=url) if url else None

@@ -19,12 +19,14 @@ from onboarding.platform.registry import Registry
 from onboarding.queue import (
     access_reconcile_later,
     aggregations_reconcile_later,
+    connectors_reconcile_later,
     reconcile_later,
     schemas_reconcile_later,
 )
 from onboarding.reconcile.access import due_accounts, due_subscriptions
 from onboarding.reconcile.access_drift import check_access_drift
 from onboarding.reconcile.aggregations import due_aggregations
+from onboarding.reconcile.connectors import check_connector_drift, due_connectors
 from onboarding.reconcile.gateway import grants_behind
 from onboarding.reconcile.schemas import due_schemas
 from onboarding.reconcile.schemas_drift import check_schema_drift
@@ -52,6 +54,9 @@ def sweep() -> dict:
         if due_aggregations(cluster.pk).exists():
             aggregations_reconcile_later(cluster.pk, 0)
             entry["aggregations"] = "queued"
+        if due_connectors(cluster.pk).exists():
+            connectors_reconcile_later(cluster.pk, 0)
+            entry["connectors"] = "queued"
         interval = timedelta(seconds=cluster.reconcile_interval_seconds)
         if cluster.last_checked_at is None or now - cluster.last_checked_at >= interval:
             entry["drift_check"] = _check_topics(cluster, now)
@@ -59,6 +64,7 @@ def sweep() -> dict:
             entry["schema_drift_check"] = _check_schemas(cluster)
             entry["access_drift_check"] = _check_access(cluster)
             entry["gateway_grants"] = _check_grants(cluster)
+            entry["connector_drift_check"] = _check_connectors(cluster)
     summary["_registry_probes"] = remove_stale_probes(Cluster.objects.filter(is_active=True))
     return summary
 
@@ -112,6 +118,18 @@ def _check_grants(cluster: Cluster) -> str:
         access_reconcile_later(cluster.pk, 0)
         return "queued"
     return "in step"
+
+
+def _check_connectors(cluster: Cluster) -> dict | str:
+    """The Connect worker fails on its own: its drift check never stops the others."""
+    try:
+        report = check_connector_drift(cluster)
+    except PlatformError as exc:
+        log.warning("connector drift check of %s failed: %s", cluster.name, exc)
+        return f"error: {exc}"
+    if report.get("reverted"):
+        connectors_reconcile_later(cluster.pk, 0)
+    return report
 
 
 def _check(cluster: Cluster, kind: str, check, reconcile_later) -> dict | str:
