@@ -8,6 +8,9 @@
 -- create such an index itself (createIndexes makes btrees), so an event trigger adds it to every collection table
 -- the moment FerretDB creates it. A production MongoDB needs nothing of this: its _id index serves upserts.
 
+-- The backfill below says NOTICE for each index that exists already; only problems are worth printing.
+SET client_min_messages = warning;
+
 CREATE OR REPLACE FUNCTION eventstore_ensure_id_gin(rel regclass) RETURNS void
 LANGUAGE plpgsql AS $$
 DECLARE

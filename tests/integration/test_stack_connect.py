@@ -29,6 +29,10 @@ pytestmark = pytest.mark.kafka
 
 MONGO_SINK = "com.mongodb.kafka.connect.MongoSinkConnector"
 TOPIC_PARTITION_OFFSET_IDS = "com.mongodb.kafka.connect.sink.processor.id.strategy.KafkaMetaDataStrategy"
+# More records than FerretDB 1.24 takes in one bulk write of replacements: an update command of 50 or more upserts
+# that match existing documents holds all 50 of its pooled Postgres connections and waits forever. A replay rewrites
+# existing documents, so the connector's max.batch.size of 40 is what lets it through.
+RECORDS = 120
 
 
 def test_the_worker_answers_and_lists_the_mongodb_sink():
@@ -93,14 +97,16 @@ def store_database(unique):
 
 
 @pytest.fixture
-def connector(unique, kafka_admin):
-    """The name of a connector the test creates; it is deleted afterwards, and its consumer group with it."""
-    name = f"stack-probe-{unique}"
-    yield name
-    requests.delete(f"{connect_url()}/connectors/{name}", timeout=30)
-    # The group empties once the task has stopped; until then the broker refuses to delete it.
-    wait_for(lambda: _deleted_group(kafka_admin, f"connect-{name}"), timeout=60,
-             message=f"consumer group connect-{name} to be deleted")
+def connectors(kafka_admin):
+    """The names of the connectors a test creates; they are deleted afterwards, and their consumer groups."""
+    names = []
+    yield names
+    for name in names:
+        requests.delete(f"{connect_url()}/connectors/{name}", timeout=30)
+    for name in names:
+        # The group empties once the task has stopped; until then the broker refuses to delete it.
+        wait_for(lambda name=name: _deleted_group(kafka_admin, f"connect-{name}"), timeout=60,
+                 message=f"consumer group connect-{name} to be deleted")
 
 
 def _deleted_group(admin, group):
@@ -119,33 +125,50 @@ def _documents_or_failure(connector, collection, expected):
     return collection.count_documents({}) == expected
 
 
-def test_a_mongodb_sink_writes_a_topics_json_records_to_the_event_store(granted_topic, store_database, connector):
-    producer = Producer({"bootstrap.servers": settings.KAFKA_BOOTSTRAP_SERVERS})
-    for n in range(20):
-        producer.produce(granted_topic, key=f"patient-{n % 5}",
-                         value=json.dumps({"patient_id": f"patient-{n % 5}", "seq": n}), partition=n % 2)
-    assert producer.flush(15) == 0
-
-    created = requests.put(f"{connect_url()}/connectors/{connector}/config", timeout=30, json={
+def _create_sink(connectors, name, topic, database):
+    created = requests.put(f"{connect_url()}/connectors/{name}/config", timeout=30, json={
         "connector.class": MONGO_SINK,
         "tasks.max": "1",
-        "topics": granted_topic,
+        "topics": topic,
         "connection.uri": event_store_uri(),
-        "database": store_database.name,
+        "database": database,
         "collection": "events",
         "key.converter": "org.apache.kafka.connect.storage.StringConverter",
         "value.converter": "org.apache.kafka.connect.json.JsonConverter",
         "value.converter.schemas.enable": "false",
         # One document per record, whatever its key: replaying the topic rewrites the same documents.
         "document.id.strategy": TOPIC_PARTITION_OFFSET_IDS,
+        "max.batch.size": "40",
     })
     assert created.status_code == 201, created.text
+    connectors.append(name)
+
+
+def test_a_mongodb_sink_writes_a_topics_json_records_to_the_event_store(granted_topic, store_database, connectors,
+                                                                         unique):
+    producer = Producer({"bootstrap.servers": settings.KAFKA_BOOTSTRAP_SERVERS})
+    for n in range(RECORDS):
+        producer.produce(granted_topic, key=f"patient-{n % 5}",
+                         value=json.dumps({"patient_id": f"patient-{n % 5}", "seq": n}), partition=n % 2)
+    assert producer.flush(15) == 0
+
+    connector = f"stack-probe-{unique}"
+    _create_sink(connectors, connector, granted_topic, store_database.name)
 
     collection = store_database["events"]
-    wait_for(lambda: _documents_or_failure(connector, collection, 20), timeout=120,
-             message="the sink to write the topic's 20 records")
+    wait_for(lambda: _documents_or_failure(connector, collection, RECORDS), timeout=120,
+             message=f"the sink to write the topic's {RECORDS} records")
     # Partition n % 2 got records n = p, p + 2, ...: offset o of partition p holds seq 2 * o + p.
     documents = {document["_id"]: document for document in collection.find()}
-    assert set(documents) == {f"{granted_topic}#{p}#{o}" for p in (0, 1) for o in range(10)}
+    assert set(documents) == {f"{granted_topic}#{p}#{o}" for p in (0, 1) for o in range(RECORDS // 2)}
     assert documents[f"{granted_topic}#1#3"]["seq"] == 7
     assert documents[f"{granted_topic}#1#3"]["patient_id"] == "patient-2"
+
+    # A replay (a second connector, a new consumer group from the earliest offsets) rewrites the same documents.
+    collection.update_many({}, {"$set": {"seq": -1}})
+    _create_sink(connectors, f"stack-probe-{unique}-replay", granted_topic, store_database.name)
+    wait_for(lambda: _documents_or_failure(connectors[1], collection, RECORDS)
+             and collection.count_documents({"seq": -1}) == 0, timeout=120,
+             message=f"the replay to rewrite the {RECORDS} documents")
+    assert collection.count_documents({}) == RECORDS
+    assert collection.find_one({"_id": f"{granted_topic}#1#3"})["seq"] == 7
