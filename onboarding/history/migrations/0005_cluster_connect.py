@@ -10,6 +10,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('history', '0004_aggregations'),
+        ('onboarding', '0018_connectors'),
     ]
 
     operations = [
