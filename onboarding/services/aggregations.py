@@ -414,6 +414,30 @@ def aggregation_delete(*, actor, aggregation: Aggregation, via: str = AuditEvent
     return agg
 
 
+def _end(aggregations, *, actor, via: str, note: str) -> list[Aggregation]:
+    """Mark ``aggregations`` for deletion as the consequence of another change (no permission of their own
+    team asked, no gate: the change that ends them was allowed and, where gated, approved)."""
+    ended = []
+    for agg in aggregations.select_for_update(of=("self",)).select_related("cluster", "team", "source").filter(
+            delete_requested_at__isnull=True).exclude(status=ResourceStatus.DELETED):
+        before = aggregation_snapshot(agg)
+        _mark_for_apply(agg)
+        agg.status, agg.delete_requested_at = ResourceStatus.DELETING, timezone.now()
+        agg.save()
+        audit_record(actor=actor, via=via, action="aggregation.delete", obj=agg, team=agg.team, before=before,
+                     note=note)
+        ended.append(agg)
+    if ended:
+        aggregations_reconcile_soon(ended[0].cluster_id)
+    return ended
+
+
+def aggregations_end_with_source(*, actor, topic: Topic, via: str) -> list[Aggregation]:
+    """Every team's aggregations of a topic being deleted: the engine could no longer read their source."""
+    return _end(Aggregation.objects.filter(source=topic), actor=actor, via=via,
+                note=f"Its source topic {topic.name} was deleted.")
+
+
 def aggregations_end_with_access(*, actor, subscription: Subscription, via: str) -> list[Aggregation]:
     """Stop the subscriber's aggregations of a topic it may no longer read (its subscription was revoked
     and no other approved one remains): the engine reads with its own principal, so without this the team
@@ -422,17 +446,5 @@ def aggregations_end_with_access(*, actor, subscription: Subscription, via: str)
     team, source = subscription.subscriber, subscription.source
     if source.team_id == team.pk or can_aggregate(team, source):
         return []
-    ended = []
-    for agg in (Aggregation.objects.select_for_update(of=("self",)).select_related("cluster", "team", "source")
-                .filter(team=team, source=source, delete_requested_at__isnull=True)
-                .exclude(status=ResourceStatus.DELETED)):
-        before = aggregation_snapshot(agg)
-        _mark_for_apply(agg)
-        agg.status, agg.delete_requested_at = ResourceStatus.DELETING, timezone.now()
-        agg.save()
-        audit_record(actor=actor, via=via, action="aggregation.delete", obj=agg, team=team, before=before,
-                     note=f"Access to {source.name} ended: subscription #{subscription.pk} was revoked.")
-        ended.append(agg)
-    if ended:
-        aggregations_reconcile_soon(source.cluster_id)
-    return ended
+    return _end(Aggregation.objects.filter(team=team, source=source), actor=actor, via=via,
+                note=f"Access to {source.name} ended: subscription #{subscription.pk} was revoked.")

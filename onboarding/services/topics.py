@@ -15,6 +15,7 @@ from onboarding.models import ApplyAttempt, AuditEvent, ChangeRequest, Cluster, 
 from onboarding.permissions import can_write_team, is_operator
 from onboarding.platform.cluster_size import broker_count
 from onboarding.queue import reconcile_soon, schemas_reconcile_soon
+from onboarding.services.aggregations import aggregations_end_with_source
 from onboarding.services.catalogue import catalogue_refresh
 from onboarding.services.topic_policy import broker_limit, policy_for, replication_choices
 from portal.observability.tracing import service_span
@@ -323,6 +324,7 @@ def topic_delete(*, actor, topic: Topic, confirm_name: str, delete_schemas: bool
             schema.save()
         audit_record(actor=actor, via=via, action="topic.delete", obj=topic, team=topic.team, before=before,
                      note=f"With schemas: {', '.join(s.subject for s in schemas)}" if schemas else "")
+        aggregations_end_with_source(actor=actor, topic=topic, via=via)
     reconcile_soon(topic.cluster_id)
     if schemas:
         schemas_reconcile_soon(topic.cluster_id)

@@ -219,3 +219,20 @@ def test_another_approved_subscription_keeps_the_aggregation(alice, carol, payme
     subscription_revoke(actor=alice, subscription=first, via="browser")
     agg.refresh_from_db()
     assert not agg.wants_deletion
+
+
+def test_deleting_the_source_topic_stops_every_teams_aggregations_of_it(alice, carol, payments, clinical,
+                                                                        clinical_topic, reader):
+    from onboarding.services.topics import topic_delete
+
+    public = clinical_topic()
+    Subscription.objects.create(subscriber=payments, source=public, service_account=reader, reason="totals",
+                                decision=Subscription.Decision.APPROVED)
+    theirs = aggregation_create(actor=alice, **definition(payments, public))
+    own = aggregation_create(actor=carol, **definition(clinical, public, output_topic="clinical.per-provider"))
+    topic_delete(actor=carol, topic=public, confirm_name=public.name)
+    for agg in (theirs, own):
+        agg.refresh_from_db()
+        assert agg.status == "deleting", agg
+    notes = set(AuditEvent.objects.filter(action="aggregation.delete").values_list("note", flat=True))
+    assert notes == {f"Its source topic {public.name} was deleted."}
