@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import random
 import subprocess
+import time
 from collections import Counter, defaultdict
 from datetime import UTC, datetime
 
@@ -22,7 +23,10 @@ from tests.integration.aggregations.engine_process import LAUNCHER, AvroClaims, 
 pytestmark = [pytest.mark.kafka, pytest.mark.registry]
 
 MINUTE = 60_000
-BASE = 1_767_225_600_000  # 2026-01-01T00:00:00Z, a minute boundary
+HOUR = 60 * MINUTE
+# Event times start at an hour boundary two hours ago: recent enough that the broker's time-based retention
+# (7 days) never deletes the tests' records, whose timestamps are these event times.
+BASE = (time.time_ns() // 1_000_000 // HOUR - 2) * HOUR
 # A grace longer than the whole run: the source's partitions are read side by side, not in lockstep, so after the
 # repartition by group key an event may follow later ones from another partition; with a short grace it would
 # rightly be late, and these tests are about exact counts.
