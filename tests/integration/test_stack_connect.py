@@ -172,3 +172,32 @@ def test_a_mongodb_sink_writes_a_topics_json_records_to_the_event_store(granted_
              message=f"the replay to rewrite the {RECORDS} documents")
     assert collection.count_documents({}) == RECORDS
     assert collection.find_one({"_id": f"{granted_topic}#1#3"})["seq"] == 7
+
+
+@pytest.fixture
+def ungranted_topic(kafka_admin, unique):
+    """A topic the worker's principal has no right to (nothing granted it)."""
+    name = f"stack.connect-ungranted-{unique}"
+    kafka_admin.create_topics([NewTopic(name, num_partitions=1, replication_factor=1)])[name].result(30)
+    yield name
+    kafka_admin.delete_topics([name], operation_timeout=30)[name].result(30)
+
+
+def _task_trace(connector):
+    status = requests.get(f"{connect_url()}/connectors/{connector}/status", timeout=10)
+    if status.status_code != 200:
+        return None
+    failed = [task for task in status.json()["tasks"] if task["state"] == "FAILED"]
+    return failed[0]["trace"] if failed else None
+
+
+def test_the_worker_cannot_read_a_topic_the_reconciler_has_not_granted(ungranted_topic, store_database,
+                                                                        connectors, unique):
+    # The worker's own ACLs cover its internal topics and groups only: Kafka refuses it any other topic.
+    connector = f"stack-probe-{unique}-ungranted"
+    _create_sink(connectors, connector, ungranted_topic, store_database.name)
+
+    trace = wait_for(lambda: _task_trace(connector), timeout=120, message="the sink task to fail")
+
+    assert "TopicAuthorizationException" in trace
+    assert ungranted_topic in trace
