@@ -9,14 +9,15 @@ from __future__ import annotations
 
 import re
 
-# Keys whose value a worker would treat as a credential. "key" also catches api.key, ssl.key.password,
-# aws.secret.access.key; the converters' own keys (key.converter...) are told apart by their values below.
-SENSITIVE_KEY = re.compile(r"password|passwd|secret|credential|token|(^|[._-])key($|[._-])|apikey", re.I)
-# Values a sensitive key may hold in clear: a config-provider placeholder, a Java class name, a boolean,
-# a number, or a short word (a mode, a field name).
+# Keys whose value is a credential whatever it looks like: only a placeholder may stand there.
+SECRET_KEY = re.compile(r"password|passwd|secret|credential|token", re.I)
+# Keys named "key" (api.key, ssl.key...) hold secrets too, but so do harmless keys (key.converter, key.ignore),
+# which are told apart by their values: a boolean, a number, a short lowercase word (a mode, a field name) or
+# a Java class name.
+KEY_KEY = re.compile(r"(^|[._-])key($|[._-])|apikey", re.I)
 PLACEHOLDER = re.compile(r"^\$\{[a-z]+:[^}]+\}$")
-_HARMLESS = re.compile(r"^(true|false|none|null|-?\d+(\.\d+)?|[a-z][a-z0-9_-]{0,15}|"
-                       r"([a-z_$][\w$]*\.)+[A-Z][\w$]*)$", re.I)
+_HARMLESS = re.compile(r"^(true|false|none|null|-?\d+(\.\d+)?|[a-z][a-z0-9_]{0,23}(-[a-z0-9_]+)*|"
+                       r"([a-z_$][\w$]*\.)+[A-Z][\w$]*)$")
 # user:password@ in a connection string (mongodb://, jdbc:postgresql://...), with the password not a placeholder.
 URI_PASSWORD = re.compile(r"://[^/@:\s]+:(?!\$\{)[^/@\s]+@")
 
@@ -62,7 +63,9 @@ def looks_like_inline_secret(key: str, value: str) -> str | None:
         return None
     if URI_PASSWORD.search(value):
         return URI_SECRET
-    if SENSITIVE_KEY.search(key) and value and not _HARMLESS.match(value):
+    if value and SECRET_KEY.search(key):
+        return INLINE_SECRET
+    if value and KEY_KEY.search(key) and not _HARMLESS.match(value):
         return INLINE_SECRET
     return None
 
