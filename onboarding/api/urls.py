@@ -5,6 +5,7 @@ from rest_framework.routers import DefaultRouter
 
 from onboarding.api import views
 from onboarding.api.views.aggregation_preview import AggregationPreviewView
+from onboarding.api.views.connectors import ConnectorViewSet
 from onboarding.api.views.fallback import NOT_FOUND_NAME
 from onboarding.api.views.members import TeamMembersView, TeamMemberView
 from onboarding.api.views.search import SearchView
@@ -30,6 +31,7 @@ router.register("webhooks", views.WebhookViewSet, basename="webhook")
 router.register("notification-deliveries", views.DeliveryViewSet, basename="notification-delivery")
 router.register("change-requests", views.ChangeRequestViewSet, basename="change-request")
 router.register("aggregations", views.AggregationViewSet, basename="aggregation")
+router.register("connectors", ConnectorViewSet, basename="connector")
 
 urlpatterns = [
     # Teams are looked up by id in the router; the manifest is addressed by the team's slug.

@@ -12,6 +12,7 @@ from onboarding.selectors.aggregations import (
     aggregations_visible_to,
 )
 from onboarding.selectors.changes import change_request_for, change_requests_awaiting, change_requests_visible_to
+from onboarding.selectors.connectors import connector_for, connectors_of_team, connectors_visible_to
 from onboarding.selectors.notifications import deliveries_visible_to, webhook_for, webhooks_visible_to
 from onboarding.selectors.schemas import schema_for, schema_version, schemas_visible_to
 from onboarding.selectors.subscriptions import (
@@ -54,6 +55,9 @@ __all__ = [
     "aggregations_of_source",
     "aggregations_of_team",
     "aggregations_visible_to",
+    "connector_for",
+    "connectors_of_team",
+    "connectors_visible_to",
     "api_token_with_key_id",
     "change_request_for",
     "change_requests_awaiting",
