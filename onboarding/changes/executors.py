@@ -15,6 +15,7 @@ from onboarding.errors import ValidationError
 from onboarding.models import (
     Aggregation,
     Cluster,
+    Connector,
     ResourceStatus,
     Schema,
     ServiceAccount,
@@ -22,7 +23,7 @@ from onboarding.models import (
     Team,
     Topic,
 )
-from onboarding.services import aggregations
+from onboarding.services import aggregations, connectors
 from onboarding.services.schemas import schema_set_compatibility, schema_version_submit
 from onboarding.services.service_accounts import service_account_create, service_account_delete
 from onboarding.services.subscriptions import subscription_request
@@ -128,6 +129,31 @@ def _aggregation_delete(actor, p, via, cr):
                                            via=via, change_request=cr)
 
 
+def _connector(p) -> Connector:
+    return Connector.objects.select_related("team", "cluster").get(pk=p["connector"])
+
+
+def _connector_create(actor, p, via, cr):
+    return connectors.connector_create(actor=actor, team=Team.objects.get(pk=p["team"]),
+                                       cluster=Cluster.objects.get(pk=p["cluster"]),
+                                       **{k: v for k, v in p.items() if k not in ("team", "cluster")},
+                                       via=via, change_request=cr)
+
+
+def _connector_update(actor, p, via, cr):
+    return connectors.connector_update(actor=actor, connector=_connector(p), via=via, change_request=cr,
+                                       **{k: v for k, v in p.items() if k != "connector"})
+
+
+def _connector_delete(actor, p, via, cr):
+    return connectors.connector_delete(actor=actor, connector=_connector(p), via=via, change_request=cr)
+
+
+def _connector_offsets(actor, p, via, cr):
+    return connectors.connector_offsets_reset(actor=actor, connector=_connector(p), offsets=p.get("offsets"),
+                                              via=via, change_request=cr)
+
+
 EXECUTORS: dict[str, Callable] = {
     "topic.create": _topic_create,
     "topic.update": _topic_update,
@@ -141,6 +167,10 @@ EXECUTORS: dict[str, Callable] = {
     "aggregation.create": _aggregation_create,
     "aggregation.update": _aggregation_update,
     "aggregation.delete": _aggregation_delete,
+    "connector.create": _connector_create,
+    "connector.update": _connector_update,
+    "connector.delete": _connector_delete,
+    "connector.offsets": _connector_offsets,
 }
 
 

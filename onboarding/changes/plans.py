@@ -15,6 +15,7 @@ from onboarding import policies
 from onboarding.models import (
     Aggregation,
     Cluster,
+    Connector,
     ResourceStatus,
     Schema,
     ServiceAccount,
@@ -141,6 +142,8 @@ def _step(cluster: Cluster, operation: str, p: dict, observed: dict) -> dict:
         return _account_step(cluster, operation, p)
     if operation.startswith("aggregation."):
         return _aggregation_step(operation, p)
+    if operation.startswith("connector."):
+        return _connector_step(operation, p)
     return _subscription_step(cluster, operation, p)
 
 
@@ -204,6 +207,29 @@ def _account_step(cluster: Cluster, operation: str, p: dict) -> dict:
     step = acl_step(operation, f"Delete service account {sa.username}", specs, "delete")
     step["actions"].insert(0, f"remove the SCRAM credential of {sa.username}")
     return step
+
+
+def _connector_step(operation: str, p: dict) -> dict:
+    """What the connectors reconciler (or, for offsets, the service) will do on the Connect worker."""
+    if operation == "connector.create":
+        name = f"{Team.objects.get(pk=p['team']).slug}.{p['name']}"
+        summary, actions = f"Declare connector {name}", [f"PUT /connectors/{name}/config ({p.get('connector_class')})",
+                                                          f"bring it to {p.get('desired_state', 'running')}"]
+    else:
+        connector = Connector.objects.select_related("team").get(pk=p["connector"])
+        name = connector.connector_name
+        if operation == "connector.delete":
+            summary, actions = f"Delete connector {name}", [f"DELETE /connectors/{name}"]
+        elif operation == "connector.offsets":
+            reset = p.get("offsets") is None
+            summary = f"{'Reset' if reset else 'Alter'} the offsets of connector {name}"
+            actions = [f"{'DELETE' if reset else 'PATCH'} /connectors/{name}/offsets (the connector is stopped)"]
+        else:
+            changed = sorted(k for k in p if k != "connector")
+            summary = f"Change connector {name}"
+            actions = [f"PUT /connectors/{name}/config" if {"config", "secret_refs", "connector_class"} & set(p)
+                       else "no config change", f"fields: {', '.join(changed)}"]
+    return {"operation": operation, "summary": summary, "problems": [], "actions": actions, "details": {}}
 
 
 def _aggregation_step(operation: str, p: dict) -> dict:

@@ -15,12 +15,22 @@ from onboarding.changes import registry
 from onboarding.changes.gate import announce, change_policy_for, change_request_snapshot
 from onboarding.changes.plans import impact_of, plan_of
 from onboarding.errors import Conflict, NotFound, PermissionDenied, ValidationError
-from onboarding.models import Aggregation, AuditEvent, ChangePolicy, ChangeRequest, Schema, ServiceAccount, Topic
+from onboarding.models import (
+    Aggregation,
+    AuditEvent,
+    ChangePolicy,
+    ChangeRequest,
+    Connector,
+    Schema,
+    ServiceAccount,
+    Topic,
+)
 from onboarding.permissions import can_read_team, can_write_team, is_operator, is_team_owner
 
 Status = ChangeRequest.Status
 # target_type -> model whose ``generation`` is the request's base.
-TARGETS = {"topic": Topic, "schema": Schema, "serviceaccount": ServiceAccount, "aggregation": Aggregation}
+TARGETS = {"topic": Topic, "schema": Schema, "serviceaccount": ServiceAccount, "aggregation": Aggregation,
+           "connector": Connector}
 STALE = ("{what} changed since this request was planned (generation {base} -> {now}). Refresh the request to "
          "see the new plan, then approve it.")
 
