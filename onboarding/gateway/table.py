@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
+import uuid
 
 from confluent_kafka import KafkaException
 from django.conf import settings
@@ -35,8 +36,12 @@ class GrantsReader:
         self.topic = topic
         self.table = table or GrantsTable()
         # A tombstone must arrive quickly: do not let the broker hold a fetch for its default 500 ms.
+        extra = {"fetch.wait.max.ms": 100}
+        if kafka_config.get("sasl.username"):
+            # A group name under the principal's own prefix, which its ACLs cover (reconcile/gateway_acls.py).
+            extra["group.id"] = f"{kafka_config['sasl.username']}.grants-{uuid.uuid4().hex}"
         self._reader = CompactedTableReader(topic, kafka_config, apply=self._apply, what="grants",
-                                            extra_config={"fetch.wait.max.ms": 100})
+                                            extra_config=extra)
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self.last_poll = 0.0  # monotonic time of the last completed poll: the liveness probe's proof

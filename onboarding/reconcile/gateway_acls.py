@@ -9,7 +9,7 @@ this is the union of the grants (which token may use which of these rights stays
 * READ on the consumer groups under a grant's group prefix (READ implies DESCRIBE: reading committed offsets,
   committing a cursor);
 * READ and DESCRIBE on the grants topic itself, WRITE and DESCRIBE on the topics the gateway writes for itself
-  (its audit topic);
+  (its audit topic); READ on its own groups (``<username>.``, the grants reader's);
 * WRITE and DESCRIBE on the transactional ids under ``GATEWAY_TRANSACTIONAL_ID_PREFIX`` (atomic batches).
 
 A grant's prefix is a PREFIXED pattern, a single topic a LITERAL one. No IDEMPOTENT_WRITE on the cluster: since
@@ -31,11 +31,19 @@ def principal_of(username: str) -> str:
     return f"User:{username}"
 
 
+def own_group_prefix(username: str) -> str:
+    """The consumer-group names the gateway principal uses for itself (never a team's)."""
+    return f"{username}."
+
+
 def planned(principal: str, grants: Iterable[object], *, grants_topic: str, transactional_id_prefix: str,
             write_topics: Iterable[str] = ()) -> set[AclSpec]:
     """Every ACL the gateway principal must have, and no other. ``grants`` may hold other rows of the table
     (anything not a Grant grants nothing)."""
     acls = _both(principal, "TOPIC", grants_topic, "LITERAL", "READ")
+    # Its own group names (the grants reader's throwaway group, which librdkafka looks up even though the reader
+    # never joins nor commits), under ``<username>.``: without it every start logs a group authorization error.
+    acls.add(AclSpec("GROUP", own_group_prefix(principal.removeprefix("User:")), "PREFIXED", principal, "READ"))
     for topic in _named(write_topics):
         acls |= _both(principal, "TOPIC", topic, "LITERAL", "WRITE")
     if transactional_id_prefix:

@@ -24,9 +24,11 @@ def acl(resource_type, name, pattern, operation) -> AclSpec:
     return AclSpec(resource_type, name, pattern, GW, operation)
 
 
-# What the gateway needs whatever its grants: its table, and its transactional ids for atomic batches.
+# What the gateway needs whatever its grants: its table, its own groups (the table reader's), and its
+# transactional ids for atomic batches.
 OWN = {
     acl("TOPIC", GRANTS_TOPIC, "LITERAL", "READ"), acl("TOPIC", GRANTS_TOPIC, "LITERAL", "DESCRIBE"),
+    acl("GROUP", "portal-gateway.", "PREFIXED", "READ"),
     acl("TRANSACTIONAL_ID", TXN, "PREFIXED", "WRITE"), acl("TRANSACTIONAL_ID", TXN, "PREFIXED", "DESCRIBE"),
 }
 
@@ -76,7 +78,7 @@ def test_the_acls_are_the_union_of_the_grants_each_once():
     assert acl("TOPIC", "payments.", "PREFIXED", "WRITE") in acls
     assert acl("TOPIC", "clinical.", "PREFIXED", "READ") in acls
     assert acl("TOPIC", "clinical.", "PREFIXED", "WRITE") not in acls
-    assert {a.name for a in acls if a.resource_type == "GROUP"} == {"payments.", "clinical."}
+    assert {a.name for a in acls if a.resource_type == "GROUP"} == {"payments.", "clinical.", "portal-gateway."}
     assert len(acls) == len(OWN) + 4 + 3  # payments: write, read, describe, group; clinical: read, describe, group
 
 

@@ -46,6 +46,7 @@ def own_acls(grants_topic: str) -> set[AclSpec]:
     """What the principal has whatever its grants: its table, its transactional ids, the topics it writes."""
     txn = django_settings.GATEWAY_TRANSACTIONAL_ID_PREFIX
     acls = {acl("TOPIC", grants_topic, "LITERAL", "READ"), acl("TOPIC", grants_topic, "LITERAL", "DESCRIBE"),
+            acl("GROUP", f"{django_settings.GATEWAY_KAFKA_USERNAME}.", "PREFIXED", "READ"),
             acl("TRANSACTIONAL_ID", txn, "PREFIXED", "WRITE"), acl("TRANSACTIONAL_ID", txn, "PREFIXED", "DESCRIBE")}
     for topic in gateway_written_topics():
         acls |= {acl("TOPIC", topic, "LITERAL", "WRITE"), acl("TOPIC", topic, "LITERAL", "DESCRIBE")}
