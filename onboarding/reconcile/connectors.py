@@ -37,6 +37,9 @@ from onboarding.reconcile.claims import RunReport
 log = logging.getLogger(__name__)
 # The worker's internal topics, granted by whoever runs the worker (scripts/stack.d/connect.sh): never touched.
 INTERNAL_PREFIX = "_portal.connect-"
+# Kafka Connect names a sink connector's consumer group connect-<connector name>. The worker may read every such
+# group by itself; deleting one (what an offsets reset of a sink does) is granted per connector here.
+SINK_GROUP_PREFIX = "connect-"
 
 
 def due_connectors(cluster_id: int):
@@ -58,8 +61,8 @@ def worker_principal() -> str:
 
 
 def planned_acls(connectors, principal: str) -> set[AclSpec]:
-    """The topic rights of the worker's principal that the live connectors need: read what sinks read (a
-    pattern gets its team's prefix), write what they write."""
+    """The rights of the worker's principal that the live connectors need: read what sinks read (a pattern gets
+    its team's prefix), write what they write, delete a sink's own group (offsets reset)."""
     specs: set[AclSpec] = set()
 
     def grant(name: str, pattern: str, *operations: str) -> None:
@@ -71,6 +74,8 @@ def planned_acls(connectors, principal: str) -> set[AclSpec]:
             grant(topic, "LITERAL", "READ", "DESCRIBE")
         if config.get("topics.regex"):
             grant(f"{c.team.slug}.", "PREFIXED", "READ", "DESCRIBE")
+        if config.get("topics") or config.get("topics.regex"):
+            specs.add(AclSpec("GROUP", f"{SINK_GROUP_PREFIX}{c.connector_name}", "LITERAL", principal, "DELETE"))
         for key, value in rules.written_topic_keys(config).items():
             if value:
                 grant(value, "PREFIXED" if key.endswith("prefix") else "LITERAL", "WRITE", "DESCRIBE", "CREATE")
@@ -133,13 +138,18 @@ def _grant(admin: KafkaAcls, principal: str, wanted: set[AclSpec]) -> None:
 
 
 def _revoke(admin: KafkaAcls, principal: str, wanted: set[AclSpec]) -> None:
-    """Take back topic rights no live connector needs; the worker's internal topics and groups stay."""
-    extra = {s for s in admin.describe_acls(principal)
-             if s.resource_type == "TOPIC" and not s.name.startswith(INTERNAL_PREFIX)} - wanted
+    """Take back rights no live connector needs; the worker's internal topics and its own groups stay."""
+    extra = {s for s in admin.describe_acls(principal) if _per_connector(s)} - wanted
     if extra:
         for spec, error in admin.delete_acls(extra).items():
             if error is not None:
                 log.warning("could not revoke %s: %s", spec.label(), error)
+
+
+def _per_connector(spec: AclSpec) -> bool:
+    if spec.resource_type == "TOPIC":
+        return not spec.name.startswith(INTERNAL_PREFIX)
+    return spec.resource_type == "GROUP" and spec.pattern == "LITERAL" and spec.name.startswith(SINK_GROUP_PREFIX)
 
 
 def _store_status(c: Connector, status: ConnectorStatus | None) -> None:

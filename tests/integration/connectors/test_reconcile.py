@@ -23,6 +23,8 @@ from onboarding.services.connectors import (
     connector_create,
     connector_delete,
     connector_drift_revert,
+    connector_offsets,
+    connector_offsets_reset,
     connector_restart,
     connector_set_state,
 )
@@ -186,3 +188,23 @@ def test_pause_resume_and_restart(alice, payments, connect_cluster, team_topic, 
     connector_restart(actor=alice, connector=resumed)
     assert AuditEvent.objects.filter(action="connector.restart", resource_id=str(resumed.pk)).exists()
     assert applied(resumed).connector_state == "RUNNING"
+
+
+def test_offsets_are_read_and_reset_on_a_stopped_connector(alice, payments, connect_cluster, team_topic,
+                                                           store_database, worker):
+    ready = applied(declare(alice, payments, connect_cluster, team_topic, store_database, worker))
+    wait_for(lambda: store_database["events"].count_documents({}) == RECORDS, timeout=120, interval=1,
+             message="the documents")
+
+    def committed():
+        offsets, error = connector_offsets(ready)
+        assert error == ""
+        return sum(o["offset"]["kafka_offset"] for o in offsets) == RECORDS
+
+    wait_for(committed, timeout=60, interval=1, message="the sink's committed offsets")
+
+    stopped = applied(connector_set_state(actor=alice, connector=ready, state="stopped"), "STOPPED")
+    connector_offsets_reset(actor=alice, connector=stopped)
+
+    assert connector_offsets(stopped) == ([], "")
+    assert AuditEvent.objects.get(action="connector.offsets", resource_id=str(stopped.pk)).before["offsets"]
