@@ -12,6 +12,7 @@ from onboarding.admin import (  # noqa: F401 - registers the ModelAdmins
     aggregations,
     changes,
     clusters,
+    connectors,
     notifications,
     records,
     schemas,

@@ -47,6 +47,7 @@ class ClusterAdmin(admin.ModelAdmin):
                               "sasl_username_ref",
                               "sasl_password_ref", "ssl_ca_location")}),
         ("Schema Registry", {"fields": ("registry_url", "registry_username_ref", "registry_password_ref")}),
+        ("Kafka Connect", {"fields": ("connect_url", "connect_allowed_classes")}),
         ("Reconciliation", {"fields": ("reconcile_interval_seconds", "drift_reaction", "last_checked_at")}),
     )
 
