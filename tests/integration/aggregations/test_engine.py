@@ -317,3 +317,24 @@ def test_preview_metrics_and_health_over_http(world):
     assert refused.status_code == 400
     assert "definition.window.type" in refused.json()["errors"]
     assert requests.post(f"http://127.0.0.1:{engine.port}/preview", data=b"{", timeout=30).status_code == 400
+
+
+def test_a_failing_definition_reports_error_and_leaves_the_others_running(world):
+    source = world.topic("claims")
+    output = world.topic("out")
+    engine = world.engine("a")
+    claims = AvroClaims(world, source)
+    world.define("broken", source_topic=f"{world.prefix}.no-such-topic", output_topic=output,
+                 window=TUMBLING_MINUTE, output_schema_id=world.output_schema(output))
+    world.define("fine", source_topic=source, output_topic=output, group_by="value.provider_id",
+                 window=TUMBLING_MINUTE, output_schema_id=world.output_schema(output))
+    broken = wait_for(lambda: (row := world.status_rows().get(f"{world.prefix}.broken@a")) and row["state"] == "ERROR"
+                      and row, timeout=120, message="the broken definition's ERROR row")
+    assert "no-such-topic" in (broken["error"] or ""), broken
+    send_claims(claims, in_order_events(20, providers=2, seed=9))
+    wait_for(lambda: len(world.results(output)) == 20, timeout=120, message="the other definition's results")
+    assert engine.proc.poll() is None
+    health = requests.get(f"http://127.0.0.1:{engine.port}/healthz", timeout=5)
+    assert health.status_code == 503
+    assert health.json()["definitions"][f"{world.prefix}.fine"]["state"] == "RUNNING"
+    assert health.json()["definitions"][f"{world.prefix}.broken"]["state"] == "ERROR"

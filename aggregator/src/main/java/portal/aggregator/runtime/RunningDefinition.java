@@ -80,6 +80,10 @@ public final class RunningDefinition {
             });
             s.setUncaughtExceptionHandler(e -> {
                 error = rootMessage(e);
+                if (error.startsWith("MissingSourceTopicException")) {
+                    // Kafka Streams does not say which: the one source topic of a definition is.
+                    error += " (source topic " + definition.sourceTopic + ")";
+                }
                 LOG.error("{} v{} failed: {}", definition.id, definition.version, error, e);
                 return StreamsUncaughtExceptionHandler.StreamThreadExceptionResponse.SHUTDOWN_CLIENT;
             });
