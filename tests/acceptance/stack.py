@@ -254,6 +254,12 @@ class AcceptanceStack:
             "AGGREGATOR_KAFKA_PASSWORD": secrets.token_urlsafe(24),
             "AGGREGATOR_KAFKA_BOOTSTRAP_SERVERS": os.environ["KAFKA_SASL_BOOTSTRAP_SERVERS"],
         })
+        env.update({
+            # The stack's Kafka Connect worker: the worker process applies the run's connectors to it and grants
+            # its principal their topics (the connectors are named <team>.<run>-..., so runs never collide).
+            "CONNECT_URL": os.environ["CONNECT_URL"],
+            "CONNECT_KAFKA_USERNAME": os.environ["CONNECT_KAFKA_USERNAME"],
+        })
         return env
 
     def _aggregator_env(self) -> dict[str, str]:

@@ -49,6 +49,7 @@ class Command(BaseCommand):
             # Deletes lose data: even in dev a second person agrees to them.
             self._gate(dev, ["topic.delete"])
         self._client_listener("local", "KAFKA_SASL_BOOTSTRAP_SERVERS")
+        self._connect_classes("local")
         clusters = "cluster 'local'"
         if self._seed_prod_cluster():
             clusters = "clusters 'local' (dev) and 'local-prod' (prod)"
@@ -68,6 +69,14 @@ class Command(BaseCommand):
             self._gate(prod, list(GATED_OPERATIONS))  # every change in production is reviewed
         self._client_listener("local-prod", "KAFKA_PROD_SASL_BOOTSTRAP_SERVERS")
         return True
+
+    @staticmethod
+    def _connect_classes(name: str) -> None:
+        """The stack's Connect worker (CONNECT_URL) carries the MongoDB sink: teams of the demo may run it."""
+        cluster = Cluster.objects.filter(name=name, connect_allowed_classes=[]).first()
+        if settings.CONNECT_URL and cluster is not None:
+            cluster_update(actor=None, cluster=cluster, via=AuditEvent.Via.SYSTEM,
+                           connect_allowed_classes=["com.mongodb.kafka.connect.MongoSinkConnector"])
 
     @staticmethod
     def _client_listener(name: str, variable: str) -> None:
