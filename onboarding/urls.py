@@ -1,6 +1,7 @@
 from django.urls import path
 
 from onboarding import views
+from onboarding.views import connectors
 from onboarding.views.aggregation_preview import aggregation_form_preview_view, aggregation_preview_view
 
 app_name = "onboarding"
@@ -27,6 +28,11 @@ urlpatterns = [
     path("topics/<int:pk>/schemas/<str:side>/try/", views.schema_event_view, name="schema_event"),
     path("topics/<int:pk>/subscribe/", views.subscribe_view, name="subscribe"),
     path("access/", views.access_view, name="access"),
+    path("connectors/", connectors.connector_list, name="connector_list"),
+    path("connectors/new/", connectors.connector_create_view, name="connector_create"),
+    path("connectors/<int:pk>/", connectors.connector_detail, name="connector_detail"),
+    path("connectors/<int:pk>/edit/", connectors.connector_edit_view, name="connector_edit"),
+    path("connectors/<int:pk>/<slug:action>/", connectors.connector_action, name="connector_action"),
     path("aggregations/", views.aggregation_list, name="aggregation_list"),
     path("aggregations/new/", views.aggregation_create_view, name="aggregation_create"),
     path("aggregations/validate/", views.aggregation_validate, name="aggregation_validate"),

@@ -47,7 +47,7 @@ def team_detail(request, slug: str):
     team = _team(request, slug)
     return render(request, "onboarding/team_detail.html", {
         "team": team, "members": _members(team), "is_owner": is_team_owner(request.user, team),
-        "section": "teams"})
+        "team_connectors": selectors.connectors_of_team(request.user, team)[:50], "section": "teams"})
 
 
 @portal_view
