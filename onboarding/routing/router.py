@@ -28,7 +28,7 @@ from onboarding.platform.errors import PlatformError
 from onboarding.platform.registry import Registry
 from onboarding.routing import metrics, traffic
 from onboarding.routing.decode import DecodeError, SchemaCache, decode_value
-from onboarding.routing.filters import FilterEvaluationError
+from onboarding.routing.rule_index import Outcome, SourceIndex
 from onboarding.routing.rules import Rule, RulesTableReader
 from portal.observability import tracing
 
@@ -78,6 +78,7 @@ class Router:
         self._revoked = False
         self._known_topics: set[str] = set()
         self._topics_checked_at = 0.0
+        self._plans: dict[str, _Plan] = {}
 
     # ---------------------------------------------------------------------------------------- lifecycle
     def start(self, catch_up_timeout: float = 30.0) -> None:
@@ -180,11 +181,13 @@ class Router:
     def _route_batch(self, batch) -> None:
         counts: dict[str, Counter] = defaultdict(Counter)
         started = time.monotonic()
+        self._plans = {}
         self.producer.begin_transaction()
         self._in_transaction = True
         try:
             for message in batch:
                 self._route_message(message, counts)
+            self._count_filtered_out(counts)
             if self._revoked:
                 raise _Rewind("partitions were revoked during the batch")
             partitions = {(m.topic(), m.partition()) for m in batch}
@@ -266,11 +269,12 @@ class Router:
             self.consumer.seek(TopicPartition(topic, partition, target))
 
     def _route_message(self, message, counts) -> None:
-        rules = self.rules.table.rules_for(message.topic())
-        if not rules:
+        plan = self._plan_for(message.topic())
+        if not plan.index.rules:
             return
+        plan.events += 1
         if not tracing.enabled():
-            self._apply_rules(message, rules, counts)
+            self._apply_rules(message, plan, counts)
             return
         # The producer's traceparent header makes this span (and so each copy's header) part of its trace.
         with tracing.tracer.start_as_current_span(
@@ -280,36 +284,61 @@ class Router:
                     "messaging.destination.name": message.topic(),
                     "messaging.destination.partition.id": str(message.partition()),
                     "messaging.kafka.offset": message.offset(), "messaging.consumer.group.name": self.group_id}):
-            self._apply_rules(message, rules, counts)
+            self._apply_rules(message, plan, counts)
 
-    def _apply_rules(self, message, rules, counts) -> None:
+    def _plan_for(self, topic: str) -> _Plan:
+        """The source's rule index and, once per batch rather than per event, its rules that dead-letter
+        everything (a filter that does not compile, a destination topic that does not exist)."""
+        plan = self._plans.get(topic)
+        if plan is None:
+            index = self.rules.table.index_for(topic)
+            dead = []
+            for position, rule in enumerate(index.rules):
+                if rule.broken:
+                    dead.append(Outcome(position, rule, _DeadLetter(rule.broken)))
+                elif not self._topic_exists(rule.destination_topic):
+                    dead.append(Outcome(position, rule, _DeadLetter(
+                        f"destination topic {rule.destination_topic} does not exist")))
+            plan = self._plans[topic] = _Plan(index, dead)
+        return plan
+
+    def _apply_rules(self, message, plan: _Plan, counts) -> None:
         headers = [(k, v) for k, v in (message.headers() or []) if not k.startswith("route.")]
         if tracing.enabled():
             headers = tracing.headers_with_context(headers)
         event = _Event(message, self.schemas)
-        for rule in rules:
-            try:
-                if rule.broken:
-                    raise _DeadLetter(rule.broken)
-                if not self._topic_exists(rule.destination_topic):
-                    raise _DeadLetter(f"destination topic {rule.destination_topic} does not exist")
-                if rule.compiled is not None and not rule.compiled.matches(
-                        value=event.value(), headers=event.text_headers(), key=event.text_key()):
-                    counts[rule.subscription_id]["filtered_out"] += 1
-                    continue
+        outcomes = plan.index.match(event.value, event.text_headers(), event.text_key())
+        if plan.dead:
+            outcomes = sorted([*plan.dead, *(o for o in outcomes if o.position not in plan.dead_positions)],
+                              key=lambda outcome: outcome.position)
+        for outcome in outcomes:
+            rule = outcome.rule
+            if outcome.error is None:
                 self._produce(rule.destination_topic, message, headers + _route_headers(message, rule))
                 counts[rule.subscription_id]["routed"] += 1
-            except (_DeadLetter, DecodeError, FilterEvaluationError) as exc:
-                reason = str(exc) or type(exc).__name__
-                if not self._topic_exists(rule.dead_letter_topic):
-                    logger.error("subscription %s: event %s[%s]@%s dropped (%s); its dead-letter topic %s is missing",
-                                 rule.subscription_id, message.topic(), message.partition(), message.offset(),
-                                 reason, rule.dead_letter_topic)
-                    counts[rule.subscription_id]["dropped"] += 1
-                    continue
-                self._produce(rule.dead_letter_topic, message,
-                              headers + _route_headers(message, rule) + [("route.error", reason[:1000])])
-                counts[rule.subscription_id]["dead_lettered"] += 1
+                continue
+            reason = str(outcome.error) or type(outcome.error).__name__
+            if not self._topic_exists(rule.dead_letter_topic):
+                logger.error("subscription %s: event %s[%s]@%s dropped (%s); its dead-letter topic %s is missing",
+                             rule.subscription_id, message.topic(), message.partition(), message.offset(),
+                             reason, rule.dead_letter_topic)
+                counts[rule.subscription_id]["dropped"] += 1
+                continue
+            self._produce(rule.dead_letter_topic, message,
+                          headers + _route_headers(message, rule) + [("route.error", reason[:1000])])
+            counts[rule.subscription_id]["dead_lettered"] += 1
+
+    def _count_filtered_out(self, counts) -> None:
+        # Every rule of a source sees every event of the batch, and rules only change between batches: what
+        # a rule did not route, dead-letter or drop, its filter left out. Counted per batch, not per event.
+        for plan in self._plans.values():
+            if not plan.events:
+                continue
+            for rule in plan.index.rules:
+                done = counts.get(rule.subscription_id)
+                handled = (done["routed"] + done["dead_lettered"] + done["dropped"]) if done else 0
+                if plan.events > handled:
+                    counts[rule.subscription_id]["filtered_out"] += plan.events - handled
 
     def _produce(self, topic, message, headers) -> None:
         # The original key and value bytes: routing copies, it never re-encodes.
@@ -372,6 +401,15 @@ class _Event:
 def _route_headers(message, rule: Rule) -> list[tuple[str, str]]:
     return [("route.source.topic", message.topic()), ("route.source.partition", str(message.partition())),
             ("route.source.offset", str(message.offset())), ("route.subscription", rule.subscription_id)]
+
+
+class _Plan:
+    """One source topic within one batch: its rule index, its rules that dead-letter every event, events seen."""
+
+    def __init__(self, index: SourceIndex, dead: list[Outcome]):
+        self.index, self.dead = index, dead
+        self.dead_positions = {outcome.position for outcome in dead}
+        self.events = 0
 
 
 class _DeadLetter(Exception):

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 
 from onboarding.platform.compacted import CompactedTableReader, produce_and_wait
 from onboarding.routing.filters import FilterError, compile_filter
+from onboarding.routing.rule_index import SourceIndex
 
 logger = logging.getLogger(__name__)
 
@@ -79,9 +80,17 @@ class RulesTable:
         self._rules: dict[str, Rule] = {}
         # Records that could not be read, by key: kept so an operator can be told, never routed.
         self.invalid: dict[str, str] = {}
+        # Per source topic, built on first use after a change: events ask for their topic's rules every time.
+        self._indexes: dict[str, SourceIndex] = {}
 
     def apply(self, message) -> bool:
         """Apply one rules-topic record; True if the table changed."""
+        changed = self._apply(message)
+        if changed:
+            self._indexes.clear()
+        return changed
+
+    def _apply(self, message) -> bool:
         raw_key = message.key()
         if raw_key is None:
             logger.warning("rules record without key at %s[%s]@%s ignored", message.topic(), message.partition(),
@@ -116,6 +125,13 @@ class RulesTable:
 
     def rules_for(self, source_topic: str) -> list[Rule]:
         return [rule for rule in self.all() if rule.enabled and rule.source_topic == source_topic]
+
+    def index_for(self, source_topic: str) -> SourceIndex:
+        """The enabled rules of a source topic, indexed by their filters (see rule_index)."""
+        index = self._indexes.get(source_topic)
+        if index is None:
+            index = self._indexes[source_topic] = SourceIndex(self.rules_for(source_topic))
+        return index
 
     def source_topics(self) -> set[str]:
         return {rule.source_topic for rule in self._rules.values() if rule.enabled}
