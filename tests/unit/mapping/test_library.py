@@ -1,6 +1,7 @@
 """Every function of the mapping library, one closure at a time, and the argument checks that guard them."""
 
 import time
+from datetime import datetime
 
 import pytest
 
@@ -56,6 +57,22 @@ def test_date_parse_tries_formats_in_order_and_keeps_the_zone_of_the_text():
     assert run("date_parse", ["31/01/1980"], formats=["%Y%m%d", "%d/%m/%Y"]) == "1980-01-31"
     assert run("date_parse", ["2024-01-31T16:30:00+01:00"], formats=["%Y-%m-%dT%H:%M:%S%z"],
                output="epoch_ms") == 1706715000000
+
+
+@pytest.mark.parametrize(("text", "fmt"), [
+    ("19800131", "%Y%m%d"), ("31/01/1980", "%d/%m/%Y"), ("202401311530", "%Y%m%d%H%M"), ("1/2/1980", "%d/%m/%Y"),
+    ("1980-01-31T10:11:12", "%Y-%m-%dT%H:%M:%S"), ("Jan 31 1980", "%b %d %Y"), ("19800229", "%Y%m%d"),
+])
+def test_date_parse_fixed_width_patterns_agree_with_strptime(text, fmt):
+    try:
+        expected = datetime.strptime(text, fmt).isoformat()
+    except ValueError:
+        expected = None
+    if expected is None:
+        with pytest.raises(FnError):
+            run("date_parse", [text], formats=[fmt], output="datetime")
+    else:
+        assert run("date_parse", [text], formats=[fmt], output="datetime") == expected
 
 
 def test_date_parse_failures():
