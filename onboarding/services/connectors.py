@@ -19,7 +19,7 @@ from onboarding.audit import audit_record
 from onboarding.changes.gate import gate
 from onboarding.errors import Conflict, PermissionDenied, ValidationError
 from onboarding.models import AuditEvent, ChangeRequest, Cluster, Connector, ResourceStatus, Subscription, Team, Topic
-from onboarding.permissions import can_write_team
+from onboarding.permissions import can_write_team, is_team_owner
 from onboarding.platform import PlatformError
 from onboarding.platform.connect import Connect, connect_connection_for
 from onboarding.queue import connectors_reconcile_soon
@@ -346,9 +346,15 @@ def connector_offsets_reset(*, actor, connector: Connector, offsets: list[dict] 
 
 # ----------------------------------------------------------------------------------------------- drift
 
+def _check_drift_decider(actor, connector: Connector) -> None:
+    # As for topics and accounts: what the worker holds is decided by the team's owners or operators.
+    if not is_team_owner(actor, connector.team):
+        raise PermissionDenied("Only the team's owners or platform operators decide about drift.")
+
+
 def connector_drift_revert(*, actor, connector: Connector, via: str = AuditEvent.Via.SYSTEM) -> Connector:
     """Put the portal's config back on the worker (the next run writes it)."""
-    _check_writer(actor, connector.team, "revert")
+    _check_drift_decider(actor, connector)
     with transaction.atomic():
         c = _locked(connector, None)
         if c.status != ResourceStatus.DRIFTED:
@@ -356,7 +362,7 @@ def connector_drift_revert(*, actor, connector: Connector, via: str = AuditEvent
         drift = c.drift
         _mark_for_apply(c)
         c.save()
-        audit_record(actor=actor, via=via, action="connector.drift_revert", obj=c, team=c.team,
+        audit_record(actor=actor, via=via, action="connector.drift.revert", obj=c, team=c.team,
                      before={"drift": drift}, after=connector_snapshot(c))
     connectors_reconcile_soon(c.cluster_id)
     return c
@@ -365,7 +371,7 @@ def connector_drift_revert(*, actor, connector: Connector, via: str = AuditEvent
 def connector_drift_adopt(*, actor, connector: Connector, via: str = AuditEvent.Via.SYSTEM) -> Connector:
     """Take the config the worker has as the desired one. A connector deleted outside the portal has no config
     to adopt; a secret the worker holds in clear is refused like any inline secret."""
-    _check_writer(actor, connector.team, "adopt")
+    _check_drift_decider(actor, connector)
     observed = (connector.drift or {}).get("observed_config")
     if connector.status != ResourceStatus.DRIFTED or not observed:
         raise ValidationError({"__all__": ["Nothing to adopt: the worker has no config for this connector "
@@ -383,7 +389,7 @@ def connector_drift_adopt(*, actor, connector: Connector, via: str = AuditEvent.
         c.connector_class, c.config, c.secret_refs = observed.get("connector.class", ""), config, refs
         _mark_for_apply(c)
         c.save()
-        audit_record(actor=actor, via=via, action="connector.drift_adopt", obj=c, team=c.team, before=before,
+        audit_record(actor=actor, via=via, action="connector.drift.adopt", obj=c, team=c.team, before=before,
                      after=connector_snapshot(c))
     connectors_reconcile_soon(c.cluster_id)
     return c

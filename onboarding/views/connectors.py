@@ -12,7 +12,7 @@ from django.views.decorators.http import require_POST
 from onboarding.errors import Conflict, PermissionDenied, ValidationError
 from onboarding.forms.connectors import ConnectorForm
 from onboarding.models import AuditEvent, ChangeRequest, Connector, ResourceStatus
-from onboarding.permissions import can_write_team
+from onboarding.permissions import can_write_team, is_team_owner
 from onboarding.selectors import connector_for, connectors_visible_to, writable_teams_of
 from onboarding.services import connectors as services
 from onboarding.views.changes import to_change_request
@@ -105,6 +105,7 @@ def connector_detail(request, pk: int):
         "section": "connectors", "offsets": offsets, "offsets_error": offsets_error,
         "can_write": can_write_team(request.user, connector.team) and connector.is_live
         and not connector.wants_deletion,
+        "can_decide_drift": is_team_owner(request.user, connector.team) and connector.is_live,
     })
     return render(request, "onboarding/connector_detail.html", context)
 
@@ -139,11 +140,10 @@ def connector_action(request, pk: int, action: str):
         return after_post(request, reverse("onboarding:connector_detail", args=[connector.pk]))
     try:
         result = call(request.user, connector)
-    except (ValidationError, PermissionDenied, Conflict) as exc:
-        if isinstance(exc, Conflict):
-            messages.error(request, str(exc))
-        else:
-            show_refusal(request, exc)
+    except ValidationError as exc:
+        show_refusal(request, exc)
+    except Conflict as exc:
+        messages.error(request, str(exc))
     else:
         if isinstance(result, ChangeRequest):
             return to_change_request(request, result)

@@ -43,6 +43,7 @@ from onboarding.models import (
     ApiToken,
     AuditEvent,
     ChangeRequest,
+    Connector,
     Schema,
     ServiceAccount,
     Subscription,
@@ -168,6 +169,8 @@ def marker(obj, api: bool = False) -> str:
         return reverse("onboarding:change_request_detail", args=[obj.pk])
     if isinstance(obj, Webhook | ApiToken):
         return obj.name
+    if isinstance(obj, Connector):
+        return obj.name if api else obj.connector_name
     return str(obj.pk)
 
 
