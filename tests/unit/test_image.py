@@ -22,9 +22,22 @@ def test_the_image_is_slim_non_root_and_uses_the_pinned_requirements():
 
 def test_the_entrypoint_knows_every_role():
     entrypoint = (REPO / "scripts" / "entrypoint").read_text()
-    for role in ("web)", "worker)", "beat)", "router)", "migrate)"):
+    for role in ("web)", "worker)", "beat)", "router)", "gateway)", "aggregator)", "migrate)"):
         assert role in entrypoint
     assert "gunicorn portal.wsgi" in entrypoint
+
+
+def test_the_image_builds_the_aggregation_engine_and_runs_the_jar_the_entrypoint_names():
+    # A Maven stage builds the engine from the repo's sources (no jar is committed); the runtime copies its jar
+    # to where the aggregator role runs it, beside a Java runtime.
+    entrypoint = (REPO / "scripts" / "entrypoint").read_text()
+    jar = re.search(r"-jar (\S+\.jar)", entrypoint).group(1)
+    assert re.search(r"^FROM maven:\S+ AS \S+", DOCKERFILE, re.M), "a Maven build stage"
+    assert re.search(r"^RUN mvn .*package", DOCKERFILE, re.M)
+    assert re.search(r"^WORKDIR /app$", DOCKERFILE, re.M)
+    copied = re.search(r"^COPY --from=\S+ \S+/aggregator\.jar (\S+)$", DOCKERFILE, re.M)
+    assert copied and "/app/" + copied.group(1).removeprefix("./") == jar, f"the image must put the jar at {jar}"
+    assert "aggregator/target" in (REPO / ".gitignore").read_text()  # built, never committed
 
 
 def test_collectstatic_runs_with_the_build_time_settings_only(tmp_path):
