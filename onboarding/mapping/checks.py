@@ -67,6 +67,9 @@ def check_mapping(rules, source_fields: dict[str, FieldSpec], target_fields: dic
             _check_output(rule, where, source_kinds, target, tables, add)
         if rule.target in targets:
             add(f"{where}.target", f"{rule.target} is already filled by rules[{targets[rule.target]}]")
+        outer = next((k for k, other in enumerate(rules) if rule.target.startswith(other.target + ".")), None)
+        if outer is not None:
+            add(f"{where}.target", f"{rule.target} is inside rules[{outer}]'s target {rules[outer].target}")
         targets.setdefault(rule.target, i)
     for path in coverage(rules, target_fields).missing:
         add(f"targets.{path}", "required by the canonical schema, and no rule fills it")

@@ -29,60 +29,83 @@ class Provenance:
 
 class CompiledMapping:
     """Call it with an event (a dict) for the canonical event; ``map_with_provenance`` adds where each
-    output field came from, for previews."""
+    output field came from, for previews.
 
-    def __init__(self, steps: list, rules: list[FieldRule]):
-        self._steps = steps
+    The steps are grouped by the object their targets sit in (``patient.name``), so the output's nested
+    objects are found or made once per group, and only when a rule of the group writes something. Outputs may
+    share objects with the event (a rename of a whole record): they are meant to be encoded, not edited."""
+
+    def __init__(self, groups: list, rules: list[FieldRule]):
+        self._groups = groups
         self.rules = rules
 
     def __call__(self, event: dict) -> dict:
-        out: dict = {}
-        for index, rule, read, fn, write in self._steps:
-            try:
-                value = fn(read(event))
-            except FnError as exc:
-                raise _failure(index, rule, exc) from None
-            except Exception as exc:  # a library bug must still name its rule for the dead-letter headers
-                raise MappingError(index, rule.target, None, f"{type(exc).__name__}: {exc}") from exc
-            if value is not None:
-                write(out, value)
-        return out
+        return self._run(event, None)
 
     def map_with_provenance(self, event: dict) -> tuple[dict, dict[str, Provenance]]:
         """The same output as calling it, and for each written target the rule that wrote it last."""
-        out: dict = {}
         written: dict[str, Provenance] = {}
-        for index, rule, read, fn, write in self._steps:
-            try:
-                value = fn(read(event))
-            except FnError as exc:
-                raise _failure(index, rule, exc) from None
-            if value is not None:
-                write(out, value)
-                written[rule.target] = Provenance(index, rule.fn, rule.sources)
-        return out, written
+        return self._run(event, written), written
+
+    def _run(self, event: dict, written: dict | None) -> dict:
+        out: dict = {}
+        for parents, members in self._groups:
+            node = None if parents else out
+            for index, rule, get, fn, key in members:
+                try:
+                    value = get(event) if fn is None else fn(get(event))
+                except FnError as exc:
+                    raise _failure(index, rule, exc) from None
+                except Exception as exc:  # a library bug must still name its rule for the dead-letter headers
+                    raise MappingError(index, rule.target, None, f"{type(exc).__name__}: {exc}") from exc
+                if value is not None:
+                    if node is None:
+                        node = out
+                        for k in parents:
+                            node = node.setdefault(k, {})
+                    node[key] = value
+                    if written is not None:
+                        written[rule.target] = Provenance(index, rule.fn, rule.sources)
+        return out
 
 
 def compile_mapping(rules: list[FieldRule], code_tables: dict | None = None) -> CompiledMapping:
     """Closures for ``rules``; a rule that cannot be built raises RuleFormatError keyed by its path."""
     tables = code_tables or {}
     problems: dict[str, list[str]] = {}
-    steps = []
+    groups: dict[tuple[str, ...], list] = {}
     for index, rule in enumerate(rules):
-        found = library.arg_problems(rule, tables)
-        for key, messages in found.items():
-            problems.setdefault(f"rules[{index}].{key}", []).extend(messages)
+        where = f"rules[{index}]"
+        for key, messages in library.arg_problems(rule, tables).items():
+            problems.setdefault(f"{where}.{key}", []).extend(messages)
         for which, path in [("target", rule.target), *((f"sources[{i}]", s) for i, s in enumerate(rule.sources))]:
             if not _plain_path(path):
-                problems.setdefault(f"rules[{index}].{which}", []).append(
+                problems.setdefault(f"{where}.{which}", []).append(
                     "expected a dotted path of field names (arrays and maps are not mapped yet)")
-        if found or any(p.startswith(f"rules[{index}].") for p in problems):
+        outer = next((i for i, other in enumerate(rules) if rule.target.startswith(other.target + ".")), None)
+        if outer is not None:  # the inner write would land in (and change) whatever the outer rule copied
+            problems.setdefault(f"{where}.target", []).append(f"{rule.target} is inside rules[{outer}]'s target "
+                                                              f"{rules[outer].target}")
+        if any(p.startswith(f"{where}.") for p in problems):
             continue
-        read = (lambda event: [event]) if rule.fn == "jsonata" else _reader(rule.sources)
-        steps.append((index, rule, read, library.build(rule, tables), _writer(rule.target)))
+        *parents, key = rule.target.split(".")
+        fn = None if rule.fn == "rename" else library.build(rule, tables)
+        groups.setdefault(tuple(parents), []).append((index, rule, _reader(rule), fn, key))
     if problems:
         raise RuleFormatError(problems)
-    return CompiledMapping(steps, list(rules))
+    return CompiledMapping(list(groups.items()), list(rules))
+
+
+def _reader(rule: FieldRule) -> Callable[[dict], object]:
+    """What the rule's function receives (see ``library``): one value, a list, the event or nothing."""
+    if rule.fn == "jsonata":
+        return lambda event: event
+    if rule.fn == "concat":
+        getters = tuple(_getter(s) for s in rule.sources)
+        return lambda event: [g(event) for g in getters]
+    if not rule.sources:
+        return lambda event: None
+    return _getter(rule.sources[0])
 
 
 def _plain_path(path: str) -> bool:
@@ -116,29 +139,3 @@ def _getter(path: str) -> Callable[[dict], object]:
             value = value.get(k)
         return value
     return get
-
-
-def _reader(sources: tuple[str, ...]) -> Callable[[dict], list]:
-    getters = tuple(_getter(s) for s in sources)
-    if len(getters) == 1:
-        (g,) = getters
-        return lambda event: [g(event)]
-    if not getters:
-        return lambda event: []
-    return lambda event: [g(event) for g in getters]
-
-
-def _writer(path: str) -> Callable[[dict, object], None]:
-    keys = tuple(path.split("."))
-    *parents, last = keys
-    if not parents:
-        def put(out, value):
-            out[last] = value
-        return put
-
-    def put_nested(out, value):
-        node = out
-        for k in parents:
-            node = node.setdefault(k, {})
-        node[last] = value
-    return put_nested

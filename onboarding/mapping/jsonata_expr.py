@@ -47,11 +47,11 @@ def build(args: dict):
     timeout = args.get("timeout_ms", DEFAULT_TIMEOUT_MS)
     depth = args.get("max_depth", DEFAULT_MAX_DEPTH)
 
-    def evaluate(values):
+    def evaluate(event):
         frame = expression.create_frame(None)
         frame.set_runtime_bounds(timeout, depth)
         try:
-            return expression.evaluate(values[0], frame)
+            return expression.evaluate(event, frame)
         except JException as exc:
             raise FnError(f"JSONata: {exc}", None) from None
         except RecursionError:

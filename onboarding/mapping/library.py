@@ -1,10 +1,12 @@
 """The fixed function library a rule may name. Each entry checks its arguments once (``arg_problems``), says
 what it accepts and gives (``source_kinds``/``output_kinds``, for the checks on save) and builds a closure
-over its arguments (``build``) that turns the list of source values into the target value.
+over its arguments (``build``) that turns the source value into the target value.
 
-A closure receives the source values already read from the event; it raises ``FnError`` with the index of the
-source that failed so the compiler can name its path. ``None`` means missing: most functions pass it on (the
-target is left out), ``default``, ``constant`` and ``conditional`` are the ones that fill a gap.
+A closure receives what the compiler read from the event: the one source value for the functions of one source,
+the list of values for ``concat``, the whole event for ``jsonata`` and nothing (None) for ``constant``. It
+raises ``FnError`` with the index of the source that failed so the compiler can name its path. ``None``
+means missing: most functions pass it on (the target is left out), ``default``, ``constant`` and
+``conditional`` are the ones that fill a gap.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ from onboarding.mapping import jsonata_expr
 from onboarding.mapping.rules import FieldRule, FnError
 from onboarding.mapping.units import CONVERSIONS
 
-Fn = Callable[[list], object]
+Fn = Callable[[object], object]
 CASTS = ("string", "int", "float", "bool")
 DATE_OUTPUTS = ("date", "datetime", "epoch_ms", "epoch_days")
 _TRUE, _FALSE = {"true", "1", "yes", "y", "t"}, {"false", "0", "no", "n", "f"}
@@ -126,14 +128,13 @@ def build(rule: FieldRule, code_tables: dict) -> Fn:
 
 
 def _rename(args, tables, rule) -> Fn:
-    return lambda values: values[0]
+    return lambda v: v
 
 
 def _cast(args, tables, rule) -> Fn:
     to = args["to"]
 
-    def cast(values):
-        v = values[0]
+    def cast(v):
         if v is None:
             return None
         try:
@@ -197,8 +198,7 @@ def _date_parse(args, tables, rule) -> Fn:
     strptime = datetime.strptime
     fast = [(fmt, _fixed_width_parser(fmt)) for fmt in formats]
 
-    def parse(values):
-        v = values[0]
+    def parse(v):
         if v is None:
             return None
         if not isinstance(v, str):
@@ -230,8 +230,7 @@ def _unit(args, tables, rule) -> Fn:
     convert = CONVERSIONS[(args["from"], args["to"])]
     digits = args.get("digits")
 
-    def unit(values):
-        v = values[0]
+    def unit(v):
         if v is None:
             return None
         if isinstance(v, str):
@@ -254,8 +253,7 @@ def _code(args, tables, rule) -> Fn:
     name = args["table"]
     fallback = args.get("default", _MISSING)
 
-    def code(values):
-        v = values[0]
+    def code(v):
         if v is None:
             return None
         found = table.get(v, table.get(str(v), _MISSING)) if not isinstance(v, str) else table.get(v, _MISSING)
@@ -279,8 +277,7 @@ def _concat(args, tables, rule) -> Fn:
 def _split(args, tables, rule) -> Fn:
     sep, index = args.get("sep", " "), args["index"]
 
-    def split(values):
-        v = values[0]
+    def split(v):
         if v is None:
             return None
         if not isinstance(v, str):
@@ -292,25 +289,25 @@ def _split(args, tables, rule) -> Fn:
 
 def _default(args, tables, rule) -> Fn:
     value = args["value"]
-    return lambda values: value if values[0] is None else values[0]
+    return lambda v: value if v is None else v
 
 
 def _constant(args, tables, rule) -> Fn:
     value = args["value"]
-    return lambda values: value
+    return lambda v: value
 
 
 def _conditional(args, tables, rule) -> Fn:
     then, otherwise = args["then"], args.get("else")
     if "equals" in args:
         expected = args["equals"]
-        return lambda values: then if values[0] == expected else otherwise
+        return lambda v: then if v == expected else otherwise
     try:
         choices = frozenset(args["in"])
-        return lambda values: then if values[0] in choices else otherwise
+        return lambda v: then if v in choices else otherwise
     except TypeError:  # unhashable values (objects, lists): compared one by one
         listed = list(args["in"])
-        return lambda values: then if values[0] in listed else otherwise
+        return lambda v: then if v in listed else otherwise
 
 
 def _jsonata(args, tables, rule) -> Fn:

@@ -87,6 +87,12 @@ def test_a_target_filled_twice():
         "patient.id is already filled by rules[0]"]
 
 
+def test_a_target_inside_another_rules_target():
+    found = check(FieldRule("patient.name", ("PID.name",), "rename"))
+    assert found["rules[1].target"] == ["patient.name.family is inside rules[10]'s target patient.name"]
+    assert found["rules[2].target"] == ["patient.name.given is inside rules[10]'s target patient.name"]
+
+
 def test_code_table_must_exist_and_give_symbols_of_the_target_enum():
     assert check(tables={"clinic_b_gender": TABLES["clinic_b_gender"]})["rules[4].args.table"] == [
         "no code table 'lab_a_sex'; known: clinic_b_gender"]

@@ -74,6 +74,13 @@ def test_rules_that_cannot_be_built_are_refused_by_path():
     }
 
 
+def test_a_target_inside_another_rules_target_is_refused():
+    # the inner write would otherwise land in the record the outer rule copied: the source event itself
+    with pytest.raises(RuleFormatError) as caught:
+        compile_mapping([FieldRule("p", ("PID",), "rename"), FieldRule("p.id", ("x",), "rename")])
+    assert caught.value.problems == {"rules[1].target": ["p.id is inside rules[0]'s target p"]}
+
+
 def test_rules_json_round_trip():
     text = rule_format.dumps(RULES)
     assert rule_format.loads(text) == RULES
