@@ -177,16 +177,22 @@ def _fixed_width_parser(fmt: str):
     if len(set(tokens)) != len(tokens) or "%Y" not in tokens:
         return None
     pattern = re.compile("".join(_FIXED_WIDTH.get(p, re.escape(p)) for p in parts))
-    order = [tokens.index(t) if t in tokens else None for t in _FIELD_ORDER]
-    defaults = (1900, 1, 1, 0, 0, 0)
+    if tokens == list(_FIELD_ORDER[:len(tokens)]):  # year first, as most feeds write it: the groups are in order
+        def make(groups):
+            return datetime(*map(int, groups))
+    else:
+        order = [(tokens.index(t) if t in tokens else None, d) for t, d in zip(_FIELD_ORDER, (1900, 1, 1, 0, 0, 0),
+                                                                                 strict=True)]
+
+        def make(groups):
+            return datetime(*[int(groups[i]) if i is not None else d for i, d in order])
 
     def parse(text: str):
         found = pattern.fullmatch(text)
         if found is None:
             return None
-        groups = found.groups()
         try:
-            return datetime(*(int(groups[i]) if i is not None else d for i, d in zip(order, defaults, strict=True)))
+            return make(found.groups())
         except ValueError:
             return None
     return parse
