@@ -14,6 +14,7 @@ from onboarding.gitops.checks import account_name, at
 from onboarding.gitops.plan import UNCHANGED, Action, Plan
 from onboarding.models import ChangeRequest
 from onboarding.services.aggregations import aggregation_create, aggregation_delete, aggregation_update
+from onboarding.services.connectors import connector_create, connector_delete, connector_update
 from onboarding.services.schemas import schema_set_compatibility, schema_version_submit
 from onboarding.services.service_accounts import service_account_create, service_account_delete, service_account_update
 from onboarding.services.subscriptions import subscription_request, subscription_revoke, subscription_update_filter
@@ -199,6 +200,24 @@ class Applier:
 
     def delete_aggregation(self, action: Action):
         return aggregation_delete(**self._common(), aggregation=self.state.aggregations[action.key])
+
+
+    # Connectors
+    def create_connector(self, action: Action):
+        spec = action.desired
+        return connector_create(**self._common(), team=self.team, cluster=self.clusters[spec["cluster"]],
+                                name=spec["name"], connector_class=spec["connector_class"], config=spec["config"],
+                                secret_refs=spec["secret_refs"] or {}, description=spec["description"] or "",
+                                desired_state=spec["desired_state"] or "running")
+
+    def update_connector(self, action: Action):
+        connector = self.state.connectors[action.key]
+        changes = {name: action.desired[name] for name in action.changes if action.desired[name] is not None}
+        return connector_update(**self._common(), connector=connector, expected_generation=connector.generation,
+                                **changes)
+
+    def delete_connector(self, action: Action):
+        return connector_delete(**self._common(), connector=self.state.connectors[action.key])
 
 
 def _where(action: Action) -> str:

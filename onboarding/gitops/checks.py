@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 
 from onboarding import selectors
+from onboarding.connector_rules import split_topics
 from onboarding.gitops.export import TeamState
 from onboarding.gitops.manifest import subscription_key, topic_key
 from onboarding.gitops.plan import CREATE, DELETE, UPDATE, Plan
@@ -17,6 +18,7 @@ from onboarding.routing.filters import FilterError, compile_filter
 from onboarding.schemas.validation import check_schema_text
 from onboarding.services.aggregations import EDITABLE as AGGREGATION_FIELDS
 from onboarding.services.aggregations import aggregation_errors
+from onboarding.services.connectors import connector_errors, readable_topic_names
 from onboarding.services.topics import policy_for, topic_create_errors, topic_update_errors
 
 ACCOUNT_NAME = re.compile(r"^[a-z][a-z0-9-]*$")
@@ -38,7 +40,7 @@ def _add(errors: dict, path: str, field_errors: dict) -> None:
         errors.setdefault(at(path, field), []).extend(messages)
 
 
-SECTIONS = ("topics", "service_accounts", "subscriptions", "aggregations")
+SECTIONS = ("topics", "service_accounts", "subscriptions", "aggregations", "connectors")
 
 
 def clusters_named(desired: dict) -> dict[str, Cluster]:
@@ -77,7 +79,27 @@ def manifest_errors(*, actor, team: Team, desired: dict, state: TeamState, plan:
     for action in by_kind.get("aggregation", []):
         if action.op in (CREATE, UPDATE) and action.desired["cluster"] in clusters:
             _aggregation_errors(errors, action, actor, team, desired, state, clusters[action.desired["cluster"]])
+    for action in by_kind.get("connector", []):
+        if action.op in (CREATE, UPDATE) and action.desired["cluster"] in clusters:
+            _connector_errors(errors, action, team, desired, state, clusters[action.desired["cluster"]])
     return errors
+
+
+def _connector_errors(errors: dict, action, team: Team, desired: dict, state: TeamState, cluster: Cluster) -> None:
+    """The connector services' own checks (Connect's validate among them), unless a topic it reads is one this
+    manifest still has to create or subscribe to (then the apply checks it, after those)."""
+    spec = action.desired
+    read = set(split_topics(str(spec["config"].get("topics", ""))))
+    pending = {t["name"] for t in desired["topics"] if t["cluster"] == cluster.name} | {
+        s["source"] for s in desired["subscriptions"]
+        if s["cluster"] == cluster.name and subscription_key(s) not in state.subscriptions}
+    if read & pending and not read <= set(readable_topic_names(team, cluster)):
+        return
+    found = connector_errors(team=team, cluster=cluster, connector_class=spec["connector_class"],
+                             config=spec["config"], secret_refs=spec["secret_refs"] or {},
+                             name=spec["name"] if action.op == CREATE else None,
+                             current=state.connectors.get(action.key) if action.op == UPDATE else None)
+    _add(errors, action.path, found)
 
 
 def _aggregation_errors(errors: dict, action, actor, team: Team, desired: dict, state: TeamState,

@@ -6,8 +6,16 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from onboarding.aggregation_rules import format_duration
-from onboarding.gitops.manifest import API_VERSION, KIND, account_key, aggregation_key, subscription_key, topic_key
-from onboarding.models import Aggregation, ResourceStatus, Schema, ServiceAccount, Subscription, Team, Topic
+from onboarding.gitops.manifest import (
+    API_VERSION,
+    KIND,
+    account_key,
+    aggregation_key,
+    connector_key,
+    subscription_key,
+    topic_key,
+)
+from onboarding.models import Aggregation, Connector, ResourceStatus, Schema, ServiceAccount, Subscription, Team, Topic
 
 LIVE_DECISIONS = (Subscription.Decision.REQUESTED, Subscription.Decision.APPROVED)
 
@@ -22,6 +30,7 @@ class TeamState:
     accounts: dict[tuple, ServiceAccount] = field(default_factory=dict)
     subscriptions: dict[tuple, Subscription] = field(default_factory=dict)
     aggregations: dict[tuple, Aggregation] = field(default_factory=dict)
+    connectors: dict[tuple, Connector] = field(default_factory=dict)
 
 
 def _live(queryset):
@@ -69,10 +78,17 @@ def aggregation_entry(agg: Aggregation) -> dict:
     }
 
 
+def connector_entry(connector: Connector) -> dict:
+    return {"cluster": connector.cluster.name, "name": connector.name, "description": connector.description,
+            "connector_class": connector.connector_class, "config": dict(connector.config),
+            "secret_refs": dict(connector.secret_refs), "desired_state": connector.desired_state}
+
+
 def team_state(team: Team) -> TeamState:
     """Only live resources: nothing deleted or being deleted, subscriptions requested or approved."""
     state = TeamState(manifest={"apiVersion": API_VERSION, "kind": KIND, "team": team.slug, "topics": [],
-                                "service_accounts": [], "subscriptions": [], "aggregations": []})
+                                "service_accounts": [], "subscriptions": [], "aggregations": [],
+                                "connectors": []})
     topics = _live(Topic.objects.filter(team=team)).select_related("cluster")
     by_pk = {}
     for topic in topics:
@@ -102,4 +118,8 @@ def team_state(team: Team) -> TeamState:
         entry = aggregation_entry(agg)
         state.manifest["aggregations"].append(entry)
         state.aggregations[aggregation_key(entry)] = agg
+    for connector in _live(Connector.objects.filter(team=team)).select_related("cluster", "team"):
+        entry = connector_entry(connector)
+        state.manifest["connectors"].append(entry)
+        state.connectors[connector_key(entry)] = connector
     return state

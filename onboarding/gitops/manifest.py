@@ -54,11 +54,15 @@ def aggregation_key(agg: Mapping) -> tuple:
     return (agg["cluster"], agg["name"])
 
 
+def connector_key(connector: Mapping) -> tuple:
+    return (connector["cluster"], connector["name"])
+
+
 KEYS = {"topics": topic_key, "service_accounts": account_key, "subscriptions": subscription_key,
-        "aggregations": aggregation_key}
+        "aggregations": aggregation_key, "connectors": connector_key}
 # Sections a manifest manages only when it names them: left out, the team's rows of that kind are kept as
 # they are (a manifest written before the section existed must not delete them).
-OPTIONAL_SECTIONS = ("aggregations",)
+OPTIONAL_SECTIONS = ("aggregations", "connectors")
 
 
 def _deref(node):

@@ -97,6 +97,19 @@ AGGREGATION = record({
     "start_from": choice(StartFrom.values),
 }, required=("cluster", "name", "source", "window_type", "measures", "output_topic"))
 
+CONFIG_VALUE = {"type": ["string", "number", "boolean"]}
+CONNECTOR = record({
+    "cluster": NAME,
+    "name": NAME,
+    "description": TEXT,
+    "connector_class": NAME,
+    "config": {"type": "object", "additionalProperties": CONFIG_VALUE,
+               "description": "The connector's config without name, connector.class or secrets."},
+    "secret_refs": {"type": ["object", "null"], "additionalProperties": {"type": "string"},
+                    "description": "Config key -> env:VARIABLE or file:/path:key; the worker resolves them."},
+    "desired_state": choice(("running", "paused", "stopped")),
+}, required=("cluster", "name", "connector_class", "config"))
+
 MANIFEST_SCHEMA = {
     "$schema": "https://json-schema.org/draft/2020-12/schema",
     "title": "Team manifest",
@@ -112,7 +125,10 @@ MANIFEST_SCHEMA = {
         # Left out (not null, not a list): the manifest does not manage the team's aggregations, so manifests
         # written before aggregations existed never delete the ones defined in the portal.
         "aggregations": {"type": ["array", "null"], "items": {"$ref": "#/$defs/aggregation"}},
+        # Like aggregations: left out, the team's connectors are not managed by the manifest.
+        "connectors": {"type": ["array", "null"], "items": {"$ref": "#/$defs/connector"}},
     }, required=("apiVersion", "kind", "team")),
     "$defs": {"topic": TOPIC, "schema": SCHEMA_ENTRY, "service_account": SERVICE_ACCOUNT,
-              "subscription": SUBSCRIPTION, "aggregation": AGGREGATION, "measure": MEASURE},
+              "subscription": SUBSCRIPTION, "aggregation": AGGREGATION, "measure": MEASURE,
+              "connector": CONNECTOR},
 }

@@ -12,7 +12,14 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
 from onboarding.aggregation_rules import DurationError, parse_duration
-from onboarding.gitops.manifest import SIDES, account_key, aggregation_key, subscription_key, topic_key
+from onboarding.gitops.manifest import (
+    SIDES,
+    account_key,
+    aggregation_key,
+    connector_key,
+    subscription_key,
+    topic_key,
+)
 from onboarding.gitops.manifest_schema import SCHEMA_ENTRY
 from onboarding.schemas.validation import fingerprint
 
@@ -25,9 +32,11 @@ SUBSCRIPTION_COMPARED = ("filter",)
 AGGREGATION_COMPARED = ("description", "source", "filter", "group_by", "window_type", "size", "advance", "gap",
                         "grace", "time_source", "time_field", "measures", "emit", "late", "output_topic",
                         "start_from")
+CONNECTOR_COMPARED = ("description", "connector_class", "config", "secret_refs", "desired_state")
 DURATIONS = ("size", "advance", "gap", "grace")
 # An aggregation reads a topic (its own, or one a subscription lets it read): after both.
-APPLY_ORDER = ("service_account", "topic", "schema", "subscription", "aggregation")
+# A connector reads or writes topics (its own, or subscribed ones): after those too.
+APPLY_ORDER = ("service_account", "topic", "schema", "subscription", "aggregation", "connector")
 
 
 @dataclass
@@ -187,6 +196,14 @@ def plan(desired: Mapping, current: Mapping, *,
             steps.append(_action("aggregation", key, f"aggregations[{index}]", agg, aggregations.pop(key, None),
                                  AGGREGATION_COMPARED))
         deletions += [Action(DELETE, "aggregation", key) for key in sorted(aggregations)]
+
+    if desired.get("connectors") is not None:  # left out: not managed by this manifest
+        connectors = {connector_key(c): c for c in current.get("connectors") or []}
+        for index, connector in enumerate(desired["connectors"]):
+            key = connector_key(connector)
+            steps.append(_action("connector", key, f"connectors[{index}]", connector, connectors.pop(key, None),
+                                 CONNECTOR_COMPARED))
+        deletions += [Action(DELETE, "connector", key) for key in sorted(connectors)]
 
     steps.sort(key=lambda a: APPLY_ORDER.index(a.kind))  # stable: manifest order within a kind
     deletions.sort(key=lambda a: -APPLY_ORDER.index(a.kind))
