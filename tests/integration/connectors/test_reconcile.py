@@ -22,6 +22,7 @@ from onboarding.reconcile.connectors import check_connector_drift, reconcile_con
 from onboarding.services.connectors import (
     connector_create,
     connector_delete,
+    connector_drift_adopt,
     connector_drift_revert,
     connector_offsets,
     connector_offsets_reset,
@@ -208,3 +209,38 @@ def test_offsets_are_read_and_reset_on_a_stopped_connector(alice, payments, conn
 
     assert connector_offsets(stopped) == ([], "")
     assert AuditEvent.objects.get(action="connector.offsets", resource_id=str(stopped.pk)).before["offsets"]
+
+
+def test_a_config_changed_behind_the_portals_back_drifts_and_adopt_takes_it(alice, payments, connect_cluster,
+                                                                           team_topic, store_database, worker):
+    ready = applied(declare(alice, payments, connect_cluster, team_topic, store_database, worker))
+    changed = {**worker[0].config(ready.connector_name), "max.batch.size": "10"}
+    worker[0].put_config(ready.connector_name, changed)
+
+    assert check_connector_drift(connect_cluster)["drifted"] == [ready.connector_name]
+    drifted = Connector.objects.get(pk=ready.pk)
+    assert drifted.drift["differences"] == {"max.batch.size": {"desired": "40", "observed": "10"}}
+
+    adopted = connector_drift_adopt(actor=alice, connector=drifted)
+    assert adopted.config["max.batch.size"] == "10"
+    assert applied(adopted).status == ResourceStatus.READY
+    assert check_connector_drift(connect_cluster)["drifted"] == []
+
+
+def test_a_worker_that_does_not_answer_fails_with_backoff_and_loses_nothing(alice, payments, connect_cluster,
+                                                                           team_topic, store_database, worker):
+    connector = declare(alice, payments, connect_cluster, team_topic, store_database, worker)
+    # A port nothing listens on: the worker is down.
+    connect_cluster.connect_url = "http://127.0.0.1:9"
+    connect_cluster.save(update_fields=["connect_url"])
+
+    report = reconcile_connectors(connect_cluster.pk)
+
+    failed = Connector.objects.get(pk=connector.pk)
+    assert failed.status == ResourceStatus.FAILED and "unreachable" in failed.last_error
+    assert failed.next_attempt_at is not None and report.retry_in is not None
+    assert failed.config == connector.config
+    connect_cluster.connect_url = ""
+    connect_cluster.save(update_fields=["connect_url"])
+    Connector.objects.filter(pk=connector.pk).update(next_attempt_at=None)  # the backoff has passed
+    assert applied(failed).connector_state == "RUNNING"
