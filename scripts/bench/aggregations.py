@@ -97,6 +97,49 @@ def heap_used_mib(pid: int) -> float:
     return int(re.search(r"used (\d+)K", out).group(1)) / 1024
 
 
+# Where the engine's stream thread spends its time: Java Flight Recorder samples taken while the backlog drains,
+# each put in the category of the innermost frame that belongs to one (JSON in a JMESPath call counts as JMESPath).
+PROFILE_CATEGORIES = (
+    ("org/rocksdb/", "RocksDB"),
+    ("io/burt/jmespath/", "JMESPath"),
+    ("portal/aggregator/serde/", "engine serde (wire format, schemas)"),
+    ("com/fasterxml/jackson/", "Jackson (JSON parse/write)"),
+    ("portal/aggregator/", "engine topology (admission, gate, measures)"),
+    ("org/apache/kafka/streams/state/", "Kafka Streams state stores (Java side)"),
+    ("org/apache/kafka/clients/producer/", "Kafka producer"),
+    ("org/apache/kafka/clients/consumer/", "Kafka consumer"),
+    ("org/apache/kafka/common/", "Kafka clients common (records, network)"),
+    ("org/apache/kafka/streams/", "Kafka Streams runtime"),
+)
+
+
+def profile_start(pid: int):
+    subprocess.run(["jcmd", str(pid), "JFR.start", "name=bench", "settings=profile"], capture_output=True,
+                   timeout=60, check=True)
+
+
+def profile_stop(pid: int, path: Path) -> str:
+    subprocess.run(["jcmd", str(pid), "JFR.stop", "name=bench", f"filename={path}"], capture_output=True,
+                   timeout=120, check=True)
+    out = subprocess.run(["jfr", "print", "--json", "--events", "jdk.ExecutionSample,jdk.NativeMethodSample",
+                          "--stack-depth", "32", str(path)], capture_output=True, text=True, timeout=300, check=True)
+    counts: dict[str, int] = {}
+    for event in json.loads(out.stdout)["recording"]["events"]:
+        values = event["values"]
+        if "StreamThread" not in ((values.get("sampledThread") or {}).get("javaName") or ""):
+            continue
+        frames = [f["method"]["type"]["name"] for f in (values.get("stackTrace") or {}).get("frames", [])]
+        category = next((name for frame in frames for prefix, name in PROFILE_CATEGORIES
+                         if frame.startswith(prefix)), "JDK / other")
+        # Native samples: only time inside RocksDB is work; the rest is the thread waiting (poll, sockets).
+        if event["type"] == "jdk.NativeMethodSample" and category != "RocksDB":
+            continue
+        counts[category] = counts.get(category, 0) + 1
+    total = sum(counts.values()) or 1
+    top = sorted(counts.items(), key=lambda item: -item[1])[:7]
+    return f"{total} samples: " + ", ".join(f"{name} {n / total:.0%}" for name, n in top)
+
+
 def percentile(values: list, q: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))] if ordered else float("nan")
@@ -509,8 +552,10 @@ def aggregation_and_route(run: Run, options, rows: list, notes: list):
     engine.define(run, "per-key-minute", source, engine_out, 60_000, schema_id)
     counter.wait_for(1, timeout, "the engine")
     cpu_before = cpu_seconds(engine.process.pid)
+    profile_start(engine.process.pid)
     counter.wait_for(options.events, timeout, "the engine")
     engine_cpu = (cpu_seconds(engine.process.pid) - cpu_before) * 1e6 / options.events
+    profile = profile_stop(engine.process.pid, run.tmp / "engine.jfr")
     engine_eps = counter.throughput()
     log(f"engine: {engine_eps:.0f} events/s")
     rate = 0.5 * min(raw_eps, engine_eps)
@@ -549,6 +594,7 @@ def aggregation_and_route(run: Run, options, rows: list, notes: list):
                       for name, a, b in zip(names, per_event[:-1], per_event[1:], strict=True))
     notes.append(f"where the time goes, per event (engine {per_event[-1] * 1e6:.0f} us, raw loop "
                  f"{per_event[0] * 1e6:.0f} us): {parts}")
+    notes.append(f"engine's stream thread while draining (JFR, innermost matching frame): {profile}")
 
     # 4. Routing, on the same source (every event in it): the Kafka Streams filter topology, the Python router.
     total_events = sum(end_offsets(source).values())
@@ -653,11 +699,13 @@ def restore(run: Run, options, rows: list, notes: list):
         running = emitted
     restored = re.findall(r"^\[([\d-]+ [\d:]+),(\d+)\] INFO .*Finished restoring changelog .* total number of (\d+) "
                           r"records", engine.log.read_text(), re.M)
+    after_kill = [(datetime.datetime.strptime(day, "%Y-%m-%d %H:%M:%S").timestamp() + int(millis) / 1000, int(n))
+                  for day, millis, n in restored]
+    after_kill = [(at, n) for at, n in after_kill if at >= killed_wall]
     restored_note = ""
-    if restored:
-        day, millis, records = restored[-1]
-        finished = datetime.datetime.strptime(day, "%Y-%m-%d %H:%M:%S").timestamp() + int(millis) / 1000
-        restored_note = f", Kafka Streams restored {records} changelog records, done {finished - killed_wall:.1f} s"
+    if after_kill:
+        restored_note = (f", Kafka Streams restored {sum(n for _, n in after_kill)} changelog records of"
+                         f" {len(after_kill)} partitions, done {max(at for at, _ in after_kill) - killed_wall:.1f} s")
     rows.append((f"2. restore after kill -9, {options.state_entries} entries", None, None, None, None))
     notes.append(f"restore: {options.state_entries} keys in one open window ({changelog} changelog records); after"
                  f" kill -9 the HTTP port answered in {answered - killed:.1f} s, RUNNING in {running - killed:.1f} s,"
