@@ -7,8 +7,9 @@ config with ``PUT /connectors/<team>.<name>/config`` (create or update), brings 
 (running, paused, stopped) and reads the status back (connector and task states, the last trace). A deleted
 connector is deleted on the worker. Rights no live connector needs any more are taken back afterwards.
 
-A failure (the worker down, a rebalance, Kafka refusing an ACL) is recorded on the row with backoff; nothing saved
-is lost, since the desired state stays in Postgres and the next run (or the sweep) writes it.
+A failure (the worker down, a rebalance, Kafka refusing an ACL, or the connector or a task reported FAILED right
+after the apply) is recorded on the row with backoff; nothing saved is lost, since the desired state stays in
+Postgres and the next run (or the sweep) writes it, restarting the tasks that had failed.
 
 The drift check (``check_connector_drift``, from the sweep) compares the worker's config of every ready connector
 with the portal's: a connector changed or deleted outside the portal becomes ``drifted`` with the observed config,
@@ -19,6 +20,7 @@ from __future__ import annotations
 
 import logging
 import uuid
+from datetime import timedelta
 
 from django.conf import settings
 from django.db.models import F
@@ -110,9 +112,20 @@ def reconcile_connectors(cluster_id: int) -> RunReport:
                         connect.delete(c.connector_name)
                         gone.append(c.pk)
                     else:
+                        had_failed = _reported_failed(c.connector_state, c.task_states)
                         connect.put_config(c.connector_name, desired_config(c))
                         connect.set_state(c.connector_name, c.desired_state)
-                        _store_status(c, connect.status(c.connector_name))
+                        restarted = had_failed and c.desired_state == Connector.DesiredState.RUNNING
+                        if restarted:
+                            # A new config does not restart a failed task: this run's retry does.
+                            connect.restart(c.connector_name, include_tasks=True, only_failed=True)
+                        status = connect.status(c.connector_name)
+                        _store_status(c, status)
+                        # Just restarted, the status may still be the old one: the next state check judges it.
+                        if not restarted and status is not None and _reported_failed(status.connector_state,
+                                                                                     status.tasks):
+                            raise PlatformError(f"The worker reports the connector failed: {_first_line(status.error)}",
+                                                retryable=True, code="connector_failed")
                         done.append(c.pk)
                 except PlatformError as exc:
                     errors[c.pk] = exc
@@ -144,6 +157,14 @@ def _revoke(admin: KafkaAcls, principal: str, wanted: set[AclSpec]) -> None:
         for spec, error in admin.delete_acls(extra).items():
             if error is not None:
                 log.warning("could not revoke %s: %s", spec.label(), error)
+
+
+def _reported_failed(connector_state: str, tasks: list[dict]) -> bool:
+    return connector_state == "FAILED" or any(t.get("state") == "FAILED" for t in tasks or [])
+
+
+def _first_line(trace: str) -> str:
+    return (trace or "no trace").strip().splitlines()[0][:500]
 
 
 def _per_connector(spec: AclSpec) -> bool:
@@ -188,7 +209,7 @@ def check_connector_drift(cluster: Cluster) -> dict:
     connection = connect_connection_for(cluster)
     if connection is None or not live_connectors(cluster.pk).exists():
         return {"checked": 0}
-    drifted, reverted, checked = [], [], 0
+    drifted, reverted, failed, checked = [], [], [], 0
     with Connect(connection) as connect:
         for c in live_connectors(cluster.pk).filter(
                 status__in=[ResourceStatus.READY, ResourceStatus.DRIFTED], claim_token="").select_related("team"):
@@ -200,6 +221,10 @@ def check_connector_drift(cluster: Cluster) -> dict:
                 if c.status == ResourceStatus.DRIFTED:
                     Connector.objects.filter(pk=c.pk, generation=c.generation).update(
                         status=ResourceStatus.READY, drift=None)
+                if c.desired_state == Connector.DesiredState.RUNNING and _reported_failed(c.connector_state,
+                                                                                         c.task_states):
+                    _fail_for_restart(c)
+                    failed.append(c.connector_name)
                 continue
             drift = {"differences": diff, "observed_config": observed}
             if cluster.drift_reaction == Cluster.DriftReaction.REVERT:
@@ -210,4 +235,14 @@ def check_connector_drift(cluster: Cluster) -> dict:
                 Connector.objects.filter(pk=c.pk, generation=c.generation).update(
                     status=ResourceStatus.DRIFTED, drift=drift)
                 drifted.append(c.connector_name)
-    return {"checked": checked, "drifted": drifted, "reverted": reverted}
+    return {"checked": checked, "drifted": drifted, "reverted": reverted, "failed": failed}
+
+
+def _fail_for_restart(c: Connector) -> None:
+    """A connector the worker reports FAILED after it was applied: failed with backoff, so that a run after the
+    backoff restarts its failed tasks (a task that keeps failing backs off longer each time)."""
+    failures = c.failures + 1
+    Connector.objects.filter(pk=c.pk, generation=c.generation, claim_token="").update(
+        status=ResourceStatus.FAILED, failures=failures, last_error=f"The worker reports the connector failed: "
+        f"{_first_line(c.runtime_error)}", next_attempt_at=timezone.now() + timedelta(
+            seconds=claims.backoff_seconds(failures)))
