@@ -429,6 +429,24 @@ ROUTER_TRANSACTION_TIMEOUT_MS = env_int("ROUTER_TRANSACTION_TIMEOUT_MS", 60000, 
 ROUTER_SESSION_TIMEOUT_MS = env_int("ROUTER_SESSION_TIMEOUT_MS", 45000, minimum=1000)
 # The router's own /metrics port (prometheus_client's HTTP server); 0 turns it off.
 ROUTER_METRICS_PORT = env_int("ROUTER_METRICS_PORT", 0, minimum=0)
+# Its /healthz (on that port) answers 503 when the router owns partitions and has neither polled nor committed for
+# this long (a poll returns at least every second while the loop turns).
+ROUTER_LIVENESS_SECONDS = env_int("ROUTER_LIVENESS_SECONDS", 60, minimum=1)
+# The router's own Kafka principal, as the gateway's (above): `run_router` connects as this SCRAM user on the
+# cluster's SASL listener and refuses to start without it; the access reconciler sets its credential and exactly
+# the ACLs of the routing rules (reconcile/router_access.py).
+ROUTER_KAFKA_BOOTSTRAP_SERVERS = env_host_ports("ROUTER_KAFKA_BOOTSTRAP_SERVERS", "")
+ROUTER_KAFKA_SECURITY_PROTOCOL = env_str("ROUTER_KAFKA_SECURITY_PROTOCOL", "SASL_PLAINTEXT",
+                                         choices=("SASL_PLAINTEXT", "SASL_SSL"))
+ROUTER_KAFKA_SASL_MECHANISM = env_str("ROUTER_KAFKA_SASL_MECHANISM", "SCRAM-SHA-512",
+                                      choices=("SCRAM-SHA-256", "SCRAM-SHA-512"))
+ROUTER_KAFKA_USERNAME = env_str("ROUTER_KAFKA_USERNAME", "")
+ROUTER_KAFKA_PASSWORD = env_str("ROUTER_KAFKA_PASSWORD", "")
+if bool(ROUTER_KAFKA_USERNAME) != bool(ROUTER_KAFKA_PASSWORD):
+    raise ConfigError("ROUTER_KAFKA_USERNAME and ROUTER_KAFKA_PASSWORD must be set together.")
+# The router's transactional ids start with this (then a random suffix per process); its principal may use only
+# those.
+ROUTER_TRANSACTIONAL_ID_PREFIX = env_str("ROUTER_TRANSACTIONAL_ID_PREFIX", "portal-router-")
 
 # --- Aggregations (docs/aggregations.md): the portal writes definitions for the engine (`aggregator/`) and reads
 # its status back; the engine connects as its own SCRAM principal, whose credential and ACLs the access run keeps.

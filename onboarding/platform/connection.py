@@ -74,6 +74,23 @@ def gateway_kafka_connection() -> KafkaConnection:
     )
 
 
+def router_kafka_connection() -> KafkaConnection:
+    """The router's own principal on the cluster's SASL listener (settings ROUTER_KAFKA_*), never the admin
+    connection; ImproperlyConfigured when the deployment does not give the router one."""
+    missing = [name for name in ("ROUTER_KAFKA_BOOTSTRAP_SERVERS", "ROUTER_KAFKA_USERNAME", "ROUTER_KAFKA_PASSWORD")
+               if not getattr(settings, name)]
+    if missing:
+        raise ImproperlyConfigured(f"The router connects to Kafka as its own principal: set {', '.join(missing)}.")
+    return KafkaConnection(
+        bootstrap_servers=settings.ROUTER_KAFKA_BOOTSTRAP_SERVERS,
+        security_protocol=settings.ROUTER_KAFKA_SECURITY_PROTOCOL,
+        sasl_mechanism=settings.ROUTER_KAFKA_SASL_MECHANISM,
+        sasl_username=settings.ROUTER_KAFKA_USERNAME,
+        sasl_password=settings.ROUTER_KAFKA_PASSWORD,
+        ssl_ca_location=settings.KAFKA_SSL_CA_LOCATION,
+    )
+
+
 def default_registry_connection() -> RegistryConnection:
     return RegistryConnection(
         url=settings.SCHEMA_REGISTRY_URL,

@@ -7,7 +7,7 @@ exactly the ACLs the desired state gives it, so a missed change is corrected by 
 Service accounts keep status and last_error only (ApplyAttempt needs a topic); subscription
 attempts are recorded against the source topic. Every run then converges the gateway's grants
 table (reconcile/gateway.py) and its principal's credential and ACLs (reconcile/gateway_access.py), and the
-aggregation engine's principal (reconcile/aggregator_access.py).
+aggregation engine's principal (reconcile/aggregator_access.py) and the router's (reconcile/router_access.py).
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ from onboarding.models import ApplyAttempt, Cluster, ResourceStatus, ServiceAcco
 from onboarding.platform import PlatformError
 from onboarding.platform.connection import kafka_connection_for
 from onboarding.platform.kafka_acls import KafkaAcls
-from onboarding.reconcile import access_plan, aggregator_access, claims, gateway, gateway_access
+from onboarding.reconcile import access_plan, aggregator_access, claims, gateway, gateway_access, router_access
 from onboarding.reconcile.access_plan import AccountInput, DirectAccessInput
 from onboarding.reconcile.claims import RunReport
 from onboarding.reconcile.topics_plan import DesiredTopic
@@ -88,7 +88,10 @@ def reconcile_access(cluster_id: int) -> RunReport:
     cluster = Cluster.objects.filter(pk=cluster_id).first()
     if cluster is None:
         return report
+    # The router's principal: rights a new rule needs before the rules are written, rights no rule needs after.
+    router = router_access.widen(report, cluster, None)
     admin = _apply_claimed(cluster, accounts, subs, report) if report.claimed else None
+    router_access.narrow(report, cluster, router)
     # Every run also converges the gateway's grants (a token change claims no row here), and the gateway
     # principal's ACLs around them: rights a new grant needs before its row, rights no grant needs after the
     # tombstones. Failures are logged and retried, never charged to the accounts and subscriptions above.

@@ -1,6 +1,7 @@
 """Compare ready service accounts and direct subscriptions with the cluster's ACLs and flag what changed
 behind the portal's back: a missing or an extra ACL of a principal the portal manages, the gateway's own
-principal included (reconcile/gateway_access.py), and the aggregation engine's (reconcile/aggregator_access.py)."""
+principal included (reconcile/gateway_access.py), the aggregation engine's (reconcile/aggregator_access.py) and
+the router's (reconcile/router_access.py)."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from onboarding.models import Cluster, ResourceStatus, ServiceAccount, Subscript
 from onboarding.outbox import notify_drift
 from onboarding.platform.connection import kafka_connection_for
 from onboarding.platform.kafka_acls import KafkaAcls
-from onboarding.reconcile import access_plan, aggregator_access, gateway_access
+from onboarding.reconcile import access_plan, aggregator_access, gateway_access, router_access
 from onboarding.reconcile.access import desired_acls
 from onboarding.reconcile.access_plan import DirectAccessInput
 from onboarding.reconcile.topics_drift import DriftReport
@@ -31,7 +32,8 @@ def check_access_drift(cluster_id: int) -> DriftReport:
                                             mode=Subscription.Mode.DIRECT)
                 .select_related("service_account", "subscriber", "source"))
     report = DriftReport(checked=len(accounts) + len(subs))
-    if not report.checked and not gateway_access.gateway_username() and not aggregator_access.aggregator_username():
+    if not (report.checked or gateway_access.gateway_username() or aggregator_access.aggregator_username()
+            or router_access.router_username()):
         return report
     desired = desired_acls(cluster_id)
     admin = KafkaAcls(kafka_connection_for(cluster))
@@ -39,6 +41,7 @@ def check_access_drift(cluster_id: int) -> DriftReport:
     # The gateway's principal has no row to flag: its drift is reverted by the next access run.
     gateway_access.check_drift(cluster, observed, admin, report)
     aggregator_access.check_drift(cluster, observed, admin, report)
+    router_access.check_drift(cluster, observed, admin, report)
     revert = cluster.drift_reaction == Cluster.DriftReaction.REVERT
     for sa in accounts:
         missing, extra = access_plan.diff(desired, observed, [sa.principal])

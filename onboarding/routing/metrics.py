@@ -1,17 +1,21 @@
-"""The router process's Prometheus metrics, served on ROUTER_METRICS_PORT by prometheus_client's HTTP server.
+"""The router process's Prometheus metrics, served on ROUTER_METRICS_PORT with its liveness probe (/healthz).
 
 Counters count committed work only (what the Redis traffic totals count too), so a batch that is aborted
 and redone is counted once. Lag is what is left to read on the partitions this process owns, refreshed
-every few seconds between batches (one watermark request per partition).
+every few seconds between batches (from the high watermarks the consumer's fetches bring back).
 """
 
 from __future__ import annotations
 
 import logging
+import threading
 import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 from confluent_kafka import KafkaException, TopicPartition
-from prometheus_client import Counter, Gauge, Histogram, start_http_server
+from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, Counter, Gauge, Histogram, generate_latest
+
+from onboarding.routing.liveness import LIVENESS
 
 log = logging.getLogger(__name__)
 
@@ -30,10 +34,31 @@ LAG_REFRESH_SECONDS = 5.0
 
 
 def serve(port: int, address: str = "0.0.0.0"):
-    """Start the /metrics HTTP server in a daemon thread; returns the server (its port, when 0 was asked)."""
-    server, _thread = start_http_server(port, addr=address)
-    log.info("router metrics on %s:%d/metrics", address, server.server_port)
+    """Start the HTTP server of /metrics and the liveness probe /healthz in a daemon thread; returns the server
+    (its port, when 0 was asked)."""
+    server = ThreadingHTTPServer((address, port), _Handler)
+    server.daemon_threads = True
+    threading.Thread(target=server.serve_forever, name="router-metrics", daemon=True).start()
+    log.info("router metrics on %s:%d/metrics, liveness on /healthz", address, server.server_port)
     return server
+
+
+class _Handler(BaseHTTPRequestHandler):
+    def do_GET(self):  # noqa: N802 (the name http.server calls)
+        if self.path.split("?")[0] == "/healthz":
+            problem = LIVENESS.problem()
+            status, body, kind = (503, f"stuck: {problem}\n", "text/plain") if problem else (200, "ok\n", "text/plain")
+            body = body.encode()
+        else:
+            status, body, kind = 200, generate_latest(REGISTRY), CONTENT_TYPE_LATEST
+        self.send_response(status)
+        self.send_header("Content-Type", kind)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, format, *args):  # noqa: A002 (http.server's signature); probes every few seconds
+        pass
 
 
 def record_batch(batch, counts, seconds: float) -> None:
@@ -73,9 +98,12 @@ class LagTracker:
         if assigned:
             positions = consumer.position([TopicPartition(tp.topic, tp.partition) for tp in assigned])
             for tp in positions:
-                _low, high = consumer.get_watermark_offsets(tp, timeout=5, cached=False)
-                # No position yet (nothing read since the assignment): the committed offset is where it starts.
-                lag = high - tp.offset if tp.offset >= 0 else None
+                # The high watermark of the consumer's last fetch response, not a request per partition: those
+                # block the loop (half a second each on a busy broker) while a fetch brings it anyway.
+                _low, high = consumer.get_watermark_offsets(tp, cached=True)
+                # No position yet (nothing read since the assignment): the committed offset is where it starts;
+                # no fetch answered yet: nothing known.
+                lag = high - tp.offset if tp.offset >= 0 and high >= 0 else None
                 if lag is not None:
                     LAG.labels(self.group, tp.topic, str(tp.partition)).set(max(0, lag))
                     shown.add((tp.topic, str(tp.partition)))

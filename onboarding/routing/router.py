@@ -28,6 +28,7 @@ from onboarding.platform.errors import PlatformError
 from onboarding.platform.registry import Registry
 from onboarding.routing import metrics, traffic
 from onboarding.routing.decode import DecodeError, SchemaCache, decode_value
+from onboarding.routing.liveness import LIVENESS
 from onboarding.routing.rule_index import Outcome, SourceIndex
 from onboarding.routing.rules import Rule, RulesTableReader
 from portal.observability import tracing
@@ -54,8 +55,8 @@ def default_kafka_config() -> dict:
 
 class Router:
     def __init__(self, *, group_id: str | None = None, rules_topic: str | None = None,
-                 kafka_config: dict | None = None, registry=None, transactional_prefix: str = "portal-router",
-                 batch_size: int = 500, poll_timeout: float = 1.0):
+                 kafka_config: dict | None = None, registry=None, transactional_prefix: str | None = None,
+                 batch_size: int = 500, poll_timeout: float = 1.0, own_group_prefix: str = ""):
         self.group_id = group_id or default_group_id()
         self.rules_topic = rules_topic or default_rules_topic()
         self.kafka_config = kafka_config if kafka_config is not None else default_kafka_config()
@@ -65,7 +66,11 @@ class Router:
         self.schemas: SchemaCache | None = None
         # Unique per process: fencing of a crashed predecessor comes from the group generation
         # (KIP-447), not from reusing a transactional id per partition.
-        self.transactional_id = f"{transactional_prefix}-{uuid.uuid4().hex}"
+        # Under ROUTER_TRANSACTIONAL_ID_PREFIX: the router's own principal may use those transactional ids only.
+        prefix = settings.ROUTER_TRANSACTIONAL_ID_PREFIX if transactional_prefix is None else transactional_prefix
+        self.transactional_id = f"{prefix}{uuid.uuid4().hex}"
+        # Its own principal may name groups only under this prefix (router_acls): the rules reader's goes there.
+        self.own_group_prefix = own_group_prefix
         self.transaction_timeout_ms = settings.ROUTER_TRANSACTION_TIMEOUT_MS
         self.session_timeout_ms = settings.ROUTER_SESSION_TIMEOUT_MS
         self.counters: dict[str, Counter] = defaultdict(Counter)
@@ -85,7 +90,8 @@ class Router:
         if self._registry is None:
             self._registry = Registry()
         self.schemas = SchemaCache(self._registry)
-        self.rules = RulesTableReader(self.rules_topic, self.kafka_config)
+        self.rules = RulesTableReader(self.rules_topic, self.kafka_config, group_id=(
+            f"{self.own_group_prefix}rules-{uuid.uuid4().hex}" if self.own_group_prefix else None))
         self.rules.catch_up(catch_up_timeout)
         # murmur2_random: a routed keyed event lands on the partition a Java producer of the destination would
         # choose (librdkafka's default, consistent_random, hashes differently), so per-key order holds across both.
@@ -118,6 +124,10 @@ class Router:
         self.start()
         if ready_event is not None:
             ready_event.set()
+        self.serve(stop_event)
+
+    def serve(self, stop_event) -> None:
+        """Route until stop_event is set, once started; closes the router at the end."""
         try:
             while not stop_event.is_set():
                 self.run_once()
@@ -131,10 +141,12 @@ class Router:
         if self.rules.poll_changes():
             self._resubscribe()
         if not self._subscribed:
+            LIVENESS.polled()  # nothing to read: the loop still turns
             time.sleep(timeout)
             return 0
         self._revoked = False
         messages = self.consumer.consume(num_messages=self.batch_size, timeout=timeout)
+        LIVENESS.polled()
         batch = []
         for message in messages:
             error = message.error()
@@ -170,11 +182,13 @@ class Router:
         self._subscribed = topics
 
     def _on_assign(self, consumer, partitions):
+        LIVENESS.assigned(len(partitions))
         logger.info("assigned %s", [(p.topic, p.partition) for p in partitions])
 
     def _on_revoke(self, consumer, partitions):
         # Only mark: the batch in hand (if any) is aborted and rewound rather than committed.
         self._revoked = True
+        LIVENESS.assigned(0)  # until the next assignment (consume() calls it right after a revoke)
         logger.info("revoked %s", [(p.topic, p.partition) for p in partitions])
 
     # ---------------------------------------------------------------------------------------- a batch
@@ -196,6 +210,7 @@ class Router:
                 positions, self.consumer.consumer_group_metadata(), 30))
             self._retrying(lambda: self.producer.commit_transaction(30))
             self._in_transaction = False
+            LIVENESS.committed()
         except _Rewind as exc:
             metrics.ABORTED.labels("revoked").inc()
             logger.warning("batch of %d aborted: %s", len(batch), exc)
@@ -244,6 +259,7 @@ class Router:
             self._in_transaction = False
 
     def _abort_and_rewind(self, batch) -> None:
+        LIVENESS.aborted()
         self._abort()
         self._rewind(batch)
 

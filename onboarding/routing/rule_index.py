@@ -5,6 +5,8 @@ Most filters have one of a few shapes, recognised in the filter's parsed express
 - equality of a field and a literal (``value.ward == 'ICU'``, ``headers.source == 'lab'``, ``key == 'p-1'``):
   one dict per field path, from the literal to the rules that want it; an event reads the field once and
   looks its value up;
+- a field compared with a number (``value.amount > `100```): per path and operator, the numbers sorted, so the
+  rules an event matches are found by bisection;
 - a field on its own (``value.urgent``, ``headers.trace``): the rules wanting that field truthy, per path;
 - either of those as the leftmost operand of ``&&`` (``value.ward == 'ICU' && value.n > `5```): indexed by
   that operand, and the whole filter is evaluated only for the events the operand lets through. Only the
@@ -21,6 +23,7 @@ filter and filters reading only headers or the key never decode.
 
 from __future__ import annotations
 
+from bisect import bisect_left, bisect_right
 from dataclasses import dataclass
 from numbers import Number
 
@@ -28,6 +31,8 @@ from onboarding.routing.decode import DecodeError
 from onboarding.routing.filters import CompiledFilter, FilterEvaluationError, truthy
 
 _ROOTS = ("value", "headers", "key")
+# An ordering comparison with the literal on the left, turned around.
+_FLIPPED = {"lt": "gt", "lte": "gte", "gt": "lt", "gte": "lte"}
 _UNHASHABLE = object()
 
 
@@ -58,7 +63,8 @@ def equality_key(value):
 
 @dataclass(frozen=True)
 class Shape:
-    """How a filter can be looked up: ``kind`` is 'equal' (with ``literal``) or 'truthy', on ``path``."""
+    """How a filter can be looked up: ``kind`` is 'equal' or an ordering ('lt', 'lte', 'gt', 'gte': the field
+    compared with a number ``literal``), or 'truthy', on ``path``."""
 
     kind: str
     path: tuple[str, ...]
@@ -77,6 +83,16 @@ def _shape(node: dict, whole: bool = True) -> Shape | None:
     kind = node.get("type")
     if kind == "and_expression":
         return _shape(node["children"][0], whole=False)
+    if kind == "comparator" and node.get("value") in _FLIPPED:
+        left, right = node["children"]
+        operator = node["value"]
+        if left.get("type") == "literal":  # `5` < value.n reads as value.n > `5`
+            left, right, operator = right, left, _FLIPPED[operator]
+        path = _path(left)
+        literal = right.get("value") if right.get("type") == "literal" else None
+        if path is None or not _is_number(literal):
+            return None
+        return Shape(operator, path, literal, whole)
     if kind == "comparator" and node.get("value") == "eq":
         left, right = node["children"]
         if right.get("type") == "literal":
@@ -90,6 +106,10 @@ def _shape(node: dict, whole: bool = True) -> Shape | None:
         return Shape("equal", path, literal, whole)
     path = _path(node)
     return Shape("truthy", path, None, whole) if path is not None else None
+
+
+def _is_number(value) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool) and value == value
 
 
 def _path(node: dict) -> tuple[str, ...] | None:
@@ -124,6 +144,7 @@ class SourceIndex:
         # path -> equality key -> [(position, rule, the whole filter when only a part is indexed)]
         self.equal: dict[tuple[str, ...], dict[object, list]] = {}
         self.truthy: dict[tuple[str, ...], list] = {}
+        self.ranges: dict[tuple[str, ...], _Ranges] = {}
         self.residual: list[tuple[int, object, CompiledFilter]] = []
         self.indexed = 0
         for position, rule in enumerate(self.rules):
@@ -142,11 +163,16 @@ class SourceIndex:
             entry = (position, rule, None if shape.whole else compiled)
             if shape.kind == "equal":
                 self.equal.setdefault(shape.path, {}).setdefault(equality_key(shape.literal), []).append(entry)
-            else:
+            elif shape.kind == "truthy":
                 self.truthy.setdefault(shape.path, []).append(entry)
-        value_paths = [p for p in (*self.equal, *self.truthy) if p[0] == "value"]
+            else:
+                self.ranges.setdefault(shape.path, _Ranges()).add(shape.kind, shape.literal, entry)
+        for ranges in self.ranges.values():
+            ranges.freeze()
+        value_paths = [p for p in (*self.equal, *self.truthy, *self.ranges) if p[0] == "value"]
         partial = any(e[2] is not None for t in self.equal.values() for es in t.values() for e in es) or any(
-            e[2] is not None for es in self.truthy.values() for e in es)
+            e[2] is not None for es in self.truthy.values() for e in es) or any(
+            r.partial for r in self.ranges.values())
         # The value is needed by value paths, by residual filters and by the rest of a partly indexed &&.
         self.needs_value = bool(value_paths or self.residual or partial)
 
@@ -177,6 +203,20 @@ class SourceIndex:
                 continue
             if truthy(_read(document, path)):
                 self._confirm(entries, document, decode_error, outcomes)
+        for path, ranges in self.ranges.items():
+            if decode_error is not None and path[0] == "value":
+                outcomes.extend(Outcome(p, r, decode_error) for p, r, _ in ranges.entries())
+                continue
+            field = _read(document, path)
+            if _is_number(field):
+                entries = ranges.matching(field)
+            elif isinstance(field, str) or (isinstance(field, float) and field != field):
+                # A text compared with a number is an error, NaN compares false: each rule's own filter says.
+                entries = [(p, r, whole or r.compiled) for p, r, whole in ranges.entries()]
+            else:
+                continue  # null, booleans, lists, objects: ordering gives null, no match
+            if entries:
+                self._confirm(entries, document, decode_error, outcomes)
         for position, rule, compiled in self.residual:
             if decode_error is not None:
                 outcomes.append(Outcome(position, rule, decode_error))
@@ -204,3 +244,37 @@ class SourceIndex:
                         outcomes.append(Outcome(position, rule))
                 except FilterEvaluationError as exc:
                     outcomes.append(Outcome(position, rule, exc))
+
+
+class _Ranges:
+    """Rules comparing one field with a number: per operator, sorted by the number, so an event's matches are
+    one bisection away (``value.n < `5``` matches every rule whose number is above the event's)."""
+
+    def __init__(self):
+        self._pending: dict[str, list] = {"lt": [], "lte": [], "gt": [], "gte": []}
+        self._sorted: dict[str, tuple[list, list]] = {}
+        self.partial = False
+
+    def add(self, operator: str, number, entry) -> None:
+        self._pending[operator].append((number, entry))
+        self.partial = self.partial or entry[2] is not None
+
+    def freeze(self) -> None:
+        for operator, items in self._pending.items():
+            items.sort(key=lambda item: (item[0], item[1][0]))
+            self._sorted[operator] = ([number for number, _ in items], [entry for _, entry in items])
+
+    def entries(self) -> list:
+        return [entry for _, entries in self._sorted.values() for entry in entries]
+
+    def matching(self, field) -> list:
+        found = []
+        numbers, entries = self._sorted["lt"]  # field < number
+        found.extend(entries[bisect_right(numbers, field):])
+        numbers, entries = self._sorted["lte"]  # field <= number
+        found.extend(entries[bisect_left(numbers, field):])
+        numbers, entries = self._sorted["gt"]  # field > number
+        found.extend(entries[:bisect_left(numbers, field)])
+        numbers, entries = self._sorted["gte"]  # field >= number
+        found.extend(entries[:bisect_right(numbers, field)])
+        return found

@@ -141,10 +141,13 @@ class RulesTableReader:
     """Reads the rules topic from the beginning into a RulesTable, then follows it (every router sees every
     rule: see platform.compacted.CompactedTableReader)."""
 
-    def __init__(self, topic: str, kafka_config: dict, table: RulesTable | None = None):
+    def __init__(self, topic: str, kafka_config: dict, table: RulesTable | None = None, *,
+                 group_id: str | None = None):
         self.topic = topic
         self.table = table or RulesTable()
-        self._reader = CompactedTableReader(topic, kafka_config, apply=self.table.apply, what="rules")
+        # The group id is never joined; a principal limited to its own group names still needs it to be one of them.
+        self._reader = CompactedTableReader(topic, kafka_config, apply=self.table.apply, what="rules",
+                                            extra_config={"group.id": group_id} if group_id else None)
 
     def catch_up(self, timeout: float = 30.0) -> RulesTable:
         self._reader.catch_up(timeout)

@@ -238,6 +238,10 @@ class AcceptanceStack:
             "GATEWAY_KAFKA_USERNAME": f"portal-gateway.acc{self.run}",
             "GATEWAY_KAFKA_PASSWORD": secrets.token_urlsafe(24),
             "GATEWAY_KAFKA_BOOTSTRAP_SERVERS": os.environ["KAFKA_SASL_BOOTSTRAP_SERVERS"],
+            # The router's own principal, the same way: the worker provisions it from the run's routed subscriptions.
+            "ROUTER_KAFKA_USERNAME": f"portal-router.acc{self.run}",
+            "ROUTER_KAFKA_PASSWORD": secrets.token_urlsafe(24),
+            "ROUTER_KAFKA_BOOTSTRAP_SERVERS": os.environ["KAFKA_SASL_BOOTSTRAP_SERVERS"],
             # The run's denials go to an audit topic of its own (the marker in its name: the clean-up deletes it),
             # read by a group of its own: a developer's portal neither imports them nor loses its own to this run.
             "GATEWAY_AUDIT_TOPIC": f"_portal.gateway-audit.acc{self.run}",

@@ -3,6 +3,7 @@
 import json
 import os
 import re
+import secrets
 import signal
 import subprocess
 import sys
@@ -15,6 +16,10 @@ import pytest
 from confluent_kafka import OFFSET_BEGINNING, Consumer, Producer, TopicPartition
 from django.conf import settings
 
+from onboarding.platform.connection import default_kafka_connection
+from onboarding.platform.kafka_acls import KafkaAcls
+from onboarding.platform.types import AclSpec
+from onboarding.reconcile import router_acls
 from onboarding.routing.rules import Rule, rule_delete, rule_upsert
 from tests.fixtures.waiting import wait_for
 from tests.fixtures.workers import FAST_ROUTER_ENV
@@ -151,6 +156,35 @@ def router_thread():
             router.stop()
 
 
+class TestRouterPrincipal:
+    """A router principal of the test's own (run_router refuses to start without one). These tests write rules
+    straight to their rules topic, with no access run to plan the principal's ACLs from them: it may read and
+    write the tests' ``routing.`` topics, and use its group, its own groups and its transactional ids."""
+
+    def __init__(self, group: str, rules_topic: str):
+        self.username = f"portal-router.t{uuid.uuid4().hex[:10]}"
+        self.password = secrets.token_urlsafe(24)
+        principal = router_acls.principal_of(self.username)
+        self.acls = router_acls.planned(principal, [], rules_topic=rules_topic, group_id=group,
+                                        transactional_id_prefix=settings.ROUTER_TRANSACTIONAL_ID_PREFIX)
+        self.acls |= {AclSpec("TOPIC", "routing.", "PREFIXED", principal, operation)
+                      for operation in ("READ", "WRITE", "DESCRIBE")}
+        self._admin = None
+
+    def provision(self) -> dict[str, str]:
+        """Set the credential and the ACLs; the environment run_router connects with."""
+        self._admin = KafkaAcls(default_kafka_connection())
+        assert self._admin.alter_scram(upserts={self.username: self.password})[self.username] is None
+        assert not any(self._admin.create_acls(self.acls).values())
+        return {"ROUTER_KAFKA_USERNAME": self.username, "ROUTER_KAFKA_PASSWORD": self.password,
+                "ROUTER_KAFKA_BOOTSTRAP_SERVERS": os.environ["KAFKA_SASL_BOOTSTRAP_SERVERS"]}
+
+    def remove(self) -> None:
+        if self._admin is not None:
+            self._admin.delete_acls(self.acls)
+            self._admin.alter_scram(deletes=[self.username])
+
+
 class RouterProcess:
     """`manage.py run_router` in its own process group, to be stopped gracefully or killed hard."""
 
@@ -159,9 +193,10 @@ class RouterProcess:
         self.log_path = LOG_DIR / f"test-router-{uuid.uuid4().hex[:8]}.log"
         self.command = [sys.executable, "manage.py", "run_router", "--group", group, "--rules-topic", rules_topic]
         self.process = None
+        self.principal = TestRouterPrincipal(group, rules_topic)
 
     def start(self, timeout: float = 60):
-        env = {**os.environ, **FAST_ROUTER_ENV}
+        env = {**os.environ, **FAST_ROUTER_ENV, **self.principal.provision()}
         with open(self.log_path, "ab") as log:
             self.process = subprocess.Popen(self.command, cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT,
                                             start_new_session=True)
@@ -207,6 +242,7 @@ def router_process():
     yield start
     for router in started:
         router.kill()
+        router.principal.remove()
 
 
 class EventStream(threading.Thread):
