@@ -593,7 +593,7 @@ def aggregation_and_route(run: Run, options, rows: list, notes: list):
     parts = "; ".join(f"{name} {(b - a) * 1e6:+.0f} us ({(b - a) / total:.0%})"
                       for name, a, b in zip(names, per_event[:-1], per_event[1:], strict=True))
     notes.append(f"where the time goes, per event (engine {per_event[-1] * 1e6:.0f} us, raw loop "
-                 f"{per_event[0] * 1e6:.0f} us): {parts}")
+                 f"{per_event[0] * 1e6:.0f} us; a negative step is within this run's noise): {parts}")
     notes.append(f"engine's stream thread while draining (JFR, innermost matching frame): {profile}")
 
     # 4. Routing, on the same source (every event in it): the Kafka Streams filter topology, the Python router.
@@ -783,6 +783,8 @@ def main():
     logging.getLogger("onboarding.routing").setLevel(logging.WARNING)
     run = Run()
     rows, notes = [], []
+    # The machine is shared: its load says how far this run's figures can be trusted against another run's.
+    load_before = os.getloadavg()[0]
     log(f"run {run.prefix}, files in {run.tmp}")
     try:
         if "aggregation" in parts:
@@ -792,7 +794,8 @@ def main():
         if "memory" in parts:
             memory(run, options, rows, notes)
         print(f"events: {options.events} JSON (plain, no schema) over {options.keys} keys, {PARTITIONS} partitions;"
-              " every candidate exactly-once, one thread")
+              f" every candidate exactly-once, one thread; load average {load_before:.1f} at the start,"
+              f" {os.getloadavg()[0]:.1f} at the end on {os.cpu_count()} CPUs; cpu = the candidate process's")
         print_table(rows, notes)
     finally:
         log("cleaning up")
