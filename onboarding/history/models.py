@@ -26,6 +26,7 @@ from onboarding.models import (
     ChangePolicy,
     ChangeRequest,
     Cluster,
+    Connector,
     Membership,
     Schema,
     SchemaVersion,
@@ -97,6 +98,9 @@ ServiceAccountEvent = _event_model(ServiceAccount,
 SubscriptionEvent = _event_model(Subscription, exclude=RECONCILE_STATUS_FIELDS)
 # The output schema's registry id is the reconciler's to set, like the other status columns.
 AggregationEvent = _event_model(Aggregation, exclude=(*RECONCILE_STATUS_FIELDS, "output_schema_id"))
+# What the worker reports (states, traces) is an observation, like the reconciler's status columns.
+ConnectorEvent = _event_model(Connector, exclude=(*RECONCILE_STATUS_FIELDS, "connector_state", "task_states",
+                                                  "runtime_error", "state_checked_at"))
 ApiTokenEvent = _event_model(ApiToken, exclude=("key_hash", "last_used_at"))
 # Who may sign in and who is an operator (is_staff/is_superuser); never the password hash or last_login.
 UserEvent = _event_model(get_user_model(), fields=["id", "username", "first_name", "last_name", "email",
@@ -112,7 +116,7 @@ SensitiveFieldEvent = _event_model(SensitiveField, exclude=("tagged_at",))
 TRACKED_EVENT_MODELS = (
     TeamEvent, MembershipEvent, ClusterEvent, TopicPolicyEvent, TopicEvent, SchemaEvent, SchemaVersionEvent,
     ServiceAccountEvent, SubscriptionEvent, ApiTokenEvent, UserEvent, ChangePolicyEvent, ChangeRequestEvent,
-    WebhookEvent, SensitiveFieldEvent, AggregationEvent,
+    WebhookEvent, SensitiveFieldEvent, AggregationEvent, ConnectorEvent,
 )
 
 

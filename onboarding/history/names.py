@@ -28,6 +28,7 @@ _NEEDS = {
     "subscription": ("subscriber_id", "source_id"), "membership": ("user_id", "team_id"),
     "topicpolicy": ("cluster_id",), "changepolicy": ("cluster_id",), "webhook": ("team_id",),
     "apitoken": ("team_id", "user_id"), "aggregation": ("team_id",),
+    "connector": ("team_id",),
 }
 
 
@@ -95,7 +96,7 @@ class Names:
             case "topicpolicy" | "changepolicy":
                 label = "topic policy" if kind == "topicpolicy" else "change policy"
                 return f"{label} of {self.of('cluster', data.get('cluster_id'))}"
-            case "aggregation":
+            case "aggregation" | "connector":
                 return f"{self.of('team', data.get('team_id'))}.{data.get('name', '')}"
             case "changerequest":
                 return f"#{pk}: {data.get('title', '')}"

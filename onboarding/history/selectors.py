@@ -28,7 +28,8 @@ _LABEL = RESOURCE_TYPES
 # Rows that name their team directly.
 # (A team token's events belong to its team; a personal token's to no team.)
 _TEAM_COLUMN = {"membership": "team_id", "topic": "team_id", "serviceaccount": "team_id", "changerequest": "team_id",
-                "webhook": "team_id", "apitoken": "team_id", "aggregation": "team_id"}
+                "webhook": "team_id", "apitoken": "team_id", "aggregation": "team_id",
+                "connector": "team_id"}
 # What happened to a row: the event labels, as readers name them.
 EVENTS = {"insert": "created", "update": "changed", "delete": "deleted", PEEK: "peeked at"}
 # The kinds of row an action a service names is about, where the action's first part is not the kind: a

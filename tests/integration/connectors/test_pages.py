@@ -72,3 +72,18 @@ def test_declare_then_the_page_actions_and_the_team_page(client_for, alice, caro
                                   ).status_code == 404
     listed = client_for(alice).get(reverse("onboarding:connector_list"))
     assert [c.pk for c in listed.context["page"].object_list] == [connector.pk]
+
+
+def test_row_history_names_the_connector_and_belongs_to_its_team(client_for, alice, carol, payments, allowed):
+    client_for(alice).post(reverse("onboarding:connector_create"), form_data(payments, allowed))
+    connector = Connector.objects.get(name="orders-store")
+    client_for(alice).post(reverse("onboarding:connector_action", args=[connector.pk, "pause"]))
+    url = reverse("history:resource", args=["connector", connector.pk])
+
+    page = client_for(alice).get(url)
+    assert page.status_code == 200
+    text = page.content.decode()
+    assert "payments.orders-store" in text and "connector.create" in text and "connector.update" in text
+    assert "paused" in text
+    other = client_for(carol).get(url)
+    assert other.status_code == 404 and "payments.orders-store" not in other.content.decode()
