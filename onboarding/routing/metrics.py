@@ -61,18 +61,22 @@ class _Handler(BaseHTTPRequestHandler):
         pass
 
 
-def record_batch(batch, counts, seconds: float) -> None:
-    """Count one committed batch: its records per topic, its outcomes per subscription, its duration."""
+def record_batch(batch, seconds: float) -> None:
+    """Count one committed batch: its records per topic, its duration."""
     per_topic: dict[str, int] = {}
     for message in batch:
         per_topic[message.topic()] = per_topic.get(message.topic(), 0) + 1
     for topic, n in per_topic.items():
         CONSUMED.labels(topic).inc(n)
+    BATCH_SECONDS.observe(seconds)
+
+
+def record_events(counts) -> None:
+    """Count committed outcomes per subscription (the router publishes them after one or several batches)."""
     for subscription, counter in counts.items():
         for outcome, n in counter.items():
             if n:
                 EVENTS.labels(subscription, outcome).inc(n)
-    BATCH_SECONDS.observe(seconds)
 
 
 class LagTracker:

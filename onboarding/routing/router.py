@@ -38,6 +38,9 @@ logger = logging.getLogger(__name__)
 ROUTE_HEADERS = ("route.source.topic", "route.source.partition", "route.source.offset", "route.subscription",
                  "route.error")
 _COMMIT_ATTEMPTS = 5
+# Up to this many subscriptions' counts are published after every batch; more, at most every few seconds.
+COUNTS_PER_BATCH_LIMIT = 50
+COUNTS_PUBLISH_SECONDS = 2.0
 
 
 def default_rules_topic() -> str:
@@ -84,6 +87,8 @@ class Router:
         self._known_topics: set[str] = set()
         self._topics_checked_at = 0.0
         self._plans: dict[str, _Plan] = {}
+        self._unpublished: dict[str, Counter] = defaultdict(Counter)
+        self._published_at = 0.0
 
     # ---------------------------------------------------------------------------------------- lifecycle
     def start(self, catch_up_timeout: float = 30.0) -> None:
@@ -109,6 +114,7 @@ class Router:
     def close(self) -> None:
         if self.producer is not None and self._in_transaction:
             self._abort()
+        self._publish_counts(now=True)
         if self.consumer is not None:
             self.consumer.close()  # leaves the group now, so the others rebalance without waiting
         if self.producer is not None:
@@ -166,6 +172,7 @@ class Router:
         if batch:
             self._route_batch(batch)
         self.lag.maybe_refresh(self.consumer)  # between batches: no transaction is open
+        self._publish_counts()  # what a quiet spell would otherwise hold back
         return len(batch)
 
     def _resubscribe(self) -> None:
@@ -238,8 +245,25 @@ class Router:
             raise
         for subscription, counter in counts.items():
             self.counters[subscription].update(counter)
-        traffic.record_counts(counts)  # only committed work is counted, so retried batches count once
-        metrics.record_batch(batch, counts, time.monotonic() - started)
+            self._unpublished[subscription].update(counter)
+        metrics.record_batch(batch, time.monotonic() - started)
+        self._publish_counts()
+
+    def _publish_counts(self, *, now: bool = False) -> None:
+        """Add the committed counts to Redis and the metrics (only committed work: retried batches count once).
+
+        A few subscriptions: after every batch. Many (every rule of a source counts the events it filtered out):
+        at most every COUNTS_PUBLISH_SECONDS, so the cost follows the number of rules per second, not per batch.
+        """
+        if not self._unpublished:
+            return
+        if not now and len(self._unpublished) > COUNTS_PER_BATCH_LIMIT and (
+                time.monotonic() - self._published_at < COUNTS_PUBLISH_SECONDS):
+            return
+        counts, self._unpublished = self._unpublished, defaultdict(Counter)
+        self._published_at = time.monotonic()
+        traffic.record_counts(counts)
+        metrics.record_events(counts)
 
     @staticmethod
     def _retrying(call) -> None:
