@@ -28,6 +28,7 @@ from onboarding.services.teams import membership_set, team_create
 from onboarding.services.tokens import token_create
 from onboarding.services.topics import topic_create
 from tests.fixtures.waiting import wait_for
+from tests.integration.access.matrix_aggregations import AggregationObjects
 from tests.integration.access.matrix_connectors import ConnectorObjects
 from tests.integration.access.matrix_governance import GovernanceObjects
 
@@ -97,7 +98,7 @@ def unique(stem: str) -> str:
     return f"{stem}-{uuid.uuid4().hex[:8]}"
 
 
-class World(ConnectorObjects, GovernanceObjects):
+class World(ConnectorObjects, GovernanceObjects, AggregationObjects):
     """The actors, and one of every object a row may act on, all made through the services.
 
     The people: payments (alice owner, bob member, vera viewer), clinical (carol owner: the outsider),

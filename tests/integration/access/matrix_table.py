@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 
+from tests.integration.access import matrix_table_aggregations as aggregations
 from tests.integration.access import matrix_table_connectors as connectors
 from tests.integration.access import matrix_table_governance as governance
 from tests.integration.access.matrix_support import ORDER_EVENT, ORDER_V1, row, unique
@@ -278,4 +279,4 @@ BROWSER = [
 ]
 # fmt: on
 
-ROWS = API + BROWSER + governance.ROWS + connectors.ROWS
+ROWS = API + BROWSER + governance.ROWS + connectors.ROWS + aggregations.ROWS

@@ -40,6 +40,7 @@ from django.db import transaction
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from onboarding.models import (
+    Aggregation,
     ApiToken,
     AuditEvent,
     ChangeRequest,
@@ -98,6 +99,7 @@ def module_world(django_db_setup, django_db_blocker):
         finally:
             transaction.set_rollback(True)
             made.remove_broker_topics()
+            made.stop_preview_engine()
 
 
 @pytest.fixture
@@ -171,6 +173,8 @@ def marker(obj, api: bool = False) -> str:
         return obj.name
     if isinstance(obj, Connector):
         return obj.name if api else obj.connector_name
+    if isinstance(obj, Aggregation):
+        return obj.name if api else obj.definition_id
     return str(obj.pk)
 
 
