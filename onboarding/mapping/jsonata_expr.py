@@ -9,10 +9,19 @@ parsed expression is shared.
 
 from __future__ import annotations
 
-from jsonata import Jsonata
-from jsonata.jexception import JException
+import sys
 
-from onboarding.mapping.rules import FnError
+# Importing jsonata raises the whole process's recursion limit to 10,000 (its static initializer, to be "like
+# JavaScript"). Every other parser of the portal relies on Python's default limit to refuse input nested too
+# deeply (a filter of 500 parentheses, a JSON event 1,000 arrays deep) before it can overflow the C stack, so
+# the limit is put back at once; JSONata's own depth bound (MAX_DEPTH) is far below it.
+_LIMIT = sys.getrecursionlimit()
+from jsonata import Jsonata  # noqa: E402
+from jsonata.jexception import JException  # noqa: E402
+
+sys.setrecursionlimit(_LIMIT)
+
+from onboarding.mapping.rules import FnError  # noqa: E402
 
 DEFAULT_TIMEOUT_MS = 100
 DEFAULT_MAX_DEPTH = 50
