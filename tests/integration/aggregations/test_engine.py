@@ -247,9 +247,11 @@ def test_a_new_version_takes_effect_without_restart_and_leaves_others_alone(worl
     assert engine.health()["definitions"][f"{world.prefix}.a"]["version"] == 2
 
     # b was never stopped: its rows since the change all say RUNNING, and it keeps counting new events.
-    later = [m for m in world.read_all(world.status_topic)[status_before:] if m.key().decode().startswith(
-        f"{world.prefix}.b@")]
-    assert later and {json.loads(m.value())["state"] for m in later} == {"RUNNING"}
+    # (A row comes at least every 5 s: wait for one rather than assume the change took that long.)
+    later = wait_for(lambda: [m for m in world.read_all(world.status_topic)[status_before:]
+                              if m.key().decode().startswith(f"{world.prefix}.b@")], timeout=30, interval=1,
+                     message="a status row of b written since the change")
+    assert {json.loads(m.value())["state"] for m in later} == {"RUNNING"}
     more = in_order_events(100, providers=5, seed=5, start=BASE + 20 * MINUTE)
     send_claims(claims, more)
     wait_for(lambda: final_windows(world.results(out_b)) == expected_windows(events + more), timeout=120,

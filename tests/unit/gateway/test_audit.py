@@ -2,6 +2,7 @@
 the record format reads back what it wrote. A fake producer stands for DeliveryProducer (no Kafka here)."""
 
 import asyncio
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 from prometheus_client import REGISTRY
@@ -26,6 +27,13 @@ class Producer:
         return future
 
 
+def run(coroutine) -> None:
+    """asyncio.run on a thread of its own: a test before this one may have left an event loop running on the
+    main thread (asyncio.run refuses to start inside one)."""
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        pool.submit(asyncio.run, coroutine).result()
+
+
 def denial(request_id: str) -> Denial:
     return Denial(at="2026-12-06T11:00:00.000Z", request_id=request_id, protocol="rest", route="/v3/x",
                   action="authenticate", reason="unknown_token", key_id="abc", status="401")
@@ -45,7 +53,7 @@ async def deny_all(auditor: Auditor, ids: list[str]) -> None:
 def test_records_wait_for_one_lookup_then_are_written_in_order():
     producer = Producer({"audit": 1})
     auditor = Auditor(producer, topic="audit")
-    asyncio.run(deny_all(auditor, ["r1", "r2", "r3"]))
+    run(deny_all(auditor, ["r1", "r2", "r3"]))
     assert [key for _, key, _ in producer.written] == [b"r1", b"r2", b"r3"] and producer.lookups == 1
     assert Denial.decode(producer.written[0][2]) == denial("r1")
 
@@ -54,13 +62,13 @@ def test_a_missing_topic_drops_and_counts_instead_of_queueing_records_that_canno
     producer = Producer({})
     auditor = Auditor(producer, topic="audit")
     before = dropped()
-    asyncio.run(deny_all(auditor, ["r1", "r2"]))
+    run(deny_all(auditor, ["r1", "r2"]))
     assert producer.written == [] and dropped() == before + 2
 
 
 def test_no_topic_setting_only_logs(caplog):
     producer = Producer({"audit": 1})
-    asyncio.run(deny_all(Auditor(producer, topic=""), ["r1"]))
+    run(deny_all(Auditor(producer, topic=""), ["r1"]))
     assert producer.lookups == 0 and producer.written == []
     assert "(request r1)" in caplog.text
 
