@@ -9,9 +9,9 @@ import uuid
 from types import SimpleNamespace
 
 import pytest
-import redis
 from confluent_kafka import Consumer, TopicPartition
 from django.conf import settings
+from django.db import transaction
 
 from onboarding import queue
 from onboarding.gateway.grants import TopicMasks
@@ -155,21 +155,37 @@ def test_an_open_stream_masks_from_the_next_event_once_the_field_is_tagged(tagge
 
 
 def test_tagging_a_field_queues_an_access_run_of_the_topics_cluster(alice, cluster, payments, topic_name,
-                                                                     subjects):  # noqa: F811
+                                                                     subjects, django_capture_on_commit_callbacks):  # noqa: F811
     # The gateway learns of a tag only from the access run's table: without this trigger it would wait for the
-    # next sweep.
+    # next sweep. The runs are read from the callbacks the services leave for the commit, inside a transaction
+    # rolled back at the end: a Celery worker of the session would otherwise take a queued run (and its mark)
+    # before the test could look.
     topic = ready_topic(alice, cluster, payments, topic_name("gw-trigger"))
     version = registered(alice, topic, "AVRO", ADMISSION, subjects)
-    marks = redis.Redis.from_url(settings.REDIS_URL)
-    mark = queue.Kind.ACCESS.mark(cluster.pk)
-    marks.delete(mark)
 
+    with transaction.atomic():
+        with django_capture_on_commit_callbacks() as tagged:
+            sensitive_field_set(actor=alice, schema=version.schema, path="patient.ssn", classification="phi",
+                                via="api")
+        transaction.set_rollback(True)
     sensitive_field_set(actor=alice, schema=version.schema, path="patient.ssn", classification="phi", via="api")
-    assert marks.exists(mark), "tagging queued no access run"
+    with transaction.atomic():
+        with django_capture_on_commit_callbacks() as untagged:
+            sensitive_field_clear(actor=alice, schema=version.schema, path="patient.ssn", via="api")
+        transaction.set_rollback(True)
 
-    marks.delete(mark)
-    sensitive_field_clear(actor=alice, schema=version.schema, path="patient.ssn", via="api")
-    assert marks.exists(mark), "untagging queued no access run"
+    assert (queue.Kind.ACCESS, cluster.pk) in _runs_queued(tagged), "tagging queued no access run"
+    assert (queue.Kind.ACCESS, cluster.pk) in _runs_queued(untagged), "untagging queued no access run"
+
+
+def _runs_queued(callbacks) -> set:
+    """(kind, cluster id) of each run the captured on-commit callbacks would queue (queue.run_soon's closures)."""
+    runs = set()
+    for callback in callbacks:
+        cells = dict(zip(callback.__code__.co_freevars, [c.cell_contents for c in callback.__closure__ or ()],
+                         strict=True))
+        runs.add((cells.get("kind"), cells.get("cluster_id")))
+    return runs
 
 
 def test_a_routed_copy_is_masked_like_its_source_and_a_deleted_topic_has_no_masks(alice, carol, cluster, payments,
