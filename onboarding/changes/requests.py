@@ -55,7 +55,7 @@ def can_approve(user, cr: ChangeRequest) -> bool:
 
 
 def _locked(cr: ChangeRequest, actor) -> ChangeRequest:
-    locked = (ChangeRequest.objects.select_for_update(of=("self",))
+    locked = (ChangeRequest.objects.select_for_update(no_key=True, of=("self",))
               .select_related("cluster", "team", "requested_by").get(pk=cr.pk))
     if not can_read_team(actor, locked.team):
         raise NotFound("No such change request.")
@@ -138,7 +138,8 @@ def _error_text(exc: Exception) -> str:
 def change_request_apply_unreviewed(cr: ChangeRequest, *, via: str) -> ChangeRequest:
     """Apply a request whose operations the cluster's policy does not gate (a promotion nobody must approve)."""
     with transaction.atomic():
-        cr = ChangeRequest.objects.select_for_update(of=("self",)).select_related("cluster", "team").get(pk=cr.pk)
+        cr = (ChangeRequest.objects.select_for_update(no_key=True, of=("self",))
+              .select_related("cluster", "team").get(pk=cr.pk))
         _apply(cr, via=via)
     return cr
 
@@ -188,7 +189,7 @@ def change_requests_expire(now=None) -> int:
     count = 0
     for pk in ChangeRequest.objects.filter(status=Status.PENDING, expires_at__lte=now).values_list("pk", flat=True):
         with transaction.atomic():
-            cr = (ChangeRequest.objects.select_for_update(of=("self",)).select_related("cluster", "team")
+            cr = (ChangeRequest.objects.select_for_update(no_key=True, of=("self",)).select_related("cluster", "team")
                   .filter(pk=pk, status=Status.PENDING).first())
             if cr is not None:
                 _expire(cr)

@@ -78,7 +78,7 @@ def webhook_create(*, actor, team: Team, name: str, url: str, events: list[str],
 
 
 def _locked(webhook: Webhook) -> Webhook:
-    return Webhook.objects.select_for_update(of=("self",)).select_related("team").get(pk=webhook.pk)
+    return Webhook.objects.select_for_update(no_key=True, of=("self",)).select_related("team").get(pk=webhook.pk)
 
 
 def webhook_update(*, actor, webhook: Webhook, via: str = AuditEvent.Via.SYSTEM, name: str | None = None,

@@ -55,8 +55,10 @@ def claim(due_rows: QuerySet, run_id: str, *, related: tuple[str, ...] = ()) -> 
     model = due_rows.model
     with transaction.atomic():
         # of=("self",): a filter across a relation (schema -> topic) must not lock the related rows,
-        # or a schema run would make the topic run skip those topics.
-        ids = list(due_rows.select_for_update(skip_locked=True, of=("self",)).values_list("id", flat=True))
+        # or a schema run would make the topic run skip those topics. no_key: FOR UPDATE would also skip (and
+        # block) rows that a concurrent insert merely references, e.g. a topic while its schema is saved.
+        locked = due_rows.select_for_update(no_key=True, skip_locked=True, of=("self",))
+        ids = list(locked.values_list("id", flat=True))
         if not ids:
             return []
         model.objects.filter(id__in=ids).update(

@@ -313,7 +313,7 @@ def aggregation_create(*, actor, team: Team, name: str, source: Topic | None, ou
         return opened
     with transaction.atomic():
         # Serialize definitions of one team so two identical names cannot both pass the check above.
-        Team.objects.select_for_update().filter(pk=team.pk).first()
+        Team.objects.select_for_update(no_key=True).filter(pk=team.pk).first()
         if problems := _name_errors(name, team=team, cluster=cluster):
             raise ValidationError({"name": problems})
         agg = Aggregation(cluster=cluster, team=team, name=name, status=ResourceStatus.PENDING,
@@ -326,7 +326,7 @@ def aggregation_create(*, actor, team: Team, name: str, source: Topic | None, ou
 
 
 def _locked(agg: Aggregation, expected_generation: int | None) -> Aggregation:
-    current = (Aggregation.objects.select_for_update(of=("self",))
+    current = (Aggregation.objects.select_for_update(no_key=True, of=("self",))
                .select_related("cluster", "team", "source__cluster", "source__team").get(pk=agg.pk))
     if expected_generation is not None and current.generation != expected_generation:
         raise Conflict(f"The aggregation changed since you loaded it (now at generation {current.generation}, "
@@ -418,8 +418,8 @@ def _end(aggregations, *, actor, via: str, note: str) -> list[Aggregation]:
     """Mark ``aggregations`` for deletion as the consequence of another change (no permission of their own
     team asked, no gate: the change that ends them was allowed and, where gated, approved)."""
     ended = []
-    for agg in aggregations.select_for_update(of=("self",)).select_related("cluster", "team", "source").filter(
-            delete_requested_at__isnull=True).exclude(status=ResourceStatus.DELETED):
+    locked = aggregations.select_for_update(no_key=True, of=("self",)).select_related("cluster", "team", "source")
+    for agg in locked.filter(delete_requested_at__isnull=True).exclude(status=ResourceStatus.DELETED):
         before = aggregation_snapshot(agg)
         _mark_for_apply(agg)
         agg.status, agg.delete_requested_at = ResourceStatus.DELETING, timezone.now()

@@ -67,7 +67,7 @@ def cluster_update(*, actor, cluster: Cluster, via: str, **fields) -> Cluster:
     if actor is not None and not is_operator(actor):
         raise PermissionDenied("Only platform operators change clusters.")
     with transaction.atomic():
-        current = Cluster.objects.select_for_update().get(pk=cluster.pk)
+        current = Cluster.objects.select_for_update(no_key=True).get(pk=cluster.pk)
         before, after = _apply(current, fields, _editable_fields(Cluster, "last_checked_at"))
         if after:
             current.full_clean()
@@ -85,7 +85,7 @@ def policy_update(*, actor, policy: TopicPolicy, via: str, **fields) -> TopicPol
     if actor is not None and not is_operator(actor):
         raise PermissionDenied("Only platform operators change topic policies.")
     with transaction.atomic():
-        current = TopicPolicy.objects.select_for_update().get(pk=policy.pk)
+        current = TopicPolicy.objects.select_for_update(no_key=True).get(pk=policy.pk)
         before, after = _apply(current, fields, _editable_fields(TopicPolicy, "cluster"))
         if after:
             current.full_clean()

@@ -163,7 +163,8 @@ def _save(c: Connector) -> None:
 
 
 def _locked(c: Connector, expected_generation: int | None) -> Connector:
-    current = Connector.objects.select_for_update(of=("self",)).select_related("cluster", "team").get(pk=c.pk)
+    current = (Connector.objects.select_for_update(no_key=True, of=("self",))
+               .select_related("cluster", "team").get(pk=c.pk))
     if expected_generation is not None and current.generation != expected_generation:
         raise Conflict(f"The connector changed since you loaded it (now at generation {current.generation}, "
                        f"you had {expected_generation}). Reload it and apply your change again.",
@@ -201,7 +202,7 @@ def connector_create(*, actor, team: Team, cluster: Cluster, name: str, connecto
                       via=via, title=f"Declare connector {team.slug}.{name}", change_request=change_request):
         return opened
     with transaction.atomic():
-        Team.objects.select_for_update().filter(pk=team.pk).first()
+        Team.objects.select_for_update(no_key=True).filter(pk=team.pk).first()
         if problems := _name_errors(name, team=team, cluster=cluster):
             raise ValidationError({"name": problems})
         c = Connector(cluster=cluster, team=team, name=name, connector_class=connector_class, config=config,

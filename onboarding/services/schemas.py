@@ -166,7 +166,7 @@ def schema_version_submit(*, actor, topic: Topic, side: str, fmt: str, text: str
         if created:
             schema = Schema.objects.create(topic=topic, side=side, format=fmt, compatibility=check.mode)
         else:
-            schema = Schema.objects.select_for_update().get(pk=schema.pk)
+            schema = Schema.objects.select_for_update(no_key=True).get(pk=schema.pk)
             schema.compatibility = check.mode
         digest = fingerprint(text, fmt)
         latest = schema.versions.order_by("-number").first()
@@ -201,7 +201,8 @@ def schema_set_compatibility(*, actor, schema: Schema, compatibility: str, via: 
             change_request=change_request)):
         return opened
     with transaction.atomic():
-        schema = Schema.objects.select_for_update().select_related("topic__team", "topic__cluster").get(pk=schema.pk)
+        schema = (Schema.objects.select_for_update(no_key=True, of=("self",))
+                  .select_related("topic__team", "topic__cluster").get(pk=schema.pk))
         before = schema.compatibility
         if before == compatibility:
             return schema

@@ -31,8 +31,8 @@ def _decidable(actor, schema: Schema) -> Schema:
     """The schema locked for the decision; only its team's owners and operators decide about drift."""
     if not is_team_owner(actor, schema.topic.team):  # is_team_owner also admits operators
         raise PermissionDenied("Only the team's owners or platform operators decide about drift.")
-    current = Schema.objects.select_for_update(of=("self",)).select_related("topic__team", "topic__cluster") \
-        .get(pk=schema.pk)
+    current = (Schema.objects.select_for_update(no_key=True, of=("self",))
+               .select_related("topic__team", "topic__cluster").get(pk=schema.pk))
     if current.status != ResourceStatus.DRIFTED:
         raise ValidationError({"__all__": ["The schema has no drift to decide about."]})
     return current

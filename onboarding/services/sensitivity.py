@@ -78,7 +78,7 @@ def sensitive_field_set(*, actor, schema: Schema, path: str, classification: str
     if errors:
         raise ValidationError(errors)
     with transaction.atomic():
-        tag = SensitiveField.objects.select_for_update().filter(schema=schema, path=path).first()
+        tag = SensitiveField.objects.select_for_update(no_key=True).filter(schema=schema, path=path).first()
         before = _snapshot(tag) if tag else None
         if tag is None:
             tag = SensitiveField(schema=schema, path=path)
@@ -98,7 +98,7 @@ def sensitive_field_clear(*, actor, schema: Schema, path: str, via: str = AuditE
     _check_writer(actor, schema)
     path = (path or "").strip()
     with transaction.atomic():
-        tag = SensitiveField.objects.select_for_update().filter(schema=schema, path=path).first()
+        tag = SensitiveField.objects.select_for_update(no_key=True).filter(schema=schema, path=path).first()
         if tag is None:
             raise NotFound(f"{path!r} of {schema.subject} is not tagged as sensitive.")
         before = _snapshot(tag)
@@ -127,7 +127,9 @@ def sensitive_fields_replace(*, actor, schema: Schema, fields: list[dict],
     if errors:
         raise ValidationError(errors)
     with transaction.atomic():
-        for tag in SensitiveField.objects.select_for_update().filter(schema=schema).exclude(path__in=list(wanted)):
+        stale = (SensitiveField.objects.select_for_update(no_key=True).filter(schema=schema)
+                 .exclude(path__in=list(wanted)))
+        for tag in stale:
             sensitive_field_clear(actor=actor, schema=schema, path=tag.path, via=via)
         for path, (classification, note) in wanted.items():
             sensitive_field_set(actor=actor, schema=schema, path=path, classification=classification, note=note,

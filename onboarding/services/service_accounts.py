@@ -84,7 +84,8 @@ def service_account_create(*, actor, cluster: Cluster, team: Team, name: str, de
 
 
 def _locked(sa: ServiceAccount) -> ServiceAccount:
-    locked = ServiceAccount.objects.select_for_update().select_related("team", "cluster").get(pk=sa.pk)
+    locked = (ServiceAccount.objects.select_for_update(no_key=True, of=("self",))
+              .select_related("team", "cluster").get(pk=sa.pk))
     if locked.wants_deletion or locked.status == ResourceStatus.DELETED:
         raise ValidationError({"__all__": ["This service account is being deleted."]})
     return locked

@@ -42,7 +42,8 @@ def _check(actor, sa: ServiceAccount) -> None:
 
 
 def _locked(sa: ServiceAccount) -> ServiceAccount:
-    locked = ServiceAccount.objects.select_for_update().select_related("team", "cluster").get(pk=sa.pk)
+    locked = (ServiceAccount.objects.select_for_update(no_key=True, of=("self",))
+              .select_related("team", "cluster").get(pk=sa.pk))
     if locked.wants_deletion or locked.status == ResourceStatus.DELETED:
         raise ValidationError({"__all__": ["This service account is deleted or being deleted."]})
     if locked.claim_token:
@@ -128,7 +129,7 @@ def _check_subscription(actor, sub: Subscription, *, grants: bool) -> None:
 
 
 def _locked_subscription(sub: Subscription) -> Subscription:
-    locked = (Subscription.objects.select_for_update(of=("self",))
+    locked = (Subscription.objects.select_for_update(no_key=True, of=("self",))
               .select_related("source__team", "subscriber", "service_account__team").get(pk=sub.pk))
     if locked.claim_token:
         raise ValidationError({"__all__": ["The access reconciler is applying this subscription right now; try "
@@ -149,7 +150,7 @@ def subscription_revert(*, actor, subscription: Subscription, via: str = AuditEv
         concerned = access_plan.specs_of([*drift.get("missing", []), *drift.get("extra", [])])
         concerned |= {s for s in access_plan.direct_acls(access_plan.DirectAccessInput(
             sub.service_account.principal, sub.subscriber.slug, sub.source.name)) if s.resource_type == "TOPIC"}
-        sa = ServiceAccount.objects.select_for_update().get(pk=sub.service_account_id)
+        sa = ServiceAccount.objects.select_for_update(no_key=True).get(pk=sub.service_account_id)
         kept = {key: [s.as_dict() for s in sorted(access_plan.specs_of(values) - concerned)]
                 for key, values in (sa.acl_exceptions or {}).items()}
         kept = {key: values for key, values in kept.items() if values}
@@ -171,7 +172,7 @@ def subscription_adopt(*, actor, subscription: Subscription, via: str = AuditEve
     with transaction.atomic():
         sub = _locked_subscription(sub)
         _check_subscription(actor, sub, grants=bool(sub.drift.get("extra")))
-        sa = ServiceAccount.objects.select_for_update().get(pk=sub.service_account_id)
+        sa = ServiceAccount.objects.select_for_update(no_key=True).get(pk=sub.service_account_id)
         accepted = access_plan.specs_of((sa.acl_exceptions or {}).get("accepted"))
         waived = access_plan.specs_of((sa.acl_exceptions or {}).get("waived"))
         extra, missing = access_plan.specs_of(sub.drift.get("extra")), access_plan.specs_of(sub.drift.get("missing"))

@@ -154,7 +154,7 @@ def subscription_request(
     automatic = source.visibility == Topic.Visibility.PUBLIC and not source.subscriptions_need_approval
     with transaction.atomic():
         # Serialize requests for one source so two identical ones cannot both pass the duplicate check.
-        Topic.objects.select_for_update().filter(pk=source.pk).first()
+        Topic.objects.select_for_update(no_key=True).filter(pk=source.pk).first()
         if _duplicate(subscriber=subscriber, source=source, service_account=service_account, mode=mode,
                       destination=destination, destination_name=destination_name):
             raise ValidationError({"__all__": ["This team already has this subscription (requested or approved)."]})
@@ -215,7 +215,7 @@ def _check_new_destination(*, subscriber: Team, source: Topic, name: str,
 
 
 def _locked(subscription: Subscription) -> Subscription:
-    return (Subscription.objects.select_for_update(of=("self",))
+    return (Subscription.objects.select_for_update(no_key=True, of=("self",))
             .select_related("subscriber", "source__team", "source__cluster", "service_account", "destination")
             .get(pk=subscription.pk))
 

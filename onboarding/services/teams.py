@@ -51,7 +51,7 @@ def team_update(*, actor, team: Team, via: str, name: str | None = None, descrip
     if actor is not None and not is_team_owner(actor, team):
         raise PermissionDenied("Only the team's owners or platform operators change the team.")
     with transaction.atomic():
-        current = Team.objects.select_for_update().get(pk=team.pk)
+        current = Team.objects.select_for_update(no_key=True).get(pk=team.pk)
         before, after = {}, {}
         for field, value in (("name", name), ("description", description), ("contacts", contacts)):
             if value is not None and value != getattr(current, field):
@@ -71,7 +71,7 @@ def _owner_ids(team: Team, *, lock: bool = False) -> set[int]:
     if lock:
         # Owners are locked first, in one order, by every membership change of the team: two
         # owners demoting each other at once cannot both succeed, and cannot deadlock.
-        owners = owners.select_for_update()
+        owners = owners.select_for_update(no_key=True)
     return set(owners.values_list("user_id", flat=True))
 
 
@@ -106,7 +106,7 @@ def membership_set(*, actor, team: Team, user, role: str, via: str = AuditEvent.
     _refuse_automation_account(user)
     with transaction.atomic():
         owners = _owner_ids(team, lock=True)
-        membership, created = Membership.objects.select_for_update().get_or_create(
+        membership, created = Membership.objects.select_for_update(no_key=True).get_or_create(
             user=user, team=team, defaults={"role": role, "source": source})
         before = None if created else {"role": membership.role, "source": membership.source}
         if not created and (membership.role, membership.source) != (role, source):
@@ -135,7 +135,7 @@ def membership_remove(*, actor, membership: Membership, via: str, note: str = ""
         raise PermissionDenied("Only the team's owners or platform operators manage its members.")
     with transaction.atomic():
         owners = _owner_ids(team, lock=True)
-        current = Membership.objects.select_for_update(of=("self",)).select_related("user").filter(
+        current = Membership.objects.select_for_update(no_key=True, of=("self",)).select_related("user").filter(
             pk=membership.pk).first()
         if current is None:
             return
@@ -170,7 +170,7 @@ def team_notification_emails_set(*, actor, team: Team, emails: list[str],
     if problems:
         raise ValidationError({"notification_emails": problems})
     with transaction.atomic():
-        current = Team.objects.select_for_update().get(pk=team.pk)
+        current = Team.objects.select_for_update(no_key=True).get(pk=team.pk)
         before = list(current.notification_emails)
         if before != cleaned:
             current.notification_emails = cleaned

@@ -103,7 +103,8 @@ def team_token_create(*, actor, team: Team, name: str, scope: str, expires_at: d
     if errors:
         raise ValidationError(errors)
     with transaction.atomic():
-        bot = _automation_account(team=Team.objects.select_for_update().get(pk=team.pk), actor=actor, via=via)
+        locked_team = Team.objects.select_for_update(no_key=True).get(pk=team.pk)
+        bot = _automation_account(team=locked_team, actor=actor, via=via)
         token, plain = ApiToken.new(user=bot, team=team, name=name, scope=scope, expires_at=expires_at,
                                     created_by=actor if actor is not None and actor.is_authenticated else None)
         audit_record(actor=actor, via=via, action="apitoken.create", obj=token, team=team, after=_snapshot(token))

@@ -163,7 +163,8 @@ def _conflict(current: Topic, expected_generation: int | None) -> Conflict | Non
 
 
 def _locked(topic: Topic, expected_generation: int | None) -> Topic:
-    current = Topic.objects.select_for_update().select_related("cluster", "team").get(pk=topic.pk)
+    current = (Topic.objects.select_for_update(no_key=True, of=("self",))
+               .select_related("cluster", "team").get(pk=topic.pk))
     if conflict := _conflict(current, expected_generation):
         raise conflict
     if current.status == ResourceStatus.DELETED or current.wants_deletion:

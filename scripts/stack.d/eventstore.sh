@@ -87,15 +87,18 @@ body = b"\x10" + cstring("ping") + struct.pack("<i", 1) + b"\x02" + cstring("$db
 doc = struct.pack("<i", len(body) + 5) + body + b"\0"
 msg = struct.pack("<I", 0) + b"\0" + doc  # OP_MSG: flag bits, section kind 0, the command document
 header = struct.pack("<iiii", 16 + len(msg), 1, 0, 2013)
-with socket.create_connection((sys.argv[1], int(sys.argv[2])), timeout=3) as s:
-    s.settimeout(3)
-    s.sendall(header + msg)
-    data = b""
-    while len(data) < 4 or len(data) < struct.unpack("<i", data[:4])[0]:
-        chunk = s.recv(65536)
-        if not chunk:
-            raise SystemExit("connection closed")
-        data += chunk
+try:
+    with socket.create_connection((sys.argv[1], int(sys.argv[2])), timeout=3) as s:
+        s.settimeout(3)
+        s.sendall(header + msg)
+        data = b""
+        while len(data) < 4 or len(data) < struct.unpack("<i", data[:4])[0]:
+            chunk = s.recv(65536)
+            if not chunk:
+                raise SystemExit("connection closed")
+            data += chunk
+except OSError as error:  # not listening yet: the caller waits and asks again
+    raise SystemExit(f"no answer: {error}") from None
 # {ok: 1.0} is a double; an error reply has ok 0.0 and an errmsg.
 if b"\x01ok\x00" + struct.pack("<d", 1.0) not in data:
     raise SystemExit(f"ping failed: {data!r}")

@@ -58,23 +58,26 @@ def recv(sock, n):
         buf += chunk
     return buf
 
-with socket.create_connection((host, port), timeout=3) as s:
-    s.settimeout(3)
-    r = call(s, 18, 0, b"", 1)  # ApiVersions v0
-    if struct.unpack(">h", r[:2])[0] != 0:
-        raise SystemExit("ApiVersions error")
-    if what == "metadata":
-        r = call(s, 3, 1, struct.pack(">i", 0), 2)  # Metadata v1, no topics
-        (nbrokers,) = struct.unpack(">i", r[:4])
-        off = 4
-        for _ in range(nbrokers):
-            off += 4
-            (hl,) = struct.unpack(">h", r[off:off + 2]); off += 2 + hl
-            off += 4
-            (rl,) = struct.unpack(">h", r[off:off + 2]); off += 2 + max(rl, 0)
-        (controller,) = struct.unpack(">i", r[off:off + 4])
-        if nbrokers < 1 or controller < 0:
-            raise SystemExit("no brokers/controller yet")
+try:
+    with socket.create_connection((host, port), timeout=3) as s:
+        s.settimeout(3)
+        r = call(s, 18, 0, b"", 1)  # ApiVersions v0
+        if struct.unpack(">h", r[:2])[0] != 0:
+            raise SystemExit("ApiVersions error")
+        if what == "metadata":
+            r = call(s, 3, 1, struct.pack(">i", 0), 2)  # Metadata v1, no topics
+            (nbrokers,) = struct.unpack(">i", r[:4])
+            off = 4
+            for _ in range(nbrokers):
+                off += 4
+                (hl,) = struct.unpack(">h", r[off:off + 2]); off += 2 + hl
+                off += 4
+                (rl,) = struct.unpack(">h", r[off:off + 2]); off += 2 + max(rl, 0)
+            (controller,) = struct.unpack(">i", r[off:off + 4])
+            if nbrokers < 1 or controller < 0:
+                raise SystemExit("no brokers/controller yet")
+except OSError as error:  # not listening yet: the caller waits and asks again
+    raise SystemExit(f"no answer: {error}") from None
 PY
 }
 
