@@ -12,6 +12,7 @@ GATED_OPERATIONS = (
     "service_account.create", "service_account.delete", "subscription.request",
     "aggregation.create", "aggregation.update", "aggregation.delete",
     "connector.create", "connector.update", "connector.delete", "connector.offsets",
+    "mapping.create", "mapping.update", "mapping.delete",
 )
 
 
