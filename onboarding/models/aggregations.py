@@ -47,6 +47,11 @@ class Aggregation(Reconciled):
     emit = models.CharField(max_length=10, choices=EmitMode.choices, default=EmitMode.ON_UPDATE)
     late = models.CharField(max_length=12, choices=LateHandling.choices, default=LateHandling.DROP)
     output_topic = models.CharField(max_length=249, help_text="The team's topic the results are written to.")
+    # The portal topic of ``output_topic``, created with the definition and managed by it while it lives (its
+    # edits and deletion are refused); deleting the definition releases it to the team with its results. Null
+    # for definitions saved before outputs were portal topics (the aggregation run creates those on Kafka).
+    output = models.ForeignKey(Topic, null=True, blank=True, on_delete=models.SET_NULL, related_name="produced_by",
+                               help_text="The portal topic the results are written to.")
     start_from = models.CharField(max_length=10, choices=StartFrom.choices, default=StartFrom.EARLIEST)
     version = models.PositiveIntegerField(default=1, help_text="Grows with every change that shapes results.")
     output_schema_id = models.PositiveIntegerField(null=True, blank=True,
@@ -80,3 +85,11 @@ class Aggregation(Reconciled):
     @property
     def is_live(self) -> bool:
         return self.status != "deleted"
+
+
+def managing_aggregation(topic: Topic) -> Aggregation | None:
+    """The live aggregation whose results ``topic`` holds: while it exists, the topic is changed only through it."""
+    if topic.pk is None:
+        return None
+    return (Aggregation.objects.filter(output=topic).exclude(status="deleted").select_related("team")
+            .order_by("-pk").first())
