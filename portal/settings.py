@@ -330,6 +330,15 @@ CONNECT_URL = env_http_url("CONNECT_URL", "")
 # The principal the Connect worker uses on Kafka; the connectors reconciler grants it what connectors need.
 CONNECT_KAFKA_USERNAME = env_str("CONNECT_KAFKA_USERNAME", "portal-connect")
 
+# ---------------------------------------------------------------------------- event store (MongoDB API)
+# Topics kept in the event store are written by a managed MongoDB sink connector (reconcile/event_store.py).
+# EVENT_STORE_URI is the portal's connection (collections, indexes, queries); the Connect worker's may differ
+# (another network), EVENT_STORE_CONNECT_URI, default the same. Empty: topics cannot be bound.
+EVENT_STORE_URI = env_str("EVENT_STORE_URI", "")
+EVENT_STORE_CONNECT_URI = env_str("EVENT_STORE_CONNECT_URI", "") or EVENT_STORE_URI
+# Each cluster's topics go to the database <EVENT_STORE_DATABASE>_<cluster name>, one collection per topic.
+EVENT_STORE_DATABASE = env_str("EVENT_STORE_DATABASE", "events")
+
 # ---------------------------------------------------------------------------- notifications (webhooks, e-mail)
 # Failed deliveries are retried after base * 2^(attempt-1) seconds, capped at the maximum; after
 # NOTIFY_MAX_ATTEMPTS attempts a delivery is given up (status gave_up, kept in the log).

@@ -7,6 +7,7 @@ from onboarding.models.catalogue import CatalogEntry, SchemaField
 from onboarding.models.changes import GATED_OPERATIONS, ChangePolicy, ChangeRequest
 from onboarding.models.clusters import Cluster, TopicPolicy
 from onboarding.models.connectors import Connector
+from onboarding.models.event_store import EventStoreBinding
 from onboarding.models.mappings import CanonicalTopic, CodeTable, CodeTableVersion, Mapping, MappingVersion
 from onboarding.models.notifications import NotificationDelivery, NotificationEvent, Webhook
 from onboarding.models.reconciled import ResourceStatus
@@ -19,7 +20,7 @@ from onboarding.models.topics import Topic
 __all__ = [
     "GATED_OPERATIONS", "Aggregation", "AggregationRuntime", "ApiToken", "ApplyAttempt", "AuditEvent",
     "CanonicalTopic", "CatalogEntry", "ChangePolicy", "ChangeRequest", "Cluster", "CodeTable", "CodeTableVersion",
-    "Compatibility", "Connector", "Mapping", "MappingVersion", "Membership",
+    "Compatibility", "Connector", "EventStoreBinding", "Mapping", "MappingVersion", "Membership",
     "NotificationDelivery", "NotificationEvent", "ResourceStatus", "Schema", "SchemaField", "SchemaFormat",
     "SchemaVersion", "SensitiveField", "ServiceAccount", "Subscription", "Team", "Topic", "TopicPolicy", "Webhook",
 ]
