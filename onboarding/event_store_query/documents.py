@@ -1,0 +1,80 @@
+"""How the event store keeps a topic's events, and how a stored document becomes a result.
+
+A query names fields as a result shows them (``value.status``, ``key``, ``partition``, ``offset``, ``timestamp``);
+``DocumentShape`` translates those names to the stored document's and turns a document back into a result, so the
+query language and the API stay the same whatever layout the sink writes. Pure.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from onboarding.event_store_query.language import TIME
+
+
+@dataclass(frozen=True)
+class DocumentShape:
+    """Where a document keeps the decoded value (``value_prefix`` ``""``: its fields at the top level) and the
+    Kafka metadata. The id is always ``topic#partition#offset``."""
+
+    value_prefix: str = "value."
+    time_field: str = "_ts"
+    key_field: str = "_key"
+    partition_field: str = "_partition"
+    offset_field: str = "_offset"
+
+    @property
+    def metadata_fields(self) -> tuple[str, ...]:
+        return ("_id", self.time_field, self.key_field, self.partition_field, self.offset_field)
+
+    def path(self, name: str) -> str:
+        """The stored path of a result's field name."""
+        root, _, rest = name.partition(".")
+        if root == "value":
+            return f"{self.value_prefix}{rest}"
+        if root == "key":
+            return f"{self.key_field}.{rest}" if rest else self.key_field
+        return {TIME: self.time_field, "partition": self.partition_field, "offset": self.offset_field}.get(root, name)
+
+    def filter(self, query_filter):
+        """A checked filter with every field name replaced by its stored path."""
+        if isinstance(query_filter, list):
+            return [self.filter(item) for item in query_filter]
+        if isinstance(query_filter, Mapping):
+            return {(name if name.startswith("$") else self.path(name)): (
+                self.filter(condition) if name in ("$and", "$or") else condition)
+                for name, condition in query_filter.items()}
+        return query_filter
+
+    def event(self, document: Mapping) -> dict:
+        """A stored document as a result: id, partition, offset, timestamp (aware, UTC), key and value."""
+        if self.value_prefix:
+            value = _get(document, self.value_prefix.rstrip("."))
+        else:
+            value = {name: item for name, item in document.items() if name not in self.metadata_fields}
+        return {"id": document.get("_id"), "partition": document.get(self.partition_field),
+                "offset": document.get(self.offset_field), "timestamp": _aware(document.get(self.time_field)),
+                "key": document.get(self.key_field), "value": value}
+
+
+def _get(document: Mapping, path: str):
+    current = document
+    for part in path.split("."):
+        if not isinstance(current, Mapping):
+            return None
+        current = current.get(part)
+    return current
+
+
+def _aware(moment):
+    # pymongo hands back naive UTC datetimes unless the client was made tz_aware.
+    if isinstance(moment, dt.datetime) and moment.tzinfo is None:
+        return moment.replace(tzinfo=dt.UTC)
+    return moment
+
+
+# What the binding's sink writes (onboarding.selectors.event_store): the decoded event under ``value``, the record's
+# timestamp (a date), key, partition and offset beside it.
+SINK = DocumentShape()

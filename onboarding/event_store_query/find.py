@@ -1,0 +1,58 @@
+"""A checked query as the arguments of one MongoDB find: filter, sort, projection and limit. Pure.
+
+Pages are a keyset on (sort field, _id): the next page starts after the last document's pair, so documents
+written meanwhile never shift a page (no gaps or repeats, unlike skip). Documents without the sort field are left
+out of a sort on that field, since no keyset condition can place them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from onboarding.event_store_query.documents import DocumentShape
+from onboarding.event_store_query.language import Query
+
+
+@dataclass(frozen=True)
+class Find:
+    filter: dict
+    sort: list[tuple[str, int]]
+    projection: dict | None
+    limit: int
+
+
+def find_of(query: Query, shape: DocumentShape, *, after: tuple[object, object] | None = None) -> Find:
+    """The find for one page; ``after``: the (sort value, id) the previous page ended with.
+
+    The limit is one more than asked for: whether a document follows says whether there is a next page."""
+    sort_path = shape.path(query.sort_field)
+    parts = [shape.filter(query.filter)] if query.filter else []
+    time_range = {}
+    if query.time_from:
+        time_range["$gte"] = query.time_from
+    if query.time_to:
+        time_range["$lt"] = query.time_to
+    if time_range:
+        parts.append({shape.time_field: time_range})
+    if sort_path != shape.time_field:
+        parts.append({sort_path: {"$exists": True, "$ne": None}})
+    if after is not None:
+        value, document_id = after
+        beyond = "$lt" if query.descending else "$gt"
+        parts.append({"$or": [{sort_path: {beyond: value}}, {sort_path: value, "_id": {beyond: document_id}}]})
+    direction = -1 if query.descending else 1
+    projection = _projection(query, shape, sort_path) if query.projection else None
+    mongo_filter = parts[0] if len(parts) == 1 else ({"$and": parts} if parts else {})
+    return Find(filter=mongo_filter, sort=[(sort_path, direction), ("_id", direction)], projection=projection,
+                limit=query.limit + 1)
+
+
+def _projection(query: Query, shape: DocumentShape, sort_path: str) -> dict:
+    """The metadata, the sort field and the asked fields; a path under another one is left out (MongoDB refuses
+    a projection with both ``value.a`` and ``value.a.b``, and the first returns the second anyway)."""
+    paths = sorted({*shape.metadata_fields, sort_path, *(shape.path(name) for name in query.projection)})
+    kept: list[str] = []
+    for path in paths:
+        if not any(path.startswith(f"{parent}.") for parent in kept):
+            kept.append(path)
+    return dict.fromkeys(kept, 1)
