@@ -75,7 +75,9 @@ connect_provision() {
 
 # connect_link_project_plugins : aggregator/target/*.jar (when built) as the plugin directory "aggregator"; only the
 # shaded aggregator.jar when there is one, since the plain jar beside it holds the same classes without their
-# dependencies.
+# dependencies. The jars are copied, not linked: the worker loads classes from them lazily for as long as it runs,
+# and a build of the module (scripts/aggregator) rewrites target/aggregator.jar in place meanwhile. A restart of
+# the worker (scripts/stack up connect) takes the newest build.
 connect_link_project_plugins() {
     local jar jars=() pattern="*.jar"
     rm -rf "$CONNECT_PROJECT_PLUGINS"
@@ -89,7 +91,7 @@ connect_link_project_plugins() {
     done
     ((${#jars[@]})) || return 0
     mkdir -p "$CONNECT_PROJECT_PLUGINS/aggregator"
-    ln -s "${jars[@]}" "$CONNECT_PROJECT_PLUGINS/aggregator/"
+    cp "${jars[@]}" "$CONNECT_PROJECT_PLUGINS/aggregator/"
     say connect "project plugins: ${jars[*]##*/}"
 }
 
