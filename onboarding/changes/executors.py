@@ -16,6 +16,7 @@ from onboarding.models import (
     Aggregation,
     Cluster,
     Connector,
+    Mapping,
     ResourceStatus,
     Schema,
     ServiceAccount,
@@ -23,7 +24,7 @@ from onboarding.models import (
     Team,
     Topic,
 )
-from onboarding.services import aggregations, connectors
+from onboarding.services import aggregations, connectors, mappings
 from onboarding.services.schemas import schema_set_compatibility, schema_version_submit
 from onboarding.services.service_accounts import service_account_create, service_account_delete
 from onboarding.services.subscriptions import subscription_request
@@ -154,6 +155,30 @@ def _connector_offsets(actor, p, via, cr):
                                               via=via, change_request=cr)
 
 
+def _mapping(p) -> Mapping:
+    return Mapping.objects.select_related("team", "cluster", "source_topic", "canonical_topic").get(pk=p["mapping"])
+
+
+def _mapping_create(actor, p, via, cr):
+    return mappings.mapping_create(actor=actor, team=Team.objects.get(pk=p["team"]), name=p["name"],
+                                   source_topic=Topic.objects.get(pk=p["source_topic"]),
+                                   canonical_topic=Topic.objects.get(pk=p["canonical_topic"]), rules=p["rules"],
+                                   description=p.get("description", ""), note=p.get("note", ""),
+                                   source_version=p.get("source_version"),
+                                   canonical_version=p.get("canonical_version"), via=via, change_request=cr)
+
+
+def _mapping_update(actor, p, via, cr):
+    return mappings.mapping_update(actor=actor, mapping=_mapping(p), rules=p.get("rules"),
+                                   description=p.get("description"), note=p.get("note", ""),
+                                   source_version=p.get("source_version"),
+                                   canonical_version=p.get("canonical_version"), via=via, change_request=cr)
+
+
+def _mapping_delete(actor, p, via, cr):
+    return mappings.mapping_delete(actor=actor, mapping=_mapping(p), via=via, change_request=cr)
+
+
 EXECUTORS: dict[str, Callable] = {
     "topic.create": _topic_create,
     "topic.update": _topic_update,
@@ -171,6 +196,9 @@ EXECUTORS: dict[str, Callable] = {
     "connector.update": _connector_update,
     "connector.delete": _connector_delete,
     "connector.offsets": _connector_offsets,
+    "mapping.create": _mapping_create,
+    "mapping.update": _mapping_update,
+    "mapping.delete": _mapping_delete,
 }
 
 

@@ -19,7 +19,7 @@ from django.utils import timezone
 
 from onboarding.audit import audit_record
 from onboarding.changes.plans import impact_of, plan_of
-from onboarding.models import ChangePolicy, ChangeRequest, Cluster, Team
+from onboarding.models import CanonicalTopic, ChangePolicy, ChangeRequest, Cluster, Team, Topic
 from onboarding.outbox import notify
 
 
@@ -29,8 +29,20 @@ def change_policy_for(cluster: Cluster) -> ChangePolicy:
     return policy
 
 
-def approval_needed(cluster: Cluster, operation: str) -> bool:
-    return operation in change_policy_for(cluster).operations_needing_approval
+def approval_needed(cluster: Cluster, operation: str, target=None) -> bool:
+    return (operation in change_policy_for(cluster).operations_needing_approval
+            or (operation in CANONICAL_SCHEMA_OPERATIONS and _canonical(target)))
+
+
+# A canonical topic is a standard many teams map into: its schema changes always take a second person,
+# whatever the cluster's policy says (four eyes).
+CANONICAL_SCHEMA_OPERATIONS = ("schema.submit", "schema.compatibility")
+
+
+def _canonical(target) -> bool:
+    topic_id = getattr(target, "topic_id", None) if target is not None and not isinstance(target, Topic) \
+        else getattr(target, "pk", None)
+    return topic_id is not None and CanonicalTopic.objects.filter(topic_id=topic_id).exists()
 
 
 def change_request_snapshot(cr: ChangeRequest) -> dict:
@@ -47,7 +59,7 @@ def gate(*, actor, cluster: Cluster, team: Team, operation: str, payload: dict, 
     ``change_request`` is the approved request being applied (the gate is passed); ``target`` the existing
     object the operation changes, whose generation becomes the request's base.
     """
-    if change_request is not None or not approval_needed(cluster, operation):
+    if change_request is not None or not approval_needed(cluster, operation, target):
         return None
     return change_request_open(actor=actor, cluster=cluster, team=team, title=title,
                                changes=[{"operation": operation, "payload": payload}], target=target, via=via)

@@ -16,6 +16,7 @@ from onboarding.models import (
     Aggregation,
     Cluster,
     Connector,
+    Mapping,
     ResourceStatus,
     Schema,
     ServiceAccount,
@@ -144,6 +145,8 @@ def _step(cluster: Cluster, operation: str, p: dict, observed: dict) -> dict:
         return _aggregation_step(operation, p)
     if operation.startswith("connector."):
         return _connector_step(operation, p)
+    if operation.startswith("mapping."):
+        return _mapping_step(operation, p)
     return _subscription_step(cluster, operation, p)
 
 
@@ -230,6 +233,29 @@ def _connector_step(operation: str, p: dict) -> dict:
             actions = [f"PUT /connectors/{name}/config" if {"config", "secret_refs", "connector_class"} & set(p)
                        else "no config change", f"fields: {', '.join(changed)}"]
     return {"operation": operation, "summary": summary, "problems": [], "actions": actions, "details": {}}
+
+
+def _mapping_step(operation: str, p: dict) -> dict:
+    """The mapper's table row the mapping reconciler will write (or tombstone); the rules were checked already."""
+    if operation == "mapping.create":
+        mapping_id = f"{Team.objects.get(pk=p['team']).slug}.{p['name']}"
+        source, canonical = (Topic.objects.get(pk=p["source_topic"]).name,
+                             Topic.objects.get(pk=p["canonical_topic"]).name)
+        summary = f"Declare mapping {mapping_id}"
+        actions = [f"map {source} (value v{p.get('source_version')}) into {canonical} "
+                   f"(value v{p.get('canonical_version')}) with {len(p.get('rules') or [])} rules",
+                   f"write row {mapping_id} version 1 to the mapper's table"]
+    else:
+        mapping = Mapping.objects.select_related("team").get(pk=p["mapping"])
+        mapping_id = mapping.mapping_id
+        if operation == "mapping.delete":
+            summary, actions = f"Delete mapping {mapping_id}", [f"tombstone row {mapping_id} of the mapper's table"]
+        else:
+            summary = f"New version of mapping {mapping_id}"
+            actions = [f"{len(p.get('rules') or [])} rules against value schema versions v{p.get('source_version')}"
+                       f" -> v{p.get('canonical_version')}", f"rewrite row {mapping_id} of the mapper's table"]
+    return {"operation": operation, "summary": summary, "problems": [], "actions": actions,
+            "details": {"rules": p.get("rules")} if "rules" in p else {}}
 
 
 def _aggregation_step(operation: str, p: dict) -> dict:

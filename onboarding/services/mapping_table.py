@@ -5,14 +5,30 @@ registry id of the canonical schema version it writes with, and its dead-letter 
 
 from __future__ import annotations
 
-from onboarding.models import MappingVersion
+from onboarding.mapping.rules import FieldRule, rules_from_json, rules_to_json
+from onboarding.models import CodeTableVersion, MappingVersion
+
+
+def with_table_defaults(rules: list[FieldRule], tables: dict[str, CodeTableVersion]) -> list[FieldRule]:
+    """A ``code`` rule without its own ``args.default`` takes its table's default, if the table has one; the
+    checks, the preview and the mapper's row all read the rules this way, so the mapper needs no table logic."""
+    out = []
+    for rule in rules:
+        table = tables.get(rule.args.get("table")) if rule.fn == "code" else None
+        if table is not None and table.has_default and "default" not in rule.args:
+            rule = FieldRule(rule.target, rule.sources, rule.fn, {**rule.args, "default": table.default})
+        out.append(rule)
+    return out
+
+
+def _pinned(version: MappingVersion) -> dict[str, CodeTableVersion]:
+    return {tv.table.name: tv for tv in version.code_tables.select_related("table").order_by("table__name")}
 
 
 def code_tables_of(version: MappingVersion) -> dict[str, dict]:
     """name -> {"version", "entries", "default"} of the code table versions the mapping version pins."""
-    return {tv.table.name: {"version": tv.number, "entries": dict(tv.entries),
-                            "default": tv.default if tv.has_default else None}
-            for tv in version.code_tables.select_related("table").order_by("table__name")}
+    return {name: {"version": tv.number, "entries": dict(tv.entries), "default": tv.default if tv.has_default else None}
+            for name, tv in _pinned(version).items()}
 
 
 def mapping_table_row(version: MappingVersion) -> dict:
@@ -26,7 +42,8 @@ def mapping_table_row(version: MappingVersion) -> dict:
         "source_subject": version.source_schema_version.schema.subject,
         "target_subject": canonical.schema.subject,
         "target_schema_id": canonical.registry_id,
-        "rules": list(version.rules),
+        # the stored rules with table defaults filled in (``with_table_defaults``), in the rule format's JSON
+        "rules": rules_to_json(with_table_defaults(rules_from_json(list(version.rules)), _pinned(version))),
         "code_tables": code_tables_of(version),
         "dlq_topic": mapping.dlq_topic,
     }
