@@ -338,6 +338,9 @@ EVENT_STORE_URI = env_str("EVENT_STORE_URI", "")
 EVENT_STORE_CONNECT_URI = env_str("EVENT_STORE_CONNECT_URI", "") or EVENT_STORE_URI
 # Each cluster's topics go to the database <EVENT_STORE_DATABASE>_<cluster name>, one collection per topic.
 EVENT_STORE_DATABASE = env_str("EVENT_STORE_DATABASE", "events")
+# A query of the event store (portal and API) is stopped by the store after this long, and answers a clear error:
+# a query the indexes cannot serve scans the collection, and must not hold a web worker for minutes.
+EVENT_STORE_QUERY_MAX_TIME_MS = env_int("EVENT_STORE_QUERY_MAX_TIME_MS", 5000, minimum=1)
 
 # ---------------------------------------------------------------------------- notifications (webhooks, e-mail)
 # Failed deliveries are retried after base * 2^(attempt-1) seconds, capped at the maximum; after

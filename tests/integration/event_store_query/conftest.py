@@ -1,0 +1,61 @@
+"""Topics kept in the real event store (FerretDB): a binding row as the bindings' service writes it, and documents
+written with pymongo in the sink's layout into the binding's own collection, dropped afterwards."""
+
+import datetime as dt
+
+import pytest
+from pymongo import ASCENDING, MongoClient
+
+from onboarding.models import EventStoreBinding, ResourceStatus
+from onboarding.reconcile.topics import reconcile_cluster
+from onboarding.selectors.event_store import collection_for
+from onboarding.services.topics import topic_create
+from tests.fixtures.eventstore import event_store_uri
+
+START = dt.datetime(2026, 12, 1, 8, 0, tzinfo=dt.UTC)
+
+
+def document(topic: str, partition: int, offset: int, *, minutes: float, key=None, **value) -> dict:
+    """One event as the sink writes it in log mode."""
+    return {"_id": f"{topic}#{partition}#{offset}", "_ts": START + dt.timedelta(minutes=minutes),
+            "_partition": partition, "_offset": offset, "_key": key, "value": value}
+
+
+def ready_topic(actor, cluster, team, name, **fields):
+    topic = topic_create(actor=actor, cluster=cluster, team=team, name=name, partitions=2, replication_factor=1,
+                         **fields)
+    reconcile_cluster(cluster.pk)
+    topic.refresh_from_db()
+    assert topic.status == ResourceStatus.READY, topic.last_error
+    return topic
+
+
+@pytest.fixture
+def store():
+    client = MongoClient(event_store_uri(), serverSelectionTimeoutMS=10_000, tz_aware=True)
+    yield client
+    client.close()
+
+
+@pytest.fixture
+def keep(store):
+    """``keep(topic, documents, indexed=())``: the topic bound to the store and its collection filled; returns the
+    collection. Collections are dropped at the end."""
+    made = []
+
+    def make(topic, documents, *, indexed=()):
+        binding = EventStoreBinding.objects.create(topic=topic, team=topic.team, indexed_fields=list(indexed),
+                                                   status=ResourceStatus.READY)
+        where = collection_for(binding)
+        collection = store[where.database][where.collection]
+        made.append(collection)
+        collection.create_index([("_ts", ASCENDING)], name="by_time")
+        for field in indexed:
+            collection.create_index([(f"value.{field}", ASCENDING)], name=f"by_{field}")
+        if documents:
+            collection.insert_many(documents)
+        return collection
+
+    yield make
+    for collection in made:
+        collection.drop()
