@@ -3,6 +3,7 @@ package portal.aggregator.runtime;
 import java.time.Duration;
 import java.util.Map;
 import java.util.Properties;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.common.Metric;
 import org.apache.kafka.common.MetricName;
 import org.apache.kafka.streams.KafkaStreams;
@@ -69,6 +70,7 @@ public final class RunningDefinition {
             props.put(StreamsConfig.STATESTORE_CACHE_MAX_BYTES_CONFIG, 0);
             // on_close checks for closed windows at most this often (wall clock); Kafka Streams' default is 1 s.
             props.put(StreamsConfig.InternalConfig.EMIT_INTERVAL_MS_KSTREAMS_WINDOWED_AGGREGATION, 100L);
+            staticMembership(props, definition.applicationId, config.instanceId());
             KafkaStreams s = new KafkaStreams(AggregationTopology.build(definition, decoder, counters), props);
             s.setStateListener((now, before) -> {
                 state = now.name();
@@ -95,13 +97,35 @@ public final class RunningDefinition {
         }
     }
 
-    /** Stops the instance; with {@code cleanUp} its local state goes too (the engine deletes its topics). */
+    /**
+     * Static membership: the group knows this process's consumer by a name derived from the engine instance and
+     * the definition's application id, so a restarted engine with the same AGGREGATOR_INSTANCE_ID takes its
+     * partitions back as soon as it rejoins, without a rebalance and without waiting for the old member's
+     * session to time out. Kafka Streams appends the stream thread's index to the name.
+     *
+     * <p>The session timeout is how long the partitions of an instance that does not come back stay unowned:
+     * long enough for a restart (JVM start, then the rejoin), short enough that another instance takes them over
+     * soon after a real failure.
+     */
+    static void staticMembership(Properties props, String applicationId, String instanceId) {
+        props.put(StreamsConfig.mainConsumerPrefix(ConsumerConfig.GROUP_INSTANCE_ID_CONFIG),
+                applicationId + "@" + instanceId);
+        props.put(StreamsConfig.mainConsumerPrefix(ConsumerConfig.SESSION_TIMEOUT_MS_CONFIG), SESSION_TIMEOUT_MS);
+    }
+
+    static final int SESSION_TIMEOUT_MS = 30_000;
+
+    /**
+     * Stops the instance; with {@code cleanUp} its local state goes too (the engine deletes its topics). A static
+     * member does not leave its group on close (so a restart keeps the partitions); a definition that is retired
+     * or replaced by a new version leaves it explicitly, so no one waits for its session to time out.
+     */
     synchronized void stop(boolean cleanUp) {
         KafkaStreams s = streams;
         if (s == null) {
             return;
         }
-        s.close(Duration.ofSeconds(30));
+        s.close(new KafkaStreams.CloseOptions().timeout(Duration.ofSeconds(30)).leaveGroup(cleanUp));
         if (cleanUp) {
             try {
                 s.cleanUp();
