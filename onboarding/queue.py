@@ -36,6 +36,8 @@ class Kind(enum.Enum):
     AGGREGATIONS = ("onboarding.reconcile_aggregations", "portal:aggregations-queued:{cluster_id}")
     # Kafka Connect connectors (the worker's REST API and the worker principal's topic ACLs).
     CONNECTORS = ("onboarding.reconcile_connectors", "portal:connectors-queued:{cluster_id}")
+    # Topics kept in the event store (collections and indexes, their managed sink connectors).
+    EVENT_STORE = ("onboarding.reconcile_event_store", "portal:event-store-queued:{cluster_id}")
 
     def __init__(self, task_name: str, queued_key: str):
         self.task_name = task_name
@@ -131,3 +133,11 @@ def connectors_reconcile_soon(cluster_id: int) -> None:
 
 def connectors_reconcile_later(cluster_id: int, seconds: float) -> None:
     run_later(Kind.CONNECTORS, cluster_id, seconds)
+
+
+def event_store_reconcile_soon(cluster_id: int) -> None:
+    run_soon(Kind.EVENT_STORE, cluster_id)
+
+
+def event_store_reconcile_later(cluster_id: int, seconds: float) -> None:
+    run_later(Kind.EVENT_STORE, cluster_id, seconds)

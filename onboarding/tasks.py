@@ -18,6 +18,7 @@ from onboarding.reconcile import access as access_reconciler
 from onboarding.reconcile import aggregations as aggregations_reconciler
 from onboarding.reconcile import aggregations_status, gateway_audit
 from onboarding.reconcile import connectors as connectors_reconciler
+from onboarding.reconcile import event_store as event_store_reconciler
 from onboarding.reconcile import schemas as schemas_reconciler
 from onboarding.reconcile import sweep as sweep_module
 from onboarding.reconcile import topics as topics_reconciler
@@ -72,6 +73,12 @@ def reconcile_aggregations(self, cluster_id: int) -> dict:
 def reconcile_connectors(self, cluster_id: int) -> dict:
     queue.clear_mark(queue.Kind.CONNECTORS, cluster_id)
     return _after_run(queue.Kind.CONNECTORS, cluster_id, connectors_reconciler.reconcile_connectors(cluster_id))
+
+
+@shared_task(name=queue.Kind.EVENT_STORE.task_name, **RECONCILE_TASK)
+def reconcile_event_store(self, cluster_id: int) -> dict:
+    queue.clear_mark(queue.Kind.EVENT_STORE, cluster_id)
+    return _after_run(queue.Kind.EVENT_STORE, cluster_id, event_store_reconciler.reconcile_event_store(cluster_id))
 
 
 # Beat runs it every AGGREGATIONS_STATUS_SECONDS; a table that cannot be read is simply the next run's work.

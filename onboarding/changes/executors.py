@@ -16,6 +16,7 @@ from onboarding.models import (
     Aggregation,
     Cluster,
     Connector,
+    EventStoreBinding,
     Mapping,
     ResourceStatus,
     Schema,
@@ -24,7 +25,7 @@ from onboarding.models import (
     Team,
     Topic,
 )
-from onboarding.services import aggregations, connectors, mappings
+from onboarding.services import aggregations, connectors, event_store, mappings
 from onboarding.services.schemas import schema_set_compatibility, schema_version_submit
 from onboarding.services.service_accounts import service_account_create, service_account_delete
 from onboarding.services.subscriptions import subscription_request
@@ -179,6 +180,25 @@ def _mapping_delete(actor, p, via, cr):
     return mappings.mapping_delete(actor=actor, mapping=_mapping(p), via=via, change_request=cr)
 
 
+def _binding(p) -> EventStoreBinding:
+    return EventStoreBinding.objects.select_related("team", "topic__cluster", "topic__team").get(pk=p["binding"])
+
+
+def _event_store_bind(actor, p, via, cr):
+    return event_store.event_store_bind(actor=actor, topic=_topic(p), mode=p["mode"],
+                                        retention_days=p.get("retention_days"),
+                                        indexed_fields=p.get("indexed_fields"), via=via, change_request=cr)
+
+
+def _event_store_update(actor, p, via, cr):
+    return event_store.event_store_update(actor=actor, binding=_binding(p), via=via, change_request=cr,
+                                          **{k: v for k, v in p.items() if k != "binding"})
+
+
+def _event_store_unbind(actor, p, via, cr):
+    return event_store.event_store_unbind(actor=actor, binding=_binding(p), via=via, change_request=cr)
+
+
 EXECUTORS: dict[str, Callable] = {
     "topic.create": _topic_create,
     "topic.update": _topic_update,
@@ -199,6 +219,9 @@ EXECUTORS: dict[str, Callable] = {
     "mapping.create": _mapping_create,
     "mapping.update": _mapping_update,
     "mapping.delete": _mapping_delete,
+    "event_store.bind": _event_store_bind,
+    "event_store.update": _event_store_update,
+    "event_store.unbind": _event_store_unbind,
 }
 
 

@@ -16,6 +16,7 @@ from onboarding.models import (
     Aggregation,
     Cluster,
     Connector,
+    EventStoreBinding,
     Mapping,
     ResourceStatus,
     Schema,
@@ -147,6 +148,8 @@ def _step(cluster: Cluster, operation: str, p: dict, observed: dict) -> dict:
         return _connector_step(operation, p)
     if operation.startswith("mapping."):
         return _mapping_step(operation, p)
+    if operation.startswith("event_store."):
+        return _event_store_step(operation, p)
     return _subscription_step(cluster, operation, p)
 
 
@@ -334,3 +337,24 @@ def impact_of(cluster: Cluster, changes: list[dict]) -> dict:
                 result["kafka_error"] = f"Kafka did not answer ({exc}): consumer groups and traffic are unknown."
         result["topics"].append(entry)
     return result
+
+
+def _event_store_step(operation: str, p: dict) -> dict:
+    """What the event store run will do: the managed sink connector and the collection with its indexes."""
+    if operation == "event_store.bind":
+        topic = Topic.objects.get(pk=p["topic"])
+        summary = f"Keep {topic.name} in the event store ({p.get('mode')})"
+        actions = [f"create the collection {topic.name} with indexes on _ts"
+                   + "".join(f", value.{f}" for f in p.get("indexed_fields") or []),
+                   f"PUT /connectors/_event-store.{topic.name}/config (MongoDB sink)"]
+    else:
+        binding = EventStoreBinding.objects.select_related("topic").get(pk=p["binding"])
+        if operation == "event_store.unbind":
+            summary = f"Stop keeping {binding.topic.name} in the event store"
+            actions = [f"DELETE /connectors/{binding.connector_name}",
+                       f"drop the collection {binding.collection_name} and its documents"]
+        else:
+            changed = sorted(k for k in p if k != "binding")
+            summary = f"Change how {binding.topic.name} is kept in the event store"
+            actions = [f"{k}: {getattr(binding, k)!r} -> {p[k]!r}" for k in changed]
+    return {"operation": operation, "summary": summary, "problems": [], "actions": actions, "details": p}

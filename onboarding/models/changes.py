@@ -13,6 +13,7 @@ GATED_OPERATIONS = (
     "aggregation.create", "aggregation.update", "aggregation.delete",
     "connector.create", "connector.update", "connector.delete", "connector.offsets",
     "mapping.create", "mapping.update", "mapping.delete",
+    "event_store.bind", "event_store.update", "event_store.unbind",
 )
 
 

@@ -35,6 +35,7 @@ from onboarding.platform.kafka_acls import KafkaAcls
 from onboarding.platform.types import AclSpec
 from onboarding.reconcile import claims
 from onboarding.reconcile.claims import RunReport
+from onboarding.reconcile.event_store_plan import event_store_sinks
 
 log = logging.getLogger(__name__)
 # The worker's internal topics, granted by whoever runs the worker (scripts/stack.d/connect.sh): never touched.
@@ -103,7 +104,10 @@ def reconcile_connectors(cluster_id: int) -> RunReport:
     try:
         admin = KafkaAcls(kafka_connection_for(cluster))
         principal = worker_principal()
-        wanted = planned_acls(live_connectors(cluster_id).select_related("team"), principal)
+        # The event store's sinks run on the same worker as the same principal: their rights are planned here
+        # too, or this run would take them back (and the event store run takes back neither's).
+        wanted = planned_acls([*live_connectors(cluster_id).select_related("team"), *event_store_sinks(cluster_id)],
+                              principal)
         _grant(admin, principal, wanted)
         with Connect(connection) as connect:
             for c in claimed:

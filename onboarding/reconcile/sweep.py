@@ -20,6 +20,7 @@ from onboarding.queue import (
     access_reconcile_later,
     aggregations_reconcile_later,
     connectors_reconcile_later,
+    event_store_reconcile_later,
     reconcile_later,
     schemas_reconcile_later,
 )
@@ -27,6 +28,7 @@ from onboarding.reconcile.access import due_accounts, due_subscriptions
 from onboarding.reconcile.access_drift import check_access_drift
 from onboarding.reconcile.aggregations import due_aggregations
 from onboarding.reconcile.connectors import check_connector_drift, due_connectors
+from onboarding.reconcile.event_store import check_event_store_drift, due_bindings
 from onboarding.reconcile.gateway import grants_behind
 from onboarding.reconcile.schemas import due_schemas
 from onboarding.reconcile.schemas_drift import check_schema_drift
@@ -57,6 +59,9 @@ def sweep() -> dict:
         if due_connectors(cluster.pk).exists():
             connectors_reconcile_later(cluster.pk, 0)
             entry["connectors"] = "queued"
+        if due_bindings(cluster.pk).exists():
+            event_store_reconcile_later(cluster.pk, 0)
+            entry["event_store"] = "queued"
         interval = timedelta(seconds=cluster.reconcile_interval_seconds)
         if cluster.last_checked_at is None or now - cluster.last_checked_at >= interval:
             entry["drift_check"] = _check_topics(cluster, now)
@@ -65,6 +70,7 @@ def sweep() -> dict:
             entry["access_drift_check"] = _check_access(cluster)
             entry["gateway_grants"] = _check_grants(cluster)
             entry["connector_drift_check"] = _check_connectors(cluster)
+            entry["event_store_drift_check"] = _check_event_store(cluster)
     summary["_registry_probes"] = remove_stale_probes(Cluster.objects.filter(is_active=True))
     return summary
 
@@ -129,6 +135,18 @@ def _check_connectors(cluster: Cluster) -> dict | str:
         return f"error: {exc}"
     if report.get("reverted"):
         connectors_reconcile_later(cluster.pk, 0)
+    return report
+
+
+def _check_event_store(cluster: Cluster) -> dict | str:
+    """Connect and the event store fail on their own: this check never stops the others."""
+    try:
+        report = check_event_store_drift(cluster)
+    except PlatformError as exc:
+        log.warning("event store drift check of %s failed: %s", cluster.name, exc)
+        return f"error: {exc}"
+    if report.get("reverted"):
+        event_store_reconcile_later(cluster.pk, 0)
     return report
 
 

@@ -1,0 +1,134 @@
+"""What an event store binding needs, as plain data: the sink connector's whole config, the collection's
+indexes, and the Connect worker's rights (in the shape the connectors' ACL planner reads).
+
+The sink is Kafka Connect's MongoDB connector with the project's own plugins from the aggregator module:
+``RegistryConverter`` (Confluent wire format through the registry) for keys and values, and the
+``EventDocument`` transformation, which builds the document and puts its id into the key as ``{"_id": ...}``
+(log: ``<topic>#<partition>#<offset>``; table: the record key), read by ``ProvidedInKeyStrategy``. Writes are
+``ReplaceOne`` upserts by that id, so a record delivered again after a worker restart replaces its own document.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.conf import settings
+
+from onboarding.models import EventStoreBinding, ResourceStatus
+from onboarding.platform.connection import registry_connection_for
+from onboarding.platform.event_store import IndexSpec
+
+SINK_CLASS = "com.mongodb.kafka.connect.MongoSinkConnector"
+CONVERTER = "portal.aggregator.connect.RegistryConverter"
+TRANSFORM = "portal.aggregator.connect.EventDocument"
+_STRATEGIES = "com.mongodb.kafka.connect.sink"
+# FerretDB stops answering a bulk write of 50 or more upserts of existing documents; MongoDB does not mind, but
+# the sink's batches stay small enough for both.
+MAX_BATCH_SIZE = 40
+# A registry that does not answer is retried this long before a record counts as failed (dead-letter topic).
+RETRY_TIMEOUT_MS = 300_000
+MAX_TASKS = 4
+# The event time every document carries (the record timestamp), indexed for time ranges and the retention.
+TIME_FIELD = "_ts"
+TIME_INDEX = "_ts"
+
+
+def connector_config(binding: EventStoreBinding) -> dict[str, str]:
+    """The whole config the worker gets (PUT /connectors/<name>/config)."""
+    topic = binding.topic
+    table = binding.mode == EventStoreBinding.Mode.TABLE
+    registry = registry_connection_for(topic.cluster).url
+    config = {
+        "name": binding.connector_name,
+        "connector.class": SINK_CLASS,
+        "topics": topic.name,
+        "tasks.max": str(max(1, min(topic.partitions, MAX_TASKS))),
+        "connection.uri": settings.EVENT_STORE_CONNECT_URI,
+        "database": binding.database_name,
+        "collection": binding.collection_name,
+        "key.converter": CONVERTER,
+        "key.converter.schema.registry.url": registry,
+        "value.converter": CONVERTER,
+        "value.converter.schema.registry.url": registry,
+        "transforms": "document",
+        "transforms.document.type": TRANSFORM,
+        "transforms.document.mode": binding.mode,
+        "document.id.strategy": f"{_STRATEGIES}.processor.id.strategy.ProvidedInKeyStrategy",
+        "writemodel.strategy": f"{_STRATEGIES}.writemodel.strategy.ReplaceOneDefaultStrategy",
+        "delete.on.null.values": "true" if table else "false",
+        "max.batch.size": str(MAX_BATCH_SIZE),
+        "bulk.write.ordered": "true",
+        # A record that cannot be read or shaped goes to <topic>.dlq with the reason in __connect.errors.*
+        # headers, and the sink goes on. A store that refuses writes fails the task instead (the reconciler's
+        # state check restarts it): those records are not bad, and dropping them would lose events.
+        "errors.tolerance": "all",
+        "mongo.errors.tolerance": "none",
+        "errors.deadletterqueue.topic.name": binding.dead_letter_topic,
+        "errors.deadletterqueue.context.headers.enable": "true",
+        "errors.deadletterqueue.topic.replication.factor": str(topic.replication_factor),
+        "errors.retry.timeout": str(RETRY_TIMEOUT_MS),
+        "errors.retry.delay.max.ms": "30000",
+        "errors.log.enable": "true",
+    }
+    if table:
+        config["delete.writemodel.strategy"] = f"{_STRATEGIES}.writemodel.strategy.DeleteOneDefaultStrategy"
+    return config
+
+
+def index_name(field: str) -> str:
+    return EventStoreBinding.document_path(field)
+
+
+def planned_indexes(binding: EventStoreBinding) -> dict[str, IndexSpec]:
+    """The event time (with the retention as TTL) and one index per indexed value field, by name."""
+    ttl = binding.retention_days * 86_400 if binding.retention_days else None
+    specs = {TIME_INDEX: IndexSpec(TIME_INDEX, (TIME_FIELD,), ttl)}
+    for field in binding.indexed_fields:
+        path = EventStoreBinding.document_path(field)
+        specs[index_name(field)] = IndexSpec(index_name(field), (path,))
+    return specs
+
+
+def index_differences(planned: dict[str, IndexSpec], observed: dict[str, IndexSpec], *,
+                      ttl_supported: bool = True) -> dict:
+    """Indexes missing or different on the store, and indexes the portal made that are no longer wanted.
+    A store without TTL indexes reports no expiry; that is not a difference."""
+    diff: dict = {}
+    for name, spec in planned.items():
+        have = observed.get(name)
+        want = spec if ttl_supported else IndexSpec(spec.name, spec.keys, None)
+        if have is None:
+            diff[name] = {"desired": list(spec.keys), "observed": None}
+        elif have.keys != want.keys or (ttl_supported and have.expire_after_seconds != want.expire_after_seconds):
+            diff[name] = {"desired": [*spec.keys, spec.expire_after_seconds],
+                          "observed": [*have.keys, have.expire_after_seconds]}
+    for name in observed.keys() - planned.keys():
+        if _portal_index(name):
+            diff[name] = {"desired": None, "observed": list(observed[name].keys)}
+    return diff
+
+
+def _portal_index(name: str) -> bool:
+    return name == TIME_INDEX or name.startswith("value.")
+
+
+@dataclass(frozen=True)
+class SinkForAcls:
+    """A binding's sink as the connectors' ACL planner (reconcile.connectors.planned_acls) reads a connector:
+    its team, its worker name and the config keys that name topics."""
+
+    team: object
+    connector_name: str
+    config: dict
+
+
+def live_bindings(cluster_id: int):
+    return (EventStoreBinding.objects.filter(topic__cluster_id=cluster_id, delete_requested_at__isnull=True)
+            .exclude(status=ResourceStatus.DELETED))
+
+
+def event_store_sinks(cluster_id: int) -> list[SinkForAcls]:
+    """The live bindings' sinks: the worker reads their topics and writes their dead-letter topics."""
+    return [SinkForAcls(team=b.team, connector_name=b.connector_name,
+                        config={"topics": b.topic.name, "errors.deadletterqueue.topic.name": b.dead_letter_topic})
+            for b in live_bindings(cluster_id).select_related("team", "topic")]
