@@ -8,6 +8,7 @@ from onboarding.api.views.aggregation_preview import AggregationPreviewView
 from onboarding.api.views.connectors import ConnectorViewSet
 from onboarding.api.views.event_store_query import EventStoreQueryView
 from onboarding.api.views.fallback import NOT_FOUND_NAME
+from onboarding.api.views.mappings import CanonicalTopicViewSet, CodeTableViewSet, MappingViewSet
 from onboarding.api.views.members import TeamMembersView, TeamMemberView
 from onboarding.api.views.search import SearchView
 from onboarding.history.api import AuditTrailView
@@ -33,6 +34,9 @@ router.register("notification-deliveries", views.DeliveryViewSet, basename="noti
 router.register("change-requests", views.ChangeRequestViewSet, basename="change-request")
 router.register("aggregations", views.AggregationViewSet, basename="aggregation")
 router.register("connectors", ConnectorViewSet, basename="connector")
+router.register("mappings", MappingViewSet, basename="mapping")
+router.register("code-tables", CodeTableViewSet, basename="code-table")
+router.register("canonical-topics", CanonicalTopicViewSet, basename="canonical-topic")
 
 urlpatterns = [
     # Teams are looked up by id in the router; the manifest is addressed by the team's slug.

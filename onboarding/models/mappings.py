@@ -11,6 +11,7 @@ from django.conf import settings
 from django.core.validators import RegexValidator
 from django.db import models
 from django.db.models import Q
+from django.utils.functional import cached_property
 
 from onboarding.models.clusters import Cluster
 from onboarding.models.reconciled import Reconciled
@@ -61,9 +62,14 @@ class CodeTable(models.Model):
     def __str__(self) -> str:
         return f"{self.team.slug}.{self.name}"
 
-    @property
+    @cached_property
     def latest(self) -> "CodeTableVersion | None":
         return self.versions.order_by("-number").first()
+
+    @property
+    def latest_default(self):
+        latest = self.latest
+        return latest.default if latest is not None and latest.has_default else None
 
 
 class CodeTableVersion(models.Model):

@@ -8,8 +8,9 @@ from __future__ import annotations
 from django.db.models import QuerySet
 
 from onboarding.errors import NotFound
-from onboarding.models import CanonicalTopic, Cluster, CodeTable, Mapping, MappingVersion, ResourceStatus
-from onboarding.selectors.teams import in_users_teams
+from onboarding.models import CanonicalTopic, Cluster, CodeTable, Mapping, MappingVersion, ResourceStatus, Topic
+from onboarding.selectors.teams import cluster_named, in_users_teams, team_with_slug
+from onboarding.selectors.topics import topics_visible_to
 
 
 def live_mapping_versions(cluster: Cluster) -> list[MappingVersion]:
@@ -64,3 +65,33 @@ def canonical_topics(cluster: Cluster | None = None) -> QuerySet[CanonicalTopic]
 
 def is_canonical(topic) -> bool:
     return CanonicalTopic.objects.filter(topic_id=getattr(topic, "pk", topic)).exists()
+
+
+def topic_named(user, cluster: Cluster, name: str, *, canonical: bool = False) -> Topic | None:
+    """A live topic of ``cluster`` by name that ``user`` may see; canonical topics are shared vocabulary, so any
+    signed-in user finds them."""
+    rows = (Topic.objects.select_related("cluster", "team") if canonical else topics_visible_to(user)) \
+        .filter(cluster=cluster, name=name, delete_requested_at__isnull=True).exclude(status=ResourceStatus.DELETED)
+    if canonical:
+        rows = rows.filter(canonical__isnull=False)
+    return rows.first()
+
+
+def mapping_inputs(user, *, team: str, cluster: str, source_topic: str, canonical_topic: str) -> tuple:
+    """(team, source topic, canonical topic, errors) from the names a form or the API gives; errors are by field,
+    and a topic the user may not see reads like a missing one."""
+    errors: dict[str, list[str]] = {}
+    found_team = team_with_slug(team)
+    if found_team is None:
+        errors["team"] = [f"There is no team with the slug {team!r}."]
+    found_cluster = cluster_named(cluster)
+    if found_cluster is None:
+        errors["cluster"] = [f"There is no cluster named {cluster!r}."]
+        return found_team, None, None, errors
+    source = topic_named(user, found_cluster, source_topic)
+    if source is None:
+        errors["source_topic"] = [f"There is no topic {source_topic!r} on {found_cluster.name} that you can see."]
+    canonical = topic_named(user, found_cluster, canonical_topic, canonical=True)
+    if canonical is None:
+        errors["canonical_topic"] = [f"There is no canonical topic {canonical_topic!r} on {found_cluster.name}."]
+    return found_team, source, canonical, errors

@@ -110,19 +110,19 @@ def code_table_update(*, actor, table: CodeTable, entries: dict | None = None, h
     _check_writer(actor, table.team)
     if table.deleted_at is not None:
         raise ValidationError({"__all__": [GONE]})
-    latest = table.latest
     content_changes = entries is not None or has_default is not None
-    entries = latest.entries if entries is None else entries
-    if has_default is None:
-        has_default, default = latest.has_default, (latest.default if default is None else default)
-    if content_changes and (errors := entries_errors(entries, has_default=has_default, default=default)):
-        raise ValidationError(errors)
     with transaction.atomic():
         locked = CodeTable.objects.select_for_update(no_key=True, of=("self",)).select_related("team").get(pk=table.pk)
         if expected_generation is not None and locked.generation != expected_generation:
             raise Conflict(f"The code table changed since you loaded it (now at generation {locked.generation}, "
                            f"you had {expected_generation}). Reload it and apply your change again.",
                            current_generation=locked.generation)
+        latest = locked.latest
+        entries = latest.entries if entries is None else entries
+        if has_default is None:
+            has_default, default = latest.has_default, (latest.default if default is None else default)
+        if content_changes and (errors := entries_errors(entries, has_default=has_default, default=default)):
+            raise ValidationError(errors)
         before = code_table_snapshot(locked, latest)
         unchanged = (latest.entries == entries and latest.has_default == has_default
                      and (not has_default or latest.default == default))
@@ -136,6 +136,7 @@ def code_table_update(*, actor, table: CodeTable, entries: dict | None = None, h
         locked.save()
         audit_record(actor=actor, via=via, action="code_table.update", obj=locked, team=locked.team, before=before,
                      after=code_table_snapshot(locked, version))
+    locked.__dict__["latest"] = version  # the cached latest was read before this version was added
     return locked
 
 

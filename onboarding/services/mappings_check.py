@@ -8,8 +8,10 @@ same text beside the same place.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 
+from onboarding.errors import PermissionDenied
 from onboarding.mapping import checks as rule_checks
 from onboarding.mapping.compiler import compile_mapping
 from onboarding.mapping.preview import preview as run_preview
@@ -17,6 +19,7 @@ from onboarding.mapping.rules import FieldRule, RuleFormatError, rules_from_json
 from onboarding.mapping.schema_fields import FieldSpec
 from onboarding.mapping.schema_fields import fields as schema_field_specs
 from onboarding.models import (
+    AuditEvent,
     CanonicalTopic,
     CodeTable,
     CodeTableVersion,
@@ -27,9 +30,14 @@ from onboarding.models import (
     Team,
     Topic,
 )
+from onboarding.permissions import can_write_team
+from onboarding.platform import PlatformError
+from onboarding.services.aggregation_preview import recent_events
 from onboarding.services.mapping_table import with_table_defaults
 
 MAX_RULES = 500
+MAX_EVENTS = 100
+MAX_RECENT = 50
 
 
 @dataclass
@@ -145,15 +153,48 @@ def mapping_check(*, team: Team, source_topic: Topic, canonical_topic: Topic, ru
     return out
 
 
-def mapping_preview(*, team: Team, source_topic: Topic, canonical_topic: Topic, rules, events: list,
-                    source_version: int | None = None, canonical_version: int | None = None) -> dict:
-    """The save checks, then the rules run over ``events`` with each output checked against the canonical
-    schema: ``{"errors", "coverage", "results"}``; results are empty while the rules cannot be compiled."""
+def pasted_events(raw, errors: dict) -> list:
+    """Pasted events: a list of objects, or its JSON text (what the editor's text area sends)."""
+    if isinstance(raw, str):
+        try:
+            raw = json.loads(raw) if raw.strip() else []
+        except json.JSONDecodeError as exc:
+            errors["events"] = [f"Not JSON: {exc.msg} (line {exc.lineno}, column {exc.colno})."]
+            return []
+    if isinstance(raw, dict):
+        raw = [raw]
+    if not isinstance(raw, list) or not all(isinstance(e, dict) for e in raw):
+        errors["events"] = ["Paste an event object or a list of event objects."]
+        return []
+    if len(raw) > MAX_EVENTS:
+        errors["events"] = [f"At most {MAX_EVENTS} events in one preview."]
+        return []
+    return raw
+
+
+def mapping_preview(*, actor, team: Team, source_topic: Topic, canonical_topic: Topic, rules, events=None,
+                    recent: int = 0, source_version: int | None = None, canonical_version: int | None = None,
+                    via: str = AuditEvent.Via.SYSTEM) -> dict:
+    """The save checks, then the rules run over pasted ``events`` and the source's ``recent`` last events (read
+    and masked as peek shows them, and audited like a peek), each output checked against the canonical schema:
+    ``{"errors", "coverage", "results", "unavailable"}``; no results while the rules cannot be compiled."""
+    if not can_write_team(actor, team):
+        raise PermissionDenied("Only owners and members of the team can preview its mappings.")
     check = mapping_check(team=team, source_topic=source_topic, canonical_topic=canonical_topic, rules=rules,
                           source_version=source_version, canonical_version=canonical_version)
-    answer = {"errors": check.errors, "coverage": check.coverage, "results": []}
+    answer = {"errors": check.errors, "coverage": check.coverage, "results": [], "unavailable": ""}
+    events = pasted_events(events, check.errors) if events not in (None, "") else []
+    if not isinstance(recent, int) or isinstance(recent, bool) or not 0 <= recent <= MAX_RECENT:
+        check.errors["recent"] = [f"Ask for 0 to {MAX_RECENT} recent events."]
+        recent = 0
     if check.rules is None or check.source_version is None or check.canonical_version is None:
         return answer
+    if recent and "source_topic" not in check.errors:
+        try:
+            events = events + [e["value"] for e in recent_events(actor, source_topic, recent, via=via)
+                               if isinstance(e.get("value"), dict)]
+        except PlatformError as exc:
+            answer["unavailable"] = f"The source's recent events could not be read: {exc}"
     try:
         results = run_preview(check.runnable_rules(), list(events),
                               (check.source_version.text, check.source_version.schema.format),

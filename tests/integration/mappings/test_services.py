@@ -190,8 +190,8 @@ def test_a_tagged_source_field_tags_the_canonical_field_it_feeds(carol, clinical
 
 def test_the_sample_event_maps_as_the_preview_shows(carol, clinical, admissions, canonical, gender_table):
     from onboarding.services.mappings_check import mapping_preview
-    answer = mapping_preview(team=clinical, source_topic=admissions, canonical_topic=canonical, rules=RULES,
-                             events=[EVENT, {**EVENT, "sex": "?"}, {**EVENT, "dob": "1980"}])
+    answer = mapping_preview(actor=carol, team=clinical, source_topic=admissions, canonical_topic=canonical,
+                             rules=RULES, events=[EVENT, {**EVENT, "sex": "?"}, {**EVENT, "dob": "1980"}])
     assert answer["errors"] == {}
     first, unknown_code, bad_date = answer["results"]
     assert first["output"] == {"id": "p-1", "gender": "female", "birth_date": 3653, "weight_kg": 68.0,
