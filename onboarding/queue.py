@@ -36,6 +36,8 @@ class Kind(enum.Enum):
     AGGREGATIONS = ("onboarding.reconcile_aggregations", "portal:aggregations-queued:{cluster_id}")
     # Kafka Connect connectors (the worker's REST API and the worker principal's topic ACLs).
     CONNECTORS = ("onboarding.reconcile_connectors", "portal:connectors-queued:{cluster_id}")
+    # Normalization mappings (the mapper's table, its dead-letter topics and its principal's ACLs).
+    MAPPINGS = ("onboarding.reconcile_mappings", "portal:mappings-queued:{cluster_id}")
     # Topics kept in the event store (collections and indexes, their managed sink connectors).
     EVENT_STORE = ("onboarding.reconcile_event_store", "portal:event-store-queued:{cluster_id}")
 
@@ -133,6 +135,14 @@ def connectors_reconcile_soon(cluster_id: int) -> None:
 
 def connectors_reconcile_later(cluster_id: int, seconds: float) -> None:
     run_later(Kind.CONNECTORS, cluster_id, seconds)
+
+
+def mappings_reconcile_soon(cluster_id: int) -> None:
+    run_soon(Kind.MAPPINGS, cluster_id)
+
+
+def mappings_reconcile_later(cluster_id: int, seconds: float) -> None:
+    run_later(Kind.MAPPINGS, cluster_id, seconds)
 
 
 def event_store_reconcile_soon(cluster_id: int) -> None:

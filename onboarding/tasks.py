@@ -19,9 +19,12 @@ from onboarding.reconcile import aggregations as aggregations_reconciler
 from onboarding.reconcile import aggregations_status, gateway_audit
 from onboarding.reconcile import connectors as connectors_reconciler
 from onboarding.reconcile import event_store as event_store_reconciler
+from onboarding.reconcile import mappings as mappings_reconciler
 from onboarding.reconcile import schemas as schemas_reconciler
 from onboarding.reconcile import sweep as sweep_module
 from onboarding.reconcile import topics as topics_reconciler
+from onboarding.selectors.mappings import live_mapping_versions
+from onboarding.services.mapping_table import mapping_table_row
 
 # acks_late + reject_on_worker_lost: a task whose worker dies is redelivered, and the row claims
 # (see reconcile/claims.py) make a second delivery harmless.
@@ -73,6 +76,19 @@ def reconcile_aggregations(self, cluster_id: int) -> dict:
 def reconcile_connectors(self, cluster_id: int) -> dict:
     queue.clear_mark(queue.Kind.CONNECTORS, cluster_id)
     return _after_run(queue.Kind.CONNECTORS, cluster_id, connectors_reconciler.reconcile_connectors(cluster_id))
+
+
+def mapping_table_rows(cluster) -> list[dict]:
+    """The mapper's rows of the cluster: the services' row of every live mapping version (the reconciler sits
+    below the services and selectors, so the task hands it this)."""
+    return [mapping_table_row(version) for version in live_mapping_versions(cluster)]
+
+
+@shared_task(name=queue.Kind.MAPPINGS.task_name, **RECONCILE_TASK)
+def reconcile_mappings(self, cluster_id: int) -> dict:
+    queue.clear_mark(queue.Kind.MAPPINGS, cluster_id)
+    return _after_run(queue.Kind.MAPPINGS, cluster_id,
+                      mappings_reconciler.reconcile_mappings(cluster_id, rows_of=mapping_table_rows))
 
 
 @shared_task(name=queue.Kind.EVENT_STORE.task_name, **RECONCILE_TASK)

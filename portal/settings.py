@@ -460,6 +460,30 @@ if bool(ROUTER_KAFKA_USERNAME) != bool(ROUTER_KAFKA_PASSWORD):
 # those.
 ROUTER_TRANSACTIONAL_ID_PREFIX = env_str("ROUTER_TRANSACTIONAL_ID_PREFIX", "portal-router-")
 
+# --- The mapper (`manage.py run_mapper`, onboarding/mapper/): normalizes source events into canonical ones. It reads
+# the mappings table (a compacted topic the mappings reconciler writes) and connects as its own SCRAM principal,
+# whose credential and exactly the ACLs of the live mappings the reconciler keeps (reconcile/mapper_access.py).
+MAPPER_TABLE_TOPIC = env_str("MAPPER_TABLE_TOPIC", "_portal.mappings")
+MAPPER_GROUP_ID = env_str("MAPPER_GROUP_ID", "portal-mapper")
+# Its transactional ids start with this (then a random suffix per process); its principal may use only those.
+MAPPER_TRANSACTIONAL_ID_PREFIX = env_str("MAPPER_TRANSACTIONAL_ID_PREFIX", "portal-mapper-")
+# As the router's: how long a killed mapper's open transaction and its group membership linger.
+MAPPER_TRANSACTION_TIMEOUT_MS = env_int("MAPPER_TRANSACTION_TIMEOUT_MS", 60000, minimum=1000)
+MAPPER_SESSION_TIMEOUT_MS = env_int("MAPPER_SESSION_TIMEOUT_MS", 45000, minimum=1000)
+# /metrics and /healthz of the mapper (0 turns them off); /healthz answers 503 when it owns partitions and has
+# neither polled nor committed for MAPPER_LIVENESS_SECONDS.
+MAPPER_METRICS_PORT = env_int("MAPPER_METRICS_PORT", 0, minimum=0)
+MAPPER_LIVENESS_SECONDS = env_int("MAPPER_LIVENESS_SECONDS", 60, minimum=1)
+MAPPER_KAFKA_BOOTSTRAP_SERVERS = env_host_ports("MAPPER_KAFKA_BOOTSTRAP_SERVERS", "")
+MAPPER_KAFKA_SECURITY_PROTOCOL = env_str("MAPPER_KAFKA_SECURITY_PROTOCOL", "SASL_PLAINTEXT",
+                                         choices=("SASL_PLAINTEXT", "SASL_SSL"))
+MAPPER_KAFKA_SASL_MECHANISM = env_str("MAPPER_KAFKA_SASL_MECHANISM", "SCRAM-SHA-512",
+                                      choices=("SCRAM-SHA-256", "SCRAM-SHA-512"))
+MAPPER_KAFKA_USERNAME = env_str("MAPPER_KAFKA_USERNAME", "")
+MAPPER_KAFKA_PASSWORD = env_str("MAPPER_KAFKA_PASSWORD", "")
+if bool(MAPPER_KAFKA_USERNAME) != bool(MAPPER_KAFKA_PASSWORD):
+    raise ConfigError("MAPPER_KAFKA_USERNAME and MAPPER_KAFKA_PASSWORD must be set together.")
+
 # --- Aggregations (docs/aggregations.md): the portal writes definitions for the engine (`aggregator/`) and reads
 # its status back; the engine connects as its own SCRAM principal, whose credential and ACLs the access run keeps.
 AGGREGATIONS_TOPIC = env_str("AGGREGATIONS_TOPIC", "_portal.aggregations")

@@ -57,38 +57,36 @@ def default_kafka_connection() -> KafkaConnection:
     )
 
 
-def gateway_kafka_connection() -> KafkaConnection:
-    """The event gateway's own principal on the cluster's SASL listener (settings GATEWAY_KAFKA_*), never the
-    admin connection; ImproperlyConfigured when the deployment does not give the gateway one."""
-    missing = [name for name in ("GATEWAY_KAFKA_BOOTSTRAP_SERVERS", "GATEWAY_KAFKA_USERNAME", "GATEWAY_KAFKA_PASSWORD")
-               if not getattr(settings, name)]
+def principal_kafka_connection(prefix: str, what: str) -> KafkaConnection:
+    """A data-plane process's own principal on the cluster's SASL listener (settings ``<prefix>_KAFKA_*``), never
+    the admin connection; ImproperlyConfigured when the deployment does not give the process one."""
+    names = [f"{prefix}_KAFKA_{name}" for name in ("BOOTSTRAP_SERVERS", "USERNAME", "PASSWORD")]
+    missing = [name for name in names if not getattr(settings, name)]
     if missing:
-        raise ImproperlyConfigured(f"The gateway connects to Kafka as its own principal: set {', '.join(missing)}.")
+        raise ImproperlyConfigured(f"The {what} connects to Kafka as its own principal: set {', '.join(missing)}.")
     return KafkaConnection(
-        bootstrap_servers=settings.GATEWAY_KAFKA_BOOTSTRAP_SERVERS,
-        security_protocol=settings.GATEWAY_KAFKA_SECURITY_PROTOCOL,
-        sasl_mechanism=settings.GATEWAY_KAFKA_SASL_MECHANISM,
-        sasl_username=settings.GATEWAY_KAFKA_USERNAME,
-        sasl_password=settings.GATEWAY_KAFKA_PASSWORD,
+        bootstrap_servers=getattr(settings, f"{prefix}_KAFKA_BOOTSTRAP_SERVERS"),
+        security_protocol=getattr(settings, f"{prefix}_KAFKA_SECURITY_PROTOCOL"),
+        sasl_mechanism=getattr(settings, f"{prefix}_KAFKA_SASL_MECHANISM"),
+        sasl_username=getattr(settings, f"{prefix}_KAFKA_USERNAME"),
+        sasl_password=getattr(settings, f"{prefix}_KAFKA_PASSWORD"),
         ssl_ca_location=settings.KAFKA_SSL_CA_LOCATION,
     )
+
+
+def gateway_kafka_connection() -> KafkaConnection:
+    """The event gateway's own principal (settings GATEWAY_KAFKA_*)."""
+    return principal_kafka_connection("GATEWAY", "gateway")
 
 
 def router_kafka_connection() -> KafkaConnection:
-    """The router's own principal on the cluster's SASL listener (settings ROUTER_KAFKA_*), never the admin
-    connection; ImproperlyConfigured when the deployment does not give the router one."""
-    missing = [name for name in ("ROUTER_KAFKA_BOOTSTRAP_SERVERS", "ROUTER_KAFKA_USERNAME", "ROUTER_KAFKA_PASSWORD")
-               if not getattr(settings, name)]
-    if missing:
-        raise ImproperlyConfigured(f"The router connects to Kafka as its own principal: set {', '.join(missing)}.")
-    return KafkaConnection(
-        bootstrap_servers=settings.ROUTER_KAFKA_BOOTSTRAP_SERVERS,
-        security_protocol=settings.ROUTER_KAFKA_SECURITY_PROTOCOL,
-        sasl_mechanism=settings.ROUTER_KAFKA_SASL_MECHANISM,
-        sasl_username=settings.ROUTER_KAFKA_USERNAME,
-        sasl_password=settings.ROUTER_KAFKA_PASSWORD,
-        ssl_ca_location=settings.KAFKA_SSL_CA_LOCATION,
-    )
+    """The router's own principal (settings ROUTER_KAFKA_*)."""
+    return principal_kafka_connection("ROUTER", "router")
+
+
+def mapper_kafka_connection() -> KafkaConnection:
+    """The mapper's own principal (settings MAPPER_KAFKA_*)."""
+    return principal_kafka_connection("MAPPER", "mapper")
 
 
 def default_registry_connection() -> RegistryConnection:

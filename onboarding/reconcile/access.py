@@ -7,7 +7,8 @@ exactly the ACLs the desired state gives it, so a missed change is corrected by 
 Service accounts keep status and last_error only (ApplyAttempt needs a topic); subscription
 attempts are recorded against the source topic. Every run then converges the gateway's grants
 table (reconcile/gateway.py) and its principal's credential and ACLs (reconcile/gateway_access.py), and the
-aggregation engine's principal (reconcile/aggregator_access.py) and the router's (reconcile/router_access.py).
+aggregation engine's principal (reconcile/aggregator_access.py), the router's (reconcile/router_access.py) and the
+mapper's (reconcile/mapper_access.py), all through reconcile/principals.py.
 """
 
 from __future__ import annotations
@@ -26,7 +27,16 @@ from onboarding.models import ApplyAttempt, Cluster, ResourceStatus, ServiceAcco
 from onboarding.platform import PlatformError
 from onboarding.platform.connection import kafka_connection_for
 from onboarding.platform.kafka_acls import KafkaAcls
-from onboarding.reconcile import access_plan, aggregator_access, claims, gateway, gateway_access, router_access
+from onboarding.reconcile import (
+    access_plan,
+    aggregator_access,
+    claims,
+    gateway,
+    gateway_access,
+    mapper_access,
+    principals,
+    router_access,
+)
 from onboarding.reconcile.access_plan import AccountInput, DirectAccessInput
 from onboarding.reconcile.claims import RunReport
 from onboarding.reconcile.topics_plan import DesiredTopic
@@ -89,20 +99,25 @@ def reconcile_access(cluster_id: int) -> RunReport:
     if cluster is None:
         return report
     # The router's principal: rights a new rule needs before the rules are written, rights no rule needs after.
-    router = router_access.widen(report, cluster, None)
+    router = principals.widen(router_access.PRINCIPAL, report, cluster, None)
     admin = _apply_claimed(cluster, accounts, subs, report) if report.claimed else None
-    router_access.narrow(report, cluster, router)
+    principals.narrow(router_access.PRINCIPAL, report, cluster, router)
     # Every run also converges the gateway's grants (a token change claims no row here), and the gateway
     # principal's ACLs around them: rights a new grant needs before its row, rights no grant needs after the
     # tombstones. Failures are logged and retried, never charged to the accounts and subscriptions above.
-    principal = gateway_access.widen(report, cluster, admin)
+    principal = principals.widen(gateway_access.PRINCIPAL, report, cluster, admin)
     gateway.converge(report, cluster, admin or (principal.admin if principal else None),
                      replication_factor=_replication_factor)
-    gateway_access.narrow(report, cluster, principal)
+    principals.narrow(gateway_access.PRINCIPAL, report, cluster, principal)
     # The aggregation engine's principal: its credential and the ACLs of the live definitions (the aggregations
     # run keeps them too, around its table writes; here a changed secret or drift is put right).
-    engine = aggregator_access.widen(report, cluster, admin or (principal.admin if principal else None))
-    aggregator_access.narrow(report, cluster, engine)
+    engine = principals.widen(aggregator_access.PRINCIPAL, report, cluster,
+                              admin or (principal.admin if principal else None))
+    principals.narrow(aggregator_access.PRINCIPAL, report, cluster, engine)
+    # The mapper's principal: its credential and the ACLs of the mappings table (the mappings run keeps them
+    # around its table writes; here a changed secret or drift is put right).
+    mapper = principals.widen(mapper_access.PRINCIPAL, report, cluster, engine.admin if engine else None)
+    principals.narrow(mapper_access.PRINCIPAL, report, cluster, mapper)
     return report
 
 

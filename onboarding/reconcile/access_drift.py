@@ -1,7 +1,7 @@
 """Compare ready service accounts and direct subscriptions with the cluster's ACLs and flag what changed
 behind the portal's back: a missing or an extra ACL of a principal the portal manages, the gateway's own
-principal included (reconcile/gateway_access.py), the aggregation engine's (reconcile/aggregator_access.py) and
-the router's (reconcile/router_access.py)."""
+data-plane processes' own principals included (reconcile/principals.py: the gateway's, the aggregation engine's,
+the router's and the mapper's)."""
 
 from __future__ import annotations
 
@@ -11,12 +11,21 @@ from onboarding.models import Cluster, ResourceStatus, ServiceAccount, Subscript
 from onboarding.outbox import notify_drift
 from onboarding.platform.connection import kafka_connection_for
 from onboarding.platform.kafka_acls import KafkaAcls
-from onboarding.reconcile import access_plan, aggregator_access, gateway_access, router_access
+from onboarding.reconcile import (
+    access_plan,
+    aggregator_access,
+    gateway_access,
+    mapper_access,
+    principals,
+    router_access,
+)
 from onboarding.reconcile.access import desired_acls
 from onboarding.reconcile.access_plan import DirectAccessInput
 from onboarding.reconcile.topics_drift import DriftReport
 
 SETTLED = [ResourceStatus.READY, ResourceStatus.DRIFTED]
+# The processes' principals have no row to flag: their drift is reverted by the next access run.
+PROCESSES = (gateway_access.PRINCIPAL, aggregator_access.PRINCIPAL, router_access.PRINCIPAL, mapper_access.PRINCIPAL)
 
 
 def check_access_drift(cluster_id: int) -> DriftReport:
@@ -32,16 +41,13 @@ def check_access_drift(cluster_id: int) -> DriftReport:
                                             mode=Subscription.Mode.DIRECT)
                 .select_related("service_account", "subscriber", "source"))
     report = DriftReport(checked=len(accounts) + len(subs))
-    if not (report.checked or gateway_access.gateway_username() or aggregator_access.aggregator_username()
-            or router_access.router_username()):
+    if not (report.checked or any(process.username() for process in PROCESSES)):
         return report
     desired = desired_acls(cluster_id)
     admin = KafkaAcls(kafka_connection_for(cluster))
     observed = admin.describe_acls()
-    # The gateway's principal has no row to flag: its drift is reverted by the next access run.
-    gateway_access.check_drift(cluster, observed, admin, report)
-    aggregator_access.check_drift(cluster, observed, admin, report)
-    router_access.check_drift(cluster, observed, admin, report)
+    for process in PROCESSES:
+        principals.check_drift(process, cluster, observed, admin, report)
     revert = cluster.drift_reaction == Cluster.DriftReaction.REVERT
     for sa in accounts:
         missing, extra = access_plan.diff(desired, observed, [sa.principal])

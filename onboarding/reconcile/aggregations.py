@@ -36,7 +36,7 @@ from onboarding.platform.kafka_acls import KafkaAcls
 from onboarding.platform.registry import Registry
 from onboarding.platform.types import DesiredTopic
 from onboarding.reconcile import aggregations_plan as plan
-from onboarding.reconcile import aggregator_access, claims
+from onboarding.reconcile import aggregator_access, claims, principals
 from onboarding.reconcile.claims import RunReport
 
 log = logging.getLogger(__name__)
@@ -84,9 +84,9 @@ def reconcile_aggregations(cluster_id: int) -> RunReport:
         live = [agg for agg in claimed if not agg.wants_deletion]
         _ensure_topics(admin, cluster, live, errors)
         _register_schemas(cluster, [agg for agg in live if agg.pk not in errors], report.run_id, errors)
-        principal = aggregator_access.widen(report, cluster, admin)
+        principal = principals.widen(aggregator_access.PRINCIPAL, report, cluster, admin)
         _sync_table(admin, cluster, claimed, report.run_id, errors)
-        aggregator_access.narrow(report, cluster, principal)
+        principals.narrow(aggregator_access.PRINCIPAL, report, cluster, principal)
     except PlatformError as exc:
         log.warning("aggregations of cluster %s not applied: %s", cluster.pk, exc)
         for agg in claimed:

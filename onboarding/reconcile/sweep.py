@@ -21,6 +21,7 @@ from onboarding.queue import (
     aggregations_reconcile_later,
     connectors_reconcile_later,
     event_store_reconcile_later,
+    mappings_reconcile_later,
     reconcile_later,
     schemas_reconcile_later,
 )
@@ -30,6 +31,7 @@ from onboarding.reconcile.aggregations import due_aggregations
 from onboarding.reconcile.connectors import check_connector_drift, due_connectors
 from onboarding.reconcile.event_store import check_event_store_drift, due_bindings
 from onboarding.reconcile.gateway import grants_behind
+from onboarding.reconcile.mappings import due_mappings
 from onboarding.reconcile.schemas import due_schemas
 from onboarding.reconcile.schemas_drift import check_schema_drift
 from onboarding.reconcile.topics import due_topics
@@ -59,6 +61,9 @@ def sweep() -> dict:
         if due_connectors(cluster.pk).exists():
             connectors_reconcile_later(cluster.pk, 0)
             entry["connectors"] = "queued"
+        if due_mappings(cluster.pk).exists():
+            mappings_reconcile_later(cluster.pk, 0)
+            entry["mappings"] = "queued"
         if due_bindings(cluster.pk).exists():
             event_store_reconcile_later(cluster.pk, 0)
             entry["event_store"] = "queued"

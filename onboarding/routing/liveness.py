@@ -19,7 +19,10 @@ STUCK_AFTER_ABORTS = 20
 
 
 class Liveness:
-    def __init__(self):
+    """``setting`` names the process's threshold in seconds (read at every probe, so tests may change it)."""
+
+    def __init__(self, setting: str = "ROUTER_LIVENESS_SECONDS"):
+        self.setting = setting
         self._lock = threading.Lock()
         self._progress = time.monotonic()
         self._assigned = 0
@@ -46,7 +49,7 @@ class Liveness:
 
     def problem(self, threshold: float | None = None) -> str | None:
         """Why the loop is not advancing, or None when it is."""
-        threshold = settings.ROUTER_LIVENESS_SECONDS if threshold is None else threshold
+        threshold = getattr(settings, self.setting) if threshold is None else threshold
         with self._lock:
             idle = time.monotonic() - self._progress
             if self._aborts >= STUCK_AFTER_ABORTS:

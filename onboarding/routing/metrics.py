@@ -15,7 +15,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from confluent_kafka import KafkaException, TopicPartition
 from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, Counter, Gauge, Histogram, generate_latest
 
-from onboarding.routing.liveness import LIVENESS
+from onboarding.routing.liveness import LIVENESS, Liveness
 
 log = logging.getLogger(__name__)
 
@@ -33,20 +33,23 @@ LAG = Gauge("portal_router_consumer_lag", "Records of the source partitions this
 LAG_REFRESH_SECONDS = 5.0
 
 
-def serve(port: int, address: str = "0.0.0.0"):
-    """Start the HTTP server of /metrics and the liveness probe /healthz in a daemon thread; returns the server
-    (its port, when 0 was asked)."""
-    server = ThreadingHTTPServer((address, port), _Handler)
+def serve(port: int, address: str = "0.0.0.0", *, liveness: Liveness = LIVENESS, what: str = "router"):
+    """Start the HTTP server of /metrics and the liveness probe /healthz (answered from ``liveness``) in a daemon
+    thread; returns the server (its port, when 0 was asked)."""
+    handler = type("Handler", (_Handler,), {"liveness": liveness})
+    server = ThreadingHTTPServer((address, port), handler)
     server.daemon_threads = True
-    threading.Thread(target=server.serve_forever, name="router-metrics", daemon=True).start()
-    log.info("router metrics on %s:%d/metrics, liveness on /healthz", address, server.server_port)
+    threading.Thread(target=server.serve_forever, name=f"{what}-metrics", daemon=True).start()
+    log.info("%s metrics on %s:%d/metrics, liveness on /healthz", what, address, server.server_port)
     return server
 
 
 class _Handler(BaseHTTPRequestHandler):
+    liveness: Liveness = LIVENESS
+
     def do_GET(self):  # noqa: N802 (the name http.server calls)
         if self.path.split("?")[0] == "/healthz":
-            problem = LIVENESS.problem()
+            problem = self.liveness.problem()
             status, body, kind = (503, f"stuck: {problem}\n", "text/plain") if problem else (200, "ok\n", "text/plain")
             body = body.encode()
         else:
@@ -82,8 +85,9 @@ def record_events(counts) -> None:
 class LagTracker:
     """Refreshes the lag gauge from the consumer's positions and the partitions' high watermarks."""
 
-    def __init__(self, group: str):
+    def __init__(self, group: str, gauge: Gauge = LAG):
         self.group = group
+        self.gauge = gauge  # labelled group, topic, partition (the mapper has its own)
         self._refreshed_at = 0.0
         self._shown: set[tuple[str, str]] = set()
 
@@ -94,7 +98,7 @@ class LagTracker:
         try:
             self.refresh(consumer)
         except KafkaException as exc:  # metrics never stop routing
-            log.warning("router lag not refreshed: %s", exc)
+            log.warning("lag not refreshed: %s", exc)
 
     def refresh(self, consumer) -> None:
         assigned = consumer.assignment()
@@ -109,8 +113,8 @@ class LagTracker:
                 # no fetch answered yet: nothing known.
                 lag = high - tp.offset if tp.offset >= 0 and high >= 0 else None
                 if lag is not None:
-                    LAG.labels(self.group, tp.topic, str(tp.partition)).set(max(0, lag))
+                    self.gauge.labels(self.group, tp.topic, str(tp.partition)).set(max(0, lag))
                     shown.add((tp.topic, str(tp.partition)))
         for topic, partition in self._shown - shown:  # partitions that went to another router
-            LAG.remove(self.group, topic, partition)
+            self.gauge.remove(self.group, topic, partition)
         self._shown = shown

@@ -1,9 +1,10 @@
-"""The router's own Kafka principal at start: wait until the access reconciler has provisioned it.
+"""A data-plane process's own Kafka principal at start: wait until the reconciler has provisioned it.
 
 The router connects as ``ROUTER_KAFKA_USERNAME`` (``platform.connection.router_kafka_connection``) and creates
 nothing itself: its principal may not create topics. A router started before the access run has set the
 principal's credential and ACLs and created the rules topic cannot read its rules yet: it retries, saying why it
-waits, and gives up after ``timeout`` seconds (as the gateway does, ``gateway.principal``).
+waits, and gives up after ``timeout`` seconds (as the gateway does, ``gateway.principal``). The mapper starts
+the same way, waiting for its mappings table.
 """
 
 from __future__ import annotations
@@ -14,19 +15,18 @@ from collections.abc import Callable
 
 from confluent_kafka import KafkaException
 
-from onboarding.routing.router import Router
-
 logger = logging.getLogger(__name__)
 RETRY_SECONDS = 2.0
 
 
 class NotProvisioned(Exception):
-    """The principal could not read the rules topic within the time given."""
+    """The principal could not read its table within the time given."""
 
 
-def start_when_provisioned(make_router: Callable[[], Router], *, timeout: float, username: str,
-                           attempt_timeout: float = 10.0) -> Router:
-    """A started router (every existing rule read), once its principal may read the rules topic."""
+def start_when_provisioned(make_router: Callable[[], object], *, timeout: float, username: str,
+                           attempt_timeout: float = 10.0, what: str = "router", table: str = "rules topic"):
+    """A started process (``make_router()``, then its ``start``: every existing row of its table read), once its
+    principal may read the table; ``what`` and ``table`` name them in the messages."""
     deadline = time.monotonic() + timeout
     while True:
         router = make_router()
@@ -37,7 +37,7 @@ def start_when_provisioned(make_router: Callable[[], Router], *, timeout: float,
             router.close()
             reason = exc.args[0].str() if isinstance(exc, KafkaException) and exc.args else str(exc)
             if time.monotonic() + RETRY_SECONDS >= deadline:
-                raise NotProvisioned(f"the router principal {username} cannot read its rules topic after "
+                raise NotProvisioned(f"the {what} principal {username} cannot read its {table} after "
                                      f"{timeout:.0f}s: {reason}") from None
-            logger.warning("router: waiting for the access run to provision principal %s (%s)", username, reason)
+            logger.warning("%s: waiting for the reconciler to provision principal %s (%s)", what, username, reason)
             time.sleep(RETRY_SECONDS)

@@ -1,43 +1,34 @@
 """The router: copies events from source topics to subscribers' topics, exactly once.
 
-Consume-transform-produce in Kafka transactions (KIP-447 style): the records a batch produces and
-the consumer offsets after that batch are committed in one transaction, so a crash at any point
-either leaves both or neither. Destinations are read with isolation.level=read_committed.
-
-A batch is handled completely between two consume() calls, and rebalance callbacks only run inside
-consume(): so no transaction is ever open while partitions are revoked. If the group moved on anyway
-(a fenced generation), committing the offsets fails, the transaction is aborted and the consumer
-rewound to the committed offsets, and whoever owns the partitions now redoes the batch.
+The transaction loop (consume, produce, commit the offsets in the same Kafka transaction; abort and rewind on a
+revocation or an error) is ``transactional.TransactionalLoop``; this module adds the rules and what each event
+becomes: a copy for every rule that matches, a dead letter for every rule that fails.
 """
 
 from __future__ import annotations
 
-import contextlib
 import functools
 import logging
 import time
 import uuid
 from collections import Counter, defaultdict
 
-from confluent_kafka import Consumer, KafkaException, Producer, TopicPartition
 from django.conf import settings
-from opentelemetry.trace import SpanKind
 
 from onboarding.platform.connection import default_kafka_connection
-from onboarding.platform.errors import PlatformError
 from onboarding.platform.registry import Registry
 from onboarding.routing import metrics, traffic
 from onboarding.routing.decode import DecodeError, SchemaCache, decode_value
 from onboarding.routing.liveness import LIVENESS
 from onboarding.routing.rule_index import Outcome, SourceIndex
 from onboarding.routing.rules import Rule, RulesTableReader
+from onboarding.routing.transactional import TransactionalLoop, process_span
 from portal.observability import tracing
 
 logger = logging.getLogger(__name__)
 
 ROUTE_HEADERS = ("route.source.topic", "route.source.partition", "route.source.offset", "route.subscription",
                  "route.error")
-_COMMIT_ATTEMPTS = 5
 # Up to this many subscriptions' counts are published after every batch; more, at most every few seconds.
 COUNTS_PER_BATCH_LIMIT = 50
 COUNTS_PUBLISH_SECONDS = 2.0
@@ -56,36 +47,29 @@ def default_kafka_config() -> dict:
     return default_kafka_connection().client_config()
 
 
-class Router:
+class Router(TransactionalLoop):
+    what = "router"
+
     def __init__(self, *, group_id: str | None = None, rules_topic: str | None = None,
                  kafka_config: dict | None = None, registry=None, transactional_prefix: str | None = None,
                  batch_size: int = 500, poll_timeout: float = 1.0, own_group_prefix: str = ""):
-        self.group_id = group_id or default_group_id()
+        # Under ROUTER_TRANSACTIONAL_ID_PREFIX: the router's own principal may use those transactional ids only.
+        super().__init__(
+            group_id=group_id or default_group_id(),
+            kafka_config=kafka_config if kafka_config is not None else default_kafka_config(),
+            transactional_prefix=(settings.ROUTER_TRANSACTIONAL_ID_PREFIX if transactional_prefix is None
+                                  else transactional_prefix),
+            batch_size=batch_size, poll_timeout=poll_timeout,
+            transaction_timeout_ms=settings.ROUTER_TRANSACTION_TIMEOUT_MS,
+            session_timeout_ms=settings.ROUTER_SESSION_TIMEOUT_MS, liveness=LIVENESS, aborted_metric=metrics.ABORTED)
         self.rules_topic = rules_topic or default_rules_topic()
-        self.kafka_config = kafka_config if kafka_config is not None else default_kafka_config()
-        self.batch_size = batch_size
-        self.poll_timeout = poll_timeout
         self._registry = registry
         self.schemas: SchemaCache | None = None
-        # Unique per process: fencing of a crashed predecessor comes from the group generation
-        # (KIP-447), not from reusing a transactional id per partition.
-        # Under ROUTER_TRANSACTIONAL_ID_PREFIX: the router's own principal may use those transactional ids only.
-        prefix = settings.ROUTER_TRANSACTIONAL_ID_PREFIX if transactional_prefix is None else transactional_prefix
-        self.transactional_id = f"{prefix}{uuid.uuid4().hex}"
         # Its own principal may name groups only under this prefix (router_acls): the rules reader's goes there.
         self.own_group_prefix = own_group_prefix
-        self.transaction_timeout_ms = settings.ROUTER_TRANSACTION_TIMEOUT_MS
-        self.session_timeout_ms = settings.ROUTER_SESSION_TIMEOUT_MS
         self.counters: dict[str, Counter] = defaultdict(Counter)
         self.lag = metrics.LagTracker(self.group_id)
         self.rules: RulesTableReader | None = None
-        self.producer: Producer | None = None
-        self.consumer: Consumer | None = None
-        self._subscribed: set[str] = set()
-        self._in_transaction = False
-        self._revoked = False
-        self._known_topics: set[str] = set()
-        self._topics_checked_at = 0.0
         self._plans: dict[str, _Plan] = {}
         self._unpublished: dict[str, Counter] = defaultdict(Counter)
         self._published_at = 0.0
@@ -98,15 +82,7 @@ class Router:
         self.rules = RulesTableReader(self.rules_topic, self.kafka_config, group_id=(
             f"{self.own_group_prefix}rules-{uuid.uuid4().hex}" if self.own_group_prefix else None))
         self.rules.catch_up(catch_up_timeout)
-        # murmur2_random: a routed keyed event lands on the partition a Java producer of the destination would
-        # choose (librdkafka's default, consistent_random, hashes differently), so per-key order holds across both.
-        self.producer = Producer({**self.kafka_config, "transactional.id": self.transactional_id,
-                                  "transaction.timeout.ms": self.transaction_timeout_ms,
-                                  "partitioner": "murmur2_random"})
-        self.producer.init_transactions(30)
-        self.consumer = Consumer({**self.kafka_config, "group.id": self.group_id, "enable.auto.commit": False,
-                                  "isolation.level": "read_committed", "auto.offset.reset": "earliest",
-                                  "session.timeout.ms": self.session_timeout_ms})
+        self.open_clients()
         self._resubscribe()
         logger.info("router %s ready: group %s, %d rules", self.transactional_id, self.group_id,
                     len(self.rules.table.all()))
@@ -115,10 +91,7 @@ class Router:
         if self.producer is not None and self._in_transaction:
             self._abort()
         self._publish_counts(now=True)
-        if self.consumer is not None:
-            self.consumer.close()  # leaves the group now, so the others rebalance without waiting
-        if self.producer is not None:
-            self.producer.flush(10)
+        self.close_clients()
         if self.rules is not None:
             self.rules.close()
         if self._registry is not None and hasattr(self._registry, "close"):
@@ -146,29 +119,7 @@ class Router:
         timeout = self.poll_timeout if timeout is None else timeout
         if self.rules.poll_changes():
             self._resubscribe()
-        if not self._subscribed:
-            LIVENESS.polled()  # nothing to read: the loop still turns
-            time.sleep(timeout)
-            return 0
-        self._revoked = False
-        messages = self.consumer.consume(num_messages=self.batch_size, timeout=timeout)
-        LIVENESS.polled()
-        batch = []
-        for message in messages:
-            error = message.error()
-            if error is None:
-                batch.append(message)
-            elif error.fatal():
-                raise KafkaException(error)
-            else:  # e.g. a source topic that does not exist (yet): nothing to route from it
-                logger.warning("router consumer: %s", error)
-        if batch and self._revoked:
-            # The rebalance ran inside this consume(): records fetched under the old assignment may sit
-            # in the batch while the positions are already reset, so route none of it and start over
-            # from the committed offsets.
-            logger.info("rebalance during consume: %d records left for a fresh read", len(batch))
-            self._rewind(batch)
-            return 0
+        batch = self.poll_batch(timeout)
         if batch:
             self._route_batch(batch)
         self.lag.maybe_refresh(self.consumer)  # between batches: no transaction is open
@@ -176,73 +127,21 @@ class Router:
         return len(batch)
 
     def _resubscribe(self) -> None:
-        topics = self.rules.table.source_topics()
-        if topics == self._subscribed:
-            return
-        # Between batches no transaction is open, so the rebalance this causes is safe.
-        if topics:
-            self.consumer.subscribe(sorted(topics), on_assign=self._on_assign, on_revoke=self._on_revoke,
-                                    on_lost=self._on_revoke)
-        else:
-            self.consumer.unsubscribe()
-        logger.info("router subscribed to %s", sorted(topics))
-        self._subscribed = topics
-
-    def _on_assign(self, consumer, partitions):
-        LIVENESS.assigned(len(partitions))
-        logger.info("assigned %s", [(p.topic, p.partition) for p in partitions])
-
-    def _on_revoke(self, consumer, partitions):
-        # Only mark: the batch in hand (if any) is aborted and rewound rather than committed.
-        self._revoked = True
-        LIVENESS.assigned(0)  # until the next assignment (consume() calls it right after a revoke)
-        logger.info("revoked %s", [(p.topic, p.partition) for p in partitions])
+        self.subscribe(self.rules.table.source_topics())
 
     # ---------------------------------------------------------------------------------------- a batch
     def _route_batch(self, batch) -> None:
         counts: dict[str, Counter] = defaultdict(Counter)
         started = time.monotonic()
         self._plans = {}
-        self.producer.begin_transaction()
-        self._in_transaction = True
-        try:
-            for message in batch:
+
+        def route(messages) -> None:
+            for message in messages:
                 self._route_message(message, counts)
             self._count_filtered_out(counts)
-            if self._revoked:
-                raise _Rewind("partitions were revoked during the batch")
-            partitions = {(m.topic(), m.partition()) for m in batch}
-            positions = self.consumer.position([TopicPartition(t, p) for t, p in sorted(partitions)])
-            self._retrying(lambda: self.producer.send_offsets_to_transaction(
-                positions, self.consumer.consumer_group_metadata(), 30))
-            self._retrying(lambda: self.producer.commit_transaction(30))
-            self._in_transaction = False
-            LIVENESS.committed()
-        except _Rewind as exc:
-            metrics.ABORTED.labels("revoked").inc()
-            logger.warning("batch of %d aborted: %s", len(batch), exc)
-            self._abort_and_rewind(batch)
+
+        if not self.commit_batch(batch, route):
             return
-        except PlatformError as exc:
-            # The registry is unreachable: not the event's fault, so no dead-lettering; redo the
-            # batch later instead (the pause keeps a registry outage from becoming a busy loop).
-            metrics.ABORTED.labels("registry").inc()
-            logger.warning("batch of %d aborted, retrying shortly: %s", len(batch), exc)
-            self._abort_and_rewind(batch)
-            time.sleep(2)
-            return
-        except KafkaException as exc:
-            error = exc.args[0]
-            if error.fatal():
-                raise
-            metrics.ABORTED.labels("kafka").inc()
-            logger.warning("batch of %d aborted: %s", len(batch), error)
-            self._abort_and_rewind(batch)
-            return
-        except BaseException:
-            with contextlib.suppress(KafkaException):
-                self._abort()  # a bug: leave nothing half-done behind, then let the bug surface
-            raise
         for subscription, counter in counts.items():
             self.counters[subscription].update(counter)
             self._unpublished[subscription].update(counter)
@@ -265,49 +164,6 @@ class Router:
         traffic.record_counts(counts)
         metrics.record_events(counts)
 
-    @staticmethod
-    def _retrying(call) -> None:
-        for attempt in range(_COMMIT_ATTEMPTS):
-            try:
-                return call()
-            except KafkaException as exc:
-                error = exc.args[0]
-                if not error.retriable() or error.txn_requires_abort() or attempt == _COMMIT_ATTEMPTS - 1:
-                    raise
-                time.sleep(0.2 * (attempt + 1))
-
-    def _abort(self) -> None:
-        try:
-            self.producer.abort_transaction(30)
-        finally:
-            self._in_transaction = False
-
-    def _abort_and_rewind(self, batch) -> None:
-        LIVENESS.aborted()
-        self._abort()
-        self._rewind(batch)
-
-    def _rewind(self, batch) -> None:
-        """Seek the batch's partitions back to their committed offsets. A failing seek raises: carrying
-        on past an aborted batch would lose it, while a restart resumes from the committed offsets."""
-        first: dict[tuple[str, int], int] = {}
-        for m in batch:
-            first.setdefault((m.topic(), m.partition()), m.offset())
-        partitions = [TopicPartition(t, p) for t, p in sorted(first)]
-        try:
-            committed = {(tp.topic, tp.partition): tp.offset for tp in self.consumer.committed(partitions, 30)}
-        except KafkaException as exc:
-            logger.warning("committed offsets unavailable (%s); rewinding to the batch start", exc)
-            committed = {}
-        assigned = {(tp.topic, tp.partition) for tp in self.consumer.assignment()}
-        for (topic, partition), offset in first.items():
-            if (topic, partition) not in assigned:
-                continue  # someone else owns it now and starts from the committed offset anyway
-            target = committed.get((topic, partition), -1)
-            if target < 0:  # nothing committed yet: the batch's first record is where we started
-                target = offset
-            self.consumer.seek(TopicPartition(topic, partition, target))
-
     def _route_message(self, message, counts) -> None:
         plan = self._plan_for(message.topic())
         if not plan.index.rules:
@@ -317,13 +173,7 @@ class Router:
             self._apply_rules(message, plan, counts)
             return
         # The producer's traceparent header makes this span (and so each copy's header) part of its trace.
-        with tracing.tracer.start_as_current_span(
-                f"{message.topic()} process", context=tracing.context_from_headers(message.headers()),
-                kind=SpanKind.CONSUMER, attributes={
-                    "messaging.system": "kafka", "messaging.operation.type": "process",
-                    "messaging.destination.name": message.topic(),
-                    "messaging.destination.partition.id": str(message.partition()),
-                    "messaging.kafka.offset": message.offset(), "messaging.consumer.group.name": self.group_id}):
+        with process_span(message, self.group_id):
             self._apply_rules(message, plan, counts)
 
     def _plan_for(self, topic: str) -> _Plan:
@@ -336,7 +186,7 @@ class Router:
             for position, rule in enumerate(index.rules):
                 if rule.broken:
                     dead.append(Outcome(position, rule, _DeadLetter(rule.broken)))
-                elif not self._topic_exists(rule.destination_topic):
+                elif not self.topic_exists(rule.destination_topic):
                     dead.append(Outcome(position, rule, _DeadLetter(
                         f"destination topic {rule.destination_topic} does not exist")))
             plan = self._plans[topic] = _Plan(index, dead)
@@ -358,7 +208,7 @@ class Router:
                 counts[rule.subscription_id]["routed"] += 1
                 continue
             reason = str(outcome.error) or type(outcome.error).__name__
-            if not self._topic_exists(rule.dead_letter_topic):
+            if not self.topic_exists(rule.dead_letter_topic):
                 logger.error("subscription %s: event %s[%s]@%s dropped (%s); its dead-letter topic %s is missing",
                              rule.subscription_id, message.topic(), message.partition(), message.offset(),
                              reason, rule.dead_letter_topic)
@@ -382,22 +232,7 @@ class Router:
 
     def _produce(self, topic, message, headers) -> None:
         # The original key and value bytes: routing copies, it never re-encodes.
-        while True:
-            try:
-                self.producer.produce(topic, key=message.key(), value=message.value(), headers=headers)
-                return
-            except BufferError:  # local queue full: let deliveries drain, then retry
-                self.producer.poll(0.1)
-
-    def _topic_exists(self, topic: str) -> bool:
-        # Producing to a missing topic would fail every transaction of the batch, forever (topics are
-        # not auto-created): checked up front so only that rule's events are affected.
-        if topic in self._known_topics:
-            return True
-        if time.monotonic() - self._topics_checked_at > 5:
-            self._known_topics = set(self.producer.list_topics(timeout=10).topics)
-            self._topics_checked_at = time.monotonic()
-        return topic in self._known_topics
+        self.produce(topic, message.key(), message.value(), headers)
 
 
 class _Event:
@@ -453,8 +288,4 @@ class _Plan:
 
 
 class _DeadLetter(Exception):
-    pass
-
-
-class _Rewind(Exception):
     pass
