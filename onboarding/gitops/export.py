@@ -89,7 +89,11 @@ def team_state(team: Team) -> TeamState:
     state = TeamState(manifest={"apiVersion": API_VERSION, "kind": KIND, "team": team.slug, "topics": [],
                                 "service_accounts": [], "subscriptions": [], "aggregations": [],
                                 "connectors": []})
-    topics = _live(Topic.objects.filter(team=team)).select_related("cluster")
+    # An aggregation's output topic is the aggregations section's (created, changed and released with it), so it
+    # is not listed as a topic while its aggregation lives: a manifest without it must not plan its deletion.
+    managed = Aggregation.objects.filter(output__isnull=False).exclude(status=ResourceStatus.DELETED)
+    topics = (_live(Topic.objects.filter(team=team)).exclude(pk__in=managed.values("output_id"))
+              .select_related("cluster"))
     by_pk = {}
     for topic in topics:
         entry = topic_entry(topic)

@@ -1,7 +1,8 @@
 """The nodes of a topic's lineage picture, as the viewer may see them.
 
-Upstream: the owning team's producers and the topics routed into this one. Downstream: the topics this
-one is routed into and the teams reading it directly. A topic the viewer may not see (private, of another
+Upstream: the owning team's producers, the topics routed into this one and the aggregation whose results it holds
+(named with its source). Downstream: the topics this one is routed into, the aggregations of it (named with
+their output topic) and the teams reading it directly. A topic the viewer may not see (private, of another
 team) appears as "a private topic", without its name or a link; direct readers are shown to the topic's
 team and to the reading team only, as the subscribers table is.
 """
@@ -11,8 +12,9 @@ from __future__ import annotations
 from django.urls import reverse
 
 from onboarding.lineage.layout import LineageLayout, LineageNode, layout_lineage
-from onboarding.models import Subscription, Topic
+from onboarding.models import Aggregation, ResourceStatus, Subscription, Topic
 from onboarding.permissions import can_read_team
+from onboarding.selectors.aggregations import aggregations_visible_to
 from onboarding.selectors.classification import classification_of
 
 PRIVATE = "a private topic"
@@ -28,6 +30,34 @@ def topic_node(user, topic: Topic, key: str, detail: str = "") -> LineageNode:
                            title="A private topic of another team")
     return LineageNode(key=key, label=topic.name, kind="topic", url=reverse("onboarding:topic_detail", args=[topic.pk]),
                        detail=detail or f"team {topic.team.slug}", title=topic.name)
+
+
+def aggregation_node(user, agg: Aggregation, key: str, other: Topic | None, relation: str) -> LineageNode:
+    """An aggregation between two topics; ``other`` is the topic on its far side (its source or its output),
+    named only when the viewer may see it. Another team's aggregation the viewer may not open has no link."""
+    visible = aggregations_visible_to(user, include_deleted=True).filter(pk=agg.pk).exists()
+    far = other.name if other is not None and may_see(user, other) else PRIVATE
+    deleted = " (deleted)" if agg.status == ResourceStatus.DELETED else ""
+    return LineageNode(key=key, label=f"aggregation {agg.definition_id}" if visible else "an aggregation",
+                       kind="aggregation", url=reverse("onboarding:aggregation_detail", args=[agg.pk]) if visible else "",
+                       detail=f"{relation} {far}{deleted}", title=f"Aggregation {relation} {far}{deleted}")
+
+
+def aggregation_nodes(user, topic: Topic) -> tuple[list[LineageNode], list[LineageNode]]:
+    """(upstream, downstream): the aggregation that produced this topic (the latest, also once deleted: its
+    results stay here), and the live aggregations of it."""
+    producer = (Aggregation.objects.filter(output=topic).select_related("team", "source")
+                .order_by("-pk").first())
+    upstream = [aggregation_node(user, producer, f"aggregation-{producer.pk}", producer.source, "of")] if producer else []
+    downstream = [aggregation_node(user, agg, f"aggregation-{agg.pk}",
+                                   agg.output or _named(agg.cluster_id, agg.output_topic), "into")
+                  for agg in Aggregation.objects.filter(source=topic).exclude(status=ResourceStatus.DELETED)
+                  .select_related("team", "output").order_by("team__slug", "name")]
+    return upstream, downstream
+
+
+def _named(cluster_id: int, name: str) -> Topic | None:
+    return Topic.objects.filter(cluster_id=cluster_id, name=name).exclude(status=ResourceStatus.DELETED).first()
 
 
 def lineage_of(user, topic: Topic, *, producers, sources: list[Subscription], readers: list[Subscription]
@@ -49,7 +79,9 @@ def lineage_of(user, topic: Topic, *, producers, sources: list[Subscription], re
             words = ", ".join(sorted(carried.get(sub.source_id, ())))
             upstream.append(topic_node(user, sub.source, f"source-{sub.source_id}",
                                        detail=f"routed in · {words}" if words else "routed into this topic"))
-    downstream, labels = [], {}
+    made_by, aggregated_into = aggregation_nodes(user, topic)
+    upstream.extend(made_by)
+    downstream, labels = list(aggregated_into), {}
     for sub in readers:
         if sub.mode == Subscription.Mode.ROUTED and sub.destination is not None:
             node = topic_node(user, sub.destination, f"route-{sub.pk}", detail=f"routed for {sub.subscriber.slug}")

@@ -91,5 +91,6 @@ def managing_aggregation(topic: Topic) -> Aggregation | None:
     """The live aggregation whose results ``topic`` holds: while it exists, the topic is changed only through it."""
     if topic.pk is None:
         return None
+    # Read afresh, not from the topic's cached property: the services decide on the committed state.
     return (Aggregation.objects.filter(output=topic).exclude(status="deleted").select_related("team")
             .order_by("-pk").first())

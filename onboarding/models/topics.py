@@ -1,5 +1,6 @@
 from django.contrib.postgres.fields import ArrayField
 from django.db import models
+from django.utils.functional import cached_property
 from django.db.models import Q
 
 from onboarding.choices import TopicVisibility
@@ -56,6 +57,15 @@ class Topic(Reconciled):
     @property
     def is_live(self) -> bool:
         return self.status != ResourceStatus.DELETED
+
+    @cached_property
+    def managed_by(self):
+        """The live aggregation whose results this topic holds (``Aggregation.output``), or None: while it lives,
+        the topic is changed through it."""
+        if self.pk is None:
+            return None
+        return (self.produced_by.exclude(status=ResourceStatus.DELETED).select_related("team")
+                .order_by("-pk").first())
 
 
 

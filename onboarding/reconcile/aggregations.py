@@ -27,7 +27,7 @@ from django.db import connection, transaction
 from django.db.models import F
 from django.utils import timezone
 
-from onboarding.models import Aggregation, Cluster, ResourceStatus, TopicPolicy
+from onboarding.models import Aggregation, Cluster, ResourceStatus, Schema, TopicPolicy
 from onboarding.models.classification import classification_of, masked_paths
 from onboarding.platform import PlatformError
 from onboarding.platform.compacted import COMPACTED, read_compacted
@@ -71,9 +71,31 @@ def output_tags_of(agg: Aggregation) -> dict[str, str]:
     return plan.output_tags(plan.Spec.of(agg), masked_paths(classification_of(agg.source)))
 
 
+def output_schema_text(agg: Aggregation) -> str:
+    """What to register under ``<output>-value``: the latest version of the output topic's value schema, which
+    the aggregation services keep in step with the definition (the same text the schema run registers, so both
+    get the same id); generated here for a definition saved before outputs were portal topics."""
+    if agg.output_id is not None:
+        text = (Schema.objects.filter(topic_id=agg.output_id, side=Schema.Side.VALUE)
+                .exclude(status=ResourceStatus.DELETED).values_list("versions__text", flat=True)
+                .order_by("-versions__number").first())
+        if text:
+            return text
+    return plan.schema_text(plan.output_schema(plan.Spec.of(agg), tags=output_tags_of(agg)))
+
+
+def _desired_output(agg: Aggregation, partitions: int, factor: int) -> DesiredTopic:
+    """The output as its portal topic wants it when there is one (so the topic run, whichever comes first, finds
+    what it would have created), else partitioned like the source."""
+    if agg.output is not None:
+        return DesiredTopic(agg.output.name, agg.output.partitions, agg.output.replication_factor,
+                            dict(agg.output.configs))
+    return DesiredTopic(agg.output_topic, partitions, factor, {})
+
+
 def reconcile_aggregations(cluster_id: int) -> RunReport:
     report = RunReport(run_id=uuid.uuid4().hex)
-    claimed = claims.claim(due_aggregations(cluster_id), report.run_id, related=("team", "source", "cluster"))
+    claimed = claims.claim(due_aggregations(cluster_id), report.run_id, related=("team", "source", "cluster", "output"))
     report.claimed = len(claimed)
     cluster = Cluster.objects.filter(pk=cluster_id).first()
     if cluster is None:
@@ -127,7 +149,9 @@ def _ensure_topics(admin: KafkaAcls, cluster: Cluster, aggs: list[Aggregation], 
             if name in existing:
                 continue
             factor = factor or _replication_factor(cluster, admin)
-            creates.setdefault(name, DesiredTopic(name, source.partitions, factor, {}))
+            desired = (_desired_output(agg, source.partitions, factor) if name == agg.output_topic
+                       else DesiredTopic(name, source.partitions, factor, {}))
+            creates.setdefault(name, desired)
             wanted_by.setdefault(name, []).append(agg)
     if not creates:
         return
@@ -148,9 +172,8 @@ def _register_schemas(cluster: Cluster, aggs: list[Aggregation], run_id: str, er
         return
     with Registry(registry_connection_for(cluster)) as registry:
         for agg in aggs:
-            schema = plan.output_schema(plan.Spec.of(agg), tags=output_tags_of(agg))
             try:
-                schema_id = registry.register(f"{agg.output_topic}-value", plan.schema_text(schema), SCHEMA_FORMAT)
+                schema_id = registry.register(f"{agg.output_topic}-value", output_schema_text(agg), SCHEMA_FORMAT)
             except PlatformError as exc:
                 errors[agg.pk] = _explained(exc, agg)
                 continue

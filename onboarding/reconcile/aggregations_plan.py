@@ -22,7 +22,10 @@ from dataclasses import dataclass, field
 
 FORMAT = 1
 KEY_SIDE, VALUE_SIDE = "key", "value"
-# Measures whose result is a value of their field (so a tagged field's tag applies to it).
+# Measures whose result can be a value of their field, so a tagged field's tag applies to it: min, max, first and
+# last always are one; sum and avg are the event's own value whenever a window holds one event (and two
+# overlapping windows' sums differ by one event's value), so they keep the tag too. count and count_distinct
+# hold no value of the field.
 VALUE_CARRYING_OPS = frozenset({"sum", "min", "max", "avg", "first", "last"})
 # Of several tags reaching one output field, the most restrictive wins.
 CLASSIFICATION_ORDER = ("secret", "phi", "pii", "confidential")
@@ -222,22 +225,33 @@ def _strongest(classifications: Iterable[str]) -> str | None:
     return min(found) if found else None
 
 
-def output_tags(spec: Spec, source_tags: Mapping[str, Mapping[str, str]]) -> dict[str, str]:
-    """Output field -> classification. ``source_tags`` is side -> {path: classification} of the source (its own
-    and inherited tags, ``models.classification.masked_paths``)."""
-    def tag_of(fields: set[tuple[str, str]]) -> str | None:
-        return _strongest(classification for side, read in fields
-                          for tagged, classification in (source_tags.get(side) or {}).items()
-                          if _related(tagged, read))
+def output_tag_origins(spec: Spec, source_tags: Mapping[str, Mapping[str, str]]
+                       ) -> dict[str, tuple[str, list[str]]]:
+    """Output field -> (classification, the tagged source fields it comes from, as ``side:path``).
+    ``source_tags`` is side -> {path: classification} of the source (its own and inherited tags,
+    ``models.classification.masked_paths``)."""
+    def origin_of(fields: set[tuple[str, str]]) -> tuple[str, list[str]] | None:
+        found = sorted({(side, tagged, classification) for side, read in fields
+                        for tagged, classification in (source_tags.get(side) or {}).items()
+                        if _related(tagged, read)})
+        strongest = _strongest(classification for _, _, classification in found)
+        if strongest is None:
+            return None
+        return strongest, [f"{side}.{tagged}" if tagged else side for side, tagged, _ in found]
 
-    out: dict[str, str] = {}
+    out: dict[str, tuple[str, list[str]]] = {}
     group_fields = expression_fields(spec.group_by) if spec.group_by.strip() else {(KEY_SIDE, "")}
-    if classification := tag_of(group_fields):
-        out["group"] = classification
+    if origin := origin_of(group_fields):
+        out["group"] = origin
     for measure in spec.measures:
-        if measure["op"] in VALUE_CARRYING_OPS and (classification := tag_of(expression_fields(measure.get("field")))):
-            out[measure["name"]] = classification
+        if measure["op"] in VALUE_CARRYING_OPS and (origin := origin_of(expression_fields(measure.get("field")))):
+            out[measure["name"]] = origin
     return out
+
+
+def output_tags(spec: Spec, source_tags: Mapping[str, Mapping[str, str]]) -> dict[str, str]:
+    """Output field -> classification (see ``output_tag_origins``)."""
+    return {name: classification for name, (classification, _) in output_tag_origins(spec, source_tags).items()}
 
 
 def output_masks(tags: Mapping[str, str]) -> dict[str, dict[str, str]]:

@@ -22,12 +22,12 @@ from django.contrib.postgres.search import (
     SearchVector,
     TrigramWordSimilarity,
 )
-from django.db.models import Case, F, FloatField, OuterRef, Q, QuerySet, Value, When
-from django.db.models.functions import Coalesce, JSONObject, Replace
+from django.db.models import Case, F, FloatField, OuterRef, Q, QuerySet, Subquery, Value, When
+from django.db.models.functions import Coalesce, Concat, JSONObject, Replace
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 
-from onboarding.models import Membership, ResourceStatus, SchemaField, Topic
+from onboarding.models import Aggregation, Membership, ResourceStatus, SchemaField, Topic
 from onboarding.permissions import is_operator
 from onboarding.services.catalogue import SEARCH_CONFIG
 
@@ -79,6 +79,7 @@ class SearchHit:
     score: float | None
     fields: list[FieldMatch] = field(default_factory=list)
     highlight: SafeString | None = None  # the description with the query's words marked
+    produced_by: str | None = None  # the live aggregation whose results the topic holds (``<team>.<name>``)
 
 
 @dataclass
@@ -162,12 +163,13 @@ def search_page(user, *, q: str, filters: SearchFilters, number: int, page_size:
     page_size = max(1, min(page_size, MAX_PAGE_SIZE))
     number = max(1, min(number, max(1, math.ceil(total / page_size))))
     start = (number - 1) * page_size
-    page = ranked(topics, q).select_related("team", "cluster").defer("observed", "drift", "configs")
+    page = (ranked(topics, q).select_related("team", "cluster").defer("observed", "drift", "configs")
+            .annotate(produced_by=_producing_aggregation()))
     if q:
         # Costly per-row expressions: PostgreSQL evaluates them after the sort and limit, for the page only.
         page = page.annotate(matched_fields=_matched_fields(q), marked=_headline("description", q))
     rows = list(page[start:start + page_size]) if total else []
-    hits = [SearchHit(topic=t, score=getattr(t, "score", None)) for t in rows]
+    hits = [SearchHit(topic=t, score=getattr(t, "score", None), produced_by=t.produced_by) for t in rows]
     for hit in hits if q else ():
         hit.fields = [FieldMatch(path=f["path"], name=f["name"], type=f["type"], doc=f["doc"],
                                  highlight=_marked(f["marked"] if f["doc"] else ""))
@@ -175,6 +177,12 @@ def search_page(user, *, q: str, filters: SearchFilters, number: int, page_size:
         marked = hit.topic.marked
         hit.highlight = _marked(marked) if marked and _START in marked else None
     return SearchPage(query=q, filters=filters, hits=hits, total=total, number=number, page_size=page_size)
+
+
+def _producing_aggregation() -> Subquery:
+    """The id of the live aggregation writing the topic, so a hit says its results are computed, not produced."""
+    live = Aggregation.objects.filter(output=OuterRef("pk")).exclude(status=ResourceStatus.DELETED)
+    return Subquery(live.order_by("-pk").values(id=Concat("team__slug", Value("."), "name"))[:1])
 
 
 def _ts_query(q: str) -> SearchQuery:

@@ -10,6 +10,7 @@ cluster; a cluster whose change policy gates ``aggregation.create/update/delete`
 
 from __future__ import annotations
 
+import copy
 import json
 import re
 
@@ -27,6 +28,7 @@ from onboarding.models.aggregations import RESULT_SHAPING_FIELDS
 from onboarding.permissions import can_write_team
 from onboarding.queue import aggregations_reconcile_soon
 from onboarding.schemas.field_paths import field_paths
+from onboarding.services import aggregation_outputs as outputs
 from onboarding.services.topic_policy import policy_for
 from portal.observability.tracing import service_span
 
@@ -180,6 +182,13 @@ def _validate(*, team: Team, values: dict, current: Aggregation | None) -> tuple
                 errors["measures"] = problems
     _output_errors(errors, team=team, source=source if source_ok else None, output=fields["output_topic"],
                    current=current)
+    if source_ok and "output_topic" not in errors and (current is None or current.output_id is None
+                                                       or fields["output_topic"] != current.output_topic):
+        # The output becomes a topic of the cluster: the source's partitions must suit the topic policy too.
+        probe = Aggregation(team=team, name=current.name if current else "", source=source, **{
+            k: v for k, v in fields.items() if k != "source"})
+        if problems := outputs.output_topic_errors(probe):
+            errors["output_topic"] = problems
     if len(fields["description"]) > 2000:
         errors["description"] = ["At most 2000 characters."]
     return errors, fields
@@ -203,11 +212,14 @@ def _output_errors(errors: dict, *, team: Team, source: Topic | None, output: st
         errors["output_topic"] = ["The output must be another topic than the source."]
         return
     taken = Aggregation.objects.filter(cluster=cluster, output_topic=output).exclude(status=ResourceStatus.DELETED)
+    topics = Topic.objects.filter(cluster=cluster, name=output).exclude(status=ResourceStatus.DELETED)
     if current is not None:
         taken = taken.exclude(pk=current.pk)
+        if current.output_id is not None:
+            topics = topics.exclude(pk=current.output_id)  # its own output, managed by it
     if taken.exists():
         errors["output_topic"] = ["Another aggregation already writes to this topic."]
-    elif Topic.objects.filter(cluster=cluster, name=output).exclude(status=ResourceStatus.DELETED).exists():
+    elif topics.exists():
         # The engine owns its output (and registers the output schema): another producer's topic would mix
         # results with foreign events.
         errors["output_topic"] = ["A topic with this name exists already; choose a new name for the results."]
@@ -321,8 +333,17 @@ def aggregation_create(*, actor, team: Team, name: str, source: Topic | None, ou
         _save(agg)
         audit_record(actor=actor, via=via, action="aggregation.create", obj=agg, team=team,
                      after=aggregation_snapshot(agg))
+        outputs.output_create(actor=actor, agg=agg, via=via)
     aggregations_reconcile_soon(cluster.pk)
     return agg
+
+
+def _with(agg: Aggregation, fields: dict) -> Aggregation:
+    """An unsaved copy of ``agg`` with ``fields`` set: the definition as the change would make it."""
+    probe = copy.copy(agg)
+    for key, value in fields.items():
+        setattr(probe, key, value)
+    return probe
 
 
 def _locked(agg: Aggregation, expected_generation: int | None) -> Aggregation:
@@ -365,6 +386,11 @@ def aggregation_update(*, actor, aggregation: Aggregation, expected_generation: 
         changed = {k for k, v in fields.items() if getattr(agg, k) != v}
         if not changed:
             return agg
+        # A changed definition whose results readers of the output could no longer read is refused here, as the
+        # schema services refuse such a version (before a change request is opened for it), instead of failing
+        # later in the run.
+        if problems := outputs.output_schema_errors(_with(agg, fields)):
+            raise ValidationError({"measures": problems})
         if opened := gate(actor=actor, cluster=agg.cluster, team=agg.team, operation="aggregation.update",
                           payload={"aggregation": agg.pk, **_payload({k: values[k] for k in changes})}, via=via,
                           title=f"Change aggregation {agg.definition_id}", target=agg,
@@ -384,6 +410,7 @@ def aggregation_update(*, actor, aggregation: Aggregation, expected_generation: 
         audit_record(actor=actor, via=via, action="aggregation.update", obj=agg, team=agg.team, before=before,
                      after=aggregation_snapshot(agg),
                      note=f"New version {agg.version}: {', '.join(sorted(reshaped))} changed" if reshaped else "")
+        outputs.output_follow(actor=actor, agg=agg, via=via)
     aggregations_reconcile_soon(agg.cluster_id)
     return agg
 
@@ -392,7 +419,8 @@ def aggregation_update(*, actor, aggregation: Aggregation, expected_generation: 
 def aggregation_delete(*, actor, aggregation: Aggregation, via: str = AuditEvent.Via.SYSTEM,
                        change_request: ChangeRequest | None = None) -> Aggregation | ChangeRequest:
     """Stop the aggregation: the reconciler writes its tombstone (the engine stops the topology and deletes
-    its internal topics); the record is kept with status deleted. The output topic stays with its results."""
+    its internal topics); the record is kept with status deleted. The output topic stays with its results: it
+    is released to the team (an ordinary topic it may change or delete) once the aggregation is deleted."""
     if not can_write_team(actor, aggregation.team):
         raise PermissionDenied("Only owners and members of the team can delete its aggregations.")
     if aggregation.status == ResourceStatus.DELETED or aggregation.wants_deletion:

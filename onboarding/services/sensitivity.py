@@ -23,6 +23,7 @@ from onboarding.permissions import can_write_team
 from onboarding.queue import access_reconcile_soon
 from onboarding.schemas._common import suggest
 from onboarding.schemas.field_paths import field_paths
+from onboarding.services.aggregation_outputs import outputs_follow_tags
 
 Classification = SensitiveField.Classification
 
@@ -90,6 +91,8 @@ def sensitive_field_set(*, actor, schema: Schema, path: str, classification: str
         audit_record(actor=actor, via=via, action="schema.sensitive_field.set", obj=schema, team=schema.topic.team,
                      before=before, after=_snapshot(tag))
         access_reconcile_soon(schema.topic.cluster_id)
+        # Classification follows data: the outputs of aggregations of this topic derive their tags from its tags.
+        outputs_follow_tags(actor=actor, topic=schema.topic, via=via)
     return tag
 
 
@@ -106,6 +109,7 @@ def sensitive_field_clear(*, actor, schema: Schema, path: str, via: str = AuditE
         audit_record(actor=actor, via=via, action="schema.sensitive_field.clear", obj=schema,
                      team=schema.topic.team, before=before)
         access_reconcile_soon(schema.topic.cluster_id)
+        outputs_follow_tags(actor=actor, topic=schema.topic, via=via)
 
 
 def sensitive_fields_replace(*, actor, schema: Schema, fields: list[dict],

@@ -12,6 +12,7 @@ from onboarding.audit import audit_record
 from onboarding.changes.gate import gate
 from onboarding.errors import Conflict, PermissionDenied, ValidationError
 from onboarding.models import ApplyAttempt, AuditEvent, ChangeRequest, Cluster, ResourceStatus, Team, Topic, TopicPolicy
+from onboarding.models.aggregations import managing_aggregation
 from onboarding.permissions import can_write_team, is_operator
 from onboarding.platform.cluster_size import broker_count
 from onboarding.queue import reconcile_soon, schemas_reconcile_soon
@@ -154,6 +155,17 @@ def _check_name_free(errors: dict, cluster: Cluster, name: str) -> None:
 GONE = "This topic is deleted or being deleted."
 
 
+def managed_errors(topic: Topic, fields=("__all__",)) -> dict[str, list[str]]:
+    """An aggregation's output is changed through the aggregation while it lives: the engine writes it, its
+    schema is generated from the definition and its partitions follow the source."""
+    agg = managing_aggregation(topic)
+    if agg is None:
+        return {}
+    message = (f"This topic is managed by aggregation {agg.definition_id}, which writes its results: change or "
+               "delete the aggregation instead (deleting it leaves this topic to the team).")
+    return {field: [message] for field in fields}
+
+
 def _conflict(current: Topic, expected_generation: int | None) -> Conflict | None:
     if expected_generation is None or current.generation == expected_generation:
         return None
@@ -187,6 +199,12 @@ def topic_update_errors(
         return {"__all__": [str(conflict)]}
     if topic.status == ResourceStatus.DELETED or topic.wants_deletion:
         return {"__all__": [GONE]}
+    given = [field for field, value in (
+        ("partitions", partitions), ("configs", configs), ("description", description), ("tags", tags),
+        ("visibility", visibility), ("drift_reaction", drift_reaction), ("replication_factor", replication_factor),
+        ("subscriptions_need_approval", subscriptions_need_approval)) if value is not None]
+    if managed := managed_errors(topic, given or ("__all__",)):
+        return managed
     policy = policy_for(topic.cluster)
     errors: dict[str, list[str]] = {}
     for field, messages in (
@@ -297,6 +315,7 @@ def topic_delete(*, actor, topic: Topic, confirm_name: str, delete_schemas: bool
     """
     if not can_write_team(actor, topic.team):
         raise PermissionDenied("Only owners and members of the team can delete its topics.")
+    _raise_if(managed_errors(topic))
     if confirm_name != topic.name:
         raise ValidationError({"confirm_name": [f"Type the topic's name, {topic.name}, to confirm."]})
     schemas = list(topic.schemas.exclude(status=ResourceStatus.DELETED))

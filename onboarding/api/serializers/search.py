@@ -46,6 +46,8 @@ class SearchHitSerializer(serializers.Serializer):
     score = serializers.FloatField(allow_null=True, help_text="Relevance, higher first; null without a query.")
     matched_fields = MatchedFieldSerializer(source="fields", many=True,
                                             help_text="Up to three schema fields that matched the query.")
+    produced_by = serializers.CharField(allow_null=True, help_text="The aggregation (<team>.<name>) whose results "
+                                                                   "the topic holds, or null.")
 
 
 class FacetValueSerializer(serializers.Serializer):
