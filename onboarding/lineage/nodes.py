@@ -38,9 +38,10 @@ def aggregation_node(user, agg: Aggregation, key: str, other: Topic | None, rela
     visible = aggregations_visible_to(user, include_deleted=True).filter(pk=agg.pk).exists()
     far = other.name if other is not None and may_see(user, other) else PRIVATE
     deleted = " (deleted)" if agg.status == ResourceStatus.DELETED else ""
+    url = reverse("onboarding:aggregation_detail", args=[agg.pk]) if visible else ""
     return LineageNode(key=key, label=f"aggregation {agg.definition_id}" if visible else "an aggregation",
-                       kind="aggregation", url=reverse("onboarding:aggregation_detail", args=[agg.pk]) if visible else "",
-                       detail=f"{relation} {far}{deleted}", title=f"Aggregation {relation} {far}{deleted}")
+                       kind="aggregation", url=url, detail=f"{relation} {far}{deleted}",
+                       title=f"Aggregation {relation} {far}{deleted}")
 
 
 def aggregation_nodes(user, topic: Topic) -> tuple[list[LineageNode], list[LineageNode]]:
@@ -48,7 +49,8 @@ def aggregation_nodes(user, topic: Topic) -> tuple[list[LineageNode], list[Linea
     results stay here), and the live aggregations of it."""
     producer = (Aggregation.objects.filter(output=topic).select_related("team", "source")
                 .order_by("-pk").first())
-    upstream = [aggregation_node(user, producer, f"aggregation-{producer.pk}", producer.source, "of")] if producer else []
+    upstream = ([aggregation_node(user, producer, f"aggregation-{producer.pk}", producer.source, "of")]
+                if producer else [])
     downstream = [aggregation_node(user, agg, f"aggregation-{agg.pk}",
                                    agg.output or _named(agg.cluster_id, agg.output_topic), "into")
                   for agg in Aggregation.objects.filter(source=topic).exclude(status=ResourceStatus.DELETED)

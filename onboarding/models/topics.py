@@ -1,7 +1,7 @@
 from django.contrib.postgres.fields import ArrayField
 from django.db import models
-from django.utils.functional import cached_property
 from django.db.models import Q
+from django.utils.functional import cached_property
 
 from onboarding.choices import TopicVisibility
 from onboarding.models.clusters import Cluster
