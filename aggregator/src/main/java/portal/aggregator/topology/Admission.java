@@ -1,9 +1,9 @@
 package portal.aggregator.topology;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.node.ArrayNode;
-import com.fasterxml.jackson.databind.node.JsonNodeFactory;
+import com.fasterxml.jackson.databind.node.NullNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.util.Arrays;
 import org.apache.kafka.streams.processor.api.Processor;
 import org.apache.kafka.streams.processor.api.ProcessorContext;
 import org.apache.kafka.streams.processor.api.Record;
@@ -19,7 +19,6 @@ import portal.aggregator.serde.WireFormatDecoder;
  * and exactly-once processing retries it after a restart).
  */
 final class Admission implements Processor<byte[], byte[], String, Envelope> {
-    private static final JsonNodeFactory NODES = JsonNodeFactory.instance;
     private final Definition definition;
     private final WireFormatDecoder decoder;
     private final Counters counters;
@@ -77,12 +76,13 @@ final class Admission implements Processor<byte[], byte[], String, Envelope> {
             time = fieldTime;
         }
         Envelope e = envelope(record, time);
-        ArrayNode fields = NODES.arrayNode();
-        for (Definition.Measure m : definition.measures) {
+        JsonNode[] fields = new JsonNode[definition.measures.size()];
+        for (int i = 0; i < fields.length; i++) {
+            Definition.Measure m = definition.measures.get(i);
             JsonNode v = m.expression() == null ? null : m.expression().search(doc);
-            fields.add(v == null ? NODES.nullNode() : v);
+            fields[i] = v == null ? NullNode.instance : v;
         }
-        e.fields = fields;
+        e.fields = Arrays.asList(fields);
         return record.withKey(group).withValue(e).withTimestamp(time);
     }
 
@@ -92,7 +92,6 @@ final class Admission implements Processor<byte[], byte[], String, Envelope> {
 
     private Record<String, Envelope> late(Record<byte[], byte[]> record, String group, String reason) {
         Envelope e = envelope(record, record.timestamp());
-        e.fields = NODES.arrayNode();
         e.lateReason = reason;
         return record.withKey(group).withValue(e);
     }

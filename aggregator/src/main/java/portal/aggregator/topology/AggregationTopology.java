@@ -7,8 +7,6 @@ import java.time.Duration;
 import java.time.Instant;
 import java.time.ZoneOffset;
 import java.time.format.DateTimeFormatter;
-import java.util.ArrayList;
-import java.util.List;
 import java.util.Map;
 import org.apache.kafka.common.header.internals.RecordHeaders;
 import org.apache.kafka.common.serialization.Serdes;
@@ -104,7 +102,7 @@ public final class AggregationTopology {
                     windowed = windowed.emitStrategy(EmitStrategy.onWindowClose());
                 }
                 yield windowed.aggregate(measures::init,
-                        (k, e, s) -> measures.add(s, e.time, list(e)),
+                        (k, e, s) -> measures.add(s, e.time, e.fields),
                         (k, a, b) -> measures.merge(a, b),
                         retained(d, Materialized.<String, ObjectNode, SessionStore<Bytes, byte[]>>as("agg")
                                 .withKeySerde(Serdes.String()).withValueSerde(Measures.STATE_SERDE)))
@@ -119,7 +117,7 @@ public final class AggregationTopology {
                     windowed = windowed.emitStrategy(EmitStrategy.onWindowClose());
                 }
                 yield windowed.aggregate(measures::init,
-                        (k, e, s) -> measures.add(s, e.time, list(e)),
+                        (k, e, s) -> measures.add(s, e.time, e.fields),
                         retained(d, Materialized.<String, ObjectNode, WindowStore<Bytes, byte[]>>as("agg")
                                 .withKeySerde(Serdes.String()).withValueSerde(Measures.STATE_SERDE)))
                         .toStream(Named.as("results"));
@@ -165,12 +163,6 @@ public final class AggregationTopology {
     private static TimeWindows timeWindows(Definition d) {
         TimeWindows w = TimeWindows.ofSizeAndGrace(Duration.ofMillis(d.sizeMs), Duration.ofMillis(d.graceMs));
         return d.windowType == Definition.WindowType.HOPPING ? w.advanceBy(Duration.ofMillis(d.advanceMs)) : w;
-    }
-
-    private static List<com.fasterxml.jackson.databind.JsonNode> list(Envelope e) {
-        List<com.fasterxml.jackson.databind.JsonNode> fields = new ArrayList<>(e.fields.size());
-        e.fields.forEach(fields::add);
-        return fields;
     }
 
     private static void handleLate(KStream<String, Envelope> late, String name, Counters counters,

@@ -215,7 +215,9 @@ public final class Definition {
             return null;
         }
         try {
-            return JMESPATH.compile(text);
+            Expression<JsonNode> compiled = JMESPATH.compile(text); // also checks the plain paths
+            FieldPath plain = FieldPath.of(text);
+            return plain != null ? plain : compiled;
         } catch (JmesPathException e) {
             error(path, "not a valid JMESPath expression: " + e.getMessage());
             return null;

@@ -24,26 +24,44 @@ import org.apache.kafka.common.serialization.Serializer;
 public final class Measures {
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final JsonNodeFactory NODES = JsonNodeFactory.instance;
+    private static final byte STATE_FORMAT = 1;
     private final List<Definition.Measure> measures;
 
     public Measures(List<Definition.Measure> measures) {
         this.measures = measures;
     }
 
+    /**
+     * The state in the store and its changelog: binary ({@link BinaryNodes}, a format byte then the object), no
+     * JSON text written or parsed per event. States an older engine stored as JSON (starting with '{') are still
+     * read, so a changelog restores across the upgrade; they are written back binary when next updated.
+     */
     public static final Serde<ObjectNode> STATE_SERDE = Serdes.serdeFrom(
             (Serializer<ObjectNode>) (topic, state) -> {
-                try {
-                    return state == null ? null : JSON.writeValueAsBytes(state);
-                } catch (IOException e) {
-                    throw new IllegalStateException(e);
+                if (state == null) {
+                    return null;
                 }
+                BinaryNodes.Writer out = new BinaryNodes.Writer();
+                out.writeByte(STATE_FORMAT);
+                out.writeNode(state);
+                return out.toByteArray();
             },
             (Deserializer<ObjectNode>) (topic, bytes) -> {
-                try {
-                    return bytes == null ? null : (ObjectNode) JSON.readTree(bytes);
-                } catch (IOException e) {
-                    throw new IllegalStateException("not an aggregation state", e);
+                if (bytes == null) {
+                    return null;
                 }
+                if (bytes.length > 0 && bytes[0] == '{') {
+                    try {
+                        return (ObjectNode) JSON.readTree(bytes);
+                    } catch (IOException e) {
+                        throw new IllegalStateException("not an aggregation state", e);
+                    }
+                }
+                if (bytes.length == 0 || bytes[0] != STATE_FORMAT
+                        || !(new BinaryNodes.Reader(bytes, 1).readNode() instanceof ObjectNode state)) {
+                    throw new IllegalStateException("not an aggregation state");
+                }
+                return state;
             });
 
     public ObjectNode init() {
