@@ -1,7 +1,7 @@
 from django.urls import path
 
 from onboarding import views
-from onboarding.views import connectors
+from onboarding.views import code_tables, connectors, mappings
 from onboarding.views.aggregation_preview import aggregation_form_preview_view, aggregation_preview_view
 
 app_name = "onboarding"
@@ -33,6 +33,15 @@ urlpatterns = [
     path("connectors/<int:pk>/", connectors.connector_detail, name="connector_detail"),
     path("connectors/<int:pk>/edit/", connectors.connector_edit_view, name="connector_edit"),
     path("connectors/<int:pk>/<slug:action>/", connectors.connector_action, name="connector_action"),
+    path("mappings/", mappings.mapping_list, name="mapping_list"),
+    path("mappings/new/", mappings.mapping_editor, name="mapping_create"),
+    path("mappings/<int:pk>/", mappings.mapping_detail, name="mapping_detail"),
+    path("mappings/<int:pk>/edit/", mappings.mapping_editor, name="mapping_edit"),
+    path("mappings/<int:pk>/<slug:action>/", mappings.mapping_action, name="mapping_action"),
+    path("code-tables/", code_tables.code_table_list, name="code_table_list"),
+    path("code-tables/new/", code_tables.code_table_form, name="code_table_create"),
+    path("code-tables/<int:pk>/", code_tables.code_table_detail, name="code_table_detail"),
+    path("code-tables/<int:pk>/edit/", code_tables.code_table_form, name="code_table_edit"),
     path("aggregations/", views.aggregation_list, name="aggregation_list"),
     path("aggregations/new/", views.aggregation_create_view, name="aggregation_create"),
     path("aggregations/validate/", views.aggregation_validate, name="aggregation_validate"),

@@ -8,7 +8,18 @@ from __future__ import annotations
 from django.db.models import QuerySet
 
 from onboarding.errors import NotFound
-from onboarding.models import CanonicalTopic, Cluster, CodeTable, Mapping, MappingVersion, ResourceStatus, Topic
+from onboarding.mapping.schema_fields import FieldSpec
+from onboarding.mapping.schema_fields import fields as schema_field_specs
+from onboarding.models import (
+    CanonicalTopic,
+    Cluster,
+    CodeTable,
+    Mapping,
+    MappingVersion,
+    ResourceStatus,
+    SchemaVersion,
+    Topic,
+)
 from onboarding.selectors.teams import cluster_named, in_users_teams, team_with_slug
 from onboarding.selectors.topics import topics_visible_to
 
@@ -95,3 +106,16 @@ def mapping_inputs(user, *, team: str, cluster: str, source_topic: str, canonica
     if canonical is None:
         errors["canonical_topic"] = [f"There is no canonical topic {canonical_topic!r} on {found_cluster.name}."]
     return found_team, source, canonical, errors
+
+
+def value_fields(topic: Topic | None) -> tuple[SchemaVersion | None, dict[str, FieldSpec]]:
+    """The latest value schema version of ``topic`` and its fields by path (the editor's field trees)."""
+    if topic is None:
+        return None, {}
+    version = (SchemaVersion.objects.filter(schema__topic=topic, schema__side="value",
+                                            schema__delete_requested_at__isnull=True)
+               .exclude(schema__status=ResourceStatus.DELETED).select_related("schema")
+               .order_by("-number").first())
+    if version is None:
+        return None, {}
+    return version, schema_field_specs(version.text, version.schema.format)
