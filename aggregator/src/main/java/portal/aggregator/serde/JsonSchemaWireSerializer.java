@@ -3,7 +3,9 @@ package portal.aggregator.serde;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import java.nio.ByteBuffer;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.UncheckedIOException;
 
 /** A JSON tree in the Confluent wire format for a registered JSON Schema: magic 0, the id, the JSON text. */
 public final class JsonSchemaWireSerializer {
@@ -14,13 +16,21 @@ public final class JsonSchemaWireSerializer {
         this.schemaId = schemaId;
     }
 
+    /** The header and the JSON text written into one buffer (no second copy of the text). */
     public byte[] serialize(JsonNode value) {
-        byte[] body;
+        ByteArrayOutputStream out = new ByteArrayOutputStream(128);
+        out.write(0);
+        out.write(schemaId >>> 24);
+        out.write(schemaId >>> 16);
+        out.write(schemaId >>> 8);
+        out.write(schemaId);
         try {
-            body = JSON.writeValueAsBytes(value);
+            JSON.writeValue(out, value);
         } catch (JsonProcessingException e) {
             throw new IllegalArgumentException("cannot write JSON: " + e.getOriginalMessage(), e);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e); // not thrown by an in-memory stream
         }
-        return ByteBuffer.allocate(5 + body.length).put((byte) 0).putInt(schemaId).put(body).array();
+        return out.toByteArray();
     }
 }

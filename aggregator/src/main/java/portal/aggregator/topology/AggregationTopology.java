@@ -126,12 +126,14 @@ public final class AggregationTopology {
         // A session that merged into a larger one is withdrawn with a null; the output is keyed by the group
         // alone, so such a withdrawal is not a result (and must not become a tombstone of the group).
         JsonSchemaWireSerializer writer = new JsonSchemaWireSerializer(d.outputSchemaId);
+        IsoTime starts = new IsoTime();
+        IsoTime ends = new IsoTime();
         results.filter((k, state) -> state != null, Named.as("not-withdrawn"))
                 .map((windowed, state) -> {
                     ObjectNode out = NODES.objectNode();
                     out.put("group", windowed.key());
-                    out.put("window_start", ISO_MILLIS.format(Instant.ofEpochMilli(windowed.window().start())));
-                    out.put("window_end", ISO_MILLIS.format(Instant.ofEpochMilli(windowed.window().end())));
+                    out.put("window_start", starts.format(windowed.window().start()));
+                    out.put("window_end", ends.format(windowed.window().end()));
                     measures.output(state, out);
                     counters.windowsEmitted.incrementAndGet();
                     return KeyValue.pair(windowed.key(), writer.serialize(out));
@@ -159,6 +161,27 @@ public final class AggregationTopology {
     }
 
     static final long CLOSE_JUMP_MS = 3_600_000;
+
+    /**
+     * A window bound as ISO text, the last one remembered: consecutive results mostly share their window, and
+     * formatting a time is a good part of writing a result. Thread-safe (one immutable pair swapped whole).
+     */
+    static final class IsoTime {
+        private record Last(long ms, String text) {
+        }
+
+        private volatile Last last = new Last(Long.MIN_VALUE, null);
+
+        String format(long ms) {
+            Last l = last;
+            if (l.ms() == ms) {
+                return l.text();
+            }
+            String text = ISO_MILLIS.format(Instant.ofEpochMilli(ms));
+            last = new Last(ms, text);
+            return text;
+        }
+    }
 
     private static TimeWindows timeWindows(Definition d) {
         TimeWindows w = TimeWindows.ofSizeAndGrace(Duration.ofMillis(d.sizeMs), Duration.ofMillis(d.graceMs));
