@@ -164,12 +164,12 @@ def search_page(user, *, q: str, filters: SearchFilters, number: int, page_size:
     number = max(1, min(number, max(1, math.ceil(total / page_size))))
     start = (number - 1) * page_size
     page = (ranked(topics, q).select_related("team", "cluster").defer("observed", "drift", "configs")
-            .annotate(produced_by=_producing_aggregation()))
+            .annotate(producing_aggregation=_producing_aggregation()))
     if q:
         # Costly per-row expressions: PostgreSQL evaluates them after the sort and limit, for the page only.
         page = page.annotate(matched_fields=_matched_fields(q), marked=_headline("description", q))
     rows = list(page[start:start + page_size]) if total else []
-    hits = [SearchHit(topic=t, score=getattr(t, "score", None), produced_by=t.produced_by) for t in rows]
+    hits = [SearchHit(topic=t, score=getattr(t, "score", None), produced_by=t.producing_aggregation) for t in rows]
     for hit in hits if q else ():
         hit.fields = [FieldMatch(path=f["path"], name=f["name"], type=f["type"], doc=f["doc"],
                                  highlight=_marked(f["marked"] if f["doc"] else ""))
@@ -182,7 +182,7 @@ def search_page(user, *, q: str, filters: SearchFilters, number: int, page_size:
 def _producing_aggregation() -> Subquery:
     """The id of the live aggregation writing the topic, so a hit says its results are computed, not produced."""
     live = Aggregation.objects.filter(output=OuterRef("pk")).exclude(status=ResourceStatus.DELETED)
-    return Subquery(live.order_by("-pk").values(id=Concat("team__slug", Value("."), "name"))[:1])
+    return Subquery(live.order_by("-pk").values(definition=Concat("team__slug", Value("."), "name"))[:1])
 
 
 def _ts_query(q: str) -> SearchQuery:
