@@ -506,3 +506,10 @@ AGGREGATIONS_STATUS_SECONDS = env_int("AGGREGATIONS_STATUS_SECONDS", 10, minimum
 AGGREGATIONS_DRIFT_GRACE_SECONDS = env_int("AGGREGATIONS_DRIFT_GRACE_SECONDS", 120, minimum=0)
 CELERY_BEAT_SCHEDULE["aggregations-status"] = {"task": "onboarding.aggregations_status",
                                                 "schedule": float(AGGREGATIONS_STATUS_SECONDS)}
+
+# Consumer groups: the lag of every team group is sampled this often into Postgres and kept this many days
+# (the plots on the group, topic and subscription pages); one admin call is bounded by the timeout.
+LAG_SAMPLE_SECONDS = env_int("LAG_SAMPLE_SECONDS", 60, minimum=5)
+LAG_HISTORY_DAYS = env_int("LAG_HISTORY_DAYS", 7, minimum=1)
+CONSUMER_GROUPS_TIMEOUT_SECONDS = env_int("CONSUMER_GROUPS_TIMEOUT_SECONDS", 10, minimum=1)
+CELERY_BEAT_SCHEDULE["consumer-lag-sample"] = {"task": "onboarding.lag_sample", "schedule": float(LAG_SAMPLE_SECONDS)}

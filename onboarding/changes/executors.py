@@ -8,6 +8,7 @@ change of the same request); they are resolved here, when the request is applied
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import datetime
 
 from onboarding.changes import registry
 from onboarding.changes.promotion import subscription_promote
@@ -26,6 +27,8 @@ from onboarding.models import (
     Topic,
 )
 from onboarding.services import aggregations, connectors, event_store, mappings
+from onboarding.services import groups as group_resets
+from onboarding.services.records_delete import records_delete
 from onboarding.services.schemas import schema_set_compatibility, schema_version_submit
 from onboarding.services.service_accounts import service_account_create, service_account_delete
 from onboarding.services.subscriptions import subscription_request
@@ -197,6 +200,20 @@ def _event_store_update(actor, p, via, cr):
 
 def _event_store_unbind(actor, p, via, cr):
     return event_store.event_store_unbind(actor=actor, binding=_binding(p), via=via, change_request=cr)
+
+
+def _group_reset(actor, p, via, cr):
+    timestamp = datetime.fromisoformat(p["timestamp"]) if p.get("timestamp") else None
+    request = group_resets.ResetRequest(p["strategy"], timestamp, p.get("shift"), p.get("offset"),
+                                        tuple(p.get("partitions") or ()))
+    return group_resets.offset_reset_request(actor=actor, cluster=Cluster.objects.get(pk=p["cluster"]),
+                                             group_id=p["group_id"], topic=_topic(p), request=request,
+                                             reason=p.get("reason", ""), via=via, change_request=cr)
+
+
+def _records_delete(actor, p, via, cr):
+    return records_delete(actor=actor, topic=_topic(p), before={int(k): v for k, v in p["before"].items()},
+                          confirm_name=p["confirm_name"], via=via, change_request=cr)
 
 
 EXECUTORS: dict[str, Callable] = {

@@ -93,7 +93,7 @@ def _topic_names(cluster: Cluster, changes: list[dict]) -> list[str]:
     names = []
     for change in changes:
         payload = change["payload"]
-        if change["operation"].startswith("topic."):
+        if change["operation"].startswith("topic.") and change["operation"] != "topic.delete_records":
             names.append(payload["name"] if "name" in payload else Topic.objects.get(pk=payload["topic"]).name)
     return names
 
@@ -150,7 +150,24 @@ def _step(cluster: Cluster, operation: str, p: dict, observed: dict) -> dict:
         return _mapping_step(operation, p)
     if operation.startswith("event_store."):
         return _event_store_step(operation, p)
+    if operation in ("group.reset", "topic.delete_records"):
+        return _offsets_step(operation, p)
     return _subscription_step(cluster, operation, p)
+
+
+def _offsets_step(operation: str, p: dict) -> dict:
+    """A group's offset reset (planned again when applied: the offsets may move meanwhile) or deleting records."""
+    topic = Topic.objects.get(pk=p["topic"])
+    if operation == "group.reset":
+        target = {"timestamp": p.get("timestamp"), "shift": p.get("shift"), "offset": p.get("offset")}.get(
+            p["strategy"]) or p["strategy"]
+        partitions = ", ".join(map(str, p.get("partitions") or [])) or "all"
+        return {"operation": operation, "summary": f"Reset offsets of {p['group_id']} on {topic.name}",
+                "problems": [], "details": {"partitions": p.get("partitions") or []},
+                "actions": [f"set the committed offsets of partitions {partitions} to {p['strategy']} {target}"]}
+    return {"operation": operation, "summary": f"Delete records of {topic.name}", "problems": [], "details": {},
+            "actions": [f"delete the records of partition {partition} before offset {offset}"
+                        for partition, offset in sorted(p["before"].items(), key=lambda item: int(item[0]))]}
 
 
 def _existing_topic_step(operation: str, topic: Topic, p: dict, observed: ObservedTopic | None) -> dict:

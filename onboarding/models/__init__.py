@@ -8,6 +8,7 @@ from onboarding.models.changes import GATED_OPERATIONS, ChangePolicy, ChangeRequ
 from onboarding.models.clusters import Cluster, TopicPolicy
 from onboarding.models.connectors import Connector
 from onboarding.models.event_store import EventStoreBinding
+from onboarding.models.groups import LagSample, OffsetReset
 from onboarding.models.mappings import CanonicalTopic, CodeTable, CodeTableVersion, Mapping, MappingVersion
 from onboarding.models.notifications import NotificationDelivery, NotificationEvent, Webhook
 from onboarding.models.reconciled import ResourceStatus
@@ -20,7 +21,7 @@ from onboarding.models.topics import Topic
 __all__ = [
     "GATED_OPERATIONS", "Aggregation", "AggregationRuntime", "ApiToken", "ApplyAttempt", "AuditEvent",
     "CanonicalTopic", "CatalogEntry", "ChangePolicy", "ChangeRequest", "Cluster", "CodeTable", "CodeTableVersion",
-    "Compatibility", "Connector", "EventStoreBinding", "Mapping", "MappingVersion", "Membership",
-    "NotificationDelivery", "NotificationEvent", "ResourceStatus", "Schema", "SchemaField", "SchemaFormat",
-    "SchemaVersion", "SensitiveField", "ServiceAccount", "Subscription", "Team", "Topic", "TopicPolicy", "Webhook",
+    "Compatibility", "Connector", "EventStoreBinding", "LagSample", "Mapping", "MappingVersion", "Membership",
+    "NotificationDelivery", "NotificationEvent", "OffsetReset", "ResourceStatus", "Schema", "SchemaField",
+    "SchemaFormat", "SchemaVersion", "SensitiveField", "ServiceAccount", "Subscription", "Team", "Topic", "TopicPolicy", "Webhook",
 ]

@@ -14,6 +14,7 @@ GATED_OPERATIONS = (
     "connector.create", "connector.update", "connector.delete", "connector.offsets",
     "mapping.create", "mapping.update", "mapping.delete",
     "event_store.bind", "event_store.update", "event_store.unbind",
+    "group.reset", "topic.delete_records",
 )
 
 
