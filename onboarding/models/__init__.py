@@ -23,5 +23,6 @@ __all__ = [
     "CanonicalTopic", "CatalogEntry", "ChangePolicy", "ChangeRequest", "Cluster", "CodeTable", "CodeTableVersion",
     "Compatibility", "Connector", "EventStoreBinding", "LagSample", "Mapping", "MappingVersion", "Membership",
     "NotificationDelivery", "NotificationEvent", "OffsetReset", "ResourceStatus", "Schema", "SchemaField",
-    "SchemaFormat", "SchemaVersion", "SensitiveField", "ServiceAccount", "Subscription", "Team", "Topic", "TopicPolicy", "Webhook",
+    "SchemaFormat", "SchemaVersion", "SensitiveField", "ServiceAccount", "Subscription", "Team", "Topic",
+    "TopicPolicy", "Webhook",
 ]
