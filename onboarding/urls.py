@@ -2,6 +2,7 @@ from django.urls import path
 
 from onboarding import views
 from onboarding.views import code_tables, connectors, mappings
+from onboarding.views import groups as group_views
 from onboarding.views.aggregation_preview import aggregation_form_preview_view, aggregation_preview_view
 
 app_name = "onboarding"
@@ -86,4 +87,11 @@ urlpatterns = [
     path("teams/<slug:slug>/tokens/", views.team_token_list, name="team_tokens"),
     path("tokens/", views.token_list, name="tokens"),
     path("tokens/<int:pk>/revoke/", views.token_revoke_view, name="token_revoke"),
+    # Consumer groups: a group id may hold dots, never a slash.
+    path("teams/<slug:slug>/groups/", group_views.team_groups_fragment, name="team_groups"),
+    path("groups/<str:cluster>/<str:group_id>/", group_views.group_page, name="group_detail"),
+    path("groups/<str:cluster>/<str:group_id>/reset/", group_views.group_reset, name="group_reset"),
+    path("offset-resets/<int:pk>/<slug:decision>/", group_views.reset_decide, name="offset_reset_decide"),
+    path("topics/<int:pk>/lag/", group_views.topic_lag_fragment, name="topic_lag"),
+    path("subscriptions/<int:pk>/lag/", group_views.subscription_lag_fragment, name="subscription_lag"),
 ]
