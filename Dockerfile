@@ -5,6 +5,7 @@
 #   router     python manage.py run_router
 #   gateway    python manage.py run_gateway
 #   aggregator java -jar aggregator.jar     (the aggregation engine, aggregator/, Kafka Streams)
+#   mapper     python manage.py run_mapper  (normalizes source events into canonical ones)
 #   migrate    python manage.py migrate
 
 # The aggregation engine's jar is build output (never committed): Maven builds it here, with its dependencies,

@@ -22,7 +22,7 @@ def test_the_image_is_slim_non_root_and_uses_the_pinned_requirements():
 
 def test_the_entrypoint_knows_every_role():
     entrypoint = (REPO / "scripts" / "entrypoint").read_text()
-    for role in ("web)", "worker)", "beat)", "router)", "gateway)", "aggregator)", "migrate)"):
+    for role in ("web)", "worker)", "beat)", "router)", "gateway)", "aggregator)", "mapper)", "migrate)"):
         assert role in entrypoint
     assert "gunicorn portal.wsgi" in entrypoint
 
