@@ -46,7 +46,8 @@ def mapping_detail(request, pk: int):
     version = mapping.current_version
     return render(request, "mappings/detail.html", {
         "mapping": mapping, "version": version, "versions": reads.mapping_versions(mapping), "section": "mappings",
-        "rules": list(enumerate(version.rules)) if version else [],
+        "rules": [{"index": i, "rule": r, "args": _args_text(r)} for i, r in enumerate(version.rules)] if version
+        else [],
         "other_clusters": [c for c in _clusters() if c.pk != mapping.cluster_id],
         "can_write": can_write_team(request.user, mapping.team) and mapping.is_live and not mapping.wants_deletion})
 
@@ -181,7 +182,7 @@ def _workbench(request, form: MappingEditorForm) -> dict:
         if key in errors and not form.has_error(key):
             form.add_error(key, errors[key])
     targeted = {r.get("target") for r in rules if isinstance(r, dict)}
-    rule_rows = [{"index": i, "rule": r, "errors": [m for k, ms in errors.items()
+    rule_rows = [{"index": i, "rule": r, "args": _args_text(r), "errors": [m for k, ms in errors.items()
                                                    if k == f"rules[{i}]" or k.startswith(f"rules[{i}].") for m in ms]}
                  for i, r in enumerate(rules)]
     general = [m for k, ms in errors.items() if k == "rules" for m in ms]
@@ -198,6 +199,10 @@ def _workbench(request, form: MappingEditorForm) -> dict:
         "results": [_result_rows(r) for r in answer["results"]], "unavailable": answer["unavailable"],
         "picked_target": value("pick_target"), "picked_source": value("pick_source"),
     }
+
+
+def _args_text(rule) -> str:
+    return json.dumps(rule.get("args", {})) if isinstance(rule, dict) else json.dumps(rule)
 
 
 def _int(raw) -> int:
