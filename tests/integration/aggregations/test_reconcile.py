@@ -9,6 +9,7 @@ import uuid
 import pytest
 from django.conf import settings as django_settings
 
+from onboarding.errors import ValidationError
 from onboarding.models import Aggregation, AggregationRuntime, ResourceStatus, SensitiveField
 from onboarding.platform.compacted import read_compacted, write_compacted
 from onboarding.platform.connection import kafka_connection_for
@@ -271,8 +272,10 @@ def test_a_new_version_may_add_a_measure_but_not_change_one_under_the_subjects_c
 
     retyped = [m if m["name"] != "claims" else {"name": "claims", "op": "avg", "field": "value.amount"}
                for m in measures]
-    changed = aggregation_update(actor=alice, aggregation=added, measures=retyped)
+    # The registry's verdict on the output subject refuses the change at save, so nothing reaches the run.
+    with pytest.raises(ValidationError) as refused:
+        aggregation_update(actor=alice, aggregation=added, measures=retyped)
+    assert "choose a new output topic" in refused.value.message_dict["measures"][0]
     reconcile_aggregations(cluster.pk)
-    changed.refresh_from_db()
-    assert changed.status == ResourceStatus.FAILED and "Choose a new output topic" in changed.last_error
-    assert table(cluster, tables[0])[changed.definition_id]["version"] == 2  # the engine keeps running version 2
+    assert Aggregation.objects.get(pk=added.pk).version == 2
+    assert table(cluster, tables[0])[added.definition_id]["version"] == 2  # the engine keeps running version 2
