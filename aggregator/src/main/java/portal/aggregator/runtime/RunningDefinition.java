@@ -3,6 +3,7 @@ package portal.aggregator.runtime;
 import java.time.Duration;
 import java.util.Map;
 import java.util.Properties;
+import java.util.regex.Pattern;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.common.Metric;
 import org.apache.kafka.common.MetricName;
@@ -98,10 +99,11 @@ public final class RunningDefinition {
     }
 
     /**
-     * Static membership: the group knows this process's consumer by a name derived from the engine instance and
-     * the definition's application id, so a restarted engine with the same AGGREGATOR_INSTANCE_ID takes its
-     * partitions back as soon as it rejoins, without a rebalance and without waiting for the old member's
-     * session to time out. Kafka Streams appends the stream thread's index to the name.
+     * Static membership: the group knows this process's consumer by a name derived from the definition's
+     * application id and the engine instance ({@code <application id>.<instance id>}, other characters as '_').
+     * A restarted engine with the same AGGREGATOR_INSTANCE_ID takes the killed member's place as soon as it
+     * rejoins, so its partitions come back without waiting for the old session to time out. Kafka Streams
+     * appends the stream thread's index to the name.
      *
      * <p>The session timeout is how long the partitions of an instance that does not come back stay unowned:
      * long enough for a restart (JVM start, then the rejoin), short enough that another instance takes them over
@@ -109,11 +111,13 @@ public final class RunningDefinition {
      */
     static void staticMembership(Properties props, String applicationId, String instanceId) {
         props.put(StreamsConfig.mainConsumerPrefix(ConsumerConfig.GROUP_INSTANCE_ID_CONFIG),
-                applicationId + "@" + instanceId);
+                applicationId + "." + INSTANCE_ID_UNSAFE.matcher(instanceId).replaceAll("_"));
         props.put(StreamsConfig.mainConsumerPrefix(ConsumerConfig.SESSION_TIMEOUT_MS_CONFIG), SESSION_TIMEOUT_MS);
     }
 
     static final int SESSION_TIMEOUT_MS = 30_000;
+    /** Kafka takes only ASCII letters, digits, '.', '_' and '-' in a group instance id. */
+    private static final Pattern INSTANCE_ID_UNSAFE = Pattern.compile("[^A-Za-z0-9._-]");
 
     /**
      * Stops the instance; with {@code cleanUp} its local state goes too (the engine deletes its topics). A static

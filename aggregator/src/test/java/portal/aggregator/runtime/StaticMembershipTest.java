@@ -23,13 +23,19 @@ class StaticMembershipTest {
     void theMainConsumerIsAStaticMemberNamedByDefinitionAndInstance() {
         Map<String, Object> a = mainConsumer("portal-agg.t.x.v1", "engine-a");
         // Kafka Streams appends the stream thread's index.
-        assertEquals("portal-agg.t.x.v1@engine-a-0", a.get(ConsumerConfig.GROUP_INSTANCE_ID_CONFIG));
+        assertEquals("portal-agg.t.x.v1.engine-a-0", a.get(ConsumerConfig.GROUP_INSTANCE_ID_CONFIG));
         assertEquals(RunningDefinition.SESSION_TIMEOUT_MS, a.get(ConsumerConfig.SESSION_TIMEOUT_MS_CONFIG));
         // The same instance restarted is the same member; another instance of the same definition is not.
         assertEquals(a.get(ConsumerConfig.GROUP_INSTANCE_ID_CONFIG),
                 mainConsumer("portal-agg.t.x.v1", "engine-a").get(ConsumerConfig.GROUP_INSTANCE_ID_CONFIG));
         assertNotEquals(a.get(ConsumerConfig.GROUP_INSTANCE_ID_CONFIG),
                 mainConsumer("portal-agg.t.x.v1", "engine-b").get(ConsumerConfig.GROUP_INSTANCE_ID_CONFIG));
+    }
+
+    @Test
+    void charactersKafkaRefusesInAnInstanceIdBecomeUnderscores() {
+        assertEquals("portal-agg.t.x.v1.pod_7_host-1.eu-0",
+                mainConsumer("portal-agg.t.x.v1", "pod 7@host-1.eu").get(ConsumerConfig.GROUP_INSTANCE_ID_CONFIG));
     }
 
     @Test
