@@ -8,6 +8,17 @@ from onboarding.api.views.aggregation_preview import AggregationPreviewView
 from onboarding.api.views.connectors import ConnectorViewSet
 from onboarding.api.views.event_store_query import EventStoreQueryView
 from onboarding.api.views.fallback import NOT_FOUND_NAME
+from onboarding.api.views.groups import (
+    DeleteRecordsView,
+    GroupDetailView,
+    GroupLagView,
+    GroupListView,
+    GroupResetView,
+    OffsetResetApproveView,
+    OffsetResetDetailView,
+    OffsetResetListView,
+    OffsetResetRejectView,
+)
 from onboarding.api.views.mappings import CanonicalTopicViewSet, CodeTableViewSet, MappingViewSet
 from onboarding.api.views.members import TeamMembersView, TeamMemberView
 from onboarding.api.views.search import SearchView
@@ -49,6 +60,17 @@ urlpatterns = [
     re_path(r"^event-store/(?P<topic>[^/]+)/query/?$", EventStoreQueryView.as_view(), name="event-store-query"),
     # Before the router, whose aggregations/<pk>/ would otherwise be asked (and refuse the POST).
     re_path(r"^aggregations/preview/?$", AggregationPreviewView.as_view(), name="aggregation-preview"),
+    # Consumer groups (a group id may hold dots, never a slash), their resets, deleting a topic's records.
+    path("consumer-groups/", GroupListView.as_view(), name="consumer-group-list"),
+    path("consumer-groups/<str:cluster>/<str:group_id>/", GroupDetailView.as_view(), name="consumer-group-detail"),
+    path("consumer-groups/<str:cluster>/<str:group_id>/lag/", GroupLagView.as_view(), name="consumer-group-lag"),
+    path("consumer-groups/<str:cluster>/<str:group_id>/reset/", GroupResetView.as_view(),
+         name="consumer-group-reset"),
+    path("offset-resets/", OffsetResetListView.as_view(), name="offset-reset-list"),
+    path("offset-resets/<int:pk>/", OffsetResetDetailView.as_view(), name="offset-reset-detail"),
+    path("offset-resets/<int:pk>/approve/", OffsetResetApproveView.as_view(), name="offset-reset-approve"),
+    path("offset-resets/<int:pk>/reject/", OffsetResetRejectView.as_view(), name="offset-reset-reject"),
+    path("topics/<int:pk>/delete-records/", DeleteRecordsView.as_view(), name="topic-delete-records"),
     *router.urls,
     path("audit/", AuditTrailView.as_view(), name="audit"),
     # Last: anything else under /api/v1/ is a JSON 404.
