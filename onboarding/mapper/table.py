@@ -45,6 +45,7 @@ class MappingRow:
     # Built once per version at load: a mapping runs for every event of its source.
     compiled: CompiledMapping | None = field(default=None, init=False, repr=False, compare=False)
     broken: str | None = field(default=None, init=False, compare=False)
+    headers: tuple = field(default=(), init=False, repr=False, compare=False)  # what every output of it carries
 
     def __post_init__(self):
         try:
@@ -54,6 +55,8 @@ class MappingRow:
             object.__setattr__(self, "broken", f"mapping {self.id} version {self.version} does not compile: {exc}")
         else:
             object.__setattr__(self, "compiled", compiled)
+        object.__setattr__(self, "headers", (("map.mapping", self.id), ("map.version", str(self.version)),
+                                             ("map.source.topic", self.source_topic)))
         if self.target_schema_id is None and self.broken is None:
             object.__setattr__(self, "broken", f"mapping {self.id} version {self.version} has no canonical schema id")
 

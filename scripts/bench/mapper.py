@@ -8,11 +8,20 @@ One 20-field mapping of a generated HL7-like feed (dates as yyyyMMdd, local sex,
 codes, weights in lb, heights in inches, glucose in mg/dL) into a canonical patient. Every engine gets the
 decoded event (a dict) and gives a dict, one event at a time, as the mapper process will call it; the outputs
 of the three engines are compared on sample events first, so each measures the same work. Prints events/s of
-each (best of the rounds, 1 core) and the ratios. Later, the Kafka mapper process adds its consume-produce loop.
+each (best of the rounds, 1 core) and the ratios.
+
+  scripts/dev bench mapper --kafka [--kafka-events 20000] [--kafka-rounds 3]
+
+adds the Kafka run: the mapper process's loop (``onboarding.mapper.mapper.Mapper``, in this process, the admin
+connection) against the raw transactional consume-produce loop of the router benchmark (``router.raw_loop``:
+read_committed, one transaction per batch with its offsets, each value decoded and copied) on the same source
+topic, each draining it from the beginning with a new group. The mapper also maps every event with the 20-field
+mapping and writes it with the registered canonical Avro schema. Prints both rates and the ratio (goal >= 0.6x).
 """
 
 import argparse
 import copy
+import os
 import random
 import statistics
 import sys
@@ -184,6 +193,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--events", type=int, default=20_000)
     parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--kafka", action="store_true", help="also run the mapper process against the raw loop")
+    parser.add_argument("--kafka-events", type=int, default=20_000)
+    parser.add_argument("--kafka-rounds", type=int, default=3)
     args = parser.parse_args()
     batch = events(args.events)
     compiled = compile_mapping(rules_from_json(RULES), TABLES)
@@ -229,6 +241,101 @@ def main() -> None:
         latencies.append(time.perf_counter_ns() - started)
     cuts = statistics.quantiles(latencies, n=100)
     print(f"compiled rules per event: p50 {cuts[49] / 1000:.1f} µs, p99 {cuts[98] / 1000:.1f} µs")
+    if args.kafka:
+        kafka_run(args.kafka_events, compiled, args.kafka_rounds)
+
+
+KAFKA_GOAL = 0.6  # the mapper's events/s over the raw loop's
+
+
+def avro_schema_of(value, name: str) -> dict:
+    """An Avro schema of one output of the mapping (records, strings, longs, doubles, booleans): the canonical
+    schema the mapper writes with."""
+    if isinstance(value, dict):
+        return {"type": "record", "name": name, "fields": [
+            {"name": key, "type": avro_schema_of(inner, f"{name}_{key}")} for key, inner in value.items()]}
+    return {bool: "boolean", int: "long", float: "double", str: "string"}[type(value)]
+
+
+def _mapper_drain(mapper_class, consumer_class, loops, table: str, source: str, end: dict, mapping_id: str):
+    """Seconds for a Mapper with a new group to drain the source (its committed offsets reach the end)."""
+    import threading
+    import uuid
+
+    group = f"bench-mapper-{uuid.uuid4().hex[:6]}"
+    mapper = mapper_class(group_id=group, table_topic=table, batch_size=loops.BATCH)
+    stop, ready = threading.Event(), threading.Event()
+    thread = threading.Thread(target=mapper.run, args=(stop, ready), daemon=True)
+    thread.start()
+    ready.wait(60)
+    started = time.perf_counter()
+    watcher = consumer_class({**loops.BOOTSTRAP, "group.id": group})
+    try:
+        while not loops.drained(watcher, source, end):
+            time.sleep(0.05)
+    finally:
+        watcher.close()
+    seconds = time.perf_counter() - started
+    stop.set()
+    thread.join(30)
+    return seconds, dict(mapper.counters[mapping_id])
+
+
+def kafka_run(count: int, compiled, rounds: int) -> None:
+    import json
+    import uuid
+
+    sys.path.insert(0, str(REPO / "scripts" / "bench"))
+    import router as loops  # the router benchmark's topics helpers and raw loop (sets Django up)
+    from confluent_kafka import Consumer, Producer, TopicPartition
+    from confluent_kafka.admin import AdminClient
+
+    from onboarding.mapper.mapper import Mapper
+    from onboarding.mapper.table import encode_row
+    from onboarding.platform.registry import Registry
+
+    run = uuid.uuid4().hex[:6]
+    admin = AdminClient(loops.BOOTSTRAP)
+    source, target, raw_target = f"bench.mapper-{run}-src", f"bench.mapper-{run}-std", f"bench.mapper-{run}-raw"
+    table = f"bench.mapper-{run}-table"
+    loops.create(admin, [source, target, f"{target}.dlq", raw_target, table], compact={table})
+    feed = events(count, seed=11)
+    schema = json.dumps(avro_schema_of(compiled(feed[0]), "Canonical"))
+    with Registry() as registry:
+        schema_id = registry.register(f"{target}-value", schema, "AVRO")
+    try:
+        producer = Producer({**loops.BOOTSTRAP, "linger.ms": 20})
+        for i, event in enumerate(feed):
+            producer.produce(source, key=str(i).encode(), value=json.dumps(event).encode())
+            if i % 10000 == 0:
+                producer.poll(0)
+        producer.flush(60)
+        probe = Consumer({**loops.BOOTSTRAP, "group.id": "bench-probe"})
+        end = {p: probe.get_watermark_offsets(TopicPartition(source, p), timeout=10)[1]
+               for p in range(loops.PARTITIONS)}
+        probe.close()
+        row = {"id": f"bench.lab-a-{run}", "version": 1, "source_topic": source, "target_topic": target,
+               "source_subject": "", "target_subject": f"{target}-value", "target_schema_id": schema_id,
+               "rules": RULES, "code_tables": {name: {"version": 1, "entries": entries, "default": None}
+                                               for name, entries in TABLES.items()}, "dlq_topic": f"{target}.dlq"}
+        producer.produce(table, key=row["id"].encode(), value=encode_row(row))
+        producer.flush(30)
+
+        # Rounds interleave the two loops and the best of each counts: the machine's other load hits both alike.
+        raw_seconds = mapper_seconds = float("inf")
+        for _ in range(rounds):
+            raw_seconds = min(raw_seconds, loops.raw_loop(source, raw_target, end))
+            seconds, counted = _mapper_drain(Mapper, Consumer, loops, table, source, end, row["id"])
+            mapper_seconds = min(mapper_seconds, seconds)
+    finally:
+        admin.delete_topics([source, target, f"{target}.dlq", raw_target, table])
+    raw_rate, mapper_rate = count / raw_seconds, count / mapper_seconds
+    ratio = mapper_rate / raw_rate
+    print(f"Kafka, {count} events, {loops.PARTITIONS} partitions, batches of {loops.BATCH}, one process each, best "
+          f"of {rounds} interleaved rounds (load average {os.getloadavg()[0]:.2f}):")
+    print(f"  raw transactional loop (decode, copy)      {raw_rate:>10,.0f} events/s")
+    print(f"  mapper (decode, map, encode Avro)          {mapper_rate:>10,.0f} events/s   outcomes {counted}")
+    print(f"  mapper / raw loop: {ratio:.2f}x (goal >= {KAFKA_GOAL}x: {'met' if ratio >= KAFKA_GOAL else 'NOT met'})")
 
 
 if __name__ == "__main__":
