@@ -1,6 +1,7 @@
 """Aggregations as a team uses them: defined through the portal's API over HTTP, run by the stack's engine
 (scripts/aggregator) as its own principal, fed by the team's SCRAM account, and read back by the team's own
-account from the output topic; previewed by the engine; refused to an outsider over a private topic."""
+account from the output topic; previewed by the engine; refused to an outsider over a private topic. The output is a
+topic of the team whose fields computed from a PHI-tagged source field are masked in peek and through the gateway."""
 
 import json
 import struct
@@ -9,6 +10,7 @@ from datetime import datetime
 import pytest
 
 from tests.acceptance import kafka, steps
+from tests.acceptance.gateway_rest import team_gateway
 from tests.acceptance.http import wait_for
 from tests.acceptance.stack import AGGREGATOR_LAUNCHER
 
@@ -104,3 +106,48 @@ def test_an_outsider_cannot_define_one_over_a_private_topic(as_user, run):
                                                              output_topic=f"clinical.{run}-stolen"))
     assert answer.status_code == 400, answer.text
     assert answer.json()["errors"]["source"] == ["Choose a topic your team owns or holds an approved subscription to."]
+
+
+CLAIM_SCHEMA = {"$schema": "http://json-schema.org/draft-07/schema#", "type": "object", "properties": {
+    "id": {"type": "integer"}, "provider_id": {"type": "string"}, "amount": {"type": "number"},
+    "at": {"type": "integer"}}, "required": ["id", "provider_id", "amount", "at"]}
+
+
+def test_the_output_is_a_team_topic_whose_phi_derived_fields_are_masked(as_user, run, engine, payments_app, stack):
+    alice = as_user("alice")
+    source = steps.topic(alice, name=f"payments.{run}-phi-claims", team="payments", partitions=2)
+    schema = alice.created("schemas/", {"topic": source["id"], "side": "value", "format": "JSON",
+                                        "schema": json.dumps(CLAIM_SCHEMA)})
+    alice.wait_status(f"schemas/{schema['id']}/")
+    tagged = alice.post(f"schemas/{schema['id']}/sensitive-fields/", {"path": "provider_id", "classification": "phi"})
+    assert tagged.status_code == 201, tagged.text
+    agg = alice.created("aggregations/", definition(run, source, name=f"{run}-phi", output_topic=f"payments.{run}-phi",
+                                                    measures=[{"name": "claims", "op": "count"},
+                                                              {"name": "last_provider", "op": "last",
+                                                               "field": "value.provider_id"}]))
+    found = alice.ok("topics/", params={"team": "payments", "q": agg["output_topic"]})["results"]
+    output = next(topic for topic in found if topic["name"] == agg["output_topic"])
+    assert output["partitions"] == 2  # the source's
+    refused = alice.delete(f"topics/{output['id']}/", params={"confirm": output["name"]})
+    assert refused.status_code == 400 and "managed by aggregation" in refused.text, refused.text
+
+    kafka.produce_json(kafka.client_config(payments_app), source["name"], CLAIMS)
+    alice.wait_status(f"aggregations/{agg['id']}/", timeout=180)
+
+    def peeked() -> list[dict] | None:
+        events = alice.ok(f"topics/{output['id']}/peek/", params={"limit": 20})["events"]
+        return [event["value"] for event in events] or None
+
+    values = wait_for(peeked, timeout=120, message=f"results in the peek of {output['name']}")
+    assert {value["last_provider"] for value in values} == {"[PHI]"}, values
+    assert {value["group"] for value in values} == {"[PHI]"} and all(value["claims"] >= 1 for value in values)
+
+    gateway = team_gateway(alice, stack.gateway_url, team="payments", name=f"{run} agg masking")
+
+    def consumed() -> list[dict] | None:
+        answer = gateway.events(output["name"], f"payments.{run}-agg-masked", max_events=20, wait_ms=2000)
+        assert answer.status_code == 200, answer.text
+        return [event["value"]["data"] for event in answer.json()["events"]] or None
+
+    read = wait_for(consumed, timeout=60, message="the results through the gateway")
+    assert {value["last_provider"] for value in read} == {"[PHI]"}, read
