@@ -1,9 +1,11 @@
 """Make one cluster's aggregation definitions table match the portal (docs/aggregations.md). Claim, apply,
 record, like the other runs; task ``onboarding.reconcile_aggregations``.
 
-For each claimed live definition the run makes sure the output topic and its dead-letter topic exist (as many
-partitions as the source, the cluster policy's replication factor), registers the output value's JSON Schema
-under ``<output>-value`` (its tags inherited from the source's sensitive fields) and keeps the id on the row.
+For each claimed live definition the run makes sure the output topic and its dead-letter topic exist (the output
+as its portal topic row wants it, which the topic run also applies; the dead-letter topic with as many partitions
+as the source and the cluster policy's replication factor), registers the output value's JSON Schema under
+``<output>-value`` (the latest version of the output's portal Schema, the same text the schema run registers, its
+tags derived from the source's sensitive fields) and keeps the id on the row.
 Then, under a per-cluster advisory lock, it reads the table back and writes what differs: the claimed rows, any
 applied row the table lost, tombstones for definitions that are gone. A definition whose new row could not be
 prepared keeps the row the engine runs. The run also creates the engine's status table (the engine's principal

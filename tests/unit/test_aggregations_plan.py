@@ -117,6 +117,18 @@ def test_the_group_of_the_record_key_inherits_key_tags_and_the_strongest_tag_win
     assert plan.output_tags(spec, {}) == {}
 
 
+def test_each_tagged_output_field_names_the_source_fields_it_comes_from():
+    spec = plan.Spec(id="t.a", source_topic="t.s", output_topic="t.o", size_ms=1000, group_by="value.patient.id",
+                     measures=({"name": "n", "op": "count"},
+                               {"name": "ids", "op": "count_distinct", "field": "value.patient.id"},
+                               {"name": "worst", "op": "max", "field": "[value.a, value.b] | max(@)"}))
+    origins = plan.output_tag_origins(spec, {"value": {"patient.id": "phi", "a": "pii", "b": "secret"}})
+    assert origins == {"group": ("phi", ["value.patient.id"]), "worst": ("secret", ["value.a", "value.b"])}
+    keyed = plan.Spec(id="t.a", source_topic="t.s", output_topic="t.o", size_ms=1000,
+                      measures=({"name": "n", "op": "count"},))
+    assert plan.output_tag_origins(keyed, {"key": {"": "pii"}}) == {"group": ("pii", ["key"])}
+
+
 ENGINE = "User:portal-aggregator"
 
 
