@@ -1,0 +1,139 @@
+"""Benchmark: event-store queries (p95 with and without the index) and the raw pymongo insert_many baseline.
+
+  scripts/dev bench event_store [--documents 1000000] [--batch 1000] [--queries 10] [--fill-budget 600]
+
+Fills one collection in the sink's layout (``_id`` topic#partition#offset, ``_ts``, ``_partition``, ``_offset``,
+``_key``, ``value``) with pymongo insert_many in batches: that rate (documents/s) is the baseline the bindings'
+sink throughput is compared with. The first batches are a sample: when the whole fill would take longer than
+--fill-budget seconds, the run says so and fills only what fits (pass --documents to choose). Then it times the
+portal's own queries (the query language, the same find the service sends, through pymongo) without any index
+but _id, creates the index on the queried field and the time, and times them again:
+
+  eq+range   value.ward = one of 100 wards, one hour of events, newest first, 50 per page
+  sort       the first page of 50 sorted by value.ward (keyset order)
+  next page  the page after a cursor of eq+range
+
+Prints p50/p95 per query, the index's speed-up, each query's documents/s over the collection against the
+insert baseline of the same run, and the machine's load (a shared machine's runs differ widely).
+"""
+
+import argparse
+import datetime as dt
+import os
+import statistics
+import sys
+import time
+import uuid
+from pathlib import Path
+
+from pymongo import ASCENDING, DESCENDING, MongoClient
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+
+from onboarding.event_store_query.documents import SINK  # noqa: E402
+from onboarding.event_store_query.find import find_of  # noqa: E402
+from onboarding.event_store_query.language import parse_query  # noqa: E402
+
+START = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
+WARDS = 100
+SAMPLE_BATCHES = 10
+MAX_TIME_MS = 600_000
+
+
+def documents(first: int, count: int, topic: str):
+    """Events a second apart over 6 partitions, ~300 bytes each, as the sink writes them."""
+    for n in range(first, first + count):
+        partition = n % 6
+        yield {"_id": f"{topic}#{partition}#{n // 6}", "_ts": START + dt.timedelta(seconds=n),
+               "_partition": partition, "_offset": n // 6, "_key": f"patient-{n % 50_000}",
+               "value": {"ward": f"W{n % WARDS:02d}", "n": n, "status": "admitted" if n % 3 else "discharged",
+                         "patient": {"name": f"Patient {n}", "ssn": f"{n:09d}"}, "note": "x" * 160}}
+
+
+def fill(collection, total: int, batch: int, budget: float, topic: str) -> tuple[int, float]:
+    """(documents written, documents/s); stops early when the sample says the whole fill exceeds the budget."""
+    written, started = 0, time.perf_counter()
+    while written < total:
+        count = min(batch, total - written)
+        collection.insert_many(list(documents(written, count, topic)), ordered=False)
+        written += count
+        if written == batch * SAMPLE_BATCHES and written < total:
+            rate = written / (time.perf_counter() - started)
+            projected = total / rate
+            print(f"sample: {written} documents at {rate:,.0f}/s; {total:,} would take {projected:,.0f} s")
+            if projected > budget:
+                total = max(written, int(rate * budget) // batch * batch)
+                print(f"scaled down to {total:,} documents (--fill-budget {budget:.0f} s)")
+    return written, written / (time.perf_counter() - started)
+
+
+def timed(collection, find, runs: int) -> list[float]:
+    seconds = []
+    for _ in range(runs):
+        started = time.perf_counter()
+        list(collection.find(find.filter, find.projection, sort=find.sort, limit=find.limit,
+                             max_time_ms=MAX_TIME_MS))
+        seconds.append(time.perf_counter() - started)
+    return seconds
+
+
+def p95(values: list[float]) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, max(0, round(0.95 * len(ordered)) - 1))]
+
+
+def queries(total: int) -> dict:
+    middle = START + dt.timedelta(seconds=total // 2)
+    eq_range = parse_query({"filter": {"value.ward": "W42"}, "from": middle.isoformat(),
+                            "to": (middle + dt.timedelta(hours=1)).isoformat(), "sort": "-timestamp", "limit": 50})
+    by_ward = parse_query({"sort": "value.ward", "limit": 50}, sortable=["value.ward"])
+    return {"eq+range": (eq_range, None), "sort": (by_ward, None),
+            "next page": (eq_range, (middle + dt.timedelta(minutes=30), "t#0#0"))}
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--documents", type=int, default=1_000_000)
+    parser.add_argument("--batch", type=int, default=1000, help="documents per insert_many")
+    parser.add_argument("--queries", type=int, default=10, help="timed runs of each query, per index state")
+    parser.add_argument("--fill-budget", type=float, default=600, help="seconds the fill may take at most")
+    parser.add_argument("--keep", action="store_true", help="keep the collection (default: dropped at the end)")
+    args = parser.parse_args()
+
+    client = MongoClient(os.environ.get("EVENT_STORE_URI", "mongodb://127.0.0.1:27018/"), socketTimeoutMS=900_000)
+    database = client["bench_event_store"]
+    name = f"q-{uuid.uuid4().hex[:8]}"
+    collection = database[name]
+    print(f"load average before: {os.getloadavg()[0]:.2f}")
+    try:
+        total, insert_rate = fill(collection, args.documents, args.batch, args.fill_budget, name)
+        print(f"baseline: insert_many of {total:,} documents, batches of {args.batch}: {insert_rate:,.0f} documents/s")
+        plans = {label: find_of(query, SINK, after=after) for label, (query, after) in queries(total).items()}
+        results = {}
+        for state in ("no index", "indexed"):
+            if state == "indexed":
+                started = time.perf_counter()
+                collection.create_index([("value.ward", ASCENDING), ("_ts", DESCENDING)], name="by_ward_time")
+                collection.create_index([("value.ward", ASCENDING), ("_id", ASCENDING)], name="by_ward")
+                collection.create_index([("_ts", ASCENDING)], name="by_time")
+                print(f"indexes created in {time.perf_counter() - started:.1f} s")
+            for label, find in plans.items():
+                timed(collection, find, 1)  # warm-up, untimed
+                results[(state, label)] = timed(collection, find, args.queries)
+        print(f"\n{total:,} documents, {args.queries} runs per query; load average {os.getloadavg()[0]:.2f}")
+        print(f"{'query':<10} {'state':<9} {'p50 ms':>9} {'p95 ms':>9} {'docs/s scanned':>15} {'vs insert':>10}")
+        for (state, label), seconds in results.items():
+            scanned = total / p95(seconds)
+            print(f"{label:<10} {state:<9} {statistics.median(seconds) * 1000:>9.1f} {p95(seconds) * 1000:>9.1f} "
+                  f"{scanned:>15,.0f} {scanned / insert_rate:>9.2f}x")
+        for label in plans:
+            speedup = p95(results[("no index", label)]) / p95(results[("indexed", label)])
+            print(f"index speed-up of {label} (p95 without / with): {speedup:.2f}x")
+    finally:
+        if not args.keep:
+            collection.drop()
+        client.close()
+
+
+if __name__ == "__main__":
+    main()
