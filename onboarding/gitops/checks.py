@@ -12,6 +12,7 @@ from onboarding import selectors
 from onboarding.connector_rules import split_topics
 from onboarding.gitops.export import TeamState
 from onboarding.gitops.manifest import subscription_key, topic_key
+from onboarding.gitops.mappings import mapping_errors
 from onboarding.gitops.plan import CREATE, DELETE, UPDATE, Plan
 from onboarding.models import Cluster, ResourceStatus, Subscription, Team
 from onboarding.routing.filters import FilterError, compile_filter
@@ -40,7 +41,7 @@ def _add(errors: dict, path: str, field_errors: dict) -> None:
         errors.setdefault(at(path, field), []).extend(messages)
 
 
-SECTIONS = ("topics", "service_accounts", "subscriptions", "aggregations", "connectors")
+SECTIONS = ("topics", "service_accounts", "subscriptions", "aggregations", "connectors", "mappings")
 
 
 def clusters_named(desired: dict) -> dict[str, Cluster]:
@@ -82,6 +83,10 @@ def manifest_errors(*, actor, team: Team, desired: dict, state: TeamState, plan:
     for action in by_kind.get("connector", []):
         if action.op in (CREATE, UPDATE) and action.desired["cluster"] in clusters:
             _connector_errors(errors, action, team, desired, state, clusters[action.desired["cluster"]])
+    for action in by_kind.get("mapping", []):
+        if action.op in (CREATE, UPDATE) and action.desired["cluster"] in clusters:
+            mapping_errors(errors, action, actor=actor, team=team, desired=desired, state=state,
+                           cluster=clusters[action.desired["cluster"]])
     return errors
 
 

@@ -11,11 +11,25 @@ from onboarding.gitops.manifest import (
     KIND,
     account_key,
     aggregation_key,
+    code_table_key,
     connector_key,
+    mapping_key,
     subscription_key,
     topic_key,
 )
-from onboarding.models import Aggregation, Connector, ResourceStatus, Schema, ServiceAccount, Subscription, Team, Topic
+from onboarding.gitops.mappings import code_table_entry, mapping_entry
+from onboarding.models import (
+    Aggregation,
+    CodeTable,
+    Connector,
+    Mapping,
+    ResourceStatus,
+    Schema,
+    ServiceAccount,
+    Subscription,
+    Team,
+    Topic,
+)
 
 LIVE_DECISIONS = (Subscription.Decision.REQUESTED, Subscription.Decision.APPROVED)
 
@@ -31,6 +45,8 @@ class TeamState:
     subscriptions: dict[tuple, Subscription] = field(default_factory=dict)
     aggregations: dict[tuple, Aggregation] = field(default_factory=dict)
     connectors: dict[tuple, Connector] = field(default_factory=dict)
+    code_tables: dict[tuple, CodeTable] = field(default_factory=dict)
+    mappings: dict[tuple, Mapping] = field(default_factory=dict)
 
 
 def _live(queryset):
@@ -88,7 +104,7 @@ def team_state(team: Team) -> TeamState:
     """Only live resources: nothing deleted or being deleted, subscriptions requested or approved."""
     state = TeamState(manifest={"apiVersion": API_VERSION, "kind": KIND, "team": team.slug, "topics": [],
                                 "service_accounts": [], "subscriptions": [], "aggregations": [],
-                                "connectors": []})
+                                "connectors": [], "code_tables": [], "mappings": []})
     # An aggregation's output topic is the aggregations section's (created, changed and released with it), so it
     # is not listed as a topic while its aggregation lives: a manifest without it must not plan its deletion.
     managed = Aggregation.objects.filter(output__isnull=False).exclude(status=ResourceStatus.DELETED)
@@ -126,4 +142,14 @@ def team_state(team: Team) -> TeamState:
         entry = connector_entry(connector)
         state.manifest["connectors"].append(entry)
         state.connectors[connector_key(entry)] = connector
+    for table in CodeTable.objects.filter(team=team, deleted_at__isnull=True).select_related("team"):
+        entry = code_table_entry(table)
+        state.manifest["code_tables"].append(entry)
+        state.code_tables[code_table_key(entry)] = table
+    mappings = (_live(Mapping.objects.filter(team=team))
+                .select_related("cluster", "team", "source_topic", "canonical_topic", "current_version"))
+    for mapping in mappings:
+        entry = mapping_entry(mapping)
+        state.manifest["mappings"].append(entry)
+        state.mappings[mapping_key(entry)] = mapping
     return state

@@ -58,11 +58,20 @@ def connector_key(connector: Mapping) -> tuple:
     return (connector["cluster"], connector["name"])
 
 
+def code_table_key(table: Mapping) -> tuple:
+    return (table["name"],)  # a team's code table is on no cluster
+
+
+def mapping_key(mapping: Mapping) -> tuple:
+    return (mapping["cluster"], mapping["name"])
+
+
 KEYS = {"topics": topic_key, "service_accounts": account_key, "subscriptions": subscription_key,
-        "aggregations": aggregation_key, "connectors": connector_key}
+        "aggregations": aggregation_key, "connectors": connector_key, "code_tables": code_table_key,
+        "mappings": mapping_key}
 # Sections a manifest manages only when it names them: left out, the team's rows of that kind are kept as
 # they are (a manifest written before the section existed must not delete them).
-OPTIONAL_SECTIONS = ("aggregations", "connectors")
+OPTIONAL_SECTIONS = ("aggregations", "connectors", "code_tables", "mappings")
 
 
 def _deref(node):

@@ -22,6 +22,7 @@ from onboarding.choices import (
     TopicVisibility,
     WindowType,
 )
+from onboarding.mapping.rules import FUNCTIONS as MAPPING_FUNCTIONS
 
 API_VERSION = "portal/v1"
 KIND = "TeamManifest"
@@ -110,6 +111,31 @@ CONNECTOR = record({
     "desired_state": choice(("running", "paused", "stopped")),
 }, required=("cluster", "name", "connector_class", "config"))
 
+CODE_TABLE = record({
+    "name": NAME,
+    "description": TEXT,
+    "entries": {"type": "object", "additionalProperties": CONFIG_VALUE, "description": "code -> value."},
+    "default": {"type": ["string", "number", "boolean", "null"],
+                "description": "The value of codes the table lacks; left out: unknown codes fail the rule."},
+}, required=("name", "entries"))
+
+MAPPING_RULE = record({
+    "target": NAME,
+    "sources": {"type": ["array", "null"], "items": {"type": "string"}},
+    "fn": choice(MAPPING_FUNCTIONS),
+    "args": {"type": ["object", "null"]},
+}, required=("target",))
+
+MAPPING = record({
+    "cluster": NAME,
+    "name": NAME,
+    "description": TEXT,
+    "source_topic": NAME,
+    "canonical_topic": NAME,
+    "rules": {"type": "array", "items": {"$ref": "#/$defs/mapping_rule"},
+              "description": "Field rules in the API's rule format (docs/mappings.md)."},
+}, required=("cluster", "name", "source_topic", "canonical_topic", "rules"))
+
 MANIFEST_SCHEMA = {
     "$schema": "https://json-schema.org/draft/2020-12/schema",
     "title": "Team manifest",
@@ -127,8 +153,12 @@ MANIFEST_SCHEMA = {
         "aggregations": {"type": ["array", "null"], "items": {"$ref": "#/$defs/aggregation"}},
         # Like aggregations: left out, the team's connectors are not managed by the manifest.
         "connectors": {"type": ["array", "null"], "items": {"$ref": "#/$defs/connector"}},
+        # Like aggregations: left out, the team's code tables and mappings are not managed by the manifest.
+        "code_tables": {"type": ["array", "null"], "items": {"$ref": "#/$defs/code_table"}},
+        "mappings": {"type": ["array", "null"], "items": {"$ref": "#/$defs/mapping"}},
     }, required=("apiVersion", "kind", "team")),
     "$defs": {"topic": TOPIC, "schema": SCHEMA_ENTRY, "service_account": SERVICE_ACCOUNT,
               "subscription": SUBSCRIPTION, "aggregation": AGGREGATION, "measure": MEASURE,
-              "connector": CONNECTOR},
+              "connector": CONNECTOR, "code_table": CODE_TABLE, "mapping": MAPPING,
+              "mapping_rule": MAPPING_RULE},
 }

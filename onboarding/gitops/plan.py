@@ -16,11 +16,14 @@ from onboarding.gitops.manifest import (
     SIDES,
     account_key,
     aggregation_key,
+    code_table_key,
     connector_key,
+    mapping_key,
     subscription_key,
     topic_key,
 )
 from onboarding.gitops.manifest_schema import SCHEMA_ENTRY
+from onboarding.mapping.rules import RuleFormatError, rules_from_json, rules_to_json
 from onboarding.schemas.validation import fingerprint
 
 CREATE, UPDATE, DELETE, UNCHANGED = "create", "update", "delete", "unchanged"
@@ -33,10 +36,14 @@ AGGREGATION_COMPARED = ("description", "source", "filter", "group_by", "window_t
                         "grace", "time_source", "time_field", "measures", "emit", "late", "output_topic",
                         "start_from")
 CONNECTOR_COMPARED = ("description", "connector_class", "config", "secret_refs", "desired_state")
+CODE_TABLE_COMPARED = ("description", "entries", "default")
+MAPPING_COMPARED = ("description", "source_topic", "canonical_topic", "rules")
 DURATIONS = ("size", "advance", "gap", "grace")
 # An aggregation reads a topic (its own, or one a subscription lets it read): after both.
 # A connector reads or writes topics (its own, or subscribed ones): after those too.
-APPLY_ORDER = ("service_account", "topic", "schema", "subscription", "aggregation", "connector")
+# A mapping reads its source topic (its own or subscribed) and the code tables it names: after those.
+APPLY_ORDER = ("service_account", "topic", "schema", "subscription", "aggregation", "connector", "code_table",
+               "mapping")
 
 
 @dataclass
@@ -122,6 +129,11 @@ def _comparable(name: str, value):
         return normalized_configs(value)
     if name == "tags":
         return list(value)
+    if name == "rules":
+        try:
+            return rules_to_json(rules_from_json(value))  # a rule without args is the rule with args {}
+        except RuleFormatError:
+            return value  # the checks refuse it; here it only differs
     return value
 
 
@@ -204,6 +216,16 @@ def plan(desired: Mapping, current: Mapping, *,
             steps.append(_action("connector", key, f"connectors[{index}]", connector, connectors.pop(key, None),
                                  CONNECTOR_COMPARED))
         deletions += [Action(DELETE, "connector", key) for key in sorted(connectors)]
+
+    for section, kind, key_of, compared in (("code_tables", "code_table", code_table_key, CODE_TABLE_COMPARED),
+                                            ("mappings", "mapping", mapping_key, MAPPING_COMPARED)):
+        if desired.get(section) is None:  # left out: not managed by this manifest
+            continue
+        existing = {key_of(item): item for item in current.get(section) or []}
+        for index, item in enumerate(desired[section]):
+            key = key_of(item)
+            steps.append(_action(kind, key, f"{section}[{index}]", item, existing.pop(key, None), compared))
+        deletions += [Action(DELETE, kind, key) for key in sorted(existing)]
 
     steps.sort(key=lambda a: APPLY_ORDER.index(a.kind))  # stable: manifest order within a kind
     deletions.sort(key=lambda a: -APPLY_ORDER.index(a.kind))
