@@ -40,9 +40,12 @@ def client(uri: str, *, max_time_ms: int) -> MongoClient:
 
 def run_find(mongo: MongoClient, database: str, collection: str, find: Find, *, max_time_ms: int) -> list[dict]:
     try:
+        # One batch holds the whole page: FerretDB keeps a Postgres connection for every open cursor, so a page read
+        # in several batches would hold one between round trips.
         cursor = mongo[database][collection].find(find.filter, find.projection, sort=find.sort, limit=find.limit,
-                                                  max_time_ms=max_time_ms)
-        return list(cursor)
+                                                  batch_size=find.limit, max_time_ms=max_time_ms)
+        with cursor:
+            return list(cursor)
     except ExecutionTimeout as exc:
         raise EventStoreTimeout(str(exc)) from None
     except OperationFailure as exc:
