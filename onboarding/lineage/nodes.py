@@ -12,6 +12,7 @@ from __future__ import annotations
 from django.urls import reverse
 
 from onboarding.lineage.layout import LineageLayout, LineageNode, layout_lineage
+from onboarding.lineage.mappings import mapping_nodes
 from onboarding.models import Aggregation, ResourceStatus, Subscription, Topic
 from onboarding.permissions import can_read_team
 from onboarding.selectors.aggregations import aggregations_visible_to
@@ -82,8 +83,9 @@ def lineage_of(user, topic: Topic, *, producers, sources: list[Subscription], re
             upstream.append(topic_node(user, sub.source, f"source-{sub.source_id}",
                                        detail=f"routed in · {words}" if words else "routed into this topic"))
     made_by, aggregated_into = aggregation_nodes(user, topic)
-    upstream.extend(made_by)
-    downstream, labels = list(aggregated_into), {}
+    mapped_from, mapped_into = mapping_nodes(user, topic, may_see)
+    upstream.extend(made_by + mapped_from)
+    downstream, labels = list(aggregated_into) + mapped_into, {}
     for sub in readers:
         if sub.mode == Subscription.Mode.ROUTED and sub.destination is not None:
             node = topic_node(user, sub.destination, f"route-{sub.pk}", detail=f"routed for {sub.subscriber.slug}")

@@ -11,6 +11,7 @@ from django.shortcuts import render
 
 from onboarding.lineage.nodes import may_see
 from onboarding.search import FACETS, SearchFilters, catalogue_search
+from onboarding.search.mappings import mappings_by_field
 from onboarding.selectors.classification import classifications
 from onboarding.views.common import htmx_target, portal_view
 
@@ -70,6 +71,7 @@ def catalogue_view(request):
         "filtered": bool(result.query) or any(params.getlist(name) for name in FACETS),
         "previous_query": _with_page(params, result.number - 1) if result.has_previous else "",
         "next_query": _with_page(params, result.number + 1) if result.has_next else "",
+        "mapping_hits": mappings_by_field(request.user, result.query),
     }
     if htmx_target(request) == "catalogue-results":
         return render(request, "onboarding/partials/_catalogue_results.html", context)

@@ -1,0 +1,35 @@
+"""The mappings on a topic's lineage picture: source -> mapping -> canonical.
+
+Upstream of a canonical topic: the live mappings writing into it (named with their source). Downstream of a
+source topic: the live mappings of it (named with their canonical topic). A mapping is readable by its team and
+the operators only, so anyone else sees "a mapping" without a link; a private source stays "a private topic".
+"""
+
+from __future__ import annotations
+
+from django.urls import reverse
+
+from onboarding.lineage.layout import LineageNode
+from onboarding.models import Mapping, ResourceStatus, Topic
+from onboarding.selectors.mappings import mappings_visible_to
+
+PRIVATE = "a private topic"
+
+
+def mapping_node(user, mapping: Mapping, other: Topic, relation: str, may_see) -> LineageNode:
+    visible = mappings_visible_to(user).filter(pk=mapping.pk).exists()
+    far = other.name if may_see(user, other) else PRIVATE
+    version = f" v{mapping.current_version.number}" if visible and mapping.current_version else ""
+    return LineageNode(key=f"mapping-{mapping.pk}", label=f"mapping {mapping.mapping_id}" if visible else "a mapping",
+                       kind="mapping", url=reverse("onboarding:mapping_detail", args=[mapping.pk]) if visible else "",
+                       detail=f"{relation} {far}{version}", title=f"Mapping {relation} {far}")
+
+
+def mapping_nodes(user, topic: Topic, may_see) -> tuple[list[LineageNode], list[LineageNode]]:
+    """(upstream, downstream) of ``topic``: the mappings into it and the mappings of it."""
+    live = (Mapping.objects.exclude(status=ResourceStatus.DELETED).filter(delete_requested_at__isnull=True)
+            .select_related("team", "source_topic__team", "canonical_topic__team", "current_version")
+            .order_by("team__slug", "name"))
+    upstream = [mapping_node(user, m, m.source_topic, "of", may_see) for m in live.filter(canonical_topic=topic)]
+    downstream = [mapping_node(user, m, m.canonical_topic, "into", may_see) for m in live.filter(source_topic=topic)]
+    return upstream, downstream
