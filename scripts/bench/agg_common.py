@@ -52,6 +52,25 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / TICKS  # utime + stime
 
 
+# A JVM's native thread names are the first 15 characters of its Java thread names.
+THREAD_KINDS = (("C1 CompilerThre", "JIT"), ("C2 CompilerThre", "JIT"), ("GC Thread", "GC"), ("G1 ", "GC"))
+
+
+def thread_cpu(pid: int) -> dict[str, float]:
+    """CPU seconds of a JVM's threads by kind: JIT compilers, garbage collection, and the rest (the stream
+    thread, the Kafka clients' threads, the engine's own), so start-up compilation is told apart from work."""
+    kinds: dict[str, float] = {"JIT": 0.0, "GC": 0.0, "work": 0.0}
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        try:
+            name = (task / "comm").read_text().strip()
+            fields = (task / "stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:  # the thread ended meanwhile
+            continue
+        kind = next((k for prefix, k in THREAD_KINDS if name.startswith(prefix)), "work")
+        kinds[kind] += (int(fields[11]) + int(fields[12])) / TICKS
+    return kinds
+
+
 def rss_mib(pid: int) -> float:
     match = re.search(r"VmRSS:\s+(\d+) kB", Path(f"/proc/{pid}/status").read_text())
     return int(match.group(1)) / 1024

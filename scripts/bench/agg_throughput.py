@@ -6,7 +6,19 @@ import threading
 import time
 
 from agg_candidates import Engine, RawLoop, StreamsBenchProcess, measure_java
-from agg_common import BATCH, BOOTSTRAP, Run, cpu_seconds, drained, end_offsets, log, pace, produce_backlog, wait
+from agg_common import (
+    BATCH,
+    BOOTSTRAP,
+    Run,
+    cpu_seconds,
+    drained,
+    end_offsets,
+    log,
+    pace,
+    produce_backlog,
+    thread_cpu,
+    wait,
+)
 from agg_counter import OutputCounter
 from agg_profile import profile_start, profile_stop
 from confluent_kafka import Producer
@@ -57,10 +69,13 @@ def aggregation_and_route(run: Run, options, rows: list, notes: list):
     engine.start()
     engine.define(run, "per-key-minute", source, engine_out, 60_000, schema_id)
     counter.wait_for(1, timeout, "the engine")
-    cpu_before = cpu_seconds(engine.process.pid)
+    cpu_before, threads_before = cpu_seconds(engine.process.pid), thread_cpu(engine.process.pid)
     profile_start(engine.process.pid)
     counter.wait_for(options.events, timeout, "the engine")
     engine_cpu = (cpu_seconds(engine.process.pid) - cpu_before) * 1e6 / options.events
+    threads_after = thread_cpu(engine.process.pid)
+    by_thread = ", ".join(f"{kind} {(threads_after[kind] - threads_before[kind]) * 1e6 / options.events:.0f} us"
+                          for kind in threads_after)
     profile = profile_stop(engine.process.pid, run.tmp / "engine.jfr")
     engine_eps = counter.throughput()
     log(f"engine: {engine_eps:.0f} events/s")
@@ -101,6 +116,8 @@ def aggregation_and_route(run: Run, options, rows: list, notes: list):
     notes.append(f"where the time goes, per event (engine {per_event[-1] * 1e6:.0f} us, raw loop "
                  f"{per_event[0] * 1e6:.0f} us; a negative step is within this run's noise): {parts}")
     notes.append(f"engine's stream thread while draining (JFR, innermost matching frame): {profile}")
+    notes.append(f"engine's CPU per event while draining, by thread: {by_thread} (JIT compilation is start-up"
+                 f" cost that a longer backlog, --events, spreads thinner)")
 
     # 4. Routing, on the same source (every event in it): the Kafka Streams filter topology, the Python router.
     total_events = sum(end_offsets(source).values())
