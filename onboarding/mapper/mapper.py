@@ -86,21 +86,6 @@ class Mapper(TransactionalLoop):
             self._registry.close()
         logger.info("mapper %s stopped; counters %s", self.transactional_id, dict(self.counters))
 
-    def run(self, stop_event, ready_event=None) -> None:
-        """Map until stop_event is set; ready_event (if given) is set once the table is loaded."""
-        self.start()
-        if ready_event is not None:
-            ready_event.set()
-        self.serve(stop_event)
-
-    def serve(self, stop_event) -> None:
-        """Map until stop_event is set, once started; closes the mapper at the end."""
-        try:
-            while not stop_event.is_set():
-                self.run_once()
-        finally:
-            self.close()
-
     # ---------------------------------------------------------------------------------------- the loop
     def run_once(self, timeout: float | None = None) -> int:
         """Follow the table (a new version takes over here, between batches), then map one batch; returns how

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 
 from onboarding.mapping.compiler import CompiledMapping, compile_mapping
 from onboarding.mapping.rules import RuleFormatError, rules_from_json
-from onboarding.platform.compacted import CompactedTableReader
+from onboarding.platform.compacted import TableReader
 
 logger = logging.getLogger(__name__)
 
@@ -153,25 +153,10 @@ class MappingTable:
         return {row.source_topic for row in self._rows.values()}
 
 
-class MappingTableReader:
+class MappingTableReader(TableReader):
     """Reads the mappings topic from the beginning into a MappingTable, then follows it (every mapper sees every
     row: see platform.compacted.CompactedTableReader)."""
 
     def __init__(self, topic: str, kafka_config: dict, table: MappingTable | None = None, *,
                  group_id: str | None = None):
-        self.topic = topic
-        self.table = table or MappingTable()
-        # The group id is never joined; a principal limited to its own group names still needs it to be one of them.
-        self._reader = CompactedTableReader(topic, kafka_config, apply=self.table.apply, what="mappings",
-                                            extra_config={"group.id": group_id} if group_id else None)
-
-    def catch_up(self, timeout: float = 30.0) -> MappingTable:
-        self._reader.catch_up(timeout)
-        return self.table
-
-    def poll_changes(self, timeout: float = 0) -> bool:
-        """Apply rows written since the last call; True if any mapping changed."""
-        return self._reader.consume(timeout)
-
-    def close(self) -> None:
-        self._reader.close()
+        super().__init__(topic, kafka_config, table or MappingTable(), what="mappings", group_id=group_id)

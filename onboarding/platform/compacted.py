@@ -214,3 +214,27 @@ class CompactedTableReader:
                                f"{topic.error if topic else 'absent'}")
         self._partitions = sorted(topic.partitions)
         self._consumer.assign([TopicPartition(self.topic, p, OFFSET_BEGINNING) for p in self._partitions])
+
+
+class TableReader:
+    """A data-plane table (``table.apply(message) -> bool``) read from its compacted topic from the beginning,
+    then followed: the rules of the routers, the mappings of the mappers. ``group_id`` is never joined; a principal
+    limited to its own group names still needs it to be one of them."""
+
+    def __init__(self, topic: str, kafka_config: dict, table, *, what: str, group_id: str | None = None):
+        self.topic = topic
+        self.table = table
+        self._reader = CompactedTableReader(topic, kafka_config, apply=table.apply, what=what,
+                                            extra_config={"group.id": group_id} if group_id else None)
+
+    def catch_up(self, timeout: float = 30.0):
+        """Read every row written so far; the table."""
+        self._reader.catch_up(timeout)
+        return self.table
+
+    def poll_changes(self, timeout: float = 0) -> bool:
+        """Apply rows written since the last call; True if any changed the table."""
+        return self._reader.consume(timeout)
+
+    def close(self) -> None:
+        self._reader.close()

@@ -98,21 +98,6 @@ class Router(TransactionalLoop):
             self._registry.close()
         logger.info("router %s stopped; counters %s", self.transactional_id, dict(self.counters))
 
-    def run(self, stop_event, ready_event=None) -> None:
-        """Route until stop_event is set; ready_event (if given) is set once the rules are loaded."""
-        self.start()
-        if ready_event is not None:
-            ready_event.set()
-        self.serve(stop_event)
-
-    def serve(self, stop_event) -> None:
-        """Route until stop_event is set, once started; closes the router at the end."""
-        try:
-            while not stop_event.is_set():
-                self.run_once()
-        finally:
-            self.close()
-
     # ---------------------------------------------------------------------------------------- the loop
     def run_once(self, timeout: float | None = None) -> int:
         """Follow rule changes, then route one batch; returns how many source records it handled."""

@@ -12,7 +12,7 @@ import json
 import logging
 from dataclasses import dataclass, field
 
-from onboarding.platform.compacted import CompactedTableReader, produce_and_wait
+from onboarding.platform.compacted import TableReader, produce_and_wait
 from onboarding.routing.filters import FilterError, compile_filter
 from onboarding.routing.rule_index import SourceIndex
 
@@ -137,28 +137,13 @@ class RulesTable:
         return {rule.source_topic for rule in self._rules.values() if rule.enabled}
 
 
-class RulesTableReader:
+class RulesTableReader(TableReader):
     """Reads the rules topic from the beginning into a RulesTable, then follows it (every router sees every
     rule: see platform.compacted.CompactedTableReader)."""
 
     def __init__(self, topic: str, kafka_config: dict, table: RulesTable | None = None, *,
                  group_id: str | None = None):
-        self.topic = topic
-        self.table = table or RulesTable()
-        # The group id is never joined; a principal limited to its own group names still needs it to be one of them.
-        self._reader = CompactedTableReader(topic, kafka_config, apply=self.table.apply, what="rules",
-                                            extra_config={"group.id": group_id} if group_id else None)
-
-    def catch_up(self, timeout: float = 30.0) -> RulesTable:
-        self._reader.catch_up(timeout)
-        return self.table
-
-    def poll_changes(self, timeout: float = 0) -> bool:
-        """Apply rules written since the last call; True if any rule changed."""
-        return self._reader.consume(timeout)
-
-    def close(self) -> None:
-        self._reader.close()
+        super().__init__(topic, kafka_config, table or RulesTable(), what="rules", group_id=group_id)
 
 
 def rule_upsert(producer, topic: str, rule: Rule, *, timeout: float = 30.0) -> None:

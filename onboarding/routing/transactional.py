@@ -81,6 +81,31 @@ class TransactionalLoop:
         self._known_topics: set[str] = set()
         self._topics_checked_at = 0.0
 
+    # ---------------------------------------------------------------------------------------- lifecycle
+    def start(self, catch_up_timeout: float = 30.0) -> None:
+        raise NotImplementedError  # read the process's table, open_clients(), subscribe()
+
+    def run_once(self, timeout: float | None = None) -> int:
+        raise NotImplementedError  # follow the table, then poll_batch() and commit_batch() one batch
+
+    def close(self) -> None:
+        raise NotImplementedError  # close_clients() and the table
+
+    def run(self, stop_event, ready_event=None) -> None:
+        """Work until stop_event is set; ready_event (if given) is set once the table is loaded."""
+        self.start()
+        if ready_event is not None:
+            ready_event.set()
+        self.serve(stop_event)
+
+    def serve(self, stop_event) -> None:
+        """Work until stop_event is set, once started; closes the process's clients at the end."""
+        try:
+            while not stop_event.is_set():
+                self.run_once()
+        finally:
+            self.close()
+
     # ---------------------------------------------------------------------------------------- clients
     def open_clients(self) -> None:
         # murmur2_random: a keyed output lands on the partition a Java producer of the topic would choose

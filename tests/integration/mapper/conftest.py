@@ -7,13 +7,9 @@ The tests write rows straight to their own mappings table, in the row format the
 
 import json
 import os
-import re
 import secrets
-import signal
 import struct
-import subprocess
 import sys
-import threading
 import time
 import uuid
 from pathlib import Path
@@ -30,7 +26,7 @@ from onboarding.platform.registry import Registry
 from onboarding.platform.types import AclSpec
 from onboarding.reconcile import mapper_acls
 from onboarding.routing.decode import SchemaCache, decode_value, encode_avro
-from tests.fixtures.waiting import wait_for
+from tests.integration.routing.conftest import RouterProcess, RouterThread
 
 REPO = Path(__file__).resolve().parents[3]
 LOG_DIR = REPO / ".stack" / "logs"
@@ -212,35 +208,17 @@ def _record(message, schemas) -> dict:
 
 
 # --- mappers ------------------------------------------------------------------------------------------------------
-class MapperThread:
+class MapperThread(RouterThread):
     """The Mapper in this process (admin connection): quick to start, its table and counters can be inspected."""
 
     def __init__(self, group, table_topic):
         from onboarding.mapper.mapper import Mapper
 
-        self.mapper = Mapper(group_id=group, table_topic=table_topic, batch_size=200)
-        self.stop_event, self.ready = threading.Event(), threading.Event()
-        self.errors = []
-        self.thread = threading.Thread(target=self._run, daemon=True)
+        super().__init__(group, table_topic, process=Mapper(group_id=group, table_topic=table_topic, batch_size=200))
 
-    def _run(self):
-        try:
-            self.mapper.run(self.stop_event, self.ready)
-        except BaseException as exc:  # surfaced by stop(): a mapper that dies fails the test
-            self.errors.append(exc)
-            self.ready.set()
-
-    def start(self):
-        self.thread.start()
-        assert self.ready.wait(60), "mapper did not load its table within 60s"
-        assert not self.errors, self.errors
-        return self
-
-    def stop(self):
-        self.stop_event.set()
-        self.thread.join(30)
-        assert not self.thread.is_alive(), "mapper did not stop within 30s"
-        assert not self.errors, self.errors
+    @property
+    def mapper(self):
+        return self.router
 
 
 @pytest.fixture
@@ -248,7 +226,8 @@ def mapper_thread():
     started = []
 
     def start(group, table_topic) -> MapperThread:
-        mapper = MapperThread(group, table_topic).start()
+        mapper = MapperThread(group, table_topic)
+        mapper.start()
         started.append(mapper)
         return mapper
 
@@ -281,8 +260,11 @@ class TestMapperPrincipal:
         self._admin.alter_scram(deletes=[self.username])
 
 
-class MapperProcess:
-    """`manage.py run_mapper` in its own process group, to be stopped gracefully or killed hard."""
+class MapperProcess(RouterProcess):
+    """`manage.py run_mapper` in its own process group, to be killed hard."""
+
+    fast_env = FAST_MAPPER_ENV
+    ready_line = r"mapper \S+ ready"
 
     def __init__(self, group, feeds: Feeds):
         LOG_DIR.mkdir(parents=True, exist_ok=True)
@@ -290,30 +272,6 @@ class MapperProcess:
         self.command = [sys.executable, "manage.py", "run_mapper", "--group", group, "--table-topic", feeds.table]
         self.process = None
         self.principal = TestMapperPrincipal(group, feeds)
-
-    def start(self, timeout: float = 60):
-        env = {**os.environ, **FAST_MAPPER_ENV, **self.principal.provision()}
-        with open(self.log_path, "ab") as log:
-            self.process = subprocess.Popen(self.command, cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT,
-                                            start_new_session=True)
-        self.wait_log(r"mapper \S+ ready", timeout)
-        return self
-
-    def log(self) -> str:
-        return self.log_path.read_text(errors="replace")
-
-    def wait_log(self, pattern: str, timeout: float = 60):
-        def seen():
-            if self.process.poll() is not None:
-                raise AssertionError(f"mapper exited with {self.process.returncode}:\n{self.log()[-3000:]}")
-            return re.search(pattern, self.log())
-
-        return wait_for(seen, timeout=timeout, message=f"/{pattern}/ in {self.log_path}")
-
-    def kill(self):
-        if self.process and self.process.poll() is None:
-            os.killpg(self.process.pid, signal.SIGKILL)
-            self.process.wait(10)
 
 
 @pytest.fixture

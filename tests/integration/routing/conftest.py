@@ -111,12 +111,13 @@ def source_offsets(records) -> list[tuple[int, int]]:
 
 
 class RouterThread:
-    """The Router in this process: quick to start, and its rules table can be inspected."""
+    """The Router in this process: quick to start, and its rules table can be inspected (``process``: another
+    process on the same transaction loop, the mapper)."""
 
-    def __init__(self, group, rules_topic):
+    def __init__(self, group, rules_topic, *, process=None):
         from onboarding.routing.router import Router
 
-        self.router = Router(group_id=group, rules_topic=rules_topic)
+        self.router = process or Router(group_id=group, rules_topic=rules_topic)
         self.stop_event, self.ready = threading.Event(), threading.Event()
         self.errors = []
         self.thread = threading.Thread(target=self._run, daemon=True)
@@ -186,7 +187,11 @@ class TestRouterPrincipal:
 
 
 class RouterProcess:
-    """`manage.py run_router` in its own process group, to be stopped gracefully or killed hard."""
+    """`manage.py run_router` in its own process group, to be stopped gracefully or killed hard (the mapper's
+    tests run `run_mapper` the same way: ``fast_env`` and ``ready_line`` are what differ)."""
+
+    fast_env = FAST_ROUTER_ENV
+    ready_line = r"router \S+ ready"
 
     def __init__(self, group, rules_topic):
         LOG_DIR.mkdir(parents=True, exist_ok=True)
@@ -196,11 +201,11 @@ class RouterProcess:
         self.principal = TestRouterPrincipal(group, rules_topic)
 
     def start(self, timeout: float = 60):
-        env = {**os.environ, **FAST_ROUTER_ENV, **self.principal.provision()}
+        env = {**os.environ, **self.fast_env, **self.principal.provision()}
         with open(self.log_path, "ab") as log:
             self.process = subprocess.Popen(self.command, cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT,
                                             start_new_session=True)
-        self.wait_log(r"router \S+ ready", timeout)
+        self.wait_log(self.ready_line, timeout)
         return self
 
     def log(self) -> str:
@@ -209,7 +214,8 @@ class RouterProcess:
     def wait_log(self, pattern: str, timeout: float = 60):
         def seen():
             if self.process.poll() is not None:
-                raise AssertionError(f"router exited with {self.process.returncode}:\n{self.log()[-3000:]}")
+                raise AssertionError(f"{self.command[2]} exited with {self.process.returncode}:\n"
+                                     f"{self.log()[-3000:]}")
             return re.search(pattern, self.log())
 
         return wait_for(seen, timeout=timeout, message=f"/{pattern}/ in {self.log_path}")
