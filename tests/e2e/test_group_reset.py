@@ -11,7 +11,7 @@ from onboarding.services.groups import consumer_groups_for
 from tests.fixtures.actors import PASSWORD
 from tests.fixtures.browser import log_in
 from tests.integration.groups.conftest import orders, produce, run  # noqa: F401  (fixtures)
-from tests.integration.groups.test_offset_resets import T0, T1, _commit_as_admin
+from tests.integration.groups.test_offset_resets import T0, T1, T1_TEXT, _commit_as_admin
 from tests.integration.routing.test_portal_routing import cleanup_topics  # noqa: F401  (fixture)
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
@@ -42,7 +42,7 @@ def test_a_reset_is_dry_run_then_applied_from_the_group_page(page, live_server, 
     expect(page.get_by_test_id("lag-plot").locator("polyline")).to_have_count(1)
     form = page.get_by_test_id("reset-form")
     form.get_by_label("To a time").check()
-    form.locator("input[name=timestamp]").fill("2026-01-01T01:00:00")
+    form.locator("input[name=timestamp]").fill(T1_TEXT)
     form.get_by_test_id("reset-dry-run").click()
 
     plan = page.get_by_test_id("reset-plan")

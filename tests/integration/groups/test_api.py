@@ -9,7 +9,7 @@ from onboarding.services.groups import consumer_groups_for
 from onboarding.services.service_accounts import service_account_create
 from onboarding.services.subscriptions import subscription_request
 from tests.integration.groups.conftest import produce
-from tests.integration.groups.test_offset_resets import T0, T1, _commit_as_admin
+from tests.integration.groups.test_offset_resets import T0, T1, T1_TEXT, _commit_as_admin
 
 pytestmark = pytest.mark.django_db
 
@@ -33,7 +33,7 @@ def test_a_team_lists_its_groups_dry_runs_and_applies_a_reset(cluster, payments,
     assert [p["committed"] for p in detail["partitions"]] == [p["high"] for p in detail["partitions"]]
 
     url = f"/api/v1/consumer-groups/{cluster.name}/{group}/reset/"
-    body = {"topic": orders.name, "strategy": "timestamp", "timestamp": "2026-01-01T01:00:00Z"}
+    body = {"topic": orders.name, "strategy": "timestamp", "timestamp": f"{T1_TEXT}Z"}
     dry = api.post(url, {**body, "dry_run": True}, format="json")
     assert dry.status_code == 200, dry.json()
     assert dry.json()["totals"] == {"lag_before": 0, "lag_after": 8, "lag_delta": 8}

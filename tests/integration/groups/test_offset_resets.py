@@ -29,8 +29,11 @@ from tests.integration.groups.conftest import produce
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("account_cleanup")]
 
-T0 = 1_767_225_600_000  # 2026-01-01T00:00:00Z, the older events
-T1 = T0 + 3_600_000     # an hour later, the newer ones
+# Recent enough that the topics' retention never deletes them while a test runs: two hours ago (on a whole
+# second, so the time can be typed into the form) and an hour later.
+T0 = (int(time.time()) - 7_200) * 1000
+T1 = T0 + 3_600_000
+T1_TEXT = datetime.fromtimestamp(T1 / 1000, tz=UTC).strftime("%Y-%m-%dT%H:%M:%S")
 
 
 def test_a_reset_to_a_time_makes_the_account_reread_exactly_the_events_after_it(

@@ -10,7 +10,7 @@ from onboarding.services.groups import consumer_groups_for
 from onboarding.services.service_accounts import service_account_create
 from onboarding.services.subscriptions import subscription_request
 from tests.integration.groups.conftest import produce
-from tests.integration.groups.test_offset_resets import T0, T1, _commit_as_admin
+from tests.integration.groups.test_offset_resets import T0, T1, T1_TEXT, _commit_as_admin
 
 pytestmark = pytest.mark.django_db
 
@@ -39,7 +39,7 @@ def test_the_group_page_dry_runs_a_reset_then_applies_it(cluster, payments, bob,
     assert 'data-testid="partitions"' in html and orders.name in html and 'data-testid="reset-form"' in html
 
     reset_url = reverse("onboarding:group_reset", args=[cluster.name, group])
-    fields = {"topic": orders.pk, "strategy": "timestamp", "timestamp": "2026-01-01T01:00:00", "dry_run": "1"}
+    fields = {"topic": orders.pk, "strategy": "timestamp", "timestamp": T1_TEXT, "dry_run": "1"}
     dry = browser.post(reset_url, fields, HTTP_HX_REQUEST="true", HTTP_HX_TARGET="reset-plan")
     assert dry.status_code == 200
     assert 'data-testid="lag-after">10<' in dry.content.decode()
