@@ -15,7 +15,6 @@ from django.db import IntegrityError, transaction
 from django.db.models import Max
 from django.utils import timezone
 
-from onboarding import queue
 from onboarding.audit import audit_record
 from onboarding.changes.gate import gate
 from onboarding.errors import Conflict, PermissionDenied, ValidationError
@@ -30,6 +29,7 @@ from onboarding.models import (
     Topic,
 )
 from onboarding.permissions import can_write_team, is_operator, is_team_owner
+from onboarding.queue import mappings_reconcile_soon
 from onboarding.services.mappings_check import MappingCheck, mapping_check
 from onboarding.services.mappings_classification import propagate_tags
 from portal.observability.tracing import service_span
@@ -49,14 +49,6 @@ def mapping_snapshot(m: Mapping) -> dict:
             "canonical_schema_version": v.canonical_schema_version.number if v else None,
             "code_tables": sorted(f"{t.table.name} v{t.number}" for t in v.code_tables.all()) if v else [],
             "generation": m.generation}
-
-
-def _mapper_soon(cluster_id: int) -> None:
-    """Queue the mapper's reconcile run of the cluster (which publishes the mapping table) after commit; the
-    sweep finds the row anyway when the run cannot be queued."""
-    run = getattr(queue, "mappings_reconcile_soon", None)
-    if run is not None:
-        run(cluster_id)
 
 
 def _check_writer(actor, team: Team, what: str) -> None:
@@ -148,7 +140,7 @@ def mapping_create(*, actor, team: Team, name: str, source_topic: Topic, canonic
         if "mapping_unique_live_name" in str(exc):
             raise ValidationError({"name": [TAKEN]}) from None
         raise
-    _mapper_soon(cluster.pk)
+    mappings_reconcile_soon(cluster.pk)
     return m
 
 
@@ -194,7 +186,7 @@ def mapping_update(*, actor, mapping: Mapping, rules=None, description: str | No
         audit_record(actor=actor, via=via, action="mapping.update", obj=m, team=m.team, before=before,
                      after=mapping_snapshot(m), note=_tagged_note(tagged))
     if check is not None:
-        _mapper_soon(m.cluster_id)
+        mappings_reconcile_soon(m.cluster_id)
     return m
 
 
@@ -217,7 +209,7 @@ def mapping_delete(*, actor, mapping: Mapping, via: str = AuditEvent.Via.SYSTEM,
         m.delete_requested_at = timezone.now()
         m.save()
         audit_record(actor=actor, via=via, action="mapping.delete", obj=m, team=m.team, before=before)
-    _mapper_soon(m.cluster_id)
+    mappings_reconcile_soon(m.cluster_id)
     return m
 
 
