@@ -215,3 +215,14 @@ def test_lineage_and_the_catalogue_show_the_aggregation_between_source_and_outpu
     assert node.label == "aggregation payments.per-provider" and source.name in node.detail
     hits = search_page(alice, q=output.name, filters=SearchFilters(), number=1, page_size=10).hits
     assert hits[0].topic == output and hits[0].produced_by == "payments.per-provider"
+
+
+def test_the_topic_page_names_the_managing_aggregation_and_offers_no_edit_or_delete(client_for, aggregation, alice):
+    output = output_of(aggregation)
+
+    page = client_for(alice).get(f"/topics/{output.pk}/").content.decode()
+
+    assert "Managed by aggregation" in page and f"/aggregations/{aggregation.pk}/" in page
+    assert f"/topics/{output.pk}/edit/" not in page and f"/topics/{output.pk}/delete/" not in page
+    catalogue = client_for(alice).get("/catalogue/", {"q": output.name}).content.decode()
+    assert "results of aggregation" in catalogue and "payments.per-provider" in catalogue
