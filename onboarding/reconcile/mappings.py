@@ -50,21 +50,23 @@ def reconcile_mappings(cluster_id: int, *, rows_of: RowsOf) -> RunReport:
     if cluster is None:
         return report
     error: PlatformError | None = None
+    waiting: set[str] = set()
     try:
         admin = KafkaAcls(kafka_connection_for(cluster))
         mapper_access.ensure_table_topic(admin, cluster)
-        _sync_table(admin, cluster, rows_of, report)
+        waiting = _sync_table(admin, cluster, rows_of, report)
     except PlatformError as exc:
         log.warning("mappings table of cluster %s not converged: %s", cluster.pk, exc)
         error = exc
         report.errors[TABLE_ERROR] = str(exc)
         if not claimed:  # nothing claimed to carry the error: try again
             report.retry_in = claims.backoff_seconds(1)
-    _record(claimed, error, report)
+    _record(claimed, error, waiting, report)
     return report
 
 
-def _sync_table(admin: KafkaAcls, cluster: Cluster, rows_of: RowsOf, report: RunReport) -> None:
+def _sync_table(admin: KafkaAcls, cluster: Cluster, rows_of: RowsOf, report: RunReport) -> set[str]:
+    """Write the table; the ids of the mappings whose new row waits for its canonical schema's id."""
     topic = mapper_access.table_topic()
     with transaction.atomic():
         # One writer per cluster's table from reading it to writing: a slow run must not write a row after a
@@ -72,9 +74,13 @@ def _sync_table(admin: KafkaAcls, cluster: Cluster, rows_of: RowsOf, report: Run
         with connection.cursor() as cursor:
             cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", [LOCK_CLASS, cluster.pk])
         wanted = {row["id"]: row for row in rows_of(cluster)}
+        # A version whose canonical schema the registry has not given an id yet (the schema run is behind) would
+        # dead-letter every event: the running row stays until the id is there.
+        waiting = {key for key, row in wanted.items() if row.get("target_schema_id") is None}
         _ensure_dead_letter_topics(admin, cluster, {row["dlq_topic"] for row in wanted.values()})
         observed = _read_table(admin, topic)
-        upserts = {key: encode_row(row) for key, row in wanted.items() if observed.get(key) != encode_row(row)}
+        upserts = {key: encode_row(row) for key, row in wanted.items()
+                   if key not in waiting and observed.get(key) != encode_row(row)}
         tombstones = sorted(set(observed) - set(wanted))
         # Rights first: the mapper reads a row as soon as it is written.
         principals.widen(mapper_access.while_writing(upserts.values()), report, cluster, admin)
@@ -87,6 +93,7 @@ def _sync_table(admin: KafkaAcls, cluster: Cluster, rows_of: RowsOf, report: Run
     # Then exactly the rights of the table as written (a replaced or removed mapping's go).
     principals.narrow(mapper_access.PRINCIPAL, report, cluster,
                       principals.widen(mapper_access.PRINCIPAL, report, cluster, admin))
+    return waiting
 
 
 def _ensure_dead_letter_topics(admin: KafkaAcls, cluster: Cluster, names: set[str]) -> None:
@@ -101,11 +108,16 @@ def _ensure_dead_letter_topics(admin: KafkaAcls, cluster: Cluster, names: set[st
     admin.await_metadata(present=set(missing), absent=set())
 
 
-def _record(claimed: list[Mapping], error: PlatformError | None, report: RunReport) -> None:
+def _record(claimed: list[Mapping], error: PlatformError | None, waiting: set[str], report: RunReport) -> None:
     now = timezone.now()
-    if error is not None:
-        for mapping in claimed:
-            claims.record_failure(Mapping, mapping, error, now, report, key=mapping.mapping_id)
-        return
-    claims.settle(Mapping, report, done=[m.pk for m in claimed if not m.wants_deletion],
-                  gone=[m.pk for m in claimed if m.wants_deletion], now=now)
+    done, gone = [], []
+    for mapping in claimed:
+        failure = error
+        if failure is None and mapping.mapping_id in waiting and not mapping.wants_deletion:
+            failure = PlatformError("The canonical schema version is not registered yet; the mapper keeps the "
+                                    "running version until it is.", retryable=True, code="schema_pending")
+        if failure is not None:
+            claims.record_failure(Mapping, mapping, failure, now, report, key=mapping.mapping_id)
+        else:
+            (gone if mapping.wants_deletion else done).append(mapping.pk)
+    claims.settle(Mapping, report, done=done, gone=gone, now=now)
