@@ -43,14 +43,14 @@ class CanonicalEncoder:
     def encode(self, schema_id: int, event: object) -> bytes:
         writer = self._writers.get(schema_id)
         if writer is None:
-            writer = self._writers[schema_id] = self._writer(schema_id)
+            try:
+                writer = self._writers[schema_id] = self._writer(schema_id)
+            except DecodeError as exc:  # not kept: the registry may know the id later (SchemaCache asks again)
+                raise EncodeError("", f"canonical schema {schema_id}: {exc}") from None
         return writer(event)
 
     def _writer(self, schema_id: int) -> Callable[[object], bytes]:
-        try:
-            schema = self.schemas.get(schema_id)
-        except DecodeError as exc:
-            return _refusing(f"canonical schema {schema_id}: {exc}")
+        schema = self.schemas.get(schema_id)
         if schema.problem:
             return _refusing(f"canonical schema {schema_id}: {schema.problem}")
         header = _HEADER.pack(0, schema_id)
