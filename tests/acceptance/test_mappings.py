@@ -1,7 +1,7 @@
 """Normalization mappings as teams use them, over HTTP with tokens: the governance team's canonical topic, whose
 schema changes wait for a second person; clinical's code table and its mapping of admissions into the standard,
 refused with errors by rule and path until every required canonical field is filled, previewed over a pasted
-event with the rule and source of each output field, saved as version 1 and then version 2."""
+event with the rule and source of each output field, saved as version 1 (published to the mapper's table: ready) and then version 2."""
 
 import copy
 import json
@@ -70,6 +70,8 @@ def test_a_team_maps_its_admissions_into_the_canonical_patient(as_user, run):
     assert mapping["mapping_id"] == f"clinical.{run}-admissions" and mapping["dlq_topic"] == f"{canonical['name']}.dlq"
     assert mapping["current_version"]["canonical_schema_version"] == registered["versions"][-1]["number"]
     assert mapping["current_version"]["code_tables"] == {"hl7-gender": 1}
+    # the mappings run publishes it to the mapper's table
+    bob.wait_status(f"mappings/{mapping['id']}/", timeout=120)
 
     bob.patch(f"code-tables/{table['id']}/", {"entries": {"M": "male", "F": "female", "O": "other"}})
     renewed = bob.patch(f"mappings/{mapping['id']}/", {"rules": RULES, "note": "other gender code"})
