@@ -26,7 +26,7 @@ from onboarding.platform.registry import Registry
 from onboarding.platform.types import AclSpec
 from onboarding.reconcile import mapper_acls
 from onboarding.routing.decode import SchemaCache, decode_value, encode_avro
-from tests.integration.routing.conftest import RouterProcess, RouterThread
+from tests.integration.routing.conftest import RouterProcess, RouterThread, started_threads
 
 REPO = Path(__file__).resolve().parents[3]
 LOG_DIR = REPO / ".stack" / "logs"
@@ -223,18 +223,7 @@ class MapperThread(RouterThread):
 
 @pytest.fixture
 def mapper_thread():
-    started = []
-
-    def start(group, table_topic) -> MapperThread:
-        mapper = MapperThread(group, table_topic)
-        mapper.start()
-        started.append(mapper)
-        return mapper
-
-    yield start
-    for mapper in started:
-        if mapper.thread.is_alive():
-            mapper.stop()
+    yield from started_threads(MapperThread)
 
 
 class TestMapperPrincipal:

@@ -141,20 +141,26 @@ class RouterThread:
         assert not self.errors, self.errors
 
 
-@pytest.fixture
-def router_thread():
+def started_threads(make):
+    """A fixture's body: ``start(group, table_topic)`` gives a started ``make(group, table_topic)`` (RouterThread
+    or the mapper's), each stopped at the end."""
     started = []
 
-    def start(group, rules_topic) -> RouterThread:
-        router = RouterThread(group, rules_topic)
-        router.start()
-        started.append(router)
-        return router
+    def start(group, table_topic):
+        thread = make(group, table_topic)
+        thread.start()
+        started.append(thread)
+        return thread
 
     yield start
-    for router in started:
-        if router.thread.is_alive():
-            router.stop()
+    for thread in started:
+        if thread.thread.is_alive():
+            thread.stop()
+
+
+@pytest.fixture
+def router_thread():
+    yield from started_threads(RouterThread)
 
 
 class TestRouterPrincipal:
