@@ -4,6 +4,7 @@ from onboarding import views
 from onboarding.views import code_tables, connectors, mappings
 from onboarding.views import groups as group_views
 from onboarding.views.aggregation_preview import aggregation_form_preview_view, aggregation_preview_view
+from onboarding.views.event_store import event_store_binding_view, event_store_unbind_view
 from onboarding.views.event_store_query import event_store_query_view
 
 app_name = "onboarding"
@@ -22,6 +23,8 @@ urlpatterns = [
     path("topics/<int:pk>/adopt/", views.topic_adopt_view, name="topic_adopt"),
     path("topics/<int:pk>/peek/", views.topic_peek_view, name="topic_peek"),
     path("topics/<int:pk>/event-store/", event_store_query_view, name="event_store_query"),
+    path("topics/<int:pk>/event-store/binding/", event_store_binding_view, name="event_store_binding"),
+    path("topics/<int:pk>/event-store/binding/unbind/", event_store_unbind_view, name="event_store_unbind"),
     path("topics/<int:pk>/schemas/<str:side>/", views.schema_page, name="schema_page"),
     path("topics/<int:pk>/schemas/<str:side>/sensitive/", views.sensitive_field_view, name="sensitive_field"),
     path("topics/<int:pk>/schemas/<str:side>/check/", views.schema_check_view, name="schema_check"),

@@ -6,6 +6,7 @@ from rest_framework.routers import DefaultRouter
 from onboarding.api import views
 from onboarding.api.views.aggregation_preview import AggregationPreviewView
 from onboarding.api.views.connectors import ConnectorViewSet
+from onboarding.api.views.event_store import TopicEventStoreView
 from onboarding.api.views.event_store_query import EventStoreQueryView
 from onboarding.api.views.fallback import NOT_FOUND_NAME
 from onboarding.api.views.groups import (
@@ -56,6 +57,7 @@ urlpatterns = [
     path("teams/<int:pk>/members/<str:username>/", TeamMemberView.as_view(), name="team-member"),
     path("schemas/<int:pk>/sensitive-fields/", views.SensitiveFieldsView.as_view(), name="schema-sensitive-fields"),
     path("topics/<int:pk>/peek/", views.TopicPeekView.as_view(), name="topic-peek"),
+    path("topics/<int:pk>/event-store/", TopicEventStoreView.as_view(), name="topic-event-store"),
     path("search/", SearchView.as_view(), name="search"),
     re_path(r"^event-store/(?P<topic>[^/]+)/query/?$", EventStoreQueryView.as_view(), name="event-store-query"),
     # Before the router, whose aggregations/<pk>/ would otherwise be asked (and refuse the POST).

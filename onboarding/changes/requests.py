@@ -21,6 +21,7 @@ from onboarding.models import (
     ChangePolicy,
     ChangeRequest,
     Connector,
+    EventStoreBinding,
     Schema,
     ServiceAccount,
     Topic,
@@ -30,7 +31,7 @@ from onboarding.permissions import can_read_team, can_write_team, is_operator, i
 Status = ChangeRequest.Status
 # target_type -> model whose ``generation`` is the request's base.
 TARGETS = {"topic": Topic, "schema": Schema, "serviceaccount": ServiceAccount, "aggregation": Aggregation,
-           "connector": Connector}
+           "connector": Connector, "eventstorebinding": EventStoreBinding}
 STALE = ("{what} changed since this request was planned (generation {base} -> {now}). Refresh the request to "
          "see the new plan, then approve it.")
 

@@ -22,12 +22,14 @@ SINK_CLASS = "com.mongodb.kafka.connect.MongoSinkConnector"
 CONVERTER = "portal.aggregator.connect.RegistryConverter"
 TRANSFORM = "portal.aggregator.connect.EventDocument"
 _STRATEGIES = "com.mongodb.kafka.connect.sink"
-# FerretDB stops answering a bulk write of 50 or more upserts of existing documents; MongoDB does not mind, but
-# the sink's batches stay small enough for both.
+# FerretDB 1.24 holds one of its 50 pooled Postgres connections per upsert of an existing document until the
+# write command ends, and waits for ever (until restarted) when they run out: every in-flight upsert on the store
+# counts, across a sink's tasks and across sinks, and a replay after a worker restart upserts existing documents
+# only. So by default one task per sink with batches of 20 (two sinks replaying at once stay under 50); a
+# production MongoDB has no such limit, and EVENT_STORE_SINK_TASKS / EVENT_STORE_SINK_BATCH_SIZE raise them.
 MAX_BATCH_SIZE = 40
 # A registry that does not answer is retried this long before a record counts as failed (dead-letter topic).
 RETRY_TIMEOUT_MS = 300_000
-MAX_TASKS = 4
 # The event time every document carries (the record timestamp), indexed for time ranges and the retention.
 TIME_FIELD = "_ts"
 TIME_INDEX = "_ts"
@@ -42,7 +44,7 @@ def connector_config(binding: EventStoreBinding) -> dict[str, str]:
         "name": binding.connector_name,
         "connector.class": SINK_CLASS,
         "topics": topic.name,
-        "tasks.max": str(max(1, min(topic.partitions, MAX_TASKS))),
+        "tasks.max": str(max(1, min(topic.partitions, settings.EVENT_STORE_SINK_TASKS))),
         "connection.uri": settings.EVENT_STORE_CONNECT_URI,
         "database": binding.database_name,
         "collection": binding.collection_name,
@@ -56,7 +58,7 @@ def connector_config(binding: EventStoreBinding) -> dict[str, str]:
         "document.id.strategy": f"{_STRATEGIES}.processor.id.strategy.ProvidedInKeyStrategy",
         "writemodel.strategy": f"{_STRATEGIES}.writemodel.strategy.ReplaceOneDefaultStrategy",
         "delete.on.null.values": "true" if table else "false",
-        "max.batch.size": str(MAX_BATCH_SIZE),
+        "max.batch.size": str(min(MAX_BATCH_SIZE, settings.EVENT_STORE_SINK_BATCH_SIZE)),
         "bulk.write.ordered": "true",
         # A record that cannot be read or shaped goes to <topic>.dlq with the reason in __connect.errors.*
         # headers, and the sink goes on. A store that refuses writes fails the task instead (the reconciler's
