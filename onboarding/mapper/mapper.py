@@ -7,9 +7,9 @@ Kafka transactions with the consumer offsets (``routing.transactional``): read_c
 of the source once. The table is read between batches only, so a new version replaces the running one at a
 batch boundary, without a restart.
 
-An event that cannot be decoded, mapped or encoded goes to the row's dead-letter topic with its original bytes
-and headers saying why (``map.error.*``: the rule index, its target and source path, the message). Outputs carry
-``map.mapping``, ``map.version`` and the source's coordinates; the W3C trace context passes through.
+An event that cannot be decoded, mapped or encoded goes to the row's dead-letter topic with its original bytes and
+headers, and headers saying why (``map.error.*``: the rule index, its target and source path, the message).
+Outputs carry ``map.mapping``, ``map.version`` and the source's coordinates; the W3C trace context passes through.
 """
 
 from __future__ import annotations
@@ -159,8 +159,10 @@ class Mapper(TransactionalLoop):
                          message.topic(), message.partition(), message.offset(), error["map.error.message"],
                          row.dlq_topic)
             return "dropped"
+        # The source's bytes and all its own headers, so the event can be replayed as it came once fixed.
+        own = [(k, v) for k, v in (message.headers() or []) if not k.startswith("map.") and k not in TRACE_HEADERS]
         self.produce(row.dlq_topic, message.key(), message.value(),
-                     headers + _row_headers(message, row) + list(error.items()))
+                     own + headers + _row_headers(message, row) + list(error.items()))
         return "failed"
 
 

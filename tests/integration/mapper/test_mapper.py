@@ -75,12 +75,13 @@ def test_a_bad_event_goes_to_the_dead_letter_topic_with_its_rule_and_path(feeds,
     def event(n):
         return {**lab_b_event(n), **bad.get(n, {})}
 
-    feeds.produce_b(range(8), event=event, headers=[("traceparent", TRACEPARENT)])
+    feeds.produce_b(range(8), event=event, headers=[("traceparent", TRACEPARENT), ("x-lab-batch", "b-7")])
     mapper = mapper_thread(f"mapper-{unique}", feeds.table)
 
     dead = read_committed(feeds.dlq, expect=3)
     mapped = read_committed(feeds.canonical, expect=5)
     assert sorted(r["value"]["seq"] for r in mapped) == [0, 1, 3, 5, 7]
+    assert not any("x-lab-batch" in r["headers"] for r in mapped)  # canonical events carry none of the source's
     by_offset = {int(r["headers"]["map.source.offset"]): r for r in dead}
     assert sorted(by_offset) == [2, 4, 6]
     row = feeds.row("b")
@@ -88,6 +89,7 @@ def test_a_bad_event_goes_to_the_dead_letter_topic_with_its_rule_and_path(feeds,
         assert record["value"] == event(offset)  # the source's bytes, as they came
         assert record["headers"]["map.mapping"] == row["id"] and record["headers"]["map.version"] == "1"
         assert record["headers"]["traceparent"] == TRACEPARENT
+        assert record["headers"]["x-lab-batch"] == "b-7"  # the source's own headers too, for a replay
     code, date, required = (by_offset[n]["headers"] for n in (2, 4, 6))
     assert (code["map.error.rule"], code["map.error.target"], code["map.error.source"]) == ("4", "gender", "gender")
     assert "'7' is not in table sex_b" in code["map.error.message"]
