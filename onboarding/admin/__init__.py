@@ -13,6 +13,7 @@ from onboarding.admin import (  # noqa: F401 - registers the ModelAdmins
     changes,
     clusters,
     connectors,
+    event_store,
     mappings,
     notifications,
     records,
