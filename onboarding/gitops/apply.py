@@ -11,6 +11,7 @@ from django.core.exceptions import ValidationError
 
 from onboarding.errors import NotFound
 from onboarding.gitops.checks import account_name, at
+from onboarding.gitops.event_store import EventStoreSteps
 from onboarding.gitops.mappings import MappingSteps
 from onboarding.gitops.plan import UNCHANGED, Action, Plan
 from onboarding.models import ChangeRequest
@@ -45,7 +46,7 @@ def is_change_request(value) -> bool:
     return isinstance(value, ChangeRequest)
 
 
-class Applier(MappingSteps):
+class Applier(MappingSteps, EventStoreSteps):
     """Runs each action with the rows it needs: those read before the plan, and those made on the way."""
 
     def __init__(self, *, actor, team, state, clusters: dict, via: str):

@@ -10,6 +10,7 @@ import re
 
 from onboarding import selectors
 from onboarding.connector_rules import split_topics
+from onboarding.gitops.event_store import event_store_errors
 from onboarding.gitops.export import TeamState
 from onboarding.gitops.manifest import subscription_key, topic_key
 from onboarding.gitops.mappings import mapping_errors
@@ -41,7 +42,7 @@ def _add(errors: dict, path: str, field_errors: dict) -> None:
         errors.setdefault(at(path, field), []).extend(messages)
 
 
-SECTIONS = ("topics", "service_accounts", "subscriptions", "aggregations", "connectors", "mappings")
+SECTIONS = ("topics", "service_accounts", "subscriptions", "aggregations", "connectors", "mappings", "event_store")
 
 
 def clusters_named(desired: dict) -> dict[str, Cluster]:
@@ -87,6 +88,10 @@ def manifest_errors(*, actor, team: Team, desired: dict, state: TeamState, plan:
         if action.op in (CREATE, UPDATE) and action.desired["cluster"] in clusters:
             mapping_errors(errors, action, actor=actor, team=team, desired=desired, state=state,
                            cluster=clusters[action.desired["cluster"]])
+    for action in by_kind.get("event_store", []):
+        if action.op in (CREATE, UPDATE) and action.desired["cluster"] in clusters:
+            event_store_errors(errors, action, team=team, desired=desired, state=state,
+                               cluster=clusters[action.desired["cluster"]])
     return errors
 
 

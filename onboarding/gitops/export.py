@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from onboarding.aggregation_rules import format_duration
+from onboarding.gitops.event_store import event_store_entry
 from onboarding.gitops.manifest import (
     API_VERSION,
     KIND,
@@ -13,6 +14,7 @@ from onboarding.gitops.manifest import (
     aggregation_key,
     code_table_key,
     connector_key,
+    event_store_key,
     mapping_key,
     subscription_key,
     topic_key,
@@ -22,6 +24,7 @@ from onboarding.models import (
     Aggregation,
     CodeTable,
     Connector,
+    EventStoreBinding,
     Mapping,
     ResourceStatus,
     Schema,
@@ -47,6 +50,7 @@ class TeamState:
     connectors: dict[tuple, Connector] = field(default_factory=dict)
     code_tables: dict[tuple, CodeTable] = field(default_factory=dict)
     mappings: dict[tuple, Mapping] = field(default_factory=dict)
+    event_store: dict[tuple, EventStoreBinding] = field(default_factory=dict)
 
 
 def _live(queryset):
@@ -104,7 +108,7 @@ def team_state(team: Team) -> TeamState:
     """Only live resources: nothing deleted or being deleted, subscriptions requested or approved."""
     state = TeamState(manifest={"apiVersion": API_VERSION, "kind": KIND, "team": team.slug, "topics": [],
                                 "service_accounts": [], "subscriptions": [], "aggregations": [],
-                                "connectors": [], "code_tables": [], "mappings": []})
+                                "connectors": [], "code_tables": [], "mappings": [], "event_store": []})
     # An aggregation's output topic is the aggregations section's (created, changed and released with it), so it
     # is not listed as a topic while its aggregation lives: a manifest without it must not plan its deletion.
     managed = Aggregation.objects.filter(output__isnull=False).exclude(status=ResourceStatus.DELETED)
@@ -152,4 +156,8 @@ def team_state(team: Team) -> TeamState:
         entry = mapping_entry(mapping)
         state.manifest["mappings"].append(entry)
         state.mappings[mapping_key(entry)] = mapping
+    for binding in _live(EventStoreBinding.objects.filter(team=team)).select_related("topic__cluster"):
+        entry = event_store_entry(binding)
+        state.manifest["event_store"].append(entry)
+        state.event_store[event_store_key(entry)] = binding
     return state

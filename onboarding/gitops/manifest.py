@@ -66,12 +66,16 @@ def mapping_key(mapping: Mapping) -> tuple:
     return (mapping["cluster"], mapping["name"])
 
 
+def event_store_key(binding: Mapping) -> tuple:
+    return (binding["cluster"], binding["topic"])  # one binding per topic
+
+
 KEYS = {"topics": topic_key, "service_accounts": account_key, "subscriptions": subscription_key,
         "aggregations": aggregation_key, "connectors": connector_key, "code_tables": code_table_key,
-        "mappings": mapping_key}
+        "mappings": mapping_key, "event_store": event_store_key}
 # Sections a manifest manages only when it names them: left out, the team's rows of that kind are kept as
 # they are (a manifest written before the section existed must not delete them).
-OPTIONAL_SECTIONS = ("aggregations", "connectors", "code_tables", "mappings")
+OPTIONAL_SECTIONS = ("aggregations", "connectors", "code_tables", "mappings", "event_store")
 
 
 def _deref(node):

@@ -136,6 +136,15 @@ MAPPING = record({
               "description": "Field rules in the API's rule format (docs/mappings.md)."},
 }, required=("cluster", "name", "source_topic", "canonical_topic", "rules"))
 
+EVENT_STORE = record({
+    "cluster": NAME,
+    "topic": {**NAME, "description": "One of the team's topics."},
+    "mode": choice(("log", "table")),
+    "retention_days": {"type": ["integer", "null"], "description": "Days kept by event time; null: for ever."},
+    "indexed_fields": {"type": ["array", "null"], "items": {"type": "string"},
+                       "description": "Value fields to index, as paths like customer.id."},
+}, required=("cluster", "topic"))
+
 MANIFEST_SCHEMA = {
     "$schema": "https://json-schema.org/draft/2020-12/schema",
     "title": "Team manifest",
@@ -156,9 +165,11 @@ MANIFEST_SCHEMA = {
         # Like aggregations: left out, the team's code tables and mappings are not managed by the manifest.
         "code_tables": {"type": ["array", "null"], "items": {"$ref": "#/$defs/code_table"}},
         "mappings": {"type": ["array", "null"], "items": {"$ref": "#/$defs/mapping"}},
+        # Like aggregations: left out, the team's event store bindings are not managed by the manifest.
+        "event_store": {"type": ["array", "null"], "items": {"$ref": "#/$defs/event_store"}},
     }, required=("apiVersion", "kind", "team")),
     "$defs": {"topic": TOPIC, "schema": SCHEMA_ENTRY, "service_account": SERVICE_ACCOUNT,
               "subscription": SUBSCRIPTION, "aggregation": AGGREGATION, "measure": MEASURE,
               "connector": CONNECTOR, "code_table": CODE_TABLE, "mapping": MAPPING,
-              "mapping_rule": MAPPING_RULE},
+              "mapping_rule": MAPPING_RULE, "event_store": EVENT_STORE},
 }

@@ -18,6 +18,7 @@ from onboarding.gitops.manifest import (
     aggregation_key,
     code_table_key,
     connector_key,
+    event_store_key,
     mapping_key,
     subscription_key,
     topic_key,
@@ -38,12 +39,14 @@ AGGREGATION_COMPARED = ("description", "source", "filter", "group_by", "window_t
 CONNECTOR_COMPARED = ("description", "connector_class", "config", "secret_refs", "desired_state")
 CODE_TABLE_COMPARED = ("description", "entries", "default")
 MAPPING_COMPARED = ("description", "source_topic", "canonical_topic", "rules")
+EVENT_STORE_COMPARED = ("mode", "retention_days", "indexed_fields")
 DURATIONS = ("size", "advance", "gap", "grace")
 # An aggregation reads a topic (its own, or one a subscription lets it read): after both.
 # A connector reads or writes topics (its own, or subscribed ones): after those too.
 # A mapping reads its source topic (its own or subscribed) and the code tables it names: after those.
+# A topic kept in the event store must exist first.
 APPLY_ORDER = ("service_account", "topic", "schema", "subscription", "aggregation", "connector", "code_table",
-               "mapping")
+               "mapping", "event_store")
 
 
 @dataclass
@@ -218,7 +221,8 @@ def plan(desired: Mapping, current: Mapping, *,
         deletions += [Action(DELETE, "connector", key) for key in sorted(connectors)]
 
     for section, kind, key_of, compared in (("code_tables", "code_table", code_table_key, CODE_TABLE_COMPARED),
-                                            ("mappings", "mapping", mapping_key, MAPPING_COMPARED)):
+                                            ("mappings", "mapping", mapping_key, MAPPING_COMPARED),
+                                            ("event_store", "event_store", event_store_key, EVENT_STORE_COMPARED)):
         if desired.get(section) is None:  # left out: not managed by this manifest
             continue
         existing = {key_of(item): item for item in current.get(section) or []}
