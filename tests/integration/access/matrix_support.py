@@ -31,6 +31,7 @@ from tests.fixtures.waiting import wait_for
 from tests.integration.access.matrix_aggregations import AggregationObjects
 from tests.integration.access.matrix_connectors import ConnectorObjects
 from tests.integration.access.matrix_governance import GovernanceObjects
+from tests.integration.access.matrix_mappings import MappingObjects
 
 # Columns of the table, in the order an expectation string lists them.
 ROLES = ("anon", "carol", "vera", "bob", "alice", "olivia")
@@ -98,7 +99,7 @@ def unique(stem: str) -> str:
     return f"{stem}-{uuid.uuid4().hex[:8]}"
 
 
-class World(ConnectorObjects, GovernanceObjects, AggregationObjects):
+class World(ConnectorObjects, GovernanceObjects, AggregationObjects, MappingObjects):
     """The actors, and one of every object a row may act on, all made through the services.
 
     The people: payments (alice owner, bob member, vera viewer), clinical (carol owner: the outsider),

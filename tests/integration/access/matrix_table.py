@@ -14,6 +14,7 @@ import json
 from tests.integration.access import matrix_table_aggregations as aggregations
 from tests.integration.access import matrix_table_connectors as connectors
 from tests.integration.access import matrix_table_governance as governance
+from tests.integration.access import matrix_table_mappings as mappings
 from tests.integration.access.matrix_support import ORDER_EVENT, ORDER_V1, row, unique
 
 # ------------------------------------------------------------------------------------------------ bodies
@@ -279,4 +280,4 @@ BROWSER = [
 ]
 # fmt: on
 
-ROWS = API + BROWSER + governance.ROWS + connectors.ROWS + aggregations.ROWS
+ROWS = API + BROWSER + governance.ROWS + connectors.ROWS + aggregations.ROWS + mappings.ROWS

@@ -44,7 +44,9 @@ from onboarding.models import (
     ApiToken,
     AuditEvent,
     ChangeRequest,
+    CodeTable,
     Connector,
+    Mapping,
     Schema,
     ServiceAccount,
     Subscription,
@@ -175,6 +177,10 @@ def marker(obj, api: bool = False) -> str:
         return obj.name if api else obj.connector_name
     if isinstance(obj, Aggregation):
         return obj.name if api else obj.definition_id
+    if isinstance(obj, Mapping):
+        return obj.name if api else obj.mapping_id
+    if isinstance(obj, CodeTable):
+        return obj.name
     return str(obj.pk)
 
 
