@@ -206,3 +206,22 @@ def event_store_unbind(*, actor, binding: EventStoreBinding, via: str = AuditEve
         audit_record(actor=actor, via=via, action="event_store.unbind", obj=b, team=b.team, before=before)
     event_store_reconcile_soon(b.topic.cluster_id)
     return b
+
+
+def event_store_end_with_topic(*, actor, topic: Topic, via: str) -> EventStoreBinding | None:
+    """Stop keeping a topic being deleted (its sink could no longer read it), as a consequence of the deletion: no
+    permission or gate of its own (the deletion was allowed and, where gated, approved). Audited on the binding;
+    called inside the topic deletion's transaction."""
+    b = (EventStoreBinding.objects.select_for_update(no_key=True, of=("self",))
+         .select_related("topic__cluster", "team").filter(topic=topic, delete_requested_at__isnull=True)
+         .exclude(status=ResourceStatus.DELETED).first())
+    if b is None:
+        return None
+    before = binding_snapshot(b)
+    _mark_for_apply(b)
+    b.status, b.delete_requested_at = ResourceStatus.DELETING, timezone.now()
+    b.save()
+    audit_record(actor=actor, via=via, action="event_store.unbind", obj=b, team=b.team, before=before,
+                 note=f"Its topic {topic.name} was deleted.")
+    event_store_reconcile_soon(topic.cluster_id)
+    return b

@@ -18,6 +18,7 @@ from onboarding.platform.cluster_size import broker_count
 from onboarding.queue import reconcile_soon, schemas_reconcile_soon
 from onboarding.services.aggregations import aggregations_end_with_source
 from onboarding.services.catalogue import catalogue_refresh
+from onboarding.services.event_store import event_store_end_with_topic
 from onboarding.services.topic_policy import broker_limit, policy_for, replication_choices
 from portal.observability.tracing import service_span
 
@@ -345,6 +346,7 @@ def topic_delete(*, actor, topic: Topic, confirm_name: str, delete_schemas: bool
         audit_record(actor=actor, via=via, action="topic.delete", obj=topic, team=topic.team, before=before,
                      note=f"With schemas: {', '.join(s.subject for s in schemas)}" if schemas else "")
         aggregations_end_with_source(actor=actor, topic=topic, via=via)
+        event_store_end_with_topic(actor=actor, topic=topic, via=via)
     reconcile_soon(topic.cluster_id)
     if schemas:
         schemas_reconcile_soon(topic.cluster_id)

@@ -135,3 +135,13 @@ def test_the_sink_config_and_where_the_documents_are(alice, topic):
     config = connector_config(table)
     assert config["delete.on.null.values"] == "true"
     assert config["delete.writemodel.strategy"].endswith("DeleteOneDefaultStrategy")
+
+
+def test_deleting_the_topic_stops_keeping_it(alice, topic):
+    from onboarding.services.topics import topic_delete
+
+    event_store_bind(actor=alice, topic=topic)
+    topic_delete(actor=alice, topic=topic, confirm_name=topic.name)
+
+    assert binding_for(topic).status == "deleting"
+    assert AuditEvent.objects.filter(action="event_store.unbind", note__contains="was deleted").exists()
