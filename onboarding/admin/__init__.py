@@ -14,6 +14,7 @@ from onboarding.admin import (  # noqa: F401 - registers the ModelAdmins
     clusters,
     connectors,
     event_store,
+    groups,
     mappings,
     notifications,
     records,

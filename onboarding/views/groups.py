@@ -49,7 +49,8 @@ def team_groups_fragment(request, slug: str):
             clusters.append({"cluster": cluster, "groups": team_groups(team, cluster), "error": ""})
         except PlatformError as exc:
             clusters.append({"cluster": cluster, "groups": [], "error": str(exc)})
-    return render(request, "groups/_team_groups.html", {"team": team, "clusters": clusters})
+    return render(request, "groups/_team_groups.html", {"team": team, "clusters": clusters,
+                                                        "any_groups": any(c["groups"] for c in clusters)})
 
 
 def _cluster(name: str) -> Cluster:

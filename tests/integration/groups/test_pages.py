@@ -87,3 +87,15 @@ def test_the_topic_owner_approves_a_waiting_reset_on_the_topic_page(
     # carol is no member of payments: the group page of one of its groups does not exist for her.
     assert client_for(carol).get(reverse("onboarding:group_detail", args=[cluster.name, "payments.x"])
                                  ).status_code == 404
+
+
+def test_operators_read_resets_and_samples_in_the_admin(cluster, operator, bob, orders, client_for, run):
+    group = f"payments.admin-{run}"
+    produce(orders.name, [{"n": 1}], timestamp_ms=T0)
+    _read_all(cluster, group, orders.name, 1)
+    lag_sample(cluster)
+    browser = client_for(operator)
+    for name in ("offsetreset", "lagsample"):
+        page = browser.get(reverse(f"admin:onboarding_{name}_changelist"))
+        assert page.status_code == 200
+    assert group in browser.get(reverse("admin:onboarding_lagsample_changelist")).content.decode()
