@@ -1,7 +1,8 @@
 """Normalization mappings as teams use them, over HTTP with tokens: the governance team's canonical topic, whose
 schema changes wait for a second person; clinical's code table and its mapping of admissions into the standard,
 refused with errors by rule and path until every required canonical field is filled, previewed over a pasted
-event with the rule and source of each output field, saved as version 1 (published to the mapper's table: ready) and then version 2."""
+event with the rule and source of each output field, saved as version 1 (published to the mapper's table: ready)
+and then version 2."""
 
 import copy
 import json
