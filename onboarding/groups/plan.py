@@ -11,6 +11,8 @@ from dataclasses import dataclass
 
 EARLIEST, LATEST, TIMESTAMP, SHIFT, OFFSET = "earliest", "latest", "timestamp", "shift", "offset"
 STRATEGIES = (EARLIEST, LATEST, TIMESTAMP, SHIFT, OFFSET)
+# Kafka's offsets and timestamps are signed 64-bit numbers; anything larger cannot be stored or sent.
+LARGEST = 2**63 - 1
 
 
 class PlanError(ValueError):
@@ -76,6 +78,8 @@ def spec_errors(spec: ResetSpec) -> dict[str, str]:
             return {"shift": "A shift by 0 changes nothing: give a positive or negative number of events."}
         if spec.strategy in (OFFSET, TIMESTAMP) and value < 0:
             return {field: f"The {field} cannot be negative."}
+        if abs(value) > LARGEST:
+            return {field: f"The {field} is larger than any Kafka offset or time."}
     return {}
 
 

@@ -42,6 +42,8 @@ def test_a_team_lists_its_groups_dry_runs_and_applies_a_reset(cluster, payments,
     assert refused.status_code == 400 and "shift" in refused.json()["errors"]
     unknown = api.post(url, {**body, "partiton": 1}, format="json")
     assert unknown.status_code == 400
+    huge = api.post(url, {**body, "strategy": "offset", "offset": 2**70}, format="json")
+    assert huge.status_code == 400 and "offset" in huge.json()["errors"]
 
     applied = api.post(url, body, format="json")
     assert applied.status_code == 201, applied.json()

@@ -80,6 +80,8 @@ def test_a_group_that_never_committed_has_no_lag_before():
     (ResetSpec("shift", shift=0), "shift"),
     (ResetSpec("offset"), "offset"),
     (ResetSpec("offset", offset=-2), "offset"),
+    (ResetSpec("offset", offset=2**63), "offset"),
+    (ResetSpec("shift", shift=-(2**64)), "shift"),
 ])
 def test_incomplete_requests_name_the_field(spec, field):
     assert field in spec_errors(spec)
