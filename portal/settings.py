@@ -266,7 +266,9 @@ SPECTACULAR_SETTINGS = {
                              "onboarding.api.openapi.document_errors"],
     "ENUM_NAME_OVERRIDES": {"StatusEnum": "onboarding.choices.ResourceStatus",
                             "DeliveryStatusEnum": "onboarding.models.notifications.NotificationDelivery.Status",
-                            "ChangeRequestStatusEnum": "onboarding.models.changes.ChangeRequest.Status"},
+                            "ChangeRequestStatusEnum": "onboarding.models.changes.ChangeRequest.Status",
+                            "SubscriptionModeEnum": "onboarding.models.access.Subscription.Mode",
+                            "EventStoreModeEnum": "onboarding.models.event_store.EventStoreBinding.Mode"},
 }
 
 # ---------------------------------------------------------------------------- Celery (Redis broker)
