@@ -107,8 +107,10 @@ def group_reset(request, cluster: str, group_id: str):
                 return to_change_request(request, result)
             _announce(request, result)
             return after_post(request, reverse("onboarding:group_detail", args=[cluster.name, group_id]))
-    if dry_run or request.htmx:
-        return render(request, "groups/_reset_plan.html", {"plan": None, "form": form}, status=form_status(form))
+    if request.htmx:
+        # The fragment under the form, errors beside their fields: htmx swaps only 2xx answers, as the other
+        # validators of the portal answer theirs.
+        return render(request, "groups/_reset_plan.html", {"plan": None, "form": form})
     return _render_group(request, cluster, team, group_id, form, status=form_status(form))
 
 

@@ -42,6 +42,8 @@ def test_a_reset_is_dry_run_then_applied_from_the_group_page(page, live_server, 
     expect(page.get_by_test_id("lag-plot").locator("polyline")).to_have_count(1)
     form = page.get_by_test_id("reset-form")
     form.get_by_label("To a time").check()
+    form.get_by_test_id("reset-dry-run").click()  # no time given: said beside the field, nothing planned
+    expect(page.get_by_test_id("reset-plan").get_by_test_id("reset-error-timestamp")).to_contain_text("needs")
     form.locator("input[name=timestamp]").fill(T1_TEXT)
     form.get_by_test_id("reset-dry-run").click()
 
