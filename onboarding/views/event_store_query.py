@@ -80,7 +80,9 @@ def event_store_query_view(request, pk: int):
         raise NotFound(NOT_KEPT)
     data = request.POST if request.method == "POST" else request.GET
     rows = form_rows(data)
-    rows += [{"field": "", "op": "$eq", "value": ""} for _ in range(max(1, MIN_ROWS - len(rows)))]
+    # At least MIN_ROWS rows, and always one empty row to add a condition with.
+    empty = sum(1 for row in rows if not row["field"])
+    rows += [{"field": "", "op": "$eq", "value": ""} for _ in range(max(MIN_ROWS - len(rows), 1 - empty, 0))]
     context = {"topic": topic, "rows": rows, "operators": OPERATORS, "sortable": [TIME, *location.indexed],
                "values": {name: data.get(name, "") for name in ("from", "to", "sort", "limit")},
                "default_limit": DEFAULT_LIMIT, "max_limit": MAX_LIMIT, "section": "topics", "errors": {}}
