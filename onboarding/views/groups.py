@@ -7,6 +7,7 @@ from __future__ import annotations
 from django.contrib import messages
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
 from onboarding.errors import NotFound, PermissionDenied, ValidationError
@@ -139,7 +140,10 @@ def reset_decide(request, pk: int, decision: str):
         show_refusal(request, exc)
     else:
         _announce(request, result) if decision == "approve" else messages.info(request, "Rejected the reset.")
-    return after_post(request, request.POST.get("next") or reverse("onboarding:topic_detail", args=[reset.topic_id]))
+    back = request.POST.get("next", "")
+    if not url_has_allowed_host_and_scheme(back, allowed_hosts={request.get_host()}, require_https=request.is_secure()):
+        back = reverse("onboarding:topic_detail", args=[reset.topic_id])  # never somewhere outside the portal
+    return after_post(request, back)
 
 
 @portal_view

@@ -76,8 +76,9 @@ def test_the_topic_owner_approves_a_waiting_reset_on_the_topic_page(
     fragment = owner.get(reverse("onboarding:topic_lag", args=[orders.pk])).content.decode()
     assert 'data-testid="waiting-resets"' in fragment and group in fragment
     assert 'data-testid="lag-plot"' in fragment and "<polyline" in fragment
-    decided = owner.post(reverse("onboarding:offset_reset_decide", args=[reset.pk, "approve"]))
-    assert decided.status_code == 302
+    decided = owner.post(reverse("onboarding:offset_reset_decide", args=[reset.pk, "approve"]),
+                         {"next": "https://elsewhere.example/"})
+    assert decided.status_code == 302 and decided["Location"] == reverse("onboarding:topic_detail", args=[orders.pk])
     reset.refresh_from_db()
     assert reset.status == OffsetReset.Status.APPLIED
     assert sum(consumer_groups_for(cluster).committed(group).values()) == 0
