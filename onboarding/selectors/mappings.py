@@ -5,6 +5,8 @@ see it; code tables and canonical topics are shared vocabulary that every signed
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 from django.db.models import QuerySet
 
 from onboarding.errors import NotFound
@@ -17,6 +19,7 @@ from onboarding.models import (
     Mapping,
     MappingVersion,
     ResourceStatus,
+    Schema,
     SchemaVersion,
     Topic,
 )
@@ -108,14 +111,30 @@ def mapping_inputs(user, *, team: str, cluster: str, source_topic: str, canonica
     return found_team, source, canonical, errors
 
 
+def value_schema_version(topic: Topic, number: int | None = None) -> tuple[SchemaVersion | None, str | None]:
+    """The topic's value schema version ``number`` (None: its latest), or why there is none."""
+    schema = (Schema.objects.filter(topic=topic, side=Schema.Side.VALUE, delete_requested_at__isnull=True)
+              .exclude(status=ResourceStatus.DELETED).first())
+    if schema is None:
+        return None, f"{topic.name} has no value schema; register one first."
+    versions = schema.versions.select_related("schema__topic")
+    version = versions.order_by("-number").first() if number is None else versions.filter(number=number).first()
+    if version is None:
+        return None, (f"{schema.subject} has no version yet." if number is None
+                      else f"{schema.subject} has no version {number}.")
+    return version, None
+
+
+@lru_cache(maxsize=64)
+def fields_of(text: str, fmt: str) -> dict[str, FieldSpec]:
+    """A schema version's fields by path; a version's text never changes, so the parse is kept (the editor asks
+    for both schemas at every step). Callers only read the answer."""
+    return schema_field_specs(text, fmt)
+
+
 def value_fields(topic: Topic | None) -> tuple[SchemaVersion | None, dict[str, FieldSpec]]:
     """The latest value schema version of ``topic`` and its fields by path (the editor's field trees)."""
-    if topic is None:
-        return None, {}
-    version = (SchemaVersion.objects.filter(schema__topic=topic, schema__side="value",
-                                            schema__delete_requested_at__isnull=True)
-               .exclude(schema__status=ResourceStatus.DELETED).select_related("schema")
-               .order_by("-number").first())
+    version = value_schema_version(topic)[0] if topic is not None else None
     if version is None:
         return None, {}
-    return version, schema_field_specs(version.text, version.schema.format)
+    return version, fields_of(version.text, version.schema.format)

@@ -17,14 +17,12 @@ from onboarding.mapping.compiler import compile_mapping
 from onboarding.mapping.preview import preview as run_preview
 from onboarding.mapping.rules import FieldRule, RuleFormatError, rules_from_json, rules_to_json
 from onboarding.mapping.schema_fields import FieldSpec
-from onboarding.mapping.schema_fields import fields as schema_field_specs
 from onboarding.models import (
     AuditEvent,
     CanonicalTopic,
     CodeTable,
     CodeTableVersion,
     ResourceStatus,
-    Schema,
     SchemaVersion,
     Subscription,
     Team,
@@ -32,6 +30,7 @@ from onboarding.models import (
 )
 from onboarding.permissions import can_write_team
 from onboarding.platform import PlatformError
+from onboarding.selectors.mappings import fields_of, value_schema_version
 from onboarding.services.aggregation_preview import recent_events
 from onboarding.services.mapping_table import with_table_defaults
 
@@ -70,20 +69,6 @@ def may_read(team: Team, topic: Topic) -> bool:
     return Subscription.objects.filter(source=topic, subscriber=team, decision=Subscription.Decision.APPROVED,
                                        delete_requested_at__isnull=True).exclude(
         status=ResourceStatus.DELETED).exists()
-
-
-def value_schema_version(topic: Topic, number: int | None) -> tuple[SchemaVersion | None, str | None]:
-    """The topic's value schema version ``number`` (None: its latest), or why there is none."""
-    schema = (Schema.objects.filter(topic=topic, side=Schema.Side.VALUE, delete_requested_at__isnull=True)
-              .exclude(status=ResourceStatus.DELETED).first())
-    if schema is None:
-        return None, f"{topic.name} has no value schema; register one first."
-    versions = schema.versions.select_related("schema__topic")
-    version = versions.order_by("-number").first() if number is None else versions.filter(number=number).first()
-    if version is None:
-        return None, (f"{schema.subject} has no version yet." if number is None
-                      else f"{schema.subject} has no version {number}.")
-    return version, None
 
 
 def code_tables_for(team: Team, canonical_topic: Topic, names: set[str]) -> dict[str, CodeTableVersion]:
@@ -137,8 +122,8 @@ def mapping_check(*, team: Team, source_topic: Topic, canonical_topic: Topic, ru
     out.tables = code_tables_for(team, canonical_topic, _table_names(parsed))
     if out.source_version is None or out.canonical_version is None:
         return out
-    out.source_fields = schema_field_specs(out.source_version.text, out.source_version.schema.format)
-    out.target_fields = schema_field_specs(out.canonical_version.text, out.canonical_version.schema.format)
+    out.source_fields = fields_of(out.source_version.text, out.source_version.schema.format)
+    out.target_fields = fields_of(out.canonical_version.text, out.canonical_version.schema.format)
     tables = out.library_tables()
     runnable = out.runnable_rules()
     for path, messages in rule_checks.check_mapping(runnable, out.source_fields, out.target_fields, tables).items():
