@@ -32,7 +32,8 @@ REPO = Path(__file__).resolve().parents[2]
 # ACCEPTANCE_LOG_DIR gives a run logs of its own: start() empties the directory, and the log check reads it.
 LOG_DIR = Path(os.environ.get("ACCEPTANCE_LOG_DIR") or REPO / ".stack" / "logs" / "acceptance")
 PYTHON = sys.executable
-# The engine principal's credential and ACLs and both engine tables, as the worker's runs make them (a shell script).
+# The engine's and the mapper's principals (credential and ACLs; an access run sets both, and creates the mappings
+# table) and both engine tables, as the worker's runs make them (a shell script).
 PROVISION_AGGREGATOR = ("from onboarding.models import Cluster\n"
                         "from onboarding.reconcile.access import reconcile_access\n"
                         "from onboarding.reconcile.aggregations import reconcile_aggregations\n"
@@ -43,9 +44,11 @@ PROVISION_AGGREGATOR = ("from onboarding.models import Cluster\n"
 # ACCEPTANCE_AGGREGATOR_LAUNCHER runs another build of the engine (a launcher of the same environment).
 AGGREGATOR_LAUNCHER = Path(os.environ.get("ACCEPTANCE_AGGREGATOR_LAUNCHER") or REPO / "scripts" / "aggregator")
 
-# Retries, claim leases and sweeps within seconds, and a router whose transactions and sessions are short, so
-# a reconcile or a rebalance never takes minutes (the in-process suite's timings; no test mail server here).
-FAST_TIMINGS = {**WORKER_TIMINGS, **FAST_ROUTER_ENV}
+# Retries, claim leases and sweeps within seconds, and a router and a mapper whose transactions and sessions are
+# short (the mapper shares the router's loop), so a reconcile or a rebalance never takes minutes (the in-process
+# suite's timings; no test mail server here).
+FAST_TIMINGS = {**WORKER_TIMINGS, **FAST_ROUTER_ENV,
+                **{name.replace("ROUTER_", "MAPPER_"): value for name, value in FAST_ROUTER_ENV.items()}}
 # Variables of the test process that must not leak into the portal's processes.
 NOT_INHERITED = ("PYTEST_CURRENT_TEST", "DJANGO_TEST_DATABASE_NAME", "TEST_REDIS_DB", "DJANGO_SETTINGS_MODULE",
                  "EMAIL_HOST", "EMAIL_PORT", "DJANGO_ALLOW_ASYNC_UNSAFE")
@@ -189,8 +192,8 @@ class Server:
 
 
 class AcceptanceStack:
-    """The database, the processes of the README (web, worker, beat, router, gateway) and gunicorn; `start()`
-    returns when all are ready."""
+    """The database, the processes of the README (web, worker, beat, router, mapper, gateway) and gunicorn;
+    `start()` returns when all are ready."""
 
     def __init__(self, run: str):
         self.run = run
@@ -242,6 +245,13 @@ class AcceptanceStack:
             "ROUTER_KAFKA_USERNAME": f"portal-router.acc{self.run}",
             "ROUTER_KAFKA_PASSWORD": secrets.token_urlsafe(24),
             "ROUTER_KAFKA_BOOTSTRAP_SERVERS": os.environ["KAFKA_SASL_BOOTSTRAP_SERVERS"],
+            # The mapper's, the same way, with a table and group of the run's (the marker in the table's name: the
+            # clean-up deletes it). The worker's mappings runs publish the rows and grant their topics.
+            "MAPPER_TABLE_TOPIC": f"_portal.mappings.acc{self.run}",
+            "MAPPER_GROUP_ID": f"portal-mapper-acc{self.run}",
+            "MAPPER_KAFKA_USERNAME": f"portal-mapper.acc{self.run}",
+            "MAPPER_KAFKA_PASSWORD": secrets.token_urlsafe(24),
+            "MAPPER_KAFKA_BOOTSTRAP_SERVERS": os.environ["KAFKA_SASL_BOOTSTRAP_SERVERS"],
             # The run's denials go to an audit topic of its own (the marker in its name: the clean-up deletes it),
             # read by a group of its own: a developer's portal neither imports them nor loses its own to this run.
             "GATEWAY_AUDIT_TOPIC": f"_portal.gateway-audit.acc{self.run}",
@@ -315,7 +325,7 @@ class AcceptanceStack:
             raise RuntimeError(f"the worker would publish routing rules to {self.worker_rules_topic!r}, "
                                f"not to ROUTER_RULES_TOPIC={self.rules_topic}")
 
-        web_port, gunicorn_port, router_metrics = free_port(), free_port(), free_port()
+        web_port, gunicorn_port, router_metrics, mapper_metrics = free_port(), free_port(), free_port(), free_port()
         hostname = f"acceptance-{self.run}@{socket.gethostname()}"
         runserver = self._spawn("runserver", [PYTHON, "manage.py", "runserver", f"127.0.0.1:{web_port}"], self.env)
         worker = self._spawn("worker", [PYTHON, "-m", "celery", "-A", "portal", "worker", "--loglevel=INFO",
@@ -339,16 +349,19 @@ class AcceptanceStack:
         wait_worker(worker, self.broker, hostname)
         wait_ready(router, f"http://127.0.0.1:{router_metrics}/metrics")
         wait_ready(gateway, f"{self.gateway_url}/healthz")
+        self._provision_principals()
+        mapper = self._spawn("mapper", [PYTHON, "manage.py", "run_mapper"],
+                             {**self.env, "MAPPER_METRICS_PORT": str(mapper_metrics)})
+        wait_ready(mapper, f"http://127.0.0.1:{mapper_metrics}/metrics")
         if AGGREGATOR_LAUNCHER.exists():  # the engine, when its launcher is in the tree
-            self._provision_aggregator()
             aggregator = self._spawn("aggregator", [str(AGGREGATOR_LAUNCHER)], self._aggregator_env())
             wait_ready(aggregator, f"{self.aggregator_url}/healthz", timeout=300)  # a first start may build it
 
-    def _provision_aggregator(self) -> None:
-        """What the worker's runs do before the first definition, done at once: the engine's credential and ACLs
-        (an access run) and its two tables (an aggregations run), so the engine starts as a provisioned
-        principal, as it does in a running installation."""
-        manage(self.env, "shell", "-c", PROVISION_AGGREGATOR, log_name="provision_aggregator")
+    def _provision_principals(self) -> None:
+        """What the worker's runs do before the first definition or mapping, done at once: the engine's and the
+        mapper's credentials and ACLs and the mappings table (an access run) and the engine's two tables (an
+        aggregations run), so both start as provisioned principals, as they do in a running installation."""
+        manage(self.env, "shell", "-c", PROVISION_AGGREGATOR, log_name="provision_principals")
 
     def process(self, name: str) -> Process:
         return next(process for process in self.processes if process.name == name)
