@@ -239,6 +239,8 @@ EXECUTORS: dict[str, Callable] = {
     "event_store.bind": _event_store_bind,
     "event_store.update": _event_store_update,
     "event_store.unbind": _event_store_unbind,
+    "group.reset": _group_reset,
+    "topic.delete_records": _records_delete,
 }
 
 

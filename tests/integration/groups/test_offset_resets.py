@@ -9,6 +9,7 @@ import pytest
 from confluent_kafka import Consumer, TopicPartition
 from django.conf import settings
 
+from onboarding.changes.requests import change_request_approve
 from onboarding.errors import NotFound, PermissionDenied, ValidationError
 from onboarding.models import AuditEvent, ChangeRequest, LagSample, OffsetReset, Subscription
 from onboarding.selectors.groups import chart, group_detail, group_lag_history, team_groups, topic_lag_history
@@ -143,7 +144,8 @@ def test_a_group_of_another_team_without_a_subscription_cannot_be_reset_over_the
                              request=ResetRequest("earliest"))
 
 
-def test_a_reset_on_a_gated_cluster_is_a_change_request(cluster, payments, alice, bob, orders, gated, run):
+def test_a_reset_on_a_gated_cluster_is_a_change_request_applied_once_approved(cluster, payments, alice, bob, otto,
+                                                                              orders, gated, run):
     gated(cluster, "group.reset")
     produce(orders.name, [{"n": 1}], timestamp_ms=T0)
     opened = offset_reset_request(actor=bob, cluster=cluster, group_id=f"payments.gated-{run}", topic=orders,
@@ -152,6 +154,11 @@ def test_a_reset_on_a_gated_cluster_is_a_change_request(cluster, payments, alice
     assert opened.changes[0]["operation"] == "group.reset"
     assert "set the committed offsets" in opened.plan["steps"][0]["actions"][0]
     assert not OffsetReset.objects.exists()
+
+    approved = change_request_approve(actor=otto, change_request=opened, via="browser")
+    assert approved.status == "applied", approved.error
+    reset = OffsetReset.objects.get()
+    assert reset.status == OffsetReset.Status.APPLIED and reset.requested_by == bob
 
 
 def test_bad_reset_input_is_refused_per_field(cluster, bob, orders, run):
@@ -164,7 +171,7 @@ def test_bad_reset_input_is_refused_per_field(cluster, bob, orders, run):
         assert field in refused.value.message_dict, (request, refused.value.message_dict)
 
 
-def test_the_topic_owner_deletes_records_before_an_offset(cluster, payments, alice, bob, orders, gated):
+def test_the_topic_owner_deletes_records_before_an_offset(cluster, payments, alice, bob, otto, orders, gated):
     produce(orders.name, [{"n": n} for n in range(40)], timestamp_ms=T0)
     marks = consumer_groups_for(cluster).watermarks([orders.name])
     with pytest.raises(PermissionDenied):
@@ -186,6 +193,8 @@ def test_the_topic_owner_deletes_records_before_an_offset(cluster, payments, ali
     opened = records_delete(actor=alice, topic=orders, before={0: 6}, confirm_name=orders.name, via="api")
     assert isinstance(opened, ChangeRequest) and opened.changes[0]["operation"] == "topic.delete_records"
     assert consumer_groups_for(cluster).watermarks([orders.name])[(orders.name, 0)].low == 5
+    assert change_request_approve(actor=otto, change_request=opened, via="api").status == "applied"
+    assert consumer_groups_for(cluster).watermarks([orders.name])[(orders.name, 0)].low == 6
 
 
 def test_lag_is_sampled_into_a_bounded_history_and_plotted(
