@@ -5,8 +5,10 @@ refused as a filter, $where refused at its path; bob (clinical) is refused."""
 
 import datetime as dt
 import json
+import os
 
 import pytest
+import requests
 
 from tests.acceptance import steps
 from tests.acceptance.gateway_rest import team_gateway
@@ -39,6 +41,17 @@ def test_a_team_queries_its_topic_in_the_event_store(as_user, run, gateway):
     assert tagged.status_code == 201, tagged.text
     bound = alice.put(f"topics/{topic['id']}/event-store/", {"mode": "log", "indexed_fields": ["ward"]})
     assert bound.status_code == 201, bound.text
+    try:
+        queried(alice, bob, topic, gateway, started)
+    finally:
+        # Unbound through the API: the worker removes the sink from the shared Connect worker.
+        assert alice.delete(f"topics/{topic['id']}/event-store/").status_code == 202
+        connector = f"{os.environ['CONNECT_URL']}/connectors/{bound.json()['connector_name']}"
+        wait_for(lambda: requests.get(connector, timeout=10).status_code == 404, timeout=120,
+                 message="the sink gone from the Connect worker")
+
+
+def queried(alice, bob, topic: dict, gateway, started: dt.datetime) -> None:
     alice.wait_status(f"topics/{topic['id']}/event-store/", timeout=180)
 
     published = gateway.produce_batch(topic["name"], [
