@@ -2,9 +2,10 @@
 
 Two web servers on one fresh database: `manage.py runserver` with the environment `scripts/dev up`
 gives it (development), and gunicorn as the image's entry point runs it (production settings behind a
-TLS-terminating proxy). One Celery worker, `celery beat` and `manage.py run_router` serve both. They
-use a Redis database of their own and a rules topic and router group of their own, so neither the
-in-process suite's worker nor a developer's `scripts/dev up` ever takes their work.
+TLS-terminating proxy). One Celery worker, `celery beat`, `manage.py run_router` and `run_mapper` serve
+both. They use a Redis database of their own, a rules topic and router group and a mappings table and mapper
+group of their own, so neither the in-process suite's worker nor a developer's `scripts/dev up` ever takes
+their work.
 """
 
 from __future__ import annotations

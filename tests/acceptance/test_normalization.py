@@ -144,7 +144,7 @@ def test_a_mapping_leaving_a_required_canonical_field_unmapped_is_refused_as_in_
     assert refused.json()["errors"] == {"targets.birth_date": [MISSING_FIELD]}
     page = Browser(stack.runserver).log_in("bob", PASSWORDS["bob"]).submit(
         "/mappings/new/", {**body, "rules": json.dumps(body["rules"]), "op": "save"})
-    assert page.status_code == 200 and "/mappings/new/" in page.url, page.url  # not saved: the editor again
+    assert page.status_code == 400 and page.url.endswith("/mappings/new/"), page.url  # not saved: the editor again
     assert MISSING_FIELD in html.unescape(page.text)
 
 
