@@ -3,7 +3,7 @@
 
 def test_no_process_of_the_acceptance_run_logged_a_traceback(stack):
     files = stack.log_files()
-    assert {f.stem for f in files} >= {"runserver", "gunicorn", "worker", "beat", "router"}
+    assert {f.stem for f in files} >= {"runserver", "gunicorn", "worker", "beat", "router", "gateway", "mapper"}
     found = []
     for path in files:
         lines = path.read_text(errors="replace").splitlines()
