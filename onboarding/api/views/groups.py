@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers, status
-from rest_framework.generics import GenericAPIView
+from rest_framework.generics import ListAPIView
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -25,7 +25,7 @@ from onboarding.api.serializers.groups import (
 )
 from onboarding.api.views.changes import change_request_accepted
 from onboarding.errors import NotFound
-from onboarding.models import AuditEvent, ChangeRequest, Cluster, ResourceStatus, Team
+from onboarding.models import AuditEvent, ChangeRequest, Cluster, OffsetReset, ResourceStatus, Team
 from onboarding.permissions import can_read_team
 from onboarding.selectors.groups import group_detail, group_lag_history, resets_visible_to, team_groups
 from onboarding.services.groups import (
@@ -132,23 +132,30 @@ class GroupResetView(APIView):
         return Response(OffsetResetSerializer(result).data, status=status.HTTP_201_CREATED)
 
 
-class OffsetResetListView(GenericAPIView):
+class OffsetResetListView(ListAPIView):
+    """A list view (ListModelMixin), so the schema documents the paginated answer and not one reset."""
+
     permission_classes = [IsAuthenticated]
     serializer_class = OffsetResetSerializer
+    queryset = OffsetReset.objects.none()  # the schema generator's model; get_queryset gives the caller's rows
 
     def get_queryset(self):
-        return resets_visible_to(self.request.user)
+        rows = resets_visible_to(self.request.user)
+        wanted = self.request.query_params.get("status")
+        if wanted is None:
+            return rows
+        if wanted not in OffsetReset.Status.values:
+            raise serializers.ValidationError({"status": [
+                f"{wanted[:40]!r} is not a status; use one of {', '.join(OffsetReset.Status.values)}."]})
+        return rows.filter(status=wanted)
 
     @extend_schema(operation_id="offset_resets_list",
                    summary="Offset resets of your teams' groups and of the topics your teams own",
                    parameters=[OpenApiParameter("status", str, OpenApiParameter.QUERY, required=False,
-                                                description="requested, applied, rejected or failed")])
-    def get(self, request):
-        rows = self.get_queryset()
-        if wanted := request.query_params.get("status"):
-            rows = rows.filter(status=wanted)
-        page = self.paginate_queryset(rows)
-        return self.get_paginated_response(self.get_serializer(page, many=True).data)
+                                                enum=list(OffsetReset.Status.values))],
+                   responses={200: OffsetResetSerializer(many=True), 400: schema.ERRORS})
+    def get(self, request, *args, **kwargs):
+        return super().get(request, *args, **kwargs)
 
 
 class OffsetResetDetailView(APIView):

@@ -54,6 +54,10 @@ def test_a_team_lists_its_groups_dry_runs_and_applies_a_reset(cluster, payments,
     assert [point["lag"] for point in history["topics"][orders.name]] == [8]
     resets = api.get("/api/v1/offset-resets/").json()
     assert [r["group_id"] for r in resets["results"]] == [group]
+    assert [r["group_id"] for r in api.get("/api/v1/offset-resets/?status=applied").json()["results"]] == [group]
+    assert api.get("/api/v1/offset-resets/?status=rejected").json()["results"] == []
+    unknown_status = api.get("/api/v1/offset-resets/?status=done")
+    assert unknown_status.status_code == 400 and "status" in unknown_status.json()["errors"]
 
 
 def test_another_teams_reset_is_approved_by_the_topic_owner_through_the_api(
