@@ -30,7 +30,9 @@ from onboarding.services.topics import topic_create
 from tests.fixtures.waiting import wait_for
 from tests.integration.access.matrix_aggregations import AggregationObjects
 from tests.integration.access.matrix_connectors import ConnectorObjects
+from tests.integration.access.matrix_event_store import EventStoreObjects
 from tests.integration.access.matrix_governance import GovernanceObjects
+from tests.integration.access.matrix_groups import GroupObjects
 from tests.integration.access.matrix_mappings import MappingObjects
 
 # Columns of the table, in the order an expectation string lists them.
@@ -99,7 +101,8 @@ def unique(stem: str) -> str:
     return f"{stem}-{uuid.uuid4().hex[:8]}"
 
 
-class World(ConnectorObjects, GovernanceObjects, AggregationObjects, MappingObjects):
+class World(ConnectorObjects, GovernanceObjects, AggregationObjects, MappingObjects, GroupObjects,
+            EventStoreObjects):
     """The actors, and one of every object a row may act on, all made through the services.
 
     The people: payments (alice owner, bob member, vera viewer), clinical (carol owner: the outsider),

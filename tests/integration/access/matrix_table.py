@@ -13,7 +13,9 @@ import json
 
 from tests.integration.access import matrix_table_aggregations as aggregations
 from tests.integration.access import matrix_table_connectors as connectors
+from tests.integration.access import matrix_table_event_store as event_store
 from tests.integration.access import matrix_table_governance as governance
+from tests.integration.access import matrix_table_groups as groups
 from tests.integration.access import matrix_table_mappings as mappings
 from tests.integration.access.matrix_support import ORDER_EVENT, ORDER_V1, row, unique
 
@@ -280,4 +282,5 @@ BROWSER = [
 ]
 # fmt: on
 
-ROWS = API + BROWSER + governance.ROWS + connectors.ROWS + aggregations.ROWS + mappings.ROWS
+ROWS = (API + BROWSER + governance.ROWS + connectors.ROWS + aggregations.ROWS + mappings.ROWS + groups.ROWS
+        + event_store.ROWS)

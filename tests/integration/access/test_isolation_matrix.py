@@ -37,6 +37,7 @@ from django.contrib import admin
 from django.contrib.messages import constants as message_levels
 from django.contrib.messages import get_messages
 from django.db import transaction
+from django.test import override_settings
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from onboarding.models import (
@@ -47,6 +48,7 @@ from onboarding.models import (
     CodeTable,
     Connector,
     Mapping,
+    OffsetReset,
     Schema,
     ServiceAccount,
     Subscription,
@@ -55,6 +57,7 @@ from onboarding.models import (
     Webhook,
 )
 from onboarding.services.clusters import cluster_create
+from tests.fixtures.eventstore import connect_url, event_store_uri
 from tests.integration.access.matrix_support import (
     BOUNCE,
     FORBIDDEN,
@@ -90,7 +93,10 @@ API_METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE")
 def module_world(django_db_setup, django_db_blocker):
     """The world, made once in a transaction around the module and rolled back at its end; each test's
     own transaction nests inside it (a savepoint), so no test sees what another one changed."""
-    with django_db_blocker.unblock(), transaction.atomic():
+    # The event store and Connect of the stack, for the module: the `settings` fixture lives for one test only.
+    store = override_settings(EVENT_STORE_URI=event_store_uri(), EVENT_STORE_CONNECT_URI=event_store_uri(),
+                              EVENT_STORE_DATABASE="matrix", CONNECT_URL=connect_url())
+    with django_db_blocker.unblock(), store, transaction.atomic():
         # The `cluster` fixture's cluster, made here because that fixture lives for one test only.
         cluster = cluster_create(actor=None, name="local", environment="dev",
                                  bootstrap_servers=settings.KAFKA_BOOTSTRAP_SERVERS,
@@ -181,6 +187,8 @@ def marker(obj, api: bool = False) -> str:
         return obj.name if api else obj.mapping_id
     if isinstance(obj, CodeTable):
         return obj.name
+    if isinstance(obj, OffsetReset):
+        return obj.group_id  # its id is a bare number any page may contain
     return str(obj.pk)
 
 
