@@ -163,6 +163,30 @@ def test_each_role_gets_exactly_what_the_table_says(world, line, role):
             assert (marker(obj, api) in shown) == (role != "carol"), f"{context}: {name} listed wrongly"
 
 
+# Audited requests that only read, sent as a POST because their question is a document: a read token may send them.
+READS_SENT_AS_POST = {"event_store.query"}
+API_WRITES = [line for line in ROWS if line.route.startswith("api:") and line.method not in ("GET", "HEAD", "OPTIONS")
+              and line.effect and line.effect not in READS_SENT_AS_POST and line.expected["alice"] == OK]
+
+
+@pytest.mark.parametrize("line", API_WRITES, ids=lambda line: line.id)
+def test_a_read_scope_token_changes_nothing(world, line):
+    """Alice may make every one of these changes with a write token (the table says so); with a read token she is
+    refused (403) and nothing is written."""
+    token = ApiToken.new(user=world.alice, name="matrix-read", scope=ApiToken.Scope.READ)[1]
+    client = world.api_client("anon")
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {token}")
+    url = reverse(line.route, args=line.args(world))
+    query = line.query(world) if callable(line.query) else line.query
+    last_event = AuditEvent.objects.order_by("-pk").values_list("pk", flat=True).first() or 0
+
+    response = getattr(client, line.method.lower())(f"{url}?{query}" if query else url,
+                                                    line.body(world) if line.body else None, format="json")
+
+    written = list(AuditEvent.objects.filter(pk__gt=last_event).values_list("action", flat=True))
+    assert (response.status_code, written) == (403, []), f"{line.method} {url} with a read token"
+
+
 def marker(obj, api: bool = False) -> str:
     """What identifies an object in an answer: its name where it has one, else its id (API) or page."""
     if isinstance(obj, Topic):
