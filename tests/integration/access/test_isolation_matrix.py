@@ -187,6 +187,18 @@ def test_a_read_scope_token_changes_nothing(world, line):
     assert (response.status_code, written) == (403, []), f"{line.method} {url} with a read token"
 
 
+def test_a_read_scope_token_may_query_the_event_store(world):
+    token = ApiToken.new(user=world.alice, name="matrix-read", scope=ApiToken.Scope.READ)[1]
+    client = world.api_client("anon")
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {token}")
+
+    response = client.post(reverse("api:event-store-query", args=[world.stored_topic.name]), {"limit": 5},
+                           format="json")
+
+    assert response.status_code == 200, response.content
+    assert AuditEvent.objects.filter(action="event_store.query", actor_name="alice").exists()
+
+
 def marker(obj, api: bool = False) -> str:
     """What identifies an object in an answer: its name where it has one, else its id (API) or page."""
     if isinstance(obj, Topic):
