@@ -9,9 +9,9 @@ import json
 from django.shortcuts import render
 from django.views.decorators.http import require_http_methods
 
-from onboarding.errors import NotFound, ValidationError
+from onboarding.errors import NotFound, PermissionDenied, ValidationError
 from onboarding.event_store_query.language import DEFAULT_LIMIT, MAX_LIMIT, TIME
-from onboarding.event_store_query.service import NOT_KEPT, location_for, topic_query
+from onboarding.event_store_query.service import NOT_KEPT, location_for, may_query, topic_query
 from onboarding.models import AuditEvent
 from onboarding.platform import PlatformError
 from onboarding.selectors import topic_for
@@ -75,6 +75,9 @@ def _row_errors(rows: list[dict], errors: dict[str, list[str]]) -> list[str]:
 @require_http_methods(["GET", "POST"])
 def event_store_query_view(request, pk: int):
     topic = topic_for(request.user, pk)  # a private topic of another team is a 404
+    if not may_query(request.user, topic):  # the empty form would show the topic's indexed fields
+        raise PermissionDenied("Only the topic's team, platform operators and teams with an approved subscription "
+                               "can query its events.")
     location = location_for(topic)
     if location is None:
         raise NotFound(NOT_KEPT)

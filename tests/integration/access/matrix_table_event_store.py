@@ -51,8 +51,9 @@ BROWSER = [
     row("onboarding:event_store_unbind",   "POST", "stored_topic",          "login 404 bounce ok ok ok",
         effect="event_store.unbind"),
     row("onboarding:event_store_query",    "GET",  "stored_topic",          "login 404 ok ok ok ok"),
-    # The empty query form (the indexed fields' names, no events) for anyone who sees the topic; its POST decides.
-    row("onboarding:event_store_query",    "GET",  "stored_public_topic",   "login ok ok ok ok ok"),
+    # Even the empty query form (it names the indexed fields) is only for those who may query.
+    row("onboarding:event_store_query",    "GET",  "stored_public_topic",   "login 403 ok ok ok ok"),
+    row("onboarding:event_store_query",    "GET",  "shared_stored_topic",   "login ok ok ok ok ok"),
     row("onboarding:event_store_query",    "POST", "stored_topic",          "login 404 ok ok ok ok",
         body=lambda w: QUERY, effect="event_store.query"),
     row("onboarding:event_store_query",    "POST", "stored_public_topic",   "login 403 ok ok ok ok",
