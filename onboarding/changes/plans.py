@@ -152,7 +152,11 @@ def _step(cluster: Cluster, operation: str, p: dict, observed: dict) -> dict:
         return _event_store_step(operation, p)
     if operation in ("group.reset", "topic.delete_records"):
         return _offsets_step(operation, p)
-    return _subscription_step(cluster, operation, p)
+    if operation.startswith("subscription."):
+        return _subscription_step(cluster, operation, p)
+    # An operation added to the gate without a planner: its request is still shown and decided, not a crash.
+    return {"operation": operation, "summary": operation, "actions": [], "details": {},
+            "problems": [f"The portal cannot plan {operation!r} ahead; it is checked when applied."]}
 
 
 def _offsets_step(operation: str, p: dict) -> dict:

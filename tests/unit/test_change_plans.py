@@ -45,3 +45,12 @@ def test_acl_steps_list_every_binding_in_kafka_words():
     assert "create ACL ALLOW WRITE on PREFIXED TOPIC payments. for User:payments.app" in step["actions"]
     assert "create ACL ALLOW READ on PREFIXED TOPIC payments. for User:payments.app" in step["actions"]
     assert len(step["actions"]) == 6
+
+
+def test_an_operation_without_a_planner_is_a_step_with_a_problem_not_a_crash():
+    from onboarding.changes.plans import _step
+
+    step = _step(None, "quota.set", {"bytes_per_second": 100}, {})
+
+    assert step["operation"] == "quota.set" and step["actions"] == []
+    assert step["problems"] == ["The portal cannot plan 'quota.set' ahead; it is checked when applied."]
