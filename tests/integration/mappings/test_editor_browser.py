@@ -10,7 +10,7 @@ from playwright.sync_api import expect
 from onboarding import queue
 from onboarding.models import Mapping
 from tests.fixtures.actors import PASSWORD
-from tests.fixtures.browser import log_in
+from tests.fixtures.browser import htmx_settled, log_in
 from tests.integration.mappings.helpers import EVENT
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
@@ -31,6 +31,7 @@ def add_rule(page, target: str, source: str | None, fn: str, args: str = "") -> 
     page.fill("#id_args", args)
     page.click("#add-rule")
     expect(page.locator("#rules tbody")).to_contain_text(target)
+    htmx_settled(page)
 
 
 def test_carol_builds_a_mapping_with_a_live_preview(page, live_server, carol, admissions, canonical, gender_table):
@@ -40,6 +41,7 @@ def test_carol_builds_a_mapping_with_a_live_preview(page, live_server, carol, ad
     page.fill("#id_name", "admissions-to-patient")
     page.select_option("#id_source_topic", "clinical.admissions")
     expect(page.locator("#source-fields")).to_contain_text("weight_lb")
+    htmx_settled(page)
     page.select_option("#id_canonical_topic", "std.patient")
     expect(page.locator("#target-fields")).to_contain_text("birth_date")
     expect(page.locator("#target-fields li[data-path='birth_date']")).to_contain_text(
@@ -58,6 +60,7 @@ def test_carol_builds_a_mapping_with_a_live_preview(page, live_server, carol, ad
 
     page.locator("#rules tr[data-rule='3']").get_by_role("button", name="Remove").click()
     expect(page.locator("#rules tr[data-rule='3']")).to_have_count(0)
+    htmx_settled(page)
     add_rule(page, "weight_kg", "weight_lb", "unit", '{"from": "lb", "to": "kg", "digits": 1}')
     expect(page.locator("#preview")).to_contain_text("fits the canonical schema")
     provenance = page.locator("#preview table.provenance")
