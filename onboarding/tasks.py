@@ -1,5 +1,6 @@
 """Celery tasks: ids in, a service called; retry policy on the decorator."""
 
+import logging
 import os
 import socket
 
@@ -10,6 +11,7 @@ from django.db import OperationalError, connection
 # deploy does not pay for loading librdkafka and the reconcile modules.
 from onboarding import queue
 from onboarding.changes.requests import change_requests_expire
+from onboarding.models import Cluster
 from onboarding.notifications import deliveries
 from onboarding.platform import PlatformError
 from onboarding.platform.kafka_admin import KafkaAdmin
@@ -30,6 +32,7 @@ from onboarding.services.mapping_table import mapping_table_row
 # acks_late + reject_on_worker_lost: a task whose worker dies is redelivered, and the row claims
 # (see reconcile/claims.py) make a second delivery harmless.
 RELIABLE = {"acks_late": True, "reject_on_worker_lost": True}
+logger = logging.getLogger(__name__)
 
 
 # One reconciler run per cluster and kind; its queued mark is cleared before claiming, so a change
@@ -49,34 +52,38 @@ def _after_run(kind: queue.Kind, cluster_id: int, report) -> dict:
     return _summary(report)
 
 
+def _run(kind: queue.Kind, cluster_id: int, reconcile) -> dict:
+    """One reconciler run of ``kind``; a cluster deleted since the run was queued has nothing left to apply."""
+    queue.clear_mark(kind, cluster_id)
+    if not Cluster.objects.filter(pk=cluster_id).exists():
+        logger.info("%s run: cluster %s no longer exists; nothing to reconcile", kind.name.lower(), cluster_id)
+        return {"skipped": "the cluster no longer exists"}
+    return _after_run(kind, cluster_id, reconcile(cluster_id))
+
+
 @shared_task(name=queue.Kind.TOPICS.task_name, **RECONCILE_TASK)
 def reconcile_cluster(self, cluster_id: int) -> dict:
-    queue.clear_mark(queue.Kind.TOPICS, cluster_id)
-    return _after_run(queue.Kind.TOPICS, cluster_id, topics_reconciler.reconcile_cluster(cluster_id))
+    return _run(queue.Kind.TOPICS, cluster_id, topics_reconciler.reconcile_cluster)
 
 
 @shared_task(name=queue.Kind.SCHEMAS.task_name, **RECONCILE_TASK)
 def reconcile_schemas(self, cluster_id: int) -> dict:
-    queue.clear_mark(queue.Kind.SCHEMAS, cluster_id)
-    return _after_run(queue.Kind.SCHEMAS, cluster_id, schemas_reconciler.reconcile_schemas(cluster_id))
+    return _run(queue.Kind.SCHEMAS, cluster_id, schemas_reconciler.reconcile_schemas)
 
 
 @shared_task(name=queue.Kind.ACCESS.task_name, **RECONCILE_TASK)
 def reconcile_access(self, cluster_id: int) -> dict:
-    queue.clear_mark(queue.Kind.ACCESS, cluster_id)
-    return _after_run(queue.Kind.ACCESS, cluster_id, access_reconciler.reconcile_access(cluster_id))
+    return _run(queue.Kind.ACCESS, cluster_id, access_reconciler.reconcile_access)
 
 
 @shared_task(name=queue.Kind.AGGREGATIONS.task_name, **RECONCILE_TASK)
 def reconcile_aggregations(self, cluster_id: int) -> dict:
-    queue.clear_mark(queue.Kind.AGGREGATIONS, cluster_id)
-    return _after_run(queue.Kind.AGGREGATIONS, cluster_id, aggregations_reconciler.reconcile_aggregations(cluster_id))
+    return _run(queue.Kind.AGGREGATIONS, cluster_id, aggregations_reconciler.reconcile_aggregations)
 
 
 @shared_task(name=queue.Kind.CONNECTORS.task_name, **RECONCILE_TASK)
 def reconcile_connectors(self, cluster_id: int) -> dict:
-    queue.clear_mark(queue.Kind.CONNECTORS, cluster_id)
-    return _after_run(queue.Kind.CONNECTORS, cluster_id, connectors_reconciler.reconcile_connectors(cluster_id))
+    return _run(queue.Kind.CONNECTORS, cluster_id, connectors_reconciler.reconcile_connectors)
 
 
 def mapping_table_rows(cluster) -> list[dict]:
@@ -87,15 +94,13 @@ def mapping_table_rows(cluster) -> list[dict]:
 
 @shared_task(name=queue.Kind.MAPPINGS.task_name, **RECONCILE_TASK)
 def reconcile_mappings(self, cluster_id: int) -> dict:
-    queue.clear_mark(queue.Kind.MAPPINGS, cluster_id)
-    return _after_run(queue.Kind.MAPPINGS, cluster_id,
-                      mappings_reconciler.reconcile_mappings(cluster_id, rows_of=mapping_table_rows))
+    return _run(queue.Kind.MAPPINGS, cluster_id,
+                lambda pk: mappings_reconciler.reconcile_mappings(pk, rows_of=mapping_table_rows))
 
 
 @shared_task(name=queue.Kind.EVENT_STORE.task_name, **RECONCILE_TASK)
 def reconcile_event_store(self, cluster_id: int) -> dict:
-    queue.clear_mark(queue.Kind.EVENT_STORE, cluster_id)
-    return _after_run(queue.Kind.EVENT_STORE, cluster_id, event_store_reconciler.reconcile_event_store(cluster_id))
+    return _run(queue.Kind.EVENT_STORE, cluster_id, event_store_reconciler.reconcile_event_store)
 
 
 # Beat runs it every AGGREGATIONS_STATUS_SECONDS; a table that cannot be read is simply the next run's work.
