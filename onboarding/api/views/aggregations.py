@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from drf_spectacular.utils import extend_schema, extend_schema_view
-from rest_framework import serializers, status, viewsets
+from rest_framework import serializers, status
 from rest_framework.response import Response
 
 from onboarding import selectors
@@ -15,8 +15,9 @@ from onboarding.api.serializers.aggregations import (
     AggregationUpdateSerializer,
 )
 from onboarding.api.views.changes import change_request_accepted
+from onboarding.api.views.team_resources import TeamResourceViewSet
 from onboarding.filtersets import AggregationFilterSet
-from onboarding.models import Aggregation, AuditEvent, ChangeRequest, ResourceStatus, Topic
+from onboarding.models import Aggregation, AuditEvent, ChangeRequest, Topic
 from onboarding.services.aggregations import NO_ACCESS, aggregation_create, aggregation_delete, aggregation_update
 
 VIA = AuditEvent.Via.API
@@ -40,31 +41,14 @@ WRITE_ERRORS = {400: schema.ERRORS, 403: schema.FORBIDDEN, 404: schema.NOT_FOUND
     destroy=extend_schema(summary="Delete an aggregation: the engine stops it; the output topic stays",
                           request=None, responses={202: AggregationSerializer, **WRITE_ERRORS}),
 )
-class AggregationViewSet(viewsets.GenericViewSet):
+class AggregationViewSet(TeamResourceViewSet):
     """A team's windowed aggregation of a topic into its own output topic, run by the aggregation engine."""
 
     serializer_class = AggregationSerializer
     filterset_class = AggregationFilterSet
-    lookup_value_converter = "int"
     queryset = Aggregation.objects.none()  # documents the model for the schema; reads go through selectors
-    http_method_names = ["get", "post", "patch", "delete", "head", "options"]
-
-    def get_queryset(self):
-        if getattr(self, "swagger_fake_view", False):
-            return Aggregation.objects.none()
-        include_deleted = self.request.query_params.get("status") == ResourceStatus.DELETED
-        return (selectors.aggregations_visible_to(self.request.user, include_deleted=include_deleted)
-                .order_by("team__slug", "name", "id"))
-
-    def get_object(self) -> Aggregation:
-        return selectors.aggregation_for(self.request.user, self.kwargs["pk"])
-
-    def list(self, request):
-        page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
-        return self.get_paginated_response(self.get_serializer(page, many=True).data)
-
-    def retrieve(self, request, pk=None):
-        return self._answer(self.get_object())
+    visible_to = staticmethod(selectors.aggregations_visible_to)
+    one_for = staticmethod(selectors.aggregation_for)
 
     def create(self, request):
         fields = _validated(AggregationCreateSerializer(data=request.data))

@@ -4,7 +4,7 @@ offsets, drift decisions)."""
 from __future__ import annotations
 
 from drf_spectacular.utils import extend_schema, extend_schema_view
-from rest_framework import serializers, status, viewsets
+from rest_framework import serializers, status
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
@@ -19,7 +19,8 @@ from onboarding.api.serializers.connectors import (
     RestartSerializer,
 )
 from onboarding.api.views.changes import change_request_accepted
-from onboarding.models import AuditEvent, ChangeRequest, Connector, ResourceStatus
+from onboarding.api.views.team_resources import TeamResourceViewSet
+from onboarding.models import AuditEvent, ChangeRequest, Connector
 from onboarding.services import connectors as services
 
 VIA = AuditEvent.Via.API
@@ -39,30 +40,13 @@ WRITE_ERRORS = {400: schema.ERRORS, 403: schema.FORBIDDEN, 404: schema.NOT_FOUND
     destroy=extend_schema(summary="Delete a connector from the worker", request=None,
                           responses={202: ConnectorSerializer, **WRITE_ERRORS}),
 )
-class ConnectorViewSet(viewsets.GenericViewSet):
+class ConnectorViewSet(TeamResourceViewSet):
     """A team's connector on its cluster's Kafka Connect worker."""
 
     serializer_class = ConnectorSerializer
-    lookup_value_converter = "int"
     queryset = Connector.objects.none()
-    http_method_names = ["get", "post", "patch", "delete", "head", "options"]
-
-    def get_queryset(self):
-        if getattr(self, "swagger_fake_view", False):
-            return Connector.objects.none()
-        include_deleted = self.request.query_params.get("status") == ResourceStatus.DELETED
-        return selectors.connectors_visible_to(self.request.user, include_deleted=include_deleted).order_by(
-            "team__slug", "name", "id")
-
-    def get_object(self) -> Connector:
-        return selectors.connector_for(self.request.user, self.kwargs["pk"])
-
-    def list(self, request):
-        page = self.paginate_queryset(self.get_queryset())
-        return self.get_paginated_response(self.get_serializer(page, many=True).data)
-
-    def retrieve(self, request, pk=None):
-        return self._answer(self.get_object())
+    visible_to = staticmethod(selectors.connectors_visible_to)
+    one_for = staticmethod(selectors.connector_for)
 
     def create(self, request):
         fields = _validated(ConnectorCreateSerializer(data=request.data))

@@ -25,8 +25,9 @@ from onboarding.api.serializers.mappings import (
     RollbackSerializer,
 )
 from onboarding.api.views.changes import change_request_accepted
+from onboarding.api.views.team_resources import TeamResourceViewSet
 from onboarding.errors import NotFound
-from onboarding.models import AuditEvent, ChangeRequest, CodeTable, Mapping, ResourceStatus
+from onboarding.models import AuditEvent, ChangeRequest, CodeTable, Mapping
 from onboarding.selectors import mappings as reads
 from onboarding.selectors.teams import cluster_named, team_with_slug
 from onboarding.services import code_tables as table_services
@@ -66,30 +67,13 @@ def _inputs(request, fields: dict) -> tuple:
     destroy=extend_schema(summary="Delete a mapping (the mapper stops running it)", request=None,
                           responses={202: MappingSerializer, **WRITE_ERRORS}),
 )
-class MappingViewSet(viewsets.GenericViewSet):
+class MappingViewSet(TeamResourceViewSet):
     """A team's normalization mapping: field rules from its source topic into a canonical topic."""
 
     serializer_class = MappingSerializer
-    lookup_value_converter = "int"
     queryset = Mapping.objects.none()
-    http_method_names = ["get", "post", "patch", "delete", "head", "options"]
-
-    def get_queryset(self):
-        if getattr(self, "swagger_fake_view", False):
-            return Mapping.objects.none()
-        include_deleted = self.request.query_params.get("status") == ResourceStatus.DELETED
-        return reads.mappings_visible_to(self.request.user, include_deleted=include_deleted).order_by(
-            "team__slug", "name", "id")
-
-    def get_object(self) -> Mapping:
-        return reads.mapping_for(self.request.user, self.kwargs["pk"])
-
-    def list(self, request):
-        page = self.paginate_queryset(self.get_queryset())
-        return self.get_paginated_response(self.get_serializer(page, many=True).data)
-
-    def retrieve(self, request, pk=None):
-        return self._answer(self.get_object())
+    visible_to = staticmethod(reads.mappings_visible_to)
+    one_for = staticmethod(reads.mapping_for)
 
     def create(self, request):
         fields = _validated(MappingCreateSerializer(data=request.data))
