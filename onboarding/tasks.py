@@ -46,19 +46,16 @@ def _summary(report) -> dict:
             "failed": report.failed}
 
 
-def _after_run(kind: queue.Kind, cluster_id: int, report) -> dict:
-    if report.retry_in is not None:
-        queue.run_later(kind, cluster_id, report.retry_in)
-    return _summary(report)
-
-
 def _run(kind: queue.Kind, cluster_id: int, reconcile) -> dict:
     """One reconciler run of ``kind``; a cluster deleted since the run was queued has nothing left to apply."""
     queue.clear_mark(kind, cluster_id)
     if not Cluster.objects.filter(pk=cluster_id).exists():
         logger.info("%s run: cluster %s no longer exists; nothing to reconcile", kind.name.lower(), cluster_id)
         return {"skipped": "the cluster no longer exists"}
-    return _after_run(kind, cluster_id, reconcile(cluster_id))
+    report = reconcile(cluster_id)
+    if report.retry_in is not None:
+        queue.run_later(kind, cluster_id, report.retry_in)
+    return _summary(report)
 
 
 @shared_task(name=queue.Kind.TOPICS.task_name, **RECONCILE_TASK)
