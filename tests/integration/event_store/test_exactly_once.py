@@ -1,7 +1,8 @@
-"""Log mode on the real stack, the slow one (minutes: the kafka and registry tiers): 10,000 Avro events produced by
-the team's SCRAM account reach the store as exactly 10,000 documents whose ids are their places in the log, even
-though the Connect worker is killed (kill -9) mid-stream and started again: it delivers the records after its last
-committed offsets a second time, and their ids make those writes replace their own documents."""
+"""Log mode on the real stack, the slow one (the kafka and registry tiers): EVENT_STORE_EVENTS Avro events (1,000 by
+default, so CI stays short; 10,000 pass too: EVENT_STORE_EVENTS=10000) produced by the team's SCRAM account reach
+the store as exactly that many documents whose ids are their places in the log, even though the Connect worker is
+killed (kill -9) mid-stream and started again: it delivers the records after its last committed offsets a second
+time, and their ids make those writes replace their own documents."""
 
 import os
 import signal
@@ -19,7 +20,7 @@ pytestmark = [pytest.mark.kafka, pytest.mark.registry, pytest.mark.django_db(tra
               pytest.mark.timeout(1200)]
 
 REPO = Path(__file__).resolve().parents[3]
-EVENTS = 10_000
+EVENTS = int(os.environ.get("EVENT_STORE_EVENTS", "1000"))
 HALF = EVENTS // 2
 
 
@@ -41,7 +42,7 @@ def committed(worker, name: str) -> int:
     return sum(int(o["offset"]["kafka_offset"]) for o in worker.offsets(name))
 
 
-def test_ten_thousand_avro_events_are_stored_once_each_across_a_killed_worker(
+def test_avro_events_are_stored_once_each_across_a_killed_worker(
         alice, payments_topic, producer_config, registry, store, worker):
     topic = payments_topic(partitions=3)
     encode = avro_encoder(registry, f"{topic.name}-value")
@@ -55,8 +56,9 @@ def test_ten_thousand_avro_events_are_stored_once_each_across_a_killed_worker(
 
     started = time.monotonic()
     placed = produce(producer_config, topic.name, records(0, HALF))
-    wait_for(lambda: events.count_documents({}) >= 1_000, timeout=300, interval=0.2,
-             message="the first thousand documents")
+    # Killed once the sink is writing: a tenth of the events stored.
+    wait_for(lambda: events.count_documents({}) >= EVENTS // 10, timeout=300, interval=0.2,
+             message="the first tenth of the documents")
     before_kill = committed(worker, binding.connector_name)
     os.kill(connect_pid(), signal.SIGKILL)
     stored_at_kill = events.count_documents({})
