@@ -26,7 +26,7 @@ from onboarding.reconcile import schemas as schemas_reconciler
 from onboarding.reconcile import sweep as sweep_module
 from onboarding.reconcile import topics as topics_reconciler
 from onboarding.selectors.mappings import live_mapping_versions
-from onboarding.services import group_lag
+from onboarding.services import group_lag, topic_traffic
 from onboarding.services.mapping_table import mapping_table_row
 
 # acks_late + reject_on_worker_lost: a task whose worker dies is redelivered, and the row claims
@@ -141,6 +141,12 @@ def ingest_gateway_audit() -> dict:
 @shared_task(name="onboarding.lag_sample", **RELIABLE)
 def lag_sample() -> dict:
     return group_lag.lag_sample_all()
+
+
+# Beat runs it every TRAFFIC_SAMPLE_SECONDS; a cluster that does not answer leaves a gap in its plots.
+@shared_task(name="onboarding.traffic_sample", **RELIABLE)
+def traffic_sample() -> dict:
+    return topic_traffic.traffic_sample_all()
 
 
 @shared_task(name="onboarding.platform_probe")

@@ -519,3 +519,10 @@ LAG_SAMPLE_SECONDS = env_int("LAG_SAMPLE_SECONDS", 60, minimum=5)
 LAG_HISTORY_DAYS = env_int("LAG_HISTORY_DAYS", 7, minimum=1)
 CONSUMER_GROUPS_TIMEOUT_SECONDS = env_int("CONSUMER_GROUPS_TIMEOUT_SECONDS", 10, minimum=1)
 CELERY_BEAT_SCHEDULE["consumer-lag-sample"] = {"task": "onboarding.lag_sample", "schedule": float(LAG_SAMPLE_SECONDS)}
+
+# Topic traffic: the end offsets of every team topic (dead-letter topics included) are sampled this often into
+# Postgres and kept this many days (the topic page's traffic plot, the dashboard's dead letters of the hour).
+TRAFFIC_SAMPLE_SECONDS = env_int("TRAFFIC_SAMPLE_SECONDS", 60, minimum=5)
+TRAFFIC_HISTORY_DAYS = env_int("TRAFFIC_HISTORY_DAYS", 7, minimum=1)
+CELERY_BEAT_SCHEDULE["topic-traffic-sample"] = {"task": "onboarding.traffic_sample",
+                                                 "schedule": float(TRAFFIC_SAMPLE_SECONDS)}

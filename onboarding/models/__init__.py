@@ -17,6 +17,7 @@ from onboarding.models.sensitivity import SensitiveField
 from onboarding.models.teams import Membership, Team
 from onboarding.models.tokens import ApiToken
 from onboarding.models.topics import Topic
+from onboarding.models.traffic import TopicTrafficSample
 
 __all__ = [
     "GATED_OPERATIONS", "Aggregation", "AggregationRuntime", "ApiToken", "ApplyAttempt", "AuditEvent",
@@ -24,5 +25,5 @@ __all__ = [
     "Compatibility", "Connector", "EventStoreBinding", "LagSample", "Mapping", "MappingVersion", "Membership",
     "NotificationDelivery", "NotificationEvent", "OffsetReset", "ResourceStatus", "Schema", "SchemaField",
     "SchemaFormat", "SchemaVersion", "SensitiveField", "ServiceAccount", "Subscription", "Team", "Topic",
-    "TopicPolicy", "Webhook",
+    "TopicPolicy", "TopicTrafficSample", "Webhook",
 ]

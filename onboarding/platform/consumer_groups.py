@@ -122,6 +122,19 @@ class ConsumerGroups:
         highs = self._offsets(partitions, OffsetSpec.latest())
         return {key: Watermarks(lows[key], highs[key]) for key in highs}
 
+    def end_offsets(self, topics: Iterable[str]) -> dict[tuple[str, int], int]:
+        """The next offset of every partition of ``topics`` (absent topics left out): one metadata request
+        and one ListOffsets, whatever the number of topics."""
+        return self._offsets(self.partitions(topics), OffsetSpec.latest())
+
+    def topic_names(self, prefixes: tuple[str, ...]) -> set[str]:
+        """Names of the cluster's topics that start with one of ``prefixes``."""
+        try:
+            metadata = self.client.list_topics(timeout=self.timeout)
+        except KafkaException as exc:
+            raise translate(exc, "metadata request") from None
+        return {name for name in metadata.topics if prefixes and name.startswith(prefixes)}
+
     def offsets_for_time(self, topic: str, timestamp_ms: int) -> dict[int, int | None]:
         """Per partition, the first offset whose timestamp is at or after ``timestamp_ms``; None when no event
         is that new."""
