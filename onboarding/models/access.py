@@ -1,5 +1,5 @@
 from django.conf import settings
-from django.core.validators import RegexValidator
+from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
 from django.db.models import Q
 
@@ -34,6 +34,17 @@ class ServiceAccount(Reconciled):
     # of the standard set it no longer grants ("waived"), each a list of AclSpec dicts. Empty: the standard set.
     acl_exceptions = models.JSONField(default=dict, blank=True,
                                       help_text="ACL drift adopted as desired: {'accepted': [...], 'waived': [...]}.")
+    # Kafka client quotas of the account's principal (entity user=<username>); empty: no quota, Kafka's default.
+    producer_byte_rate = models.PositiveBigIntegerField(
+        "Produce quota (bytes/s)", null=True, blank=True, validators=[MinValueValidator(1024)],
+        help_text="Kafka throttles the account's producers above this rate. Empty: no quota.")
+    consumer_byte_rate = models.PositiveBigIntegerField(
+        "Consume quota (bytes/s)", null=True, blank=True, validators=[MinValueValidator(1024)],
+        help_text="Kafka throttles the account's consumers above this rate. Empty: no quota.")
+    request_percentage = models.PositiveIntegerField(
+        "Request quota (% of a broker thread)", null=True, blank=True,
+        validators=[MinValueValidator(1), MaxValueValidator(10000)],
+        help_text="Share of broker request-handler and network thread time, 100 = one thread. Empty: no quota.")
 
     class Meta:
         ordering = ["team__slug", "name"]
@@ -50,6 +61,13 @@ class ServiceAccount(Reconciled):
     @property
     def principal(self) -> str:
         return f"User:{self.username}"
+
+    @property
+    def quota(self) -> dict[str, int]:
+        """The account's client quotas by Kafka's config key, only those set."""
+        return {key: value for key, value in (("producer_byte_rate", self.producer_byte_rate),
+                                              ("consumer_byte_rate", self.consumer_byte_rate),
+                                              ("request_percentage", self.request_percentage)) if value is not None}
 
 
 class Subscription(Reconciled):

@@ -9,7 +9,7 @@ from onboarding.models.teams import Team
 # Operations a cluster's policy may put behind an approval (services/changes.py gates them).
 GATED_OPERATIONS = (
     "topic.create", "topic.update", "topic.delete", "schema.submit", "schema.compatibility",
-    "service_account.create", "service_account.delete", "subscription.request",
+    "service_account.create", "service_account.delete", "service_account.quota", "subscription.request",
     "aggregation.create", "aggregation.update", "aggregation.delete",
     "connector.create", "connector.update", "connector.delete", "connector.offsets",
     "mapping.create", "mapping.update", "mapping.delete",

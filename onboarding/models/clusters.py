@@ -2,7 +2,9 @@ from django.contrib.postgres.fields import ArrayField
 from django.core.exceptions import ValidationError
 from django.core.validators import MinValueValidator, RegexValidator
 from django.db import models
+from django.db.models import Q
 
+from onboarding.models.teams import Team
 from onboarding.policies import check_policy_definition
 
 SECRET_REFERENCE = RegexValidator(
@@ -109,3 +111,44 @@ class TopicPolicy(models.Model):
         errors = check_policy_definition(self)
         if errors:
             raise ValidationError(errors)
+
+
+class TeamQuota(models.Model):
+    """How much of a cluster one team may hold: topics, partitions and disk. Operators set the cluster's default
+    (no team) and overrides per team; the override wins field by field, an empty field means "the default's".
+
+    Disk is counted as retention.bytes x partitions x replication factor per topic; a topic without a byte limit
+    (retention.bytes -1 or unset) counts with the cluster's largest allowed retention.bytes, or the default's
+    ``unlimited_topic_bytes`` when the policy has no maximum (see services/team_quotas.py).
+    """
+
+    cluster = models.ForeignKey(Cluster, on_delete=models.CASCADE, related_name="team_quotas")
+    team = models.ForeignKey(Team, null=True, blank=True, on_delete=models.CASCADE, related_name="quotas",
+                             help_text="Empty: the cluster's default for every team.")
+    max_topics = models.PositiveIntegerField(null=True, blank=True, validators=[MinValueValidator(1)])
+    max_partitions = models.PositiveIntegerField(null=True, blank=True, validators=[MinValueValidator(1)])
+    max_disk_bytes = models.PositiveBigIntegerField(
+        "Max disk (bytes)", null=True, blank=True, validators=[MinValueValidator(1)],
+        help_text="retention.bytes x partitions x replication factor, summed over the team's topics.")
+    unlimited_topic_bytes = models.PositiveBigIntegerField(
+        "Disk of a topic without retention.bytes (bytes per partition)", null=True, blank=True,
+        validators=[MinValueValidator(1)],
+        help_text="Counted per partition for a topic with unlimited retention.bytes when the cluster's topic "
+                  "policy sets no maximum. Empty: 1 GiB.")
+
+    class Meta:
+        ordering = ["cluster__name", "team__slug"]
+        constraints = [
+            models.UniqueConstraint(fields=["cluster"], condition=Q(team__isnull=True),
+                                    name="team_quota_one_default_per_cluster",
+                                    violation_error_message="This cluster already has a default quota."),
+            models.UniqueConstraint(fields=["cluster", "team"], name="team_quota_one_per_team",
+                                    violation_error_message="This team already has a quota on this cluster."),
+        ]
+
+    def __str__(self) -> str:
+        return f"Quota of {self.team.slug if self.team_id else 'every team'} on {self.cluster.name}"
+
+    def clean(self):
+        if self.team_id is not None and self.unlimited_topic_bytes is not None:
+            raise ValidationError({"unlimited_topic_bytes": "Set this on the cluster's default quota."})
