@@ -30,6 +30,7 @@ from onboarding.services import aggregations, connectors, event_store, mappings
 from onboarding.services import groups as group_resets
 from onboarding.services.records_delete import records_delete
 from onboarding.services.schemas import schema_set_compatibility, schema_version_submit
+from onboarding.services.service_account_quotas import QUOTA_FIELDS, service_account_set_quota
 from onboarding.services.service_accounts import service_account_create, service_account_delete
 from onboarding.services.subscriptions import subscription_request
 from onboarding.services.topics import topic_create, topic_delete, topic_update
@@ -89,6 +90,11 @@ def _service_account_create(actor, p, via, cr):
 def _service_account_delete(actor, p, via, cr):
     return service_account_delete(actor=actor, sa=ServiceAccount.objects.get(pk=p["service_account"]), via=via,
                                   change_request=cr)
+
+
+def _service_account_quota(actor, p, via, cr):
+    return service_account_set_quota(actor=actor, sa=ServiceAccount.objects.get(pk=p["service_account"]), via=via,
+                                     change_request=cr, **{k: p.get(k) for k in QUOTA_FIELDS})
 
 
 def _subscription_request(actor, p, via, cr):
@@ -224,6 +230,7 @@ EXECUTORS: dict[str, Callable] = {
     "schema.compatibility": _schema_compatibility,
     "service_account.create": _service_account_create,
     "service_account.delete": _service_account_delete,
+    "service_account.quota": _service_account_quota,
     "subscription.request": _subscription_request,
     "subscription.promote": _subscription_promote,
     "aggregation.create": _aggregation_create,

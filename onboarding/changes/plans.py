@@ -142,6 +142,8 @@ def _step(cluster: Cluster, operation: str, p: dict, observed: dict) -> dict:
                 "actions": [f"set compatibility {live} -> {p['compatibility']}"], "details": {}}
     if operation in ("service_account.create", "service_account.delete"):
         return _account_step(cluster, operation, p)
+    if operation == "service_account.quota":
+        return _quota_step(p)
     if operation.startswith("aggregation."):
         return _aggregation_step(operation, p)
     if operation.startswith("connector."):
@@ -234,6 +236,15 @@ def _account_step(cluster: Cluster, operation: str, p: dict) -> dict:
     step = acl_step(operation, f"Delete service account {sa.username}", specs, "delete")
     step["actions"].insert(0, f"remove the SCRAM credential of {sa.username}")
     return step
+
+
+def _quota_step(p: dict) -> dict:
+    sa = ServiceAccount.objects.get(pk=p["service_account"])
+    actions = [f"set client quota {key} of user={sa.username}: {getattr(sa, key) or 'none'} -> {p.get(key) or 'none'}"
+               for key in ("producer_byte_rate", "consumer_byte_rate", "request_percentage")
+               if getattr(sa, key) != p.get(key)]
+    return {"operation": "service_account.quota", "summary": f"Change the client quotas of {sa.username}",
+            "actions": actions, "problems": [], "details": {}}
 
 
 def _connector_step(operation: str, p: dict) -> dict:

@@ -27,6 +27,7 @@ from onboarding.models import ApplyAttempt, Cluster, ResourceStatus, ServiceAcco
 from onboarding.platform import PlatformError
 from onboarding.platform.connection import kafka_connection_for
 from onboarding.platform.kafka_acls import KafkaAcls
+from onboarding.platform.kafka_quotas import KafkaQuotas
 from onboarding.reconcile import (
     access_plan,
     aggregator_access,
@@ -35,6 +36,7 @@ from onboarding.reconcile import (
     gateway_access,
     mapper_access,
     principals,
+    quotas_plan,
     router_access,
 )
 from onboarding.reconcile.access_plan import AccountInput, DirectAccessInput
@@ -137,6 +139,7 @@ def _apply_claimed(cluster: Cluster, accounts, subs, report: RunReport) -> Kafka
             actions.setdefault(key, []).extend(acl_actions.get(principal, []))
             if principal in acl_errors:
                 errors.setdefault(key, acl_errors[principal])
+        _apply_quotas(cluster, accounts, errors, actions)
         routed = [s for s in subs if s.mode == Subscription.Mode.ROUTED and _key(s) not in errors]
         if routed:
             _apply_rules(admin, cluster, routed, errors, actions)
@@ -181,6 +184,28 @@ def _apply_credentials(admin: KafkaAcls, accounts, run_id: str, errors: dict, ac
             ServiceAccount.objects.filter(pk=sa.pk, claim_token=run_id, generation=F("claimed_generation")).update(
                 pending_secret=None, secret_set_at=now,
                 secret_sha256=hashlib.sha256(upserts[sa.username].encode("utf-8")).hexdigest())
+
+
+def _apply_quotas(cluster: Cluster, accounts, errors: dict, actions: dict) -> None:
+    """Every claimed account's client quotas (entity user=<username>), in one AlterClientQuotas request: the
+    account's values set, the keys it leaves empty removed; a deleted account's all removed."""
+    changes = {sa.username: quotas_plan.removal() if sa.wants_deletion else quotas_plan.operations(sa.quota)
+               for sa in accounts if _key(sa) not in errors}
+    if not changes:
+        return
+    with KafkaQuotas(kafka_connection_for(cluster), timeout=settings.KAFKA_ADMIN_TIMEOUT_SECONDS) as quotas:
+        outcomes = quotas.alter_user_quotas(changes)
+    for sa in accounts:
+        if sa.username not in changes:
+            continue
+        error = outcomes.get(sa.username)
+        if error is not None:
+            errors[_key(sa)] = error
+        elif sa.wants_deletion:
+            actions.setdefault(_key(sa), []).append("remove client quotas")
+        else:
+            actions.setdefault(_key(sa), []).append(
+                "set client quotas " + (", ".join(f"{k}={v}" for k, v in sorted(sa.quota.items())) or "(none)"))
 
 
 def _apply_acls(admin: KafkaAcls, cluster_id: int, principals: set[str]):

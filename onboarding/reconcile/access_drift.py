@@ -1,5 +1,6 @@
-"""Compare ready service accounts and direct subscriptions with the cluster's ACLs and flag what changed
-behind the portal's back: a missing or an extra ACL of a principal the portal manages, the gateway's own
+"""Compare ready service accounts and direct subscriptions with the cluster's ACLs and client quotas and flag
+what changed behind the portal's back: a missing or an extra ACL of a principal the portal manages, an account's
+quota (user=<username>) other than the portal's, the gateway's own
 data-plane processes' own principals included (reconcile/principals.py: the gateway's, the aggregation engine's,
 the router's and the mapper's)."""
 
@@ -11,12 +12,14 @@ from onboarding.models import Cluster, ResourceStatus, ServiceAccount, Subscript
 from onboarding.outbox import notify_drift
 from onboarding.platform.connection import kafka_connection_for
 from onboarding.platform.kafka_acls import KafkaAcls
+from onboarding.platform.kafka_quotas import KafkaQuotas
 from onboarding.reconcile import (
     access_plan,
     aggregator_access,
     gateway_access,
     mapper_access,
     principals,
+    quotas_plan,
     router_access,
 )
 from onboarding.reconcile.access import desired_acls
@@ -49,11 +52,19 @@ def check_access_drift(cluster_id: int) -> DriftReport:
     for process in PROCESSES:
         principals.check_drift(process, cluster, observed, admin, report)
     revert = cluster.drift_reaction == Cluster.DriftReaction.REVERT
+    if accounts:
+        with KafkaQuotas(kafka_connection_for(cluster), timeout=admin.timeout) as quotas:
+            observed_quotas = quotas.describe_user_quotas()
     for sa in accounts:
         missing, extra = access_plan.diff(desired, observed, [sa.principal])
         seen = sorted(s for s in observed if s.principal == sa.principal)
-        _flag(ServiceAccount, sa, access_plan.drift_of(missing, extra), seen, revert, report, sa.username,
-              team=sa.team, cluster=cluster.name)
+        difference = access_plan.drift_of(missing, extra)
+        # A client quota set, changed or removed outside the portal is the account's drift like an ACL.
+        seen_quota = quotas_plan.normalized(observed_quotas.get(sa.username))
+        if quota_drift := quotas_plan.drift_of(sa.quota, seen_quota):
+            difference = {**(difference or {"missing": [], "extra": []}), "quota": quota_drift}
+        _flag(ServiceAccount, sa, difference, seen, revert, report, sa.username, team=sa.team, cluster=cluster.name,
+              seen_quota=seen_quota)
     for sub in subs:
         principal = sub.service_account.principal
         granted = access_plan.direct_acls(DirectAccessInput(principal, sub.subscriber.slug, sub.source.name))
@@ -69,7 +80,7 @@ def check_access_drift(cluster_id: int) -> DriftReport:
 
 
 def _flag(model, row, difference: dict | None, seen, revert: bool, report: DriftReport, key: str, *, team,
-          cluster: str) -> None:
+          cluster: str, seen_quota: dict | None = None) -> None:
     unchanged = model.objects.filter(pk=row.pk, status=row.status, generation=row.generation, claim_token="")
     if difference is None:
         if row.status == ResourceStatus.DRIFTED and unchanged.update(
@@ -78,8 +89,10 @@ def _flag(model, row, difference: dict | None, seen, revert: bool, report: Drift
         return
     if difference == row.drift and row.status == ResourceStatus.DRIFTED and not revert:
         return  # already reported, waiting for a decision
-    fields = {"drift": difference, "observed": {"acls": [s.as_dict() for s in seen]},
-              "last_error": access_plan.describe(difference)}
+    observed = {"acls": [s.as_dict() for s in seen]}
+    if seen_quota is not None:
+        observed["quota"] = seen_quota
+    fields = {"drift": difference, "observed": observed, "last_error": _describe(difference)}
     if revert:
         # The access run recomputes the principal's whole ACL set and puts it back.
         fields.update(status=ResourceStatus.PENDING, next_attempt_at=None, failures=0)
@@ -92,3 +105,12 @@ def _flag(model, row, difference: dict | None, seen, revert: bool, report: Drift
                          cluster=cluster, drift=difference, description=fields["last_error"], reverting=revert)
     if changed:
         (report.reverting if revert else report.drifted).append(key)
+
+
+def _describe(difference: dict) -> str:
+    parts = []
+    if difference.get("missing") or difference.get("extra"):
+        parts.append(access_plan.describe(difference))
+    if difference.get("quota"):
+        parts.append(quotas_plan.describe(difference["quota"]))
+    return " ".join(parts)

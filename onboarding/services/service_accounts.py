@@ -42,7 +42,7 @@ def service_account_snapshot(sa: ServiceAccount) -> dict:
     """The audited state of an account: never the secret."""
     return {"username": sa.username, "team": sa.team.slug, "cluster": sa.cluster.name,
             "description": sa.description, "can_consume_own_topics": sa.can_consume_own_topics,
-            "acl_exceptions": sa.acl_exceptions or {}, "generation": sa.generation}
+            "acl_exceptions": sa.acl_exceptions or {}, "quota": sa.quota, "generation": sa.generation}
 
 
 def _check_writer(actor, team: Team, verb: str) -> None:

@@ -1,4 +1,4 @@
-"""ACL drift of a service account: the team's owners or an operator revert or adopt it.
+"""ACL and client-quota drift of a service account: the team's owners or an operator revert or adopt it.
 
 - **Revert** puts back the portal's standard ACL set of the account (its team's rights and its approved
   direct subscriptions): missing ACLs are created, extra ones deleted, and any exception adopted earlier
@@ -7,6 +7,8 @@
   recorded as accepted (the portal keeps them and stops reporting them), missing ones as waived (the
   portal no longer grants them). Both are kept in ``ServiceAccount.acl_exceptions``, shown on the
   account's page, and apply only to the account's own principal.
+- A client quota changed outside the portal is reverted to the account's quotas by the same access run, or
+  adopted: the quotas found on the cluster become the account's.
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ from onboarding.errors import PermissionDenied, ValidationError
 from onboarding.models import AuditEvent, ResourceStatus, ServiceAccount, Subscription
 from onboarding.permissions import is_operator, is_team_owner
 from onboarding.queue import access_reconcile_soon
-from onboarding.reconcile import access_plan
+from onboarding.reconcile import access_plan, quotas_plan
 from onboarding.reconcile.access import desired_acls
 from onboarding.services.service_accounts import service_account_snapshot
 
@@ -95,11 +97,16 @@ def service_account_adopt(*, actor, sa: ServiceAccount, via: str = AuditEvent.Vi
         sa = _locked(sa)
         if not has_drift(sa) or not sa.observed or "acls" not in sa.observed:
             raise ValidationError({"__all__": ["The service account has no ACL drift to adopt."]})
+        before = {**service_account_snapshot(sa), "drift": sa.drift}
+        if sa.drift.get("quota"):
+            # The quota found on the cluster becomes the account's own; a key Kafka does not have is cleared.
+            seen = sa.drift["quota"]["observed"]
+            for key in quotas_plan.QUOTA_KEYS:
+                setattr(sa, key, seen.get(key))
         observed = {s for s in access_plan.specs_of(sa.observed["acls"]) if s.principal == sa.principal}
         standard = desired_acls(sa.cluster_id, standard=True).get(sa.principal, set())
         exceptions = access_plan.adopted(standard, observed)
         _check_foreign(actor, sa, access_plan.specs_of(exceptions.get("accepted")))
-        before = {**service_account_snapshot(sa), "drift": sa.drift}
         sa.acl_exceptions = exceptions
         sa.generation += 1
         sa.observed_generation = sa.generation
@@ -108,7 +115,7 @@ def service_account_adopt(*, actor, sa: ServiceAccount, via: str = AuditEvent.Vi
         sa.save()
         audit_record(actor=actor, via=via, action="service_account.drift.adopt", obj=sa, team=sa.team,
                      before=before, after=service_account_snapshot(sa),
-                     note="The cluster's ACLs of the account are now its desired ACLs.")
+                     note="The cluster's ACLs and client quotas of the account are now its desired ones.")
     return sa
 
 
