@@ -11,6 +11,8 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('history', '0010_group_reset_operations'),
+        # The triggers compare the new service-account columns, so they must exist first.
+        ('onboarding', '0025_quotas'),
     ]
 
     operations = [
