@@ -25,14 +25,17 @@ HERE = os.path.dirname(__file__)
 
 
 def pytest_collection_modifyitems(config, items):
-    """Mark the tier, and run the server-log check after every other test of the session."""
-    last = []
+    """Mark the tier; run the trace journeys after the others (so a first build of Jaeger, started in the background
+    by `scripts/stack up`, has the whole tier to finish), and the server-log check after every other test."""
+    traced, last = [], []
     for item in items:
         if str(item.path).startswith(HERE):
             item.add_marker(pytest.mark.acceptance)
+            if item.path.name == "test_tracing.py":
+                traced.append(item)
             if item.path.name == "test_zz_server_logs.py":
                 last.append(item)
-    for item in last:
+    for item in traced + last:
         items.remove(item)
         items.append(item)
 

@@ -26,6 +26,7 @@ import psycopg
 import redis
 import requests
 
+from tests.fixtures import jaeger
 from tests.fixtures.workers import FAST_ROUTER_ENV
 from tests.fixtures.workers import FAST_TIMINGS as WORKER_TIMINGS
 
@@ -211,6 +212,7 @@ class AcceptanceStack:
         self.secret_key = secrets.token_urlsafe(48)
         self.worker_rules_topic = ""  # where the worker publishes routing rules, probed at start
         self.runserver: Server | None = None
+        self.metrics_urls: dict[str, str] = {}  # process -> its Prometheus page, once started
         self.gunicorn: Server | None = None
         # Chosen now: the portal's pages name the gateway's address (GATEWAY_PUBLIC_URL).
         self.gateway_port = free_port()
@@ -268,6 +270,13 @@ class AcceptanceStack:
             "AGGREGATOR_KAFKA_USERNAME": f"portal-aggregator.acc{self.run}",
             "AGGREGATOR_KAFKA_PASSWORD": secrets.token_urlsafe(24),
             "AGGREGATOR_KAFKA_BOOTSTRAP_SERVERS": os.environ["KAFKA_SASL_BOOTSTRAP_SERVERS"],
+        })
+        env.update({
+            # Every process exports its spans to the stack's Jaeger (test_tracing.py reads them back from it),
+            # batched for a fifth of a second rather than five. Until Jaeger is up (a first build runs in the
+            # background), the exporters retry and then drop: spans of earlier journeys are nobody's concern.
+            "OTEL_EXPORTER_OTLP_ENDPOINT": jaeger.OTLP_ENDPOINT,
+            "OTEL_BSP_SCHEDULE_DELAY": "200",
         })
         env.update({
             # The stack's Kafka Connect worker: the worker process applies the run's connectors to it and grants
@@ -345,6 +354,10 @@ class AcceptanceStack:
 
         self.runserver = Server("runserver", f"http://127.0.0.1:{web_port}", {})
         self.gunicorn = Server("gunicorn", f"http://127.0.0.1:{gunicorn_port}", dict(PROXY_HEADERS))
+        self.metrics_urls = {"web": f"{self.runserver.url}/metrics",
+                             "router": f"http://127.0.0.1:{router_metrics}/metrics",
+                             "mapper": f"http://127.0.0.1:{mapper_metrics}/metrics",
+                             "gateway": f"{self.gateway_url}/metrics"}
         wait_ready(runserver, f"{self.runserver.url}/readyz")
         wait_ready(gunicorn, f"{self.gunicorn.url}/readyz", headers=self.gunicorn.headers)
         wait_worker(worker, self.broker, hostname)
@@ -357,6 +370,7 @@ class AcceptanceStack:
         if AGGREGATOR_LAUNCHER.exists():  # the engine, when its launcher is in the tree
             aggregator = self._spawn("aggregator", [str(AGGREGATOR_LAUNCHER)], self._aggregator_env())
             wait_ready(aggregator, f"{self.aggregator_url}/healthz", timeout=300)  # a first start may build it
+            self.metrics_urls["aggregator"] = f"{self.aggregator_url}/metrics"
 
     def _provision_principals(self) -> None:
         """What the worker's runs do before the first definition or mapping, done at once: the engine's and the
