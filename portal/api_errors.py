@@ -19,7 +19,7 @@ from rest_framework.response import Response
 from rest_framework.settings import api_settings
 from rest_framework.views import exception_handler, set_rollback
 
-from onboarding.errors import Conflict, NotFound
+from onboarding.errors import Conflict, NotAnswering, NotFound
 from onboarding.platform import PlatformError
 from portal.error_paths import flat_errors
 
@@ -52,6 +52,10 @@ def api_exception_handler(exc, context):
     if isinstance(exc, (Conflict, PreconditionFailed)):
         code = status.HTTP_412_PRECONDITION_FAILED if isinstance(exc, PreconditionFailed) else status.HTTP_409_CONFLICT
         return _respond({"detail": str(exc), "current_generation": exc.current_generation}, code)
+    if isinstance(exc, NotAnswering):
+        response = _respond({"detail": str(exc), "retryable": True}, status.HTTP_503_SERVICE_UNAVAILABLE)
+        response["Retry-After"] = str(exc.retry_after)
+        return response
     if isinstance(exc, PlatformError) and exc.code == MISSING_ON_CLUSTER:
         # The cluster answered: the topic is not there (not applied yet, or deleted behind the portal's back).
         return _respond({"detail": str(exc)}, status.HTTP_409_CONFLICT)

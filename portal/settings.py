@@ -347,6 +347,9 @@ EVENT_STORE_SINK_BATCH_SIZE = env_int("EVENT_STORE_SINK_BATCH_SIZE", 20, minimum
 # A query of the event store (portal and API) is stopped by the store after this long, and answers a clear error:
 # a query the indexes cannot serve scans the collection, and must not hold a web worker for minutes.
 EVENT_STORE_QUERY_MAX_TIME_MS = env_int("EVENT_STORE_QUERY_MAX_TIME_MS", 5000, minimum=1)
+# How long a query waits to reach the store (connect and server selection) before answering "not answering"
+# (503, Retry-After): a store that is down or hung (FerretDB can hang on concurrent upserts) never holds a request.
+EVENT_STORE_QUERY_CONNECT_MS = env_int("EVENT_STORE_QUERY_CONNECT_MS", 5000, minimum=1)
 
 # ---------------------------------------------------------------------------- notifications (webhooks, e-mail)
 # Failed deliveries are retried after base * 2^(attempt-1) seconds, capped at the maximum; after

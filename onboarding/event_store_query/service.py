@@ -16,12 +16,18 @@ from dataclasses import dataclass, field
 from django.conf import settings
 
 from onboarding.audit import audit_record
-from onboarding.errors import NotFound, PermissionDenied, ValidationError
+from onboarding.errors import NotAnswering, NotFound, PermissionDenied, ValidationError
 from onboarding.event_store_query import cursor as cursors
 from onboarding.event_store_query.documents import SINK, DocumentShape
 from onboarding.event_store_query.find import find_of
 from onboarding.event_store_query.language import TIME, Query, QueryError, parse_query
-from onboarding.event_store_query.store import EventStoreTimeout, EventStoreUnavailable, client, run_find
+from onboarding.event_store_query.store import (
+    EventStoreNotAnswering,
+    EventStoreTimeout,
+    EventStoreUnavailable,
+    client,
+    run_find,
+)
 from onboarding.history import context as history_context
 from onboarding.models import AuditEvent, Topic
 from onboarding.peek.service import may_peek, sensitive_paths
@@ -31,6 +37,9 @@ from onboarding.selectors.event_store import binding_for, collection_for
 
 ACTION = "event_store.query"
 NOT_KEPT = "This topic is not kept in the event store."
+NOT_ANSWERING = "The event store is not answering; try the query again in a moment."
+# Seconds a caller waits before asking again: about a restart of a hung store.
+RETRY_AFTER = 30
 
 
 @dataclass(frozen=True)
@@ -79,7 +88,8 @@ def topic_query(*, actor, topic: Topic, body, via: str = AuditEvent.Via.SYSTEM) 
     """One page of the topic's stored events that match ``body`` (see ``language``), masked.
 
     ValidationError (field-level, at the query's paths) for a refused query, a foreign cursor or a time-out;
-    PlatformError when the store does not answer."""
+    NotAnswering when the store cannot be reached or stops answering (bounded waits, see ``store``);
+    PlatformError when it refuses the find."""
     if not may_query(actor, topic):
         if topic.visibility == Topic.Visibility.PRIVATE:
             raise NotFound("No such topic.")
@@ -104,11 +114,14 @@ def topic_query(*, actor, topic: Topic, body, via: str = AuditEvent.Via.SYSTEM) 
     find = find_of(query, location.shape, after=after)
     max_time_ms = settings.EVENT_STORE_QUERY_MAX_TIME_MS
     try:
-        documents = run_find(client(location.uri, max_time_ms=max_time_ms), location.database,
-                             location.collection, find, max_time_ms=max_time_ms)
+        mongo = client(location.uri, max_time_ms=max_time_ms, connect_ms=settings.EVENT_STORE_QUERY_CONNECT_MS)
+        documents = run_find(mongo, location.database, location.collection, find, max_time_ms=max_time_ms)
     except EventStoreTimeout:
         _audit(actor, topic, via, query, 0, note=f"timed out after {max_time_ms} ms")
         raise ValidationError({"non_field_errors": [timeout_message(max_time_ms, sortable)]}) from None
+    except EventStoreNotAnswering as exc:
+        _audit(actor, topic, via, query, 0, note=f"failed: {exc}")
+        raise NotAnswering(NOT_ANSWERING, retry_after=RETRY_AFTER) from None
     except EventStoreUnavailable as exc:
         _audit(actor, topic, via, query, 0, note=f"failed: {exc}")
         raise PlatformError(str(exc), retryable=True, code="EVENT_STORE_UNAVAILABLE") from None

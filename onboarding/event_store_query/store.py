@@ -1,7 +1,12 @@
 """The event store's reader: one pymongo client per store address and process, and finds that stop at maxTimeMS.
 
-pymongo's own errors stay here: a find that ran out of time is EventStoreTimeout, a store that does not answer is
-EventStoreUnavailable, so the query service never handles a client library's exceptions.
+pymongo's own errors stay here: a find that ran out of time is EventStoreTimeout, a store that cannot be reached
+or stops answering mid-find is EventStoreNotAnswering, one that refuses the find EventStoreUnavailable, so the
+query service never handles a client library's exceptions.
+
+No wait is unbounded: reaching the store (connect and server selection) takes at most ``connect_ms``, and a find
+at most maxTimeMS on the server plus SOCKET_MARGIN_MS on the socket; a hung store (FerretDB can hang when its
+Postgres connections run out) therefore ends a request in seconds instead of holding a web worker.
 """
 
 from __future__ import annotations
@@ -9,12 +14,13 @@ from __future__ import annotations
 import threading
 
 from pymongo import MongoClient
-from pymongo.errors import ExecutionTimeout, OperationFailure, PyMongoError
+from pymongo.errors import ConnectionFailure, ExecutionTimeout, OperationFailure, PyMongoError
 
 from onboarding.event_store_query.find import Find
 
-SERVER_SELECTION_MS = 5_000
-_clients: dict[str, MongoClient] = {}
+# The socket waits a little longer than the server-side limit, so the store's own time-out answers first.
+SOCKET_MARGIN_MS = 2_000
+_clients: dict[tuple[str, int, int], MongoClient] = {}
 _lock = threading.Lock()
 
 
@@ -26,15 +32,20 @@ class EventStoreUnavailable(Exception):
     """The store did not answer, or refused the find."""
 
 
-def client(uri: str, *, max_time_ms: int) -> MongoClient:
+class EventStoreNotAnswering(EventStoreUnavailable):
+    """The store could not be reached in time, or stopped answering during the find."""
+
+
+def client(uri: str, *, max_time_ms: int, connect_ms: int = 5_000) -> MongoClient:
     """Made on first use (after a server's fork), then shared: the client is thread-safe and pools connections."""
+    key = (uri, max_time_ms, connect_ms)
     with _lock:
-        existing = _clients.get(uri)
+        existing = _clients.get(key)
         if existing is None:
-            # The socket waits a little longer than the server-side limit, so the store's own time-out answers.
-            existing = MongoClient(uri, serverSelectionTimeoutMS=SERVER_SELECTION_MS, tz_aware=True,
-                                   socketTimeoutMS=max_time_ms + 10_000, appname="portal-event-store-query")
-            _clients[uri] = existing
+            existing = MongoClient(uri, serverSelectionTimeoutMS=connect_ms, connectTimeoutMS=connect_ms,
+                                   socketTimeoutMS=max_time_ms + SOCKET_MARGIN_MS, tz_aware=True,
+                                   appname="portal-event-store-query")
+            _clients[key] = existing
         return existing
 
 
@@ -52,5 +63,7 @@ def run_find(mongo: MongoClient, database: str, collection: str, find: Find, *, 
         if exc.code == 50:  # MaxTimeMSExpired, when a server does not name it as pymongo expects
             raise EventStoreTimeout(str(exc)) from None
         raise EventStoreUnavailable(f"the event store refused the query: {exc}") from None
+    except ConnectionFailure as exc:  # server selection, connect and socket time-outs, a dropped connection
+        raise EventStoreNotAnswering(f"the event store did not answer: {exc}") from None
     except PyMongoError as exc:
         raise EventStoreUnavailable(f"the event store did not answer: {exc}") from None

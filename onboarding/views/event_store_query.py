@@ -9,7 +9,7 @@ import json
 from django.shortcuts import render
 from django.views.decorators.http import require_http_methods
 
-from onboarding.errors import NotFound, PermissionDenied, ValidationError
+from onboarding.errors import NotAnswering, NotFound, PermissionDenied, ValidationError
 from onboarding.event_store_query.language import DEFAULT_LIMIT, MAX_LIMIT, TIME
 from onboarding.event_store_query.service import NOT_KEPT, location_for, may_query, topic_query
 from onboarding.models import AuditEvent
@@ -101,6 +101,8 @@ def event_store_query_view(request, pk: int):
             context["field_errors"] = [(name, text) for name in ("from", "to", "sort", "limit")
                                        for text in errors.get(name, [])]
             status = 400
+        except NotAnswering as exc:
+            context["general_errors"], status = [str(exc)], 503
         except PlatformError as exc:
             context["general_errors"], status = [f"The event store did not answer: {exc}. Try again in a moment."], 503
     if request.htmx:

@@ -50,7 +50,9 @@ class EventStoreQueryView(APIView):
         responses={200: EventStoreResultSerializer, 400: schema.ERRORS, 403: schema.FORBIDDEN,
                    404: OpenApiResponse(schema.DETAIL, description="No such topic, or it is private to another "
                                                                    "team, or it is not kept in the event store."),
-                   503: OpenApiResponse(schema.DETAIL, description="The event store did not answer.")})
+                   503: OpenApiResponse(schema.DETAIL, description="The event store is not answering (or refused "
+                                                                   "the query): retry after the Retry-After header's "
+                                                                   "seconds, when there is one.")})
     def post(self, request, topic: str):
         target = topic_named(request.user, topic, request.query_params.get("cluster"))
         result = topic_query(actor=request.user, topic=target, body=request.data, via=VIA)

@@ -1,7 +1,9 @@
 """Querying a topic's events in the real event store through the API: the right documents by an indexed field and
-a time range, refusals at their paths, who may query, masking, pages, time-outs and the audit trail."""
+a time range, refusals at their paths, who may query, masking, pages, time-outs, a store that does not answer
+(503 with Retry-After, in bounded time) and the audit trail."""
 
 import json
+import socket
 
 import pytest
 
@@ -184,3 +186,28 @@ def test_every_query_is_audited_with_its_filter_count_and_who(api_as, alice, top
         "alice", AuditEvent.Via.API, str(topic), topic.team_id)
     assert record.after == {"filter": {"value.ward": "A"}, "from": "2026-12-01T08:00:00+00:00", "to": None,
                             "sort": "timestamp", "limit": 10, "next_page": False, "returned": 2}
+
+
+@pytest.fixture
+def silent_store():
+    """A MongoDB address that accepts connections (the kernel's backlog) and never answers: a hung store."""
+    with socket.socket() as listener:
+        listener.bind(("127.0.0.1", 0))
+        listener.listen(16)
+        yield f"mongodb://127.0.0.1:{listener.getsockname()[1]}/"
+
+
+def test_a_store_that_does_not_answer_is_a_503_with_retry_after_not_a_hang(api_as, alice, topic, keep, settings,
+                                                                             silent_store):
+    keep(topic, admissions(topic.name, 2))
+    settings.EVENT_STORE_URI = silent_store
+    settings.EVENT_STORE_QUERY_CONNECT_MS = 300
+
+    answer = query(api_as(alice), topic, {"filter": {"value.ward": "A"}})
+
+    assert answer.status_code == 503, answer.content
+    assert answer.json() == {"detail": "The event store is not answering; try the query again in a moment.",
+                             "retryable": True}
+    assert answer["Retry-After"] == "30"
+    record = AuditEvent.objects.get(action="event_store.query")
+    assert record.note.startswith("failed: the event store did not answer")
