@@ -1,0 +1,233 @@
+"""What the dashboard shows a viewer across their teams, each section a fixed number of queries whatever the
+number of topics, groups or samples (the pages benchmark and a query-count test hold that)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+
+from django.conf import settings
+from django.db.models import Count, Exists, Max, Min, OuterRef, Q, Subquery
+from django.urls import reverse
+from django.utils import timezone
+
+from onboarding.choices import ResourceStatus
+from onboarding.models import (
+    Aggregation,
+    AuditEvent,
+    ChangeRequest,
+    Connector,
+    EventStoreBinding,
+    LagSample,
+    Mapping,
+    Membership,
+    OffsetReset,
+    Schema,
+    ServiceAccount,
+    Subscription,
+    Team,
+    Topic,
+    TopicTrafficSample,
+)
+from onboarding.permissions import is_operator
+from onboarding.selectors.changes import change_requests_awaiting
+from onboarding.selectors.subscriptions import pending_approvals_for
+
+WRONG = (ResourceStatus.FAILED, ResourceStatus.DRIFTED)
+SECTION_LIMIT = 20
+ACTIVITY_LIMIT = 25
+# A group is lagging when its latest sample is at least this far behind; smaller lags come and go with every
+# poll of a healthy consumer.
+LAGGING_AT = 100
+# Dead-letter topics are the ones the routers, mappers, the event-store sink (".dlq") and aggregations
+# (".late") write what they could not handle to.
+DEAD_LETTER_SUFFIXES = (".dlq", ".late")
+
+
+@dataclass(frozen=True)
+class WrongResource:
+    kind: str
+    name: str
+    team: str
+    status: str
+    status_label: str
+    error: str
+    url: str
+    updated_at: object
+
+
+def _link(kind: str, obj) -> str:
+    if kind == "topic":
+        return reverse("onboarding:topic_detail", args=[obj.pk])
+    if kind == "schema":
+        return reverse("onboarding:schema_page", args=[obj.topic_id, obj.side])
+    if kind == "service account":
+        return reverse("onboarding:service_accounts", args=[obj.team.slug])
+    if kind == "subscription":
+        return reverse("onboarding:subscription_detail", args=[obj.pk])
+    if kind == "connector":
+        return reverse("onboarding:connector_detail", args=[obj.pk])
+    if kind == "aggregation":
+        return reverse("onboarding:aggregation_detail", args=[obj.pk])
+    if kind == "mapping":
+        return reverse("onboarding:mapping_detail", args=[obj.pk])
+    return reverse("onboarding:topic_detail", args=[obj.topic_id])  # an event-store binding lives on its topic
+
+
+def _wrong_of(kind: str, rows, name, team) -> list[WrongResource]:
+    return [WrongResource(kind, name(row), team(row), row.status, row.get_status_display(), row.last_error,
+                          _link(kind, row), row.updated_at) for row in rows]
+
+
+def wrong_resources(team_ids: list[int]) -> list[WrongResource]:
+    """Failed and drifted resources of the teams, newest first: one bounded query per kind."""
+    def bounded(qs):
+        return qs.filter(status__in=WRONG).order_by("-updated_at")[:SECTION_LIMIT]
+
+    found = [
+        *_wrong_of("topic", bounded(Topic.objects.filter(team_id__in=team_ids).select_related("team")),
+                   lambda r: r.name, lambda r: r.team.slug),
+        *_wrong_of("schema", bounded(Schema.objects.filter(topic__team_id__in=team_ids)
+                                     .select_related("topic__team")),
+                   lambda r: f"{r.topic.name} ({r.side})", lambda r: r.topic.team.slug),
+        *_wrong_of("service account", bounded(ServiceAccount.objects.filter(team_id__in=team_ids)
+                                              .select_related("team")),
+                   lambda r: r.username, lambda r: r.team.slug),
+        *_wrong_of("subscription", bounded(Subscription.objects.filter(subscriber_id__in=team_ids)
+                                           .select_related("subscriber", "source")),
+                   lambda r: f"{r.subscriber.slug} ← {r.source.name}", lambda r: r.subscriber.slug),
+        *_wrong_of("connector", bounded(Connector.objects.filter(team_id__in=team_ids).select_related("team")),
+                   lambda r: r.name, lambda r: r.team.slug),
+        *_wrong_of("aggregation", bounded(Aggregation.objects.filter(team_id__in=team_ids)
+                                          .select_related("team")),
+                   lambda r: r.name, lambda r: r.team.slug),
+        *_wrong_of("mapping", bounded(Mapping.objects.filter(team_id__in=team_ids).select_related("team")),
+                   lambda r: r.name, lambda r: r.team.slug),
+        *_wrong_of("event-store binding", bounded(EventStoreBinding.objects.filter(team_id__in=team_ids)
+                                                  .select_related("team", "topic")),
+                   lambda r: r.topic.name, lambda r: r.team.slug),
+    ]
+    return sorted(found, key=lambda r: r.updated_at, reverse=True)[:SECTION_LIMIT]
+
+
+def _prefixed(field: str, slugs: list[str]) -> Q:
+    """Rows whose ``field`` starts with one of the teams' ``<slug>.`` prefixes (nothing for no team)."""
+    query = Q(pk__in=[])
+    for slug in slugs:
+        query |= Q(**{f"{field}__startswith": f"{slug}."})
+    return query
+
+
+def dead_lettered(slugs: list[str], *, now=None) -> list[dict]:
+    """Events the teams' dead-letter topics gained in the last hour: the growth of their end offsets between
+    the hour's first and last samples. One grouped query."""
+    since = (now or timezone.now()) - timedelta(hours=1)
+    suffixes = Q(pk__in=[])
+    for suffix in DEAD_LETTER_SUFFIXES:
+        suffixes |= Q(topic__endswith=suffix)
+    rows = (TopicTrafficSample.objects.filter(_prefixed("topic", slugs), suffixes, sampled_at__gte=since)
+            .values("cluster__name", "topic").annotate(events=Max("end_offset") - Min("end_offset"))
+            .filter(events__gt=0).order_by("-events", "topic")[:SECTION_LIMIT])
+    return [{"cluster": r["cluster__name"], "topic": r["topic"], "events": r["events"]} for r in rows]
+
+
+def lagging_groups(slugs: list[str], *, now=None) -> list[dict]:
+    """The teams' groups whose latest lag sample (of the last few sampling rounds) is LAGGING_AT or more."""
+    since = (now or timezone.now()) - timedelta(seconds=3 * settings.LAG_SAMPLE_SECONDS)
+    latest = (LagSample.objects.filter(_prefixed("group_id", slugs), sampled_at__gte=since)
+              .order_by("cluster_id", "group_id", "topic", "-sampled_at")
+              .distinct("cluster_id", "group_id", "topic").values("cluster__name", "group_id", "topic", "lag"))
+    rows = [r for r in latest if r["lag"] >= LAGGING_AT]
+    rows.sort(key=lambda r: (-r["lag"], r["group_id"]))
+    return [{"cluster": r["cluster__name"], "group_id": r["group_id"], "topic": r["topic"], "lag": r["lag"]}
+            for r in rows[:SECTION_LIMIT]]
+
+
+def resets_awaiting(user):
+    """Offset resets of the user's topics waiting for a decision (theirs to take as the topic's owner)."""
+    waiting = (OffsetReset.objects.filter(status=OffsetReset.Status.REQUESTED).exclude(requested_by=user)
+               .select_related("cluster", "team", "topic", "requested_by"))
+    if is_operator(user):
+        return waiting
+    return waiting.filter(topic__team__memberships__user=user, topic__team__memberships__role=Membership.Role.OWNER)
+
+
+def my_pending_requests(user) -> dict:
+    """What the user asked for that still waits on someone else."""
+    return {
+        "changes": list(ChangeRequest.objects.filter(requested_by=user, status=ChangeRequest.Status.PENDING)
+                        .select_related("team", "cluster")[:SECTION_LIMIT]),
+        "subscriptions": list(Subscription.objects.filter(requested_by=user,
+                                                          decision=Subscription.Decision.REQUESTED)
+                              .select_related("subscriber", "source__team")[:SECTION_LIMIT]),
+        "resets": list(OffsetReset.objects.filter(requested_by=user, status=OffsetReset.Status.REQUESTED)
+                       .select_related("topic", "cluster")[:SECTION_LIMIT]),
+    }
+
+
+def team_activity(team_ids: list[int]):
+    return (AuditEvent.objects.filter(team_id__in=team_ids).select_related("team")
+            .only("at", "actor_name", "via", "action", "resource_type", "resource_id", "resource_name", "note",
+                  "team__slug")[:ACTIVITY_LIMIT])
+
+
+def onboarding_checklists(team_ids: list[int]) -> list[dict]:
+    """For each team that has not yet done all four first steps: the steps, ticked when done, each with the
+    page that does it. One query with EXISTS per step."""
+    live = ~Q(status=ResourceStatus.DELETED)
+    teams = (Team.objects.filter(pk__in=team_ids).order_by("slug").annotate(
+        has_account=Exists(ServiceAccount.objects.filter(live, team=OuterRef("pk"))),
+        first_topic=Subquery(Topic.objects.filter(live, team=OuterRef("pk")).order_by("pk").values("pk")[:1]),
+        has_schema=Exists(Schema.objects.filter(live, topic__team=OuterRef("pk"))),
+        has_subscription=Exists(Subscription.objects.filter(live, subscriber=OuterRef("pk")))))
+    lists = []
+    for team in teams:
+        steps = [
+            ("A service account", team.has_account, reverse("onboarding:service_accounts", args=[team.slug])),
+            ("A first topic", team.first_topic is not None,
+             f"{reverse('onboarding:topic_create')}?team={team.pk}"),
+            ("A schema for a topic", team.has_schema,
+             reverse("onboarding:schema_page", args=[team.first_topic, "value"]) if team.first_topic
+             else f"{reverse('onboarding:topic_create')}?team={team.pk}"),
+            ("A subscription to another team's topic", team.has_subscription, reverse("onboarding:catalogue")),
+        ]
+        if not all(done for _, done, _ in steps):
+            lists.append({"team": team, "steps": steps})
+    return lists
+
+
+def team_topic_counts(team_ids: list[int]) -> dict[int, dict[str, int]]:
+    counts: dict[int, dict[str, int]] = {pk: {} for pk in team_ids}
+    rows = (Topic.objects.filter(team_id__in=team_ids).exclude(status=ResourceStatus.DELETED)
+            .values("team_id", "status").annotate(n=Count("id")).order_by())
+    for row in rows:
+        counts[row["team_id"]][row["status"]] = row["n"]
+    return counts
+
+
+def dashboard_for(user) -> dict:
+    teams = list(Team.objects.filter(pk__in=_team_ids(user)).order_by("name"))
+    team_ids, slugs = [t.pk for t in teams], [t.slug for t in teams]
+    return {
+        "teams": teams,
+        "counts": team_topic_counts(team_ids),
+        "waiting": list(pending_approvals_for(user)[:SECTION_LIMIT]),
+        "waiting_resets": list(resets_awaiting(user)[:SECTION_LIMIT]),
+        "waiting_changes": list(change_requests_awaiting(user).select_related("team", "cluster", "requested_by")
+                                [:SECTION_LIMIT]),
+        "mine": my_pending_requests(user),
+        "wrong": wrong_resources(team_ids),
+        "dead_letters": dead_lettered(slugs),
+        "lagging": lagging_groups(slugs),
+        "activity": list(team_activity(team_ids)),
+        "checklists": onboarding_checklists(team_ids),
+    }
+
+
+def _team_ids(user) -> list[int]:
+    if is_operator(user):
+        return list(Team.objects.values_list("pk", flat=True))
+    return list(Team.objects.filter(memberships__user=user).values_list("pk", flat=True).distinct())
+
+
+
