@@ -12,13 +12,11 @@ import struct
 
 import pytest
 import requests
-from confluent_kafka.schema_registry import SchemaRegistryClient
-from confluent_kafka.schema_registry.avro import AvroDeserializer
-from confluent_kafka.schema_registry.json_schema import JSONDeserializer
 from confluent_kafka.serialization import MessageField, SerializationContext
 
 from tests.acceptance import kafka, steps
 from tests.acceptance.gateway_rest import RestGateway, concatenated_json, team_gateway
+from tests.fixtures.registry_readers import avro_deserializer, json_deserializer, registry_client
 
 ORDER_AVRO = {
     "type": "record", "name": "Order", "namespace": "acceptance.gateway",
@@ -96,7 +94,7 @@ def team_account(as_user, run) -> dict:
 @pytest.mark.parametrize("kind", ["AVRO", "JSONSCHEMA"])
 def test_schema_events_published_one_streamed_and_batched_are_read_back_in_the_wire_format(
         kind, as_user, run, gateway, team_account, registry_url):
-    alice, registry = as_user("alice"), SchemaRegistryClient({"url": registry_url})
+    alice, registry = as_user("alice"), registry_client(registry_url)
     made = steps.topic(alice, name=f"payments.{run}-gwpub-{kind.lower()}", team="payments", partitions=2)
     topic = made["name"]
     portal_format, schema = SCHEMAS[kind]
@@ -133,8 +131,8 @@ def test_schema_events_published_one_streamed_and_batched_are_read_back_in_the_w
 
     # Everything the topic holds, read to its end by the team's own account: the seven events, nothing else.
     records = kafka.read_to_end(kafka.client_config(team_account), topic, group=f"payments.{run}-gwpub")
-    deserialize = (AvroDeserializer(registry) if kind == "AVRO"
-                   else JSONDeserializer(None, schema_registry_client=registry))
+    deserialize = (avro_deserializer(registry) if kind == "AVRO"
+                   else json_deserializer(registry))
     context = SerializationContext(topic, MessageField.VALUE)
     by_key = {}
     for found in records:
@@ -288,7 +286,7 @@ def test_a_rest_proxy_v3_client_publishes_as_confluent_documents_it(as_user, run
 
 def test_confluents_preferred_example_uses_the_latest_schemas_registered_in_the_portal(
         as_user, run, gateway, team_account, registry_url):
-    alice, registry = as_user("alice"), SchemaRegistryClient({"url": registry_url})
+    alice, registry = as_user("alice"), registry_client(registry_url)
     made = steps.topic(alice, name=f"payments.{run}-gwlatest", team="payments")
     topic = made["name"]
     ids = {}
@@ -302,7 +300,7 @@ def test_confluents_preferred_example_uses_the_latest_schemas_registered_in_the_
     assert answer.status_code == 200, answer.text
     assert (answer.json()["key"]["type"], answer.json()["value"]["type"]) == ("AVRO", "AVRO"), answer.text
     [found] = kafka.read_to_end(kafka.client_config(team_account), topic, group=f"payments.{run}-gwlatest")
-    deserialize = AvroDeserializer(registry)
+    deserialize = avro_deserializer(registry)
     for side, field, expected in (("key", MessageField.KEY, 1000), ("value", MessageField.VALUE, "foobar")):
         assert struct.unpack(">bI", found[side][:5]) == (0, ids[side]), found[side]
         assert deserialize(found[side], SerializationContext(topic, field)) == expected
@@ -333,7 +331,7 @@ def test_confluents_schema_id_and_schema_version_example_writes_both_schemas(
     found = [r for r in kafka.read_to_end(kafka.client_config(team_account), topic, group=f"payments.{run}-gwfoo")
              if r["offset"] == answer.json()["offset"] and r["partition"] == answer.json()["partition_id"]]
     assert len(found) == 1, found
-    deserialize = AvroDeserializer(SchemaRegistryClient({"url": registry_url}))
+    deserialize = avro_deserializer(registry_client(registry_url))
     for side, field, expected in (("key", MessageField.KEY, 1000), ("value", MessageField.VALUE, {"foo": "bar"})):
         assert struct.unpack(">bI", found[0][side][:5]) == (0, ids[side]), found[0][side]
         assert deserialize(found[0][side], SerializationContext(topic, field)) == expected

@@ -17,14 +17,13 @@ from collections import Counter
 from types import SimpleNamespace
 
 import pytest
-from confluent_kafka.schema_registry import SchemaRegistryClient
-from confluent_kafka.schema_registry.avro import AvroDeserializer
 from confluent_kafka.serialization import MessageField, SerializationContext
 
 from tests.acceptance import kafka, steps
 from tests.acceptance.conftest import PASSWORDS
 from tests.acceptance.gateway_rest import team_gateway
 from tests.acceptance.http import Browser, wait_for
+from tests.fixtures.registry_readers import avro_deserializer, registry_client
 
 EVENTS = int(os.environ.get("MAPPER_EVENTS_PER_FORMAT", "500"))
 GATEWAY_BATCH = 250  # entries per records:batch request (the gateway takes up to 1,000)
@@ -120,14 +119,14 @@ def journey(as_user, run, stack, registry_url):
         canonical=canonical, lab_a=lab_a, lab_b=lab_b, mapping_a=mapping_a, mapping_b=mapping_b, governance=governance,
         gateway_a=team_gateway(bob, stack.gateway_url, team="clinical", name=f"{run} lab a system"),
         gateway_b=team_gateway(alice, stack.gateway_url, team="payments", name=f"{run} lab b system"),
-        registry=SchemaRegistryClient({"url": registry_url}), run=run)
+        registry=registry_client(registry_url), run=run)
 
 
 def canonical_records(journey, topic: str | None = None) -> list[dict]:
     """Every committed record of the canonical topic (or its dead-letter topic) as the governance team's account
     reads it: {key, headers, value (Avro decoded for the canonical topic, raw bytes otherwise)}."""
     topic = topic or journey.canonical["name"]
-    decode = AvroDeserializer(journey.registry) if topic == journey.canonical["name"] else None
+    decode = avro_deserializer(journey.registry) if topic == journey.canonical["name"] else None
     context = SerializationContext(topic, MessageField.VALUE)
     return [{"key": record["key"].decode(),
              "headers": {name: (value or b"").decode() for name, value in record["headers"]},

@@ -5,12 +5,12 @@ import json
 import re
 
 import pytest
-from confluent_kafka.schema_registry import SchemaRegistryClient
 from playwright.sync_api import expect
 
 from tests.acceptance import kafka, steps
 from tests.acceptance.conftest import PASSWORDS
 from tests.acceptance.http import wait_for
+from tests.fixtures.registry_readers import registry_client
 
 ORDER = {"type": "record", "name": "Order", "namespace": "payments.acceptance", "fields": [
     {"name": "id", "type": "string"}, {"name": "amount", "type": "long"}]}
@@ -79,7 +79,7 @@ def test_a_schema_registered_through_the_api_reads_back_from_the_registry(as_use
     schema = alice.wait_status(f"schemas/{answer.json()['id']}/")
     assert schema["subject"] == f"{topic['name']}-value"
 
-    registry = SchemaRegistryClient({"url": registry_url})
+    registry = registry_client(registry_url)
     latest = registry.get_latest_version(schema["subject"])
     assert latest.schema.schema_type == "AVRO"
     assert json.loads(latest.schema.schema_str)["fields"] == ORDER["fields"]
