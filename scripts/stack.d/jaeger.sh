@@ -58,8 +58,12 @@ jaeger_build() {
     local name=$1 explicit=$2
     jaeger_built && return 0
     if ((explicit)); then jaeger_build_now; return; fi
+    proc_dirs
     if proc_running jaeger-build; then
         say "$name" "still building in the background (log: $(proc_logfile jaeger-build))"
+    elif ! (flock -n 8) 8>"$PROC_RUN_DIR/jaeger-build.lock"; then
+        # Only `scripts/stack up jaeger` builds (it holds this lock), and it starts Jaeger when the build is done.
+        say "$name" "being built by another 'scripts/stack up jaeger', which starts it"
     else
         proc_start jaeger-build jaeger-build.log "$SCRIPTS_DIR/stack" up jaeger
         say "$name" "building in the background, then starting (log: $(proc_logfile jaeger-build))"

@@ -13,7 +13,13 @@ import pytest
 from confluent_kafka import Producer
 
 from tests.acceptance import kafka, steps
-from tests.fixtures.jaeger import TraceContext, ensure_running, fetch_trace, parse_traceparent
+from tests.fixtures.jaeger import (
+    START_TIMEOUT_SECONDS,
+    TraceContext,
+    ensure_running,
+    fetch_trace,
+    parse_traceparent,
+)
 from tests.fixtures.waiting import wait_for
 
 WEB, WORKER, ROUTER = "portal-web", "portal-worker", "portal-router"
@@ -21,6 +27,8 @@ TASK = "onboarding.reconcile_cluster"
 # The beat's sweep (every 2 s here) may queue a run of its own for a new topic and claim it before the request's
 # task does: then the admin call is in the sweep's trace. A journey tries again with another topic when so.
 ATTEMPTS = 3
+# The first journey may wait for a cold build of Jaeger that `scripts/stack up` started in the background.
+pytestmark = pytest.mark.timeout(START_TIMEOUT_SECONDS + 300)
 
 
 @pytest.fixture(scope="module")
