@@ -42,9 +42,26 @@ def find_of(query: Query, shape: DocumentShape, *, after: tuple[object, object] 
         parts.append({"$or": [{sort_path: {beyond: value}}, {sort_path: value, "_id": {beyond: document_id}}]})
     direction = -1 if query.descending else 1
     projection = _projection(query, shape, sort_path) if query.projection else None
-    mongo_filter = parts[0] if len(parts) == 1 else ({"$and": parts} if parts else {})
-    return Find(filter=mongo_filter, sort=[(sort_path, direction), ("_id", direction)], projection=projection,
+    return Find(filter=_all_of(parts), sort=[(sort_path, direction), ("_id", direction)], projection=projection,
                 limit=query.limit + 1)
+
+
+def _all_of(parts: list[dict]) -> dict:
+    """The parts as one document (an implicit AND) wherever no two name the same field, the rest under ``$and``.
+
+    Same meaning, but FerretDB 1.x hands only a document's own top-level equalities to Postgres (``$and`` never):
+    an equality on a top-level field (key, partition, offset) is then answered by Postgres instead of every
+    document being decoded and matched in FerretDB."""
+    merged: dict = {}
+    rest: list[dict] = []
+    for part in parts:
+        if merged.keys() & part.keys():
+            rest.append(part)
+        else:
+            merged.update(part)
+    if rest:
+        merged["$and"] = [*merged.get("$and", []), *rest]
+    return merged
 
 
 def _projection(query: Query, shape: DocumentShape, sort_path: str) -> dict:

@@ -16,9 +16,8 @@ def test_names_become_the_sinks_paths_and_the_time_range_a_condition():
     query = parse_query({"filter": {"value.status": "paid", "$or": [{"key": "k1"}, {"partition": 2}]},
                          "from": "2026-12-01T00:00:00Z", "limit": 10})
     find = find_of(query, SINK)
-    assert find.filter == {"$and": [
-        {"value.status": "paid", "$or": [{"_key": "k1"}, {"_partition": 2}]},
-        {"_ts": {"$gte": dt.datetime(2026, 12, 1, tzinfo=dt.UTC)}}]}
+    assert find.filter == {"value.status": "paid", "$or": [{"_key": "k1"}, {"_partition": 2}],
+                           "_ts": {"$gte": dt.datetime(2026, 12, 1, tzinfo=dt.UTC)}}
     assert find.sort == [("_ts", 1), ("_id", 1)]
     assert find.limit == 11  # one more tells whether there is a next page
     assert find.projection is None
@@ -27,10 +26,21 @@ def test_names_become_the_sinks_paths_and_the_time_range_a_condition():
 def test_a_page_after_a_cursor_continues_after_the_last_pair():
     query = parse_query({"sort": "-value.ward"}, sortable=["value.ward"])
     find = find_of(query, SINK, after=("B", "t#0#7"))
-    assert find.filter == {"$and": [
-        {"value.ward": {"$exists": True, "$ne": None}},
-        {"$or": [{"value.ward": {"$lt": "B"}}, {"value.ward": "B", "_id": {"$lt": "t#0#7"}}]}]}
+    assert find.filter == {"value.ward": {"$exists": True, "$ne": None},
+                           "$or": [{"value.ward": {"$lt": "B"}}, {"value.ward": "B", "_id": {"$lt": "t#0#7"}}]}
     assert find.sort == [("value.ward", -1), ("_id", -1)]
+
+
+def test_parts_naming_the_same_field_stay_apart_under_and():
+    # The filter's own $or and the cursor's $or, and a filter on the time beside the range: both must hold.
+    query = parse_query({"filter": {"$or": [{"value.a": 1}, {"value.b": 2}], "key": "k1"},
+                         "from": "2026-12-01T00:00:00Z"})
+    find = find_of(query, SINK, after=(dt.datetime(2026, 12, 2), "t#0#7"))
+    moment = dt.datetime(2026, 12, 1, tzinfo=dt.UTC)
+    assert find.filter == {
+        "$or": [{"value.a": 1}, {"value.b": 2}], "_key": "k1", "_ts": {"$gte": moment},
+        "$and": [{"$or": [{"_ts": {"$gt": dt.datetime(2026, 12, 2)}},
+                          {"_ts": dt.datetime(2026, 12, 2), "_id": {"$gt": "t#0#7"}}]}]}
 
 
 def test_a_projection_keeps_the_metadata_and_drops_paths_under_others():
