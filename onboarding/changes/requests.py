@@ -160,6 +160,24 @@ def change_request_reject(*, actor, change_request: ChangeRequest, comment: str 
     return cr
 
 
+def change_request_withdraw(*, actor, change_request: ChangeRequest, via: str) -> ChangeRequest:
+    """The requester takes back a waiting request: nothing is applied. Recorded as rejected by the requester
+    (the status list has no separate word for it), with a comment and an audit action that say so."""
+    with transaction.atomic():
+        cr = _locked(change_request, actor)
+        if cr.requested_by_id is None or cr.requested_by_id != getattr(actor, "pk", None):
+            raise PermissionDenied("Only the person who asked for this change can withdraw it.")
+        if cr.status != Status.PENDING:
+            raise ValidationError({"__all__": [f"Only waiting requests can be withdrawn; this one is {cr.status}."]})
+        before = change_request_snapshot(cr)
+        cr.status, cr.decided_by, cr.decided_at = Status.REJECTED, actor, timezone.now()
+        cr.decision_comment = "Withdrawn by the requester."
+        cr.save()
+        audit_record(actor=actor, via=via, action="change_request.withdraw", obj=cr, team=cr.team, before=before,
+                     after=change_request_snapshot(cr), note=cr.decision_comment)
+    return cr
+
+
 def change_request_refresh(*, actor, change_request: ChangeRequest, via: str) -> ChangeRequest:
     """Recompute the base, the plan and the impact of a waiting request against the live cluster."""
     cr = ChangeRequest.objects.select_related("cluster", "team").get(pk=change_request.pk)

@@ -16,6 +16,7 @@ from onboarding.views.changes import (
     change_request_list,
     change_request_refresh_view,
     change_request_reject_view,
+    change_request_withdraw_view,
     topic_promote_view,
 )
 from onboarding.views.home import home
@@ -57,7 +58,7 @@ from onboarding.views.topic_edit import (
     topic_validate,
 )
 from onboarding.views.topic_fields import sensitive_field_view
-from onboarding.views.topics import topic_adopt_view, topic_detail, topic_list, topic_revert_view
+from onboarding.views.topics import topic_adopt_view, topic_detail, topic_list, topic_retry_view, topic_revert_view
 from onboarding.views.webhooks import (
     webhook_delete_view,
     webhook_emails_view,
@@ -70,7 +71,7 @@ __all__ = [
     "aggregation_create_view", "aggregation_delete_view", "aggregation_detail", "aggregation_edit_validate",
     "aggregation_edit_view", "aggregation_list", "aggregation_validate",
     "change_request_approve_view", "change_request_detail", "change_request_list", "change_request_refresh_view",
-    "change_request_reject_view", "topic_promote_view",
+    "change_request_reject_view", "change_request_withdraw_view", "topic_promote_view",
     "access_view", "catalogue_view", "filter_test_view", "service_account_adopt_view", "service_account_delete_view",
     "service_account_list", "service_account_revert_view", "subscription_drift_adopt_view",
     "subscription_drift_revert_view",
@@ -79,7 +80,7 @@ __all__ = [
     "home", "import_view", "schema_check_view", "schema_compare_view", "schema_compatibility_view",
     "schema_event_view", "schema_page", "sensitive_field_view", "topic_peek_view",
     "topic_adopt_view", "topic_create_view", "topic_delete_view", "topic_detail",
-    "topic_edit_validate", "topic_edit_view", "topic_list", "topic_revert_view", "topic_validate",
+    "topic_edit_validate", "topic_edit_view", "topic_list", "topic_retry_view", "topic_revert_view", "topic_validate",
     "webhook_delete_view", "webhook_emails_view", "webhook_list", "webhook_rotate_view", "webhook_test_view",
     "member_remove_view", "member_role_view", "team_detail", "team_list", "team_members", "team_token_list",
     "token_list", "token_revoke_view",

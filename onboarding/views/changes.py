@@ -18,6 +18,7 @@ from onboarding.changes.requests import (
     change_request_approve,
     change_request_refresh,
     change_request_reject,
+    change_request_withdraw,
 )
 from onboarding.errors import PermissionDenied, ValidationError
 from onboarding.forms.base import DecisionForm
@@ -86,6 +87,19 @@ def change_request_approve_view(request, pk: int):
 @require_POST
 def change_request_reject_view(request, pk: int):
     return _act(request, pk, change_request_reject, "Rejected: nothing was applied.")
+
+
+@portal_view
+@require_POST
+def change_request_withdraw_view(request, pk: int):
+    cr = selectors.change_request_for(request.user, pk)
+    try:
+        change_request_withdraw(actor=request.user, change_request=cr, via=BROWSER)
+    except (PermissionDenied, ValidationError) as exc:
+        show_refusal(request, exc)
+    else:
+        messages.success(request, "Withdrawn: nothing was applied.")
+    return after_post(request, reverse("onboarding:change_request_detail", args=[cr.pk]))
 
 
 @portal_view

@@ -99,7 +99,8 @@ def sensitive_field_view(request, pk: int, side: str):
         else:
             if not request.htmx:
                 messages.success(request, done)
-                return after_post(request, reverse("onboarding:topic_detail", args=[topic.pk]) + "#topic-fields")
+                back = reverse("onboarding:topic_detail", args=[topic.pk])
+                return after_post(request, f"{back}?tab=schemas#topic-fields")
             return render(request, "onboarding/partials/_topic_fields.html", fields_context(request, topic, done=done))
     status = 200 if request.htmx else 400
     return render(request, "onboarding/partials/_topic_fields.html",

@@ -1,36 +1,24 @@
-"""Reading topics (list, detail, live status) and the drift decisions taken from the detail page."""
+"""Reading topics (list, detail by tab, live status) and the decisions taken from the detail page: drift,
+retry of a failed topic."""
 
 from __future__ import annotations
 
-from django.conf import settings
+from django.contrib import messages
 from django.core.paginator import Paginator
 from django.shortcuts import render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
-from onboarding.changes.promotion import next_environment
+from onboarding.errors import ValidationError
 from onboarding.filtersets import TopicFilterSet
 from onboarding.forms.filtersets import TopicFilterForm
-from onboarding.lineage.nodes import lineage_of, may_see
-from onboarding.models import AuditEvent, ResourceStatus, Subscription
-from onboarding.peek.service import DEFAULT_LIMIT, MAX_LIMIT, may_peek
-from onboarding.permissions import can_read_team, can_write_team, is_team_owner
-from onboarding.selectors import (
-    topic_attempts,
-    topic_for,
-    topic_producers,
-    topic_readers,
-    topic_routed_sources,
-    topic_table_rows,
-    topics_visible_to,
-    writable_teams_of,
-)
-from onboarding.services.topics_drift import has_drift, revert_refusals, topic_adopt, topic_revert
-from onboarding.views.common import drift_decision, htmx_target, portal_view
-from onboarding.views.gateway_help import grpc_commands, publish_commands
-from onboarding.views.schemas import schema_cards
-from onboarding.views.subscriptions import may_subscribe
-from onboarding.views.topic_fields import fields_context
+from onboarding.models import AuditEvent, ResourceStatus
+from onboarding.permissions import can_read_team
+from onboarding.selectors import topic_for, topic_table_rows, topics_visible_to, writable_teams_of
+from onboarding.services.topic_retry import topic_retry
+from onboarding.services.topics_drift import topic_adopt, topic_revert
+from onboarding.views.common import after_post, drift_decision, htmx_target, portal_view, show_refusal
+from onboarding.views.topic_tabs import TAB_CONTEXT, header_context, tab_of
 
 PAGE_SIZE = 25
 MAX_PAGE_SIZE = 100
@@ -66,69 +54,36 @@ def topic_list(request):
 
 @portal_view
 def topic_detail(request, pk: int):
+    """One URL per tab (``?tab=``): the full page for a plain request, only the tab's panel when htmx asks for
+    it (hx-target=topic-tab), so every tab works without JavaScript too."""
     topic = topic_for(request.user, pk)
-    insider = can_read_team(request.user, topic.team)
-    if htmx_target(request) == "topic-status":
+    target = htmx_target(request)
+    if target == "topic-status":
+        insider = can_read_team(request.user, topic.team)
         response = render(request, "onboarding/partials/_topic_status.html", {"topic": topic, "insider": insider})
         if not topic.is_settling:
             # The reconciler finished: the rest of the page (attempts, generation, drift) reloads once.
             response["HX-Trigger"] = "topic-settled"
         return response
-    producers = list(topic_producers(topic))
-    readers = topic_readers(topic)
-    return render(request, "onboarding/topic_detail.html", {
-        **fields_context(request, topic),
-        "section": "topics",
-        # An outsider looking at a public topic sees its metadata, never its controls or history.
-        "can_write": can_write_team(request.user, topic.team) and topic.is_live and not topic.wants_deletion,
-        "promote_to": next_environment(topic.cluster) if can_write_team(request.user, topic.team) else None,
-        "can_decide_drift": is_team_owner(request.user, topic.team) and has_drift(topic),
-        "revert_refused": revert_refusals(topic),
-        "insider": insider,
-        "attempts": topic_attempts(topic) if insider else None,
-        "drift_rows": drift_rows(topic.drift) if insider and has_drift(topic) else [],
-        "schema_cards": schema_cards(topic),
-        "can_subscribe": may_subscribe(request.user, topic),
-        "can_read_history": insider,
-        "subscribers": readers if insider else None,
-        "routes": routed_destinations(request.user, readers) if insider else None,
-        "producers": producers,
-        "lineage": lineage_of(request.user, topic, producers=producers, sources=topic_routed_sources(topic),
-                              readers=readers),
-        "can_peek": may_peek(request.user, topic), "peek_limit": DEFAULT_LIMIT, "max_peek": MAX_LIMIT,
-        "gateway_commands": gateway_commands(request.user, topic),
-    })
+    tab = tab_of(request.GET.get("tab"))
+    context = header_context(request, topic)
+    context.update(TAB_CONTEXT[tab](request, topic, context), tab=tab)
+    if target == "topic-tab":
+        return render(request, "onboarding/topic_tabs/_panel.html", context)
+    return render(request, "onboarding/topic_detail.html", context)
 
 
-def gateway_commands(user, topic) -> dict[str, str] | None:
-    """How the team publishes through the gateway: for its writers, once the topic is on the cluster."""
-    if not can_write_team(user, topic.team) or topic.status == ResourceStatus.DELETED:
-        return None
-    return {**publish_commands(topic=topic.name, team=topic.team.slug, gateway_url=settings.GATEWAY_PUBLIC_URL),
-            **grpc_commands(topic=topic.name, team=topic.team.slug, grpc_url=settings.GATEWAY_PUBLIC_GRPC_URL)}
-
-
-def routed_destinations(user, readers: list[Subscription]) -> list[Subscription]:
-    """The routed subscriptions among the readers; a destination the viewer may not see keeps its name secret."""
-    routes = [sub for sub in readers if sub.mode == Subscription.Mode.ROUTED and sub.destination is not None]
-    for sub in routes:
-        sub.destination_visible = may_see(user, sub.destination)
-    return routes
-
-
-def drift_rows(drift: dict | None) -> list[tuple[str, object, object]]:
-    """topic.drift flattened to (what, desired, observed) rows for one table."""
-    if not drift:
-        return []
-    rows = []
-    if "exists" in drift:
-        rows.append(("Topic exists", "yes", "no, deleted on the cluster"))
-    for field, label in (("partitions", "Partitions"), ("replication_factor", "Replication factor")):
-        if field in drift:
-            rows.append((label, drift[field]["desired"], drift[field]["observed"]))
-    for key, values in sorted(drift.get("configs", {}).items()):
-        rows.append((key, values.get("desired"), values.get("observed")))
-    return rows
+@portal_view
+@require_POST
+def topic_retry_view(request, pk: int):
+    topic = topic_for(request.user, pk)
+    try:
+        topic_retry(actor=request.user, topic=topic, via=AuditEvent.Via.BROWSER)
+    except ValidationError as exc:
+        show_refusal(request, exc)
+    else:
+        messages.success(request, f"Trying {topic.name} again now.")
+    return after_post(request, reverse("onboarding:topic_detail", args=[topic.pk]))
 
 
 def _drift_decision(request, pk: int, service, done: str):
