@@ -23,6 +23,7 @@ from onboarding.platform.registry import SYNTAX_PROBE_PREFIX, Registry
 from onboarding.queue import reconcile_soon, schemas_reconcile_soon
 from onboarding.reconcile.topics_plan import ObservedTopic
 from onboarding.schemas.validation import fingerprint
+from onboarding.services import team_quotas
 from onboarding.services.catalogue import catalogue_refresh
 from onboarding.services.schemas_drift import schema_snapshot
 from onboarding.services.topics import policy_for, topic_snapshot
@@ -93,6 +94,12 @@ def topics_import(*, actor, cluster: Cluster, team: Team, names: list[str],
     missing = sorted(set(names) - set(available))
     if missing:
         raise ValidationError({"names": [f"Not on the cluster or already managed: {', '.join(missing)}."]})
+    # Imported topics count against the team's quota like new ones: an operator raises the quota first if needed.
+    chosen = [available[name] for name in sorted(set(names))]
+    if over := team_quotas.quota_errors(
+            cluster, team, topics=len(chosen), partitions=sum(t.partitions for t in chosen),
+            disk_bytes=sum(team_quotas.disk_of(t.partitions, dict(t.configs), cluster, team) for t in chosen)):
+        raise ValidationError({"names": [m.removeprefix("retention.bytes: ") for ms in over.values() for m in ms]})
     allowed_keys = set(policy_for(cluster).config_rules)
     # Read the registry before the transaction: no row lock is held while waiting for HTTP answers.
     subjects, registry_problem = _read_subjects(cluster, sorted(set(names)))

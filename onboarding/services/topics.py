@@ -16,6 +16,7 @@ from onboarding.models.aggregations import managing_aggregation
 from onboarding.permissions import can_write_team, is_operator
 from onboarding.platform.cluster_size import broker_count
 from onboarding.queue import reconcile_soon, schemas_reconcile_soon
+from onboarding.services import team_quotas
 from onboarding.services.aggregations import aggregations_end_with_source
 from onboarding.services.catalogue import catalogue_refresh
 from onboarding.services.event_store import event_store_end_with_topic
@@ -119,8 +120,9 @@ def topic_create(
 def topic_create_errors(*, cluster: Cluster, team: Team, name: str, partitions: int, replication_factor: int,
                         configs: dict, description: str = "", tags=(), visibility: str = "public",
                         subscriptions_need_approval=False, check_existing: bool = True,
-                        policy: TopicPolicy | None = None) -> dict:
-    """Every field-level problem of a new topic, without saving anything (forms validate as you type)."""
+                        policy: TopicPolicy | None = None, check_quota: bool = True) -> dict:
+    """Every field-level problem of a new topic, without saving anything (forms validate as you type).
+    ``check_quota``: the team's quota on the cluster (a batch checks its total instead)."""
     policy = policy or policy_for(cluster)
     errors: dict[str, list[str]] = {}
     for field, messages in (
@@ -141,6 +143,10 @@ def topic_create_errors(*, cluster: Cluster, team: Team, name: str, partitions: 
                     subscriptions_need_approval=subscriptions_need_approval)
     if check_existing and "name" not in errors:
         _check_name_free(errors, cluster, name)
+    if check_quota and not errors:
+        errors.update(team_quotas.quota_errors(
+            cluster, team, topics=1, partitions=partitions,
+            disk_bytes=team_quotas.disk_of(partitions, configs, cluster, team)))
     return errors
 
 
@@ -226,7 +232,23 @@ def topic_update_errors(
                         else subscriptions_need_approval))
     if drift_reaction is not None and drift_reaction not in Topic.DriftReaction.values:
         errors["drift_reaction"] = ["Choose revert, report or the cluster default."]
+    if not errors:
+        errors.update(_quota_errors_of_change(topic, partitions, configs))
     return errors
+
+
+def _quota_errors_of_change(topic: Topic, partitions: int | None, configs: dict | None) -> dict[str, list[str]]:
+    """More partitions or a larger retention.bytes count against the team's quota (a smaller one never does)."""
+    new_partitions = topic.partitions if partitions is None else partitions
+    new_configs = topic.configs if configs is None else _normalized(configs)
+    before = team_quotas.disk_of(topic.partitions, topic.configs, topic.cluster, topic.team)
+    after = team_quotas.disk_of(new_partitions, new_configs, topic.cluster, topic.team)
+    grows = new_partitions > topic.partitions
+    if not grows and after <= before:
+        return {}
+    return team_quotas.quota_errors(
+        topic.cluster, topic.team, partitions=max(new_partitions - topic.partitions, 0),
+        disk_bytes=max(after - before, 0), disk_field="partitions" if grows else "configs")
 
 
 @service_span

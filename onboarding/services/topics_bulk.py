@@ -16,6 +16,7 @@ from onboarding.errors import PermissionDenied, ValidationError
 from onboarding.models import AuditEvent, ChangeRequest, Cluster, ResourceStatus, Team, Topic
 from onboarding.permissions import can_write_team
 from onboarding.queue import reconcile_soon
+from onboarding.services import team_quotas
 from onboarding.services.catalogue import catalogue_refresh
 from onboarding.services.topics import _normalized, policy_for, topic_create_errors, topic_snapshot
 
@@ -56,7 +57,7 @@ def topics_create_many(*, actor, cluster: Cluster, team: Team, requests: list[To
                                           replication_factor=factor, configs=configs,
                                           description=request.description, tags=request.tags,
                                           visibility=request.visibility, check_existing=False,
-                                          policy=policy)
+                                          policy=policy, check_quota=False)
         key = name.replace(".", "_")
         if "name" not in item_errors and key in taken:
             item_errors["name"] = [f"A topic with this name already exists on this cluster ({taken[key]})."
@@ -72,6 +73,11 @@ def topics_create_many(*, actor, cluster: Cluster, team: Team, requests: list[To
     if errors:
         raise ValidationError({"topics": [f"item {p}: {f}: {'; '.join(m)}" for p, e in errors.items()
                                           for f, m in e.items()]})
+    # The team's quota holds for the batch as a whole: ten topics that each fit may not fit together.
+    if over := team_quotas.quota_errors(
+            cluster, team, topics=len(topics), partitions=sum(t.partitions for t in topics),
+            disk_bytes=sum(team_quotas.disk_of(t.partitions, t.configs, cluster, team) for t in topics)):
+        raise ValidationError({"topics": [m for messages in over.values() for m in messages]})
     if approval_needed(cluster, "topic.create"):
         changes = [{"operation": "topic.create", "payload": {
             "cluster": cluster.pk, "team": team.pk, "name": t.name, "partitions": t.partitions,

@@ -16,6 +16,7 @@ from onboarding.errors import NotFound, PermissionDenied, ValidationError
 from onboarding.forms.identity import MemberAddForm, MemberRoleForm
 from onboarding.models import AuditEvent, Membership, Team
 from onboarding.permissions import can_read_team, is_team_owner
+from onboarding.selectors.team_quotas import team_quota_usage
 from onboarding.services.teams import membership_remove, membership_set
 from onboarding.views.common import after_post, form_status, portal_view
 
@@ -47,7 +48,8 @@ def team_detail(request, slug: str):
     team = _team(request, slug)
     return render(request, "onboarding/team_detail.html", {
         "team": team, "members": _members(team), "is_owner": is_team_owner(request.user, team),
-        "team_connectors": selectors.connectors_of_team(request.user, team)[:50], "section": "teams"})
+        "team_connectors": selectors.connectors_of_team(request.user, team)[:50],
+        "quota_usage": team_quota_usage(team), "section": "teams"})
 
 
 @portal_view
