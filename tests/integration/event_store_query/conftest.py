@@ -2,6 +2,7 @@
 written with pymongo in the sink's layout into the binding's own collection, dropped afterwards."""
 
 import datetime as dt
+import socket
 
 import pytest
 from pymongo import ASCENDING, MongoClient
@@ -59,3 +60,12 @@ def keep(store):
     yield make
     for collection in made:
         collection.drop()
+
+
+@pytest.fixture
+def silent_store():
+    """A MongoDB address that accepts connections (the kernel's backlog) and never answers: a hung store."""
+    with socket.socket() as listener:
+        listener.bind(("127.0.0.1", 0))
+        listener.listen(16)
+        yield f"mongodb://127.0.0.1:{listener.getsockname()[1]}/"

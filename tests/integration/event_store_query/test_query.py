@@ -3,7 +3,6 @@ a time range, refusals at their paths, who may query, masking, pages, time-outs,
 (503 with Retry-After, in bounded time) and the audit trail."""
 
 import json
-import socket
 
 import pytest
 
@@ -186,15 +185,6 @@ def test_every_query_is_audited_with_its_filter_count_and_who(api_as, alice, top
         "alice", AuditEvent.Via.API, str(topic), topic.team_id)
     assert record.after == {"filter": {"value.ward": "A"}, "from": "2026-12-01T08:00:00+00:00", "to": None,
                             "sort": "timestamp", "limit": 10, "next_page": False, "returned": 2}
-
-
-@pytest.fixture
-def silent_store():
-    """A MongoDB address that accepts connections (the kernel's backlog) and never answers: a hung store."""
-    with socket.socket() as listener:
-        listener.bind(("127.0.0.1", 0))
-        listener.listen(16)
-        yield f"mongodb://127.0.0.1:{listener.getsockname()[1]}/"
 
 
 def test_a_store_that_does_not_answer_is_a_503_with_retry_after_not_a_hang(api_as, alice, topic, keep, settings,

@@ -1,5 +1,6 @@
 """The query page of a topic kept in the event store: form rows become the API's query, the same error texts
-beside their rows, masked results with a next-page link, and the link from the topic page."""
+beside their rows, masked results with a next-page link, the link from the topic page, and a store that does not
+answer."""
 
 import pytest
 
@@ -67,3 +68,15 @@ def test_errors_show_beside_their_row_with_the_apis_words(client_for, alice, top
     assert "Only anchored regular expressions are accepted" in text
     assert "Field names may not start with $." in text
     assert "limit: Ask for 1 to 500 events." in text
+
+
+def test_a_store_that_does_not_answer_says_so_and_to_try_again(client_for, alice, topic, keep, settings,
+                                                                silent_store):
+    keep(topic, [])
+    settings.EVENT_STORE_URI = silent_store
+    settings.EVENT_STORE_QUERY_CONNECT_MS = 300
+
+    answer = client_for(alice).post(url(topic), {"field_0": "", "op_0": "$eq", "value_0": "", "limit": "5"})
+
+    assert answer.status_code == 503
+    assert "The event store is not answering; try the query again in a moment." in answer.content.decode()
