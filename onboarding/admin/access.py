@@ -6,10 +6,11 @@ never shows (nor lets anyone type) a secret, and their status fields are read-on
 
 from __future__ import annotations
 
-from django.contrib import admin
+from django.contrib import admin, messages
 
 from onboarding.admin.common import VIA, ReconciledDisplay, run_per_object
-from onboarding.models import ServiceAccount, Subscription
+from onboarding.models import ChangeRequest, ServiceAccount, Subscription
+from onboarding.services.service_account_quotas import QUOTA_FIELDS, service_account_set_quota
 from onboarding.services.service_accounts import service_account_update
 from onboarding.services.service_accounts_drift import (
     service_account_adopt,
@@ -33,8 +34,10 @@ class ServiceAccountAdmin(ReconciledDisplay, admin.ModelAdmin):
     actions = ["revert_drift", "adopt_drift", "allow_consuming", "produce_only"]
     # pending_secret is never listed here, so it is neither shown nor editable.
     fields = ("username", "team", "cluster", "name", "description", "can_consume_own_topics", "acl_exceptions",
-              "secret_set_at", "status_badge", *RECONCILE_FIELDS[1:4], "drift", "observed", *RECONCILE_FIELDS[4:])
-    readonly_fields = fields
+              *QUOTA_FIELDS, "secret_set_at", "status_badge", *RECONCILE_FIELDS[1:4], "drift", "observed",
+              *RECONCILE_FIELDS[4:])
+    # Only the client quotas are typed here; save_model hands them to their service.
+    readonly_fields = tuple(name for name in fields if name not in QUOTA_FIELDS)
 
     def has_add_permission(self, request):
         return False  # the portal creates them, so that the password is shown once to the team
@@ -43,7 +46,13 @@ class ServiceAccountAdmin(ReconciledDisplay, admin.ModelAdmin):
         return False  # deleting removes the credential and ACLs: done through the service
 
     def save_model(self, request, obj, form, change):
-        pass  # every field is read-only; changes go through the actions
+        # Everything else is read-only or changed through the actions.
+        if change and set(form.changed_data) & set(QUOTA_FIELDS):
+            outcome = service_account_set_quota(actor=request.user, sa=ServiceAccount.objects.get(pk=obj.pk), via=VIA,
+                                                **{name: form.cleaned_data[name] for name in QUOTA_FIELDS})
+            if isinstance(outcome, ChangeRequest):
+                messages.info(request, f"The cluster gates quota changes: change request #{outcome.pk} is waiting "
+                                       "for approval.")
 
     @admin.action(description="Revert ACL drift (put back the portal's standard ACLs)", permissions=["change"])
     def revert_drift(self, request, queryset):
@@ -91,7 +100,13 @@ class SubscriptionAdmin(ReconciledDisplay, admin.ModelAdmin):
         return False  # revoke instead: the reconciler removes what was applied
 
     def save_model(self, request, obj, form, change):
-        pass  # every field is read-only; changes go through the actions
+        # Everything else is read-only or changed through the actions.
+        if change and set(form.changed_data) & set(QUOTA_FIELDS):
+            outcome = service_account_set_quota(actor=request.user, sa=ServiceAccount.objects.get(pk=obj.pk), via=VIA,
+                                                **{name: form.cleaned_data[name] for name in QUOTA_FIELDS})
+            if isinstance(outcome, ChangeRequest):
+                messages.info(request, f"The cluster gates quota changes: change request #{outcome.pk} is waiting "
+                                       "for approval.")
 
     @admin.action(description="Approve the selected requests", permissions=["change"])
     def approve(self, request, queryset):

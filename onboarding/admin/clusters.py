@@ -1,4 +1,4 @@
-"""Clusters with their topic and change policies."""
+"""Clusters with their topic and change policies and their teams' quotas."""
 
 from __future__ import annotations
 
@@ -12,7 +12,9 @@ from onboarding.admin.imports import import_topics_view
 from onboarding.changes.gate import change_policy_for
 from onboarding.changes.requests import change_policy_update
 from onboarding.models import ChangePolicy, Cluster, TopicPolicy
+from onboarding.models.clusters import TeamQuota
 from onboarding.services.clusters import cluster_create, cluster_update, policy_update
+from onboarding.services.team_quotas import team_quota_delete, team_quota_save
 from onboarding.services.topics import policy_for
 
 
@@ -23,6 +25,24 @@ class TopicPolicyInline(admin.StackedInline):
     can_delete = False
     fields = ("name_pattern", ("min_partitions", "max_partitions", "default_partitions"),
               ("allowed_replication_factors", "default_replication_factor"), "config_rules", "default_configs")
+
+
+class TeamQuotaInline(admin.TabularInline):
+    """The cluster's default quota (no team) and the teams' overrides; written through services/team_quotas.py."""
+
+    model = TeamQuota
+    extra = 0
+    fields = ("team", "max_topics", "max_partitions", "max_disk_bytes", "unlimited_topic_bytes")
+
+
+def save_team_quotas(request, formset) -> None:
+    """Every quota row of an inline through the service (audited), deletions included."""
+    formset.save(commit=False)
+    for quota in formset.deleted_objects:
+        team_quota_delete(actor=request.user, quota=quota, via=VIA)
+    for quota_form in formset.forms:
+        if quota_form.has_changed() and quota_form not in formset.deleted_forms:
+            team_quota_save(actor=request.user, quota=quota_form.instance, via=VIA)
 
 
 class ChangePolicyInline(admin.StackedInline):
@@ -40,7 +60,7 @@ class ClusterAdmin(admin.ModelAdmin):
     list_filter = ("environment", "is_active", "drift_reaction")
     search_fields = ("name", "environment", "bootstrap_servers")
     readonly_fields = ("last_checked_at",)
-    inlines = [TopicPolicyInline, ChangePolicyInline]
+    inlines = [TopicPolicyInline, ChangePolicyInline, TeamQuotaInline]
     fieldsets = (
         (None, {"fields": ("name", "environment", "order", "is_active")}),
         ("Kafka", {"fields": ("bootstrap_servers", "client_bootstrap_servers", "security_protocol", "sasl_mechanism",
@@ -72,6 +92,8 @@ class ClusterAdmin(admin.ModelAdmin):
         adopt_saved(obj, cluster_create(actor=request.user, via=VIA, **form.cleaned_data))
 
     def save_formset(self, request, form, formset, change):
+        if formset.model is TeamQuota:
+            return save_team_quotas(request, formset)
         if formset.model is ChangePolicy:
             formset.save(commit=False)
             for policy_form in formset.forms:

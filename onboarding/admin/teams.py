@@ -10,8 +10,10 @@ from django.forms.models import BaseInlineFormSet
 from django.http import HttpResponseRedirect
 from django.urls import reverse
 
+from onboarding.admin.clusters import save_team_quotas
 from onboarding.admin.common import REFUSALS, VIA, adopt_saved, form_changes, refusal_text, run_per_object
 from onboarding.models import Membership, Team
+from onboarding.models.clusters import TeamQuota
 from onboarding.services.teams import (
     last_owner_problem,
     membership_remove,
@@ -66,11 +68,19 @@ class MembershipInline(admin.TabularInline):
     extra = 0
 
 
+class TeamQuotaOverrideInline(admin.TabularInline):
+    """The team's quota per cluster, over the cluster's default field by field (an empty field: the default's)."""
+
+    model = TeamQuota
+    extra = 0
+    fields = ("cluster", "max_topics", "max_partitions", "max_disk_bytes")
+
+
 @admin.register(Team)
 class TeamAdmin(admin.ModelAdmin):
     list_display = ("slug", "name", "member_count", "topic_count", "created_at")
     search_fields = ("slug", "name", "description", "contacts")
-    inlines = [MembershipInline]
+    inlines = [MembershipInline, TeamQuotaOverrideInline]
 
     def get_queryset(self, request):
         return super().get_queryset(request).annotate(
@@ -101,6 +111,8 @@ class TeamAdmin(admin.ModelAdmin):
         adopt_saved(obj, saved)
 
     def save_formset(self, request, form, formset, change):
+        if formset.model is TeamQuota:
+            return save_team_quotas(request, formset)
         if formset.model is not Membership:
             return super().save_formset(request, form, formset, change)
         formset.save(commit=False)  # sorts rows into new, changed and deleted; the services write them

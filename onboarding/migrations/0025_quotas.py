@@ -39,7 +39,7 @@ class Migration(migrations.Migration):
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
                 ('max_topics', models.PositiveIntegerField(blank=True, null=True, validators=[django.core.validators.MinValueValidator(1)])),
                 ('max_partitions', models.PositiveIntegerField(blank=True, null=True, validators=[django.core.validators.MinValueValidator(1)])),
-                ('max_disk_bytes', models.PositiveBigIntegerField(blank=True, help_text="retention.bytes x partitions x replication factor, summed over the team's topics.", null=True, validators=[django.core.validators.MinValueValidator(1)], verbose_name='Max disk (bytes)')),
+                ('max_disk_bytes', models.PositiveBigIntegerField(blank=True, help_text="retention.bytes x partitions, summed over the team's topics.", null=True, validators=[django.core.validators.MinValueValidator(1)], verbose_name='Max disk (bytes)')),
                 ('unlimited_topic_bytes', models.PositiveBigIntegerField(blank=True, help_text="Counted per partition for a topic with unlimited retention.bytes when the cluster's topic policy sets no maximum. Empty: 1 GiB.", null=True, validators=[django.core.validators.MinValueValidator(1)], verbose_name='Disk of a topic without retention.bytes (bytes per partition)')),
                 ('cluster', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='team_quotas', to='onboarding.cluster')),
                 ('team', models.ForeignKey(blank=True, help_text="Empty: the cluster's default for every team.", null=True, on_delete=django.db.models.deletion.CASCADE, related_name='quotas', to='onboarding.team')),

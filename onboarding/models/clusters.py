@@ -117,9 +117,9 @@ class TeamQuota(models.Model):
     """How much of a cluster one team may hold: topics, partitions and disk. Operators set the cluster's default
     (no team) and overrides per team; the override wins field by field, an empty field means "the default's".
 
-    Disk is counted as retention.bytes x partitions x replication factor per topic; a topic without a byte limit
-    (retention.bytes -1 or unset) counts with the cluster's largest allowed retention.bytes, or the default's
-    ``unlimited_topic_bytes`` when the policy has no maximum (see services/team_quotas.py).
+    Disk is counted as retention.bytes x partitions per topic; a topic without a byte limit (retention.bytes -1 or
+    unset) counts with the cluster's largest allowed retention.bytes, or the default's ``unlimited_topic_bytes``
+    when the policy has no maximum (see services/team_quotas.py).
     """
 
     cluster = models.ForeignKey(Cluster, on_delete=models.CASCADE, related_name="team_quotas")
@@ -129,7 +129,7 @@ class TeamQuota(models.Model):
     max_partitions = models.PositiveIntegerField(null=True, blank=True, validators=[MinValueValidator(1)])
     max_disk_bytes = models.PositiveBigIntegerField(
         "Max disk (bytes)", null=True, blank=True, validators=[MinValueValidator(1)],
-        help_text="retention.bytes x partitions x replication factor, summed over the team's topics.")
+        help_text="retention.bytes x partitions, summed over the team's topics.")
     unlimited_topic_bytes = models.PositiveBigIntegerField(
         "Disk of a topic without retention.bytes (bytes per partition)", null=True, blank=True,
         validators=[MinValueValidator(1)],

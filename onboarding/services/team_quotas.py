@@ -14,10 +14,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from django.db import transaction
 from django.db.models import Q
 
-from onboarding.models import Cluster, ResourceStatus, Team, Topic, TopicPolicy
+from onboarding.audit import audit_record
+from onboarding.errors import PermissionDenied
+from onboarding.models import AuditEvent, Cluster, ResourceStatus, Team, Topic, TopicPolicy
 from onboarding.models.clusters import TeamQuota
+from onboarding.permissions import is_operator
 from onboarding.services.topic_policy import policy_for
 
 UNLIMITED_FALLBACK_BYTES = 1024 ** 3
@@ -121,3 +125,32 @@ def quota_errors(cluster: Cluster, team: Team, *, topics: int = 0, partitions: i
 
 def disk_of(partitions: int, configs: dict | None, cluster: Cluster, team: Team) -> int:
     return topic_disk_bytes(partitions, configs, policy_for(cluster), limits_for(cluster, team))
+
+
+def team_quota_snapshot(quota: TeamQuota) -> dict:
+    return {"cluster": quota.cluster.name, "team": quota.team.slug if quota.team_id else None,
+            **{name: getattr(quota, name) for name in (*LIMITS, "unlimited_topic_bytes")}}
+
+
+def team_quota_save(*, actor, quota: TeamQuota, via: str = AuditEvent.Via.SYSTEM) -> TeamQuota:
+    """Operators set a cluster's default quota or a team's override (the admin's cluster and team pages)."""
+    if not is_operator(actor):
+        raise PermissionDenied("Only platform operators set quotas.")
+    quota.full_clean()
+    before = None
+    if quota.pk is not None:
+        before = team_quota_snapshot(TeamQuota.objects.select_related("cluster", "team").get(pk=quota.pk))
+    with transaction.atomic():
+        quota.save()
+        audit_record(actor=actor, via=via, action="team_quota.update" if before else "team_quota.create", obj=quota,
+                     team=quota.team, before=before, after=team_quota_snapshot(quota))
+    return quota
+
+
+def team_quota_delete(*, actor, quota: TeamQuota, via: str = AuditEvent.Via.SYSTEM) -> None:
+    if not is_operator(actor):
+        raise PermissionDenied("Only platform operators set quotas.")
+    with transaction.atomic():
+        audit_record(actor=actor, via=via, action="team_quota.delete", obj=quota, team=quota.team,
+                     before=team_quota_snapshot(quota))
+        quota.delete()
