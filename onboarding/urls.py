@@ -6,6 +6,7 @@ from onboarding.views import groups as group_views
 from onboarding.views.aggregation_preview import aggregation_form_preview_view, aggregation_preview_view
 from onboarding.views.event_store import event_store_binding_view, event_store_unbind_view
 from onboarding.views.event_store_query import event_store_query_view
+from onboarding.views.service_account_quotas import service_account_quota_view
 
 app_name = "onboarding"
 
@@ -73,6 +74,7 @@ urlpatterns = [
     path("service-accounts/<int:pk>/delete/", views.service_account_delete_view, name="service_account_delete"),
     path("service-accounts/<int:pk>/revert/", views.service_account_revert_view, name="service_account_revert"),
     path("service-accounts/<int:pk>/adopt/", views.service_account_adopt_view, name="service_account_adopt"),
+    path("service-accounts/<int:pk>/quota/", service_account_quota_view, name="service_account_quota"),
     path("teams/<slug:slug>/webhooks/", views.webhook_list, name="webhooks"),
     path("teams/<slug:slug>/webhooks/emails/", views.webhook_emails_view, name="webhook_emails"),
     path("webhooks/<int:pk>/rotate/", views.webhook_rotate_view, name="webhook_rotate"),

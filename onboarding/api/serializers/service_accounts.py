@@ -20,7 +20,8 @@ class ServiceAccountSerializer(serializers.ModelSerializer):
     class Meta:
         model = ServiceAccount
         fields = ["id", "url", "cluster", "team", "name", "username", "principal", "description",
-                  "can_consume_own_topics", "acl_exceptions", "status", "generation", "observed_generation",
+                  "can_consume_own_topics", "acl_exceptions", "producer_byte_rate", "consumer_byte_rate",
+                  "request_percentage", "status", "generation", "observed_generation",
                   "last_error", "drift", "observed", "secret_set_at", "created_at", "updated_at"]
         read_only_fields = fields
 
@@ -58,3 +59,12 @@ class ServiceAccountUpdateSerializer(StrictSerializer):
 
     description = serializers.CharField(allow_blank=True, required=False)
     can_consume_own_topics = serializers.BooleanField(required=False)
+
+
+class ServiceAccountQuotaSerializer(StrictSerializer):
+    """The account's client quotas, all three at once; null clears one (Kafka then applies no quota for it)."""
+
+    producer_byte_rate = serializers.IntegerField(allow_null=True, help_text="Produce bytes/s, at least 1024.")
+    consumer_byte_rate = serializers.IntegerField(allow_null=True, help_text="Consume bytes/s, at least 1024.")
+    request_percentage = serializers.IntegerField(
+        allow_null=True, help_text="Percent of one broker request-handler thread, 1 to 10000.")

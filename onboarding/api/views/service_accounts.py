@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from drf_spectacular.utils import extend_schema, extend_schema_view
+from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
@@ -12,12 +12,14 @@ from onboarding.api import schema
 from onboarding.api.responses import created
 from onboarding.api.serializers.service_accounts import (
     ServiceAccountCreateSerializer,
+    ServiceAccountQuotaSerializer,
     ServiceAccountSecretSerializer,
     ServiceAccountSerializer,
     ServiceAccountUpdateSerializer,
 )
 from onboarding.api.views.changes import change_request_accepted
 from onboarding.models import AuditEvent, ChangeRequest, ServiceAccount
+from onboarding.services.service_account_quotas import service_account_set_quota
 from onboarding.services.service_accounts import (
     service_account_create,
     service_account_delete,
@@ -28,6 +30,7 @@ from onboarding.services.service_accounts_drift import service_account_adopt, se
 
 VIA = AuditEvent.Via.API
 WRITE_ERRORS = {400: schema.ERRORS, 403: schema.FORBIDDEN, 404: schema.NOT_FOUND}
+GATED = OpenApiResponse(description="The cluster's change policy made it a change request (in the body).")
 
 
 @extend_schema_view(
@@ -100,6 +103,19 @@ class ServiceAccountViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
     def rotate(self, request, pk=None):
         account, password = service_account_rotate(actor=request.user, sa=self.get_object(), via=VIA)
         return self._with_password(account, password)
+
+    @extend_schema(summary="Set the account's client quotas (produce and consume bytes/s, request percentage)",
+                   request=ServiceAccountQuotaSerializer,
+                   responses={200: ServiceAccountSerializer, 202: GATED, **WRITE_ERRORS})
+    @action(detail=True, methods=["put"])
+    def quota(self, request, pk=None):
+        serializer = ServiceAccountQuotaSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        account = service_account_set_quota(actor=request.user, sa=self.get_object(), via=VIA,
+                                            **serializer.validated_data)
+        if isinstance(account, ChangeRequest):
+            return change_request_accepted(request, account)
+        return Response(self.get_serializer(account).data)
 
     @extend_schema(summary="Revert ACL drift: put back the portal's standard ACLs of the account", request=None,
                    responses={200: ServiceAccountSerializer, **WRITE_ERRORS})
