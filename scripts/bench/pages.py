@@ -193,9 +193,19 @@ def count_queries(run) -> int:
     return len(captured)
 
 
-def measure(name, raw, select, view, repeat) -> tuple[str, float]:
+def slowest(run, top: int = 3) -> str:
+    """The ``top`` slowest statements of one run of ``run``, to see where a ratio comes from."""
+    with CaptureQueriesContext(connection) as captured:
+        run()
+    ranked = sorted(captured.captured_queries, key=lambda q: -float(q["time"]))[:top]
+    return "; ".join(f"{float(q['time']) * 1000:.1f} ms {q['sql'][:90]}" for q in ranked)
+
+
+def measure(name, raw, select, view, repeat, show_slowest=False) -> tuple[str, float]:
     t_raw, t_select, t_view = best_time(raw, repeat), best_time(select, repeat), best_time(view, repeat)
     queries = count_queries(view)
+    if show_slowest:
+        print(f"    slowest of {name}: {slowest(select)}")
     print(f"  {name:<16} raw {t_raw * 1000:7.2f} ms  select {t_select * 1000:7.2f} ms ({t_select / t_raw:4.1f}x)  "
           f"view {t_view * 1000:7.2f} ms ({t_view / t_raw:4.1f}x)  queries {queries}")
     return name, queries, t_select / t_raw, t_view / t_raw
@@ -207,6 +217,7 @@ def main():
     parser.add_argument("--groups", type=int, default=100)
     parser.add_argument("--samples", type=int, default=60, help="Traffic samples per topic (a minute apart).")
     parser.add_argument("--repeat", type=int, default=7)
+    parser.add_argument("--slowest", action="store_true", help="Print each selector's slowest statements.")
     args = parser.parse_args()
     settings.DEBUG = False
     logging.getLogger("portal.access").setLevel(logging.WARNING)
@@ -236,11 +247,11 @@ def main():
 
             rows = [
                 measure("dashboard", run_raw(RAW_DASHBOARD, params), lambda: dashboard_for(user),
-                        lambda: client.get("/"), args.repeat),
+                        lambda: client.get("/"), args.repeat, args.slowest),
                 measure("topic history", run_raw(RAW_TOPIC_HEADER + RAW_HISTORY, params), topic_select("history"),
-                        lambda detail=detail: client.get(detail + "?tab=history"), args.repeat),
+                        lambda detail=detail: client.get(detail + "?tab=history"), args.repeat, args.slowest),
                 measure("topic traffic", run_raw(RAW_TOPIC_HEADER + RAW_TRAFFIC, params), topic_select("traffic"),
-                        lambda detail=detail: client.get(detail + "?tab=traffic"), args.repeat),
+                        lambda detail=detail: client.get(detail + "?tab=traffic"), args.repeat, args.slowest),
             ]
             for name, queries, select_ratio, view_ratio in rows:
                 counts.setdefault(name, []).append(queries)

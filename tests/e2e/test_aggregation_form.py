@@ -25,7 +25,7 @@ def test_an_aggregation_is_defined_through_the_form_after_a_field_error(page, li
     source = with_value_schema(topic_create(actor=alice, cluster=cluster, team=payments,
                                             name=f"payments.claims-{unique}", partitions=1, replication_factor=1))
     log_in(page, live_server, "alice", PASSWORD)
-    page.goto(f"{live_server.url}/topics/{source.pk}/")
+    page.goto(f"{live_server.url}/topics/{source.pk}/?tab=access")
     page.get_by_test_id("aggregate-link").click()
     expect(page.locator("#id_source")).to_have_value(str(source.pk))
 

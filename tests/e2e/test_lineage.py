@@ -16,7 +16,7 @@ from onboarding.reconcile.topics import reconcile_cluster
 from onboarding.routing.decode import encode_avro
 from onboarding.services.schemas import schema_version_submit
 from tests.fixtures.actors import PASSWORD
-from tests.fixtures.browser import log_in
+from tests.fixtures.browser import htmx_settled, log_in
 from tests.integration.api.conftest import subjects  # noqa: F401  (fixture)
 from tests.integration.lineage.conftest import lineage_world  # noqa: F401  (fixture)
 
@@ -58,10 +58,14 @@ def test_lineage_tagging_and_peek_in_the_browser(page, live_server, alice, clust
     expect(lineage.locator("svg g.node.private")).to_contain_text("a private topic")
     expect(lineage.locator("svg g.node.center")).to_contain_text(orders.name)
 
+    page.get_by_role("tab", name="Schemas").click()
+    htmx_settled(page)
     page.select_option('tr[data-path="patient.ssn"] select', "phi")
     expect(page.locator('tr[data-path="patient.ssn"] [data-testid=sensitive-badge]')).to_have_text("PHI")
     expect(page.locator('tr[data-path="patient.name"] [data-testid=sensitive-badge]')).to_have_count(0)
 
+    page.get_by_role("tab", name="Events").click()
+    htmx_settled(page)
     page.fill("#peek-limit", "2")
     page.get_by_role("button", name="Peek").click()
     result = page.get_by_test_id("peek-result")

@@ -60,7 +60,7 @@ def test_an_owner_adds_evolves_and_is_refused_an_incompatible_schema(page, live_
     editor = page.locator("#id_text")
 
     # v1: a new subject, from the topic page.
-    page.goto(f"{live_server.url}/topics/{topic.pk}/")
+    page.goto(f"{live_server.url}/topics/{topic.pk}/?tab=schemas")
     page.get_by_test_id("add-schema-value").click()
     page.wait_for_url(re.compile(rf"/topics/{topic.pk}/schemas/value/"))
     expect(page.get_by_test_id("no-schema")).to_be_visible()

@@ -82,6 +82,7 @@ def test_an_owner_creates_edits_and_deletes_a_topic(page, live_server, celery_wo
     topic = Topic.objects.get(name=topic_name)
 
     expect_settled_without_reload(page, "Ready")
+    page.get_by_role("tab", name="History").click()
     expect(page.get_by_test_id("attempts")).to_contain_text("create topic with 2 partitions")
     partitions, configs = on_broker(kafka_admin, topic_name)
     assert partitions == 2

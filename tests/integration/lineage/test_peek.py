@@ -114,8 +114,8 @@ def test_the_owner_peeks_at_the_last_avro_events_with_tagged_fields_masked(api_a
 def test_the_peek_section_of_the_page_shows_masked_events(client_for, vera, avro_topic):
     client = client_for(vera)  # a viewer of the team may read
 
-    assert 'data-testid="peek"' in client.get(reverse("onboarding:topic_detail", args=[avro_topic.pk])).content \
-        .decode()
+    assert 'data-testid="peek"' in client.get(reverse("onboarding:topic_detail", args=[avro_topic.pk])
+                                              + "?tab=events").content.decode()
     fragment = client.get(reverse("onboarding:topic_peek", args=[avro_topic.pk]) + "?limit=3",
                           **htmx_to("peek-result")).content.decode()
 

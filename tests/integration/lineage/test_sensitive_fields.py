@@ -31,7 +31,7 @@ def url(schema) -> str:
 
 
 def page(client, schema) -> str:
-    return client.get(reverse("onboarding:topic_detail", args=[schema.topic.pk])).content.decode()
+    return client.get(reverse("onboarding:topic_detail", args=[schema.topic.pk]) + "?tab=schemas").content.decode()
 
 
 def test_a_field_tagged_through_the_api_shows_as_a_badge_on_the_topic_page(api_as, client_for, alice, vera, schema):

@@ -68,7 +68,9 @@ def test_an_outsider_sees_the_metadata_of_a_public_topic_but_no_controls(client_
     assert url("topic_delete", drifted_topic.pk) not in page
     assert url("topic_revert", drifted_topic.pk) not in page
     assert "Apply history" not in page and drifted_topic.last_error not in page
-    assert 'data-testid="drift"' not in page
+    assert 'data-testid="drift"' not in page and 'data-testid="drift-banner"' not in page
+    history = client_for(carol).get(url("topic_detail", drifted_topic.pk) + "?tab=history").content.decode()
+    assert "Apply history" not in history and "Only the topic's team sees its history." in history
 
 
 def test_a_viewer_can_view_but_not_edit(client_for, vera, public_topic):
@@ -76,7 +78,7 @@ def test_a_viewer_can_view_but_not_edit(client_for, vera, public_topic):
 
     detail = client.get(url("topic_detail", public_topic.pk))
     assert detail.status_code == 200
-    assert "Apply history" in detail.content.decode()
+    assert "Apply history" in client.get(url("topic_detail", public_topic.pk) + "?tab=history").content.decode()
     assert url("topic_edit", public_topic.pk) not in detail.content.decode()
     assert client.get(url("topic_edit", public_topic.pk)).status_code == 403
     assert client.post(url("topic_edit", public_topic.pk), {"generation": 1, "partitions": 6}).status_code == 403

@@ -53,8 +53,9 @@ def editor_data(text, **extra):
 # ---------------------------------------------------------------------------------------------- permissions
 
 def test_the_topic_page_offers_add_schema_to_writers_only(client_for, alice, carol, public_topic):
-    mine = client_for(alice).get(reverse("onboarding:topic_detail", args=[public_topic.pk])).content.decode()
-    theirs = client_for(carol).get(reverse("onboarding:topic_detail", args=[public_topic.pk])).content.decode()
+    schemas_tab = reverse("onboarding:topic_detail", args=[public_topic.pk]) + "?tab=schemas"
+    mine = client_for(alice).get(schemas_tab).content.decode()
+    theirs = client_for(carol).get(schemas_tab).content.decode()
 
     assert 'data-testid="add-schema-value"' in mine and 'data-testid="add-schema-key"' in mine
     assert "payments.orders-value" in theirs

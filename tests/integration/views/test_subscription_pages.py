@@ -180,7 +180,8 @@ def test_counters_show_no_traffic_then_the_numbers(client_for, alice, request_by
 def test_a_topic_team_sees_its_subscribers(client_for, carol, vera, request_by_alice):
     Subscription.objects.filter(pk=request_by_alice.pk).update(decision=Decision.APPROVED,
                                                                mode=Subscription.Mode.ROUTED)
-    html = client_for(carol).get(reverse("onboarding:topic_detail", args=[request_by_alice.source.pk])).content
+    html = client_for(carol).get(reverse("onboarding:topic_detail", args=[request_by_alice.source.pk])
+                                 + "?tab=access").content
     assert b'data-testid="subscribers"' in html and b"payments.reader" in html
 
 
