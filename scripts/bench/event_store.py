@@ -12,12 +12,24 @@ but _id, creates the index on the queried field and the time, and times them aga
   eq+range   value.ward = one of 100 wards, one hour of events, newest first, 50 per page
   sort       the first page of 50 sorted by value.ward (keyset order)
   next page  the page after a cursor of eq+range
+  key+range  key = one patient, the same hour and order: an equality on a top-level field (_key), which FerretDB
+             1.x hands to Postgres when it is a field of the filter document itself (not under $and)
+  eq+range@  eq+range on a top-level copy of the ward (_v_ward, which every document here also carries): the
+             layout a sink writing indexed fields at the top level would give FerretDB to push down
+  key+range& key+range with its conditions under $and, as the query service sent every query until it merged them
 
 Prints p50/p95 per query, the index's speed-up, each query's documents/s over the collection against the
 insert baseline of the same run, and the machine's load (a shared machine's runs differ widely).
+
+  scripts/dev bench event_store --sink [--events 2000] [--latency-events 200] [--latency-rate 20]
+
+measures the write side instead, through the managed sink as a team uses it (scripts/bench/event_store_sink.py):
+documents/s from produce to queryable against pymongo insert_many of the same documents into the same store,
+and produce->queryable latency p50/p99. It needs the portal's database and workers' stack (scripts/dev up).
 """
 
 import argparse
+import dataclasses
 import datetime as dt
 import os
 import statistics
@@ -47,7 +59,8 @@ def documents(first: int, count: int, topic: str):
         yield {"_id": f"{topic}#{partition}#{n // 6}", "_ts": START + dt.timedelta(seconds=n),
                "_partition": partition, "_offset": n // 6, "_key": f"patient-{n % 50_000}",
                "value": {"ward": f"W{n % WARDS:02d}", "n": n, "status": "admitted" if n % 3 else "discharged",
-                         "patient": {"name": f"Patient {n}", "ssn": f"{n:09d}"}, "note": "x" * 160}}
+                         "patient": {"name": f"Patient {n}", "ssn": f"{n:09d}"}, "note": "x" * 160},
+               "_v_ward": f"W{n % WARDS:02d}"}
 
 
 def fill(collection, total: int, batch: int, budget: float, topic: str) -> tuple[int, float]:
@@ -87,8 +100,16 @@ def queries(total: int) -> dict:
     eq_range = parse_query({"filter": {"value.ward": "W42"}, "from": middle.isoformat(),
                             "to": (middle + dt.timedelta(hours=1)).isoformat(), "sort": "-timestamp", "limit": 50})
     by_ward = parse_query({"sort": "value.ward", "limit": 50}, sortable=["value.ward"])
+    by_key = parse_query({"filter": {"key": f"patient-{(total // 2 + 600) % 50_000}"}, "from": middle.isoformat(),
+                          "to": (middle + dt.timedelta(hours=1)).isoformat(), "sort": "-timestamp", "limit": 50})
     return {"eq+range": (eq_range, None), "sort": (by_ward, None),
-            "next page": (eq_range, (middle + dt.timedelta(minutes=30), "t#0#0"))}
+            "next page": (eq_range, (middle + dt.timedelta(minutes=30), "t#0#0")), "key+range": (by_key, None)}
+
+
+def top_level_copy(find):
+    """eq+range with the ward's condition on the top-level copy (_v_ward) instead of value.ward."""
+    return dataclasses.replace(find, filter={("_v_ward" if name == "value.ward" else name): condition
+                                             for name, condition in find.filter.items()})
 
 
 def main():
@@ -98,7 +119,16 @@ def main():
     parser.add_argument("--queries", type=int, default=10, help="timed runs of each query, per index state")
     parser.add_argument("--fill-budget", type=float, default=600, help="seconds the fill may take at most")
     parser.add_argument("--keep", action="store_true", help="keep the collection (default: dropped at the end)")
+    parser.add_argument("--sink", action="store_true", help="measure the managed sink instead of the queries")
+    parser.add_argument("--events", type=int, default=2000, help="--sink: events produced at once")
+    parser.add_argument("--latency-events", type=int, default=200, help="--sink: paced events for the latency")
+    parser.add_argument("--latency-rate", type=float, default=20, help="--sink: their rate, events/s")
     args = parser.parse_args()
+    if args.sink:
+        import event_store_sink  # scripts/bench, this script's directory; sets Django up
+
+        event_store_sink.measure(args.events, args.latency_events, args.latency_rate)
+        return
 
     client = MongoClient(os.environ.get("EVENT_STORE_URI", "mongodb://127.0.0.1:27018/"), socketTimeoutMS=900_000)
     database = client["bench_event_store"]
@@ -109,6 +139,9 @@ def main():
         total, insert_rate = fill(collection, args.documents, args.batch, args.fill_budget, name)
         print(f"baseline: insert_many of {total:,} documents, batches of {args.batch}: {insert_rate:,.0f} documents/s")
         plans = {label: find_of(query, SINK, after=after) for label, (query, after) in queries(total).items()}
+        plans["eq+range@"] = top_level_copy(plans["eq+range"])
+        plans["key+range&"] = dataclasses.replace(plans["key+range"], filter={"$and": [
+            {name: condition} for name, condition in plans["key+range"].filter.items()]})
         results = {}
         for state in ("no index", "indexed"):
             if state == "indexed":
@@ -116,15 +149,16 @@ def main():
                 collection.create_index([("value.ward", ASCENDING), ("_ts", DESCENDING)], name="by_ward_time")
                 collection.create_index([("value.ward", ASCENDING), ("_id", ASCENDING)], name="by_ward")
                 collection.create_index([("_ts", ASCENDING)], name="by_time")
+                collection.create_index([("_v_ward", ASCENDING)], name="by_ward_copy")
                 print(f"indexes created in {time.perf_counter() - started:.1f} s")
             for label, find in plans.items():
                 timed(collection, find, 1)  # warm-up, untimed
                 results[(state, label)] = timed(collection, find, args.queries)
         print(f"\n{total:,} documents, {args.queries} runs per query; load average {os.getloadavg()[0]:.2f}")
-        print(f"{'query':<10} {'state':<9} {'p50 ms':>9} {'p95 ms':>9} {'docs/s scanned':>15} {'vs insert':>10}")
+        print(f"{'query':<11} {'state':<9} {'p50 ms':>9} {'p95 ms':>9} {'docs/s scanned':>15} {'vs insert':>10}")
         for (state, label), seconds in results.items():
             scanned = total / p95(seconds)
-            print(f"{label:<10} {state:<9} {statistics.median(seconds) * 1000:>9.1f} {p95(seconds) * 1000:>9.1f} "
+            print(f"{label:<11} {state:<9} {statistics.median(seconds) * 1000:>9.1f} {p95(seconds) * 1000:>9.1f} "
                   f"{scanned:>15,.0f} {scanned / insert_rate:>9.2f}x")
         for label in plans:
             speedup = p95(results[("no index", label)]) / p95(results[("indexed", label)])
