@@ -18,6 +18,7 @@ from onboarding.models import ChangeRequest
 from onboarding.services.aggregations import aggregation_create, aggregation_delete, aggregation_update
 from onboarding.services.connectors import connector_create, connector_delete, connector_update
 from onboarding.services.schemas import schema_set_compatibility, schema_version_submit
+from onboarding.services.service_account_quotas import QUOTA_FIELDS, service_account_set_quota
 from onboarding.services.service_accounts import service_account_create, service_account_delete, service_account_update
 from onboarding.services.subscriptions import subscription_request, subscription_revoke, subscription_update_filter
 from onboarding.services.topics import topic_create, topic_delete, topic_update
@@ -89,11 +90,22 @@ class Applier(MappingSteps, EventStoreSteps):
                                         name=spec["name"], description=spec["description"] or "")
         if not is_change_request(result):
             self.accounts[action.key] = result[0]
+            if spec.get("quota"):
+                quota = self._set_quota(result[0], spec["quota"])
+                if is_change_request(quota):
+                    return quota
         return result
 
     def update_service_account(self, action: Action):
-        return service_account_update(**self._common(), sa=self.accounts[action.key],
-                                      description=action.desired["description"])
+        sa = self.accounts[action.key]
+        if "description" in action.changes:
+            sa = service_account_update(**self._common(), sa=sa, description=action.desired["description"])
+        if "quota" in action.changes:
+            return self._set_quota(sa, action.desired["quota"])
+        return sa
+
+    def _set_quota(self, sa, quota: dict):
+        return service_account_set_quota(**self._common(), sa=sa, **{key: quota.get(key) for key in QUOTA_FIELDS})
 
     def delete_service_account(self, action: Action):
         return service_account_delete(**self._common(), sa=self.accounts[action.key])

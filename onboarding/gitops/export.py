@@ -74,7 +74,10 @@ def schema_entry(schema: Schema) -> dict | None:
 
 
 def account_entry(account: ServiceAccount) -> dict:
-    return {"cluster": account.cluster.name, "name": account.name, "description": account.description}
+    entry = {"cluster": account.cluster.name, "name": account.name, "description": account.description}
+    if account.quota:  # left out when none is set, so a manifest without quotas stays as it was written
+        entry["quota"] = account.quota
+    return entry
 
 
 def subscription_entry(sub: Subscription) -> dict:

@@ -64,7 +64,13 @@ SCHEMA_ENTRY = record({  # a topic's key or value schema
     "compatibility": choice(sorted(COMPATIBILITY_MODES)),
     "schema": NAME,
 }, required=("schema",))
-SERVICE_ACCOUNT = record({"cluster": NAME, "name": NAME, "description": TEXT}, required=("cluster", "name"))
+# An account's client quotas: present, the whole set is managed (a key left out or null has no quota); absent or
+# null, the quotas are not managed by the manifest.
+CLIENT_QUOTA = {"type": ["object", "null"], "additionalProperties": False,
+                "properties": {key: WHOLE_NUMBER for key in ("producer_byte_rate", "consumer_byte_rate",
+                                                             "request_percentage")}}
+SERVICE_ACCOUNT = record({"cluster": NAME, "name": NAME, "description": TEXT, "quota": CLIENT_QUOTA},
+                         required=("cluster", "name"))
 SUBSCRIPTION = record({
     "cluster": NAME,
     "source": NAME,

@@ -30,7 +30,7 @@ from onboarding.schemas.validation import fingerprint
 CREATE, UPDATE, DELETE, UNCHANGED = "create", "update", "delete", "unchanged"
 TOPIC_COMPARED = ("partitions", "replication_factor", "configs", "description", "tags", "visibility",
                   "subscriptions_need_approval")
-ACCOUNT_COMPARED = ("description",)
+ACCOUNT_COMPARED = ("description", "quota")
 # A subscription's reason is read by the topic's owners when they decide; it is not changed afterwards.
 SUBSCRIPTION_COMPARED = ("filter",)
 AGGREGATION_COMPARED = ("description", "source", "filter", "group_by", "window_type", "size", "advance", "gap",
@@ -118,6 +118,8 @@ def normalized_configs(configs: Mapping) -> dict[str, str]:
 
 
 def _comparable(name: str, value):
+    if name == "quota":  # a key set to null is a key left out
+        return {k: v for k, v in (value or {}).items() if v is not None}
     if name in DURATIONS:
         try:
             return parse_duration(value)  # "60m" and "1h" are the same window

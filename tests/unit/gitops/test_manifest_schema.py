@@ -108,7 +108,7 @@ def test_schema_entries_and_configs_are_checked_inside():
 
 def test_an_unknown_field_without_a_close_match_lists_the_fields():
     assert errors_of(manifest(service_accounts=[{"cluster": "local", "name": "reader", "zzz": 1}])) == {
-        "service_accounts[0].zzz": ["unknown field; use cluster, name, description."]}
+        "service_accounts[0].zzz": ["unknown field; use cluster, name, description, quota."]}
 
 
 def test_a_document_that_is_not_a_mapping_is_refused_as_a_whole():
