@@ -16,7 +16,8 @@ field), and the reconcilers apply all three (topic, credential and ACLs, sink on
               tells the store's share of the sink's time from Connect's
   latency     M events paced at R/s; per partition the oldest event not yet seen is looked up by its id (the
               store's _id index) every cycle, and the ones after it while found (the sink writes a partition in
-              order): produce call -> queryable, p50/p99
+              order): produce call -> queryable, p50/p99; beside it produce call -> consumable by a plain consumer
+              (the broker's share)
 
 Everything is removed afterwards (binding and its collection, topic, account), also after a failure; where the
 cluster's change policy gates a removal, a platform operator (a superuser) approves the team's request, as the
@@ -40,7 +41,7 @@ import django  # noqa: E402
 
 django.setup()
 
-from confluent_kafka import Producer  # noqa: E402
+from confluent_kafka import OFFSET_END, Consumer, Producer, TopicPartition  # noqa: E402
 from confluent_kafka.admin import AdminClient  # noqa: E402
 from django.conf import settings  # noqa: E402
 from django.contrib.auth import get_user_model  # noqa: E402
@@ -187,8 +188,10 @@ class SinkRun:
 
 
 def produce(producer: Producer, topic: str, first: int, count: int, placed: dict[int, tuple[int, int, float]],
-            rate: float | None = None) -> None:
-    """Produce events ``first``..``first+count``; ``placed[n]`` = (partition, offset, produce call's time)."""
+            rate: float | None = None, meanwhile=None) -> None:
+    """Produce events ``first``..``first+count``; ``placed[n]`` = (partition, offset, produce call's time).
+    Paced at ``rate``, ``meanwhile()`` runs while waiting for the next event's turn (the latency's lookups: they
+    must run during the pacing, or an early event would count the rest of the pacing as its latency)."""
     sent_at: dict[int, float] = {}
     errors = []
 
@@ -199,10 +202,10 @@ def produce(producer: Producer, topic: str, first: int, count: int, placed: dict
             placed[n] = (message.partition(), message.offset(), sent_at[n])
     started = time.perf_counter()
     for i, n in enumerate(range(first, first + count)):
-        if rate:
-            delay = started + i / rate - time.perf_counter()
-            if delay > 0:
-                time.sleep(delay)
+        while rate and (delay := started + i / rate - time.perf_counter()) > 0:
+            if meanwhile is not None:
+                meanwhile()
+            time.sleep(min(delay, 0.01))
         sent_at[n] = time.time()
         while True:
             try:
@@ -260,21 +263,33 @@ def measure(events: int, latency_events: int, latency_rate: float) -> None:
             finally:
                 copy.drop()
 
+        reader = Consumer({"bootstrap.servers": settings.KAFKA_BOOTSTRAP_SERVERS, "group.id": f"bench-es-{run.id}",
+                           "enable.auto.commit": False, "fetch.wait.max.ms": 10})
+        reader.assign([TopicPartition(run.topic.name, p, OFFSET_END) for p in range(PARTITIONS)])
+        reader.consume(num_messages=1, timeout=2)  # joins the partitions at their end before the paced events
+        # Where each partition's paced events start: right after the throughput phase's last event.
+        next_offset = {partition: offset + 1 for partition, offset in last.items()}
+        stored_at: dict[tuple[int, int], float] = {}
+        consumable_at: dict[tuple[int, int], float] = {}
+
+        def look() -> None:
+            for message in reader.consume(num_messages=500, timeout=0):
+                if message.error() is None:
+                    consumable_at.setdefault((message.partition(), message.offset()), time.time())
+            for partition in next_offset:
+                while stored.find_one({"_id": f"{run.topic.name}#{partition}#{next_offset[partition]}"}, {"_id": 1}):
+                    stored_at[(partition, next_offset[partition])] = time.time()
+                    next_offset[partition] += 1
+
         latency_placed: dict[int, tuple[int, int, float]] = {}
-        produce(producer, run.topic.name, events, latency_events, latency_placed, rate=latency_rate)
-        pending: dict[int, list[tuple[int, float]]] = {}
-        for partition, offset, sent in sorted(latency_placed.values()):
-            pending.setdefault(partition, []).append((offset, sent))
-        latencies = []
+        produce(producer, run.topic.name, events, latency_events, latency_placed, rate=latency_rate, meanwhile=look)
 
         def all_found():
-            for partition, waiting in pending.items():
-                while waiting and stored.find_one({"_id": f"{run.topic.name}#{partition}#{waiting[0][0]}"},
-                                                  {"_id": 1}):
-                    latencies.append(time.time() - waiting.pop(0)[1])
-            return not any(pending.values())
-        # The pacing is over when produce() returns; events still in flight are found by the polls that follow.
-        wait(all_found, 600, f"{latency_events} paced events in the store", 0.05)
+            look()
+            return all((p, o) in stored_at and (p, o) in consumable_at for p, o, _sent in latency_placed.values())
+        wait(all_found, 600, f"{latency_events} paced events in the store", 0.01)
+        latencies = [stored_at[(p, o)] - sent for p, o, sent in latency_placed.values()]
+        consumable = [consumable_at[(p, o)] - sent for p, o, sent in latency_placed.values()]
 
         print(f"\nsink (tasks {settings.EVENT_STORE_SINK_TASKS}, batch {settings.EVENT_STORE_SINK_BATCH_SIZE}, "
               f"{PARTITIONS} partitions): {events:,} events produced -> queryable at {sink_rate:,.0f} documents/s")
@@ -283,7 +298,10 @@ def measure(events: int, latency_events: int, latency_rate: float) -> None:
                   f"sink / baseline = {sink_rate / rate:.2f}x")
         print(f"produce -> queryable, {latency_events} events at {latency_rate:g}/s: "
               f"p50 {percentile(latencies, 0.5) * 1000:,.0f} ms, p99 {percentile(latencies, 0.99) * 1000:,.0f} ms, "
-              f"max {max(latencies) * 1000:,.0f} ms")
+              f"max {max(latencies) * 1000:,.0f} ms; produce -> consumable by a plain consumer: "
+              f"p50 {percentile(consumable, 0.5) * 1000:,.0f} ms, p99 {percentile(consumable, 0.99) * 1000:,.0f} ms "
+              )
+        reader.close()
         print(f"load average after: {os.getloadavg()[0]:.2f}")
     finally:
         try:
