@@ -1,7 +1,8 @@
 """Consumer groups as teams use them: the team's application reads 1,000 events as its own SCRAM account, the
 team resets the group to a time over the API (dry run, then apply) and the application rereads exactly the events
 after it; a reset while the application runs is refused; another team's reset of a group reading payments' topic
-waits for a payments owner; the beat's lag samples draw the group's lag plot."""
+waits for a payments owner; the beat's lag samples draw the group's lag plot and its traffic samples count the
+topic's events on its traffic tab."""
 
 from __future__ import annotations
 
@@ -13,7 +14,8 @@ import pytest
 from confluent_kafka import Consumer, KafkaError, Producer
 
 from tests.acceptance import kafka, steps
-from tests.acceptance.http import wait_for
+from tests.acceptance.conftest import PASSWORDS
+from tests.acceptance.http import Browser, wait_for
 
 # Recent enough that the topic's retention never deletes them during the run: two hours ago (on a whole second)
 # and an hour later.
@@ -70,7 +72,7 @@ def orders(as_user, run):
     return topic, config
 
 
-def test_a_reset_to_a_time_makes_the_application_reread_exactly_the_later_events(as_user, run, orders):
+def test_a_reset_to_a_time_makes_the_application_reread_exactly_the_later_events(as_user, run, orders, stack):
     topic, config = orders
     alice = as_user("alice")
     group = f"payments.{run}-billing"
@@ -107,6 +109,15 @@ def test_a_reset_to_a_time_makes_the_application_reread_exactly_the_later_events
 
     points = wait_for(plotted, message="lag samples of the group, the latest after the reread")
     assert all(point["lag"] in (0, 400) for point in points), points
+
+    # The beat samples the topic's end offsets as well: its page's traffic tab counts the 1,000 events produced,
+    # and the dashboard of its owner opens.
+    page = Browser(stack.runserver).log_in("alice", PASSWORDS["alice"])
+    traffic = wait_for(lambda: (text := page.page(f"/topics/{topic['id']}/?tab=traffic").text)
+                       and "<strong>1000</strong> events ever produced" in text and text,
+                       message="a traffic sample of the topic on its traffic tab")
+    assert 'data-tab="traffic"' in traffic
+    assert 'data-testid="waiting"' in page.page("/").text
 
 
 def test_another_teams_reset_over_payments_topic_waits_for_a_payments_owner(as_user, run, orders):
