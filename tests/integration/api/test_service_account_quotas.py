@@ -7,6 +7,7 @@ import pytest
 from django.urls import reverse
 
 from onboarding.changes.gate import change_policy_for
+from onboarding.changes.requests import change_request_approve
 from onboarding.models import AuditEvent, ChangeRequest, ResourceStatus, ServiceAccount
 
 pytestmark = pytest.mark.django_db
@@ -40,7 +41,8 @@ def test_the_api_sets_and_clears_quotas_with_field_errors_for_bad_numbers(api_as
     assert AuditEvent.objects.get(action="service_account.quota").via == AuditEvent.Via.API
 
 
-def test_a_gating_cluster_turns_the_change_into_a_request(api_as, alice, cluster, account):
+def test_a_gating_cluster_turns_the_change_into_a_request_applied_on_approval(api_as, alice, operator, cluster,
+                                                                             account):
     policy = change_policy_for(cluster)
     policy.operations_needing_approval = ["service_account.quota"]
     policy.save()
@@ -55,6 +57,11 @@ def test_a_gating_cluster_turns_the_change_into_a_request(api_as, alice, cluster
         "set client quota producer_byte_rate of user=payments.billing: none -> 102400"]
     account.refresh_from_db()
     assert account.producer_byte_rate is None
+
+    decided = change_request_approve(actor=operator, change_request=request, via=AuditEvent.Via.BROWSER)
+    assert decided.status == "applied", decided.error
+    account.refresh_from_db()
+    assert (account.producer_byte_rate, account.status) == (102400, ResourceStatus.PENDING)
 
 
 def test_the_page_shows_the_services_words_beside_the_field_and_saves(client_for, alice, account):
