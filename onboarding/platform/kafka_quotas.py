@@ -46,17 +46,30 @@ def _error(code: int, message: str | None, action: str) -> PlatformError | None:
                          retryable=bool(getattr(kind, "retriable", False)), code=kind.__name__)
 
 
+def _stop_half_built(admin: KafkaAdminClient) -> None:
+    client, net = getattr(admin, "_client", None), getattr(admin, "_net", None)
+    if client is not None:
+        client.close()
+    if net is not None:
+        net.stop()
+
+
 @traced_methods("kafka.admin")
 class KafkaQuotas:
     """One connection per use (a reconcile run or a drift check); close it, or use it as a context manager."""
 
     def __init__(self, connection: KafkaConnection, *, timeout: float = 10.0):
         self.timeout = timeout
+        # KafkaAdminClient starts its IO thread before it bootstraps and does not stop it when bootstrapping fails:
+        # built in two steps so that a cluster that cannot be reached leaves no thread behind in the worker.
+        admin = KafkaAdminClient.__new__(KafkaAdminClient)
         try:
-            self._admin = KafkaAdminClient(**_client_config(connection, timeout))
+            admin.__init__(**_client_config(connection, timeout))
         except kafka.errors.KafkaError as exc:
+            _stop_half_built(admin)
             raise PlatformError(f"Kafka connection for client quotas failed: {exc}", retryable=True,
                                 code=type(exc).__name__) from None
+        self._admin = admin
 
     def __enter__(self) -> KafkaQuotas:
         return self
