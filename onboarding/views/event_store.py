@@ -69,7 +69,7 @@ def event_store_binding_view(request, pk: int):
                 return to_change_request(request, result)
             messages.success(request, f"{topic.name} is kept in the event store ({result.get_mode_display()}); "
                                       "the sink starts shortly.")
-            return after_post(request, reverse("onboarding:topic_detail", args=[topic.pk]) + "#event-store")
+            return after_post(request, reverse("onboarding:topic_detail", args=[topic.pk]) + "?tab=events#event-store")
     return _section(request, topic, form=form, status=form_status(form))
 
 
@@ -89,4 +89,4 @@ def event_store_unbind_view(request, pk: int):
             if isinstance(result, ChangeRequest):
                 return to_change_request(request, result)
             messages.success(request, f"{topic.name} is no longer kept: its sink and documents are being removed.")
-    return after_post(request, reverse("onboarding:topic_detail", args=[topic.pk]) + "#event-store")
+    return after_post(request, reverse("onboarding:topic_detail", args=[topic.pk]) + "?tab=events#event-store")

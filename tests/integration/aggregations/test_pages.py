@@ -89,7 +89,7 @@ def test_topic_and_team_pages_link_to_aggregations_and_outsiders_cannot_edit(cli
                                                                              payments_topic):
     source = payments_topic()
     agg = aggregation_create(actor=alice, **definition(payments, source))
-    topic_page = client_for(alice).get(f"/topics/{source.pk}/").content.decode()
+    topic_page = client_for(alice).get(f"/topics/{source.pk}/?tab=access").content.decode()
     assert f'href="/aggregations/{agg.pk}/"' in topic_page and f"/aggregations/new/?source={source.pk}" in topic_page
     team_page = client_for(alice).get("/teams/payments/").content.decode()
     assert f'href="/aggregations/{agg.pk}/"' in team_page
@@ -97,7 +97,7 @@ def test_topic_and_team_pages_link_to_aggregations_and_outsiders_cannot_edit(cli
     outsider = client_for(carol)
     assert outsider.get(f"/aggregations/{agg.pk}/").status_code == 200  # a public source
     assert outsider.get(f"/aggregations/{agg.pk}/edit/").status_code == 403
-    assert "Aggregate this topic" not in outsider.get(f"/topics/{source.pk}/").content.decode()
+    assert "Aggregate this topic" not in outsider.get(f"/topics/{source.pk}/?tab=access").content.decode()
     outsider.post(f"/aggregations/{agg.pk}/delete/")
     agg.refresh_from_db()
     assert not agg.wants_deletion

@@ -28,7 +28,7 @@ def section_url(topic) -> str:
 
 def test_the_owning_team_keeps_changes_and_stops(client, alice, topic):
     client.login(username="alice", password=PASSWORD)
-    page = client.get(f"/topics/{topic.pk}/").content.decode()
+    page = client.get(f"/topics/{topic.pk}/?tab=events").content.decode()
     assert section_url(topic) in page and 'data-testid="event-store-loading"' in page
 
     empty = client.get(section_url(topic), HTTP_HX_REQUEST="true").content.decode()
@@ -43,7 +43,7 @@ def test_the_owning_team_keeps_changes_and_stops(client, alice, topic):
 
     saved = client.post(section_url(topic), {"mode": "table", "retention_days": "30",
                                              "indexed_fields": "customer.id, status"}, HTTP_HX_REQUEST="true")
-    assert saved.status_code == 204 and saved["HX-Location"].endswith(f"/topics/{topic.pk}/#event-store")
+    assert saved.status_code == 204 and saved["HX-Location"].endswith(f"/topics/{topic.pk}/?tab=events#event-store")
     binding = binding_for(topic)
     assert (binding.mode, binding.retention_days, binding.indexed_fields) == ("table", 30, ["customer.id", "status"])
 

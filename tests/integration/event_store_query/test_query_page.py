@@ -28,11 +28,11 @@ def url(topic):
 
 
 def test_the_topic_page_links_to_the_query_page_of_a_kept_topic(client_for, alice, topic, keep):
-    assert "Query the event store" not in client_for(alice).get(f"/topics/{topic.pk}/").content.decode()
+    assert "Query the event store" not in client_for(alice).get(f"/topics/{topic.pk}/?tab=events").content.decode()
     assert client_for(alice).get(url(topic)).status_code == 404
     keep(topic, [])
 
-    page = client_for(alice).get(f"/topics/{topic.pk}/").content.decode()
+    page = client_for(alice).get(f"/topics/{topic.pk}/?tab=events").content.decode()
     form = client_for(alice).get(url(topic))
 
     assert f'href="{url(topic)}"' in page
