@@ -1,8 +1,9 @@
 """How much of a cluster a team may hold (TeamQuota) and how much it holds: topics, partitions and disk.
 
 Every service that adds topics or partitions or raises retention.bytes asks ``quota_errors`` before it saves:
-topic_create_errors (create, aggregation outputs, promotion, GitOps), topics_create_many for the whole batch, and
-topic_update_errors (partitions, configs). The messages are field-level and the same in the pages and the API.
+topic_create_errors (create, aggregation outputs, promotion, GitOps), topics_create_many for the whole batch,
+topic_update_errors (partitions, configs; growth only) and topics_import. The messages are field-level and the
+same in the pages and the API. With no quota on the cluster nothing is counted.
 
 Disk is retention.bytes x partitions per topic (the bytes a topic may keep before Kafka deletes old segments;
 replicas are the platform's cost, not the team's choice). A topic without a byte limit (retention.bytes -1 or not
