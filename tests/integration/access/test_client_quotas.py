@@ -112,7 +112,8 @@ def test_a_produce_quota_throttles_the_accounts_producer_and_clearing_or_deletin
              message="the deleted account's quotas gone in Kafka")
 
 
-def test_a_quota_changed_outside_the_portal_is_drift_reverted_or_adopted(cluster, payments, alice, quota_cleanup):
+def test_a_quota_changed_outside_the_portal_is_drift_reverted_or_adopted(cluster, payments, alice, quota_cleanup,
+                                                                        client_for):
     sa, _password = service_account_create(actor=alice, cluster=cluster, team=payments,
                                            name=f"q-{uuid.uuid4().hex[:6]}")
     service_account_set_quota(actor=alice, sa=sa, producer_byte_rate=PRODUCE_QUOTA)
@@ -131,6 +132,9 @@ def test_a_quota_changed_outside_the_portal_is_drift_reverted_or_adopted(cluster
     assert sa.drift["quota"] == {"desired": {"producer_byte_rate": PRODUCE_QUOTA},
                                  "observed": {"producer_byte_rate": 5_000_000, "consumer_byte_rate": 1024}}
     assert "Client quota changed outside the portal" in sa.last_error
+    page = client_for(alice).get("/teams/payments/service-accounts/").content.decode()
+    assert ("client quota on the cluster: consumer_byte_rate 1024, producer_byte_rate 5000000; "
+            "the portal's: producer_byte_rate 102400") in page
 
     service_account_revert(actor=alice, sa=sa)
     assert apply(cluster, sa).status == ResourceStatus.READY, sa.last_error
