@@ -218,6 +218,8 @@ BROWSER = [
         effect="topic.drift.revert"),
     row("onboarding:topic_adopt",              "POST", "drifted_topic",   "login 404 403 403 ok ok",
         effect="topic.drift.adopt"),
+    # Retry is for a failed topic: the team's writers get the refusal for any other, everyone else no button.
+    row("onboarding:topic_retry",              "POST", "private_topic",   "login 404 403 bounce bounce bounce"),
 
     row("onboarding:schema_page",              "GET",  "private_schema",  "login 404 ok ok ok ok",
         args=_schema_page("private_schema")),

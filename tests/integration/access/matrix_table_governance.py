@@ -167,6 +167,9 @@ BROWSER = [
         body=lambda w: DECISION, effect="change_request.reject"),
     row("onboarding:change_request_refresh",   "POST", "bob_request",     "login 404 bounce ok ok ok",
         effect="change_request.refresh"),
+    # Only the requester takes a request back.
+    row("onboarding:change_request_withdraw",  "POST", "bob_request",     "login 404 bounce ok bounce bounce",
+        effect="change_request.withdraw"),
     row("onboarding:topic_promote",            "GET",  "private_topic",   "login 404 403 ok ok ok"),
     row("onboarding:topic_promote",            "POST", "public_topic",    "login 403 403 ok ok ok",
         body=_promote_form, effect="change_request.open"),
