@@ -7,7 +7,8 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from django.conf import settings
-from django.db.models import Count, Exists, Max, Min, OuterRef, Q, Subquery
+from django.db.models import Count, Exists, F, IntegerField, Max, Min, OuterRef, Q, Subquery, Value
+from django.db.models.functions import Concat
 from django.urls import reverse
 from django.utils import timezone
 
@@ -56,57 +57,54 @@ class WrongResource:
     updated_at: object
 
 
-def _link(kind: str, obj) -> str:
+def _link(kind: str, row: dict) -> str:
     if kind == "topic":
-        return reverse("onboarding:topic_detail", args=[obj.pk])
+        return reverse("onboarding:topic_detail", args=[row["pk"]])
     if kind == "schema":
-        return reverse("onboarding:schema_page", args=[obj.topic_id, obj.side])
+        return reverse("onboarding:schema_page", args=[row["topic_id"], row["side"]])
     if kind == "service account":
-        return reverse("onboarding:service_accounts", args=[obj.team.slug])
-    if kind == "subscription":
-        return reverse("onboarding:subscription_detail", args=[obj.pk])
-    if kind == "connector":
-        return reverse("onboarding:connector_detail", args=[obj.pk])
-    if kind == "aggregation":
-        return reverse("onboarding:aggregation_detail", args=[obj.pk])
-    if kind == "mapping":
-        return reverse("onboarding:mapping_detail", args=[obj.pk])
-    return reverse("onboarding:topic_detail", args=[obj.topic_id])  # an event-store binding lives on its topic
+        return reverse("onboarding:service_accounts", args=[row["team"]])
+    if kind == "event-store binding":
+        return reverse("onboarding:topic_detail", args=[row["topic_id"]])  # a binding lives on its topic's page
+    return reverse(f"onboarding:{kind}_detail", args=[row["pk"]])  # subscription, connector, aggregation, mapping
 
 
-def _wrong_of(kind: str, rows, name, team) -> list[WrongResource]:
-    return [WrongResource(kind, name(row), team(row), row.status, row.get_status_display(), row.last_error,
-                          _link(kind, row), row.updated_at) for row in rows]
+def _wrong_rows(kind: str, qs, *, name, team, topic_id=None, side=None):
+    """One kind's failed and drifted rows as the same columns, newest first and bounded, for one UNION."""
+    return (qs.filter(status__in=WRONG).order_by("-updated_at")
+            .values("pk", "status", "last_error", "updated_at")
+            .annotate(kind=Value(kind), shown=name, team_slug=team,
+                      topic_ref=topic_id if topic_id is not None else Value(None, output_field=IntegerField()),
+                      side_ref=side if side is not None else Value(""))
+            [:SECTION_LIMIT])
 
 
 def wrong_resources(team_ids: list[int]) -> list[WrongResource]:
-    """Failed and drifted resources of the teams, newest first: one bounded query per kind."""
-    def bounded(qs):
-        return qs.filter(status__in=WRONG).order_by("-updated_at")[:SECTION_LIMIT]
-
-    found = [
-        *_wrong_of("topic", bounded(Topic.objects.filter(team_id__in=team_ids).select_related("team")),
-                   lambda r: r.name, lambda r: r.team.slug),
-        *_wrong_of("schema", bounded(Schema.objects.filter(topic__team_id__in=team_ids)
-                                     .select_related("topic__team")),
-                   lambda r: f"{r.topic.name} ({r.side})", lambda r: r.topic.team.slug),
-        *_wrong_of("service account", bounded(ServiceAccount.objects.filter(team_id__in=team_ids)
-                                              .select_related("team")),
-                   lambda r: r.username, lambda r: r.team.slug),
-        *_wrong_of("subscription", bounded(Subscription.objects.filter(subscriber_id__in=team_ids)
-                                           .select_related("subscriber", "source")),
-                   lambda r: f"{r.subscriber.slug} ← {r.source.name}", lambda r: r.subscriber.slug),
-        *_wrong_of("connector", bounded(Connector.objects.filter(team_id__in=team_ids).select_related("team")),
-                   lambda r: r.name, lambda r: r.team.slug),
-        *_wrong_of("aggregation", bounded(Aggregation.objects.filter(team_id__in=team_ids)
-                                          .select_related("team")),
-                   lambda r: r.name, lambda r: r.team.slug),
-        *_wrong_of("mapping", bounded(Mapping.objects.filter(team_id__in=team_ids).select_related("team")),
-                   lambda r: r.name, lambda r: r.team.slug),
-        *_wrong_of("event-store binding", bounded(EventStoreBinding.objects.filter(team_id__in=team_ids)
-                                                  .select_related("team", "topic")),
-                   lambda r: r.topic.name, lambda r: r.team.slug),
+    """Failed and drifted resources of the teams of every kind, newest first: one UNION ALL of bounded parts."""
+    parts = [
+        _wrong_rows("topic", Topic.objects.filter(team_id__in=team_ids), name=F("name"), team=F("team__slug")),
+        _wrong_rows("schema", Schema.objects.filter(topic__team_id__in=team_ids),
+                    name=Concat(F("topic__name"), Value(" ("), F("side"), Value(")")), team=F("topic__team__slug"),
+                    topic_id=F("topic_id"), side=F("side")),
+        _wrong_rows("service account", ServiceAccount.objects.filter(team_id__in=team_ids), name=F("username"),
+                    team=F("team__slug")),
+        _wrong_rows("subscription", Subscription.objects.filter(subscriber_id__in=team_ids),
+                    name=Concat(F("subscriber__slug"), Value(" ← "), F("source__name")),
+                    team=F("subscriber__slug")),
+        _wrong_rows("connector", Connector.objects.filter(team_id__in=team_ids), name=F("name"),
+                    team=F("team__slug")),
+        _wrong_rows("aggregation", Aggregation.objects.filter(team_id__in=team_ids), name=F("name"),
+                    team=F("team__slug")),
+        _wrong_rows("mapping", Mapping.objects.filter(team_id__in=team_ids), name=F("name"), team=F("team__slug")),
+        _wrong_rows("event-store binding", EventStoreBinding.objects.filter(team_id__in=team_ids),
+                    name=F("topic__name"), team=F("team__slug"), topic_id=F("topic_id")),
     ]
+    rows = parts[0].union(*parts[1:], all=True)
+    labels = dict(ResourceStatus.choices)
+    found = [WrongResource(r["kind"], r["shown"], r["team_slug"], r["status"], labels.get(r["status"], r["status"]),
+                           r["last_error"], _link(r["kind"], {**r, "team": r["team_slug"], "topic_id": r["topic_ref"],
+                                                               "side": r["side_ref"]}), r["updated_at"])
+             for r in rows]
     return sorted(found, key=lambda r: r.updated_at, reverse=True)[:SECTION_LIMIT]
 
 

@@ -7,7 +7,15 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from onboarding.models import LagSample, OffsetReset, Subscription, Topic, TopicTrafficSample
+from onboarding.models import (
+    LagSample,
+    OffsetReset,
+    ResourceStatus,
+    ServiceAccount,
+    Subscription,
+    Topic,
+    TopicTrafficSample,
+)
 from onboarding.services.service_accounts import service_account_create
 from onboarding.services.subscriptions import subscription_request
 from onboarding.services.topics import topic_create
@@ -126,3 +134,16 @@ def test_the_activity_lists_the_teams_audit_records_newest_first(client_for, ali
 
     assert "topic.create" in activity and "payments.orders" in activity
     assert "clinical.vitals" not in activity  # another team's record
+
+
+def test_failed_resources_of_every_kind_are_listed_with_their_pages(client_for, alice, request_by_alice):
+    account = request_by_alice.service_account
+    ServiceAccount.objects.filter(pk=account.pk).update(status=ResourceStatus.FAILED, last_error="SCRAM refused")
+    Subscription.objects.filter(pk=request_by_alice.pk).update(status=ResourceStatus.DRIFTED)
+
+    wrong = _section(client_for(alice).get(reverse("onboarding:home")).content.decode(), "wrong-resources")
+
+    assert 'data-kind="service account"' in wrong and account.username in wrong and "SCRAM refused" in wrong
+    assert reverse("onboarding:service_accounts", args=["payments"]) in wrong
+    assert "payments ← clinical.vitals" in wrong
+    assert reverse("onboarding:subscription_detail", args=[request_by_alice.pk]) in wrong
