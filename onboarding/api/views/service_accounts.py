@@ -109,10 +109,10 @@ class ServiceAccountViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
                    responses={200: ServiceAccountSerializer, 202: GATED, **WRITE_ERRORS})
     @action(detail=True, methods=["put"])
     def quota(self, request, pk=None):
+        sa = self.get_object()  # first: another team learns nothing of the account from a body's errors
         serializer = ServiceAccountQuotaSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        account = service_account_set_quota(actor=request.user, sa=self.get_object(), via=VIA,
-                                            **serializer.validated_data)
+        account = service_account_set_quota(actor=request.user, sa=sa, via=VIA, **serializer.validated_data)
         if isinstance(account, ChangeRequest):
             return change_request_accepted(request, account)
         return Response(self.get_serializer(account).data)
