@@ -40,7 +40,8 @@ def test_operators_set_the_clusters_connect_worker_and_classes(operator_client, 
     data.update({"connect_url": "http://connect.example:8083",
                  "connect_allowed_classes": "com.mongodb.kafka.connect.MongoSinkConnector",
                  "topic_policy-TOTAL_FORMS": "0", "topic_policy-INITIAL_FORMS": "0",
-                 "change_policy-TOTAL_FORMS": "0", "change_policy-INITIAL_FORMS": "0"})
+                 "change_policy-TOTAL_FORMS": "0", "change_policy-INITIAL_FORMS": "0",
+                 "team_quotas-TOTAL_FORMS": "0", "team_quotas-INITIAL_FORMS": "0"})
     answer = operator_client.post(url, data)
     assert answer.status_code == 302, answer.context["adminform"].form.errors if answer.context else answer
     cluster = Cluster.objects.get(pk=cluster.pk)

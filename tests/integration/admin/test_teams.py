@@ -14,7 +14,8 @@ def test_a_team_added_with_a_member_goes_through_the_services(operator_client, o
     response = operator_client.post(reverse("admin:onboarding_team_add"), {
         "slug": "logistics", "name": "Logistics", "description": "", "contacts": "logistics@example.org",
         "memberships-TOTAL_FORMS": "1", "memberships-INITIAL_FORMS": "0",
-        "memberships-0-user": str(alice.pk), "memberships-0-role": "owner"})
+        "memberships-0-user": str(alice.pk), "memberships-0-role": "owner",
+        "quotas-TOTAL_FORMS": "0", "quotas-INITIAL_FORMS": "0"})
 
     assert response.status_code == 302
     team = Team.objects.get(slug="logistics")
