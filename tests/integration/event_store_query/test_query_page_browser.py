@@ -27,6 +27,7 @@ def test_alice_filters_pages_and_sees_a_refusal_beside_its_row(page, live_server
                  for i in range(9)], indexed=["ward"])
     log_in(page, live_server, "alice", PASSWORD)
     page.goto(f"{live_server.url}/topics/{topic.pk}/")
+    page.get_by_role("tab", name="Events").click()  # the query page is reached from the topic's Events tab
     page.get_by_test_id("event-store-query-link").click()
 
     page.fill("#field_0", "value.ward")
