@@ -30,6 +30,7 @@ from starlette.routing import Route
 from onboarding.gateway import consume, consume_routes, metrics, openapi
 from onboarding.gateway.http import Refusal, authenticate, check_cluster
 from onboarding.gateway.produce_routes import produce, produce_batch
+from onboarding.gateway.server_span import ServerSpanMiddleware
 from onboarding.gateway.state import Gateway
 from portal.request_id import well_formed
 
@@ -38,8 +39,8 @@ access_log = logging.getLogger("onboarding.gateway.access")
 
 # ------------------------------------------------------------------------------------------------ the app
 def create_app(*, gateway: Gateway, events: consume.EventReader | None = None):
-    """The ASGI app: Starlette's routes behind the request-id middleware (``events``: the consume side, by
-    default from settings)."""
+    """The ASGI app: Starlette's routes behind the request-id middleware and the tracing one (``events``: the
+    consume side, by default from settings)."""
     routes = [
         Route("/healthz", _healthz, methods=["GET"]),
         Route("/metrics", metrics.serve, methods=["GET"]),
@@ -56,7 +57,8 @@ def create_app(*, gateway: Gateway, events: consume.EventReader | None = None):
     app = Starlette(routes=routes, exception_handlers={Refusal: _refused, 404: _not_found, 405: _not_allowed})
     app.state.gateway = gateway
     app.state.events = events or consume.EventReader.from_settings()
-    return RequestIdMiddleware(app)
+    # The span inside the request id's middleware, so it can name the request's id.
+    return RequestIdMiddleware(ServerSpanMiddleware(app))
 
 
 async def _healthz(request: Request) -> Response:

@@ -12,7 +12,7 @@ from collections import Counter
 from dataclasses import dataclass
 
 from django.conf import settings
-from opentelemetry import propagate
+from opentelemetry import propagate, trace
 from opentelemetry.trace import SpanKind
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
@@ -240,7 +240,9 @@ def _trace_headers(request: Request, topic: str) -> list[tuple[str, bytes]]:
     """The W3C trace context for the records' headers, so the consumers and the router join the caller's trace.
 
     Without tracing in this process the caller's ``traceparent`` is passed through as it is (when well formed);
-    with it, a PRODUCER span of the gateway sits between the caller and the records.
+    with it, a PRODUCER span of the gateway sits between the request's SERVER span (server_span.py, itself a
+    child of the caller's) and the records. Without a current span (an app not behind that middleware) the
+    PRODUCER span continues the caller's context itself.
     """
     incoming = {}
     traceparent = request.headers.get("traceparent", "").strip()
@@ -250,7 +252,8 @@ def _trace_headers(request: Request, topic: str) -> list[tuple[str, bytes]]:
             incoming["tracestate"] = request.headers["tracestate"][:512]
     if not tracing.enabled():
         return [(name, value.encode("ascii", errors="replace")) for name, value in incoming.items()]
-    with tracing.tracer.start_as_current_span(f"{topic} publish", context=propagate.extract(incoming),
+    parent = None if trace.get_current_span().get_span_context().is_valid else propagate.extract(incoming)
+    with tracing.tracer.start_as_current_span(f"{topic} publish", context=parent,
                                               kind=SpanKind.PRODUCER, attributes={
                                                   "messaging.system": "kafka",
                                                   "messaging.destination.name": topic}):

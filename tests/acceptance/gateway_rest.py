@@ -49,9 +49,10 @@ class RestGateway:
         return f"{self.url}/v3/clusters/{cluster}/topics/{topic}/{path}"
 
     # ------------------------------------------------------------------------------------------------ produce
-    def produce(self, topic: str, record: dict) -> requests.Response:
-        """One record, one delivery report."""
-        return requests.post(self.topic_url(topic, "records"), json=record, headers=self.headers, timeout=TIMEOUT)
+    def produce(self, topic: str, record: dict, *, headers: dict | None = None) -> requests.Response:
+        """One record, one delivery report (``headers``: the request's own, a ``traceparent`` say)."""
+        return requests.post(self.topic_url(topic, "records"), json=record, headers={**self.headers, **(headers or {})},
+                             timeout=TIMEOUT)
 
     def produce_stream(self, topic: str, chunks: Iterable[bytes], *,
                        headers: dict | None = None) -> tuple[requests.Response, list[dict]]:
