@@ -32,17 +32,21 @@ pytest_plugins = [
 ]
 
 
-# The suite's access runs converge the gateway's grants table to the test database's tokens: in a table of
-# their own, so they never tombstone the grants of a developer's `scripts/dev up` on the same broker. The
-# environment carries it to the workers the suite starts; the override, to this process's settings.
-TEST_TABLES = {"GATEWAY_GRANTS_TOPIC": "_portal.gateway-grants.tests"}
-# The same for the aggregation engine's tables: the suite's runs never tombstone a developer's definitions.
-TEST_TABLES.update({"AGGREGATIONS_TOPIC": "_portal.aggregations.tests",
-                    "AGGREGATIONS_STATUS_TOPIC": "_portal.aggregations-status.tests"})
+# The suite's tables on the shared broker carry the test database's name: its runs never tombstone the rows of a
+# developer's `scripts/dev up` (or of another run beside it, on a database of its own). The environment carries them
+# to the workers the suite starts; the override, to this process's settings.
+RUN = os.environ.get("DJANGO_TEST_DATABASE_NAME") or "tests"
+TEST_TABLES = {
+    "GATEWAY_GRANTS_TOPIC": f"_portal.gateway-grants.{RUN}",
+    "ROUTER_RULES_TOPIC": f"_portal.routing-rules.{RUN}",
+    "MAPPER_TABLE_TOPIC": f"_portal.mappings.{RUN}",
+    "AGGREGATIONS_TOPIC": f"_portal.aggregations.{RUN}",
+    "AGGREGATIONS_STATUS_TOPIC": f"_portal.aggregations-status.{RUN}",
+}
 # The suite's gateway principal, which its access runs provision and its gateways connect as: one per test
 # database, so two runs on one broker never narrow each other's ACLs; a new password per run, set by the run.
 TEST_TABLES.update({
-    "GATEWAY_KAFKA_USERNAME": f"portal-gateway.{os.environ.get('DJANGO_TEST_DATABASE_NAME') or 'tests'}",
+    "GATEWAY_KAFKA_USERNAME": f"portal-gateway.{RUN}",
     "GATEWAY_KAFKA_PASSWORD": secrets.token_urlsafe(24),
     "GATEWAY_KAFKA_BOOTSTRAP_SERVERS": os.environ.get("KAFKA_SASL_BOOTSTRAP_SERVERS", ""),
 })

@@ -42,7 +42,10 @@ def served(live_server, alice, celery_worker):
 
     yield call
     session.close()
-    wait_for(lambda: not _work_in_flight() or None, message="the creates' reconciles to settle")
+    try:
+        wait_for(lambda: not _work_in_flight(), message="the creates' reconciles to settle")
+    except AssertionError as exc:
+        raise AssertionError(f"{exc}; still in flight: {_work_in_flight()}") from None
 
 
 def assert_created(answer: requests.Response, path: str) -> dict:
