@@ -1,10 +1,15 @@
 package portal.aggregator.connect;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.util.Arrays;
 import java.util.Date;
+import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import org.apache.kafka.common.config.ConfigException;
 import org.apache.kafka.common.record.TimestampType;
@@ -68,5 +73,79 @@ public class EventDocumentTest {
     @Test
     void anUnknownModeIsAConfigError() {
         assertThrows(ConfigException.class, () -> transform("stream"));
+    }
+
+    private static EventDocument<SinkRecord> indexing(String mode, String indexed) {
+        EventDocument<SinkRecord> t = new EventDocument<>();
+        t.configure(Map.of("mode", mode, "indexed", indexed));
+        return t;
+    }
+
+    @Test
+    void indexedFieldsAreCopiedToTheTopLevelUnderTheirCopyNames() {
+        Map<String, Object> value = Map.of("ward", "W7", "member", Map.of("id", 42L), "score", 1.5, "ok", true);
+        Map<?, ?> doc = (Map<?, ?>) indexing("log", "value.ward, value.member.id,value.score,value.ok,key")
+                .apply(record("patient-1", value, 3)).value();
+        assertEquals("W7", doc.get("_i:value:ward"));
+        assertEquals(42L, doc.get("_i:value:member:id"));
+        assertEquals(1.5, doc.get("_i:value:score"));
+        assertEquals(true, doc.get("_i:value:ok"));
+        assertEquals("patient-1", doc.get("_i:key"));
+        assertEquals(value, doc.get("value"));
+    }
+
+    @Test
+    void theCopyNameHasNoDotsAndCannotMeetAnExistingField() {
+        assertEquals("_i:value:member:id", EventDocument.copyName("value.member.id"));
+        assertEquals("_i:key", EventDocument.copyName("key"));
+        Map<?, ?> doc = (Map<?, ?>) indexing("log", "value.ward").apply(record("k", Map.of("ward", "W1"), 1)).value();
+        assertEquals(List.of("_ts", "_partition", "_offset", "_key", "value", "_i:value:ward"),
+                List.copyOf(doc.keySet()));
+    }
+
+    @Test
+    void aMissingFieldAnObjectOrAListLeavesTheCopyOutAndNullIsKept() {
+        Map<String, Object> value = new HashMap<>();
+        value.put("member", Map.of("id", 1L));
+        value.put("tags", Arrays.asList("a", "b"));
+        value.put("ward", null);
+        Map<?, ?> doc = (Map<?, ?>) indexing("log", "value.member,value.tags,value.absent,value.tags.x,value.ward")
+                .apply(record(null, value, 1)).value();
+        assertFalse(doc.containsKey("_i:value:member"));
+        assertFalse(doc.containsKey("_i:value:tags"));
+        assertFalse(doc.containsKey("_i:value:absent"));
+        assertFalse(doc.containsKey("_i:value:tags:x"));
+        assertTrue(doc.containsKey("_i:value:ward"));
+        assertNull(doc.get("_i:value:ward"));
+    }
+
+    @Test
+    void aTombstoneOrAMissingKeyHasNoCopies() {
+        Map<?, ?> doc = (Map<?, ?>) indexing("log", "value.ward,key").apply(record(null, null, 9)).value();
+        assertFalse(doc.containsKey("_i:value:ward"));
+        assertFalse(doc.containsKey("_i:key"));
+    }
+
+    @Test
+    void tableModeDocumentsCarryTheCopiesToo() {
+        Map<?, ?> doc = (Map<?, ?>) indexing("table", "key.id,value.ward")
+                .apply(record(Map.of("id", 9L), Map.of("ward", "W2"), 4)).value();
+        assertEquals(9L, doc.get("_i:key:id"));
+        assertEquals("W2", doc.get("_i:value:ward"));
+    }
+
+    @Test
+    void anIndexedPathOutsideValueAndKeyOrWithAColonIsAConfigError() {
+        assertThrows(ConfigException.class, () -> indexing("log", "ward"));
+        assertThrows(ConfigException.class, () -> indexing("log", "value"));
+        assertThrows(ConfigException.class, () -> indexing("log", "value.a:b"));
+        assertThrows(ConfigException.class, () -> indexing("log", "value..a"));
+        assertThrows(ConfigException.class, () -> indexing("log", "value.$where"));
+    }
+
+    @Test
+    void noIndexedFieldsMeansNoCopies() {
+        Map<?, ?> doc = (Map<?, ?>) indexing("log", "").apply(record("k", Map.of("ward", "W1"), 1)).value();
+        assertEquals(5, doc.size());
     }
 }
