@@ -18,7 +18,7 @@ from onboarding.platform.kafka_admin import KafkaAdmin
 from onboarding.platform.registry import Registry
 from onboarding.reconcile import access as access_reconciler
 from onboarding.reconcile import aggregations as aggregations_reconciler
-from onboarding.reconcile import aggregations_status, gateway_audit
+from onboarding.reconcile import aggregations_status, event_store_backfill, gateway_audit
 from onboarding.reconcile import connectors as connectors_reconciler
 from onboarding.reconcile import event_store as event_store_reconciler
 from onboarding.reconcile import mappings as mappings_reconciler
@@ -98,6 +98,12 @@ def reconcile_mappings(self, cluster_id: int) -> dict:
 @shared_task(name=queue.Kind.EVENT_STORE.task_name, **RECONCILE_TASK)
 def reconcile_event_store(self, cluster_id: int) -> dict:
     return _run(queue.Kind.EVENT_STORE, cluster_id, event_store_reconciler.reconcile_event_store)
+
+
+# Progress is on the binding after every batch: a redelivered or requeued task goes on where the copies end.
+@shared_task(name=event_store_backfill.TASK, **RELIABLE)
+def backfill_event_store(binding_id: int, token: str) -> dict:
+    return event_store_backfill.run_backfill(binding_id, token)
 
 
 # Beat runs it every AGGREGATIONS_STATUS_SECONDS; a table that cannot be read is simply the next run's work.

@@ -8,8 +8,8 @@ query language and the API stay the same whatever layout the sink writes. Pure.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, replace
 
 from onboarding.event_store_query.language import TIME
 
@@ -17,20 +17,33 @@ from onboarding.event_store_query.language import TIME
 @dataclass(frozen=True)
 class DocumentShape:
     """Where a document keeps the decoded value (``value_prefix`` ``""``: its fields at the top level) and the
-    Kafka metadata. The id is always ``topic#partition#offset``."""
+    Kafka metadata. The id is always ``topic#partition#offset``.
+
+    ``copies``: (result name, top-level field) of each indexed field the sink also writes at the top level
+    (``("value.ward", "_i:value:ward")``). A filter or sort on such a field reads the copy, which the store's index
+    is on: FerretDB 1.x answers a condition on a nested path by decoding every document. The copy holds scalars
+    only, which is all a filter can compare with; a field holding an object or a list has no copy, so ``$exists``
+    on it reads false there."""
 
     value_prefix: str = "value."
     time_field: str = "_ts"
     key_field: str = "_key"
     partition_field: str = "_partition"
     offset_field: str = "_offset"
+    copies: tuple[tuple[str, str], ...] = ()
+
+    def with_copies(self, copies: Iterable[tuple[str, str]]) -> DocumentShape:
+        return replace(self, copies=tuple(copies))
 
     @property
     def metadata_fields(self) -> tuple[str, ...]:
         return ("_id", self.time_field, self.key_field, self.partition_field, self.offset_field)
 
     def path(self, name: str) -> str:
-        """The stored path of a result's field name."""
+        """The stored path of a result's field name (its top-level copy when it is an indexed field)."""
+        for copied, copy in self.copies:
+            if name == copied:
+                return copy
         root, _, rest = name.partition(".")
         if root == "value":
             return f"{self.value_prefix}{rest}"

@@ -73,8 +73,9 @@ def location_for(topic: Topic) -> Location | None:
     if binding is None:
         return None
     where = collection_for(binding)
-    indexed = tuple(f"value.{name}" for name in binding.indexed_fields)
-    return Location(uri=where.uri, database=where.database, collection=where.collection, shape=SINK,
+    indexed = tuple(binding.indexed_paths)
+    shape = SINK.with_copies((path, binding.copy_name(path)) for path in indexed)
+    return Location(uri=where.uri, database=where.database, collection=where.collection, shape=shape,
                     indexed=indexed)
 
 

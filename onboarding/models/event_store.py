@@ -15,6 +15,10 @@ from onboarding.models.topics import Topic
 FIELD_PATH = RegexValidator(r"^[A-Za-z][A-Za-z0-9_-]*(\.[A-Za-z0-9_-]+)*$",
                             "A field path like customer.id: letters, digits, '_' and '-', parts joined by '.'.")
 
+# The prefix of the top-level copies of indexed fields (EventStoreBinding.copy_name); the sink's EventDocument
+# transformation (aggregator module) writes the same names.
+COPY_PREFIX = "_i:"
+
 
 class EventStoreBinding(Reconciled):
     """A topic kept in the event store: a portal-managed MongoDB sink connector writes its events as documents
@@ -41,6 +45,10 @@ class EventStoreBinding(Reconciled):
     task_states = models.JSONField(default=list, blank=True)
     runtime_error = models.TextField(blank=True)
     state_checked_at = models.DateTimeField(null=True, blank=True)
+    # The copies of indexed fields in documents stored before the field was indexed (reconcile.event_store_backfill):
+    # {"fields", "state" (queued, running, done, failed), "updated", "passes", "started_at", "heartbeat_at",
+    # "finished_at", "error"}. An observation the backfill task writes, not desired state.
+    backfill = models.JSONField(default=dict, blank=True)
 
     class Meta:
         ordering = ["topic__name"]
@@ -77,6 +85,19 @@ class EventStoreBinding(Reconciled):
     def document_path(field: str) -> str:
         """Where a value field lives in the stored document."""
         return f"value.{field}"
+
+    @staticmethod
+    def copy_name(path: str) -> str:
+        """The top-level field of a document that holds a copy of the document path ``path`` (``value.ward`` is
+        ``_i:value:ward``), written by the sink's EventDocument transformation for every indexed field: a store
+        that answers only top-level conditions from its indexes (FerretDB 1.x) then uses the index. No field of
+        the document starts with ``_i:`` and a field path has no ':', so two paths never share a copy."""
+        return COPY_PREFIX + path.replace(".", ":")
+
+    @property
+    def indexed_paths(self) -> list[str]:
+        """The indexed fields as document paths (``value.ward``), in the binding's order."""
+        return [self.document_path(field) for field in self.indexed_fields]
 
     @property
     def dead_letter_topic(self) -> str:

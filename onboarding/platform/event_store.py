@@ -8,10 +8,11 @@ answers createIndexes with expireAfterSeconds "not implemented") gets the same i
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
 
-from pymongo import ASCENDING, MongoClient
+from pymongo import ASCENDING, MongoClient, UpdateOne
 from pymongo.errors import ConnectionFailure, OperationFailure, PyMongoError
 
 from onboarding.platform.errors import PlatformError
@@ -117,6 +118,36 @@ class EventStore:
             return self._collection(database, collection).delete_many({field: {"$lt": cutoff}}).deleted_count
         except PyMongoError as exc:
             raise _error(exc, f"remove expired documents of {database}.{collection}") from None
+
+    def batches(self, database: str, collection: str, query: dict, projection: dict, size: int
+                ) -> Iterator[list[dict]]:
+        """The documents matching ``query`` (only the ``projection``'s fields), ``size`` at a time, read by one
+        cursor in the store's own order: no sort, which a store without sort pushdown (FerretDB 1.x) would redo
+        over the whole collection for every page."""
+        try:
+            with self._collection(database, collection).find(query, projection, batch_size=size) as cursor:
+                batch: list[dict] = []
+                for document in cursor:
+                    batch.append(document)
+                    if len(batch) == size:
+                        yield batch
+                        batch = []
+                if batch:
+                    yield batch
+        except PyMongoError as exc:
+            raise _error(exc, f"read the documents of {database}.{collection}") from None
+
+    def set_where_missing(self, database: str, collection: str, updates: list[tuple[object, dict]]) -> int:
+        """For each (document id, fields): set the fields on the document if it still has none of them (one
+        replaced meanwhile by a newer write already carries its own); how many documents were changed."""
+        if not updates:
+            return 0
+        operations = [UpdateOne({"_id": document_id, **{name: {"$exists": False} for name in fields}},
+                                {"$set": fields}) for document_id, fields in updates]
+        try:
+            return self._collection(database, collection).bulk_write(operations, ordered=False).modified_count
+        except PyMongoError as exc:
+            raise _error(exc, f"update the documents of {database}.{collection}") from None
 
     def drop_collection(self, database: str, collection: str) -> None:
         try:

@@ -12,6 +12,10 @@ indexes with the plan: a connector deleted or changed outside the portal, or an 
 is drift and is reverted at once (the portal owns both entirely; there is nothing to adopt). It also refreshes
 the reported states, restarts failed tasks through the retry, and, on a store without TTL indexes (FerretDB),
 removes documents older than the retention itself.
+
+Indexed fields are indexed on the top-level copies the sink writes (``event_store_plan``); when a run applied a
+binding whose indexed fields grew, it queues the backfill of the copies in the documents already stored
+(``event_store_backfill``), and the drift check queues a lost or failed one again.
 """
 
 from __future__ import annotations
@@ -29,7 +33,7 @@ from onboarding.platform.connect import Connect, ConnectorStatus, connect_connec
 from onboarding.platform.connection import kafka_connection_for
 from onboarding.platform.event_store import EventStore
 from onboarding.platform.kafka_acls import KafkaAcls
-from onboarding.reconcile import claims
+from onboarding.reconcile import claims, event_store_backfill
 from onboarding.reconcile.claims import RunReport
 from onboarding.reconcile.connectors import (
     _grant,
@@ -107,6 +111,10 @@ def reconcile_event_store(cluster_id: int) -> RunReport:
         # What the store could do (TTL or not) is kept for the drift check; settle cleared observed.
         if pk not in errors:
             EventStoreBinding.objects.filter(pk=pk, status=ResourceStatus.READY).update(observed=seen)
+    for b in claimed:
+        if b.pk in observed and b.pk not in errors:
+            # The sink now writes the copies of every indexed field; the documents stored before need theirs.
+            event_store_backfill.schedule(b)
     for b in claimed:
         if b.pk in errors:
             claims.record_failure(EventStoreBinding, b, errors[b.pk], now, report, key=b.topic.name)
@@ -194,6 +202,7 @@ def check_event_store_drift(cluster: Cluster) -> dict:
             if _reported_failed(b.connector_state, b.task_states):
                 _fail_for_restart(b)
                 failed.append(b.topic.name)
+            event_store_backfill.requeue_if_stale(b)
             if b.retention_days and not ttl:
                 cutoff = timezone.now() - timedelta(days=b.retention_days)
                 expired += store.delete_older_than(b.database_name, b.collection_name, TIME_FIELD, cutoff)

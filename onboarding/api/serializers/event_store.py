@@ -23,6 +23,9 @@ class EventStoreBindingSerializer(serializers.ModelSerializer):
                                               "with the reason in __connect.errors.* headers.")
     indexed_fields = serializers.ListField(child=serializers.CharField(), read_only=True)
     task_states = serializers.JSONField(read_only=True)
+    backfill = serializers.SerializerMethodField(help_text="The copies of indexed fields written into the "
+                                                 "documents stored before: {fields, state (queued, running, done, "
+                                                 "failed), updated, passes, started_at, finished_at, error}.")
     drift = serializers.JSONField(read_only=True, help_text="The last drift found (and reverted): "
                                   "{connector: {key: {desired, observed}} or {missing: true}, indexes: {...}}.")
 
@@ -30,9 +33,13 @@ class EventStoreBindingSerializer(serializers.ModelSerializer):
         model = EventStoreBinding
         fields = ["id", "topic", "topic_id", "team", "mode", "retention_days", "indexed_fields", "database",
                   "collection", "connector_name", "dead_letter_topic", "status", "connector_state", "task_states",
-                  "runtime_error", "state_checked_at", "drift", "generation", "observed_generation", "last_error",
-                  "created_at", "updated_at", "ready_at"]
+                  "backfill", "runtime_error", "state_checked_at", "drift", "generation", "observed_generation",
+                  "last_error", "created_at", "updated_at", "ready_at"]
         read_only_fields = fields
+
+    def get_backfill(self, binding) -> dict:
+        # The task's token is how it knows it is still the current one; nobody else needs it.
+        return {name: value for name, value in (binding.backfill or {}).items() if name != "token"}
 
 
 class EventStoreBindingWriteSerializer(StrictSerializer):

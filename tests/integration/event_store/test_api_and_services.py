@@ -127,12 +127,15 @@ def test_the_sink_config_and_where_the_documents_are(alice, topic):
             config["errors.deadletterqueue.context.headers.enable"]) == ("all", "payments.orders.dlq", "true")
     assert config["value.converter"] == config["key.converter"] == "portal.aggregator.connect.RegistryConverter"
     assert config["transforms.document.mode"] == "log" and config["delete.on.null.values"] == "false"
+    assert config["transforms.document.indexed"] == ""
     assert config["document.id.strategy"].endswith("ProvidedInKeyStrategy")
     assert collection_for(log) == collection_for(binding_for(topic))
     assert (collection_for(log).database, collection_for(log).collection) == ("events_local", "payments.orders")
 
-    table = event_store_update(actor=alice, binding=log, mode="table")
+    table = event_store_update(actor=alice, binding=log, mode="table", indexed_fields=["customer", "order.id"])
     config = connector_config(table)
+    # The sink writes a top-level copy of each indexed field (the indexes are on those copies).
+    assert config["transforms.document.indexed"] == "value.customer,value.order.id"
     assert config["delete.on.null.values"] == "true"
     assert config["delete.writemodel.strategy"].endswith("DeleteOneDefaultStrategy")
 
