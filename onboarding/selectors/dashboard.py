@@ -5,8 +5,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import timedelta
+from functools import lru_cache
 
 from django.conf import settings
+from django.db import connection
 from django.db.models import Count, Exists, F, IntegerField, Max, Min, OuterRef, Q, Subquery, Value
 from django.db.models.functions import Concat
 from django.urls import reverse
@@ -79,8 +81,8 @@ def _wrong_rows(kind: str, qs, *, name, team, topic_id=None, side=None):
             [:SECTION_LIMIT])
 
 
-def wrong_resources(team_ids: list[int]) -> list[WrongResource]:
-    """Failed and drifted resources of the teams of every kind, newest first: one UNION ALL of bounded parts."""
+def _wrong_union(team_ids: list[int]):
+    """The UNION ALL of every kind's failed and drifted rows of the teams, as one values() queryset."""
     parts = [
         _wrong_rows("topic", Topic.objects.filter(team_id__in=team_ids), name=F("name"), team=F("team__slug")),
         _wrong_rows("schema", Schema.objects.filter(topic__team_id__in=team_ids),
@@ -99,7 +101,31 @@ def wrong_resources(team_ids: list[int]) -> list[WrongResource]:
         _wrong_rows("event-store binding", EventStoreBinding.objects.filter(team_id__in=team_ids),
                     name=F("topic__name"), team=F("team__slug"), topic_id=F("topic_id")),
     ]
-    rows = parts[0].union(*parts[1:], all=True)
+    return parts[0].union(*parts[1:], all=True)
+
+
+@lru_cache(maxsize=32)
+def _wrong_statement(teams: int) -> tuple[str, tuple, list[str], frozenset[int]]:
+    """The UNION's SQL for ``teams`` team ids, compiled once per process and count of teams: compiling its
+    eight annotated parts cost more than running them. The ids are compiled as placeholder values (negative,
+    so no other parameter is one) that wrong_resources swaps for the viewer's teams."""
+    placeholders = [-1 - n for n in range(teams)]
+    union = _wrong_union(placeholders)
+    sql, params = union.query.sql_with_params()
+    # The names values() gives the columns (Django's ValuesIterable reads them the same way).
+    columns = list(union.query.selected or [*union.query.values_select, *union.query.annotation_select])
+    return sql, tuple(params), columns, frozenset(placeholders)
+
+
+def wrong_resources(team_ids: list[int]) -> list[WrongResource]:
+    """Failed and drifted resources of the teams of every kind, newest first: one UNION ALL of bounded parts."""
+    if not team_ids:
+        return []
+    sql, params, columns, placeholders = _wrong_statement(len(team_ids))
+    ids = dict(zip(range(-1, -1 - len(team_ids), -1), team_ids, strict=True))
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [ids[p] if type(p) is int and p in placeholders else p for p in params])
+        rows = [dict(zip(columns, row, strict=True)) for row in cursor.fetchall()]
     labels = dict(ResourceStatus.choices)
     found = [WrongResource(r["kind"], r["shown"], r["team_slug"], r["status"], labels.get(r["status"], r["status"]),
                            r["last_error"], _link(r["kind"], {**r, "team": r["team_slug"], "topic_id": r["topic_ref"],
@@ -144,7 +170,7 @@ def lagging_groups(slugs: list[str], *, now=None) -> list[dict]:
 def resets_awaiting(user):
     """Offset resets of the user's topics waiting for a decision (theirs to take as the topic's owner)."""
     waiting = (OffsetReset.objects.filter(status=OffsetReset.Status.REQUESTED).exclude(requested_by=user)
-               .select_related("cluster", "team", "topic", "requested_by"))
+               .select_related("team", "topic", "requested_by"))
     if is_operator(user):
         return waiting
     return waiting.filter(topic__team__memberships__user=user, topic__team__memberships__role=Membership.Role.OWNER)
@@ -159,7 +185,7 @@ def my_pending_requests(user) -> dict:
                                                           decision=Subscription.Decision.REQUESTED)
                               .select_related("subscriber", "source__team")[:SECTION_LIMIT]),
         "resets": list(OffsetReset.objects.filter(requested_by=user, status=OffsetReset.Status.REQUESTED)
-                       .select_related("topic", "cluster")[:SECTION_LIMIT]),
+                       .select_related("topic")[:SECTION_LIMIT]),
     }
 
 
@@ -203,16 +229,31 @@ def team_topic_counts(team_ids: list[int]) -> dict[int, dict[str, int]]:
     return counts
 
 
+def viewer_teams(user) -> tuple[list[Team], dict[int, str]]:
+    """The viewer's teams by name and their role in each: one query for a member (the memberships with their
+    teams), two for an operator, who sees every team."""
+    if is_operator(user):
+        roles = dict(Membership.objects.filter(user=user).values_list("team_id", "role"))
+        return list(Team.objects.order_by("name")), roles
+    memberships = list(Membership.objects.filter(user=user).select_related("team").order_by("team__name", "team_id"))
+    return [m.team for m in memberships], {m.team_id: m.role for m in memberships}
+
+
 def dashboard_for(user) -> dict:
-    teams = list(Team.objects.filter(pk__in=_team_ids(user)).order_by("name"))
+    teams, roles = viewer_teams(user)
     team_ids, slugs = [t.pk for t in teams], [t.slug for t in teams]
+    # Only the relations the dashboard shows: the selectors' querysets join every relation a detail page needs.
+    waiting = pending_approvals_for(user).select_related(None).select_related("source", "subscriber",
+                                                                               "requested_by")
+    waiting_changes = (change_requests_awaiting(user).select_related(None)
+                       .select_related("team", "cluster", "requested_by"))
     return {
         "teams": teams,
+        "roles": roles,
         "counts": team_topic_counts(team_ids),
-        "waiting": list(pending_approvals_for(user)[:SECTION_LIMIT]),
+        "waiting": list(waiting[:SECTION_LIMIT]),
         "waiting_resets": list(resets_awaiting(user)[:SECTION_LIMIT]),
-        "waiting_changes": list(change_requests_awaiting(user).select_related("team", "cluster", "requested_by")
-                                [:SECTION_LIMIT]),
+        "waiting_changes": list(waiting_changes[:SECTION_LIMIT]),
         "mine": my_pending_requests(user),
         "wrong": wrong_resources(team_ids),
         "dead_letters": dead_lettered(slugs),
@@ -220,12 +261,3 @@ def dashboard_for(user) -> dict:
         "activity": list(team_activity(team_ids)),
         "checklists": onboarding_checklists(team_ids),
     }
-
-
-def _team_ids(user) -> list[int]:
-    if is_operator(user):
-        return list(Team.objects.values_list("pk", flat=True))
-    return list(Team.objects.filter(memberships__user=user).values_list("pk", flat=True).distinct())
-
-
-

@@ -16,7 +16,7 @@ from onboarding.views.common import portal_view
 def home(request):
     user = request.user
     data = dashboard_for(user)
-    roles = {m.team_id: m.role for m in Membership.objects.filter(user=user)}
+    roles = data["roles"]
     operator = is_operator(user)
     cards = []
     for team in data["teams"]:
