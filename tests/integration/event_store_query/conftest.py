@@ -8,6 +8,7 @@ import pytest
 from pymongo import ASCENDING, MongoClient
 
 from onboarding.models import EventStoreBinding, ResourceStatus
+from onboarding.reconcile.event_store_backfill import copies_of
 from onboarding.reconcile.topics import reconcile_cluster
 from onboarding.selectors.event_store import collection_for
 from onboarding.services.topics import topic_create
@@ -51,10 +52,12 @@ def keep(store):
         collection = store[where.database][where.collection]
         made.append(collection)
         collection.create_index([("_ts", ASCENDING)], name="by_time")
-        for field in indexed:
-            collection.create_index([(f"value.{field}", ASCENDING)], name=f"by_{field}")
+        # As the sink writes them: a top-level copy of each indexed field, which the index is on.
+        copies = {path: binding.copy_name(path) for path in binding.indexed_paths}
+        for copy in copies.values():
+            collection.create_index([(copy, ASCENDING)], name=copy)
         if documents:
-            collection.insert_many(documents)
+            collection.insert_many([{**document, **copies_of(document, copies)} for document in documents])
         return collection
 
     yield make
