@@ -28,5 +28,15 @@ def can_write_team(user, team: Team) -> bool:
     return is_operator(user) or role_in(user, team) in (Membership.Role.OWNER, Membership.Role.MEMBER)
 
 
+def writes_in_another_team(user, team: Team) -> bool:
+    """Whether the user writes in a team other than ``team`` (one that may subscribe to its topics). From the
+    roles role_in reads once per request, so a page that already checked the user's role asks nothing more."""
+    if is_operator(user):
+        return Team.objects.exclude(pk=team.pk).exists()
+    role_in(user, team)
+    writers = (Membership.Role.OWNER, Membership.Role.MEMBER)
+    return any(pk != team.pk and role in writers for pk, role in getattr(user, "_portal_roles", {}).items())
+
+
 def is_team_owner(user, team: Team) -> bool:
     return is_operator(user) or role_in(user, team) == Membership.Role.OWNER

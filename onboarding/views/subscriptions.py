@@ -17,7 +17,7 @@ from onboarding.errors import PermissionDenied, ValidationError
 from onboarding.forms.base import DecisionForm
 from onboarding.forms.subscriptions import FilterEditForm, FilterTestForm, SubscribeForm
 from onboarding.models import AuditEvent, ChangeRequest, Subscription
-from onboarding.permissions import can_write_team, is_operator, is_team_owner
+from onboarding.permissions import can_write_team, is_operator, is_team_owner, writes_in_another_team
 from onboarding.selectors import (
     pending_approvals_for,
     service_accounts_visible_to,
@@ -58,7 +58,7 @@ def subscriber_teams(user, topic):
 
 
 def may_subscribe(user, topic) -> bool:
-    return topic.is_live and not topic.wants_deletion and subscriber_teams(user, topic).exists()
+    return topic.is_live and not topic.wants_deletion and writes_in_another_team(user, topic.team)
 
 
 # ---------------------------------------------------------------------------------------------- subscribe
