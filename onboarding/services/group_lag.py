@@ -3,21 +3,19 @@ older than LAG_HISTORY_DAYS, so the history stays bounded whatever the number of
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 from django.conf import settings
 from django.utils import timezone
 
-from onboarding.models import Cluster, LagSample, Team
-from onboarding.platform.errors import PlatformError
+from onboarding.models import Cluster, LagSample
 from onboarding.services.groups import consumer_groups_for
+from onboarding.services.sampling import prune_older_than, sample_every_cluster, team_prefixes
 
 
 def lag_sample(cluster: Cluster, *, now=None) -> int:
     """Sample the lag of every group a team owns (by its ``<slug>.`` prefix) on ``cluster``; rows written."""
     now = now or timezone.now()
     groups = consumer_groups_for(cluster)
-    prefixes = tuple(f"{slug}." for slug in Team.objects.values_list("slug", flat=True))
+    prefixes = team_prefixes()
     group_ids = [g for g in groups.list_group_ids() if prefixes and g.startswith(prefixes)]
     committed = {group_id: groups.committed(group_id) for group_id in group_ids}
     topics = {topic for offsets in committed.values() for topic, _ in offsets}
@@ -36,18 +34,8 @@ def lag_sample(cluster: Cluster, *, now=None) -> int:
 
 def lag_prune(*, now=None) -> int:
     """Delete samples older than the kept history; the number deleted."""
-    cutoff = (now or timezone.now()) - timedelta(days=settings.LAG_HISTORY_DAYS)
-    deleted, _ = LagSample.objects.filter(sampled_at__lt=cutoff).delete()
-    return deleted
+    return prune_older_than(LagSample, settings.LAG_HISTORY_DAYS, now=now)
 
 
 def lag_sample_all() -> dict:
-    """One sample of every cluster, then the prune; a cluster that does not answer is skipped (its plot has a
-    gap) and named in the result, so one broker outage never stops the others' history."""
-    written, failed = 0, []
-    for cluster in Cluster.objects.order_by("name"):
-        try:
-            written += lag_sample(cluster)
-        except PlatformError as exc:
-            failed.append(f"{cluster.name}: {exc}")
-    return {"written": written, "pruned": lag_prune(), "failed": failed}
+    return sample_every_cluster(lag_sample, lag_prune)

@@ -6,20 +6,19 @@ of topics."""
 from __future__ import annotations
 
 from collections import defaultdict
-from datetime import timedelta
 
 from django.conf import settings
 from django.utils import timezone
 
-from onboarding.models import Cluster, Team, TopicTrafficSample
-from onboarding.platform.errors import PlatformError
+from onboarding.models import Cluster, TopicTrafficSample
 from onboarding.services.groups import consumer_groups_for
+from onboarding.services.sampling import prune_older_than, sample_every_cluster, team_prefixes
 
 
 def traffic_sample(cluster: Cluster, *, now=None) -> int:
     """One row per team topic on ``cluster`` with the sum of its partitions' end offsets; rows written."""
     now = now or timezone.now()
-    prefixes = tuple(f"{slug}." for slug in Team.objects.values_list("slug", flat=True))
+    prefixes = team_prefixes()
     if not prefixes:
         return 0
     groups = consumer_groups_for(cluster)
@@ -33,18 +32,8 @@ def traffic_sample(cluster: Cluster, *, now=None) -> int:
 
 
 def traffic_prune(*, now=None) -> int:
-    cutoff = (now or timezone.now()) - timedelta(days=settings.TRAFFIC_HISTORY_DAYS)
-    deleted, _ = TopicTrafficSample.objects.filter(sampled_at__lt=cutoff).delete()
-    return deleted
+    return prune_older_than(TopicTrafficSample, settings.TRAFFIC_HISTORY_DAYS, now=now)
 
 
 def traffic_sample_all() -> dict:
-    """One sample of every cluster, then the prune; a cluster that does not answer is skipped (a gap in its
-    plots) and named, so one broker outage never stops the others' history."""
-    written, failed = 0, []
-    for cluster in Cluster.objects.order_by("name"):
-        try:
-            written += traffic_sample(cluster)
-        except PlatformError as exc:
-            failed.append(f"{cluster.name}: {exc}")
-    return {"written": written, "pruned": traffic_prune(), "failed": failed}
+    return sample_every_cluster(traffic_sample, traffic_prune)
