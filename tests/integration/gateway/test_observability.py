@@ -1,4 +1,4 @@
-"""The gateway's metrics, its audited denials and its per-token rate limits, on the real broker.
+"""The gateway's metrics, its spans, its audited denials and its per-token rate limits, on the real broker.
 
 /metrics is read over HTTP as Prometheus scrapes it; a denial's record is read back from the audit topic and
 copied into the portal's audit trail by the worker's ingest (the same function the beat task runs). gRPC is
@@ -15,6 +15,7 @@ import grpc
 import pytest
 from google.rpc import error_details_pb2
 from grpc_status import rpc_status
+from opentelemetry.trace import SpanKind
 from prometheus_client import REGISTRY
 from prometheus_client.parser import text_string_to_metric_families
 
@@ -29,8 +30,9 @@ from onboarding.platform.connection import default_kafka_connection
 from onboarding.platform.registry import Registry
 from onboarding.reconcile import gateway_audit
 from onboarding.tasks import ingest_gateway_audit
+from tests.fixtures.tracing import span_id_of, trace_id_of
 from tests.fixtures.waiting import wait_for
-from tests.integration.gateway.conftest import running_gateway
+from tests.integration.gateway.conftest import read_back, running_gateway
 
 RECORDS = "/v3/clusters/{cluster_id}/topics/{topic}/records"
 
@@ -88,6 +90,29 @@ def test_metrics_count_a_produce_and_a_denial(audit_topic, team, make_topic):
         assert sample(gateway, "portal_gateway_received_bytes_total", protocol="rest") > 0
         # No label holds the token or the raw path: a caller cannot mint series.
         assert team.key_id not in gateway.get("/metrics").text
+
+
+def test_a_produce_request_is_a_server_span_of_the_callers_trace_with_the_records_producer_span_beneath(
+        spans, team, make_topic):
+    topic = make_topic(f"payments.traced-{uuid.uuid4().hex[:8]}")
+    trace_id, caller = uuid.uuid4().hex, uuid.uuid4().hex[:16]
+    with running_gateway(team.grants_topic) as gateway:
+        assert gateway.get("/healthz").status_code == 200
+        answer = gateway.post(records_url(gateway, topic), headers={**team.headers, "X-Request-ID": "traced-1",
+                                                                    "traceparent": f"00-{trace_id}-{caller}-01"},
+                              json={"value": {"data": {"n": 1}}})
+        assert answer.status_code == 200, answer.text
+
+    finished = spans.get_finished_spans()
+    (server,) = [s for s in finished if s.kind == SpanKind.SERVER]  # the probe made none
+    assert server.name == f"POST {RECORDS}" and trace_id_of(server) == trace_id
+    assert server.parent is not None and span_id_of(server.parent) == caller
+    assert server.attributes["http.response.status_code"] == 200
+    assert server.attributes["http.request.header.x_request_id"] == "traced-1"
+    (publish,) = [s for s in finished if s.name == f"{topic} publish"]
+    assert publish.kind == SpanKind.PRODUCER and publish.parent.span_id == server.context.span_id
+    (record,) = read_back(topic, 0, answer.json()["offset"])
+    assert dict(record.headers())["traceparent"] == f"00-{trace_id}-{span_id_of(publish)}-01".encode()
 
 
 def _audit_records(topic: str, request_id: str) -> list:
