@@ -13,7 +13,9 @@ pytestmark = pytest.mark.unit
 
 def served() -> set[tuple[str, str]]:
     app = create_app(gateway=Gateway(grants=GrantsTable(), producer=None, schemas=None), events=object())
-    return {(route.path, method.lower()) for route in app.app.routes if isinstance(route, Route)
+    while not hasattr(app, "routes"):  # the Starlette app, inside the plain ASGI middlewares create_app adds
+        app = app.app
+    return {(route.path, method.lower()) for route in app.routes if isinstance(route, Route)
             for method in route.methods if method != "HEAD" and route.path not in openapi.UNDOCUMENTED}
 
 
