@@ -50,7 +50,7 @@ class ServerSpanMiddleware:
                 span.set_attribute("http.route", route)
                 request_id = scope.get("state", {}).get("request_id")
                 if request_id:
-                    span.set_attribute("http.request.header.x_request_id", request_id)
+                    span.set_attribute("http.request.header.x-request-id", [request_id])  # semconv: a list
                 if status[0]:
                     span.set_attribute("http.response.status_code", status[0])
                 if status[0] >= 500:

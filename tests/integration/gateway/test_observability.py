@@ -108,7 +108,7 @@ def test_a_produce_request_is_a_server_span_of_the_callers_trace_with_the_record
     assert server.name == f"POST {RECORDS}" and trace_id_of(server) == trace_id
     assert server.parent is not None and span_id_of(server.parent) == caller
     assert server.attributes["http.response.status_code"] == 200
-    assert server.attributes["http.request.header.x_request_id"] == "traced-1"
+    assert server.attributes["http.request.header.x-request-id"] == ("traced-1",)
     (publish,) = [s for s in finished if s.name == f"{topic} publish"]
     assert publish.kind == SpanKind.PRODUCER and publish.parent.span_id == server.context.span_id
     (record,) = read_back(topic, 0, answer.json()["offset"])
