@@ -6,7 +6,9 @@ thread runs. The exporter itself reads the standard OTEL_* variables (endpoint, 
 OTEL_SERVICE_NAME, OTEL_RESOURCE_ATTRIBUTES).
 
 A trace runs browser/API request -> service -> Celery task (context in the task headers) -> admin call,
-and producer -> router -> destination through the W3C ``traceparent`` Kafka header.
+and producer -> router -> destination through the W3C ``traceparent`` Kafka header; a gateway request is a SERVER
+span (onboarding/gateway/server_span.py) over its records' PRODUCER span, which the mapper's and the router's
+spans continue from the records' headers.
 """
 
 from __future__ import annotations
