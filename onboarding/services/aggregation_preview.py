@@ -34,7 +34,7 @@ from onboarding.platform.registry import Registry
 from onboarding.reconcile.aggregations_plan import Spec, definition_body
 from onboarding.routing.decode import MAGIC_BYTE, DecodeError, SchemaCache, decode_value
 from onboarding.schemas.masking import mask
-from onboarding.services import aggregations as aggregation_service
+from onboarding.services.aggregation_validation import validate
 
 log = logging.getLogger(__name__)
 MAX_EVENTS = 10_000  # the engine's limit
@@ -69,7 +69,7 @@ def aggregation_preview(*, actor, team: Team, values: dict, events=None, recent=
     if not can_write_team(actor, team):
         raise PermissionDenied("Only owners and members of the team can preview its aggregations.")
     values = {**values, "output_topic": values.get("output_topic") or (current.output_topic if current else "")}
-    errors, fields = aggregation_service._validate(team=team, values=values, current=current)
+    errors, fields = validate(team=team, values=values, current=current)
     errors.pop("output_topic", None)  # a preview writes no output
     errors.pop("description", None)
     pasted = None
