@@ -61,17 +61,22 @@ def change_request_detail(request, pk: int):
     })
 
 
-def _act(request, pk: int, service, done: str):
+def _act(request, pk: int, service, done: str, *, decision: bool = True):
+    """Run a change request's action from its page. A decision (approve, reject) carries the form's comment and may
+    fail in its apply step; withdrawing and recomputing take no comment."""
     cr = selectors.change_request_for(request.user, pk)
-    form = DecisionForm(request.POST)
-    form.is_valid()
+    extra = {}
+    if decision:
+        form = DecisionForm(request.POST)
+        form.is_valid()
+        extra["comment"] = form.cleaned_data.get("comment", "")
     try:
-        cr = service(actor=request.user, change_request=cr, comment=form.cleaned_data.get("comment", ""), via=BROWSER)
+        result = service(actor=request.user, change_request=cr, via=BROWSER, **extra)
     except (PermissionDenied, ValidationError) as exc:
         show_refusal(request, exc)
     else:
-        if cr.status == ChangeRequest.Status.FAILED:
-            messages.error(request, f"Approved, but applying failed: {cr.error}")
+        if decision and result.status == ChangeRequest.Status.FAILED:
+            messages.error(request, f"Approved, but applying failed: {result.error}")
         else:
             messages.success(request, done)
     return after_post(request, reverse("onboarding:change_request_detail", args=[cr.pk]))
@@ -92,27 +97,13 @@ def change_request_reject_view(request, pk: int):
 @portal_view
 @require_POST
 def change_request_withdraw_view(request, pk: int):
-    cr = selectors.change_request_for(request.user, pk)
-    try:
-        change_request_withdraw(actor=request.user, change_request=cr, via=BROWSER)
-    except (PermissionDenied, ValidationError) as exc:
-        show_refusal(request, exc)
-    else:
-        messages.success(request, "Withdrawn: nothing was applied.")
-    return after_post(request, reverse("onboarding:change_request_detail", args=[cr.pk]))
+    return _act(request, pk, change_request_withdraw, "Withdrawn: nothing was applied.", decision=False)
 
 
 @portal_view
 @require_POST
 def change_request_refresh_view(request, pk: int):
-    cr = selectors.change_request_for(request.user, pk)
-    try:
-        change_request_refresh(actor=request.user, change_request=cr, via=BROWSER)
-    except (PermissionDenied, ValidationError) as exc:
-        show_refusal(request, exc)
-    else:
-        messages.success(request, "Plan and impact recomputed against the cluster.")
-    return after_post(request, reverse("onboarding:change_request_detail", args=[cr.pk]))
+    return _act(request, pk, change_request_refresh, "Plan and impact recomputed against the cluster.", decision=False)
 
 
 @portal_view
