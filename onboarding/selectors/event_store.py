@@ -5,7 +5,8 @@ reads exactly what the sink wrote.
 The document layout the sink writes (aggregator's ``portal.aggregator.connect.EventDocument``): ``_id``
 (``<topic>#<partition>#<offset>`` in log mode, the record key in table mode), ``_ts`` (the record timestamp as
 a date), ``_partition``, ``_offset``, ``_key``, ``value`` (the decoded event). An indexed field ``customer.id``
-of a binding is the document path ``value.customer.id`` (``EventStoreBinding.document_path``).
+of a binding is the document path ``value.customer.id`` (``EventStoreBinding.document_path``), also written at the
+top level as ``_i:value:customer:id`` (``EventStoreBinding.copy_name``), which its index is on.
 """
 
 from __future__ import annotations
