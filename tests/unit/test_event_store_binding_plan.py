@@ -25,6 +25,7 @@ def test_log_mode_sink_config():
     assert config["tasks.max"] == "2"
     assert config["max.batch.size"] == "40"  # never above what FerretDB takes, whatever the setting
     assert config["transforms.document.type"] == "portal.aggregator.connect.EventDocument"
+    assert config["transforms.document.indexed"] == ""
     assert config["document.id.strategy"].endswith("ProvidedInKeyStrategy")
     assert config["delete.on.null.values"] == "false" and "delete.writemodel.strategy" not in config
     assert config["key.converter.schema.registry.url"] == "http://registry:8081/apis/ccompat/v7"
@@ -40,10 +41,16 @@ def test_table_mode_deletes_on_tombstones_and_tasks_follow_partitions():
     assert config["tasks.max"] == "6"
 
 
+def test_the_sink_copies_the_indexed_fields_to_the_top_level():
+    config = connector_config(binding(indexed_fields=["customer.id", "status"]))
+    assert config["transforms.document.indexed"] == "value.customer.id,value.status"
+
+
 def test_planned_indexes_carry_the_retention_as_ttl():
     planned = planned_indexes(binding(retention_days=2, indexed_fields=["customer.id"]))
+    # Indexed fields are indexed on their top-level copies (FerretDB 1.x uses no index for a nested path).
     assert planned == {"_ts": IndexSpec("_ts", ("_ts",), 172_800),
-                       "value.customer.id": IndexSpec("value.customer.id", ("value.customer.id",))}
+                       "_i:value:customer:id": IndexSpec("_i:value:customer:id", ("_i:value:customer:id",))}
     assert planned_indexes(binding())["_ts"].expire_after_seconds is None
 
 
@@ -52,9 +59,12 @@ def test_index_differences():
     same = dict(planned)
     assert index_differences(planned, same) == {}
     assert index_differences(planned, {"_ts": planned["_ts"]}) == {
-        "value.a": {"desired": ["value.a"], "observed": None}}
+        "_i:value:a": {"desired": ["_i:value:a"], "observed": None}}
     no_ttl = {**same, "_ts": IndexSpec("_ts", ("_ts",))}
     assert index_differences(planned, no_ttl) == {"_ts": {"desired": ["_ts", 86_400], "observed": ["_ts", None]}}
     assert index_differences(planned, no_ttl, ttl_supported=False) == {}
-    extra = {**same, "value.b": IndexSpec("value.b", ("value.b",)), "someone_elses": IndexSpec("x", ("x",))}
-    assert index_differences(planned, extra) == {"value.b": {"desired": None, "observed": ["value.b"]}}
+    # The portal's own no longer wanted: a copy's index, and one on a nested path made before the copies.
+    extra = {**same, "_i:value:b": IndexSpec("_i:value:b", ("_i:value:b",)), "value.a": IndexSpec("value.a", (
+        "value.a",)), "someone_elses": IndexSpec("x", ("x",))}
+    assert index_differences(planned, extra) == {"_i:value:b": {"desired": None, "observed": ["_i:value:b"]},
+                                                 "value.a": {"desired": None, "observed": ["value.a"]}}
