@@ -43,13 +43,25 @@ TEST_TABLES = {
     "AGGREGATIONS_TOPIC": f"_portal.aggregations.{RUN}",
     "AGGREGATIONS_STATUS_TOPIC": f"_portal.aggregations-status.{RUN}",
 }
-# The suite's gateway principal, which its access runs provision and its gateways connect as: one per test
-# database, so two runs on one broker never narrow each other's ACLs; a new password per run, set by the run.
+# The suite's process principals (gateway, router, mapper, aggregation engine), which its access runs provision and
+# its processes connect as: one per test database, so two runs on one broker (or a run and a developer's
+# `scripts/dev up`) never narrow each other's ACLs; a new password per run, set by the run.
 TEST_TABLES.update({
     "GATEWAY_KAFKA_USERNAME": f"portal-gateway.{RUN}",
     "GATEWAY_KAFKA_PASSWORD": secrets.token_urlsafe(24),
     "GATEWAY_KAFKA_BOOTSTRAP_SERVERS": os.environ.get("KAFKA_SASL_BOOTSTRAP_SERVERS", ""),
+    "ROUTER_KAFKA_USERNAME": f"portal-router.{RUN}",
+    "ROUTER_KAFKA_PASSWORD": secrets.token_urlsafe(24),
+    "MAPPER_KAFKA_USERNAME": f"portal-mapper.{RUN}",
+    "MAPPER_KAFKA_PASSWORD": secrets.token_urlsafe(24),
 })
+TEST_TABLES.update({
+    "AGGREGATOR_KAFKA_USERNAME": f"portal-aggregator.{RUN}",
+    "AGGREGATOR_KAFKA_PASSWORD": secrets.token_urlsafe(24),
+})
+# scripts/aggregator (the engine the suite starts) reads its credentials under these names.
+TEST_TABLES.update({"AGGREGATOR_USERNAME": TEST_TABLES["AGGREGATOR_KAFKA_USERNAME"],
+                    "AGGREGATOR_PASSWORD": TEST_TABLES["AGGREGATOR_KAFKA_PASSWORD"]})
 os.environ.update(TEST_TABLES)
 
 
