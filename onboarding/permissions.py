@@ -10,14 +10,19 @@ def is_operator(user) -> bool:
     return bool(user and user.is_authenticated and (user.is_superuser or user.is_staff))
 
 
-def role_in(user, team: Team) -> str | None:
+def roles_of(user) -> dict[int, str]:
+    """The user's role per team id, read once per request (kept on the user object)."""
     if not (user and user.is_authenticated):
-        return None
+        return {}
     cache = getattr(user, "_portal_roles", None)
     if cache is None:
         cache = dict(Membership.objects.filter(user=user).values_list("team_id", "role"))
         user._portal_roles = cache
-    return cache.get(team.pk)
+    return cache
+
+
+def role_in(user, team: Team) -> str | None:
+    return roles_of(user).get(team.pk)
 
 
 def can_read_team(user, team: Team) -> bool:
@@ -30,12 +35,11 @@ def can_write_team(user, team: Team) -> bool:
 
 def writes_in_another_team(user, team: Team) -> bool:
     """Whether the user writes in a team other than ``team`` (one that may subscribe to its topics). From the
-    roles role_in reads once per request, so a page that already checked the user's role asks nothing more."""
+    roles read once per request, so a page that already checked the user's role asks nothing more."""
     if is_operator(user):
         return Team.objects.exclude(pk=team.pk).exists()
-    role_in(user, team)
     writers = (Membership.Role.OWNER, Membership.Role.MEMBER)
-    return any(pk != team.pk and role in writers for pk, role in getattr(user, "_portal_roles", {}).items())
+    return any(pk != team.pk and role in writers for pk, role in roles_of(user).items())
 
 
 def is_team_owner(user, team: Team) -> bool:

@@ -32,7 +32,7 @@ from onboarding.models import (
     Topic,
     TopicTrafficSample,
 )
-from onboarding.permissions import is_operator
+from onboarding.permissions import is_operator, roles_of
 from onboarding.selectors.changes import change_requests_awaiting
 from onboarding.selectors.subscriptions import pending_approvals_for
 
@@ -233,7 +233,7 @@ def viewer_teams(user) -> tuple[list[Team], dict[int, str]]:
     """The viewer's teams by name and their role in each: one query for a member (the memberships with their
     teams), two for an operator, who sees every team."""
     if is_operator(user):
-        roles = dict(Membership.objects.filter(user=user).values_list("team_id", "role"))
+        roles = roles_of(user)
         return list(Team.objects.order_by("name")), roles
     memberships = list(Membership.objects.filter(user=user).select_related("team").order_by("team__name", "team_id"))
     return [m.team for m in memberships], {m.team_id: m.role for m in memberships}
