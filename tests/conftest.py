@@ -46,22 +46,13 @@ TEST_TABLES = {
 # The suite's process principals (gateway, router, mapper, aggregation engine), which its access runs provision and
 # its processes connect as: one per test database, so two runs on one broker (or a run and a developer's
 # `scripts/dev up`) never narrow each other's ACLs; a new password per run, set by the run.
-TEST_TABLES.update({
-    "GATEWAY_KAFKA_USERNAME": f"portal-gateway.{RUN}",
-    "GATEWAY_KAFKA_PASSWORD": secrets.token_urlsafe(24),
-    "GATEWAY_KAFKA_BOOTSTRAP_SERVERS": os.environ.get("KAFKA_SASL_BOOTSTRAP_SERVERS", ""),
-    "ROUTER_KAFKA_USERNAME": f"portal-router.{RUN}",
-    "ROUTER_KAFKA_PASSWORD": secrets.token_urlsafe(24),
-    "MAPPER_KAFKA_USERNAME": f"portal-mapper.{RUN}",
-    "MAPPER_KAFKA_PASSWORD": secrets.token_urlsafe(24),
-})
-TEST_TABLES.update({
-    "AGGREGATOR_KAFKA_USERNAME": f"portal-aggregator.{RUN}",
-    "AGGREGATOR_KAFKA_PASSWORD": secrets.token_urlsafe(24),
-})
+PRINCIPALS = {process: (f"portal-{process.lower()}.{RUN}", secrets.token_urlsafe(24))
+              for process in ("GATEWAY", "ROUTER", "MAPPER", "AGGREGATOR")}
+for process, (username, password) in PRINCIPALS.items():
+    TEST_TABLES[f"{process}_KAFKA_USERNAME"], TEST_TABLES[f"{process}_KAFKA_PASSWORD"] = username, password
+TEST_TABLES["GATEWAY_KAFKA_BOOTSTRAP_SERVERS"] = os.environ.get("KAFKA_SASL_BOOTSTRAP_SERVERS", "")
 # scripts/aggregator (the engine the suite starts) reads its credentials under these names.
-TEST_TABLES.update({"AGGREGATOR_USERNAME": TEST_TABLES["AGGREGATOR_KAFKA_USERNAME"],
-                    "AGGREGATOR_PASSWORD": TEST_TABLES["AGGREGATOR_KAFKA_PASSWORD"]})
+TEST_TABLES["AGGREGATOR_USERNAME"], TEST_TABLES["AGGREGATOR_PASSWORD"] = PRINCIPALS["AGGREGATOR"]
 os.environ.update(TEST_TABLES)
 
 
