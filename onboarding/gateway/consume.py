@@ -328,9 +328,11 @@ async def sse_stream(reader: EventReader, topic: str, group: str, given: dict[in
     stop = threading.Event()
 
     def offer(item) -> bool:
+        put = queue.put(item)
         try:
-            future = asyncio.run_coroutine_threadsafe(queue.put(item), loop)
+            future = asyncio.run_coroutine_threadsafe(put, loop)
         except RuntimeError:  # the loop is closed
+            put.close()
             return False
         while True:
             try:

@@ -97,6 +97,18 @@ async def stream_events(request: Request) -> Response:
         given = _given(events, request.query_params.get("cursor"), topic, group, "cursor")
     if await _kafka(events, events.partitions, topic) is None:
         raise Refusal(404, 40403, f"Topic {topic} cannot be found.")
-    return StreamingResponse(consume.sse_stream(events, topic, group, given, masking=masking),
-                             media_type="text/event-stream",
-                             headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
+    return EventStream(consume.sse_stream(events, topic, group, given, masking=masking),
+                       media_type="text/event-stream",
+                       headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
+
+
+class EventStream(StreamingResponse):
+    """A streamed answer whose event generator is closed as soon as the answer ends. Starlette cancels the
+    sending task when the client goes away; a generator suspended at its ``yield`` then stays open until the
+    garbage collector finds it, and with it the thread that follows the topic and its Kafka consumer."""
+
+    async def __call__(self, scope, receive, send) -> None:
+        try:
+            await super().__call__(scope, receive, send)
+        finally:
+            await self.body_iterator.aclose()

@@ -75,7 +75,10 @@ def test_a_compatible_version_passes_the_check_is_submitted_and_an_incompatible_
     stored = submit(client, topic, AVRO_V2, note="currency")
     assert stored.status_code == 201, stored.content
     assert stored["Location"].endswith(schema_url(schema_id))
-    assert (stored.json()["latest_version"], stored.json()["status"]) == (2, "pending")
+    assert stored.json()["latest_version"] == 2
+    # The version is queued when the service's transaction commits, before the answer is read back, so the
+    # session worker may already have claimed or applied it.
+    assert stored.json()["status"] in ("pending", "applying", "applied")
     settled(schema_id)
     assert registry_versions(registry_http, registry_url, f"{topic.name}-value") == [1, 2]
 
