@@ -3,6 +3,7 @@
 * the request id: the caller's ``x-request-id`` metadata when well formed (the portal's rule), else a new one; it
   is answered in the trailing metadata of every call, aborted ones included, and names the call's audit records;
 * metrics (metrics.py): every call by service, method and status code, its duration and its message bytes;
+* tracing: a SERVER span per call in the caller's trace (grpc_server_span.py), held as ``context.span``;
 * the guard: every authentication and produce decision counted, every denial audited, and the token's rate
   limits (RESOURCE_EXHAUSTED with a google.rpc.RetryInfo detail).
 
@@ -20,7 +21,7 @@ import grpc
 from google.protobuf.duration_pb2 import Duration
 from google.rpc import code_pb2, error_details_pb2, status_pb2
 
-from onboarding.gateway import metrics
+from onboarding.gateway import grpc_server_span, metrics
 from onboarding.gateway.audit import Denial, key_id_of, now_iso
 from onboarding.gateway.grants import Grant, denial_reason
 from onboarding.gateway.ratelimit import retry_after_header
@@ -107,8 +108,8 @@ class _Context:
     """The servicer's context, with the request id kept in the trailing metadata: an abort's own trailing
     metadata (google.rpc.Status details) would otherwise replace it."""
 
-    def __init__(self, context, request_id: str):
-        self._context, self.request_id, self._trailing = context, request_id, ()
+    def __init__(self, context, request_id: str, span=None):
+        self._context, self.request_id, self._trailing, self.span = context, request_id, (), span
         context.set_trailing_metadata(((REQUEST_ID_KEY, request_id),))
 
     def __getattr__(self, name):
@@ -135,8 +136,8 @@ class CallInterceptor(grpc.aio.ServerInterceptor):
         if handler is None:
             return None
         service, _, method = handler_call_details.method.lstrip("/").rpartition("/")
-        given = dict(handler_call_details.invocation_metadata or ()).get(REQUEST_ID_KEY, "")
-        call = _Call(service, method, str(given))
+        metadata = tuple(handler_call_details.invocation_metadata or ())
+        call = _Call(service, method, metadata)
         kinds = (("unary_unary", grpc.unary_unary_rpc_method_handler, call.unary),
                  ("unary_stream", grpc.unary_stream_rpc_method_handler, call.unary_stream),
                  ("stream_stream", grpc.stream_stream_rpc_method_handler, call.streaming))
@@ -149,18 +150,21 @@ class CallInterceptor(grpc.aio.ServerInterceptor):
 
 
 class _Call:
-    def __init__(self, service: str, method: str, given: str):
-        self.service, self.method, self.given = service, method, given
+    def __init__(self, service: str, method: str, metadata: tuple):
+        self.service, self.method, self.metadata = service, method, metadata
 
     def _start(self, context) -> tuple[_Context, float]:
-        request_id = self.given if well_formed(self.given) else uuid.uuid4().hex
+        given = str(dict(self.metadata).get(REQUEST_ID_KEY, ""))
+        request_id = given if well_formed(given) else uuid.uuid4().hex
         _request_id.set(request_id)
         _method.set(f"{self.service}/{self.method}")
-        return _Context(context, request_id), time.monotonic()
+        span = grpc_server_span.start(self.service, self.method, self.metadata)
+        return _Context(context, request_id, span), time.monotonic()
 
     def _end(self, context: _Context, error: BaseException | None, started: float) -> None:
-        metrics.observe_grpc(service=self.service, method=self.method, code=_code(context, error),
-                             seconds=time.monotonic() - started)
+        code = _code(context, error)
+        metrics.observe_grpc(service=self.service, method=self.method, code=code, seconds=time.monotonic() - started)
+        grpc_server_span.end(context.span, code=code, request_id=context.request_id)
 
     def unary(self, behaviour):
         async def wrapped(request, context):

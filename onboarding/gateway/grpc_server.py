@@ -26,7 +26,7 @@ from google.rpc import code_pb2, status_pb2
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 from grpc_status import rpc_status
-from opentelemetry import propagate
+from opentelemetry import propagate, trace
 from opentelemetry.trace import SpanKind
 
 from onboarding.gateway import consume, grpc_calls
@@ -276,7 +276,9 @@ def _result(sequence: int, slot, batch: PendingBatch):
 
 
 def _trace_headers(context, topic: str) -> list[tuple[str, bytes]]:
-    """The caller's W3C trace context (``traceparent`` metadata) for the records' headers, as the REST API does."""
+    """The W3C trace context for the records' headers, as the REST API does: without tracing, the caller's
+    ``traceparent`` metadata as it is; with it, a PRODUCER span beneath the call's SERVER span (``context.span``,
+    grpc_calls.py), or beneath the caller's context for a servicer not behind the interceptor."""
     metadata = dict(context.invocation_metadata() or ())
     incoming = {}
     traceparent = str(metadata.get("traceparent", "")).strip()
@@ -286,7 +288,9 @@ def _trace_headers(context, topic: str) -> list[tuple[str, bytes]]:
             incoming["tracestate"] = str(metadata["tracestate"])[:512]
     if not tracing.enabled():
         return [(name, value.encode("ascii", errors="replace")) for name, value in incoming.items()]
-    with tracing.tracer.start_as_current_span(f"{topic} publish", context=propagate.extract(incoming),
+    server = getattr(context, "span", None)
+    parent = trace.set_span_in_context(server) if server is not None else propagate.extract(incoming)
+    with tracing.tracer.start_as_current_span(f"{topic} publish", context=parent,
                                               kind=SpanKind.PRODUCER, attributes={
                                                   "messaging.system": "kafka", "messaging.destination.name": topic,
                                                   "rpc.system": "grpc"}):

@@ -18,6 +18,7 @@ from google.rpc import code_pb2, error_details_pb2
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection_pb2, reflection_pb2_grpc
 from grpc_status import rpc_status
+from opentelemetry.trace import SpanKind, StatusCode
 
 from onboarding.gateway.app import Gateway
 from onboarding.gateway.grpc_server import gateway_pb2, gateway_pb2_grpc, start_grpc_server
@@ -26,6 +27,7 @@ from onboarding.gateway.table import GrantsReader
 from onboarding.gateway.writer_schemas import RegistrySchemas
 from onboarding.platform.connection import default_kafka_connection
 from onboarding.platform.registry import Registry
+from tests.fixtures.tracing import span_id_of, trace_id_of
 from tests.integration.gateway.conftest import read_back
 
 ORDER = {"type": "record", "name": "Order", "namespace": "gateway.grpc",
@@ -171,6 +173,45 @@ def test_publish_stream_acknowledges_every_record_in_order(channel, team, make_t
     produced = read_back(topic, partition, offsets[0], count=len(offsets))
     sent = [json.loads(message.value())["n"] for message in produced]
     assert sent == sorted(sent)  # a partition holds its records in the order they were sent
+
+
+def test_a_call_is_a_server_span_of_the_callers_trace_with_its_records_producer_spans_beneath(
+        spans, channel, team, make_topic):
+    topic = make_topic(f"payments.grpc-traced-{uuid.uuid4().hex[:8]}")
+    stub = gateway_pb2_grpc.EventGatewayStub(channel)
+    trace_id, caller = uuid.uuid4().hex, uuid.uuid4().hex[:16]
+    traced = (*team.metadata, ("traceparent", f"00-{trace_id}-{caller}-01"), ("x-request-id", "grpc-traced-1"))
+    record = gateway_pb2.Record(value=gateway_pb2.Data(json='{"n": 1}'))
+
+    answer = stub.Publish(gateway_pb2.PublishRequest(topic=topic, records=[record]), metadata=traced, timeout=30)
+    streamed = list(stub.PublishStream(iter([gateway_pb2.PublishRequest(topic=topic, records=[record])] * 2),
+                                       metadata=team.metadata, timeout=30))
+    with pytest.raises(grpc.RpcError):
+        stub.Publish(gateway_pb2.PublishRequest(topic=topic, records=[record]), metadata=(), timeout=30)
+    health = health_pb2_grpc.HealthStub(channel).Check(health_pb2.HealthCheckRequest(), timeout=30)
+
+    assert health.status == health_pb2.HealthCheckResponse.SERVING
+    assert [r.WhichOneof("outcome") for r in [*answer.results, *streamed]] == ["delivery"] * 3
+    finished = spans.get_finished_spans()
+    servers = {span.name: span for span in finished if span.kind == SpanKind.SERVER}
+    assert set(servers) == {"portal.gateway.v1.EventGateway/Publish", "portal.gateway.v1.EventGateway/PublishStream"}
+    unary = [s for s in finished if s.name == "portal.gateway.v1.EventGateway/Publish"]
+    assert len(unary) == 2  # the health check made none
+    traced_call = next(s for s in unary if trace_id_of(s) == trace_id)
+    refused = next(s for s in unary if s is not traced_call)
+    assert span_id_of(traced_call.parent) == caller
+    assert traced_call.attributes["rpc.system"] == "grpc" and traced_call.attributes["rpc.grpc.status_code"] == 0
+    assert traced_call.attributes["rpc.request.metadata.x-request-id"] == ("grpc-traced-1",)
+    # A refused caller is the caller's fault, not the server's: a code on the span, no error status.
+    assert refused.attributes["rpc.grpc.status_code"] == grpc.StatusCode.UNAUTHENTICATED.value[0]
+    assert refused.status.status_code != StatusCode.ERROR and trace_id_of(refused) != trace_id
+    publishes = [s for s in finished if s.name == f"{topic} publish"]
+    assert len(publishes) == 3 and all(s.kind == SpanKind.PRODUCER for s in publishes)
+    (beneath_call,) = [s for s in publishes if s.parent.span_id == traced_call.context.span_id]
+    stream = servers["portal.gateway.v1.EventGateway/PublishStream"]
+    assert [s.parent.span_id for s in publishes if s is not beneath_call] == [stream.context.span_id] * 2
+    (produced,) = read_back(topic, answer.results[0].delivery.partition, answer.results[0].delivery.offset)
+    assert dict(produced.headers())["traceparent"] == f"00-{trace_id}-{span_id_of(beneath_call)}-01".encode()
 
 
 def test_reflection_lists_the_gateway_and_health_answers_serving(channel):
