@@ -14,10 +14,11 @@ import logging
 
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import transaction
+from django.urls import reverse
 from django.utils import timezone
 
 from onboarding import queue
-from onboarding.models import NotificationDelivery, NotificationEvent, Team, Webhook
+from onboarding.models import NotificationDelivery, NotificationEvent, OffsetReset, Team, Webhook
 
 log = logging.getLogger(__name__)
 DELIVER_TASK = "onboarding.deliver_notification"
@@ -92,3 +93,31 @@ def notify_drift(*, team: Team, resource_type: str, resource_id: int, name: str,
            subject=f"Drift on {cluster}: {resource_type} {name} changed outside the portal",
            payload={"resource": {"type": resource_type, "id": resource_id, "name": name}, "cluster": cluster,
                     "drift": drift, "description": f"{description} {then}", "reaction": reaction})
+
+
+
+def notify_offset_reset(reset: OffsetReset, event: str, *, team: Team) -> None:
+    """``offset_reset.<event>``: a reset of a group over another team's topic waits for that team's owners
+    (``requested``), or was decided, failed or withdrawn. ``team`` is who hears of it: the topic's team to decide,
+    the group's team to learn the outcome."""
+    who = (reset.decided_by or reset.requested_by)
+    who = who.get_username() if who else "someone"
+    what = f"the reset of {reset.group_id} on {reset.topic.name} to {reset.describe_target()}"
+    description = {
+        "requested": f"{reset.team.slug} asks for {what}; one of {reset.topic.team.slug}'s owners decides.",
+        "applied": f"{who} approved {what}; it is applied.",
+        "rejected": f"{who} rejected {what}; nothing changed.",
+        "failed": f"{who} approved {what}, but Kafka refused it: {reset.error}",
+        "withdrawn": f"{who} withdrew {what}; nothing changed.",
+    }[event]
+    notify(event=f"offset_reset.{event}", team=team,
+           subject=f"Offset reset of {reset.group_id} on {reset.cluster.name} {event}",
+           payload={"offset_reset": {
+               "id": reset.pk, "cluster": reset.cluster.name, "group": reset.group_id, "team": reset.team.slug,
+               "topic": reset.topic.name, "topic_team": reset.topic.team.slug, "status": reset.status,
+               "target": reset.describe_target(), "reason": reset.reason,
+               "url": reverse("onboarding:group_detail", args=[reset.cluster.name, reset.group_id]),
+               "requested_by": reset.requested_by.get_username() if reset.requested_by else None,
+               "decided_by": reset.decided_by.get_username() if reset.decided_by else None,
+               "comment": reset.decision_comment, "error": reset.error,
+           }, "description": description})

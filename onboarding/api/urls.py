@@ -19,6 +19,7 @@ from onboarding.api.views.groups import (
     OffsetResetDetailView,
     OffsetResetListView,
     OffsetResetRejectView,
+    OffsetResetWithdrawView,
 )
 from onboarding.api.views.mappings import CanonicalTopicViewSet, CodeTableViewSet, MappingViewSet
 from onboarding.api.views.members import TeamMembersView, TeamMemberView
@@ -72,6 +73,7 @@ urlpatterns = [
     path("offset-resets/<int:pk>/", OffsetResetDetailView.as_view(), name="offset-reset-detail"),
     path("offset-resets/<int:pk>/approve/", OffsetResetApproveView.as_view(), name="offset-reset-approve"),
     path("offset-resets/<int:pk>/reject/", OffsetResetRejectView.as_view(), name="offset-reset-reject"),
+    path("offset-resets/<int:pk>/withdraw/", OffsetResetWithdrawView.as_view(), name="offset-reset-withdraw"),
     path("topics/<int:pk>/delete-records/", DeleteRecordsView.as_view(), name="topic-delete-records"),
     *router.urls,
     path("audit/", AuditTrailView.as_view(), name="audit"),

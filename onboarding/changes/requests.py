@@ -161,8 +161,8 @@ def change_request_reject(*, actor, change_request: ChangeRequest, comment: str 
 
 
 def change_request_withdraw(*, actor, change_request: ChangeRequest, via: str) -> ChangeRequest:
-    """The requester takes back a waiting request: nothing is applied. Recorded as rejected by the requester
-    (the status list has no separate word for it), with a comment and an audit action that say so."""
+    """The requester takes back a waiting request: nothing is applied. Withdrawn, not rejected: nobody decided
+    against the change. The team hears of it, so approvers stop looking at it."""
     with transaction.atomic():
         cr = _locked(change_request, actor)
         if cr.requested_by_id is None or cr.requested_by_id != getattr(actor, "pk", None):
@@ -170,11 +170,11 @@ def change_request_withdraw(*, actor, change_request: ChangeRequest, via: str) -
         if cr.status != Status.PENDING:
             raise ValidationError({"__all__": [f"Only waiting requests can be withdrawn; this one is {cr.status}."]})
         before = change_request_snapshot(cr)
-        cr.status, cr.decided_by, cr.decided_at = Status.REJECTED, actor, timezone.now()
-        cr.decision_comment = "Withdrawn by the requester."
+        cr.status, cr.decided_by, cr.decided_at = Status.WITHDRAWN, actor, timezone.now()
         cr.save()
         audit_record(actor=actor, via=via, action="change_request.withdraw", obj=cr, team=cr.team, before=before,
-                     after=change_request_snapshot(cr), note=cr.decision_comment)
+                     after=change_request_snapshot(cr))
+        announce(cr, "withdrawn")
     return cr
 
 

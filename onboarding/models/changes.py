@@ -66,6 +66,8 @@ class ChangeRequest(models.Model):
         REJECTED = "rejected", "Rejected"
         EXPIRED = "expired", "Expired"
         FAILED = "failed", "Approved, but applying failed"
+        # Its own outcome, not a rejection: nobody decided against the change, the requester took it back.
+        WITHDRAWN = "withdrawn", "Withdrawn by the requester"
 
     cluster = models.ForeignKey(Cluster, on_delete=models.PROTECT, related_name="change_requests")
     team = models.ForeignKey(Team, on_delete=models.PROTECT, related_name="change_requests")

@@ -13,6 +13,13 @@ class NotificationEvent(models.TextChoices):
     CHANGE_REQUEST_REJECTED = "change_request.rejected", "Change request rejected"
     CHANGE_REQUEST_APPLIED = "change_request.applied", "Change request applied"
     CHANGE_REQUEST_FAILED = "change_request.failed", "Change request failed"
+    CHANGE_REQUEST_WITHDRAWN = "change_request.withdrawn", "Change request withdrawn"
+    # Offset resets of a group over another team's topic: the topic's team decides, the group's team hears back.
+    OFFSET_RESET_REQUESTED = "offset_reset.requested", "Offset reset waits for your decision"
+    OFFSET_RESET_APPLIED = "offset_reset.applied", "Offset reset approved and applied"
+    OFFSET_RESET_REJECTED = "offset_reset.rejected", "Offset reset rejected"
+    OFFSET_RESET_FAILED = "offset_reset.failed", "Offset reset approved, but Kafka refused it"
+    OFFSET_RESET_WITHDRAWN = "offset_reset.withdrawn", "Offset reset withdrawn"
     RESOURCE_DRIFTED = "resource.drifted", "Resource drifted"
     WEBHOOK_TEST = "webhook.test", "Test event"
 

@@ -1,10 +1,12 @@
-"""Offset resets of a team's consumer groups: dry run, request, approval by the topic's owners, apply.
+"""Offset resets of a team's consumer groups: dry run, request, approval by the topic's owners (or withdrawal by
+the requester while it waits), apply.
 
 A group is the team's whose ``<team slug>.`` prefix its id carries. Kafka moves a group's offsets only while
 the group has no members, so a reset is refused with the members named while any client is connected, both
 when asked for and when applied. Resetting another team's topic rereads (or skips) that team's data, so it
-waits for one of that team's owners (never the requester), as subscriptions do. A cluster whose change policy
-gates ``group.reset`` turns the request into a change request.
+waits for one of that team's owners (never the requester), as subscriptions do; that team is told through the
+outbox, and the group's team hears the outcome. A cluster whose change policy gates ``group.reset`` turns the
+request into a change request.
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ from onboarding.groups.plan import (
     totals,
 )
 from onboarding.models import ChangeRequest, Cluster, OffsetReset, ResourceStatus, Subscription, Team, Topic
+from onboarding.outbox import notify_offset_reset
 from onboarding.permissions import can_read_team, can_write_team, is_team_owner
 from onboarding.platform.connection import kafka_connection_for
 from onboarding.platform.consumer_groups import ConsumerGroups
@@ -38,6 +41,7 @@ from onboarding.platform.kafka_admin import KafkaAdmin
 from portal.observability.tracing import service_span
 
 Status = OffsetReset.Status
+WITHDRAW_REQUESTER_ONLY = "Only the person who asked for this reset can withdraw it."
 
 
 def consumer_groups_for(cluster: Cluster) -> ConsumerGroups:
@@ -186,6 +190,8 @@ def offset_reset_request(*, actor, cluster: Cluster, group_id: str, topic: Topic
         reset.save()
         audit_record(actor=actor, via=via, action="group.reset.request", obj=reset, team=team,
                      after=reset_snapshot(reset))
+        if needs_owner_approval(team, topic):
+            notify_offset_reset(reset, "requested", team=topic.team)
     if needs_owner_approval(team, topic):
         return reset
     return _apply(actor=actor, reset=reset, via=via, groups=groups)
@@ -245,6 +251,7 @@ def offset_reset_approve(*, actor, reset: OffsetReset, comment: str = "", via: s
         reset.save(update_fields=["decided_by", "decided_at", "decision_comment"])
         audit_record(actor=actor, via=via, action="group.reset.approve", obj=reset, team=reset.topic.team,
                      before=before, after=reset_snapshot(reset), note=reset.decision_comment)
+        notify_offset_reset(reset, "applied" if reset.status == Status.APPLIED else "failed", team=reset.team)
     return reset
 
 
@@ -259,4 +266,28 @@ def offset_reset_reject(*, actor, reset: OffsetReset, comment: str = "", via: st
         reset.save()
         audit_record(actor=actor, via=via, action="group.reset.reject", obj=reset, team=reset.topic.team,
                      before=before, after=reset_snapshot(reset), note=reset.decision_comment)
+        notify_offset_reset(reset, "rejected", team=reset.team)
+    return reset
+
+
+@service_span
+def offset_reset_withdraw(*, actor, reset: OffsetReset, via: str) -> OffsetReset:
+    """The requester takes back a reset still waiting for the topic's owners: nothing changes on Kafka. Both teams
+    hear of it, so the owners stop looking at it."""
+    with transaction.atomic():
+        reset = _locked(reset)
+        if not (can_read_team(actor, reset.team) or is_team_owner(actor, reset.topic.team)):
+            raise NotFound("No such offset reset.")
+        if reset.requested_by_id is None or reset.requested_by_id != getattr(actor, "pk", None):
+            raise PermissionDenied(WITHDRAW_REQUESTER_ONLY)
+        if reset.status != Status.REQUESTED:
+            raise ValidationError({"__all__": [f"Only waiting resets can be withdrawn; this one is {reset.status}."]})
+        before = reset_snapshot(reset)
+        reset.status, reset.decided_by, reset.decided_at = Status.WITHDRAWN, actor, timezone.now()
+        reset.save(update_fields=["status", "decided_by", "decided_at"])
+        audit_record(actor=actor, via=via, action="group.reset.withdraw", obj=reset, team=reset.team,
+                     before=before, after=reset_snapshot(reset))
+        notify_offset_reset(reset, "withdrawn", team=reset.team)
+        if reset.topic.team_id != reset.team_id:
+            notify_offset_reset(reset, "withdrawn", team=reset.topic.team)
     return reset

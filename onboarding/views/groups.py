@@ -1,6 +1,7 @@
 """Consumer groups in the browser: a team's groups (a fragment on the team page), the group page (members,
 partitions, offsets, lag, the lag plot, "Reset offsets" with an htmx dry run then apply), deciding on a reset
-of one's topic, and the lag plots of the topic and subscription pages (fragments loaded after the page)."""
+of one's topic or withdrawing one's own while it waits, and the lag plots of the topic and subscription pages
+(fragments loaded after the page)."""
 
 from __future__ import annotations
 
@@ -31,6 +32,7 @@ from onboarding.services.groups import (
     offset_reset_dry_run,
     offset_reset_reject,
     offset_reset_request,
+    offset_reset_withdraw,
     readable_group_team,
 )
 from onboarding.views.changes import to_change_request
@@ -131,15 +133,22 @@ def reset_decide(request, pk: int, decision: str):
     reset = get_object_or_404(OffsetReset.objects.select_related("topic__team", "cluster"), pk=pk)
     if not (is_team_owner(request.user, reset.topic.team) or can_read_team(request.user, reset.team)):
         raise NotFound("No such reset.")
-    decide = {"approve": offset_reset_approve, "reject": offset_reset_reject}.get(decision)
-    if decide is None:
+    if decision not in ("approve", "reject", "withdraw"):
         raise NotFound("No such action.")
     try:
-        result = decide(actor=request.user, reset=reset, comment=request.POST.get("comment", ""), via=BROWSER)
+        if decision == "withdraw":  # the requester's, and it takes no comment
+            offset_reset_withdraw(actor=request.user, reset=reset, via=BROWSER)
+        else:
+            decide = offset_reset_approve if decision == "approve" else offset_reset_reject
+            result = decide(actor=request.user, reset=reset, comment=request.POST.get("comment", ""), via=BROWSER)
     except ValidationError as exc:
         show_refusal(request, exc)
     else:
-        _announce(request, result) if decision == "approve" else messages.info(request, "Rejected the reset.")
+        if decision == "approve":
+            _announce(request, result)
+        else:
+            messages.info(request, "Rejected the reset." if decision == "reject" else
+                          "Withdrew the reset: nothing changed.")
     back = request.POST.get("next", "")
     if not url_has_allowed_host_and_scheme(back, allowed_hosts={request.get_host()}, require_https=request.is_secure()):
         back = reverse("onboarding:topic_detail", args=[reset.topic_id])  # never somewhere outside the portal

@@ -1,9 +1,10 @@
-"""/api/v1/change-requests/: read, approve, reject and refresh requests; every gated write answers with one."""
+"""/api/v1/change-requests/: read, approve, reject, refresh and withdraw requests; every gated write answers with
+one."""
 
 from __future__ import annotations
 
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
-from rest_framework import status, viewsets
+from rest_framework import serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 from rest_framework.reverse import reverse
@@ -11,7 +12,12 @@ from rest_framework.reverse import reverse
 from onboarding import selectors
 from onboarding.api import schema
 from onboarding.api.serializers.changes import ChangeDecisionSerializer, ChangeRequestSerializer
-from onboarding.changes.requests import change_request_approve, change_request_refresh, change_request_reject
+from onboarding.changes.requests import (
+    change_request_approve,
+    change_request_refresh,
+    change_request_reject,
+    change_request_withdraw,
+)
 from onboarding.models import AuditEvent, ChangeRequest
 
 VIA = AuditEvent.Via.API
@@ -55,6 +61,9 @@ class ChangeRequestViewSet(viewsets.GenericViewSet):
         if self.request.query_params.get("awaiting_me", "").lower() in {"1", "true", "yes"}:
             requests = selectors.change_requests_awaiting(self.request.user)
         if status_filter := self.request.query_params.get("status"):
+            if status_filter not in ChangeRequest.Status.values:
+                raise serializers.ValidationError({"status": [
+                    f"{status_filter[:40]!r} is not a status; use one of {', '.join(ChangeRequest.Status.values)}."]})
             requests = requests.filter(status=status_filter)
         return requests.order_by("-created_at", "-id")
 
@@ -83,6 +92,13 @@ class ChangeRequestViewSet(viewsets.GenericViewSet):
     @action(detail=True, methods=["post"])
     def refresh(self, request, pk=None):
         cr = change_request_refresh(actor=request.user, change_request=self.get_object(), via=VIA)
+        return Response(self.get_serializer(cr).data)
+
+    @extend_schema(summary="Withdraw a waiting request (only its requester): nothing is applied", request=None,
+                   responses={200: ChangeRequestSerializer, **WRITE_ERRORS})
+    @action(detail=True, methods=["post"])
+    def withdraw(self, request, pk=None):
+        cr = change_request_withdraw(actor=request.user, change_request=self.get_object(), via=VIA)
         return Response(self.get_serializer(cr).data)
 
     def _decide(self, service, request) -> Response:

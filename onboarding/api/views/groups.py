@@ -34,6 +34,7 @@ from onboarding.services.groups import (
     offset_reset_dry_run,
     offset_reset_reject,
     offset_reset_request,
+    offset_reset_withdraw,
     readable_group_team,
 )
 from onboarding.services.records_delete import records_delete
@@ -183,6 +184,16 @@ class OffsetResetRejectView(OffsetResetDecisionView):
     """An owner of the topic's team refuses: nothing changes."""
 
     decide = staticmethod(offset_reset_reject)
+
+
+class OffsetResetWithdrawView(APIView):
+    """The requester takes back a reset still waiting for the topic's owners: nothing changes."""
+
+    @extend_schema(summary="Withdraw a waiting offset reset (only its requester)", request=None,
+                   responses={200: OffsetResetSerializer, **WRITE_ERRORS})
+    def post(self, request, pk: int):
+        result = offset_reset_withdraw(actor=request.user, reset=_reset(request.user, pk), via=VIA)
+        return Response(OffsetResetSerializer(result).data)
 
 
 class DeleteRecordsView(APIView):
