@@ -106,7 +106,8 @@ def test_the_api_withdraws_for_the_requester_and_refuses_everyone_else(waiting, 
     assert done.status_code == 200 and done.json()["status"] == "withdrawn" and done.json()["decided_by"] == "carol"
     again = api_as(carol).post(url, format="json")
     assert again.status_code == 400
-    assert again.json()["errors"]["non_field_errors"] == ["Only waiting resets can be withdrawn; this one is withdrawn."]
+    assert again.json()["errors"] == {"non_field_errors": [
+        "Only waiting resets can be withdrawn; this one is withdrawn."]}
     listed = api_as(carol).get("/api/v1/offset-resets/", {"status": "withdrawn"}).json()["results"]
     assert [r["id"] for r in listed] == [waiting.pk]
 
