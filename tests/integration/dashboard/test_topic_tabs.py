@@ -103,7 +103,7 @@ def test_an_open_change_request_is_a_banner_its_requester_can_withdraw(client_fo
     assert cr.status == ChangeRequest.Status.PENDING  # only the requester withdraws
     client_for(alice).post(reverse("onboarding:change_request_withdraw", args=[cr.pk]))
     cr.refresh_from_db()
-    assert cr.status == ChangeRequest.Status.REJECTED and cr.decided_by == alice
+    assert cr.status == ChangeRequest.Status.WITHDRAWN and cr.decided_by == alice
     assert AuditEvent.objects.filter(action="change_request.withdraw", resource_id=str(cr.pk)).exists()
     assert 'data-testid="open-change"' not in client_for(alice).get(_url(public_topic)).content.decode()
 
