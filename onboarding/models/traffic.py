@@ -12,13 +12,16 @@ from onboarding.models.clusters import Cluster
 
 
 class TopicTrafficSample(models.Model):
-    """A topic's end offsets summed over its partitions at one moment, written by the traffic-sampling beat
-    task and pruned after ``TRAFFIC_HISTORY_DAYS``."""
+    """A topic's end offsets summed over its partitions, and its size on the brokers, at one moment; written by
+    the traffic-sampling beat task and pruned after ``TRAFFIC_HISTORY_DAYS``."""
 
     cluster = models.ForeignKey(Cluster, on_delete=models.CASCADE, related_name="+")
     topic = models.CharField(max_length=249)
     sampled_at = models.DateTimeField()
     end_offset = models.BigIntegerField(help_text="Sum of the partitions' end offsets: events ever produced.")
+    size_bytes = models.BigIntegerField(null=True, blank=True,
+                                        help_text="Bytes of one copy of the topic's data on the brokers; empty when "
+                                                  "the brokers' log directories could not be read.")
 
     class Meta:
         ordering = ["sampled_at"]

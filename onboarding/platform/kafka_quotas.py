@@ -8,50 +8,19 @@ written: a (user, client-id) pair or the default user is never the portal's.
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Mapping
 
 import kafka.errors
-from kafka.admin import KafkaAdminClient
 from kafka.protocol.admin.client_quotas import AlterClientQuotasRequest, DescribeClientQuotasRequest
 
 from onboarding.platform.connection import KafkaConnection
 from onboarding.platform.errors import PlatformError
+from onboarding.platform.kafka_python_admin import error_of, failure, open_admin
 from portal.observability.tracing import traced_methods
 
 # The quota keys the portal manages; any other key on a user is left alone.
 QUOTA_KEYS = ("producer_byte_rate", "consumer_byte_rate", "request_percentage")
-# kafka-python logs every connect and close at INFO: one line per reconcile run is noise in the worker's log.
-logging.getLogger("kafka").setLevel(logging.WARNING)
 _MATCH_SPECIFIED = 2  # DescribeClientQuotas: any named entity of the type (0 exact name, 1 the default)
-
-
-def _client_config(connection: KafkaConnection, timeout: float) -> dict:
-    config = {"bootstrap_servers": connection.bootstrap_servers.split(","),
-              "security_protocol": connection.security_protocol, "client_id": "portal-quotas",
-              "request_timeout_ms": int(timeout * 1000), "bootstrap_timeout_ms": int(timeout * 1000)}
-    if connection.security_protocol.startswith("SASL"):
-        config.update(sasl_mechanism=connection.sasl_mechanism, sasl_plain_username=connection.sasl_username,
-                      sasl_plain_password=connection.sasl_password)
-    if connection.ssl_ca_location:
-        config["ssl_cafile"] = connection.ssl_ca_location
-    return config
-
-
-def _error(code: int, message: str | None, action: str) -> PlatformError | None:
-    if not code:
-        return None
-    kind = kafka.errors.for_code(code)
-    return PlatformError(f"Kafka {action} failed: {message or kind.__name__}",
-                         retryable=bool(getattr(kind, "retriable", False)), code=kind.__name__)
-
-
-def _stop_half_built(admin: KafkaAdminClient) -> None:
-    client, net = getattr(admin, "_client", None), getattr(admin, "_net", None)
-    if client is not None:
-        client.close()
-    if net is not None:
-        net.stop()
 
 
 @traced_methods("kafka.admin")
@@ -60,16 +29,7 @@ class KafkaQuotas:
 
     def __init__(self, connection: KafkaConnection, *, timeout: float = 10.0):
         self.timeout = timeout
-        # KafkaAdminClient starts its IO thread before it bootstraps and does not stop it when bootstrapping fails:
-        # built in two steps so that a cluster that cannot be reached leaves no thread behind in the worker.
-        admin = KafkaAdminClient.__new__(KafkaAdminClient)
-        try:
-            admin.__init__(**_client_config(connection, timeout))
-        except kafka.errors.KafkaError as exc:
-            _stop_half_built(admin)
-            raise PlatformError(f"Kafka connection for client quotas failed: {exc}", retryable=True,
-                                code=type(exc).__name__) from None
-        self._admin = admin
+        self._admin = open_admin(connection, timeout=timeout, client_id="portal-quotas", purpose="client quotas")
 
     def __enter__(self) -> KafkaQuotas:
         return self
@@ -86,7 +46,7 @@ class KafkaQuotas:
         try:
             return self._admin._manager.run(send)
         except kafka.errors.KafkaError as exc:
-            raise PlatformError(f"Kafka {action} failed: {exc}", retryable=True, code=type(exc).__name__) from None
+            raise failure(exc, action) from None
 
     def describe_user_quotas(self) -> dict[str, dict[str, float]]:
         """Every named user's quotas on the cluster (the portal's keys only), in one request."""
@@ -94,7 +54,7 @@ class KafkaQuotas:
                                                               match=None)
         response = self._send(DescribeClientQuotasRequest(components=[component], strict=True),
                               "describe client quotas")
-        if error := _error(response.error_code, response.error_message, "describe client quotas"):
+        if error := error_of(response.error_code, response.error_message, "describe client quotas"):
             raise error
         found: dict[str, dict[str, float]] = {}
         for entry in response.entries or ():
@@ -117,5 +77,5 @@ class KafkaQuotas:
         outcomes: dict[str, PlatformError | None] = {}
         for entry in response.entries:
             user = next((e.entity_name for e in entry.entity if e.entity_type == "user"), None)
-            outcomes[user] = _error(entry.error_code, entry.error_message, "alter client quotas")
+            outcomes[user] = error_of(entry.error_code, entry.error_message, "alter client quotas")
         return outcomes

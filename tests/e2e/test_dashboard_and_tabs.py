@@ -38,7 +38,7 @@ def world(alice, carol, cluster, payments, clinical):
     now = timezone.now()
     TopicTrafficSample.objects.bulk_create([
         TopicTrafficSample(cluster=cluster, topic=orders.name, sampled_at=now - timezone.timedelta(minutes=m),
-                           end_offset=1000 - m * m) for m in range(10, -1, -1)])
+                           end_offset=1000 - m * m, size_bytes=(1000 - m * m) * 120) for m in range(10, -1, -1)])
     return orders
 
 
@@ -60,6 +60,9 @@ def test_the_dashboard_and_the_topic_tabs(page, live_server, world):
     htmx_settled(page)
     expect(page).to_have_url(f"{live_server.url}/topics/{world.pk}/?tab=traffic")
     expect(page.get_by_test_id("traffic-plot")).to_have_attribute("data-points", "10")
+    expect(page.get_by_test_id("size-plot")).to_have_attribute("data-points", "11")
+    expect(page.get_by_test_id("size-totals")).to_contain_text("117.2\xa0KB kept")  # 1,000 events of 120 bytes
+    expect(page.get_by_test_id("size-totals")).to_contain_text("about 120\xa0bytes per event")
     expect(page.get_by_role("tab", name="Traffic")).to_have_attribute("aria-selected", "true")
     page.screenshot(path="/tmp/topic_traffic_tab.png", full_page=True)
 
