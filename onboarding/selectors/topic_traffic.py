@@ -1,9 +1,11 @@
 """A topic's produce rate and size over time, from the traffic samples (TopicTrafficSample): events per minute
-between consecutive samples of the end offsets, and the topic's bytes on the brokers at each sample."""
+between consecutive samples of the end offsets, the topic's bytes on the brokers at each sample, and the totals the
+traffic tab heads them with. One query reads the kept history; everything else is computed from its rows."""
 
 from __future__ import annotations
 
-from datetime import timedelta
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.utils import timezone
@@ -11,41 +13,42 @@ from django.utils import timezone
 from onboarding.models import Topic, TopicTrafficSample
 
 
-def topic_rate_history(topic: Topic) -> list[tuple]:
-    """(time, events per minute) for each sample after the first of the kept history; a lower end offset than
-    the sample before (the topic recreated) counts as no traffic rather than a negative rate."""
-    since = timezone.now() - timedelta(days=settings.TRAFFIC_HISTORY_DAYS)
+@dataclass(frozen=True)
+class TopicTraffic:
+    rates: list[tuple[datetime, int]]  # (time, events per minute since the sample before)
+    sizes: list[tuple[datetime, int]]  # (time, bytes on the brokers), samples that have a size
+    totals: dict
+
+
+def topic_traffic(topic: Topic, *, now: datetime | None = None) -> TopicTraffic:
+    now = now or timezone.now()
+    since = now - timedelta(days=settings.TRAFFIC_HISTORY_DAYS)
     samples = list(TopicTrafficSample.objects.filter(cluster_id=topic.cluster_id, topic=topic.name,
                                                      sampled_at__gte=since)
-                   .order_by("sampled_at").values_list("sampled_at", "end_offset"))
+                   .order_by("sampled_at").values_list("sampled_at", "end_offset", "size_bytes"))
+    return TopicTraffic(rates=rates_of(samples), sizes=[(at, size) for at, _, size in samples if size is not None],
+                        totals=totals_of(samples, now))
+
+
+def rates_of(samples: list[tuple]) -> list[tuple[datetime, int]]:
+    """(time, events per minute) for each sample after the first; a lower end offset than the sample before (the
+    topic recreated) counts as no traffic rather than a negative rate."""
     points = []
-    for (before, low), (at, high) in zip(samples, samples[1:], strict=False):
+    for (before, low, _), (at, high, _) in zip(samples, samples[1:], strict=False):
         minutes = (at - before).total_seconds() / 60 or 1.0
         points.append((at, round(max(0, high - low) / minutes)))
     return points
 
 
-def topic_size_history(topic: Topic) -> list[tuple]:
-    """(time, bytes on the brokers) for each sample of the kept history that has a size."""
-    since = timezone.now() - timedelta(days=settings.TRAFFIC_HISTORY_DAYS)
-    return list(TopicTrafficSample.objects.filter(cluster_id=topic.cluster_id, topic=topic.name,
-                                                  sampled_at__gte=since, size_bytes__isnull=False)
-                .order_by("sampled_at").values_list("sampled_at", "size_bytes"))
-
-
-def topic_traffic_totals(topic: Topic) -> dict:
-    """Events produced in the last hour and in the kept history, from the first and last samples; the size at the
-    last sample, and the average event size over the last hour (bytes added per event added, while retention
-    deleted nothing in between)."""
-    now = timezone.now()
-    rows = TopicTrafficSample.objects.filter(cluster_id=topic.cluster_id, topic=topic.name)
-    last = rows.order_by("-sampled_at").values_list("end_offset", "sampled_at", "size_bytes").first()
-    if last is None:
+def totals_of(samples: list[tuple], now: datetime) -> dict:
+    """Events produced in the last hour and ever, from the first sample of the hour and the last; the size at the
+    last sample, and the average event size over the hour (bytes added per event added, while retention deleted
+    nothing in between)."""
+    if not samples:
         return {"samples": False}
-    end_offset, sampled_at, size = last
-    hour_ago = rows.filter(sampled_at__gte=now - timedelta(hours=1)).order_by("sampled_at") \
-        .values_list("end_offset", "size_bytes").first()
-    events = max(0, end_offset - hour_ago[0]) if hour_ago is not None else 0
-    grown = size - hour_ago[1] if hour_ago is not None and None not in (size, hour_ago[1]) else None
-    return {"samples": True, "end_offset": end_offset, "last_sampled": sampled_at, "last_hour": events,
+    last_at, end_offset, size = samples[-1]
+    hour = [sample for sample in samples if sample[0] >= now - timedelta(hours=1)]
+    events = max(0, end_offset - hour[0][1]) if hour else 0
+    grown = size - hour[0][2] if hour and None not in (size, hour[0][2]) else None
+    return {"samples": True, "end_offset": end_offset, "last_sampled": last_at, "last_hour": events,
             "size_bytes": size, "event_bytes": round(grown / events) if events and grown and grown > 0 else None}

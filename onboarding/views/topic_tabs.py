@@ -12,7 +12,7 @@ from onboarding.models import ChangeRequest, ResourceStatus, Subscription
 from onboarding.peek.service import DEFAULT_LIMIT, MAX_LIMIT, may_peek
 from onboarding.permissions import can_read_team, can_write_team, is_team_owner
 from onboarding.selectors import topic_attempts, topic_producers, topic_readers, topic_routed_sources
-from onboarding.selectors.topic_traffic import topic_rate_history, topic_size_history, topic_traffic_totals
+from onboarding.selectors.topic_traffic import topic_traffic
 from onboarding.services.topics_drift import has_drift, revert_refusals
 from onboarding.views.gateway_help import grpc_commands, publish_commands
 from onboarding.views.schemas import schema_cards
@@ -85,9 +85,9 @@ def access(request, topic, ctx: dict) -> dict:
 
 
 def traffic(request, topic, ctx: dict) -> dict:
-    return {"traffic": lag_chart({"events/min": topic_rate_history(topic)}),
-            "size": lag_chart({"bytes": topic_size_history(topic)}),
-            "traffic_totals": topic_traffic_totals(topic), "sample_seconds": settings.TRAFFIC_SAMPLE_SECONDS}
+    kept = topic_traffic(topic)
+    return {"traffic": lag_chart({"events/min": kept.rates}), "size": lag_chart({"bytes": kept.sizes}),
+            "traffic_totals": kept.totals, "sample_seconds": settings.TRAFFIC_SAMPLE_SECONDS}
 
 
 def events(request, topic, ctx: dict) -> dict:

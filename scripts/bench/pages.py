@@ -114,12 +114,8 @@ RAW_TOPIC_HEADER = [
 ]
 RAW_HISTORY = ["SELECT * FROM onboarding_applyattempt WHERE topic_id = %(topic)s ORDER BY started_at DESC LIMIT 20"]
 RAW_TRAFFIC = [
-    "SELECT sampled_at, end_offset FROM onboarding_topictrafficsample WHERE cluster_id = %(cluster)s AND topic = "
-    "%(name)s AND sampled_at >= now() - interval '7 days' ORDER BY sampled_at",
-    "SELECT end_offset, sampled_at FROM onboarding_topictrafficsample WHERE cluster_id = %(cluster)s AND topic = "
-    "%(name)s ORDER BY sampled_at DESC LIMIT 1",
-    "SELECT end_offset FROM onboarding_topictrafficsample WHERE cluster_id = %(cluster)s AND topic = %(name)s AND "
-    "sampled_at >= now() - interval '1 hour' ORDER BY sampled_at LIMIT 1",
+    "SELECT sampled_at, end_offset, size_bytes FROM onboarding_topictrafficsample WHERE cluster_id = %(cluster)s AND "
+    "topic = %(name)s AND sampled_at >= now() - interval '7 days' ORDER BY sampled_at",
 ]
 
 
@@ -164,7 +160,7 @@ def grow(cluster, team, upto: int, samples: int) -> Topic:
         number = int(topic.name[-5:])
         names = [topic.name] + ([f"{topic.name}.dlq"] if number % 10 == 0 else [])
         rows += [TopicTrafficSample(cluster=cluster, topic=name, sampled_at=now - timedelta(minutes=samples - s),
-                                    end_offset=number + s * (10 if name == topic.name else 1))
+                                    end_offset=number + s * (10 if name == topic.name else 1), size_bytes=s * 4096)
                  for name in names for s in range(samples)]
     TopicTrafficSample.objects.bulk_create(rows, batch_size=5000)
     with connection.cursor() as cursor:

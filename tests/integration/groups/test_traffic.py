@@ -14,7 +14,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from onboarding.models import TopicTrafficSample
-from onboarding.selectors.topic_traffic import topic_rate_history, topic_size_history
+from onboarding.selectors.topic_traffic import topic_traffic
 from onboarding.services.topic_traffic import traffic_prune, traffic_sample
 from tests.integration.groups.conftest import produce
 from tests.integration.routing.test_portal_routing import cleanup_topics  # noqa: F401 - fixture
@@ -43,12 +43,12 @@ def test_samples_after_producing_count_the_events_and_the_tab_plots_them(cluster
 
     assert _end_offset(cluster, orders.name, first) == EVENTS
     assert _end_offset(cluster, orders.name, second) == EVENTS + EVENTS // 2
-    assert [rate for _, rate in topic_rate_history(orders)] == [EVENTS // 2]  # per minute, one minute apart
+    kept = topic_traffic(orders)
+    assert [rate for _, rate in kept.rates] == [EVENTS // 2]  # per minute, one minute apart
     # Every event is at least its JSON value on the broker's disk; the second sample holds half as many again.
     grown = _size(cluster, orders.name, second) - _size(cluster, orders.name, first)
     assert _size(cluster, orders.name, first) >= EVENTS * len('{"n": 0}') and grown >= EVENTS // 2 * len('{"n": 0}')
-    assert [size for _, size in topic_size_history(orders)] == [_size(cluster, orders.name, first),
-                                                                 _size(cluster, orders.name, second)]
+    assert [size for _, size in kept.sizes] == [_size(cluster, orders.name, first), _size(cluster, orders.name, second)]
 
     tab = client_for(alice).get(reverse("onboarding:topic_detail", args=[orders.pk]) + "?tab=traffic").content.decode()
     assert 'data-testid="traffic-plot"' in tab and 'data-points="1"' in tab
