@@ -1,6 +1,7 @@
 """The World's consumer groups: a public payments topic that also exists on the broker, a payments group with a
 committed offset on it, and research's group on it (research subscribes directly) whose reset waits for payments'
-owners. Kafka state is made once with the real broker; the reset request goes through the service."""
+owners; and the other way round, alice's reset of payments' group over a research topic, waiting for research.
+Kafka state is made once with the real broker; the reset requests go through the service."""
 
 from __future__ import annotations
 
@@ -43,14 +44,25 @@ class GroupObjects:
     """Mixed into ``World``: expects ``cluster``, ``payments``, ``research``, ``users``, ``research_account``,
     ``broker_topics`` and ``topic()`` from it."""
 
-    @cached_property
-    def lag_topic(self) -> Topic:
-        """A public payments topic, made on the broker too (groups commit on it, records are deleted from it)."""
-        topic = self.topic(self.payments, self.alice, "lagged", Topic.Visibility.PUBLIC)
+    def _made_on_broker(self, topic: Topic) -> Topic:
         admin = AdminClient({"bootstrap.servers": settings.KAFKA_BOOTSTRAP_SERVERS})
         admin.create_topics([NewTopic(topic.name, num_partitions=1, replication_factor=1)])[topic.name].result(30)
         self.broker_topics.append(topic.name)
         wait_for(lambda: topic.name in admin.list_topics(timeout=10).topics, timeout=15, message=topic.name)
+        return topic
+
+    @cached_property
+    def lag_topic(self) -> Topic:
+        """A public payments topic, made on the broker too (groups commit on it, records are deleted from it)."""
+        return self._made_on_broker(self.topic(self.payments, self.alice, "lagged", Topic.Visibility.PUBLIC))
+
+    @cached_property
+    def studied_topic(self) -> Topic:
+        """A public research topic on the broker, which payments reads directly (approved at once)."""
+        topic = self._made_on_broker(self.topic(self.research, self.users["robin"], "studied", Topic.Visibility.PUBLIC))
+        subscription_request(actor=self.alice, subscriber=self.payments, source=topic,
+                             service_account=self.payments_account, mode=Subscription.Mode.DIRECT,
+                             reason="Billing rereads the study", via=AuditEvent.Via.SYSTEM)
         return topic
 
     def _group(self, team, stem: str) -> ConsumerGroup:
@@ -81,3 +93,11 @@ class GroupObjects:
                                     group_id=self.research_group.group_id, topic=self.lag_topic,
                                     request=ResetRequest("earliest"), reason="Rerun the study",
                                     via=AuditEvent.Via.SYSTEM)
+
+    @cached_property
+    def alice_reset(self) -> OffsetReset:
+        """alice asks to reread research's topic with payments' group: waiting for research's owners, and only
+        she may withdraw it."""
+        return offset_reset_request(actor=self.alice, cluster=self.cluster, group_id=self.payments_group.group_id,
+                                    topic=self.studied_topic, request=ResetRequest("earliest"),
+                                    reason="Reread the study", via=AuditEvent.Via.SYSTEM)
