@@ -11,7 +11,7 @@ from django.conf import settings
 
 from onboarding.changes.requests import change_request_approve
 from onboarding.errors import NotFound, PermissionDenied, ValidationError
-from onboarding.models import AuditEvent, ChangeRequest, LagSample, OffsetReset, Subscription
+from onboarding.models import AuditEvent, ChangeRequest, LagSample, NotificationDelivery, OffsetReset, Subscription
 from onboarding.selectors.groups import chart, group_detail, group_lag_history, team_groups, topic_lag_history
 from onboarding.services.group_lag import lag_prune, lag_sample
 from onboarding.services.groups import (
@@ -108,6 +108,9 @@ def test_resetting_a_group_over_another_teams_topic_waits_for_that_teams_owner(
     produce(orders.name, [{"n": n} for n in range(20)], timestamp_ms=T0)
     _commit_as_admin(group, {(orders.name, 0): _high(cluster, orders.name, 0), (orders.name, 1):
                              _high(cluster, orders.name, 1)})
+    for team in (payments, clinical):  # each team's e-mail recipient: one delivery row per notification
+        team.notification_emails = [f"{team.slug}@example.org"]
+        team.save(update_fields=["notification_emails"])
 
     dry = offset_reset_dry_run(actor=carol, cluster=cluster, group_id=group, topic=orders,
                                request=ResetRequest("earliest"))
@@ -116,6 +119,7 @@ def test_resetting_a_group_over_another_teams_topic_waits_for_that_teams_owner(
                                  request=ResetRequest("earliest"), reason="rebuild the reports", via="browser")
     assert reset.status == OffsetReset.Status.REQUESTED
     assert sum(consumer_groups_for(cluster).committed(group).values()) == 20, "nothing moves before approval"
+    assert _told(payments) == ["offset_reset.requested"] and _told(clinical) == [], "the deciders hear of it"
 
     with pytest.raises(PermissionDenied):
         offset_reset_approve(actor=carol, reset=reset, via="browser")  # not an owner of payments
@@ -125,8 +129,13 @@ def test_resetting_a_group_over_another_teams_topic_waits_for_that_teams_owner(
     assert approved.status == OffsetReset.Status.APPLIED and approved.decided_by == alice
     assert consumer_groups_for(cluster).committed(group) == {(orders.name, 0): 0, (orders.name, 1): 0}
     assert AuditEvent.objects.filter(action="group.reset.approve", resource_id=str(reset.pk)).exists()
+    assert _told(clinical) == ["offset_reset.applied"] and _told(payments) == ["offset_reset.requested"]
     with pytest.raises(ValidationError):
         offset_reset_reject(actor=alice, reset=approved, via="browser")
+
+
+def _told(team) -> list[str]:
+    return sorted(NotificationDelivery.objects.filter(team=team).values_list("event", flat=True))
 
 
 def _high(cluster, topic, partition):

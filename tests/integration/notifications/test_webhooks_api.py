@@ -91,7 +91,9 @@ def test_outsiders_get_404_and_cannot_add_to_the_team(api_as, alice, carol, paym
      "Do not put a user name or password in the URL; the signature authenticates the portal."),
     ("events", ["resource.drifted", "topic.exploded"],
      "Unknown event 'topic.exploded'; choose from change_request.created, change_request.approved, "
-     "change_request.rejected, change_request.applied, change_request.failed, resource.drifted."),
+     "change_request.rejected, change_request.applied, change_request.failed, change_request.withdrawn, "
+     "offset_reset.requested, offset_reset.applied, offset_reset.rejected, offset_reset.failed, "
+     "offset_reset.withdrawn, resource.drifted."),
     ("events", [], "Choose at least one event."),
     ("name", "", "Enter a name."),
 ])
