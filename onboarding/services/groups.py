@@ -186,13 +186,14 @@ def offset_reset_request(*, actor, cluster: Cluster, group_id: str, topic: Topic
                         timestamp=request.timestamp, shift=request.shift, offset=request.offset,
                         partitions=list(request.partitions), reason=(reason or "").strip(),
                         plan=[p.as_dict() for p in plans], requested_by=actor if actor.is_authenticated else None)
+    waits = needs_owner_approval(team, topic)
     with transaction.atomic():
         reset.save()
         audit_record(actor=actor, via=via, action="group.reset.request", obj=reset, team=team,
                      after=reset_snapshot(reset))
-        if needs_owner_approval(team, topic):
+        if waits:
             notify_offset_reset(reset, "requested", team=topic.team)
-    if needs_owner_approval(team, topic):
+    if waits:
         return reset
     return _apply(actor=actor, reset=reset, via=via, groups=groups)
 
