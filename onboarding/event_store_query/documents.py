@@ -27,6 +27,7 @@ class DocumentShape:
 
     value_prefix: str = "value."
     time_field: str = "_ts"
+    hour_field: str = "_h"  # the hour of the time field, as hour_of writes it (the sink: EventDocument.hourOf)
     key_field: str = "_key"
     partition_field: str = "_partition"
     offset_field: str = "_offset"
@@ -70,6 +71,13 @@ class DocumentShape:
         return {"id": document.get("_id"), "partition": document.get(self.partition_field),
                 "offset": document.get(self.offset_field), "timestamp": _aware(document.get(self.time_field)),
                 "key": document.get(self.key_field), "value": value}
+
+
+def hour_of(moment: dt.datetime) -> str:
+    """The hour bucket of an event time, as the sink writes it: ``2026-01-01T05`` for 05:00 to 05:59:59.999 UTC
+    (a naive time is UTC, as the store hands it back)."""
+    aware = moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
+    return aware.astimezone(dt.UTC).strftime("%Y-%m-%dT%H")
 
 
 def _get(document: Mapping, path: str):

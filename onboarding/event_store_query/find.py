@@ -7,10 +7,17 @@ out of a sort on that field, since no keyset condition can place them.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import datetime as dt
+from dataclasses import dataclass, replace
 
-from onboarding.event_store_query.documents import DocumentShape
-from onboarding.event_store_query.language import Query
+from onboarding.event_store_query.documents import DocumentShape, hour_of
+from onboarding.event_store_query.language import TIME, Query
+
+# A time-ordered query over at most this many hours is read hour by hour (hour_finds): each hour's find is an
+# equality on the hour field, which a store that answers only equalities from its indexes (FerretDB 1.x) serves,
+# where the range alone makes it decode every document the other conditions match. More hours, and a sparse topic
+# would cost more round trips than the range saves.
+MAX_HOURS = 24
 
 
 @dataclass(frozen=True)
@@ -73,3 +80,33 @@ def _projection(query: Query, shape: DocumentShape, sort_path: str) -> dict:
         if not any(path.startswith(f"{parent}.") for parent in kept):
             kept.append(path)
     return dict.fromkeys(kept, 1)
+
+
+def hours_of(query: Query, after: tuple[object, object] | None = None, *, max_hours: int = MAX_HOURS) -> list[str]:
+    """The hour buckets a page of a time-ordered query reads, in the query's order: from the range's first hour
+    to the hour of its end (exclusive), and from the cursor's hour on for a next page. Empty when the query is
+    not ordered by time, its range is open at either end, or it spans more than ``max_hours``."""
+    if query.sort_field != TIME or query.time_from is None or query.time_to is None:
+        return []
+    first, last = _hour_start(query.time_from), _hour_start(query.time_to - dt.timedelta(microseconds=1))
+    if last - first >= dt.timedelta(hours=max_hours):
+        return []
+    if after is not None and isinstance(after[0], dt.datetime):
+        at = _hour_start(after[0])
+        first, last = (first, min(last, at)) if query.descending else (max(first, at), last)
+    hours = []
+    moment = first
+    while moment <= last:
+        hours.append(hour_of(moment))
+        moment += dt.timedelta(hours=1)
+    return hours[::-1] if query.descending else hours
+
+
+def in_hour(find: Find, shape: DocumentShape, hour: str, *, limit: int) -> Find:
+    """``find`` restricted to one hour bucket (a top-level equality, so the store can hand it to its index)."""
+    return replace(find, filter={**find.filter, shape.hour_field: hour}, limit=limit)
+
+
+def _hour_start(moment: dt.datetime) -> dt.datetime:
+    aware = moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
+    return aware.astimezone(dt.UTC).replace(minute=0, second=0, microsecond=0)

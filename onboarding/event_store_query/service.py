@@ -19,19 +19,21 @@ from onboarding.audit import audit_record
 from onboarding.errors import NotAnswering, NotFound, PermissionDenied, ValidationError
 from onboarding.event_store_query import cursor as cursors
 from onboarding.event_store_query.documents import SINK, DocumentShape
-from onboarding.event_store_query.find import find_of
+from onboarding.event_store_query.find import find_of, hours_of
 from onboarding.event_store_query.language import TIME, Query, QueryError, parse_query
 from onboarding.event_store_query.store import (
     EventStoreNotAnswering,
     EventStoreTimeout,
     EventStoreUnavailable,
     client,
+    run_by_hour,
     run_find,
 )
 from onboarding.history import context as history_context
 from onboarding.models import AuditEvent, Topic
 from onboarding.peek.service import may_peek, sensitive_paths
 from onboarding.platform import PlatformError
+from onboarding.reconcile.event_store_backfill import hours_covered
 from onboarding.schemas.masking import Masker
 from onboarding.selectors.event_store import binding_for, collection_for
 
@@ -51,6 +53,7 @@ class Location:
     collection: str
     shape: DocumentShape
     indexed: tuple[str, ...]  # as a query names them: value.<field>
+    by_hour: bool = False  # every document has its hour bucket: a bounded time range may be read hour by hour
 
 
 @dataclass
@@ -76,7 +79,7 @@ def location_for(topic: Topic) -> Location | None:
     indexed = tuple(binding.indexed_paths)
     shape = SINK.with_copies((path, binding.copy_name(path)) for path in indexed)
     return Location(uri=where.uri, database=where.database, collection=where.collection, shape=shape,
-                    indexed=indexed)
+                    indexed=indexed, by_hour=hours_covered(binding))
 
 
 def timeout_message(max_time_ms: int, sortable: tuple[str, ...]) -> str:
@@ -116,7 +119,12 @@ def topic_query(*, actor, topic: Topic, body, via: str = AuditEvent.Via.SYSTEM) 
     max_time_ms = settings.EVENT_STORE_QUERY_MAX_TIME_MS
     try:
         mongo = client(location.uri, max_time_ms=max_time_ms, connect_ms=settings.EVENT_STORE_QUERY_CONNECT_MS)
-        documents = run_find(mongo, location.database, location.collection, find, max_time_ms=max_time_ms)
+        hours = hours_of(query, after) if location.by_hour else []
+        if hours:
+            documents = run_by_hour(mongo, location.database, location.collection, find, location.shape, hours,
+                                    max_time_ms=max_time_ms)
+        else:
+            documents = run_find(mongo, location.database, location.collection, find, max_time_ms=max_time_ms)
     except EventStoreTimeout:
         _audit(actor, topic, via, query, 0, note=f"timed out after {max_time_ms} ms")
         raise ValidationError({"non_field_errors": [timeout_message(max_time_ms, sortable)]}) from None

@@ -1,4 +1,5 @@
-"""The top-level copies of indexed fields in documents stored before the field was indexed.
+"""The top-level copies of indexed fields, and the hour of the event time, in documents stored before the sink
+wrote them.
 
 The sink writes a copy of each indexed field (``_i:value:ward``, ``EventStoreBinding.copy_name``) into every
 document from the moment its config names the field; queries on the field read the copy (the store's index is on
@@ -11,7 +12,11 @@ Why not a replay of the topic (the sink's offsets reset): the store may keep eve
 retention can be longer than the topic's), a replay rewrites every document rather than adding a field, and it
 would stop the sink while it runs.
 
-Progress is on the binding (``backfill``: fields, state queued/running/done/failed, updated, passes, times,
+The hour bucket (``_h``, the hour of ``_ts`` as the sink's EventDocument.hourOf writes it) is backfilled the same
+way, once per binding (``hours`` in the state): queries read a bounded time range hour by hour only once every
+document has one (``hours_covered``), since a document without it would be missed.
+
+Progress is on the binding (``backfill``: fields, hours, state queued/running/done/failed, updated, passes, times,
 error), written after every batch. The work is resumable by its filter: a document that has its copy is never
 read again, so a task that died simply starts again where the copies end (the sweep queues it again when its
 heartbeat is older than STALE_SECONDS, and a failed one after as long). An update sets the copies only where
@@ -31,6 +36,7 @@ from django.conf import settings
 from django.utils import timezone
 
 from onboarding import queue
+from onboarding.event_store_query.documents import SINK, hour_of
 from onboarding.models import EventStoreBinding, ResourceStatus
 from onboarding.platform import PlatformError
 from onboarding.platform.event_store import EventStore
@@ -45,20 +51,27 @@ QUEUED, RUNNING, DONE, FAILED = "queued", "running", "done", "failed"
 _MISSING = object()
 
 
+def hours_covered(binding: EventStoreBinding) -> bool:
+    """Whether every document of the binding has its hour bucket: a backfill that set them finished."""
+    state = binding.backfill or {}
+    return bool(state.get("hours")) and state.get("state") == DONE
+
+
 def schedule(binding: EventStoreBinding) -> bool:
     """Queue the backfill when the binding's indexed fields include one the last finished backfill did not
-    cover (or one is queued or running for other fields); True when queued."""
+    cover, or no backfill gave the documents their hours yet (or one is queued or running for other fields);
+    True when queued."""
     fields = sorted(binding.indexed_fields)
     state = binding.backfill or {}
-    if state.get("fields") == fields and state.get("state") in (QUEUED, RUNNING, DONE):
+    if state.get("fields") == fields and state.get("hours") and state.get("state") in (QUEUED, RUNNING, DONE):
         return False
     covered = set(state.get("fields") or []) if state.get("state") == DONE else set()
-    if set(fields) <= covered:
+    if set(fields) <= covered and hours_covered(binding):
         # Fields only removed: every document already has the copies of those left.
         _write(binding, {**state, "fields": fields})
         return False
     token = uuid.uuid4().hex
-    _write(binding, {"fields": fields, "state": QUEUED, "token": token, "updated": 0, "passes": 0,
+    _write(binding, {"fields": fields, "hours": True, "state": QUEUED, "token": token, "updated": 0, "passes": 0,
                      "queued_at": _iso(timezone.now())})
     queue.send(TASK, (binding.pk, token))
     return True
@@ -69,7 +82,8 @@ def requeue_if_stale(binding: EventStoreBinding, now: datetime | None = None) ->
     failed that long ago. The same token: the work goes on where the copies end."""
     state = binding.backfill or {}
     if state.get("state") not in (QUEUED, RUNNING, FAILED) or not state.get("token"):
-        return schedule(binding) if binding.indexed_fields and not state else False
+        # A binding from before the hour buckets (or with no backfill yet) gets one; a finished one is left.
+        return schedule(binding) if not state.get("hours") else False
     now = now or timezone.now()
     last = state.get("heartbeat_at") or state.get("finished_at") or state.get("queued_at")
     if last and now - datetime.fromisoformat(last) < timedelta(seconds=STALE_SECONDS):
@@ -90,6 +104,8 @@ def run_backfill(binding_id: int, token: str) -> dict:
     if not _progress(binding_id, token, state):
         return {"skipped": "superseded"}
     copies = {path: binding.copy_name(path) for path in binding.indexed_paths}
+    if state.get("hours"):
+        copies[SINK.time_field] = SINK.hour_field
     size = max(1, min(MAX_BATCH_SIZE, settings.EVENT_STORE_SINK_BATCH_SIZE))
     try:
         with EventStore(binding.store_uri()) as store:
@@ -128,13 +144,16 @@ def projection(copies: Mapping[str, str]) -> dict:
 
 def copies_of(document: Mapping, copies: Mapping[str, str]) -> dict:
     """The copies a document lacks, as the sink's EventDocument writes them: scalars only (null included); a
-    missing field, an object or a list has none."""
+    missing field, an object or a list has none. The time field's copy is its hour bucket."""
     result = {}
     for path, copy in copies.items():
         if copy in document:
             continue
         value = _at(document, path)
-        if value is not _MISSING and not isinstance(value, Mapping | list):
+        if copy == SINK.hour_field:
+            if isinstance(value, datetime):
+                result[copy] = hour_of(value)
+        elif value is not _MISSING and not isinstance(value, Mapping | list):
             result[copy] = value
     return result
 

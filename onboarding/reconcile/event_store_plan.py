@@ -40,6 +40,14 @@ RETRY_TIMEOUT_MS = 300_000
 # The event time every document carries (the record timestamp), indexed for time ranges and the retention.
 TIME_FIELD = "_ts"
 TIME_INDEX = "_ts"
+# The record key every document carries (top level), indexed for the commonest query: one key's events. On the
+# local store an index's leading field also gets the GIN index FerretDB's equalities need (eventstore.sql).
+KEY_FIELD = "_key"
+KEY_INDEX = "_key"
+# The hour of the event time (EventDocument.hourOf), indexed so that a bounded time range is read as one equality
+# per hour (event_store_query.find.hours_of): FerretDB 1.x never hands a range to Postgres.
+HOUR_FIELD = "_h"
+HOUR_INDEX = "_h"
 
 
 def connector_config(binding: EventStoreBinding) -> dict[str, str]:
@@ -96,10 +104,11 @@ def copy_field(field: str) -> str:
 
 
 def planned_indexes(binding: EventStoreBinding) -> dict[str, IndexSpec]:
-    """The event time (with the retention as TTL) and one index per indexed value field on its top-level copy,
-    by name."""
+    """The event time (with the retention as TTL), its hour, the record key, and one index per indexed value field
+    on its top-level copy, by name."""
     ttl = binding.retention_days * 86_400 if binding.retention_days else None
-    specs = {TIME_INDEX: IndexSpec(TIME_INDEX, (TIME_FIELD,), ttl)}
+    specs = {TIME_INDEX: IndexSpec(TIME_INDEX, (TIME_FIELD,), ttl), KEY_INDEX: IndexSpec(KEY_INDEX, (KEY_FIELD,)),
+             HOUR_INDEX: IndexSpec(HOUR_INDEX, (HOUR_FIELD,))}
     for field in binding.indexed_fields:
         specs[index_name(field)] = IndexSpec(index_name(field), (copy_field(field),))
     return specs
@@ -126,7 +135,7 @@ def index_differences(planned: dict[str, IndexSpec], observed: dict[str, IndexSp
 
 def _portal_index(name: str) -> bool:
     # value.<field>: the indexes on nested paths made before the copies, removed by the next run.
-    return name == TIME_INDEX or name.startswith("value.") or name.startswith(COPY_PREFIX)
+    return name in (TIME_INDEX, KEY_INDEX, HOUR_INDEX) or name.startswith("value.") or name.startswith(COPY_PREFIX)
 
 
 @dataclass(frozen=True)

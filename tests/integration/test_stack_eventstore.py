@@ -1,7 +1,8 @@
 """The event store is real: FerretDB (MongoDB API) on the stack's Postgres, driven with pymongo.
 
 FerretDB keeps each collection in a Postgres table; the stack's setup (scripts/stack.d/eventstore.sql) gives every
-such table a GIN index on the document id, without which each upsert scans the whole collection.
+such table a GIN index on the document id, without which each upsert scans the whole collection, and every index's
+leading top-level field a GIN companion, without which an equality on an indexed field scans it too.
 """
 
 import psycopg
@@ -73,3 +74,41 @@ def test_every_collection_gets_the_gin_index_on_the_document_id(database):
 
     assert len(tables) == 2
     assert indexed == tables
+
+
+def _companions(schema) -> dict[str, str]:
+    """Field -> the GIN index serving FerretDB's equality on it, for the collection tables of ``schema``."""
+    with psycopg.connect(**event_store_postgres()) as connection:
+        return dict(connection.execute(
+            "SELECT substr(obj_description(c.oid, 'pg_class'), 25), i.indexdef FROM pg_indexes i"
+            " JOIN pg_class c ON c.relname = i.indexname JOIN pg_namespace n ON n.oid = c.relnamespace"
+            " AND n.nspname = i.schemaname WHERE i.schemaname = %s"
+            " AND obj_description(c.oid, 'pg_class') LIKE 'eventstore companion of %%'", (schema,)).fetchall())
+
+
+def test_an_indexed_fields_equality_is_served_by_a_gin_companion_that_goes_with_its_index(database):
+    events = database["admissions"]
+    events.insert_many([{"_id": f"a#0#{n}", "_key": f"p-{n % 5}", "_i:value:ward": f"W{n % 3}", "_ts": n}
+                        for n in range(30)])
+
+    events.create_index([("_key", ASCENDING)], name="_key")
+    events.create_index([("_i:value:ward", ASCENDING), ("_ts", ASCENDING)], name="ward_time")
+    events.create_index([("value.nested", ASCENDING)], name="nested")  # not top level: FerretDB never pushes it
+
+    companions = _companions(database.name)
+    assert set(companions) == {"_key", "_i:value:ward"}  # leading fields only, and never _id (it has its own)
+    # The expression of FerretDB's pushed-down equality (`_jsonb->'_key' @> '"p-1"'`), which a GIN index serves.
+    assert "USING gin (((_jsonb -> '_key'::text)) jsonb_path_ops)" in companions["_key"]
+    assert "USING gin (((_jsonb -> '_i:value:ward'::text)) jsonb_path_ops)" in companions["_i:value:ward"]
+    assert [d["_id"] for d in events.find({"_key": "p-1", "_i:value:ward": "W1"}, sort=[("_ts", 1)])] == [
+        "a#0#1", "a#0#16"]
+
+    events.drop_index("_key")
+
+    assert set(_companions(database.name)) == {"_i:value:ward"}
+
+
+def test_the_store_plans_every_query_for_its_field_names():
+    # FerretDB sends a field's name as a parameter: a generic plan could use no expression index at all.
+    with psycopg.connect(**event_store_postgres()) as connection:
+        assert connection.execute("SHOW plan_cache_mode").fetchone() == ("force_custom_plan",)

@@ -49,7 +49,8 @@ def test_the_sink_copies_the_indexed_fields_to_the_top_level():
 def test_planned_indexes_carry_the_retention_as_ttl():
     planned = planned_indexes(binding(retention_days=2, indexed_fields=["customer.id"]))
     # Indexed fields are indexed on their top-level copies (FerretDB 1.x uses no index for a nested path).
-    assert planned == {"_ts": IndexSpec("_ts", ("_ts",), 172_800),
+    assert planned == {"_ts": IndexSpec("_ts", ("_ts",), 172_800), "_key": IndexSpec("_key", ("_key",)),
+                       "_h": IndexSpec("_h", ("_h",)),
                        "_i:value:customer:id": IndexSpec("_i:value:customer:id", ("_i:value:customer:id",))}
     assert planned_indexes(binding())["_ts"].expire_after_seconds is None
 
@@ -59,6 +60,7 @@ def test_index_differences():
     same = dict(planned)
     assert index_differences(planned, same) == {}
     assert index_differences(planned, {"_ts": planned["_ts"]}) == {
+        "_key": {"desired": ["_key"], "observed": None}, "_h": {"desired": ["_h"], "observed": None},
         "_i:value:a": {"desired": ["_i:value:a"], "observed": None}}
     no_ttl = {**same, "_ts": IndexSpec("_ts", ("_ts",))}
     assert index_differences(planned, no_ttl) == {"_ts": {"desired": ["_ts", 86_400], "observed": ["_ts", None]}}

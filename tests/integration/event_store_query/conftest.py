@@ -45,17 +45,24 @@ def keep(store):
     collection. Collections are dropped at the end."""
     made = []
 
-    def make(topic, documents, *, indexed=()):
-        binding = EventStoreBinding.objects.create(topic=topic, team=topic.team, indexed_fields=list(indexed),
-                                                   status=ResourceStatus.READY)
+    def make(topic, documents, *, indexed=(), by_hour=True):
+        """``by_hour``: every document has its hour bucket, as the binding's finished backfill says; else the
+        documents have none (a store from before the hours) and queries read a range with one find."""
+        binding = EventStoreBinding.objects.create(
+            topic=topic, team=topic.team, indexed_fields=list(indexed), status=ResourceStatus.READY,
+            backfill={"fields": sorted(indexed), "hours": True, "state": "done"} if by_hour else {})
         where = collection_for(binding)
         collection = store[where.database][where.collection]
         made.append(collection)
         collection.create_index([("_ts", ASCENDING)], name="by_time")
-        # As the sink writes them: a top-level copy of each indexed field, which the index is on.
+        collection.create_index([("_key", ASCENDING)], name="_key")
+        # As the sink writes them: a top-level copy of each indexed field, which the index is on, and the hour.
         copies = {path: binding.copy_name(path) for path in binding.indexed_paths}
         for copy in copies.values():
             collection.create_index([(copy, ASCENDING)], name=copy)
+        if by_hour:
+            collection.create_index([("_h", ASCENDING)], name="_h")
+            copies["_ts"] = "_h"
         if documents:
             collection.insert_many([{**document, **copies_of(document, copies)} for document in documents])
         return collection

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from onboarding.models import ApiToken, AuditEvent, ServiceAccount, Subscription, Topic
+from onboarding.models import ApiToken, AuditEvent, EventStoreBinding, ServiceAccount, Subscription, Topic
 from onboarding.reconcile.schemas import reconcile_schemas
 from onboarding.services.schemas import schema_version_submit
 from onboarding.services.sensitivity import sensitive_field_set
@@ -146,6 +146,52 @@ def test_cursor_pages_have_no_gaps_or_repeats(api_as, alice, topic, keep, sort):
                                                    d["_id"]), reverse=reverse)
     assert seen == [d["value"]["n"] for d in ordered]
     assert pages == 5
+
+
+@pytest.mark.parametrize("sort", ["timestamp", "-timestamp"])
+def test_a_bounded_range_read_hour_by_hour_pages_as_one_find_does(api_as, alice, cluster, payments, topic_name,
+                                                                  keep, sort):
+    # 40 events 7 minutes apart from 08:00 (about 4.5 hours), over two partitions; the range cuts into the first
+    # and the last hour, and some hours hold no ward A at all.
+    documents = [document(topic_name("x"), i % 2, i // 2, minutes=7 * i, ward="AB"[i // 9 % 2], n=i)
+                 for i in range(40)]
+    body = {"filter": {"value.ward": "A"}, "from": "2026-12-01T08:20:00Z", "to": "2026-12-01T12:10:00Z",
+            "sort": sort, "limit": 4}
+    client, pages = api_as(alice), {}
+    for by_hour in (True, False):
+        topic = topic_create(actor=alice, cluster=cluster, team=payments, name=topic_name(f"h{by_hour:d}"),
+                             partitions=2, replication_factor=1)
+        events = [{**d, "_id": d["_id"].replace(documents[0]["_id"].split("#")[0], topic.name)} for d in documents]
+        keep(topic, events, indexed=["ward"], by_hour=by_hour)
+        seen, cursor = [], None
+        while True:
+            answer = query(client, topic, {**body, **({"cursor": cursor} if cursor else {})})
+            assert answer.status_code == 200, answer.json()
+            seen.append([event["value"]["n"] for event in answer.json()["events"]])
+            if (cursor := answer.json()["next_cursor"]) is None:
+                break
+        pages[by_hour] = seen
+
+    expected = [d["value"]["n"] for d in documents if d["value"]["ward"] == "A"
+                and "2026-12-01T08:20" <= d["_ts"].strftime("%Y-%m-%dT%H:%M") < "2026-12-01T12:10"]
+    expected = expected[::-1] if sort.startswith("-") else expected
+    assert pages[True] == pages[False] and sum(pages[True], []) == expected
+    assert [len(page) for page in pages[True]][:-1] == [4] * (len(pages[True]) - 1)
+
+
+def test_a_document_without_its_hour_is_read_only_once_the_hours_are_not_relied_on(api_as, alice, topic, keep):
+    # A range is read hour by hour only when every document has its hour (a finished backfill): the proof that it
+    # is, a document left without one.
+    collection = keep(topic, admissions(topic.name, 6), indexed=["ward"])
+    collection.update_one({"_id": f"{topic.name}#1#1"}, {"$unset": {"_h": ""}})
+    body = {"from": "2026-12-01T08:00:00Z", "to": "2026-12-01T09:00:00Z"}
+
+    by_hour = query(api_as(alice), topic, body).json()["events"]
+    EventStoreBinding.objects.filter(topic=topic).update(backfill={})
+    one_find = query(api_as(alice), topic, body).json()["events"]
+
+    assert [event["value"]["n"] for event in by_hour] == [0, 1, 2, 4, 5]
+    assert [event["value"]["n"] for event in one_find] == [0, 1, 2, 3, 4, 5]
 
 
 def test_a_cursor_of_another_query_or_altered_is_refused(api_as, alice, topic, keep):

@@ -1,5 +1,7 @@
 package portal.aggregator.connect;
 
+import java.time.ZoneOffset;
+import java.time.format.DateTimeFormatter;
 import java.util.ArrayList;
 import java.util.Date;
 import java.util.LinkedHashMap;
@@ -25,8 +27,10 @@ import org.apache.kafka.connect.transforms.Transformation;
  *       a key cannot be placed in a table and is refused (dead-letter topic).
  * </ul>
  *
- * <p>The document: {@code _ts} (the record timestamp as a date, what the retention TTL index reads),
- * {@code _partition}, {@code _offset}, {@code _key}, {@code value} (the record value as the converter read it).
+ * <p>The document: {@code _ts} (the record timestamp as a date, what the retention TTL index reads), {@code _h}
+ * (the hour of {@code _ts} in UTC, {@code 2026-01-01T05}: a time range is an equality per hour, which a store that
+ * answers only equalities from its indexes can serve, see {@link #hourOf}), {@code _partition}, {@code _offset},
+ * {@code _key}, {@code value} (the record value as the converter read it).
  * Only sink records carry partition and offset, so the transformation belongs on sink connectors only.
  *
  * <p>{@code indexed}: the binding's indexed fields as document paths ({@code value.ward,value.member.id,key}), each
@@ -40,6 +44,9 @@ public final class EventDocument<R extends ConnectRecord<R>> implements Transfor
     public static final String MODE = "mode";
     public static final String INDEXED = "indexed";
     public static final String COPY_PREFIX = "_i:";
+    public static final String HOUR = "_h";
+    private static final DateTimeFormatter HOUR_FORMAT = DateTimeFormatter.ofPattern("yyyy-MM-dd'T'HH")
+            .withZone(ZoneOffset.UTC);
     private static final ConfigDef CONFIG = new ConfigDef().define(MODE, ConfigDef.Type.STRING, "log",
             ConfigDef.ValidString.in("log", "table"), ConfigDef.Importance.HIGH,
             "log: a document per record (id topic#partition#offset); table: a document per key (tombstones delete).")
@@ -86,6 +93,11 @@ public final class EventDocument<R extends ConnectRecord<R>> implements Transfor
         return paths;
     }
 
+    /** The hour bucket of an event time: {@code 2026-01-01T05} for any time from 05:00 to 05:59:59.999 UTC. */
+    public static String hourOf(Date time) {
+        return HOUR_FORMAT.format(time.toInstant());
+    }
+
     /** The top-level name of a document path's copy: {@code value.member.id} is {@code _i:value:member:id}. */
     public static String copyName(String path) {
         return COPY_PREFIX + path.replace('.', ':');
@@ -119,7 +131,9 @@ public final class EventDocument<R extends ConnectRecord<R>> implements Transfor
     private Map<String, Object> document(SinkRecord record) {
         Map<String, Object> doc = new LinkedHashMap<>();
         Long timestamp = record.timestamp();
-        doc.put("_ts", new Date(timestamp == null || timestamp < 0 ? System.currentTimeMillis() : timestamp));
+        Date time = new Date(timestamp == null || timestamp < 0 ? System.currentTimeMillis() : timestamp);
+        doc.put("_ts", time);
+        doc.put(HOUR, hourOf(time));
         doc.put("_partition", record.kafkaPartition());
         doc.put("_offset", record.kafkaOffset());
         doc.put("_key", record.key());

@@ -41,10 +41,19 @@ public class EventDocumentTest {
         assertEquals(41L, first.kafkaOffset());
         Map<?, ?> doc = (Map<?, ?>) first.value();
         assertEquals(new Date(1700000000000L), doc.get("_ts"));
+        assertEquals("2023-11-14T22", doc.get("_h"));  // 1700000000000 ms is 2023-11-14 22:13:20 UTC
         assertEquals(2, doc.get("_partition"));
         assertEquals(41L, doc.get("_offset"));
         assertEquals("k", doc.get("_key"));
         assertEquals(Map.of("a", 1L), doc.get("value"));
+    }
+
+    @Test
+    void theHourBucketIsTheUtcHourOfTheEventTimeWithItsFirstAndLastMillisecond() {
+        assertEquals("2026-01-01T05", EventDocument.hourOf(new Date(1767243600000L)));  // 05:00:00.000
+        assertEquals("2026-01-01T05", EventDocument.hourOf(new Date(1767247199999L)));  // 05:59:59.999
+        assertEquals("2026-01-01T06", EventDocument.hourOf(new Date(1767247200000L)));
+        assertEquals("1970-01-01T00", EventDocument.hourOf(new Date(0L)));
     }
 
     @Test
@@ -99,7 +108,7 @@ public class EventDocumentTest {
         assertEquals("_i:value:member:id", EventDocument.copyName("value.member.id"));
         assertEquals("_i:key", EventDocument.copyName("key"));
         Map<?, ?> doc = (Map<?, ?>) indexing("log", "value.ward").apply(record("k", Map.of("ward", "W1"), 1)).value();
-        assertEquals(List.of("_ts", "_partition", "_offset", "_key", "value", "_i:value:ward"),
+        assertEquals(List.of("_ts", "_h", "_partition", "_offset", "_key", "value", "_i:value:ward"),
                 List.copyOf(doc.keySet()));
     }
 
@@ -146,6 +155,6 @@ public class EventDocumentTest {
     @Test
     void noIndexedFieldsMeansNoCopies() {
         Map<?, ?> doc = (Map<?, ?>) indexing("log", "").apply(record("k", Map.of("ward", "W1"), 1)).value();
-        assertEquals(5, doc.size());
+        assertEquals(6, doc.size());
     }
 }
