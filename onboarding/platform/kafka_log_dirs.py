@@ -13,26 +13,14 @@ from collections.abc import Iterable
 
 import kafka.errors
 
-from onboarding.platform.connection import KafkaConnection
-from onboarding.platform.kafka_python_admin import error_of, failure, open_admin
+from onboarding.platform.kafka_python_admin import KafkaPythonAdmin, error_of, failure
 from portal.observability.tracing import traced_methods
 
 
 @traced_methods("kafka.admin")
-class KafkaLogDirs:
-    """One connection per use; close it, or use it as a context manager."""
-
-    def __init__(self, connection: KafkaConnection, *, timeout: float = 10.0):
-        self._admin = open_admin(connection, timeout=timeout, client_id="portal-log-dirs", purpose="log directories")
-
-    def __enter__(self) -> KafkaLogDirs:
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self.close()
-
-    def close(self) -> None:
-        self._admin.close()
+class KafkaLogDirs(KafkaPythonAdmin):
+    client_id = "portal-log-dirs"
+    purpose = "log directories"
 
     def topic_sizes(self, topics: Iterable[str]) -> dict[str, int]:
         """Bytes of one copy of each topic's data, by topic; topics no broker holds are left out."""

@@ -15,6 +15,27 @@ from onboarding.platform.errors import PlatformError
 logging.getLogger("kafka").setLevel(logging.WARNING)
 
 
+class KafkaPythonAdmin:
+    """The base of the adapters that speak through kafka-python: one connection per use (a reconcile run, a drift
+    check, a sample); close it, or use it as a context manager."""
+
+    client_id = "portal"
+    purpose = "the admin client"
+
+    def __init__(self, connection: KafkaConnection, *, timeout: float = 10.0):
+        self.timeout = timeout
+        self._admin = open_admin(connection, timeout=timeout, client_id=self.client_id, purpose=self.purpose)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    def close(self) -> None:
+        self._admin.close()
+
+
 def client_config(connection: KafkaConnection, timeout: float, client_id: str) -> dict:
     config = {"bootstrap_servers": connection.bootstrap_servers.split(","),
               "security_protocol": connection.security_protocol, "client_id": client_id,

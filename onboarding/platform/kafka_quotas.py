@@ -13,9 +13,8 @@ from collections.abc import Mapping
 import kafka.errors
 from kafka.protocol.admin.client_quotas import AlterClientQuotasRequest, DescribeClientQuotasRequest
 
-from onboarding.platform.connection import KafkaConnection
 from onboarding.platform.errors import PlatformError
-from onboarding.platform.kafka_python_admin import error_of, failure, open_admin
+from onboarding.platform.kafka_python_admin import KafkaPythonAdmin, error_of, failure
 from portal.observability.tracing import traced_methods
 
 # The quota keys the portal manages; any other key on a user is left alone.
@@ -24,21 +23,9 @@ _MATCH_SPECIFIED = 2  # DescribeClientQuotas: any named entity of the type (0 ex
 
 
 @traced_methods("kafka.admin")
-class KafkaQuotas:
-    """One connection per use (a reconcile run or a drift check); close it, or use it as a context manager."""
-
-    def __init__(self, connection: KafkaConnection, *, timeout: float = 10.0):
-        self.timeout = timeout
-        self._admin = open_admin(connection, timeout=timeout, client_id="portal-quotas", purpose="client quotas")
-
-    def __enter__(self) -> KafkaQuotas:
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self.close()
-
-    def close(self) -> None:
-        self._admin.close()
+class KafkaQuotas(KafkaPythonAdmin):
+    client_id = "portal-quotas"
+    purpose = "client quotas"
 
     def _send(self, request, action: str):
         async def send():
