@@ -23,9 +23,10 @@ class EventStoreBindingSerializer(serializers.ModelSerializer):
                                               "with the reason in __connect.errors.* headers.")
     indexed_fields = serializers.ListField(child=serializers.CharField(), read_only=True)
     task_states = serializers.JSONField(read_only=True)
-    backfill = serializers.SerializerMethodField(help_text="The copies of indexed fields written into the "
-                                                 "documents stored before: {fields, state (queued, running, done, "
-                                                 "failed), updated, passes, started_at, finished_at, error}.")
+    backfill = serializers.SerializerMethodField(help_text="The copies of indexed fields, and the hour buckets, "
+                                                 "written into the documents stored before: {fields, hours, state "
+                                                 "(queued, running, done, failed), updated, passes, started_at, "
+                                                 "finished_at, error}.")
     drift = serializers.JSONField(read_only=True, help_text="The last drift found (and reverted): "
                                   "{connector: {key: {desired, observed}} or {missing: true}, indexes: {...}}.")
 
