@@ -1,11 +1,13 @@
 """What an event store binding needs, as plain data: the sink connector's whole config, the collection's
 indexes, and the Connect worker's rights (in the shape the connectors' ACL planner reads).
 
-The sink is Kafka Connect's MongoDB connector with the project's own plugins from the aggregator module:
-``RegistryConverter`` (Confluent wire format through the registry) for keys and values, and the
-``EventDocument`` transformation, which builds the document and puts its id into the key as ``{"_id": ...}``
-(log: ``<topic>#<partition>#<offset>``; table: the record key), read by ``ProvidedInKeyStrategy``. Writes are
-``ReplaceOne`` upserts by that id, so a record delivered again after a worker restart replaces its own document.
+The sink is Kafka Connect's MongoDB connector, as the project's ``EventStoreSinkConnector`` (aggregator module),
+with the project's own plugins: ``RegistryConverter`` (Confluent wire format through the registry) for keys and
+values, and the ``EventDocument`` transformation, which builds the document and puts its id into the key as
+``{"_id": ...}`` (log: ``<topic>#<partition>#<offset>``; table: the record key), read by ``ProvidedInKeyStrategy``.
+A log's writes are unordered bulk inserts: a record delivered again after a worker restart is refused as a
+duplicate of its own document, which the connector's task counts as written (on FerretDB an insert costs a small
+part of an upsert). A table's writes are ``ReplaceOne`` upserts by key, which replace the key's document.
 
 Indexed fields: the transformation's ``indexed`` option names them as document paths (``value.ward``), and it
 writes a top-level copy of each (``_i:value:ward``, ``EventStoreBinding.copy_name``); the indexes are on those
@@ -25,7 +27,7 @@ from onboarding.models.event_store import COPY_PREFIX
 from onboarding.platform.connection import registry_connection_for
 from onboarding.platform.event_store import IndexSpec
 
-SINK_CLASS = "com.mongodb.kafka.connect.MongoSinkConnector"
+SINK_CLASS = "portal.aggregator.connect.EventStoreSinkConnector"
 CONVERTER = "portal.aggregator.connect.RegistryConverter"
 TRANSFORM = "portal.aggregator.connect.EventDocument"
 _STRATEGIES = "com.mongodb.kafka.connect.sink"
@@ -72,21 +74,31 @@ def connector_config(binding: EventStoreBinding) -> dict[str, str]:
         "transforms.document.mode": binding.mode,
         "transforms.document.indexed": ",".join(binding.indexed_paths),
         "document.id.strategy": f"{_STRATEGIES}.processor.id.strategy.ProvidedInKeyStrategy",
-        "writemodel.strategy": f"{_STRATEGIES}.writemodel.strategy.ReplaceOneDefaultStrategy",
+        "writemodel.strategy": f"{_STRATEGIES}.writemodel.strategy."
+                               f"{'ReplaceOneDefaultStrategy' if table else 'InsertOneDefaultStrategy'}",
         "delete.on.null.values": "true" if table else "false",
         "max.batch.size": str(min(MAX_BATCH_SIZE, settings.EVENT_STORE_SINK_BATCH_SIZE)),
-        "bulk.write.ordered": "true",
+        # A log's inserts are unordered, so a duplicate (a record written again) stops none of the others; a table's
+        # writes of one key must land in their order.
+        "bulk.write.ordered": "true" if table else "false",
         # A record that cannot be read or shaped goes to <topic>.dlq with the reason in __connect.errors.*
-        # headers, and the sink goes on. A store that refuses writes fails the task instead (the reconciler's
-        # state check restarts it): those records are not bad, and dropping them would lose events.
+        # headers, and the sink goes on. A table's store refusing writes fails the task instead (the reconciler's
+        # state check restarts it): those records are not bad, and dropping them would lose events. A log's
+        # failed writes are sorted by the project's task (EventStoreSinkTask): a duplicate (a record written
+        # again) counts as written, a record the store refused goes to the dead-letter topic, and a store that
+        # is away makes the worker retry the whole put.
         "errors.tolerance": "all",
-        "mongo.errors.tolerance": "none",
+        "mongo.errors.tolerance": "none" if table else "all",
         "errors.deadletterqueue.topic.name": binding.dead_letter_topic,
         "errors.deadletterqueue.context.headers.enable": "true",
         "errors.deadletterqueue.topic.replication.factor": str(topic.replication_factor),
         "errors.retry.timeout": str(RETRY_TIMEOUT_MS),
         "errors.retry.delay.max.ms": "30000",
         "errors.log.enable": "true",
+        # MongoDB's sink would log each record a write refused, value included (PHI), and every record of a log
+        # written again after a restart is such a refusal. (It logs them whatever this says where it fails the
+        # task, a table's case.)
+        "mongo.errors.log.enable": "false",
     }
     if table:
         config["delete.writemodel.strategy"] = f"{_STRATEGIES}.writemodel.strategy.DeleteOneDefaultStrategy"

@@ -73,7 +73,8 @@ connect_provision() {
         { proc_tail connect; die "connect: could not grant $principal the sink connectors' groups"; }
 }
 
-# connect_link_project_plugins : aggregator/target/*.jar (when built) as the plugin directory "aggregator"; only the
+# connect_link_project_plugins : aggregator/target/*.jar (when built), with MongoDB's connector jar, as the plugin
+# directory "aggregator"; only the
 # shaded aggregator.jar when there is one, since the plain jar beside it holds the same classes without their
 # dependencies. The jars are copied, not linked: the worker loads classes from them lazily for as long as it runs,
 # and a build of the module (scripts/aggregator) rewrites target/aggregator.jar in place meanwhile. A restart of
@@ -90,6 +91,9 @@ connect_link_project_plugins() {
         jars+=("$jar")
     done
     ((${#jars[@]})) || return 0
+    # The event store's sink (EventStoreSinkConnector) extends MongoDB's connector, so MongoDB's jar must be in
+    # the same plugin directory: each directory has a class loader of its own.
+    jars+=("$CONNECT_PLUGINS"/mongo-kafka-connect-*-all.jar)
     mkdir -p "$CONNECT_PROJECT_PLUGINS/aggregator"
     cp "${jars[@]}" "$CONNECT_PROJECT_PLUGINS/aggregator/"
     say connect "project plugins: ${jars[*]##*/}"

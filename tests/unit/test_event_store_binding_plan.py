@@ -28,6 +28,12 @@ def test_log_mode_sink_config():
     assert config["transforms.document.indexed"] == ""
     assert config["document.id.strategy"].endswith("ProvidedInKeyStrategy")
     assert config["delete.on.null.values"] == "false" and "delete.writemodel.strategy" not in config
+    # A log is inserted, unordered: the project's connector counts a record written again as written.
+    assert config["connector.class"] == "portal.aggregator.connect.EventStoreSinkConnector"
+    assert config["writemodel.strategy"].endswith("InsertOneDefaultStrategy")
+    assert config["bulk.write.ordered"] == "false"
+    assert config["mongo.errors.log.enable"] == "false"  # a refused record is not logged with its value (PHI)
+    assert config["mongo.errors.tolerance"] == "all"  # its failed writes are sorted by the project's task
     assert config["key.converter.schema.registry.url"] == "http://registry:8081/apis/ccompat/v7"
     assert config["errors.deadletterqueue.topic.replication.factor"] == "3"
 
@@ -39,6 +45,10 @@ def test_table_mode_deletes_on_tombstones_and_tasks_follow_partitions():
     assert config["delete.on.null.values"] == "true"
     assert config["delete.writemodel.strategy"].endswith("DeleteOneDefaultStrategy")
     assert config["tasks.max"] == "6"
+    # A table replaces each key's document, in the order of its records.
+    assert config["writemodel.strategy"].endswith("ReplaceOneDefaultStrategy")
+    assert config["bulk.write.ordered"] == "true"
+    assert config["mongo.errors.tolerance"] == "none"  # a store refusing a key's write fails the task
 
 
 def test_the_sink_copies_the_indexed_fields_to_the_top_level():

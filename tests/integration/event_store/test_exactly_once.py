@@ -8,9 +8,12 @@ import os
 import signal
 import subprocess
 import time
+import uuid
 from pathlib import Path
 
 import pytest
+from confluent_kafka import Consumer, TopicPartition
+from django.conf import settings
 
 from onboarding.services.event_store import event_store_bind
 from tests.fixtures.waiting import wait_for
@@ -81,3 +84,48 @@ def test_avro_events_are_stored_once_each_across_a_killed_worker(
     print(f"\n{EVENTS} events in {elapsed:.0f} s (a restart of the worker included); at the kill "
           f"{stored_at_kill} stored, {before_kill} committed, so {max(0, stored_at_kill - before_kill)} or more "
           "replayed")
+
+
+def dead_letters(kafka_admin, topic: str) -> int:
+    """Records in a dead-letter topic (none when the worker never made it)."""
+    found = kafka_admin.list_topics(timeout=10).topics.get(topic)
+    if found is None:
+        return 0
+    consumer = Consumer({"bootstrap.servers": settings.KAFKA_BOOTSTRAP_SERVERS, "group.id": uuid.uuid4().hex})
+    try:
+        return sum(consumer.get_watermark_offsets(TopicPartition(topic, p), timeout=10)[1] for p in found.partitions)
+    finally:
+        consumer.close()
+
+
+def test_a_log_written_again_from_its_start_is_recognised_and_the_sink_goes_on(
+        alice, payments_topic, producer_config, registry, store, worker, kafka_admin):
+    # The sink inserts a log's documents; a record delivered again is refused by its id as a duplicate, which the
+    # project's task counts as written. Replaying the whole topic (its offsets deleted) proves it: every write is a
+    # duplicate, and the sink is still running and writing the events that come after.
+    topic = payments_topic(partitions=2)
+    encode = avro_encoder(registry, f"{topic.name}-value")
+    binding = applied(event_store_bind(actor=alice, topic=topic, mode="log"))
+    events = store[binding.collection_name]
+
+    def records(start, stop):
+        return [(f"c{i % 5}".encode(), encode({"seq": i, "customer": f"c{i % 5}", "amount": i / 100, "note": None}))
+                for i in range(start, stop)]
+
+    produce(producer_config, topic.name, records(0, 200))
+    wait_for(lambda: committed(worker, binding.connector_name) == 200, timeout=300, interval=0.5,
+             message="the 200 events stored and their offsets committed")
+    worker.stop(binding.connector_name)
+    wait_for(lambda: worker.status(binding.connector_name).connector_state == "STOPPED", timeout=60, interval=0.5,
+             message="the sink stopped")
+    worker.reset_offsets(binding.connector_name)
+    worker.resume(binding.connector_name)
+    wait_for(lambda: committed(worker, binding.connector_name) == 200, timeout=300, interval=0.5,
+             message="the 200 events written a second time and committed")
+    produce(producer_config, topic.name, records(200, 210))
+
+    wait_for(lambda: events.count_documents({}) == 210, timeout=300, interval=0.5, message="the 10 events after")
+    status = worker.status(binding.connector_name)
+    assert status.connector_state == "RUNNING" and [task["state"] for task in status.tasks] == ["RUNNING"]
+    assert sorted(d["value"]["seq"] for d in events.find({}, {"value.seq": 1})) == list(range(210))
+    assert dead_letters(kafka_admin, binding.dead_letter_topic) == 0  # a duplicate is no dead letter
