@@ -340,10 +340,13 @@ EVENT_STORE_URI = env_str("EVENT_STORE_URI", "")
 EVENT_STORE_CONNECT_URI = env_str("EVENT_STORE_CONNECT_URI", "") or EVENT_STORE_URI
 # Each cluster's topics go to the database <EVENT_STORE_DATABASE>_<cluster name>, one collection per topic.
 EVENT_STORE_DATABASE = env_str("EVENT_STORE_DATABASE", "events")
-# The managed sinks' tasks and bulk size: FerretDB deadlocks once 50 upserts of existing documents are in flight
-# (reconcile/event_store_plan.py), so one task and batches of 20; a production MongoDB may raise both (batch <= 40).
+# The managed sinks' tasks and a table's bulk size: FerretDB deadlocks once 50 upserts of existing documents are in
+# flight (reconcile/event_store_plan.py), so one task and batches of 20; a production MongoDB may raise both
+# (batch <= 40).
 EVENT_STORE_SINK_TASKS = env_int("EVENT_STORE_SINK_TASKS", 1, minimum=1)
 EVENT_STORE_SINK_BATCH_SIZE = env_int("EVENT_STORE_SINK_BATCH_SIZE", 20, minimum=1)
+# A log's sink inserts, which hold no connection per document: its bulk writes may be as large as a poll.
+EVENT_STORE_LOG_BATCH_SIZE = env_int("EVENT_STORE_LOG_BATCH_SIZE", 500, minimum=1)
 # A query of the event store (portal and API) is stopped by the store after this long, and answers a clear error:
 # a query the indexes cannot serve scans the collection, and must not hold a web worker for minutes.
 EVENT_STORE_QUERY_MAX_TIME_MS = env_int("EVENT_STORE_QUERY_MAX_TIME_MS", 5000, minimum=1)

@@ -34,8 +34,9 @@ _STRATEGIES = "com.mongodb.kafka.connect.sink"
 # FerretDB 1.24 holds one of its 50 pooled Postgres connections per upsert of an existing document until the
 # write command ends, and waits for ever (until restarted) when they run out: every in-flight upsert on the store
 # counts, across a sink's tasks and across sinks, and a replay after a worker restart upserts existing documents
-# only. So by default one task per sink with batches of 20 (two sinks replaying at once stay under 50); a
-# production MongoDB has no such limit, and EVENT_STORE_SINK_TASKS / EVENT_STORE_SINK_BATCH_SIZE raise them.
+# only. So by default one task per sink with a table's batches of 20 (two sinks replaying at once stay under 50);
+# a production MongoDB has no such limit, and EVENT_STORE_SINK_TASKS / EVENT_STORE_SINK_BATCH_SIZE raise them. A
+# log's inserts hold no connection per document: EVENT_STORE_LOG_BATCH_SIZE (500, a poll's worth).
 MAX_BATCH_SIZE = 40
 # A registry that does not answer is retried this long before a record counts as failed (dead-letter topic).
 RETRY_TIMEOUT_MS = 300_000
@@ -77,7 +78,9 @@ def connector_config(binding: EventStoreBinding) -> dict[str, str]:
         "writemodel.strategy": f"{_STRATEGIES}.writemodel.strategy."
                                f"{'ReplaceOneDefaultStrategy' if table else 'InsertOneDefaultStrategy'}",
         "delete.on.null.values": "true" if table else "false",
-        "max.batch.size": str(min(MAX_BATCH_SIZE, settings.EVENT_STORE_SINK_BATCH_SIZE)),
+        # A table's upserts are capped for FerretDB (MAX_BATCH_SIZE); a log's inserts are not.
+        "max.batch.size": str(min(MAX_BATCH_SIZE, settings.EVENT_STORE_SINK_BATCH_SIZE) if table
+                              else settings.EVENT_STORE_LOG_BATCH_SIZE),
         # A log's inserts are unordered, so a duplicate (a record written again) stops none of the others; a table's
         # writes of one key must land in their order.
         "bulk.write.ordered": "true" if table else "false",
@@ -102,6 +105,9 @@ def connector_config(binding: EventStoreBinding) -> dict[str, str]:
     }
     if table:
         config["delete.writemodel.strategy"] = f"{_STRATEGIES}.writemodel.strategy.DeleteOneDefaultStrategy"
+    else:
+        # One poll fills one bulk insert: the worker's consumer hands a task at most max.poll.records (500).
+        config["consumer.override.max.poll.records"] = str(settings.EVENT_STORE_LOG_BATCH_SIZE)
     return config
 
 

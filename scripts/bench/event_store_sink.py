@@ -9,11 +9,11 @@ field), and the reconcilers apply all three (topic, credential and ACLs, sink on
               partition is in the store (looked up by its id every 0.2 s: the sink writes a partition in order;
               counting the documents instead would make FerretDB read them all every time), then all N are counted
               once; the figure is what the sink sustains with its defaults (EVENT_STORE_SINK_TASKS,
-              EVENT_STORE_SINK_BATCH_SIZE)
+              EVENT_STORE_LOG_BATCH_SIZE)
   baseline    the same N documents, exactly as the sink stored them (read back), into a new collection of the same
-              database: insert_many in batches of the sink's size and of 1,000 (what a team would write by hand),
-              and the sink's own writes by hand (bulk ReplaceOne upserts by _id, batches of the sink's size), which
-              tells the store's share of the sink's time from Connect's
+              database: insert_many in batches of the sink's size and of 1,000 (what a team would write by hand), the
+              same into a collection with the binding's indexes (what the sink maintains as it writes), and the
+              upserts a table's sink writes (bulk ReplaceOne by _id, batches of the sink's size)
   latency     M events paced at R/s; per partition the oldest event not yet seen is looked up by its id (the
               store's _id index) every cycle, and the ones after it while found (the sink writes a partition in
               order): produce call -> queryable, p50/p99; beside it produce call -> consumable by a plain consumer
@@ -45,7 +45,7 @@ from confluent_kafka import OFFSET_END, Consumer, Producer, TopicPartition  # no
 from confluent_kafka.admin import AdminClient  # noqa: E402
 from django.conf import settings  # noqa: E402
 from django.contrib.auth import get_user_model  # noqa: E402
-from pymongo import MongoClient, ReplaceOne  # noqa: E402
+from pymongo import IndexModel, MongoClient, ReplaceOne  # noqa: E402
 
 from onboarding.changes.requests import change_request_approve  # noqa: E402
 from onboarding.models import (  # noqa: E402
@@ -60,6 +60,7 @@ from onboarding.models import (  # noqa: E402
 )
 from onboarding.reconcile.access import reconcile_access  # noqa: E402
 from onboarding.reconcile.event_store import check_event_store_drift, reconcile_event_store  # noqa: E402
+from onboarding.reconcile.event_store_plan import connector_config  # noqa: E402
 from onboarding.reconcile.topics import reconcile_cluster  # noqa: E402
 from onboarding.services.event_store import event_store_bind, event_store_unbind  # noqa: E402
 from onboarding.services.service_accounts import service_account_create, service_account_delete  # noqa: E402
@@ -246,16 +247,24 @@ def measure(events: int, latency_events: int, latency_rate: float) -> None:
         log(f"sink: {events} documents in {sink_seconds:.1f} s (produced in {produced:.1f} s)")
 
         documents = list(stored.find({}))
-        sink_batch = int(settings.EVENT_STORE_SINK_BATCH_SIZE)
+        sink_batch = int(connector_config(run.binding)["max.batch.size"])
         baseline = {}
-        for label, batch, write in (
-                (f"insert_many, batches of {sink_batch}", sink_batch,
+        # The binding's indexes, as the reconciler made them on the sink's collection (and, on FerretDB, their GIN
+        # companions): what a team writing the same documents by hand for the same queries would maintain too.
+        indexes = [IndexModel(list(spec["key"]), name=name) for name, spec in stored.index_information().items()
+                   if name != "_id_"]
+        for label, batch, indexed, write in (
+                (f"insert_many, batches of {sink_batch}", sink_batch, False,
                  lambda copy, part: copy.insert_many(part, ordered=False)),
-                ("insert_many, batches of 1000", 1000, lambda copy, part: copy.insert_many(part, ordered=False)),
-                (f"ReplaceOne upserts by _id as the sink writes, batches of {sink_batch}", sink_batch,
+                ("insert_many, batches of 1000", 1000, False, lambda copy, part: copy.insert_many(part, ordered=False)),
+                (f"insert_many, batches of {sink_batch}, into the binding's indexes", sink_batch, True,
+                 lambda copy, part: copy.insert_many(part, ordered=False)),
+                (f"ReplaceOne upserts by _id as a table's sink writes, batches of {sink_batch}", sink_batch, False,
                  lambda copy, part: copy.bulk_write([ReplaceOne({"_id": d["_id"]}, d, upsert=True) for d in part]))):
             copy = database[f"{run.binding.collection_name}-baseline"]
             try:
+                if indexed:
+                    copy.create_indexes(indexes)
                 begun = time.perf_counter()
                 for at in range(0, len(documents), batch):
                     write(copy, documents[at:at + batch])
@@ -291,7 +300,7 @@ def measure(events: int, latency_events: int, latency_rate: float) -> None:
         latencies = [stored_at[(p, o)] - sent for p, o, sent in latency_placed.values()]
         consumable = [consumable_at[(p, o)] - sent for p, o, sent in latency_placed.values()]
 
-        print(f"\nsink (tasks {settings.EVENT_STORE_SINK_TASKS}, batch {settings.EVENT_STORE_SINK_BATCH_SIZE}, "
+        print(f"\nsink (tasks {settings.EVENT_STORE_SINK_TASKS}, batch {sink_batch}, "
               f"{PARTITIONS} partitions): {events:,} events produced -> queryable at {sink_rate:,.0f} documents/s")
         for label, rate in baseline.items():
             print(f"baseline: the same {len(documents):,} documents, {label}: {rate:,.0f} documents/s; "

@@ -23,7 +23,8 @@ def test_log_mode_sink_config():
     assert config["name"] == "_event-store.payments.orders"
     assert (config["database"], config["collection"]) == ("events_local_prod", "payments.orders")
     assert config["tasks.max"] == "2"
-    assert config["max.batch.size"] == "40"  # never above what FerretDB takes, whatever the setting
+    assert config["max.batch.size"] == "500"  # EVENT_STORE_LOG_BATCH_SIZE: a log's inserts are not capped
+    assert config["consumer.override.max.poll.records"] == "500"  # one poll fills one bulk insert
     assert config["transforms.document.type"] == "portal.aggregator.connect.EventDocument"
     assert config["transforms.document.indexed"] == ""
     assert config["document.id.strategy"].endswith("ProvidedInKeyStrategy")
@@ -41,10 +42,14 @@ def test_log_mode_sink_config():
 @override_settings(EVENT_STORE_CONNECT_URI="mongodb://store:27017/", EVENT_STORE_SINK_TASKS=16,
                    EVENT_STORE_SINK_BATCH_SIZE=20)
 def test_table_mode_deletes_on_tombstones_and_tasks_follow_partitions():
+    with override_settings(EVENT_STORE_SINK_BATCH_SIZE=500):
+        assert connector_config(binding(mode="table"))["max.batch.size"] == "40"  # never above what FerretDB takes
     config = connector_config(binding(mode="table"))
     assert config["delete.on.null.values"] == "true"
     assert config["delete.writemodel.strategy"].endswith("DeleteOneDefaultStrategy")
     assert config["tasks.max"] == "6"
+    assert connector_config(binding(mode="table"))["max.batch.size"] == "20"
+    assert "consumer.override.max.poll.records" not in config
     # A table replaces each key's document, in the order of its records.
     assert config["writemodel.strategy"].endswith("ReplaceOneDefaultStrategy")
     assert config["bulk.write.ordered"] == "true"
