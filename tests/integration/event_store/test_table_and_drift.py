@@ -108,7 +108,7 @@ def test_a_dropped_index_and_a_deleted_sink_are_drift_and_come_back(alice, payme
     assert report["reverted"] == [topic.name]
     assert EventStoreBinding.objects.get(pk=binding.pk).drift["connector"] == {"missing": True}
     applied(binding)
-    assert worker.config(binding.connector_name)["max.batch.size"] == "20"
+    assert worker.config(binding.connector_name)["max.batch.size"] == "500"  # the sink came back as planned
 
     event_store_unbind(actor=alice, binding=EventStoreBinding.objects.get(pk=binding.pk))
     from onboarding.reconcile.event_store import reconcile_event_store
