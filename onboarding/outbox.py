@@ -95,7 +95,6 @@ def notify_drift(*, team: Team, resource_type: str, resource_id: int, name: str,
                     "drift": drift, "description": f"{description} {then}", "reaction": reaction})
 
 
-
 def notify_offset_reset(reset: OffsetReset, event: str, *, team: Team) -> None:
     """``offset_reset.<event>``: a reset of a group over another team's topic waits for that team's owners
     (``requested``), or was decided, failed or withdrawn. ``team`` is who hears of it: the topic's team to decide,

@@ -73,11 +73,15 @@ class DocumentShape:
                 "key": document.get(self.key_field), "value": value}
 
 
-def hour_of(moment: dt.datetime) -> str:
-    """The hour bucket of an event time, as the sink writes it: ``2026-01-01T05`` for 05:00 to 05:59:59.999 UTC
-    (a naive time is UTC, as the store hands it back)."""
+def hour_start(moment: dt.datetime) -> dt.datetime:
+    """The start of the UTC hour an event time is in (a naive time is UTC, as the store hands it back)."""
     aware = moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
-    return aware.astimezone(dt.UTC).strftime("%Y-%m-%dT%H")
+    return aware.astimezone(dt.UTC).replace(minute=0, second=0, microsecond=0)
+
+
+def hour_of(moment: dt.datetime) -> str:
+    """The hour bucket of an event time, as the sink writes it: ``2026-01-01T05`` for 05:00 to 05:59:59.999 UTC."""
+    return hour_start(moment).strftime("%Y-%m-%dT%H")
 
 
 def _get(document: Mapping, path: str):

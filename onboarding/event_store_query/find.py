@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, replace
 
-from onboarding.event_store_query.documents import DocumentShape, hour_of
+from onboarding.event_store_query.documents import DocumentShape, hour_of, hour_start
 from onboarding.event_store_query.language import TIME, Query
 
 # A time-ordered query over at most this many hours is read hour by hour (hour_finds): each hour's find is an
@@ -88,11 +88,11 @@ def hours_of(query: Query, after: tuple[object, object] | None = None, *, max_ho
     not ordered by time, its range is open at either end, or it spans more than ``max_hours``."""
     if query.sort_field != TIME or query.time_from is None or query.time_to is None:
         return []
-    first, last = _hour_start(query.time_from), _hour_start(query.time_to - dt.timedelta(microseconds=1))
+    first, last = hour_start(query.time_from), hour_start(query.time_to - dt.timedelta(microseconds=1))
     if last - first >= dt.timedelta(hours=max_hours):
         return []
     if after is not None and isinstance(after[0], dt.datetime):
-        at = _hour_start(after[0])
+        at = hour_start(after[0])
         first, last = (first, min(last, at)) if query.descending else (max(first, at), last)
     hours = []
     moment = first
@@ -105,8 +105,3 @@ def hours_of(query: Query, after: tuple[object, object] | None = None, *, max_ho
 def in_hour(find: Find, shape: DocumentShape, hour: str, *, limit: int) -> Find:
     """``find`` restricted to one hour bucket (a top-level equality, so the store can hand it to its index)."""
     return replace(find, filter={**find.filter, shape.hour_field: hour}, limit=limit)
-
-
-def _hour_start(moment: dt.datetime) -> dt.datetime:
-    aware = moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
-    return aware.astimezone(dt.UTC).replace(minute=0, second=0, microsecond=0)

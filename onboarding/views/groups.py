@@ -127,28 +127,30 @@ def _announce(request, reset: OffsetReset) -> None:
         messages.error(request, f"Kafka refused the reset: {reset.error}")
 
 
+RESET_ACTIONS = {"approve": offset_reset_approve, "reject": offset_reset_reject, "withdraw": offset_reset_withdraw}
+RESET_DONE = {"reject": "Rejected the reset.", "withdraw": "Withdrew the reset: nothing changed."}
+
+
 @portal_view
 @require_POST
 def reset_decide(request, pk: int, decision: str):
     reset = get_object_or_404(OffsetReset.objects.select_related("topic__team", "cluster"), pk=pk)
     if not (is_team_owner(request.user, reset.topic.team) or can_read_team(request.user, reset.team)):
         raise NotFound("No such reset.")
-    if decision not in ("approve", "reject", "withdraw"):
+    service = RESET_ACTIONS.get(decision)
+    if service is None:
         raise NotFound("No such action.")
+    # A decision takes the decider's comment; a withdrawal (the requester's) takes none.
+    comment = {} if decision == "withdraw" else {"comment": request.POST.get("comment", "")}
     try:
-        if decision == "withdraw":  # the requester's, and it takes no comment
-            offset_reset_withdraw(actor=request.user, reset=reset, via=BROWSER)
-        else:
-            decide = offset_reset_approve if decision == "approve" else offset_reset_reject
-            result = decide(actor=request.user, reset=reset, comment=request.POST.get("comment", ""), via=BROWSER)
+        result = service(actor=request.user, reset=reset, via=BROWSER, **comment)
     except ValidationError as exc:
         show_refusal(request, exc)
     else:
         if decision == "approve":
             _announce(request, result)
         else:
-            messages.info(request, "Rejected the reset." if decision == "reject" else
-                          "Withdrew the reset: nothing changed.")
+            messages.info(request, RESET_DONE[decision])
     back = request.POST.get("next", "")
     if not url_has_allowed_host_and_scheme(back, allowed_hosts={request.get_host()}, require_https=request.is_secure()):
         back = reverse("onboarding:topic_detail", args=[reset.topic_id])  # never somewhere outside the portal

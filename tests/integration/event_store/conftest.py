@@ -109,6 +109,13 @@ def avro_encoder(registry, subject: str):
     return encode
 
 
+def customer_records(encode, start: int, stop: int, customers: int) -> list[tuple[bytes, bytes]]:
+    """Avro events ``seq`` start..stop-1 keyed by their customer (``c<seq % customers>``), without a note."""
+    return [(f"c{i % customers}".encode(),
+             encode({"seq": i, "customer": f"c{i % customers}", "amount": i / 100, "note": None}))
+            for i in range(start, stop)]
+
+
 def produce(config: dict, topic: str, records) -> list[tuple[int, int]]:
     """Produce (key, value bytes) pairs; the (partition, offset) of each, in order, all acknowledged."""
     producer = Producer({**config, "enable.idempotence": True})

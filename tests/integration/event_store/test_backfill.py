@@ -11,7 +11,7 @@ from onboarding.models import EventStoreBinding
 from onboarding.reconcile import event_store_backfill
 from onboarding.services.event_store import event_store_bind, event_store_update
 from tests.fixtures.waiting import wait_for
-from tests.integration.event_store.conftest import applied, avro_encoder, produce
+from tests.integration.event_store.conftest import applied, avro_encoder, customer_records, produce
 
 pytestmark = [pytest.mark.kafka, pytest.mark.registry, pytest.mark.django_db(transaction=True),
               pytest.mark.timeout(600)]
@@ -28,8 +28,7 @@ def test_events_stored_before_a_field_was_indexed_get_its_copy(
     events = store[binding.collection_name]
 
     def records(start, stop):
-        return [(f"c{i % 7}".encode(), encode({"seq": i, "customer": f"c{i % 7}", "amount": i / 100, "note": None}))
-                for i in range(start, stop)]
+        return customer_records(encode, start, stop, 7)
 
     produce(producer_config, topic.name, records(0, EVENTS))
     wait_for(lambda: events.count_documents({}) == EVENTS, timeout=300, interval=0.5, message="the first events")

@@ -17,7 +17,7 @@ from django.conf import settings
 
 from onboarding.services.event_store import event_store_bind
 from tests.fixtures.waiting import wait_for
-from tests.integration.event_store.conftest import applied, avro_encoder, produce
+from tests.integration.event_store.conftest import applied, avro_encoder, customer_records, produce
 
 pytestmark = [pytest.mark.kafka, pytest.mark.registry, pytest.mark.django_db(transaction=True),
               pytest.mark.timeout(1200)]
@@ -108,11 +108,7 @@ def test_a_log_written_again_from_its_start_is_recognised_and_the_sink_goes_on(
     binding = applied(event_store_bind(actor=alice, topic=topic, mode="log"))
     events = store[binding.collection_name]
 
-    def records(start, stop):
-        return [(f"c{i % 5}".encode(), encode({"seq": i, "customer": f"c{i % 5}", "amount": i / 100, "note": None}))
-                for i in range(start, stop)]
-
-    produce(producer_config, topic.name, records(0, 200))
+    produce(producer_config, topic.name, customer_records(encode, 0, 200, 5))
     wait_for(lambda: committed(worker, binding.connector_name) == 200, timeout=300, interval=0.5,
              message="the 200 events stored and their offsets committed")
     worker.stop(binding.connector_name)
@@ -122,7 +118,7 @@ def test_a_log_written_again_from_its_start_is_recognised_and_the_sink_goes_on(
     worker.resume(binding.connector_name)
     wait_for(lambda: committed(worker, binding.connector_name) == 200, timeout=300, interval=0.5,
              message="the 200 events written a second time and committed")
-    produce(producer_config, topic.name, records(200, 210))
+    produce(producer_config, topic.name, customer_records(encode, 200, 210, 5))
 
     wait_for(lambda: events.count_documents({}) == 210, timeout=300, interval=0.5, message="the 10 events after")
     status = worker.status(binding.connector_name)
