@@ -9,16 +9,18 @@ team and to the reading team only, as the subscribers table is.
 
 from __future__ import annotations
 
+from django.db.models import Q
 from django.urls import reverse
 
+from onboarding.lineage.columns import PRIVATE, TOPIC_COLUMNS
 from onboarding.lineage.layout import LineageLayout, LineageNode, layout_lineage
 from onboarding.lineage.mappings import mapping_nodes
 from onboarding.models import Aggregation, ResourceStatus, Subscription, Topic
-from onboarding.permissions import can_read_team
-from onboarding.selectors.aggregations import aggregations_visible_to
+from onboarding.permissions import can_read_team, is_operator, roles_of
 from onboarding.selectors.classification import classification_of
 
-PRIVATE = "a private topic"
+AGGREGATION_COLUMNS = ("name", "team__slug", "status", "cluster_id", "output_topic",
+                       *(f"{side}__{column}" for side in ("source", "output") for column in TOPIC_COLUMNS))
 
 
 def may_see(user, topic: Topic) -> bool:
@@ -36,7 +38,7 @@ def topic_node(user, topic: Topic, key: str, detail: str = "") -> LineageNode:
 def aggregation_node(user, agg: Aggregation, key: str, other: Topic | None, relation: str) -> LineageNode:
     """An aggregation between two topics; ``other`` is the topic on its far side (its source or its output),
     named only when the viewer may see it. Another team's aggregation the viewer may not open has no link."""
-    visible = aggregations_visible_to(user, include_deleted=True).filter(pk=agg.pk).exists()
+    visible = may_open_aggregation(user, agg)
     far = other.name if other is not None and may_see(user, other) else PRIVATE
     deleted = " (deleted)" if agg.status == ResourceStatus.DELETED else ""
     url = reverse("onboarding:aggregation_detail", args=[agg.pk]) if visible else ""
@@ -45,17 +47,28 @@ def aggregation_node(user, agg: Aggregation, key: str, other: Topic | None, rela
                        title=f"Aggregation {relation} {far}{deleted}")
 
 
+def may_open_aggregation(user, agg: Aggregation) -> bool:
+    """What ``aggregations_visible_to`` answers for one aggregation, from its loaded team and source: the picture
+    asks it of every aggregation it draws, so it must not cost a query each."""
+    return (is_operator(user) or agg.team_id in roles_of(user)
+            or agg.source.visibility == Topic.Visibility.PUBLIC)
+
+
 def aggregation_nodes(user, topic: Topic) -> tuple[list[LineageNode], list[LineageNode]]:
     """(upstream, downstream): the aggregation that produced this topic (the latest, also once deleted: its
-    results stay here), and the live aggregations of it."""
-    producer = (Aggregation.objects.filter(output=topic).select_related("team", "source")
-                .order_by("-pk").first())
+    results stay here), and the live aggregations of it. Both sides come from one query."""
+    near = (Aggregation.objects.filter(Q(output=topic) | (Q(source=topic) & ~Q(status=ResourceStatus.DELETED)))
+            .select_related("team", "source__team", "output__team").only(*AGGREGATION_COLUMNS)
+            .order_by("team__slug", "name", "pk"))
+    producer, downstream = None, []
+    for agg in near:
+        if agg.output_id == topic.pk and (producer is None or agg.pk > producer.pk):
+            producer = agg
+        if agg.source_id == topic.pk and agg.status != ResourceStatus.DELETED:
+            downstream.append(aggregation_node(user, agg, f"aggregation-{agg.pk}",
+                                               agg.output or _named(agg.cluster_id, agg.output_topic), "into"))
     upstream = ([aggregation_node(user, producer, f"aggregation-{producer.pk}", producer.source, "of")]
                 if producer else [])
-    downstream = [aggregation_node(user, agg, f"aggregation-{agg.pk}",
-                                   agg.output or _named(agg.cluster_id, agg.output_topic), "into")
-                  for agg in Aggregation.objects.filter(source=topic).exclude(status=ResourceStatus.DELETED)
-                  .select_related("team", "output").order_by("team__slug", "name")]
     return upstream, downstream
 
 

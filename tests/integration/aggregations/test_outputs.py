@@ -10,6 +10,8 @@ import uuid
 import pytest
 from confluent_kafka import Producer
 from django.conf import settings as django_settings
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from onboarding.errors import ValidationError
 from onboarding.lineage.nodes import lineage_of
@@ -215,6 +217,27 @@ def test_lineage_and_the_catalogue_show_the_aggregation_between_source_and_outpu
     assert node.label == "aggregation payments.per-provider" and source.name in node.detail
     hits = search_page(alice, q=output.name, filters=SearchFilters(), number=1, page_size=10).hits
     assert hits[0].topic == output and hits[0].produced_by == "payments.per-provider"
+
+
+def test_the_lineage_costs_the_same_queries_for_one_aggregation_and_three(aggregation, alice, payments, source,
+                                                                         registry_subjects, kafka_admin):
+    def queries() -> int:
+        with CaptureQueriesContext(connection) as captured:
+            lineage_of(alice, source, producers=[], sources=[], readers=[])
+        return len(captured)
+
+    one = queries()
+    outputs = [f"payments.agg-{uuid.uuid4().hex[:8]}" for _ in range(2)]
+    registry_subjects.extend(f"{name}-value" for name in outputs)
+    for number, name in enumerate(outputs):
+        aggregation_create(actor=alice, **definition(payments, source, name=f"per-provider-{number}",
+                                                     output_topic=name, measures=MEASURES))
+    try:
+        below = lineage_of(alice, source, producers=[], sources=[], readers=[])
+        assert sum(p.node.kind == "aggregation" for p in below.nodes) == 3
+        assert queries() == one
+    finally:
+        _delete_topics(kafka_admin, [n for name in outputs for n in (name, f"{name}.late")])
 
 
 def test_the_topic_page_names_the_managing_aggregation_and_offers_no_edit_or_delete(client_for, aggregation, alice):

@@ -3,6 +3,8 @@ source -> mapping -> canonical (a mapping the viewer may not open is "a mapping"
 mappings that read or fill a field."""
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from onboarding.services.mappings import mapping_create
@@ -31,6 +33,24 @@ def test_lineage_shows_source_mapping_canonical(client_for, carol, gina, mapping
     # the governance team sees that someone maps into its standard, not the clinical team's rules
     seen_by_owner = nodes(client_for(gina).get(reverse("onboarding:topic_detail", args=[canonical.pk])))[key]
     assert (seen_by_owner.label, seen_by_owner.url) == ("a mapping", "")
+
+
+def test_the_lineage_costs_the_same_queries_for_one_mapping_and_three(client_for, carol, clinical, mapping,
+                                                                     admissions, canonical):
+    client, page = client_for(carol), reverse("onboarding:topic_detail", args=[canonical.pk])
+    client.get(page)  # the session and the caches
+
+    def queries() -> int:
+        with CaptureQueriesContext(connection) as captured:
+            assert client.get(page).status_code == 200
+        return len(captured)
+
+    one = queries()
+    for number in range(2):
+        mapping_create(actor=carol, team=clinical, name=f"admissions-{number}", source_topic=admissions,
+                       canonical_topic=canonical, rules=RULES)
+    assert sum(node.kind == "mapping" for node in nodes(client.get(page)).values()) == 3
+    assert queries() == one
 
 
 def test_the_catalogue_finds_mappings_by_field(client_for, carol, alice, mapping):
