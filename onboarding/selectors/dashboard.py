@@ -167,6 +167,10 @@ def lagging_groups(slugs: list[str], *, now=None) -> list[dict]:
             for r in rows[:SECTION_LIMIT]]
 
 
+# What a waiting reset's row shows: its group, its topic and where it moves the group (describe_target).
+RESET_COLUMNS = ("group_id", "strategy", "timestamp", "shift", "offset", "topic__name")
+
+
 def resets_awaiting(user):
     """Offset resets of the user's topics waiting for a decision (theirs to take as the topic's owner)."""
     waiting = (OffsetReset.objects.filter(status=OffsetReset.Status.REQUESTED).exclude(requested_by=user)
@@ -180,12 +184,14 @@ def my_pending_requests(user) -> dict:
     """What the user asked for that still waits on someone else."""
     return {
         "changes": list(ChangeRequest.objects.filter(requested_by=user, status=ChangeRequest.Status.PENDING)
-                        .select_related("team", "cluster")[:SECTION_LIMIT]),
+                        .select_related("team", "cluster").only("title", "team__slug", "cluster__name")
+                        [:SECTION_LIMIT]),
         "subscriptions": list(Subscription.objects.filter(requested_by=user,
                                                           decision=Subscription.Decision.REQUESTED)
-                              .select_related("subscriber", "source__team")[:SECTION_LIMIT]),
+                              .select_related("subscriber", "source__team")
+                              .only("subscriber__slug", "source__name", "source__team__slug")[:SECTION_LIMIT]),
         "resets": list(OffsetReset.objects.filter(requested_by=user, status=OffsetReset.Status.REQUESTED)
-                       .select_related("topic")[:SECTION_LIMIT]),
+                       .select_related("topic").only(*RESET_COLUMNS)[:SECTION_LIMIT]),
     }
 
 
@@ -243,16 +249,18 @@ def dashboard_for(user) -> dict:
     teams, roles = viewer_teams(user)
     team_ids, slugs = [t.pk for t in teams], [t.slug for t in teams]
     # Only the relations the dashboard shows: the selectors' querysets join every relation a detail page needs.
-    waiting = pending_approvals_for(user).select_related(None).select_related("source", "subscriber",
-                                                                               "requested_by")
+    waiting = (pending_approvals_for(user).select_related(None).select_related("source", "subscriber", "requested_by")
+               .only("mode", "reason", "source__name", "subscriber__slug", "requested_by__username"))
     waiting_changes = (change_requests_awaiting(user).select_related(None)
-                       .select_related("team", "cluster", "requested_by"))
+                       .select_related("team", "cluster", "requested_by")
+                       .only("title", "expires_at", "team__slug", "cluster__name", "requested_by__username"))
     return {
         "teams": teams,
         "roles": roles,
         "counts": team_topic_counts(team_ids),
         "waiting": list(waiting[:SECTION_LIMIT]),
-        "waiting_resets": list(resets_awaiting(user)[:SECTION_LIMIT]),
+        "waiting_resets": list(resets_awaiting(user).only(*RESET_COLUMNS, "team__slug", "requested_by__username")
+                               [:SECTION_LIMIT]),
         "waiting_changes": list(waiting_changes[:SECTION_LIMIT]),
         "mine": my_pending_requests(user),
         "wrong": wrong_resources(team_ids),

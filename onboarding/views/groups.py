@@ -144,7 +144,8 @@ def reset_decide(request, pk: int, decision: str):
     comment = {} if decision == "withdraw" else {"comment": request.POST.get("comment", "")}
     try:
         result = service(actor=request.user, reset=reset, via=BROWSER, **comment)
-    except ValidationError as exc:
+    except (PermissionDenied, ValidationError) as exc:
+        # As a change request's page does: the refusal is a message on the page the button was on.
         show_refusal(request, exc)
     else:
         if decision == "approve":

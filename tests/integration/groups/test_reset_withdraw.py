@@ -118,8 +118,11 @@ def test_the_group_page_offers_withdraw_to_the_requester_only_while_it_waits(wai
     assert button in client_for(carol).get(page).content.decode()
     assert button not in client_for(dora).get(page).content.decode()
 
-    refused = client_for(dora).post(reverse("onboarding:offset_reset_decide", args=[waiting.pk, "withdraw"]))
-    assert refused.status_code == 403 and WITHDRAW_REQUESTER_ONLY in refused.content.decode()
+    refused = client_for(dora).post(reverse("onboarding:offset_reset_decide", args=[waiting.pk, "withdraw"]),
+                                    {"next": page}, follow=True)
+    assert refused.redirect_chain == [(page, 302)] and WITHDRAW_REQUESTER_ONLY in refused.content.decode()
+    waiting.refresh_from_db()
+    assert waiting.status == OffsetReset.Status.REQUESTED
     done = client_for(carol).post(reverse("onboarding:offset_reset_decide", args=[waiting.pk, "withdraw"]),
                                   {"next": page}, HTTP_HX_REQUEST="true")
     assert done.status_code == 204 and done["HX-Location"] == page
