@@ -6,15 +6,19 @@ Runs in a database of its own (created, migrated and dropped here), so the porta
 size the team "bench" (the viewer owns it) has that many topics (a few failed and drifted), 100 consumer groups
 with lag samples, traffic samples of every topic and of its dead-letter topics, and audit records; then the best
 time of
-- raw: the hand-written statements the page needs (the same sections, the same limits), run one after another;
-- select: what the view computes before rendering (selectors/dashboard.py, or the topic page's header and tab);
+- raw: the hand-written statements the page needs (the same sections, the same limits), run one after another,
+  starting with the session's and the user's rows that every page reads;
+- select: what the view computes before rendering: the session and the user, then selectors/dashboard.py, or
+  the topic page's topic, header and tab (overview, the default, history and traffic);
 - view: GET through the test client (session, middleware, HTML rendered);
 with the ratios to raw (goal <= 3) and the view's query count (must not grow with the team). Beside them, the
 page's database layer, so a ratio says which part misses the goal:
 - sql: the time of the select step's statements as the ORM runs them (summed inside a
   ``connection.execute_wrapper``: the database plus the driver, without building the query or the rows);
 - select is that sql plus the ORM building the queries and the rows or model instances from the results;
-the rest of view (view - select) is the session, middleware and template rendering.
+the rest of view (view - select) is the middleware and template rendering.
+Once, it also times one narrow query through the ORM against the same statement by hand: the ratio no page of
+small queries can beat, whatever its queries are.
 """
 
 import argparse
@@ -35,6 +39,7 @@ django.setup()
 
 from django.conf import settings  # noqa: E402
 from django.contrib.auth import get_user_model  # noqa: E402
+from django.contrib.sessions.backends.db import SessionStore  # noqa: E402
 from django.db import connection  # noqa: E402
 from django.test import Client, RequestFactory  # noqa: E402
 from django.test.utils import CaptureQueriesContext, setup_test_environment  # noqa: E402
@@ -42,6 +47,7 @@ from django.utils import timezone  # noqa: E402
 
 from onboarding.models import (  # noqa: E402
     AuditEvent,
+    ChangeRequest,
     Cluster,
     LagSample,
     Membership,
@@ -50,6 +56,7 @@ from onboarding.models import (  # noqa: E402
     TopicTrafficSample,
 )
 from onboarding.selectors.dashboard import dashboard_for  # noqa: E402
+from onboarding.selectors.topics import topic_for  # noqa: E402
 from onboarding.views.topic_tabs import TAB_CONTEXT, header_context  # noqa: E402
 
 TEAM_IDS = "SELECT m.team_id FROM onboarding_membership m WHERE m.user_id = %(user)s"
@@ -102,15 +109,45 @@ RAW_DASHBOARD = [
     "SELECT id FROM onboarding_subscription WHERE requested_by_id = %(user)s AND decision = 'requested' LIMIT 20",
     "SELECT id FROM onboarding_offsetreset WHERE requested_by_id = %(user)s AND status = 'requested' LIMIT 20",
 ]
+# Every page first reads who asks: the session's row and the user's.
+RAW_VIEWER = [
+    "SELECT session_data FROM django_session WHERE session_key = %(session)s AND expire_date > now()",
+    "SELECT * FROM auth_user WHERE id = %(user)s",
+]
 RAW_TOPIC_HEADER = [
     "SELECT t.*, tm.slug, c.name FROM onboarding_topic t JOIN onboarding_team tm ON tm.id = t.team_id JOIN "
     "onboarding_cluster c ON c.id = t.cluster_id WHERE t.id = %(topic)s",
+    "SELECT a.id, a.name, tm.slug FROM onboarding_aggregation a JOIN onboarding_team tm ON tm.id = a.team_id WHERE "
+    "a.output_id = %(topic)s AND a.status <> 'deleted' ORDER BY a.id DESC LIMIT 1",
     "SELECT role FROM onboarding_membership WHERE user_id = %(user)s AND team_id = %(team)s",
     "SELECT id, title, requested_by_id FROM onboarding_changerequest WHERE target_type = 'topic' AND target_id = "
     "%(topic_text)s AND status = 'pending' LIMIT 1",
     "SELECT s.id, s.decision FROM onboarding_subscription s JOIN onboarding_membership m ON m.team_id = "
     "s.subscriber_id WHERE s.source_id = %(topic)s AND m.user_id = %(user)s AND s.decision IN ('approved', "
     "'requested') ORDER BY s.decision LIMIT 1",
+]
+RAW_OVERVIEW = [
+    "SELECT id, name, username, status FROM onboarding_serviceaccount WHERE team_id = %(team)s AND cluster_id = "
+    "%(cluster)s AND status <> 'deleted' ORDER BY name",
+    "SELECT s.*, tm.slug, sa.username, d.name, d.visibility, dt.slug FROM onboarding_subscription s JOIN "
+    "onboarding_team tm ON tm.id = s.subscriber_id LEFT JOIN onboarding_serviceaccount sa ON sa.id = "
+    "s.service_account_id LEFT JOIN onboarding_topic d ON d.id = s.destination_id LEFT JOIN onboarding_team dt ON "
+    "dt.id = d.team_id WHERE s.source_id = %(topic)s AND s.decision = 'approved' AND s.delete_requested_at IS NULL "
+    "ORDER BY tm.slug, s.id",
+    "SELECT s.id, s.source_id, t.name, t.visibility, tm.slug FROM onboarding_subscription s JOIN onboarding_topic t "
+    "ON t.id = s.source_id JOIN onboarding_team tm ON tm.id = t.team_id WHERE s.destination_id = %(topic)s AND "
+    "s.decision = 'approved' AND s.delete_requested_at IS NULL ORDER BY t.name, s.id",
+    "SELECT a.id, a.name, a.status, a.output_topic, a.source_id, a.output_id, tm.slug, s.name, s.visibility, st.slug, "
+    "o.name, o.visibility, ot.slug FROM onboarding_aggregation a JOIN onboarding_team tm ON tm.id = a.team_id JOIN "
+    "onboarding_topic s ON s.id = a.source_id JOIN onboarding_team st ON st.id = s.team_id LEFT JOIN onboarding_topic "
+    "o ON o.id = a.output_id LEFT JOIN onboarding_team ot ON ot.id = o.team_id WHERE a.output_id = %(topic)s OR "
+    "(a.source_id = %(topic)s AND a.status <> 'deleted') ORDER BY tm.slug, a.name, a.id",
+    "SELECT m.id, m.name, m.source_topic_id, m.canonical_topic_id, tm.slug, v.number, s.name, s.visibility, st.slug, "
+    "c.name, c.visibility, ct.slug FROM onboarding_mapping m JOIN onboarding_team tm ON tm.id = m.team_id LEFT JOIN "
+    "onboarding_mappingversion v ON v.id = m.current_version_id JOIN onboarding_topic s ON s.id = m.source_topic_id "
+    "JOIN onboarding_team st ON st.id = s.team_id JOIN onboarding_topic c ON c.id = m.canonical_topic_id JOIN "
+    "onboarding_team ct ON ct.id = c.team_id WHERE (m.canonical_topic_id = %(topic)s OR m.source_topic_id = "
+    "%(topic)s) AND m.status <> 'deleted' AND m.delete_requested_at IS NULL ORDER BY tm.slug, m.name",
 ]
 RAW_HISTORY = ["SELECT * FROM onboarding_applyattempt WHERE topic_id = %(topic)s ORDER BY started_at DESC LIMIT 20"]
 RAW_TRAFFIC = [
@@ -223,6 +260,21 @@ def slowest(run, top: int = 3) -> str:
     return "; ".join(f"{float(q['time']) * 1000:.1f} ms {q['sql'][:90]}" for q in ranked)
 
 
+def orm_floor(topic, params, repeat):
+    """What one statement costs through the ORM against the same statement by hand: a page of N queries cannot
+    come closer to its raw SQL than this, whatever its queries are."""
+    def orm():
+        ChangeRequest.objects.filter(target_type="topic", target_id=str(topic.pk), status="pending").only(
+            "pk", "title", "requested_by_id").first()
+
+    raw = run_raw(["SELECT id, title, requested_by_id FROM onboarding_changerequest WHERE target_type = 'topic' AND "
+                   "target_id = %(topic_text)s AND status = 'pending' ORDER BY created_at DESC, id DESC LIMIT 1"],
+                  params)
+    t_raw, t_orm = best_time(raw, repeat * 10), best_time(orm, repeat * 10)
+    print(f"  one narrow query: raw {t_raw * 1000:.2f} ms, through the ORM {t_orm * 1000:.2f} ms "
+          f"({t_orm / t_raw:.1f}x): the ORM's floor for a page of small queries")
+
+
 def measure(name, raw, select, view, repeat, show_slowest=False) -> tuple[str, float]:
     t_raw, t_select, t_view = best_time(raw, repeat), best_time(select, repeat), best_time(view, repeat)
     t_sql = best_sql_time(select, repeat)
@@ -253,30 +305,41 @@ def main():
         factory = RequestFactory()
         counts: dict[str, list[int]] = {}
         worst = {"sql": 0.0, "select": 0.0, "view": 0.0}
-        for size in (int(s) for s in args.sizes.split(",")):
+        sizes = [int(s) for s in args.sizes.split(",")]
+        for size in sizes:
             topic = grow(cluster, team, size, args.samples)
             print(f"team of {size} topics, {args.groups} groups, {args.samples} traffic samples per topic:")
             params = {"user": user.pk, "teams": [team.pk], "prefixes": ["bench.%"], "topic": topic.pk,
-                      "topic_text": str(topic.pk), "team": team.pk, "cluster": cluster.pk, "name": topic.name}
+                      "topic_text": str(topic.pk), "team": team.pk, "cluster": cluster.pk, "name": topic.name,
+                      "session": client.session.session_key}
             request = factory.get("/")
-            request.user = user
             detail = f"/topics/{topic.pk}/"
+
+            def viewer(request=request, session_key=params["session"]):
+                """What the session and authentication middleware read before any view runs."""
+                SessionStore(session_key).load()
+                request.user = get_user_model().objects.get(pk=user.pk)
+                return request.user
 
             def topic_select(tab, topic_pk=topic.pk, request=request):
                 def run():
-                    shown = Topic.objects.select_related("team", "cluster").get(pk=topic_pk)
+                    shown = topic_for(viewer(), topic_pk)
                     context = header_context(request, shown)
                     TAB_CONTEXT[tab](request, shown, context)
+                    return shown.managed_by  # the header asks it while rendering
                 return run
 
             rows = [
-                measure("dashboard", run_raw(RAW_DASHBOARD, params), lambda: dashboard_for(user),
+                measure("dashboard", run_raw(RAW_VIEWER + RAW_DASHBOARD, params), lambda: dashboard_for(viewer()),
                         lambda: client.get("/"), args.repeat, args.slowest),
-                measure("topic history", run_raw(RAW_TOPIC_HEADER + RAW_HISTORY, params), topic_select("history"),
-                        lambda detail=detail: client.get(detail + "?tab=history"), args.repeat, args.slowest),
-                measure("topic traffic", run_raw(RAW_TOPIC_HEADER + RAW_TRAFFIC, params), topic_select("traffic"),
-                        lambda detail=detail: client.get(detail + "?tab=traffic"), args.repeat, args.slowest),
+                *(measure(f"topic {tab}", run_raw(RAW_VIEWER + RAW_TOPIC_HEADER + statements, params),
+                          topic_select(tab), lambda url=f"{detail}?tab={tab}": client.get(url), args.repeat,
+                          args.slowest)
+                  for tab, statements in (("overview", RAW_OVERVIEW), ("history", RAW_HISTORY),
+                                          ("traffic", RAW_TRAFFIC))),
             ]
+            if size == sizes[0]:
+                orm_floor(topic, params, args.repeat)
             for name, queries, *ratios in rows:
                 counts.setdefault(name, []).append(queries)
                 for part, ratio in zip(("sql", "select", "view"), ratios, strict=True):
