@@ -21,6 +21,12 @@ def roles_of(user) -> dict[int, str]:
     return cache
 
 
+def remember_roles(user, roles: dict[int, str]) -> None:
+    """Roles a selector read with its own statement (the topic page's header): what ``roles_of`` would read."""
+    if user and user.is_authenticated:
+        user._portal_roles = roles
+
+
 def role_in(user, team: Team) -> str | None:
     return roles_of(user).get(team.pk)
 

@@ -18,13 +18,11 @@ from onboarding.choices import ResourceStatus
 from onboarding.models import (
     Aggregation,
     AuditEvent,
-    ChangeRequest,
     Connector,
     EventStoreBinding,
     LagSample,
     Mapping,
     Membership,
-    OffsetReset,
     Schema,
     ServiceAccount,
     Subscription,
@@ -33,11 +31,9 @@ from onboarding.models import (
     TopicTrafficSample,
 )
 from onboarding.permissions import is_operator, roles_of
-from onboarding.selectors.changes import change_requests_awaiting
-from onboarding.selectors.subscriptions import pending_approvals_for
+from onboarding.selectors.dashboard_requests import SECTION_LIMIT, dashboard_requests
 
 WRONG = (ResourceStatus.FAILED, ResourceStatus.DRIFTED)
-SECTION_LIMIT = 20
 ACTIVITY_LIMIT = 25
 # A group is lagging when its latest sample is at least this far behind; smaller lags come and go with every
 # poll of a healthy consumer.
@@ -167,34 +163,6 @@ def lagging_groups(slugs: list[str], *, now=None) -> list[dict]:
             for r in rows[:SECTION_LIMIT]]
 
 
-# What a waiting reset's row shows: its group, its topic and where it moves the group (describe_target).
-RESET_COLUMNS = ("group_id", "strategy", "timestamp", "shift", "offset", "topic__name")
-
-
-def resets_awaiting(user):
-    """Offset resets of the user's topics waiting for a decision (theirs to take as the topic's owner)."""
-    waiting = (OffsetReset.objects.filter(status=OffsetReset.Status.REQUESTED).exclude(requested_by=user)
-               .select_related("team", "topic", "requested_by"))
-    if is_operator(user):
-        return waiting
-    return waiting.filter(topic__team__memberships__user=user, topic__team__memberships__role=Membership.Role.OWNER)
-
-
-def my_pending_requests(user) -> dict:
-    """What the user asked for that still waits on someone else."""
-    return {
-        "changes": list(ChangeRequest.objects.filter(requested_by=user, status=ChangeRequest.Status.PENDING)
-                        .select_related("team", "cluster").only("title", "team__slug", "cluster__name")
-                        [:SECTION_LIMIT]),
-        "subscriptions": list(Subscription.objects.filter(requested_by=user,
-                                                          decision=Subscription.Decision.REQUESTED)
-                              .select_related("subscriber", "source__team")
-                              .only("subscriber__slug", "source__name", "source__team__slug")[:SECTION_LIMIT]),
-        "resets": list(OffsetReset.objects.filter(requested_by=user, status=OffsetReset.Status.REQUESTED)
-                       .select_related("topic").only(*RESET_COLUMNS)[:SECTION_LIMIT]),
-    }
-
-
 def team_activity(team_ids: list[int]):
     return (AuditEvent.objects.filter(team_id__in=team_ids).select_related("team")
             .only("at", "actor_name", "via", "action", "resource_type", "resource_id", "resource_name", "note",
@@ -248,21 +216,16 @@ def viewer_teams(user) -> tuple[list[Team], dict[int, str]]:
 def dashboard_for(user) -> dict:
     teams, roles = viewer_teams(user)
     team_ids, slugs = [t.pk for t in teams], [t.slug for t in teams]
-    # Only the relations the dashboard shows: the selectors' querysets join every relation a detail page needs.
-    waiting = (pending_approvals_for(user).select_related(None).select_related("source", "subscriber", "requested_by")
-               .only("mode", "reason", "source__name", "subscriber__slug", "requested_by__username"))
-    waiting_changes = (change_requests_awaiting(user).select_related(None)
-                       .select_related("team", "cluster", "requested_by")
-                       .only("title", "expires_at", "team__slug", "cluster__name", "requested_by__username"))
+    requests = dashboard_requests(user)
     return {
         "teams": teams,
         "roles": roles,
         "counts": team_topic_counts(team_ids),
-        "waiting": list(waiting[:SECTION_LIMIT]),
-        "waiting_resets": list(resets_awaiting(user).only(*RESET_COLUMNS, "team__slug", "requested_by__username")
-                               [:SECTION_LIMIT]),
-        "waiting_changes": list(waiting_changes[:SECTION_LIMIT]),
-        "mine": my_pending_requests(user),
+        "waiting": requests["waiting"],
+        "waiting_resets": requests["waiting_resets"],
+        "waiting_changes": requests["waiting_changes"],
+        "mine": {"changes": requests["mine_changes"], "subscriptions": requests["mine_subscriptions"],
+                 "resets": requests["mine_resets"]},
         "wrong": wrong_resources(team_ids),
         "dead_letters": dead_lettered(slugs),
         "lagging": lagging_groups(slugs),

@@ -8,10 +8,11 @@ from django.conf import settings
 from onboarding.changes.promotion import next_environment
 from onboarding.groups.lag_chart import lag_chart
 from onboarding.lineage.nodes import lineage_of, may_see
-from onboarding.models import ChangeRequest, ResourceStatus, Subscription
+from onboarding.models import ResourceStatus, Subscription
 from onboarding.peek.service import DEFAULT_LIMIT, MAX_LIMIT, may_peek
 from onboarding.permissions import can_read_team, can_write_team, is_team_owner
 from onboarding.selectors import topic_attempts, topic_producers, topic_readers, topic_routed_sources
+from onboarding.selectors.topic_page import TopicHeader
 from onboarding.selectors.topic_traffic import topic_traffic
 from onboarding.services.topics_drift import has_drift, revert_refusals
 from onboarding.views.gateway_help import grpc_commands, publish_commands
@@ -29,20 +30,15 @@ def tab_of(value: str | None) -> str:
     return value if value in TAB_NAMES else "overview"
 
 
-def header_context(request, topic) -> dict:
+def header_context(request, header: TopicHeader) -> dict:
     """What the actions above the tabs depend on: the topic's state, an open change request, the viewer's
-    own subscription."""
-    user = request.user
+    own subscription (read with the topic, selectors/topic_page.py)."""
+    user, topic = request.user, header.topic
     insider, writer = can_read_team(user, topic.team), can_write_team(user, topic.team)
     live = topic.is_live and not topic.wants_deletion
-    # Only the columns the banner and the buttons show: a wide row costs the ORM more than the database.
-    open_change = (ChangeRequest.objects.filter(target_type="topic", target_id=str(topic.pk),
-                                                status=ChangeRequest.Status.PENDING)
-                   .only("pk", "title", "requested_by_id").first() if insider else None)
-    own = (Subscription.objects.filter(source=topic, subscriber__memberships__user=user,
-                                       decision__in=[Subscription.Decision.APPROVED, Subscription.Decision.REQUESTED],
-                                       delete_requested_at__isnull=True)
-           .only("pk", "decision").order_by("decision").first())  # "approved" before "requested": the stronger
+    # Only the team sees that a change of its topic waits.
+    open_change = header.open_change if insider else None
+    own = header.own_subscription
     return {
         "topic": topic, "insider": insider, "section": "topics",
         # An outsider looking at a public topic sees its metadata, never its controls or history.

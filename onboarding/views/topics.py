@@ -15,6 +15,7 @@ from onboarding.forms.filtersets import TopicFilterForm
 from onboarding.models import AuditEvent, ResourceStatus
 from onboarding.permissions import can_read_team
 from onboarding.selectors import topic_for, topic_table_rows, topics_visible_to, writable_teams_of
+from onboarding.selectors.topic_page import topic_header_for
 from onboarding.services.topic_retry import topic_retry
 from onboarding.services.topics_drift import topic_adopt, topic_revert
 from onboarding.views.common import after_post, drift_decision, htmx_target, portal_view, show_refusal
@@ -56,8 +57,8 @@ def topic_list(request):
 def topic_detail(request, pk: int):
     """One URL per tab (``?tab=``): the full page for a plain request, only the tab's panel when htmx asks for
     it (hx-target=topic-tab), so every tab works without JavaScript too."""
-    topic = topic_for(request.user, pk)
-    target = htmx_target(request)
+    header = topic_header_for(request.user, pk)
+    topic, target = header.topic, htmx_target(request)
     if target == "topic-status":
         insider = can_read_team(request.user, topic.team)
         response = render(request, "onboarding/partials/_topic_status.html", {"topic": topic, "insider": insider})
@@ -66,7 +67,7 @@ def topic_detail(request, pk: int):
             response["HX-Trigger"] = "topic-settled"
         return response
     tab = tab_of(request.GET.get("tab"))
-    context = header_context(request, topic)
+    context = header_context(request, header)
     context.update(TAB_CONTEXT[tab](request, topic, context), tab=tab)
     if target == "topic-tab":
         return render(request, "onboarding/topic_tabs/_panel.html", context)

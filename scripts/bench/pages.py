@@ -56,7 +56,7 @@ from onboarding.models import (  # noqa: E402
     TopicTrafficSample,
 )
 from onboarding.selectors.dashboard import dashboard_for  # noqa: E402
-from onboarding.selectors.topics import topic_for  # noqa: E402
+from onboarding.selectors.topic_page import topic_header_for  # noqa: E402
 from onboarding.views.topic_tabs import TAB_CONTEXT, header_context  # noqa: E402
 
 TEAM_IDS = "SELECT m.team_id FROM onboarding_membership m WHERE m.user_id = %(user)s"
@@ -323,10 +323,9 @@ def main():
 
             def topic_select(tab, topic_pk=topic.pk, request=request):
                 def run():
-                    shown = topic_for(viewer(), topic_pk)
-                    context = header_context(request, shown)
-                    TAB_CONTEXT[tab](request, shown, context)
-                    return shown.managed_by  # the header asks it while rendering
+                    header = topic_header_for(viewer(), topic_pk)
+                    TAB_CONTEXT[tab](request, header.topic, header_context(request, header))
+                    return header.topic.managed_by  # the header asks it while rendering
                 return run
 
             rows = [
