@@ -7,12 +7,11 @@ the operators only, so anyone else sees "a mapping" without a link; a private so
 
 from __future__ import annotations
 
-from django.db.models import Q
 from django.urls import reverse
 
-from onboarding.lineage.columns import PRIVATE, TOPIC_COLUMNS
 from onboarding.lineage.layout import LineageNode
-from onboarding.models import Mapping, ResourceStatus, Topic
+from onboarding.lineage.names import PRIVATE
+from onboarding.models import Mapping, Topic
 from onboarding.permissions import is_operator, roles_of
 
 
@@ -25,16 +24,11 @@ def mapping_node(user, mapping: Mapping, other: Topic, relation: str, may_see) -
                        detail=f"{relation} {far}{version}", title=f"Mapping {relation} {far}")
 
 
-def mapping_nodes(user, topic: Topic, may_see) -> tuple[list[LineageNode], list[LineageNode]]:
-    """(upstream, downstream) of ``topic``: the mappings into it and the mappings of it, from one query."""
-    live = (Mapping.objects.exclude(status=ResourceStatus.DELETED).filter(delete_requested_at__isnull=True)
-            .filter(Q(canonical_topic=topic) | Q(source_topic=topic))
-            .select_related("team", "source_topic__team", "canonical_topic__team", "current_version")
-            .only("name", "team__slug", "current_version__number",
-                  *(f"{side}__{column}" for side in ("source_topic", "canonical_topic") for column in TOPIC_COLUMNS))
-            .order_by("team__slug", "name"))
+def mapping_nodes(user, topic: Topic, mappings: list[Mapping], may_see) -> tuple[list[LineageNode], list[LineageNode]]:
+    """(upstream, downstream) of ``topic``: the mappings into it and the mappings of it (``mappings``: the live
+    ones of either side, selectors/topic_neighbours.py)."""
     upstream, downstream = [], []
-    for m in live:
+    for m in mappings:
         if m.canonical_topic_id == topic.pk:
             upstream.append(mapping_node(user, m, m.source_topic, "of", may_see))
         if m.source_topic_id == topic.pk:

@@ -9,18 +9,15 @@ team and to the reading team only, as the subscribers table is.
 
 from __future__ import annotations
 
-from django.db.models import Q
 from django.urls import reverse
 
-from onboarding.lineage.columns import PRIVATE, TOPIC_COLUMNS
 from onboarding.lineage.layout import LineageLayout, LineageNode, layout_lineage
 from onboarding.lineage.mappings import mapping_nodes
+from onboarding.lineage.names import PRIVATE
 from onboarding.models import Aggregation, ResourceStatus, Subscription, Topic
 from onboarding.permissions import can_read_team, is_operator, roles_of
 from onboarding.selectors.classification import classification_of
-
-AGGREGATION_COLUMNS = ("name", "team__slug", "status", "cluster_id", "output_topic",
-                       *(f"{side}__{column}" for side in ("source", "output") for column in TOPIC_COLUMNS))
+from onboarding.selectors.topic_neighbours import TopicNeighbours
 
 
 def may_see(user, topic: Topic) -> bool:
@@ -54,12 +51,9 @@ def may_open_aggregation(user, agg: Aggregation) -> bool:
             or agg.source.visibility == Topic.Visibility.PUBLIC)
 
 
-def aggregation_nodes(user, topic: Topic) -> tuple[list[LineageNode], list[LineageNode]]:
+def aggregation_nodes(user, topic: Topic, near: list[Aggregation]) -> tuple[list[LineageNode], list[LineageNode]]:
     """(upstream, downstream): the aggregation that produced this topic (the latest, also once deleted: its
-    results stay here), and the live aggregations of it. Both sides come from one query."""
-    near = (Aggregation.objects.filter(Q(output=topic) | (Q(source=topic) & ~Q(status=ResourceStatus.DELETED)))
-            .select_related("team", "source__team", "output__team").only(*AGGREGATION_COLUMNS)
-            .order_by("team__slug", "name", "pk"))
+    results stay here), and the live aggregations of it. ``near``: both kinds (selectors/topic_neighbours.py)."""
     producer, downstream = None, []
     for agg in near:
         if agg.output_id == topic.pk and (producer is None or agg.pk > producer.pk):
@@ -76,8 +70,8 @@ def _named(cluster_id: int, name: str) -> Topic | None:
     return Topic.objects.filter(cluster_id=cluster_id, name=name).exclude(status=ResourceStatus.DELETED).first()
 
 
-def lineage_of(user, topic: Topic, *, producers, sources: list[Subscription], readers: list[Subscription]
-               ) -> LineageLayout:
+def lineage_of(user, topic: Topic, around: TopicNeighbours) -> LineageLayout:
+    producers, sources, readers = around.producers, around.sources, around.readers
     insider = can_read_team(user, topic.team)
     upstream = [LineageNode(key=f"producer-{sa.pk}", label=sa.principal, kind="producer",
                             url=reverse("onboarding:service_accounts", args=[topic.team.slug]) if insider else "",
@@ -95,8 +89,8 @@ def lineage_of(user, topic: Topic, *, producers, sources: list[Subscription], re
             words = ", ".join(sorted(carried.get(sub.source_id, ())))
             upstream.append(topic_node(user, sub.source, f"source-{sub.source_id}",
                                        detail=f"routed in · {words}" if words else "routed into this topic"))
-    made_by, aggregated_into = aggregation_nodes(user, topic)
-    mapped_from, mapped_into = mapping_nodes(user, topic, may_see)
+    made_by, aggregated_into = aggregation_nodes(user, topic, around.aggregations)
+    mapped_from, mapped_into = mapping_nodes(user, topic, around.mappings, may_see)
     upstream.extend(made_by + mapped_from)
     downstream, labels = list(aggregated_into) + mapped_into, {}
     for sub in readers:

@@ -43,12 +43,6 @@ def topic_readers(topic: Topic) -> list[Subscription]:
                                                                                                  "pk"))
 
 
-def topic_routed_sources(topic: Topic) -> list[Subscription]:
-    """Approved, live routed subscriptions whose destination is this topic: where its copies come from."""
-    return list(topic.routed_from.filter(decision=Subscription.Decision.APPROVED, delete_requested_at__isnull=True)
-                .select_related("source__team").order_by("source__name", "pk"))
-
-
 def topic_producers(topic: Topic):
     """Principals that may write to the topic: the owning team's live service accounts on its cluster, which
     get WRITE on the team's prefix (see reconcile.access_plan.team_acls); none when the name is outside it."""

@@ -11,7 +11,8 @@ from onboarding.lineage.nodes import lineage_of, may_see
 from onboarding.models import ResourceStatus, Subscription
 from onboarding.peek.service import DEFAULT_LIMIT, MAX_LIMIT, may_peek
 from onboarding.permissions import can_read_team, can_write_team, is_team_owner
-from onboarding.selectors import topic_attempts, topic_producers, topic_readers, topic_routed_sources
+from onboarding.selectors import topic_attempts, topic_producers, topic_readers
+from onboarding.selectors.topic_neighbours import topic_neighbours
 from onboarding.selectors.topic_page import TopicHeader
 from onboarding.selectors.topic_traffic import topic_traffic
 from onboarding.services.topics_drift import has_drift, revert_refusals
@@ -58,13 +59,11 @@ def header_context(request, header: TopicHeader) -> dict:
 
 def overview(request, topic, ctx: dict) -> dict:
     user, insider = request.user, ctx["insider"]
-    producers, readers = list(topic_producers(topic)), topic_readers(topic)
     return {
         "can_decide_drift": is_team_owner(user, topic.team) and ctx["drifted"],
         "revert_refused": revert_refusals(topic),
         "drift_rows": drift_rows(topic.drift) if ctx["drifted"] else [],
-        "lineage": lineage_of(user, topic, producers=producers, sources=topic_routed_sources(topic),
-                              readers=readers),
+        "lineage": lineage_of(user, topic, topic_neighbours(topic)),
         "gateway_commands": gateway_commands(user, topic),
         "insider": insider,
     }

@@ -24,6 +24,7 @@ from onboarding.reconcile.access import reconcile_access
 from onboarding.reconcile.aggregations import reconcile_aggregations
 from onboarding.reconcile.schemas import reconcile_schemas
 from onboarding.search import SearchFilters, search_page
+from onboarding.selectors.topic_neighbours import topic_neighbours
 from onboarding.services.aggregation_outputs import DERIVED_NOTE
 from onboarding.services.aggregations import aggregation_create, aggregation_delete, aggregation_update
 from onboarding.services.sensitivity import sensitive_field_clear, sensitive_field_set
@@ -207,8 +208,8 @@ def test_peek_and_the_gateways_masks_hide_the_field_derived_from_a_phi_field(clu
 def test_lineage_and_the_catalogue_show_the_aggregation_between_source_and_output(aggregation, alice, source):
     output = output_of(aggregation)
 
-    below = lineage_of(alice, source, producers=[], sources=[], readers=[])
-    above = lineage_of(alice, output, producers=[], sources=[], readers=[])
+    below = lineage_of(alice, source, topic_neighbours(source))
+    above = lineage_of(alice, output, topic_neighbours(output))
 
     key = f"aggregation-{aggregation.pk}"
     assert (f"topic-{source.pk}", key) in {(e.source, e.target) for e in below.edges}
@@ -223,7 +224,7 @@ def test_the_lineage_costs_the_same_queries_for_one_aggregation_and_three(aggreg
                                                                          registry_subjects, kafka_admin):
     def queries() -> int:
         with CaptureQueriesContext(connection) as captured:
-            lineage_of(alice, source, producers=[], sources=[], readers=[])
+            lineage_of(alice, source, topic_neighbours(source))
         return len(captured)
 
     one = queries()
@@ -233,7 +234,7 @@ def test_the_lineage_costs_the_same_queries_for_one_aggregation_and_three(aggreg
         aggregation_create(actor=alice, **definition(payments, source, name=f"per-provider-{number}",
                                                      output_topic=name, measures=MEASURES))
     try:
-        below = lineage_of(alice, source, producers=[], sources=[], readers=[])
+        below = lineage_of(alice, source, topic_neighbours(source))
         assert sum(p.node.kind == "aggregation" for p in below.nodes) == 3
         assert queries() == one
     finally:
