@@ -9,7 +9,7 @@ from functools import lru_cache
 
 from django.conf import settings
 from django.db import connection
-from django.db.models import Count, Exists, F, IntegerField, Max, Min, OuterRef, Q, Subquery, Value
+from django.db.models import F, IntegerField, Max, Min, Q, Value
 from django.db.models.functions import Concat
 from django.urls import reverse
 from django.utils import timezone
@@ -17,12 +17,10 @@ from django.utils import timezone
 from onboarding.choices import ResourceStatus
 from onboarding.models import (
     Aggregation,
-    AuditEvent,
     Connector,
     EventStoreBinding,
     LagSample,
     Mapping,
-    Membership,
     Schema,
     ServiceAccount,
     Subscription,
@@ -30,11 +28,10 @@ from onboarding.models import (
     Topic,
     TopicTrafficSample,
 )
-from onboarding.permissions import is_operator, roles_of
 from onboarding.selectors.dashboard_requests import SECTION_LIMIT, dashboard_requests
+from onboarding.selectors.dashboard_teams import FirstSteps, dashboard_teams
 
 WRONG = (ResourceStatus.FAILED, ResourceStatus.DRIFTED)
-ACTIVITY_LIMIT = 25
 # A group is lagging when its latest sample is at least this far behind; smaller lags come and go with every
 # poll of a healthy consumer.
 LAGGING_AT = 100
@@ -163,64 +160,33 @@ def lagging_groups(slugs: list[str], *, now=None) -> list[dict]:
             for r in rows[:SECTION_LIMIT]]
 
 
-def team_activity(team_ids: list[int]):
-    return (AuditEvent.objects.filter(team_id__in=team_ids).select_related("team")
-            .only("at", "actor_name", "via", "action", "resource_type", "resource_id", "resource_name", "note",
-                  "team__slug")[:ACTIVITY_LIMIT])
-
-
-def onboarding_checklists(team_ids: list[int]) -> list[dict]:
+def onboarding_checklists(teams: list[Team], first_steps: dict[int, FirstSteps]) -> list[dict]:
     """For each team that has not yet done all four first steps: the steps, ticked when done, each with the
-    page that does it. One query with EXISTS per step."""
-    live = ~Q(status=ResourceStatus.DELETED)
-    teams = (Team.objects.filter(pk__in=team_ids).order_by("slug").annotate(
-        has_account=Exists(ServiceAccount.objects.filter(live, team=OuterRef("pk"))),
-        first_topic=Subquery(Topic.objects.filter(live, team=OuterRef("pk")).order_by("pk").values("pk")[:1]),
-        has_schema=Exists(Schema.objects.filter(live, topic__team=OuterRef("pk"))),
-        has_subscription=Exists(Subscription.objects.filter(live, subscriber=OuterRef("pk")))))
+    page that does it."""
     lists = []
-    for team in teams:
+    for team in sorted(teams, key=lambda t: t.slug):
+        done = first_steps[team.pk]
+        create_topic = f"{reverse('onboarding:topic_create')}?team={team.pk}"
         steps = [
-            ("A service account", team.has_account, reverse("onboarding:service_accounts", args=[team.slug])),
-            ("A first topic", team.first_topic is not None,
-             f"{reverse('onboarding:topic_create')}?team={team.pk}"),
-            ("A schema for a topic", team.has_schema,
-             reverse("onboarding:schema_page", args=[team.first_topic, "value"]) if team.first_topic
-             else f"{reverse('onboarding:topic_create')}?team={team.pk}"),
-            ("A subscription to another team's topic", team.has_subscription, reverse("onboarding:catalogue")),
+            ("A service account", done.has_account, reverse("onboarding:service_accounts", args=[team.slug])),
+            ("A first topic", done.first_topic is not None, create_topic),
+            ("A schema for a topic", done.has_schema,
+             reverse("onboarding:schema_page", args=[done.first_topic, "value"]) if done.first_topic
+             else create_topic),
+            ("A subscription to another team's topic", done.has_subscription, reverse("onboarding:catalogue")),
         ]
-        if not all(done for _, done, _ in steps):
+        if not all(ticked for _, ticked, _ in steps):
             lists.append({"team": team, "steps": steps})
     return lists
 
 
-def team_topic_counts(team_ids: list[int]) -> dict[int, dict[str, int]]:
-    counts: dict[int, dict[str, int]] = {pk: {} for pk in team_ids}
-    rows = (Topic.objects.filter(team_id__in=team_ids).exclude(status=ResourceStatus.DELETED)
-            .values("team_id", "status").annotate(n=Count("id")).order_by())
-    for row in rows:
-        counts[row["team_id"]][row["status"]] = row["n"]
-    return counts
-
-
-def viewer_teams(user) -> tuple[list[Team], dict[int, str]]:
-    """The viewer's teams by name and their role in each: one query for a member (the memberships with their
-    teams), two for an operator, who sees every team."""
-    if is_operator(user):
-        roles = roles_of(user)
-        return list(Team.objects.order_by("name")), roles
-    memberships = list(Membership.objects.filter(user=user).select_related("team").order_by("team__name", "team_id"))
-    return [m.team for m in memberships], {m.team_id: m.role for m in memberships}
-
-
 def dashboard_for(user) -> dict:
-    teams, roles = viewer_teams(user)
-    team_ids, slugs = [t.pk for t in teams], [t.slug for t in teams]
-    requests = dashboard_requests(user)
+    shown, requests = dashboard_teams(user), dashboard_requests(user)
+    team_ids, slugs = [t.pk for t in shown.teams], [t.slug for t in shown.teams]
     return {
-        "teams": teams,
-        "roles": roles,
-        "counts": team_topic_counts(team_ids),
+        "teams": shown.teams,
+        "roles": shown.roles,
+        "counts": shown.counts,
         "waiting": requests["waiting"],
         "waiting_resets": requests["waiting_resets"],
         "waiting_changes": requests["waiting_changes"],
@@ -229,6 +195,6 @@ def dashboard_for(user) -> dict:
         "wrong": wrong_resources(team_ids),
         "dead_letters": dead_lettered(slugs),
         "lagging": lagging_groups(slugs),
-        "activity": list(team_activity(team_ids)),
-        "checklists": onboarding_checklists(team_ids),
+        "activity": shown.activity,
+        "checklists": onboarding_checklists(shown.teams, shown.first_steps),
     }
