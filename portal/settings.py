@@ -152,6 +152,8 @@ AUTH_PASSWORD_VALIDATORS = [
 # ---------------------------------------------------------------------------- HTTPS
 # Production serves HTTPS only (the default when DEBUG is off); development and tests run over http.
 HTTPS = env_bool("DJANGO_HTTPS", not DEBUG)
+# Django's database sessions; the read each request makes is one hand-written statement (portal/sessions.py).
+SESSION_ENGINE = "portal.sessions"
 SESSION_COOKIE_SECURE = env_bool("DJANGO_SECURE_COOKIES", HTTPS)
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
 SECURE_SSL_REDIRECT = env_bool("DJANGO_SECURE_SSL_REDIRECT", HTTPS)

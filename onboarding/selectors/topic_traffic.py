@@ -8,9 +8,13 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.conf import settings
+from django.db import connection
 from django.utils import timezone
 
-from onboarding.models import Topic, TopicTrafficSample
+from onboarding.models import Topic
+
+SAMPLES = ("SELECT sampled_at, end_offset, size_bytes FROM onboarding_topictrafficsample "
+           "WHERE cluster_id = %s AND topic = %s AND sampled_at >= %s ORDER BY sampled_at")
 
 
 @dataclass(frozen=True)
@@ -23,9 +27,10 @@ class TopicTraffic:
 def topic_traffic(topic: Topic, *, now: datetime | None = None) -> TopicTraffic:
     now = now or timezone.now()
     since = now - timedelta(days=settings.TRAFFIC_HISTORY_DAYS)
-    samples = list(TopicTrafficSample.objects.filter(cluster_id=topic.cluster_id, topic=topic.name,
-                                                     sampled_at__gte=since)
-                   .order_by("sampled_at").values_list("sampled_at", "end_offset", "size_bytes"))
+    # By hand: the tab reads nothing else, and the ORM took longer to build this statement than to run it.
+    with connection.cursor() as cursor:
+        cursor.execute(SAMPLES, [topic.cluster_id, topic.name, since])
+        samples = cursor.fetchall()
     return TopicTraffic(rates=rates_of(samples), sizes=[(at, size) for at, _, size in samples if size is not None],
                         totals=totals_of(samples, now))
 

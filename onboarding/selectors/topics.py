@@ -33,7 +33,11 @@ def topic_for(user, pk) -> Topic:
 
 
 def topic_attempts(topic: Topic, limit: int = 20) -> list[ApplyAttempt]:
-    return list(topic.attempts.all()[:limit])
+    """The latest apply attempts, newest first (the model's order). A raw query: the history tab reads nothing
+    else, and the ORM took longer to build this statement than to run it."""
+    return list(ApplyAttempt.objects.raw(
+        "SELECT * FROM onboarding_applyattempt WHERE topic_id = %s ORDER BY started_at DESC, id DESC LIMIT %s",
+        [topic.pk, limit]))
 
 
 def topic_readers(topic: Topic) -> list[Subscription]:

@@ -27,6 +27,7 @@ import os
 import sys
 import time
 from datetime import timedelta
+from importlib import import_module
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[2]
@@ -38,8 +39,7 @@ import django  # noqa: E402
 django.setup()
 
 from django.conf import settings  # noqa: E402
-from django.contrib.auth import get_user_model  # noqa: E402
-from django.contrib.sessions.backends.db import SessionStore  # noqa: E402
+from django.contrib.auth import get_user, get_user_model  # noqa: E402
 from django.db import connection  # noqa: E402
 from django.test import Client, RequestFactory  # noqa: E402
 from django.test.utils import CaptureQueriesContext, setup_test_environment  # noqa: E402
@@ -59,6 +59,8 @@ from onboarding.selectors.dashboard import dashboard_for  # noqa: E402
 from onboarding.selectors.topic_page import topic_header_for  # noqa: E402
 from onboarding.views.topic_tabs import TAB_CONTEXT, header_context  # noqa: E402
 
+# What the session middleware reads with: the engine the portal is configured with.
+SessionStore = import_module(settings.SESSION_ENGINE).SessionStore
 TEAM_IDS = "SELECT m.team_id FROM onboarding_membership m WHERE m.user_id = %(user)s"
 KINDS = [("onboarding_topic", "team_id", "name"), ("onboarding_serviceaccount", "team_id", "username"),
          ("onboarding_connector", "team_id", "name"), ("onboarding_aggregation", "team_id", "name"),
@@ -317,8 +319,8 @@ def main():
 
             def viewer(request=request, session_key=params["session"]):
                 """What the session and authentication middleware read before any view runs."""
-                SessionStore(session_key).load()
-                request.user = get_user_model().objects.get(pk=user.pk)
+                request.session = SessionStore(session_key)
+                request.user = get_user(request)
                 return request.user
 
             def topic_select(tab, topic_pk=topic.pk, request=request):
