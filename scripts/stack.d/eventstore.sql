@@ -66,9 +66,11 @@ BEGIN
     ) THEN
         RETURN;
     END IF;
+    -- Not _id (it has its own), nor _ts: the event time is only ever a range or a sort, which FerretDB never hands
+    -- to Postgres, so its companion served no query and cost every write.
     SELECT coalesce(array_agg(DISTINCT f), '{}') INTO wanted
       FROM (SELECT eventstore_leading_field(indexrelid::regclass) AS f FROM pg_index WHERE indrelid = rel) firsts
-     WHERE f IS NOT NULL AND f <> '_id';
+     WHERE f IS NOT NULL AND f NOT IN ('_id', '_ts');
     FOR companion IN
         SELECT c.relname AS index_name, substr(obj_description(c.oid, 'pg_class'), length(prefix) + 1) AS of_field
           FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid
