@@ -3,27 +3,20 @@ and change requests) and what the viewer asked for that still waits on someone e
 
 Through the ORM these were six queries joining three or four tables each, and compiling them cost several times
 what Postgres spent answering them (scripts/bench/pages.py). The rules are those of the selectors this stands
-for, and a test holds the two to the same rows: ``pending_approvals_for``, ``resets_awaiting`` and
-``change_requests_awaiting`` for the viewer's decisions, the viewer's own waiting requests for the rest.
+for, and a test holds the two to the same rows: ``pending_approvals_for`` and ``change_requests_awaiting``, the
+offset resets of topics the viewer owns, and the viewer's own waiting requests.
 """
 
 from __future__ import annotations
 
-import json
-
-from django.db import connection
-
 from onboarding.models import ChangeRequest, OffsetReset, Subscription
 from onboarding.permissions import is_operator
-from onboarding.selectors.model_rows import instance_from_json
+from onboarding.selectors.model_rows import instance_from_json, json_columns, or_null, team_json
 
 SECTION_LIMIT = 20
-
-LIMIT = SECTION_LIMIT
 # Who asked: a left join, null once the account is gone.
-REQUESTER = ("'requested_by', CASE WHEN u.id IS NULL THEN NULL "
-             "ELSE jsonb_build_object('id', u.id, 'username', u.username) END")
-TEAM = "jsonb_build_object('id', {0}.id, 'slug', {0}.slug)"
+USER = "jsonb_build_object('id', u.id, 'username', u.username)"
+REQUESTER = f"'requested_by', {or_null('u', USER)}"
 # What describe_target reads, and the topic the reset moves the group on.
 RESET = ("'id', x.id, 'group_id', x.group_id, 'topic_id', x.topic_id, 'strategy', x.strategy, "
          "'timestamp', x.\"timestamp\", 'shift', x.shift, 'offset', x.\"offset\", "
@@ -35,23 +28,23 @@ NOT_MINE = "(x.requested_by_id IS NULL OR x.requested_by_id <> %(user)s)"
 SECTIONS = {
     "waiting": f"""
       SELECT jsonb_build_object('id', x.id, 'mode', x.mode, 'reason', x.reason,
-               'source', jsonb_build_object('id', t.id, 'name', t.name), 'subscriber', {TEAM.format('tm')},
+               'source', jsonb_build_object('id', t.id, 'name', t.name), 'subscriber', {team_json('tm')},
                {REQUESTER}) AS doc, x.created_at AS k1, x.id AS k2
       FROM onboarding_subscription x JOIN onboarding_topic t ON t.id = x.source_id
       JOIN onboarding_team tm ON tm.id = x.subscriber_id LEFT JOIN auth_user u ON u.id = x.requested_by_id
       WHERE x.decision = 'requested' AND {NOT_MINE} AND (%(everyone)s OR t.team_id IN {OWNED})
-      ORDER BY x.created_at DESC, x.id DESC LIMIT {LIMIT}""",
+      ORDER BY x.created_at DESC, x.id DESC LIMIT {SECTION_LIMIT}""",
     "waiting_resets": f"""
-      SELECT jsonb_build_object({RESET}, 'team', {TEAM.format('tm')},
+      SELECT jsonb_build_object({RESET}, 'team', {team_json('tm')},
                {REQUESTER}) AS doc, x.requested_at AS k1, x.id AS k2
       FROM onboarding_offsetreset x
       JOIN onboarding_topic t ON t.id = x.topic_id JOIN onboarding_team tm ON tm.id = x.team_id
       LEFT JOIN auth_user u ON u.id = x.requested_by_id
       WHERE x.status = 'requested' AND {NOT_MINE} AND (%(everyone)s OR t.team_id IN {OWNED})
-      ORDER BY x.requested_at DESC, x.id DESC LIMIT {LIMIT}""",
+      ORDER BY x.requested_at DESC, x.id DESC LIMIT {SECTION_LIMIT}""",
     "waiting_changes": f"""
       SELECT jsonb_build_object('id', x.id, 'title', x.title, 'expires_at', x.expires_at,
-               'team', {TEAM.format('tm')}, 'cluster', jsonb_build_object('id', c.id, 'name', c.name),
+               'team', {team_json('tm')}, 'cluster', jsonb_build_object('id', c.id, 'name', c.name),
                {REQUESTER}) AS doc, x.created_at AS k1, x.id AS k2
       FROM onboarding_changerequest x JOIN onboarding_team tm ON tm.id = x.team_id
       JOIN onboarding_cluster c ON c.id = x.cluster_id LEFT JOIN auth_user u ON u.id = x.requested_by_id
@@ -59,28 +52,28 @@ SECTIONS = {
         AND (%(everyone)s OR (x.team_id IN {OWNED} AND EXISTS (
           SELECT 1 FROM onboarding_changepolicy p WHERE p.cluster_id = x.cluster_id
             AND p.approvers = 'owners_or_operators')))
-      ORDER BY x.created_at DESC, x.id DESC LIMIT {LIMIT}""",
+      ORDER BY x.created_at DESC, x.id DESC LIMIT {SECTION_LIMIT}""",
     "mine_changes": f"""
-      SELECT jsonb_build_object('id', x.id, 'title', x.title, 'team', {TEAM.format('tm')},
+      SELECT jsonb_build_object('id', x.id, 'title', x.title, 'team', {team_json('tm')},
                'cluster', jsonb_build_object('id', c.id, 'name', c.name)) AS doc, x.created_at AS k1, x.id AS k2
       FROM onboarding_changerequest x JOIN onboarding_team tm ON tm.id = x.team_id
       JOIN onboarding_cluster c ON c.id = x.cluster_id
       WHERE x.requested_by_id = %(user)s AND x.status = 'pending'
-      ORDER BY x.created_at DESC, x.id DESC LIMIT {LIMIT}""",
+      ORDER BY x.created_at DESC, x.id DESC LIMIT {SECTION_LIMIT}""",
     "mine_subscriptions": f"""
-      SELECT jsonb_build_object('id', x.id, 'subscriber', {TEAM.format('tm')},
-               'source', jsonb_build_object('id', t.id, 'name', t.name, 'team', {TEAM.format('st')})) AS doc,
+      SELECT jsonb_build_object('id', x.id, 'subscriber', {team_json('tm')},
+               'source', jsonb_build_object('id', t.id, 'name', t.name, 'team', {team_json('st')})) AS doc,
              x.created_at AS k1, x.id AS k2
       FROM onboarding_subscription x JOIN onboarding_team tm ON tm.id = x.subscriber_id
       JOIN onboarding_topic t ON t.id = x.source_id JOIN onboarding_team st ON st.id = t.team_id
       WHERE x.requested_by_id = %(user)s AND x.decision = 'requested'
-      ORDER BY x.created_at DESC, x.id DESC LIMIT {LIMIT}""",
+      ORDER BY x.created_at DESC, x.id DESC LIMIT {SECTION_LIMIT}""",
     "mine_resets": f"""
       SELECT jsonb_build_object({RESET}) AS doc, x.requested_at AS k1, x.id AS k2
       FROM onboarding_offsetreset x
       JOIN onboarding_topic t ON t.id = x.topic_id
       WHERE x.requested_by_id = %(user)s AND x.status = 'requested'
-      ORDER BY x.requested_at DESC, x.id DESC LIMIT {LIMIT}""",
+      ORDER BY x.requested_at DESC, x.id DESC LIMIT {SECTION_LIMIT}""",
 }
 MODELS = {"waiting": Subscription, "waiting_resets": OffsetReset, "waiting_changes": ChangeRequest,
           "mine_changes": ChangeRequest, "mine_subscriptions": Subscription, "mine_resets": OffsetReset}
@@ -93,8 +86,6 @@ STATEMENT = "SELECT " + ",\n".join(
 def dashboard_requests(user) -> dict[str, list]:
     """The six sections' rows as model instances with only what the dashboard shows (and their related rows, as
     ``select_related`` would load them)."""
-    with connection.cursor() as cursor:
-        cursor.execute(STATEMENT, {"user": user.pk, "everyone": is_operator(user)})
-        arrays = cursor.fetchone()
-    return {name: [instance_from_json(MODELS[name], row) for row in json.loads(array)]
+    arrays = json_columns(STATEMENT, {"user": user.pk, "everyone": is_operator(user)})
+    return {name: [instance_from_json(MODELS[name], row) for row in array]
             for name, array in zip(SECTIONS, arrays, strict=True)}

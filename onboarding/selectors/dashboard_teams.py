@@ -8,14 +8,11 @@ statement to the rules written with the ORM.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
-
-from django.db import connection
 
 from onboarding.models import AuditEvent, Team
 from onboarding.permissions import is_operator
-from onboarding.selectors.model_rows import instance_from_json
+from onboarding.selectors.model_rows import instance_from_json, json_columns, team_json
 
 ACTIVITY_LIMIT = 25
 LIVE = "x.status <> 'deleted'"
@@ -41,7 +38,7 @@ SELECT
      SELECT jsonb_build_object('id', x.id, 'at', x.at, 'actor_name', x.actor_name, 'via', x.via,
               'action', x.action, 'resource_type', x.resource_type, 'resource_id', x.resource_id,
               'resource_name', x.resource_name, 'note', x.note, 'team_id', x.team_id,
-              'team', jsonb_build_object('id', s.id, 'slug', s.slug)) AS doc, x.at, x.id
+              'team', {team_json('s')}) AS doc, x.at, x.id
      FROM onboarding_auditevent x JOIN shown s ON s.id = x.team_id
      ORDER BY x.at DESC, x.id DESC LIMIT {ACTIVITY_LIMIT}) a)
 """
@@ -65,11 +62,9 @@ class DashboardTeams:
 
 
 def dashboard_teams(user) -> DashboardTeams:
-    with connection.cursor() as cursor:
-        cursor.execute(STATEMENT, {"user": user.pk, "everyone": is_operator(user)})
-        rows, activity = (json.loads(value) for value in cursor.fetchone())
+    rows, activity = json_columns(STATEMENT, {"user": user.pk, "everyone": is_operator(user)})
     return DashboardTeams(
-        teams=[instance_from_json(Team, {k: row[k] for k in ("id", "slug", "name", "contacts")}) for row in rows],
+        teams=[instance_from_json(Team, row) for row in rows],  # its other keys are no Team columns
         roles={row["id"]: row["role"] for row in rows if row["role"]},
         counts={row["id"]: row["counts"] for row in rows},
         first_steps={row["id"]: FirstSteps(row["has_account"], row["first_topic"], row["has_schema"],

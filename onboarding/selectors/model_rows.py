@@ -3,8 +3,29 @@
 
 from __future__ import annotations
 
-from django.db import DEFAULT_DB_ALIAS
+import json
+
+from django.db import DEFAULT_DB_ALIAS, connection
 from django.db.models import Model
+
+
+def team_json(alias: str) -> str:
+    """SQL: the team row ``alias`` as the pages show a team (id and slug)."""
+    return f"jsonb_build_object('id', {alias}.id, 'slug', {alias}.slug)"
+
+
+def or_null(alias: str, document: str) -> str:
+    """SQL: ``document`` for a row ``alias`` of a left join, null where the join found none."""
+    return f"CASE WHEN {alias}.id IS NULL THEN NULL ELSE {document} END"
+
+
+def json_columns(sql: str, params: dict) -> tuple | None:
+    """The one row of a statement whose columns are JSON, each decoded (a null column stays None); None when the
+    statement returns no row."""
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        row = cursor.fetchone()
+    return None if row is None else tuple(None if value is None else json.loads(value) for value in row)
 
 
 def instance_from_json(model: type[Model], row: dict | None):

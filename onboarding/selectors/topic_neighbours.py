@@ -3,34 +3,23 @@ direct readers, the topics routed into it, the aggregations of it or into it, an
 
 Through the ORM these were five queries, each joining three to six tables for whole rows, and compiling them
 cost the overview tab (the topic page's default) several times what Postgres spent on them
-(scripts/bench/pages.py). The rules are those of ``topic_producers``, ``topic_readers`` and
-``topic_routed_sources`` (selectors/topics.py), which the access tab still uses, and a test holds the two to the
-same rows. Each row carries only what the picture shows: names, visibility and teams, read into model instances.
+(scripts/bench/pages.py). The rules are those of ``topic_producers`` and ``topic_readers`` (selectors/topics.py),
+which the access tab still uses, and of the topic's approved, live routed subscriptions; a test holds the
+statement to them. Each row carries only what the picture shows: names, visibility and teams, read into model instances.
 """
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 
-from django.db import connection
-
 from onboarding.models import Aggregation, Mapping, ServiceAccount, Subscription, Topic
-from onboarding.selectors.model_rows import instance_from_json
-
-
-def _team(alias: str) -> str:
-    return f"jsonb_build_object('id', {alias}.id, 'slug', {alias}.slug)"
+from onboarding.selectors.model_rows import instance_from_json, json_columns, or_null, team_json
 
 
 def _topic(alias: str, team: str) -> str:
     """A topic as a node shows it: name, visibility and team (its link and whether the viewer may see it)."""
     return (f"jsonb_build_object('id', {alias}.id, 'name', {alias}.name, 'visibility', {alias}.visibility, "
-            f"'team_id', {alias}.team_id, 'team', {_team(team)})")
-
-
-def _nullable(alias: str, document: str) -> str:
-    return f"CASE WHEN {alias}.id IS NULL THEN NULL ELSE {document} END"
+            f"'team_id', {alias}.team_id, 'team', {team_json(team)})")
 
 
 SECTIONS = {
@@ -43,9 +32,9 @@ SECTIONS = {
     "readers": f"""
       SELECT coalesce(jsonb_agg(jsonb_build_object(
                'id', x.id, 'mode', x.mode, 'filter', x.filter, 'source_id', x.source_id,
-               'subscriber', {_team('tm')},
-               'service_account', {_nullable('sa', "jsonb_build_object('id', sa.id, 'username', sa.username)")},
-               'destination', {_nullable('d', _topic('d', 'dt'))}) ORDER BY tm.slug, x.id), '[]')
+               'subscriber', {team_json('tm')},
+               'service_account', {or_null('sa', "jsonb_build_object('id', sa.id, 'username', sa.username)")},
+               'destination', {or_null('d', _topic('d', 'dt'))}) ORDER BY tm.slug, x.id), '[]')
       FROM onboarding_subscription x JOIN onboarding_team tm ON tm.id = x.subscriber_id
       LEFT JOIN onboarding_serviceaccount sa ON sa.id = x.service_account_id
       LEFT JOIN onboarding_topic d ON d.id = x.destination_id LEFT JOIN onboarding_team dt ON dt.id = d.team_id
@@ -61,7 +50,7 @@ SECTIONS = {
       SELECT coalesce(jsonb_agg(jsonb_build_object(
                'id', x.id, 'name', x.name, 'status', x.status, 'cluster_id', x.cluster_id, 'team_id', x.team_id,
                'output_topic', x.output_topic, 'source_id', x.source_id, 'output_id', x.output_id,
-               'team', {_team('tm')}, 'source', {_topic('s', 'st')}, 'output', {_nullable('o', _topic('o', 'ot'))})
+               'team', {team_json('tm')}, 'source', {_topic('s', 'st')}, 'output', {or_null('o', _topic('o', 'ot'))})
              ORDER BY tm.slug, x.name, x.id), '[]')
       FROM onboarding_aggregation x JOIN onboarding_team tm ON tm.id = x.team_id
       JOIN onboarding_topic s ON s.id = x.source_id JOIN onboarding_team st ON st.id = s.team_id
@@ -69,9 +58,9 @@ SECTIONS = {
       WHERE x.output_id = %(topic)s OR (x.source_id = %(topic)s AND x.status <> 'deleted')""",
     "mappings": f"""
       SELECT coalesce(jsonb_agg(jsonb_build_object(
-               'id', x.id, 'name', x.name, 'team_id', x.team_id, 'team', {_team('tm')},
+               'id', x.id, 'name', x.name, 'team_id', x.team_id, 'team', {team_json('tm')},
                'source_topic_id', x.source_topic_id, 'canonical_topic_id', x.canonical_topic_id,
-               'current_version', {_nullable('v', "jsonb_build_object('id', v.id, 'number', v.number)")},
+               'current_version', {or_null('v', "jsonb_build_object('id', v.id, 'number', v.number)")},
                'source_topic', {_topic('s', 'st')}, 'canonical_topic', {_topic('c', 'ct')})
              ORDER BY tm.slug, x.name), '[]')
       FROM onboarding_mapping x JOIN onboarding_team tm ON tm.id = x.team_id
@@ -99,8 +88,6 @@ def topic_neighbours(topic: Topic) -> TopicNeighbours:
     params = {"topic": topic.pk, "team": topic.team_id, "cluster": topic.cluster_id,
               # Producers write on the team's prefix: a topic outside it has none.
               "prefixed": topic.name.startswith(f"{topic.team.slug}.")}
-    with connection.cursor() as cursor:
-        cursor.execute(STATEMENT, params)
-        arrays = cursor.fetchone()
-    return TopicNeighbours(**{name: [instance_from_json(MODELS[name], row) for row in json.loads(array)]
+    arrays = json_columns(STATEMENT, params)
+    return TopicNeighbours(**{name: [instance_from_json(MODELS[name], row) for row in array]
                               for name, array in zip(SECTIONS, arrays, strict=True)})

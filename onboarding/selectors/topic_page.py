@@ -8,19 +8,16 @@ the same rules as the selectors they stand for: ``topics_visible_to``, ``roles_o
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
-
-from django.db import connection
 
 from onboarding.errors import NotFound
 from onboarding.models import Aggregation, ChangeRequest, Subscription, Topic
 from onboarding.permissions import is_operator, remember_roles
-from onboarding.selectors.model_rows import instance_from_json
+from onboarding.selectors.model_rows import instance_from_json, json_columns, team_json
 
-HEADER_SQL = """
+HEADER_SQL = f"""
 SELECT to_jsonb(t), to_jsonb(tm), to_jsonb(c),
-  (SELECT coalesce(jsonb_object_agg(m.team_id, m.role), '{}') FROM onboarding_membership m
+  (SELECT coalesce(jsonb_object_agg(m.team_id, m.role), '{{}}') FROM onboarding_membership m
     WHERE m.user_id = %(user)s),
   (SELECT jsonb_build_object('id', cr.id, 'title', cr.title, 'requested_by_id', cr.requested_by_id)
     FROM onboarding_changerequest cr
@@ -30,8 +27,7 @@ SELECT to_jsonb(t), to_jsonb(tm), to_jsonb(c),
     WHERE s.source_id = t.id AND s.delete_requested_at IS NULL AND s.decision IN ('approved', 'requested')
       AND s.subscriber_id IN (SELECT m.team_id FROM onboarding_membership m WHERE m.user_id = %(user)s)
     ORDER BY s.decision LIMIT 1),
-  (SELECT jsonb_build_object('id', a.id, 'name', a.name, 'team_id', a.team_id,
-                             'team', jsonb_build_object('id', at.id, 'slug', at.slug))
+  (SELECT jsonb_build_object('id', a.id, 'name', a.name, 'team_id', a.team_id, 'team', {team_json('at')})
     FROM onboarding_aggregation a JOIN onboarding_team at ON at.id = a.team_id
     WHERE a.output_id = t.id AND a.status <> 'deleted' ORDER BY a.id DESC LIMIT 1)
 FROM onboarding_topic t
@@ -58,13 +54,10 @@ def topic_header_for(user, pk) -> TopicHeader:
         topic_pk = int(pk)
     except (TypeError, ValueError):
         raise NotFound("No such topic.") from None
-    with connection.cursor() as cursor:
-        cursor.execute(HEADER_SQL, {"user": user.pk, "topic": topic_pk, "everyone": is_operator(user)})
-        row = cursor.fetchone()
+    row = json_columns(HEADER_SQL, {"user": user.pk, "topic": topic_pk, "everyone": is_operator(user)})
     if row is None:
         raise NotFound("No such topic.")
-    topic_row, team_row, cluster_row, roles, change, subscription, managing = (
-        json.loads(value) if value is not None else None for value in row)
+    topic_row, team_row, cluster_row, roles, change, subscription, managing = row
     remember_roles(user, {int(team_id): role for team_id, role in roles.items()})
     topic = instance_from_json(Topic, {**topic_row, "team": team_row, "cluster": cluster_row})
     # The model's cached property, already answered.
