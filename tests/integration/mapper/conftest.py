@@ -9,7 +9,6 @@ import json
 import os
 import secrets
 import struct
-import sys
 import time
 import uuid
 from pathlib import Path
@@ -26,7 +25,7 @@ from onboarding.platform.registry import Registry
 from onboarding.platform.types import AclSpec
 from onboarding.reconcile import mapper_acls
 from onboarding.routing.decode import SchemaCache, decode_value, encode_avro
-from tests.integration.routing.conftest import RouterProcess, RouterThread, started_threads
+from tests.integration.routing.conftest import RouterProcess, RouterThread, held_commit_command, started_threads
 
 REPO = Path(__file__).resolve().parents[3]
 LOG_DIR = REPO / ".stack" / "logs"
@@ -256,9 +255,8 @@ class MapperProcess(RouterProcess):
     ready_line = r"mapper \S+ ready"
 
     def __init__(self, group, feeds: Feeds):
-        LOG_DIR.mkdir(parents=True, exist_ok=True)
         self.log_path = LOG_DIR / f"test-mapper-{uuid.uuid4().hex[:8]}.log"
-        self.command = [sys.executable, "manage.py", "run_mapper", "--group", group, "--table-topic", feeds.table]
+        self.command = held_commit_command("run_mapper", "--group", group, "--table-topic", feeds.table)
         self.process = None
         self.principal = TestMapperPrincipal(group, feeds)
 

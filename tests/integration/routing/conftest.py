@@ -192,22 +192,34 @@ class TestRouterPrincipal:
             self._admin.alter_scram(deletes=[self.username])
 
 
+def held_commit_command(*arguments: str) -> list[str]:
+    """A manage.py command run through ``held_commit``: unchanged until its hold file is touched."""
+    return [sys.executable, "-m", "tests.integration.routing.held_commit", *arguments]
+
+
 class RouterProcess:
-    """`manage.py run_router` in its own process group, to be stopped gracefully or killed hard (the mapper's
-    tests run `run_mapper` the same way: ``fast_env`` and ``ready_line`` are what differ)."""
+    """`manage.py run_router` in its own process group, to be stopped gracefully or killed hard, or killed inside
+    a transaction (the mapper's tests run `run_mapper` the same way: ``fast_env`` and ``ready_line`` are what
+    differ)."""
 
     fast_env = FAST_ROUTER_ENV
     ready_line = r"router \S+ ready"
 
     def __init__(self, group, rules_topic):
-        LOG_DIR.mkdir(parents=True, exist_ok=True)
         self.log_path = LOG_DIR / f"test-router-{uuid.uuid4().hex[:8]}.log"
-        self.command = [sys.executable, "manage.py", "run_router", "--group", group, "--rules-topic", rules_topic]
+        self.command = held_commit_command("run_router", "--group", group, "--rules-topic", rules_topic)
         self.process = None
         self.principal = TestRouterPrincipal(group, rules_topic)
 
+    @property
+    def hold_commit_file(self) -> Path:
+        """Touched, the next batch stops before its commit (``held_commit``): see ``kill_inside_transaction``."""
+        return self.log_path.with_suffix(".hold")
+
     def start(self, timeout: float = 60):
-        env = {**os.environ, **self.fast_env, **self.principal.provision()}
+        LOG_DIR.mkdir(parents=True, exist_ok=True)
+        env = {**os.environ, **self.fast_env, **self.principal.provision(),
+               "HOLD_COMMIT_FILE": str(self.hold_commit_file)}
         with open(self.log_path, "ab") as log:
             self.process = subprocess.Popen(self.command, cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT,
                                             start_new_session=True)
@@ -220,7 +232,7 @@ class RouterProcess:
     def wait_log(self, pattern: str, timeout: float = 60):
         def seen():
             if self.process.poll() is not None:
-                raise AssertionError(f"{self.command[2]} exited with {self.process.returncode}:\n"
+                raise AssertionError(f"{self.command[3]} exited with {self.process.returncode}:\n"
                                      f"{self.log()[-3000:]}")
             return re.search(pattern, self.log())
 
@@ -294,36 +306,22 @@ class EventStream(threading.Thread):
         return self.delivered
 
 
-def freeze_inside_transaction(router: RouterProcess, topic: str, timeout: float = 20) -> bool:
-    """SIGSTOP the router at a moment when it has records of an open transaction on ``topic``'s broker
-    (the read_committed end, the last stable offset, lags the log end), so that a kill now really
-    leaves a transaction half done. Returns False if no such moment came within ``timeout``."""
-
-    def consumer(isolation):
-        return Consumer({"bootstrap.servers": settings.KAFKA_BOOTSTRAP_SERVERS, "group.id": f"probe-{uuid.uuid4()}",
-                         "isolation.level": isolation})
-
-    committed, uncommitted = consumer("read_committed"), consumer("read_uncommitted")
-    partitions = committed.list_topics(topic, timeout=10).topics[topic].partitions
-    tps = [TopicPartition(topic, p) for p in partitions]
-
-    def open_transaction():
-        return any(uncommitted.get_watermark_offsets(tp, timeout=5, cached=False)[1]
-                   > committed.get_watermark_offsets(tp, timeout=5, cached=False)[1] for tp in tps)
-
+def kill_inside_transaction(process: RouterProcess, topic: str, timeout: float = 60) -> str:
+    """SIGKILL the process (started with ``hold_commit``) with records of an open transaction on ``topic``'s
+    broker: the read_committed end, the last stable offset, lags the log end. Returns what the held batch was."""
+    process.hold_commit_file.touch()
+    held = Path(f"{process.hold_commit_file}.held")
+    wait_for(held.exists, timeout=timeout, message=f"a batch of {process.command[3]} to be held before its commit")
+    consumers = [Consumer({"bootstrap.servers": settings.KAFKA_BOOTSTRAP_SERVERS, "group.id": f"probe-{uuid.uuid4()}",
+                           "isolation.level": isolation}) for isolation in ("read_uncommitted", "read_committed")]
     try:
-        deadline = time.monotonic() + timeout
-        # Watch without stopping (a transaction is open for milliseconds per batch), stop as soon as one
-        # shows, and keep it stopped only if the transaction stays open with the router frozen: one whose
-        # commit was already requested completes at the broker without the client, and aborts nothing.
-        while time.monotonic() < deadline:
-            if open_transaction():
-                os.killpg(router.process.pid, signal.SIGSTOP)
-                time.sleep(0.5)
-                if open_transaction():
-                    return True
-                os.killpg(router.process.pid, signal.SIGCONT)
-        return False
+        partitions = consumers[0].list_topics(topic, timeout=10).topics[topic].partitions
+        ends = [[c.get_watermark_offsets(TopicPartition(topic, p), timeout=5, cached=False)[1] for p in partitions]
+                for c in consumers]
     finally:
-        committed.close()
-        uncommitted.close()
+        for consumer in consumers:
+            consumer.close()
+    process.kill()
+    assert any(log_end > stable for log_end, stable in zip(*ends, strict=True)), (
+        f"no open transaction on {topic} (log ends {ends[0]}, stable offsets {ends[1]})")
+    return held.read_text()
