@@ -7,8 +7,8 @@ Nothing is kept between calls, so any replica serves any call and no call needs 
   ``read_committed`` and closes without committing. A lost response loses nothing: the caller reads again with
   the cursor it holds and gets the same records;
 * a commit writes a cursor's offsets to the (team-prefixed) group, as any Kafka consumer of the group would;
-* the SSE follower is one such consumer in a thread of its own, handing events to the event loop through a
-  bounded asyncio queue: a slow client fills the queue, the thread then waits, and so does the broker's fetch.
+* a follower (``EventReader.follow``) is one such consumer that keeps reading, in a thread of its own: the SSE
+  stream (sse.py) and gRPC Consume (grpc_consume.py) hand its events to their clients.
 
 Values are decoded with ``onboarding.routing.decode`` (the router's and peek's decoder). Each event's value is
 typed, as REST Proxy v3's records are: ``{"type": "AVRO" | "JSONSCHEMA", "schema_id": n, "data": <JSON>}`` for
@@ -30,13 +30,12 @@ import asyncio
 import base64
 import concurrent.futures
 import datetime as dt
-import json
 import logging
 import struct
 import threading
 import time
 import uuid
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from confluent_kafka import OFFSET_BEGINNING, Consumer, KafkaError, KafkaException, TopicPartition
@@ -55,8 +54,6 @@ MAX_EVENTS = 1000
 MAX_WAIT_MS = 30000
 CATCH_UP_SECONDS = 5.0  # how long a read may take to fetch records already there, however short its wait_ms
 KAFKA_TIMEOUT = 10.0  # metadata, committed offsets, watermarks, commits
-STREAM_QUEUE = 100  # events an SSE stream holds for its client before its reader waits
-KEEPALIVE_SECONDS = 15.0
 READ_THREADS = 64  # reads running at once (long polls included); more wait for a thread
 
 CONSUMER_DEFAULTS = {
@@ -307,72 +304,6 @@ def _commit_failure(error: KafkaError) -> Exception:
     if error.retriable() or error.code() in (KafkaError._TRANSPORT, KafkaError._TIMED_OUT):
         return ConsumeUnavailable(f"Kafka did not take the commit: {error.str()}")
     return CommitRefused(error.str())
-
-
-# ---------------------------------------------------------------------------------------------- SSE stream
-_STOPPED = object()
-
-
-async def sse_stream(reader: EventReader, topic: str, group: str, given: dict[int, int] | None, *,
-                     masking: TopicMasking,
-                     keepalive: float = KEEPALIVE_SECONDS) -> AsyncIterator[str]:
-    """Server-Sent Events: ``id: <cursor after the event>``, ``event: record``, ``data: <event JSON>``.
-
-    A thread follows the topic and puts each event on a bounded queue of the event loop (waiting while it is
-    full); ``: keepalive`` comments keep idle connections open. When the client goes away the generator is
-    closed, which stops the thread and closes its consumer. A failure while following ends the stream with an
-    ``event: error``; the client reconnects with its Last-Event-ID and loses nothing.
-    """
-    loop = asyncio.get_running_loop()
-    queue: asyncio.Queue = asyncio.Queue(maxsize=STREAM_QUEUE)
-    stop = threading.Event()
-
-    def offer(item) -> bool:
-        put = queue.put(item)
-        try:
-            future = asyncio.run_coroutine_threadsafe(put, loop)
-        except RuntimeError:  # the loop is closed
-            put.close()
-            return False
-        while True:
-            try:
-                future.result(timeout=0.5)
-                return not stop.is_set()
-            except concurrent.futures.TimeoutError:
-                if stop.is_set():
-                    future.cancel()
-                    return False
-
-    def follow() -> None:
-        try:
-            reader.follow(topic, group, given, stop, lambda event, offsets: offer((event, offsets)),
-                          masking=masking)
-        except Exception as exc:  # noqa: BLE001 - reported to the client as the stream's last event
-            logger.warning("gateway SSE of %s stopped: %s", topic, exc)
-            offer(exc)
-        finally:
-            offer(_STOPPED)
-
-    thread = threading.Thread(target=follow, name=f"gateway-sse-{topic}", daemon=True)
-    thread.start()
-    try:
-        yield ": connected\n\n"
-        while True:
-            try:
-                item = await asyncio.wait_for(queue.get(), timeout=keepalive)
-            except TimeoutError:
-                yield ": keepalive\n\n"
-                continue
-            if item is _STOPPED:
-                return
-            if isinstance(item, Exception):
-                yield f"event: error\ndata: {json.dumps({'message': str(item)})}\n\n"
-                return
-            event, offsets = item
-            yield (f"id: {reader.cursor(topic, group, offsets)}\nevent: record\n"
-                   f"data: {json.dumps(event, separators=(',', ':'))}\n\n")
-    finally:
-        stop.set()
 
 
 # ------------------------------------------------------------------------------------------------- helpers

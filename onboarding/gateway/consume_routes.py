@@ -6,7 +6,7 @@ from __future__ import annotations
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
 
-from onboarding.gateway import consume, metrics
+from onboarding.gateway import consume, metrics, sse
 from onboarding.gateway.cursor import CursorError
 from onboarding.gateway.grants import TopicMasking
 from onboarding.gateway.http import Refusal, authenticate, authorise, check_cluster, json_body, read_body
@@ -97,7 +97,7 @@ async def stream_events(request: Request) -> Response:
         given = _given(events, request.query_params.get("cursor"), topic, group, "cursor")
     if await _kafka(events, events.partitions, topic) is None:
         raise Refusal(404, 40403, f"Topic {topic} cannot be found.")
-    return EventStream(consume.sse_stream(events, topic, group, given, masking=masking),
+    return EventStream(sse.sse_stream(events, topic, group, given, masking=masking),
                        media_type="text/event-stream",
                        headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
 

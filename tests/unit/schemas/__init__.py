@@ -91,3 +91,12 @@ enum Ward {
   CARDIOLOGY = 2;
 }
 """
+
+
+def proto(*edits: tuple[str, str]) -> str:
+    """ADMISSION_PROTO with each (old, new) text replaced once; every old text must be there."""
+    out = ADMISSION_PROTO
+    for old, new in edits:
+        assert old in out
+        out = out.replace(old, new, 1)
+    return out
