@@ -17,7 +17,8 @@ import pytest
 
 from tests.acceptance.cleanup import remove_run_leftovers
 from tests.acceptance.http import Api, Browser
-from tests.acceptance.stack import AcceptanceStack, manage
+from tests.acceptance.processes import manage
+from tests.acceptance.stack import AcceptanceStack
 
 PASSWORDS = {"operator": "operator-demo-password", "alice": "alice-demo-password", "bob": "bob-demo-password"}
 SERVERS = ["runserver", "gunicorn"]
