@@ -306,9 +306,9 @@ class EventStream(threading.Thread):
         return self.delivered
 
 
-def kill_inside_transaction(process: RouterProcess, topic: str, timeout: float = 60) -> str:
-    """SIGKILL the process (started with ``hold_commit``) with records of an open transaction on ``topic``'s
-    broker: the read_committed end, the last stable offset, lags the log end. Returns what the held batch was."""
+def kill_inside_transaction(process: RouterProcess, topic: str, timeout: float = 60) -> None:
+    """SIGKILL the process (run through ``held_commit``) with records of an open transaction on ``topic``'s
+    broker: the read_committed end, the last stable offset, lags the log end."""
     process.hold_commit_file.touch()
     held = Path(f"{process.hold_commit_file}.held")
     wait_for(held.exists, timeout=timeout, message=f"a batch of {process.command[3]} to be held before its commit")
@@ -324,4 +324,3 @@ def kill_inside_transaction(process: RouterProcess, topic: str, timeout: float =
     process.kill()
     assert any(log_end > stable for log_end, stable in zip(*ends, strict=True)), (
         f"no open transaction on {topic} (log ends {ends[0]}, stable offsets {ends[1]})")
-    return held.read_text()

@@ -3,7 +3,7 @@
 ``python -m tests.integration.routing.held_commit run_router --group ...`` is ``manage.py run_router --group ...``
 with one difference: once the file named by ``HOLD_COMMIT_FILE`` exists, the next batch that produced anything
 flushes its records to the broker and stops there, before its offsets are sent and its transaction committed,
-and says so by writing ``<HOLD_COMMIT_FILE>.held``. Until then the loop runs unchanged.
+and says so by creating ``<HOLD_COMMIT_FILE>.held``. Until then the loop runs unchanged.
 
 A kill at that point is the crash exactly-once has to survive: records of an open transaction on the broker,
 their source offsets uncommitted. Without the hold, a process keeping up with a stream has a transaction open for a
@@ -34,7 +34,7 @@ def hold_commits(arm: Path) -> None:
             handle(records)
             if produced[0] > before and arm.exists():
                 self.producer.flush(30)
-                Path(f"{arm}.held").write_text(f"{produced[0] - before} records of {len(records)}\n")
+                Path(f"{arm}.held").touch()
                 while True:  # until killed
                     time.sleep(60)
 
@@ -45,14 +45,11 @@ def hold_commits(arm: Path) -> None:
 
 
 def main() -> None:
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "portal.settings")
-    import django
+    import manage  # the working directory is the repository's
 
-    django.setup()
     hold_commits(Path(os.environ["HOLD_COMMIT_FILE"]))
-    from django.core.management import execute_from_command_line
-
-    execute_from_command_line(["manage.py", *sys.argv[1:]])
+    sys.argv = ["manage.py", *sys.argv[1:]]
+    manage.main()
 
 
 if __name__ == "__main__":
