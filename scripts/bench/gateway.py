@@ -29,9 +29,6 @@ import hashlib
 import json
 import os
 import secrets
-import signal
-import socket
-import subprocess
 import sys
 import tempfile
 import threading
@@ -53,27 +50,21 @@ django.setup()
 import requests  # noqa: E402
 from confluent_kafka import Producer  # noqa: E402
 from confluent_kafka.admin import AdminClient, NewTopic  # noqa: E402
-from django.conf import settings  # noqa: E402
-from gateway_profile import InProcessApp, per_record_us, profile_line, thread_hop_us  # noqa: E402
+from gateway_profile import where_time_goes  # noqa: E402
+from gateway_report import print_goals, print_table  # noqa: E402
+from gateway_stack import BenchPrincipal, GatewayProcess  # noqa: E402
 
 from onboarding.gateway.grants import Grant  # noqa: E402
-from onboarding.gateway.records import encode_record  # noqa: E402
 from onboarding.gateway.server import PRODUCER_DEFAULTS  # noqa: E402
-from onboarding.gateway.stream import iter_records  # noqa: E402
-from onboarding.gateway.writer_schemas import RegistrySchemas  # noqa: E402
 from onboarding.platform.compacted import COMPACTED, write_compacted  # noqa: E402
 from onboarding.platform.connection import default_kafka_connection  # noqa: E402
-from onboarding.platform.kafka_acls import KafkaAcls  # noqa: E402
 from onboarding.platform.registry import Registry  # noqa: E402
-from onboarding.reconcile import gateway_acls  # noqa: E402
-from onboarding.reconcile.gateway_access import gateway_written_topics  # noqa: E402
 
 PARTITIONS = 3
 SIZES = {"1KB": 1000, "10KB": 10000}
 STREAM_RECORDS = 500  # records per streamed request (requests sends the whole body before reading the answer)
 STREAM_CHUNK = 32 * 1024  # bytes per chunk of a streamed body
 BATCHES = (100, 500)
-GOAL_RATIO, GOAL_P99_MS = 0.7, 20.0
 
 AVRO = {"type": "record", "name": "BenchEvent", "namespace": "bench.gateway", "fields": [
     {"name": "id", "type": "long"}, {"name": "ward", "type": "string"}, {"name": "amount", "type": "double"},
@@ -85,131 +76,13 @@ JSON_SCHEMA = {"$schema": "http://json-schema.org/draft-07/schema#", "type": "ob
                "required": ["id", "ward", "amount", "tags", "note"], "additionalProperties": False}
 FORMATS = {"json": ("JSONSCHEMA", "JSON", JSON_SCHEMA), "avro": ("AVRO", "AVRO", AVRO)}
 
-# run_gateway with Gateway(validate=False), for as long as the command has no option of its own for it.
-UNVALIDATED = """
-import functools, os, sys
-sys.path.insert(0, os.getcwd())
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "portal.settings")
-import django
-django.setup()
-from django.core.management import call_command
-from onboarding.gateway.app import Gateway
-from onboarding.management.commands import run_gateway
-run_gateway.Gateway = functools.partial(Gateway, validate=False)
-call_command("run_gateway", *sys.argv[1:])
-"""
-
 
 # ------------------------------------------------------------------------------------------- pure helpers
-def percentile(values, q: float) -> float:
-    """The nearest-rank percentile (q in 0..100) of a non-empty list."""
-    ordered = sorted(values)
-    rank = max(1, -(-len(ordered) * q // 100))  # ceil(n * q / 100), at least the first
-    return ordered[int(min(rank, len(ordered))) - 1]
-
-
-def format_table(header: list[str], rows: list[list[str]]) -> str:
-    """Columns padded to their widest cell; the first two left-aligned, numbers right-aligned."""
-    widths = [max(len(str(row[i])) for row in [header, *rows]) for i in range(len(header))]
-
-    def line(cells):
-        left = (0, 1, 2, 3, len(widths) - 1)
-        return "  ".join(str(c).ljust(w) if i in left else str(c).rjust(w)
-                         for i, (c, w) in enumerate(zip(cells, widths, strict=True))).rstrip()
-
-    return "\n".join([line(header), line(["-" * w for w in widths]), *(line(r) for r in rows)])
-
-
 def event(i: int, size: int) -> dict:
     """A value whose compact JSON is about ``size`` bytes."""
     base = {"id": i, "ward": "ICU", "amount": 12.5, "tags": ["bench", "gateway"], "note": ""}
     pad = size - len(json.dumps(base, separators=(",", ":")))
     return {**base, "note": "x" * max(0, pad)}
-
-
-# ---------------------------------------------------------------------------------------------- the stack
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def unvalidated_option() -> str | None:
-    """run_gateway's own switch for validation off, if it has one by now."""
-    from onboarding.management.commands.run_gateway import Command
-
-    parser = Command().create_parser("manage.py", "run_gateway")
-    for action in parser._actions:
-        for option in action.option_strings:
-            if option in ("--no-validate", "--no-validation", "--skip-validation", "--unvalidated"):
-                return option
-    return None
-
-
-class BenchPrincipal:
-    """The bench gateway's own Kafka principal (the gateway refuses to run as the admin), with its SCRAM credential
-    and exactly the ACLs its one grant needs, planned as the access run plans them; removed at the end."""
-
-    def __init__(self, run: str, grant: Grant, grants_topic: str):
-        self.username, self.password = f"portal-gateway.bench-{run}", secrets.token_urlsafe(24)
-        self.principal = gateway_acls.principal_of(self.username)
-        self.admin = KafkaAcls(default_kafka_connection())
-        self.admin.alter_scram(upserts={self.username: self.password}, mechanism="SCRAM-SHA-512")
-        self.acls = gateway_acls.planned(self.principal, [grant], grants_topic=grants_topic,
-                                         transactional_id_prefix=settings.GATEWAY_TRANSACTIONAL_ID_PREFIX,
-                                         write_topics=gateway_written_topics())
-        failed = [error for error in self.admin.create_acls(self.acls).values() if error is not None]
-        if failed:
-            raise RuntimeError(f"the bench principal's ACLs were not created: {failed}")
-
-    def env(self) -> dict:
-        return {**os.environ, "GATEWAY_KAFKA_USERNAME": self.username, "GATEWAY_KAFKA_PASSWORD": self.password,
-                "GATEWAY_KAFKA_BOOTSTRAP_SERVERS": os.environ.get("GATEWAY_KAFKA_BOOTSTRAP_SERVERS")
-                or os.environ["KAFKA_SASL_BOOTSTRAP_SERVERS"]}
-
-    def remove(self) -> None:
-        self.admin.delete_acls(self.acls)
-        self.admin.alter_scram(deletes=[self.username], mechanism="SCRAM-SHA-512")
-
-
-class GatewayProcess:
-    def __init__(self, grants_topic: str, *, validate: bool, log_dir: str, env: dict):
-        self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        arguments = ["--port", str(self.port), "--grants-topic", grants_topic]
-        if validate:
-            command = [sys.executable, "manage.py", "run_gateway", *arguments]
-        elif option := unvalidated_option():
-            command = [sys.executable, "manage.py", "run_gateway", *arguments, option]
-        else:
-            command = [sys.executable, "-c", UNVALIDATED, *arguments]
-        self.log_path = Path(log_dir) / f"gateway-{'on' if validate else 'off'}.log"
-        self.log = open(self.log_path, "wb")  # noqa: SIM115 - closed in stop()
-        self.process = subprocess.Popen(command, cwd=REPO, env=env, stdout=self.log, stderr=subprocess.STDOUT)
-        deadline = time.monotonic() + 90
-        while True:
-            if self.process.poll() is not None:
-                raise RuntimeError(f"the gateway exited ({self.process.returncode}): "
-                                   f"{self.log_path.read_text()[-2000:]}")
-            try:
-                if requests.get(f"{self.url}/healthz", timeout=1).status_code == 200:
-                    break
-            except requests.ConnectionError:
-                pass
-            if time.monotonic() > deadline:
-                self.stop()
-                raise RuntimeError("the gateway did not answer /healthz within 90 s")
-            time.sleep(0.2)
-
-    def stop(self) -> None:
-        if self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
-            try:
-                self.process.wait(40)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait(10)
-        self.log.close()
 
 
 # ---------------------------------------------------------------------------------------------- measuring
@@ -470,94 +343,12 @@ def main():
             session.close()
             gateway.stop()
 
-        # ------------------------------------------------------------------------------------ the table
-        header = ["path", "size", "values", "valid.", "records/s", "x raw", "p50 ms", "p99 ms", "latency of"]
-        rows = []
-        for size_name in SIZES:
-            for label, result in (("raw producer loop", raw[size_name]),
-                                  ("raw, one at a time", raw_single[size_name])):
-                rows.append([label, size_name, "bytes", "-", f"{result.rate:.0f}",
-                             f"{result.rate / raw[size_name].rate:.2f}", f"{percentile(result.latencies, 50):.1f}",
-                             f"{percentile(result.latencies, 99):.1f}", result.unit])
-        for path, size_name, name, label, result in results:
-            rows.append([path, size_name, name, label, f"{result.rate:.0f}", f"{result.rate / raw[size_name].rate:.2f}",
-                         f"{percentile(result.latencies, 50):.1f}", f"{percentile(result.latencies, 99):.1f}",
-                         result.unit])
-        print(f"\ngateway bench: {options.records} records per stream/batch cell, {options.single} per single "
-              f"cell, raw loop {options.records * 3} records; {PARTITIONS} partitions; {os.cpu_count()} CPUs "
-              "shared by client, gateway and broker")
-        print(format_table(header, rows))
-
-        # ------------------------------------------------------------------------------------ the goals
-        def ratio(item):
-            return item[4].rate / raw[item[1]].rate
-
-        print("\ngoals")
-        missed = []
-        for goal, chosen in (("stream >= 0.7x raw", [r for r in results if r[0].startswith("stream")]),
-                             ("batch >= 0.7x raw", [r for r in results if r[0].startswith("batch")])):
-            failing = [r for r in chosen if ratio(r) < GOAL_RATIO]
-            worst = min(chosen, key=ratio)
-            print(f"  {goal:28} {'met' if not failing else 'NOT met'}: {len(chosen) - len(failing)} of {len(chosen)} "
-                  f"cells (worst {ratio(worst):.2f}: {worst[0]}, {worst[1]}, {worst[2]}, validation {worst[3]})")
-            missed += failing
-        singles = [r for r in results if r[0].startswith("single")]
-        slow = [r for r in singles if percentile(r[4].latencies, 99) >= GOAL_P99_MS]
-        worst = max(singles, key=lambda r: percentile(r[4].latencies, 99))
-        print(f"  {'single-record p99 < 20 ms':28} {'met' if not slow else 'NOT met'}: {len(singles) - len(slow)} of "
-              f"{len(singles)} cells (worst {percentile(worst[4].latencies, 99):.1f} ms: {worst[0]}, {worst[1]}, "
-              f"{worst[2]}, validation {worst[3]})")
-
-        # ------------------------------------------------------------------------- where the time goes
+        print_table(raw, raw_single, results, f"{options.records} records per stream/batch cell, {options.single} "
+                    f"per single cell, raw loop {options.records * 3} records; {PARTITIONS} partitions")
+        missed, slow = print_goals(raw, results)
         if missed or slow:
-            print("\nwhere the time goes (per record, microseconds; phases timed in this process)")
-            hop = thread_hop_us()
-            schemas = RegistrySchemas(registry)
-            app = InProcessApp(grants_topic, config, registry)
-            cluster = app.producer.cluster_id
-            explained = set()
-            for path, size_name, name, label, result in missed:
-                kind = "stream" if path.startswith("stream") else "batch"
-                if (kind, size_name, name, label) in explained:
-                    continue
-                explained.add((kind, size_name, name, label))
-                data = payloads[name, size_name]
-                path_of = f"/v3/clusters/{cluster}/topics/{topics[name]}/records"
-                if kind == "stream":
-                    parse = per_record_us(lambda chunks: list(iter_records(chunks)), [data["chunks"]]) / STREAM_RECORDS
-                    # One worker thread parses, encodes and enqueues; it fetches each chunk from the loop.
-                    hops = len(data["chunks"]) / STREAM_RECORDS
-                    in_app = app.us_per_record(label == "on", path_of, json_headers, data["chunks"], False,
-                                               STREAM_RECORDS)
-                else:
-                    body = data["batches"][BATCHES[-1]]
-                    parse = per_record_us(json.loads, [body]) / BATCHES[-1]
-                    hops = 1 / BATCHES[-1]  # parse, encode and enqueue: one worker-thread trip a batch
-                    in_app = app.us_per_record(label == "on", f"{path_of}:batch", json_headers, [body], True,
-                                               BATCHES[-1])
-                encode = per_record_us(functools.partial(encode_record, topic=topics[name], schemas=schemas,
-                                                         validate=label == "on"), data["records"])
-                produce = 1e6 / raw[size_name].rate
-                total = 1e6 / result.rate
-                loop_rest = in_app - parse - encode - produce - hops * hop
-                print(f"  {kind}, {size_name}, {name}, validation {label}: {total:.0f} = app {in_app:.0f} (parse "
-                      f"{parse:.0f}, encode {encode:.0f}, thread hops {hops * hop:.1f}, produce "
-                      f"{produce:.0f}, Starlette/asyncio/reports {loop_rest:.0f}) + uvicorn/h11/socket and the "
-                      f"client on the same CPUs {total - in_app:.0f}")
-            if missed:
-                first = missed[0]
-                data = payloads[first[2], first[1]]
-                path_of = f"/v3/clusters/{cluster}/topics/{topics[first[2]]}/records:batch"
-                print(f"  profile of the in-process app's event loop thread, batch {BATCHES[-1]}, {first[1]}, "
-                      f"{first[2]}, validation {first[3]}, 2 s: "
-                      + profile_line(app, first[3] == "on", path_of, json_headers, [data["batches"][BATCHES[-1]]],
-                                     True, BATCHES[-1]))
-            app.close()
-            for path, size_name, name, label, result in slow:
-                print(f"  {path}, {size_name}, {name}, validation {label}: p50 {percentile(result.latencies, 50):.1f} "
-                      f"ms, p99 {percentile(result.latencies, 99):.1f} ms; raw produce+flush of one record p50 "
-                      f"{percentile(raw_single[size_name].latencies, 50):.1f}, p99 "
-                      f"{percentile(raw_single[size_name].latencies, 99):.1f} ms")
+            where_time_goes(missed, slow, raw=raw, raw_single=raw_single, payloads=payloads, topics=topics,
+                            headers=json_headers, grants_topic=grants_topic, config=config, registry=registry)
         print(f"\nbench took {time.perf_counter() - bench_started:.0f} s")
     finally:
         for gateway in gateways:
