@@ -9,6 +9,8 @@ pass the connector's name and config, and get plain dicts back. Connect answers 
 
 from __future__ import annotations
 
+import logging
+import time
 from dataclasses import dataclass
 from urllib.parse import quote
 
@@ -16,8 +18,15 @@ import requests
 
 from onboarding.platform.errors import PlatformError
 
+log = logging.getLogger(__name__)
+
 # A rebalance in progress (409) and any 5xx pass with time; 400/404/422 need another request.
 _RETRYABLE_STATUSES = {409, 500, 502, 503, 504}
+# A distributed worker refuses requests while a rebalance runs (409) or is about to (500, "a rebalance is
+# expected": it just read a new connector config from its config topic). It refuses before acting, so any
+# request, a PUT included, is safe to send again; it usually succeeds within a second or two. Waits before each
+# new try, in seconds; past them the caller gets the retryable error and its own backoff.
+REBALANCE_WAITS = (0.25, 0.5, 1.0, 2.0)
 
 
 @dataclass(frozen=True)
@@ -57,9 +66,12 @@ class Connect:
     """One HTTP session to one Connect worker; close it (or use ``with``) afterwards."""
 
     def __init__(self, connection: ConnectConnection, *, timeout: float = 10.0,
-                 session: requests.Session | None = None):
+                 session: requests.Session | None = None, rebalance_waits: tuple[float, ...] = REBALANCE_WAITS,
+                 sleep=time.sleep):
         self.url = connection.url.rstrip("/")
         self.timeout = timeout
+        self.rebalance_waits = rebalance_waits
+        self._sleep = sleep
         self._owns_session = session is None
         self.session = session or requests.Session()
 
@@ -74,6 +86,18 @@ class Connect:
         self.close()
 
     def request(self, method: str, path: str, **kwargs):
+        for wait in self.rebalance_waits:
+            try:
+                return self._request_once(method, path, **kwargs)
+            except PlatformError as exc:
+                if not is_rebalance(exc):
+                    raise
+                log.info("Kafka Connect at %s refused %s %s for a rebalance; sending it again in %g s",
+                         self.url, method, path, wait)
+            self._sleep(wait)
+        return self._request_once(method, path, **kwargs)
+
+    def _request_once(self, method: str, path: str, **kwargs):
         try:
             response = self.session.request(method, f"{self.url}{path}", timeout=self.timeout, **kwargs)
         except requests.Timeout:
@@ -178,6 +202,11 @@ def validation_errors(answer: dict) -> dict[str, list[str]]:
         if value.get("errors"):
             errors.setdefault(value.get("name", ""), []).extend(str(e) for e in value["errors"])
     return errors
+
+
+def is_rebalance(error: PlatformError) -> bool:
+    """The worker refused because of a rebalance, running (409) or expected (500 naming it)."""
+    return error.code == "409" or (error.code.isdigit() and "rebalance" in (error.detail or "").lower())
 
 
 def _error_from(response: requests.Response) -> PlatformError:
