@@ -16,6 +16,7 @@ from jsonschema.validators import validator_for
 from referencing.exceptions import Unresolvable
 
 from ._common import SchemaTextError, json_kind, load_json, show_value, suggest
+from ._jsonschema_fast import compiled_validator
 from ._types import EventProblem, SchemaProblem
 
 _TYPES = ("array", "boolean", "integer", "null", "number", "object", "string")
@@ -102,11 +103,32 @@ def canonical(text: str) -> str:
     return json.dumps(parse(text), sort_keys=True, separators=(",", ":"), ensure_ascii=False)
 
 
-def event_validator(schema: object):
+class EventValidator:
+    """jsonschema's validator of one schema, asking a compiled one first (``_jsonschema_fast``) whether an event
+    is valid. An event it refuses is checked again here, so the verdict and the errors are always jsonschema's."""
+
+    def __init__(self, schema: object):
+        cls = validator_class(schema) or Draft202012Validator
+        self.checker = cls(schema, format_checker=cls.FORMAT_CHECKER)
+        self.compiled = compiled_validator(schema, cls.FORMAT_CHECKER)
+
+    def is_valid(self, event: object) -> bool:
+        if self.compiled is not None:
+            try:
+                if self.compiled.is_valid(event):
+                    return True
+            except Exception:  # noqa: BLE001 - a value the crate cannot take (e.g. a tuple); jsonschema judges it
+                pass
+        return self.checker.is_valid(event)
+
+    def iter_errors(self, event: object):
+        return self.checker.iter_errors(event)
+
+
+def event_validator(schema: object) -> EventValidator:
     """The validator of events of ``schema``: build it once per schema where events are checked in bulk (the
-    gateway keeps it with the writer schema), because building one costs about as much as a check."""
-    cls = validator_class(schema) or Draft202012Validator
-    return cls(schema, format_checker=cls.FORMAT_CHECKER)
+    gateway keeps it with the writer schema), because building one costs more than many checks."""
+    return EventValidator(schema)
 
 
 def check_event(schema: object, event: object, *, validator=None) -> list[EventProblem]:
