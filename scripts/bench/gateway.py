@@ -51,7 +51,7 @@ import requests  # noqa: E402
 from confluent_kafka import Producer  # noqa: E402
 from confluent_kafka.admin import AdminClient, NewTopic  # noqa: E402
 from gateway_profile import where_time_goes  # noqa: E402
-from gateway_report import print_goals, print_table  # noqa: E402
+from gateway_report import print_goals, print_table, print_validation_cost  # noqa: E402
 from gateway_stack import BenchPrincipal, GatewayProcess  # noqa: E402
 
 from onboarding.gateway.grants import Grant  # noqa: E402
@@ -346,6 +346,7 @@ def main():
         print_table(raw, raw_single, results, f"{options.records} records per stream/batch cell, {options.single} "
                     f"per single cell, raw loop {options.records * 3} records; {PARTITIONS} partitions")
         missed, slow = print_goals(raw, results)
+        print_validation_cost(results)
         if missed or slow:
             where_time_goes(missed, slow, raw=raw, raw_single=raw_single, payloads=payloads, topics=topics,
                             headers=json_headers, grants_topic=grants_topic, config=config, registry=registry)

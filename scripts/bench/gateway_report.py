@@ -63,3 +63,17 @@ def print_goals(raw: dict, results: list[tuple]) -> tuple[list[tuple], list[tupl
           f"{len(singles)} cells (worst {percentile(worst[4].latencies, 99):.1f} ms: {worst[0]}, {worst[1]}, "
           f"{worst[2]}, validation {worst[3]})")
     return missed, slow
+
+
+def print_validation_cost(results: list[tuple]) -> None:
+    """Each stream and batch cell with validation on against the same cell with it off, in this run: what
+    checking every record against its schema costs, per value format (1.00 is free)."""
+    rates = {(path, size, values, label): result.rate for path, size, values, label, result in results}
+    print("\nvalidation on / off, stream and batch cells of this run (1.00: validation costs nothing)")
+    for values in sorted({r[2] for r in results}):
+        ratios = sorted(rate / rates[(path, size, name, "off")] for (path, size, name, label), rate in rates.items()
+                        if name == values and label == "on" and not path.startswith("single")
+                        and (path, size, name, "off") in rates)
+        if ratios:
+            print(f"  {values:6} {len(ratios)} cells: median {percentile(ratios, 50):.2f}, "
+                  f"range {ratios[0]:.2f}-{ratios[-1]:.2f}")
