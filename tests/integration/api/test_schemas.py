@@ -164,8 +164,10 @@ def test_the_compatibility_mode_is_changed_in_the_registry_unless_the_cluster_fo
     changed = client.patch(schema_url(schema_id), {"compatibility": "FORWARD"}, format="json")
 
     assert changed.status_code == 200, changed.content
-    assert (changed.json()["compatibility"], changed.json()["status"], changed.json()["generation"]) == (
-        "FORWARD", "pending", 2)
+    assert (changed.json()["compatibility"], changed.json()["generation"]) == ("FORWARD", 2)
+    # The change is queued on commit, so a worker may already have claimed it (or applied it) when the answer
+    # reads the schema back.
+    assert changed.json()["status"] in ("pending", "applying", "applied")
     settled(schema_id)
     config = registry_http.get(f"{registry_url}/config/{topic.name}-value", timeout=10).json()
     assert config["compatibilityLevel"] == "FORWARD"
