@@ -31,10 +31,10 @@ _REF_HIDES_SIBLINGS = ("http://json-schema.org/draft-06/schema", "http://json-sc
 _ANNOTATIONS = frozenset({
     "$schema", "$id", "$anchor", "$comment", "title", "description", "default", "examples", "deprecated",
     "readOnly", "writeOnly"})
+# Read alike as they stand; "$ref", "format" and "pattern" have checks of their own in _shared.
 _ASSERTIONS = frozenset({
     "type", "enum", "const", "required", "minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum",
-    "minLength", "maxLength", "minItems", "maxItems", "minProperties", "maxProperties", "dependentRequired",
-    "pattern", "format", "$ref"})
+    "minLength", "maxLength", "minItems", "maxItems", "minProperties", "maxProperties", "dependentRequired"})
 _ONE_SCHEMA = frozenset({"additionalProperties", "not", "if", "then", "else"})
 _SCHEMA_LIST = frozenset({"allOf", "anyOf", "oneOf", "prefixItems"})
 _SCHEMA_MAP = frozenset({"properties", "$defs", "definitions"})
